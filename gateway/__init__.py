@@ -1,0 +1,3 @@
+"""An email approval gateway for posts on a town office's official social-media accounts."""
+
+__version__ = "0.1.0"
