@@ -1,0 +1,1 @@
+"""The guideline checker: rules from `rules/`, run over a draft tokenized once."""
