@@ -1,0 +1,386 @@
+"""The TOML config file -> frozen settings, validated before anything connects.
+
+Every problem is reported once, naming the file, the key and what is wrong, in
+Japanese (for the admin reading the terminal) and English (for the log).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PLATFORMS = ("x", "facebook", "instagram", "line", "blog", "web", "mail_magazine")
+SECURITY_MODES = ("ssl", "starttls", "none")
+
+
+class ConfigError(Exception):
+    """A config problem, with a message in Japanese and in English."""
+
+    def __init__(self, file: str, key: str, ja: str, en: str) -> None:
+        self.file, self.key, self.ja, self.en = file, key, ja, en
+        super().__init__(f"{file}: {key}: {en}")
+
+    def bilingual(self) -> str:
+        return f"設定エラー: {self.file} の {self.key}: {self.ja}\nconfig error: {self.file}: {self.key}: {self.en}"
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    address: str
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    failed_folder: str = "Failed"
+    poll_interval: float = 30.0
+    idle_timeout: float = 300.0
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    platform: str
+    reviewers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Office-specific inputs to the checker: what is the town's own, what is internal."""
+
+    rules_dir: str | None = None
+    office_phones: tuple[str, ...] = ()
+    office_domains: tuple[str, ...] = ()
+    internal_hosts: tuple[str, ...] = ()
+    link_blocklist: tuple[str, ...] = ()
+    spam_window_days: int = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    mailbox: MailboxSettings
+    smtp: SmtpSettings
+    state_path: str
+    key_file: str
+    staff_allowed: tuple[str, ...]
+    accounts: tuple[Account, ...]
+    reminder_after_hours: float = 24.0
+    expire_after_days: float = 7.0
+    admin_address: str | None = None
+    office_name: str = ""
+    check: CheckSettings = CheckSettings()
+
+    def account(self, name: str) -> Account | None:
+        for acc in self.accounts:
+            if acc.name == name:
+                return acc
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors that name file and key."""
+
+    def __init__(self, file: str, data: Mapping[str, Any], prefix: str) -> None:
+        self.file, self.data, self.prefix = file, data, prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, ja: str, en: str) -> ConfigError:
+        return ConfigError(self.file, self.key(name), ja, en)
+
+    def str(self, name: str, default: str | None = None, *, required: bool = True) -> str | None:
+        value = self.data.get(name, default)
+        if value is None:
+            if required:
+                raise self.fail(name, "必須の項目がありません。", "required key is missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(
+                name, "空でない文字列で指定してください。", "must be a non-empty string"
+            )
+        return value.strip()
+
+    def num(self, name: str, default: float, *, minimum: float = 0) -> float:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(name, "数値で指定してください。", "must be a number")
+        if value < minimum:
+            raise self.fail(name, f"{minimum} 以上にしてください。", f"must be at least {minimum}")
+        return float(value)
+
+    def int(self, name: str, default: int | None = None) -> int:
+        value = self.data.get(name, default)
+        if value is None:
+            raise self.fail(name, "必須の項目がありません。", "required key is missing")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+            raise self.fail(
+                name, "1〜65535 の整数で指定してください。", "must be an integer 1-65535"
+            )
+        return value
+
+    def str_list(self, name: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "必須の項目がありません。", "required key is missing")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(name, "文字列の配列で指定してください。", "must be a list of strings")
+        return tuple(v.strip() for v in value)
+
+    def table(self, name: str, *, required: bool = True) -> _Reader:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise ConfigError(
+                    self.file,
+                    self.key(name),
+                    "必須の表 [" + name + "] がありません。",
+                    "required table is missing",
+                )
+            value = {}
+        if not isinstance(value, dict):
+            raise self.fail(name, "表（[...]）で指定してください。", "must be a table")
+        return _Reader(self.file, value, self.key(name))
+
+    def security(self, host: str, default: str) -> str:
+        mode = self.str("security", default)
+        assert mode is not None
+        if mode not in SECURITY_MODES:
+            raise self.fail(
+                "security",
+                '"ssl"、"starttls"、"none" のいずれかにしてください。',
+                'must be "ssl", "starttls" or "none"',
+            )
+        if mode == "none" and not is_loopback(host):
+            raise self.fail(
+                "security",
+                f"暗号化なし（none）は同じ機械（127.0.0.1）への接続にしか使えません。{host} には ssl か starttls を指定してください。",
+                f'"none" is only allowed for a loopback host, not {host}',
+            )
+        return mode
+
+    def secret(self, *, required: bool) -> str | None:
+        """A password from password_file, password_env or password, in that order."""
+        if "password_file" in self.data:
+            path = Path(self.str("password_file") or "")
+            try:
+                return path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise self.fail(
+                    "password_file",
+                    f"パスワードファイル {path} を読めません（{exc.strerror}）。",
+                    f"cannot read password file {path}: {exc.strerror}",
+                ) from None
+        if "password_env" in self.data:
+            var = self.str("password_env") or ""
+            value = os.environ.get(var)
+            if not value:
+                raise self.fail(
+                    "password_env",
+                    f"環境変数 {var} が設定されていません。",
+                    f"environment variable {var} is not set",
+                )
+            return value
+        if "password" in self.data:
+            return self.str("password")
+        if required:
+            raise self.fail(
+                "password_file",
+                "password_file、password_env、password のいずれかを指定してください。",
+                "one of password_file, password_env or password is required",
+            )
+        return None
+
+
+def _address(reader: _Reader, name: str, value: str) -> str:
+    if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or " " in value:
+        raise reader.fail(
+            name, f"メールアドレスの形ではありません: {value}", f"not an email address: {value}"
+        )
+    return value.lower()
+
+
+def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = None) -> Settings:
+    root = _Reader(file, data, "")
+    base = base_dir or Path(".")
+
+    def resolve(p: str) -> str:
+        return str(Path(p) if Path(p).is_absolute() else (base / p))
+
+    mb = root.table("mailbox")
+    mb_host = mb.str("host") or ""
+    mb_security = mb.security(mb_host, "ssl")
+    mailbox = MailboxSettings(
+        host=mb_host,
+        port=mb.int("port", 993 if mb_security == "ssl" else 143),
+        security=mb_security,
+        username=mb.str("username") or "",
+        password=mb.secret(required=True) or "",
+        address=_address(mb, "address", mb.str("address") or ""),
+        folder=mb.str("folder", "INBOX") or "INBOX",
+        processed_folder=mb.str("processed_folder", "Processed") or "Processed",
+        failed_folder=mb.str("failed_folder", "Failed") or "Failed",
+        poll_interval=mb.num("poll_interval", 30.0, minimum=1),
+        idle_timeout=mb.num("idle_timeout", 300.0, minimum=5),
+        ca_file=resolve(v) if (v := mb.str("ca_file", required=False)) else None,
+    )
+    if "@" in mailbox.address.split("@")[0] or "+" in mailbox.address.split("@")[0]:
+        raise mb.fail(
+            "address", "アドレスに + を含めないでください。", "the address must not contain '+'"
+        )
+
+    sm = root.table("smtp")
+    sm_host = sm.str("host") or ""
+    sm_security = sm.security(sm_host, "starttls")
+    smtp = SmtpSettings(
+        host=sm_host,
+        port=sm.int("port", {"ssl": 465, "starttls": 587, "none": 25}[sm_security]),
+        security=sm_security,
+        username=sm.str("username", required=False),
+        password=sm.secret(required=False),
+        ca_file=resolve(v) if (v := sm.str("ca_file", required=False)) else None,
+    )
+
+    st = root.table("state")
+    sg = root.table("signing")
+    staff = root.table("staff")
+    allowed = tuple(p.lower() for p in staff.str_list("allowed", required=True))
+    if not allowed:
+        raise staff.fail(
+            "allowed",
+            "少なくとも一つ指定してください。",
+            "must name at least one address or *@domain",
+        )
+    for pattern in allowed:
+        _address(staff, "allowed", pattern.replace("*@", "x@", 1))
+
+    rv = root.table("review", required=False)
+    adm = root.table("admin", required=False)
+    admin_address = adm.str("address", required=False)
+
+    raw_accounts = data.get("accounts")
+    if not isinstance(raw_accounts, list) or not raw_accounts:
+        raise ConfigError(
+            file,
+            "accounts",
+            "[[accounts]] を一つ以上指定してください。",
+            "at least one [[accounts]] table is required",
+        )
+    accounts: list[Account] = []
+    for i, raw in enumerate(raw_accounts):
+        if not isinstance(raw, dict):
+            raise ConfigError(file, f"accounts[{i}]", "表で指定してください。", "must be a table")
+        acc = _Reader(file, raw, f"accounts[{i}]")
+        name = acc.str("name") or ""
+        platform = acc.str("platform") or ""
+        if platform not in PLATFORMS:
+            raise acc.fail(
+                "platform",
+                f"{platform} は使えません。{' / '.join(PLATFORMS)} のいずれかにしてください。",
+                f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}",
+            )
+        reviewers = tuple(
+            _address(acc, "reviewers", r) for r in acc.str_list("reviewers", required=True)
+        )
+        if len(set(reviewers)) < 2:
+            raise acc.fail(
+                "reviewers",
+                "確認者を二人以上指定してください（指針 4(4)：複数の者で確認）。",
+                "at least two distinct reviewers are required (guideline 4(4))",
+            )
+        if any(a.name == name for a in accounts):
+            raise acc.fail(
+                "name", f"アカウント名 {name} が重複しています。", f"duplicate account name {name}"
+            )
+        accounts.append(Account(name=name, platform=platform, reviewers=reviewers))
+
+    ck = root.table("checker", required=False)
+    check = CheckSettings(
+        rules_dir=resolve(v) if (v := ck.str("rules_dir", required=False)) else None,
+        office_phones=ck.str_list("office_phones"),
+        office_domains=tuple(d.lower() for d in ck.str_list("office_domains")),
+        internal_hosts=tuple(h.lower() for h in ck.str_list("internal_hosts")),
+        link_blocklist=tuple(h.lower() for h in ck.str_list("link_blocklist")),
+        spam_window_days=int(ck.num("spam_window_days", 30, minimum=0)),
+    )
+
+    return Settings(
+        source=file,
+        mailbox=mailbox,
+        smtp=smtp,
+        state_path=resolve(st.str("path") or ""),
+        key_file=resolve(sg.str("key_file") or ""),
+        staff_allowed=allowed,
+        accounts=tuple(accounts),
+        reminder_after_hours=rv.num("reminder_after_hours", 24.0, minimum=0),
+        expire_after_days=rv.num("expire_after_days", 7.0, minimum=0),
+        admin_address=_address(adm, "address", admin_address) if admin_address else None,
+        office_name=root.str("office_name", "", required=False) or "",
+        check=check,
+    )
+
+
+def load_settings(path: str | os.PathLike[str]) -> Settings:
+    """Read and validate the config file; raise ConfigError on any problem."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            str(p),
+            "(file)",
+            f"設定ファイルを読めません（{exc.strerror}）。",
+            f"cannot read file: {exc.strerror}",
+        ) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            str(p), "(file)", "UTF-8 で保存してください。", "file is not UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            str(p), "(syntax)", f"TOML の書き方に誤りがあります: {exc}", f"TOML syntax error: {exc}"
+        ) from None
+    return parse_settings(data, str(p), p.parent)
+
+
+def staff_allowed(settings: Settings, address: str) -> bool:
+    """True when `address` may submit drafts: an exact address or a `*@domain` pattern."""
+    addr = address.strip().lower()
+    if not addr or "@" not in addr:
+        return False
+    domain = addr.rsplit("@", 1)[1]
+    return any(
+        addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed
+    )
