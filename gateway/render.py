@@ -1,0 +1,181 @@
+"""Mail out: jinja2 templates over `templates/` -> EmailMessage, threaded and tagged.
+
+Every mail carries X-Gateway-Status, X-Gateway-Draft, Auto-Submitted and
+X-Auto-Response-Suppress, a subject with the draft id in front, and References to
+the author's draft so each draft is one conversation in any mail client.
+Message-IDs are deterministic per (draft, version, status, recipient[, answered mail]),
+so a mail queued twice is one mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from gateway.tokens import make_token, plus_address
+from gateway.workflow import Draft, MailSpec
+
+SUBJECT_LABELS = {
+    "received": "受付",
+    "rejected": "要修正",
+    "review-request": "承認依頼",
+    "clarify": "確認",
+    "reminder": "承認依頼・再送",
+    "returned": "差戻し",
+    "approved": "承認済",
+    "expired": "期限切れ",
+    "receipt": "受付確認",
+    "notice": "お知らせ",
+}
+STATUSES = tuple(SUBJECT_LABELS)
+SENDER_NAME = "SNS投稿確認"
+
+
+def templates_dir() -> Path:
+    """Templates ship in the wheel as `gateway.templates`; in a checkout they are `templates/`."""
+    try:
+        path = Path(str(resources.files("gateway.templates")))
+        if path.is_dir() and any(path.glob("*.j2")):
+            return path
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=4)
+def environment(directory: str | None = None) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory or str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render_body(status: str, context: dict[str, Any], directory: str | None = None) -> str:
+    # Missing optional keys are None rather than errors, so templates can test them.
+    ctx = {key: None for key in OPTIONAL_KEYS} | context
+    text = environment(directory).get_template(f"{status}.txt.j2").render(**ctx)
+    lines = [line if line == "-- " else line.rstrip() for line in text.strip("\n").splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+OPTIONAL_KEYS = [
+    "schedule",
+    "diff",
+    "previous_version",
+    "warnings",
+    "errors",
+    "reason",
+    "accounts",
+    "reviewer",
+    "comment",
+    "their_words",
+    "approvals",
+    "waiting_on",
+    "decision",
+    "token_version",
+    "state",
+    "attachments",
+    "author_name",
+]
+
+
+def domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[-1]
+
+
+def message_id(spec: MailSpec, recipient: str, gateway_address: str, token: str | None) -> str:
+    tail = token or "x" + hashlib.sha256(recipient.encode()).hexdigest()[:10]
+    if spec.in_reply_to:
+        tail += "." + hashlib.sha256(spec.in_reply_to.encode()).hexdigest()[:8]
+    return f"<{spec.draft_id}.v{spec.version}.{spec.status}.{tail}@{domain_of(gateway_address)}>"
+
+
+def build_message(
+    spec: MailSpec,
+    draft: Draft,
+    *,
+    gateway_address: str,
+    token_secret: bytes,
+    now: datetime,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    template_dir: str | None = None,
+    sign: Callable[[dict[str, Any]], str] | None = None,
+) -> EmailMessage:
+    """Render one MailSpec into a ready-to-send message (one per spec: To and Cc together)."""
+    token = None
+    reply_to = None
+    if spec.token_for:
+        tok = make_token(token_secret, spec.draft_id, spec.version, spec.token_for)
+        reply_to = plus_address(gateway_address, tok)
+        token = str(tok)
+    recipient = spec.to[0]
+    msg = EmailMessage()
+    msg["From"] = Address(SENDER_NAME, addr_spec=gateway_address)
+    msg["To"] = ", ".join(spec.to)
+    if spec.cc:
+        msg["Cc"] = ", ".join(spec.cc)
+    if reply_to:
+        msg["Reply-To"] = Address(SENDER_NAME, addr_spec=reply_to)
+    msg["Subject"] = (
+        f"[{SUBJECT_LABELS[spec.status]} {spec.draft_id}] {draft.current.subject}".strip()
+    )
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(spec, recipient, gateway_address, token)
+    thread = list(draft.thread)
+    parent = spec.in_reply_to or (thread[-1] if thread else None)
+    if parent:
+        msg["In-Reply-To"] = parent
+        refs = [*thread, parent] if parent not in thread else thread
+        msg["References"] = " ".join(refs[-20:])
+    msg["X-Gateway-Status"] = spec.status
+    msg["X-Gateway-Draft"] = spec.draft_id
+    msg["X-Gateway-Version"] = str(spec.version)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = gateway_address
+    msg.set_content(render_body(spec.status, spec.context, template_dir), charset="utf-8")
+
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(
+            data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=filename,
+        )
+    if spec.approval_record is not None:
+        if sign is None:
+            raise ValueError("an approved mail needs a signing function")
+        from gateway.signing import POST_FILENAME, RECORD_FILENAME, SIGNATURE_FILENAME, canonical
+
+        record = {**spec.approval_record}
+        msg.add_attachment(
+            draft.current.text.encode("utf-8"),
+            maintype="text",
+            subtype="plain",
+            filename=POST_FILENAME,
+        )
+        msg.add_attachment(
+            canonical(record), maintype="application", subtype="json", filename=RECORD_FILENAME
+        )
+        msg.add_attachment(
+            sign(record).encode("ascii"),
+            maintype="application",
+            subtype="octet-stream",
+            filename=SIGNATURE_FILENAME,
+        )
+    return msg

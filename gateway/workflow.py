@@ -1,0 +1,661 @@
+"""The approval state machine: (draft record, event) -> (new record, mails, audit events).
+
+Pure: no network, no clock, no disk. The shell hands it what it read and the time,
+and stores and sends what it returns. Every decision about who may decide what is
+taken here, so the tests can drive whole conversations in memory.
+
+States: in_review -> approved | returned | expired; rejected (the automatic check
+or the account failed). A new version (a reply to `returned`, or a new draft with the
+same subject from the same author) starts the approvals over.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.model import Decision, Finding, Severity
+
+IN_REVIEW = "in_review"
+APPROVED = "approved"
+RETURNED = "returned"
+REJECTED = "rejected"
+EXPIRED = "expired"
+OPEN_STATES = (IN_REVIEW,)
+REVISABLE_STATES = (IN_REVIEW, RETURNED, REJECTED)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    text: str  # exactly what would be posted
+    text_sha256: str
+    subject: str
+    message_id: str  # the author's message that carried this version
+    received_at: datetime
+    findings: tuple[Finding, ...] = ()
+    attachments: tuple[AttachmentRef, ...] = ()
+    schedule: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Vote:
+    reviewer: str
+    decision: Decision
+    version: int
+    at: datetime
+    message_id: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: str
+    author: str
+    author_name: str
+    account: str
+    state: str
+    reviewers: tuple[str, ...]
+    versions: tuple[Version, ...]
+    created_at: datetime
+    updated_at: datetime
+    votes: tuple[Vote, ...] = ()
+    reminded: tuple[str, ...] = ()  # reviewers reminded about the current version
+    thread: tuple[str, ...] = ()  # Message-IDs of the author's messages, for References
+    reason: str = ""  # why rejected / returned, for status and export
+
+    @property
+    def current(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def version(self) -> int:
+        return self.current.number
+
+    def votes_for(self, version: int) -> dict[str, Vote]:
+        """The latest vote of each reviewer on `version`."""
+        latest: dict[str, Vote] = {}
+        for vote in self.votes:
+            if vote.version == version:
+                latest[vote.reviewer] = vote
+        return latest
+
+    def waiting_on(self) -> tuple[str, ...]:
+        if self.state != IN_REVIEW:
+            return ()
+        votes = self.votes_for(self.version)
+        return tuple(r for r in self.reviewers if r not in votes)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    """A mail to send, as data: the shell renders, signs and queues it."""
+
+    status: str  # X-Gateway-Status
+    draft_id: str
+    version: int
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    context: dict[str, Any] = field(default_factory=dict)
+    token_for: str | None = None  # bind the Reply-To token to this address
+    attach_version: bool = False  # carry the version's attachments (photos)
+    approval_record: dict[str, Any] | None = None  # to be signed and attached
+    in_reply_to: str | None = None  # the message this answers (else the draft's thread)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    action: str
+    draft_id: str | None
+    actor: str
+    at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    draft: Draft | None = None  # the new or updated record, if any
+    mails: tuple[MailSpec, ...] = ()
+    events: tuple[AuditEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the workflow needs to know of the config."""
+
+    accounts: dict[str, tuple[str, ...]]  # account name -> reviewer addresses, in order
+    reminder_after: timedelta = timedelta(hours=24)
+    expire_after: timedelta = timedelta(days=7)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    author: str
+    author_name: str
+    subject: str
+    message_id: str
+    references: tuple[str, ...]
+    text: str
+    account: str | None  # from the account line; None if not given
+    schedule: datetime | None
+    findings: tuple[Finding, ...]
+    attachments: tuple[AttachmentRef, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply whose token has already been verified against its From by the shell."""
+
+    sender: str
+    draft_id: str
+    token_version: int
+    reading_decision: Decision
+    comment: str
+    message_id: str
+    at: datetime
+
+
+# --------------------------------------------------------------------------- helpers
+
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rif|返信|転送|回答)\s*[:：]\s*|\[[^\]]*\]\s*|【[^】]*】\s*)",
+    re.IGNORECASE,
+)
+
+
+def normalize_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes and bracket tags, for matching versions."""
+    s = unicodedata.normalize("NFKC", subject or "")
+    while True:
+        stripped = _SUBJECT_PREFIX.sub("", s, count=1)
+        if stripped == s:
+            break
+        s = stripped
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def errors(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    return tuple(f for f in findings if f.severity == Severity.ERROR)
+
+
+def diff_lines(old: str, new: str) -> list[str]:
+    """A readable line diff for reviewers: `- ` removed, `+ ` added, nothing else."""
+    out = []
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        if line.startswith(("- ", "+ ")):
+            out.append(line)
+    return out
+
+
+def pick_reviewers(candidates: Sequence[str], author: str) -> tuple[str, ...]:
+    """The first two listed reviewers who are not the author."""
+    return tuple(r for r in candidates if r.lower() != author.lower())[:2]
+
+
+def _event(action: str, draft: Draft | None, actor: str, at: datetime, **detail: Any) -> AuditEvent:
+    return AuditEvent(action, draft.id if draft else None, actor, at, detail)
+
+
+def _finding_dicts(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [f.as_json() for f in findings]
+
+
+def _base_context(draft: Draft) -> dict[str, Any]:
+    v = draft.current
+    return {
+        "draft_id": draft.id,
+        "version": v.number,
+        "subject": v.subject,
+        "account": draft.account,
+        "author": draft.author,
+        "author_name": draft.author_name,
+        "text": v.text,
+        "schedule": v.schedule.strftime("%Y-%m-%d %H:%M") if v.schedule else None,
+        "reviewers": list(draft.reviewers),
+        "findings": _finding_dicts(v.findings),
+        "warnings": _finding_dicts([f for f in v.findings if f.severity != Severity.INFO]),
+        "attachments": [a.filename for a in v.attachments],
+    }
+
+
+# --------------------------------------------------------------------------- draft arrival
+
+
+def find_previous(author: str, subject: str, drafts: Sequence[Draft]) -> Draft | None:
+    """The author's draft this one revises: same author, same subject, still revisable."""
+    key = normalize_subject(subject)
+    if not key:
+        return None
+    matches = [
+        d
+        for d in drafts
+        if d.author == author
+        and d.state in REVISABLE_STATES
+        and normalize_subject(d.current.subject) == key
+    ]
+    return max(matches, key=lambda d: d.updated_at, default=None)
+
+
+def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: Policy) -> Outcome:
+    """A draft arrived: reject it, or open (or re-open) its review with two reviewers."""
+    account = event.account
+    if account is None and previous is not None:
+        account = previous.account
+    if account is None and len(policy.accounts) == 1:
+        account = next(iter(policy.accounts))
+
+    number = previous.version + 1 if previous else 1
+    version = Version(
+        number=number,
+        text=event.text,
+        text_sha256=text_sha256(event.text),
+        subject=event.subject,
+        message_id=event.message_id,
+        received_at=event.at,
+        findings=event.findings,
+        attachments=event.attachments,
+        schedule=event.schedule,
+    )
+    base = previous or Draft(
+        id=new_id,
+        author=event.author,
+        author_name=event.author_name,
+        account=account or "",
+        state=IN_REVIEW,
+        reviewers=(),
+        versions=(),
+        created_at=event.at,
+        updated_at=event.at,
+    )
+    thread = tuple(dict.fromkeys((*base.thread, *event.references, event.message_id)))
+    draft = replace(
+        base,
+        account=account or "",
+        versions=(*base.versions, version),
+        updated_at=event.at,
+        reminded=(),
+        thread=thread,
+        reason="",
+    )
+
+    if account is None:
+        draft = replace(draft, state=REJECTED, reason="account-missing")
+        mail = MailSpec(
+            "clarify",
+            draft.id,
+            number,
+            to=(event.author,),
+            context={
+                **_base_context(draft),
+                "reason": "account-missing",
+                "accounts": list(policy.accounts),
+            },
+            token_for=event.author,
+        )
+        return Outcome(
+            draft, (mail,), (_event("draft_needs_account", draft, event.author, event.at),)
+        )
+
+    problems = list(errors(event.findings))
+    reason = ""
+    if account not in policy.accounts:
+        reason = "account-unknown"
+    elif not problems:
+        reviewers = previous.reviewers if previous and previous.reviewers else ()
+        if not reviewers or event.author in reviewers:
+            reviewers = pick_reviewers(policy.accounts[account], event.author)
+        if len(reviewers) < 2:
+            reason = "no-reviewers"
+        else:
+            draft = replace(draft, reviewers=reviewers)
+
+    if problems or reason:
+        draft = replace(draft, state=REJECTED, reason=reason or "check-error")
+        ctx = {
+            **_base_context(draft),
+            "reason": draft.reason,
+            "errors": _finding_dicts(problems),
+            "accounts": list(policy.accounts),
+        }
+        mail = MailSpec(
+            "rejected", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
+        )
+        return Outcome(
+            draft,
+            (mail,),
+            (
+                _event(
+                    "draft_rejected",
+                    draft,
+                    event.author,
+                    event.at,
+                    version=number,
+                    reason=draft.reason,
+                    clauses=sorted({f.clause or "-" for f in problems}),
+                ),
+            ),
+        )
+
+    draft = replace(draft, state=IN_REVIEW)
+    ctx = _base_context(draft)
+    if previous is not None:
+        ctx["previous_version"] = previous.version
+        ctx["diff"] = diff_lines(previous.current.text, event.text)
+    mails = [
+        MailSpec(
+            "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
+        )
+    ]
+    for reviewer in draft.reviewers:
+        mails.append(
+            MailSpec(
+                "review-request",
+                draft.id,
+                number,
+                to=(reviewer,),
+                context={**ctx, "reviewer": reviewer},
+                token_for=reviewer,
+                attach_version=True,
+            )
+        )
+    action = "draft_revised" if previous else "draft_received"
+    return Outcome(
+        draft,
+        tuple(mails),
+        (
+            _event(
+                action,
+                draft,
+                event.author,
+                event.at,
+                version=number,
+                reviewers=list(draft.reviewers),
+                text_sha256=version.text_sha256,
+                warnings=len(ctx["warnings"]),
+            ),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
+    """The canonical facts of an approval; the shell signs exactly this."""
+    votes = draft.votes_for(draft.version)
+    return {
+        "type": "town-sns-gateway/approval",
+        "format": 1,
+        "draft_id": draft.id,
+        "version": draft.version,
+        "account": draft.account,
+        "subject": draft.current.subject,
+        "text_sha256": draft.current.text_sha256,
+        "author": draft.author,
+        "approvals": [
+            {
+                "reviewer": r,
+                "decision": "approve",
+                "at": votes[r].at.isoformat(),
+                "message_id": votes[r].message_id,
+            }
+            for r in draft.reviewers
+        ],
+        "approved_at": at.isoformat(),
+    }
+
+
+def on_reply(draft: Draft, reply: Reply) -> Outcome:
+    """A reviewer answered with a token made for them. Decide whether and how it counts."""
+    sender, at = reply.sender, reply.at
+    ctx = _base_context(draft)
+
+    def notice(reason: str, action: str) -> Outcome:
+        mail = MailSpec(
+            "notice",
+            draft.id,
+            draft.version,
+            to=(sender,),
+            context={
+                **ctx,
+                "reason": reason,
+                "token_version": reply.token_version,
+                "state": draft.state,
+            },
+            in_reply_to=reply.message_id,
+        )
+        return Outcome(
+            None,
+            (mail,),
+            (
+                _event(
+                    action,
+                    draft,
+                    sender,
+                    at,
+                    reason=reason,
+                    message_id=reply.message_id,
+                    token_version=reply.token_version,
+                    decision=str(reply.reading_decision),
+                ),
+            ),
+        )
+
+    if sender == draft.author:
+        return _author_reply(draft, reply)
+    if sender not in draft.reviewers:
+        return Outcome(
+            None,
+            (),
+            (
+                _event(
+                    "reply_not_counted",
+                    draft,
+                    sender,
+                    at,
+                    reason="not-a-reviewer",
+                    message_id=reply.message_id,
+                ),
+            ),
+        )
+    if draft.state != IN_REVIEW:
+        return notice("already-decided", "reply_late")
+    if reply.token_version != draft.version:
+        return notice("old-version", "reply_old_version")
+
+    if reply.reading_decision == Decision.UNCLEAR:
+        mail = MailSpec(
+            "clarify",
+            draft.id,
+            draft.version,
+            to=(sender,),
+            context={**ctx, "reason": "unclear", "reviewer": sender, "their_words": reply.comment},
+            token_for=sender,
+            in_reply_to=reply.message_id,
+        )
+        return Outcome(
+            None,
+            (mail,),
+            (_event("reply_unclear", draft, sender, at, message_id=reply.message_id),),
+        )
+
+    previous = draft.votes_for(draft.version).get(sender)
+    if previous is not None and previous.decision == reply.reading_decision:
+        return notice("duplicate", "reply_duplicate")
+
+    vote = Vote(sender, reply.reading_decision, draft.version, at, reply.message_id, reply.comment)
+    draft = replace(draft, votes=(*draft.votes, vote), updated_at=at)
+    receipt = MailSpec(
+        "receipt",
+        draft.id,
+        draft.version,
+        to=(sender,),
+        context={**ctx, "decision": str(vote.decision), "comment": vote.comment},
+        in_reply_to=reply.message_id,
+    )
+    counted = _event(
+        "decision_counted",
+        draft,
+        sender,
+        at,
+        decision=str(vote.decision),
+        version=draft.version,
+        message_id=reply.message_id,
+        comment=vote.comment,
+    )
+
+    if vote.decision == Decision.SEND_BACK:
+        draft = replace(draft, state=RETURNED, reason=vote.comment)
+        others = tuple(r for r in draft.reviewers if r != sender)
+        returned = MailSpec(
+            "returned",
+            draft.id,
+            draft.version,
+            to=(draft.author,),
+            cc=others,
+            context={**ctx, "reviewer": sender, "comment": vote.comment},
+            token_for=draft.author,
+        )
+        return Outcome(
+            draft,
+            (returned, receipt),
+            (counted, _event("draft_returned", draft, sender, at, version=draft.version)),
+        )
+
+    votes = draft.votes_for(draft.version)
+    if all(r in votes and votes[r].decision == Decision.APPROVE for r in draft.reviewers):
+        record = approval_record(draft, at)
+        draft = replace(draft, state=APPROVED)
+        approved = MailSpec(
+            "approved",
+            draft.id,
+            draft.version,
+            to=(draft.author,),
+            cc=draft.reviewers,
+            context={**ctx, "approvals": record["approvals"]},
+            approval_record=record,
+            token_for=draft.author,
+        )
+        return Outcome(
+            draft,
+            (approved,),
+            (counted, _event("draft_approved", draft, sender, at, version=draft.version)),
+        )
+    return Outcome(draft, (receipt,), (counted,))
+
+
+def _author_reply(draft: Draft, reply: Reply) -> Outcome:
+    """The author answered one of our mails. A revision is handled as a NewDraft by the shell;
+    anything else from the author is recorded and never counts as a decision."""
+    return Outcome(
+        None,
+        (),
+        (
+            _event(
+                "reply_not_counted",
+                draft,
+                reply.sender,
+                reply.at,
+                reason="author-cannot-decide",
+                message_id=reply.message_id,
+                decision=str(reply.reading_decision),
+            ),
+        ),
+    )
+
+
+def unmatched_reply(
+    draft: Draft | None, sender: str, message_id: str, reason: str, at: datetime
+) -> Outcome:
+    """A reply whose token is missing or not made for its From. It never counts.
+
+    When the sender is a current reviewer of the draft, they are told how to answer;
+    nobody else gets mail (no backscatter to forged or foreign addresses).
+    """
+    event = _event("reply_not_counted", draft, sender, at, reason=reason, message_id=message_id)
+    if draft is None or draft.state != IN_REVIEW or sender not in draft.reviewers:
+        return Outcome(None, (), (event,))
+    mail = MailSpec(
+        "clarify",
+        draft.id,
+        draft.version,
+        to=(sender,),
+        context={**_base_context(draft), "reason": "no-token", "reviewer": sender},
+        token_for=sender,
+        attach_version=False,
+        in_reply_to=message_id,
+    )
+    return Outcome(None, (mail,), (event,))
+
+
+# --------------------------------------------------------------------------- time
+
+
+def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
+    """Reminders to silent reviewers and expiry, from the time the current version arrived."""
+    if draft.state != IN_REVIEW:
+        return Outcome()
+    since = draft.current.received_at
+    ctx = _base_context(draft)
+    if now - since >= policy.expire_after:
+        expired = replace(draft, state=EXPIRED, updated_at=now, reason="expired")
+        mail = MailSpec(
+            "expired",
+            draft.id,
+            draft.version,
+            to=(draft.author,),
+            cc=draft.waiting_on(),
+            context={**ctx, "waiting_on": list(draft.waiting_on())},
+            token_for=draft.author,
+        )
+        return Outcome(
+            expired,
+            (mail,),
+            (_event("draft_expired", draft, "gateway", now, version=draft.version),),
+        )
+    silent = [r for r in draft.waiting_on() if r not in draft.reminded]
+    if silent and now - since >= policy.reminder_after:
+        mails = tuple(
+            MailSpec(
+                "reminder",
+                draft.id,
+                draft.version,
+                to=(r,),
+                context={**ctx, "reviewer": r},
+                token_for=r,
+            )
+            for r in silent
+        )
+        updated = replace(draft, reminded=(*draft.reminded, *silent), updated_at=now)
+        return Outcome(
+            updated, mails, (_event("reminder_sent", draft, "gateway", now, reviewers=silent),)
+        )
+    return Outcome()
