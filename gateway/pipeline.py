@@ -1,0 +1,407 @@
+"""Where a mail is handled: read -> decide -> persist, in one store transaction.
+
+This is the imperative shell around the pure workflow. It reads the raw message,
+verifies tokens against the From, runs the checker and the reply reader, asks the
+workflow what to do, and stores the new state, the audit events and the rendered
+mails (in the outbox) in one atomic write. Only after that returns may the intake
+acknowledge the message on the IMAP server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from gateway.checker import CheckContext, Checker
+from gateway.config import Settings, staff_allowed
+from gateway.drafts import split_draft
+from gateway.mime import read_message
+from gateway.model import Finding, Incoming, Kind, Severity
+from gateway.render import build_message
+from gateway.replies import read_reply
+from gateway.signing import SigningKey
+from gateway.store import Store
+from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
+from gateway.workflow import (
+    APPROVED,
+    IN_REVIEW,
+    REJECTED,
+    RETURNED,
+    AttachmentRef,
+    AuditEvent,
+    Draft,
+    NewDraft,
+    Outcome,
+    Policy,
+    Reply,
+    find_previous,
+    on_new_draft,
+    on_reply,
+    on_tick,
+    unmatched_reply,
+)
+
+log = logging.getLogger(__name__)
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def now_jst() -> datetime:
+    return datetime.now(JST)
+
+
+def empty_post_finding() -> Finding:
+    return Finding(
+        rule="empty-draft",
+        clause=None,
+        severity=Severity.ERROR,
+        line=1,
+        column=1,
+        excerpt="",
+        message="投稿文が空です。本文に投稿する文章を書いてお送りください。",
+    )
+
+
+@dataclass
+class Spool:
+    """Files beside the state file: rendered outgoing mail and draft attachments."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        for sub in ("outbox", "attachments"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        if path.exists():
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def put_attachment(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self._write(self.root / "attachments" / digest, data)
+        return digest
+
+    def get_attachment(self, digest: str) -> bytes:
+        return (self.root / "attachments" / digest).read_bytes()
+
+    def put_mail(self, message_id: str, data: bytes) -> str:
+        name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
+        self._write(self.root / "outbox" / name, data)
+        return name
+
+    def get_mail(self, name: str) -> bytes:
+        return (self.root / "outbox" / name).read_bytes()
+
+
+def spool_for(settings: Settings) -> Spool:
+    state = Path(settings.state_path)
+    return Spool(state.with_name(state.name + ".spool"))
+
+
+def policy_for(settings: Settings) -> Policy:
+    return Policy(
+        accounts={a.name: a.reviewers for a in settings.accounts},
+        reminder_after=timedelta(hours=settings.reminder_after_hours),
+        expire_after=timedelta(days=settings.expire_after_days),
+    )
+
+
+class Gateway:
+    """Handles one message or one clock tick at a time, each in one store transaction."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        key: SigningKey,
+        checker: Checker,
+        *,
+        clock: Callable[[], datetime] = now_jst,
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.key = key
+        self.token_secret = key.derive_secret("reply-token")
+        self.checker = checker
+        self.clock = clock
+        self.on_queued = on_queued
+        self.spool = spool_for(settings)
+        self.policy = policy_for(settings)
+        self.address = settings.mailbox.address
+
+    # ------------------------------------------------------------------ entry points
+
+    def handle_raw(self, raw: bytes) -> str:
+        """Handle one raw message; returns a short outcome name for logs and tests."""
+        incoming = read_message(raw, [self.address])
+        key = incoming.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+        now = self.clock()
+        with self.store.transaction() as store:
+            if store.is_seen(key):
+                log.info("event=duplicate_message message_id=%s", key)
+                return "duplicate"
+            outcome, name = self._decide(incoming, now)
+            self._persist(outcome, now)
+            store.mark_seen(key, now, name)
+        log.info(
+            "event=message_handled outcome=%s kind=%s from=%s message_id=%s draft=%s",
+            name,
+            incoming.kind,
+            incoming.from_addr or "-",
+            key,
+            outcome.draft.id if outcome.draft else "-",
+        )
+        if outcome.mails:
+            self.on_queued()
+        return name
+
+    def tick(self) -> int:
+        """Reminders and expiry for every open draft; returns how many drafts changed."""
+        now = self.clock()
+        changed = 0
+        with self.store.transaction() as store:
+            for draft in store.drafts_in_state(IN_REVIEW):
+                outcome = on_tick(draft, now, self.policy)
+                if outcome.draft or outcome.mails:
+                    self._persist(outcome, now)
+                    changed += 1
+        if changed:
+            self.on_queued()
+        return changed
+
+    # ------------------------------------------------------------------ deciding
+
+    def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
+        sender = inc.from_addr
+        if inc.kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OTHER):
+            action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
+                inc.kind, "other_ignored"
+            )
+            return self._only_event(
+                action, None, sender, now, subject=inc.subject, problems=list(inc.problems)
+            ), action
+
+        if inc.kind == Kind.REPLY:
+            return self._decide_reply(inc, now)
+
+        # A draft-shaped message.
+        if not staff_allowed(self.settings, sender):
+            return self._only_event(
+                "stranger_ignored", None, sender, now, subject=inc.subject
+            ), "stranger"
+        mentioned = self._mentioned_draft(inc)
+        if mentioned is not None and sender in mentioned.reviewers and sender != mentioned.author:
+            # A reviewer answered without the token (the client dropped it): never counts.
+            return unmatched_reply(
+                mentioned, sender, inc.message_id, "no-token", now
+            ), "reply_no_token"
+        previous = None
+        if (
+            mentioned is not None
+            and mentioned.author == sender
+            and mentioned.state in (RETURNED, REJECTED, IN_REVIEW)
+        ):
+            previous = mentioned
+        return self._new_draft(inc, now, previous), "draft"
+
+    def _decide_reply(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
+        sender = inc.from_addr
+        first_draft: Draft | None = None
+        for raw_token in inc.tokens:
+            token = parse_token(raw_token)
+            if token is None:
+                continue
+            draft = self.store.get_draft(token.draft_id)
+            if draft is None:
+                continue
+            first_draft = first_draft or draft
+            if not token_matches(self.token_secret, token, sender):
+                continue
+            if sender == draft.author:
+                if draft.state in (RETURNED, REJECTED) and token.version == draft.version:
+                    return self._new_draft(inc, now, draft), "revision"
+                reading = read_reply(inc.text)
+                return on_reply(
+                    draft,
+                    Reply(
+                        sender,
+                        draft.id,
+                        token.version,
+                        reading.decision,
+                        reading.comment,
+                        inc.message_id,
+                        now,
+                    ),
+                ), "author_reply"
+            reading = read_reply(inc.text, self._sent_texts(draft.id, sender))
+            reply = Reply(
+                sender,
+                draft.id,
+                token.version,
+                reading.decision,
+                reading.comment,
+                inc.message_id,
+                now,
+            )
+            return on_reply(draft, reply), f"reply_{reading.decision}"
+        reason = "token-not-for-sender" if first_draft else "no-token"
+        return unmatched_reply(
+            first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
+        ), ("reply_not_counted")
+
+    def _mentioned_draft(self, inc: Incoming) -> Draft | None:
+        m = DRAFT_ID_RE.search(inc.subject or "")
+        return self.store.get_draft(m.group(0)) if m else None
+
+    def _new_draft(self, inc: Incoming, now: datetime, previous: Draft | None) -> Outcome:
+        parts = split_draft(inc.text)
+        account = parts.account or (previous.account if previous else None)
+        if account is None and len(self.settings.accounts) == 1:
+            account = self.settings.accounts[0].name
+        acc = self.settings.account(account) if account else None
+        findings: list[Finding] = []
+        if not parts.post_text.strip():
+            findings.append(empty_post_finding())
+        else:
+            findings.extend(
+                self.checker.check(parts.post_text, self._check_context(account, acc, parts, now))
+            )
+        if previous is None:
+            previous = find_previous(
+                inc.from_addr, inc.subject, self.store.drafts_by_author(inc.from_addr)
+            )
+        attachments = tuple(
+            AttachmentRef(
+                a.filename, a.content_type, self.spool.put_attachment(a.data), len(a.data)
+            )
+            for a in inc.attachments
+        )
+        subject = inc.subject
+        if previous is not None:
+            subject = previous.versions[0].subject if DRAFT_ID_RE.search(subject or "") else subject
+        event = NewDraft(
+            author=inc.from_addr,
+            author_name=inc.from_name,
+            subject=subject or "（件名なし）",
+            message_id=inc.message_id,
+            references=inc.references,
+            text=parts.post_text,
+            account=parts.account,
+            schedule=parts.schedule,
+            findings=tuple(findings),
+            attachments=attachments,
+            at=now,
+        )
+        new_id = previous.id if previous else self.store.next_draft_id()
+        return on_new_draft(event, previous, new_id, self.policy)
+
+    def _check_context(self, account, acc, parts, now: datetime) -> CheckContext:
+        ck = self.settings.check
+        window = now - timedelta(days=ck.spam_window_days)
+        recent = tuple(
+            d.current.text for d in self.store.drafts_in_state(APPROVED) if d.updated_at >= window
+        )
+        return CheckContext(
+            platform=acc.platform if acc else None,
+            account=account,
+            official_accounts=tuple(a.name for a in self.settings.accounts),
+            schedule=parts.schedule,
+            office_phone_allowlist=ck.office_phones,
+            office_domains=ck.office_domains,
+            internal_hosts=ck.internal_hosts,
+            link_blocklist=ck.link_blocklist,
+            recent_approved_texts=recent,
+            now=now.date(),
+        )
+
+    def _sent_texts(self, draft_id: str, recipient: str) -> list[str]:
+        """Bodies of the mails we sent to `recipient` about this draft: their fingerprints
+        let the reply reader drop our own text (and the 承認 instructions in it)."""
+        texts = []
+        for entry in self.store.outbox.search(lambda d: d.get("draft_id") == draft_id):
+            if recipient not in entry.get("recipients", ()):
+                continue
+            try:
+                msg = message_from_bytes(self.spool.get_mail(entry["path"]), policy=policy.default)
+                body = msg.get_body(("plain",))
+                if body is not None:
+                    texts.append(body.get_content())
+            except (OSError, LookupError, ValueError):
+                continue
+        return texts
+
+    @staticmethod
+    def _only_event(
+        action: str, draft: Draft | None, actor: str, at: datetime, **detail
+    ) -> Outcome:
+        return Outcome(
+            None, (), (AuditEvent(action, draft.id if draft else None, actor or "-", at, detail),)
+        )
+
+    # ------------------------------------------------------------------ persisting
+
+    def _persist(self, outcome: Outcome, now: datetime) -> None:
+        store = self.store
+        if outcome.draft is not None:
+            store.put_draft(outcome.draft)
+        for event in outcome.events:
+            store.add_event(event)
+        for spec in outcome.mails:
+            draft = outcome.draft or store.get_draft(spec.draft_id)
+            assert draft is not None, spec
+            attachments = []
+            if spec.attach_version:
+                attachments = [
+                    (a.filename, a.content_type, self.spool.get_attachment(a.sha256))
+                    for a in draft.current.attachments
+                ]
+            msg = build_message(
+                spec,
+                draft,
+                gateway_address=self.address,
+                token_secret=self.token_secret,
+                now=now,
+                attachments=attachments,
+                sign=self.key.sign,
+            )
+            data = msg.as_bytes(policy=policy.SMTP)
+            message_id = msg["Message-ID"]
+            path = self.spool.put_mail(message_id, data)
+            store.queue_mail(
+                {
+                    "message_id": message_id,
+                    "draft_id": spec.draft_id,
+                    "mail_status": spec.status,
+                    "path": path,
+                    "recipients": [*spec.to, *spec.cc],
+                    "created": now.isoformat(),
+                }
+            )
+            store.add_event(
+                AuditEvent(
+                    "mail_queued",
+                    spec.draft_id,
+                    "gateway",
+                    now,
+                    {
+                        "status": spec.status,
+                        "to": list(spec.to),
+                        "cc": list(spec.cc),
+                        "message_id": message_id,
+                    },
+                )
+            )
