@@ -1,0 +1,1002 @@
+"""Raw RFC 5322 bytes -> `Incoming`: the one place that reads mail as bytes.
+
+Japanese offices send mail in every charset ever used (ISO-2022-JP as Microsoft writes
+it, Shift_JIS from old phones, EUC-JP, UTF-8) and labels sometimes lie, so decoding is
+done here by hand and never raises: a byte that cannot be read becomes U+FFFD, a line in
+the log and an entry in `problems`. `read_message` itself never raises on any input.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import email
+import email.header
+import email.message
+import email.utils
+import hashlib
+import logging
+import quopri
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from html.parser import HTMLParser
+from urllib.parse import unquote_to_bytes
+
+from gateway.model import Attachment, Incoming, Kind
+from gateway.tokens import find_tokens
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 40  # MIME nesting deeper than this is not walked (a bomb, not mail)
+MAX_PARTS = 500
+
+# ---------------------------------------------------------------------------
+# Charsets
+# ---------------------------------------------------------------------------
+
+_ISO2022_LABELS = {
+    "iso-2022-jp",
+    "iso2022-jp",
+    "iso2022_jp",
+    "csiso2022jp",
+    "iso-2022-jp-1",
+    "iso-2022-jp-2",
+    "iso-2022-jp-3",
+    "iso-2022-jp-ms",
+    "iso-2022-jp-ext",
+    "cp50220",
+    "cp50221",
+    "cp50222",
+    "jis",
+    "x-jis",
+}
+_SJIS_LABELS = {
+    "shift_jis",
+    "shift-jis",
+    "sjis",
+    "x-sjis",
+    "s-jis",
+    "ms_kanji",
+    "csshiftjis",
+    "windows-31j",
+    "cp932",
+    "ms932",
+    "x-ms-cp932",
+    "shift_jisx0213",
+    "shift_jis-2004",
+}
+_EUC_LABELS = {"euc-jp", "euc_jp", "x-euc-jp", "eucjp", "cseucpkdfmtjapanese", "ujis", "x-euc"}
+_UTF8_LABELS = {"utf-8", "utf8", "x-utf-8", "unicode-1-1-utf-8"}
+_ASCII_LIKE = {"us-ascii", "ascii", "ansi_x3.4-1968", "iso-8859-1", "latin1", "latin-1"}
+
+
+class DecodeError(ValueError):
+    """A strict decode failed (internal; never leaves this module)."""
+
+
+def canonical_charset(label: str | None) -> str | None:
+    """Map a charset label as written in mail to the codec we decode it with."""
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    if not name:
+        return None
+    if name in _ISO2022_LABELS:
+        return "iso-2022-jp"
+    if name in _SJIS_LABELS:
+        return "cp932"
+    if name in _EUC_LABELS:
+        return "euc-jp"
+    if name in _UTF8_LABELS:
+        return "utf-8"
+    if name in ("us-ascii", "ascii", "ansi_x3.4-1968"):
+        return "us-ascii"
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _jis_pair_to_sjis(j1: int, j2: int) -> bytes:
+    """One JIS X 0208 code point (row/cell bytes 0x21-0x7E) -> its Shift_JIS bytes."""
+    s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
+    if j1 & 1:
+        s2 = j2 + 0x1F
+        if s2 >= 0x7F:
+            s2 += 1
+    else:
+        s2 = j2 + 0x7E
+    return bytes((s1, s2))
+
+
+def decode_iso2022jp(data: bytes, strict: bool = False) -> tuple[str, int]:
+    """Decode ISO-2022-JP as Microsoft writes it (CP50220/50221/50222).
+
+    JIS X 0208 pairs are converted to Shift_JIS and decoded as CP932, which is how the
+    NEC special characters (① ㈱ ㎡) and the IBM extensions come out right; Python's own
+    iso2022_jp codecs reject them. Half-width katakana arrive via ESC ( I or SO/SI.
+    Returns the text and the number of bytes replaced by U+FFFD; raises DecodeError
+    instead when `strict` and anything had to be replaced.
+    """
+    out: list[str] = []
+    bad = 0
+    mode = "ascii"  # ascii | jis0208 | kana | jis0212 | jis0213
+    shifted = False  # SO in effect (CP50222 style half-width katakana)
+    i = 0
+    n = len(data)
+
+    def fail() -> None:
+        nonlocal bad
+        bad += 1
+        out.append("\ufffd")
+        if strict:
+            raise DecodeError("iso-2022-jp")
+
+    while i < n:
+        b = data[i]
+        if b == 0x1B:
+            seq = data[i + 1 : i + 4]
+            if seq[:2] in (b"(B", b"(J", b"(H"):
+                mode, i = "ascii", i + 3
+            elif seq[:2] in (b"$B", b"$@"):
+                mode, i = "jis0208", i + 3
+            elif seq[:2] == b"(I":
+                mode, i = "kana", i + 3
+            elif seq == b"$(D":
+                mode, i = "jis0212", i + 4
+            elif seq in (b"$(O", b"$(Q", b"$(P"):
+                mode, i = "jis0213", i + 4
+            elif seq == b"&@\x1b":  # JIS X 0208-1990 announcer, followed by ESC $ B
+                i += 3
+            else:
+                fail()
+                i += 1
+            continue
+        if b == 0x0E:
+            shifted, i = True, i + 1
+            continue
+        if b == 0x0F:
+            shifted, i = False, i + 1
+            continue
+        if b >= 0x80:
+            fail()
+            i += 1
+            continue
+        if b in (0x0A, 0x0D):
+            out.append(chr(b))
+            mode, shifted, i = "ascii", False, i + 1
+            continue
+        if shifted or mode == "kana":
+            if 0x21 <= b <= 0x5F:
+                out.append(bytes((b + 0x80,)).decode("cp932"))
+            else:
+                out.append(chr(b)) if b < 0x21 else fail()
+            i += 1
+            continue
+        if mode == "ascii":
+            out.append(chr(b))
+            i += 1
+            continue
+        # two-byte modes
+        if b < 0x21 or b == 0x7F:
+            out.append(chr(b))  # stray control or space inside a kanji run
+            i += 1
+            continue
+        if i + 1 >= n or not (0x21 <= data[i + 1] <= 0x7E):
+            fail()
+            i += 1
+            continue
+        j1, j2 = b, data[i + 1]
+        i += 2
+        try:
+            if mode == "jis0208":
+                out.append(_jis_pair_to_sjis(j1, j2).decode("cp932"))
+            elif mode == "jis0212":
+                out.append(bytes((0x8F, j1 | 0x80, j2 | 0x80)).decode("euc_jp"))
+            else:
+                out.append(bytes((j1 | 0x80, j2 | 0x80)).decode("euc_jis_2004"))
+        except UnicodeDecodeError:
+            fail()
+    return "".join(out), bad
+
+
+def _decode_strict(data: bytes, charset: str) -> str:
+    """Decode with no replacement at all, or raise DecodeError."""
+    if charset == "iso-2022-jp":
+        return decode_iso2022jp(data, strict=True)[0]
+    if charset == "us-ascii":
+        charset = "ascii"
+    try:
+        text = data.decode(charset)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DecodeError(charset) from exc
+    if charset == "utf-8" and text.startswith("\ufeff"):
+        text = text[1:]
+    if charset == "cp932" and _CP932_STRAY.search(text):
+        raise DecodeError(charset)  # single bytes 0x80/0xA0/0xFD-0xFF are not characters
+    return text
+
+
+_CP932_STRAY = re.compile("[\uf8f0-\uf8f3]")
+
+
+def _japanese_score(text: str) -> float:
+    """How much `text` looks like real Japanese (or plain ASCII) rather than mojibake."""
+    good = 0
+    odd = 0
+    for ch in text:
+        o = ord(ch)
+        if o < 0x80 or 0x3000 <= o <= 0x30FF or 0x4E00 <= o <= 0x9FFF or 0xFF01 <= o <= 0xFF5E:
+            good += 1
+        elif 0xFF61 <= o <= 0xFF9F or 0xE000 <= o <= 0xF8FF or o == 0xFFFD:
+            odd += 2  # half-width katakana runs are what EUC read as SJIS looks like
+        elif 0x80 <= o < 0x100:
+            odd += 1
+    return good - odd
+
+
+def _candidates(data: bytes) -> list[str]:
+    """The fixed fallback list, most distinctive first."""
+    if b"\x1b$" in data or b"\x1b(" in data:
+        return ["iso-2022-jp", "utf-8", "cp932", "euc-jp"]
+    return ["utf-8", "cp932", "euc-jp"]
+
+
+def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None, list[str]]:
+    """Decode body or header bytes, trusting the label only as far as the bytes agree.
+
+    Returns (text, charset actually used, problems). Never raises.
+    """
+    problems: list[str] = []
+    if not data:
+        return "", canonical_charset(label), problems
+    wanted = canonical_charset(label)
+    if label and wanted is None:
+        problems.append(f"unknown charset label {label!r}")
+    if not any(b >= 0x80 or b == 0x1B for b in data) and wanted not in ("utf-16", "utf-32"):
+        # pure ASCII: every Japanese-capable label reads it the same way
+        return data.decode("ascii"), wanted or "us-ascii", problems
+    if wanted and wanted not in _ASCII_ONLY_CODECS:
+        try:
+            return _decode_strict(data, wanted), wanted, problems
+        except DecodeError:
+            problems.append(f"bytes do not match charset label {label!r}")
+    strict_ok: list[tuple[float, str, str]] = []
+    for cand in _candidates(data):
+        try:
+            text = _decode_strict(data, cand)
+        except DecodeError:
+            continue
+        if cand in ("utf-8", "iso-2022-jp"):
+            return text, cand, problems + ([f"decoded as {cand}"] if label else [])
+        strict_ok.append((_japanese_score(text), cand, text))
+    if strict_ok:
+        strict_ok.sort(key=lambda t: -t[0])
+        score, cand, text = strict_ok[0]
+        if score >= 0.5 * len(text):
+            return text, cand, problems + ([f"decoded as {cand}"] if label else [])
+    # nothing reads cleanly: pick the reading with the fewest replacements
+    options = [c for c in (wanted, canonical_charset(_normalizer_guess(data))) if c]
+    options += [c for c in _candidates(data) if c not in options]
+    best: tuple[float, str, str, int] | None = None
+    for cand in options:
+        if cand in _ASCII_ONLY_CODECS:
+            continue
+        text, bad = _decode_lenient(data, cand)
+        rank = _japanese_score(text) - 4 * bad
+        if best is None or rank > best[0]:
+            best = (rank, cand, text, bad)
+    assert best is not None
+    _rank, chosen, text, bad = best
+    if bad:
+        problems.append(f"{bad} undecodable byte(s) replaced with U+FFFD (decoded as {chosen})")
+    else:
+        problems.append(f"decoded as {chosen}")
+    return text, chosen, problems
+
+
+_ASCII_ONLY_CODECS = {"us-ascii", "ascii"}
+
+
+def _decode_lenient(data: bytes, charset: str) -> tuple[str, int]:
+    if charset == "iso-2022-jp":
+        return decode_iso2022jp(data)
+    try:
+        text = data.decode(charset, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    if charset == "cp932":
+        text = _CP932_STRAY.sub("\ufffd", text)
+    return text, text.count("\ufffd")
+
+
+def _normalizer_guess(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:65536]).best()
+    except Exception:  # the detector is a heuristic; it must not take the reader down
+        return None
+    guess = canonical_charset(best.encoding) if best else None
+    # only the charsets a Japanese office actually sends; UTF-16 guesses on SJIS are noise
+    return guess if guess in ("utf-8", "cp932", "euc-jp", "iso-2022-jp") else None
+
+
+# ---------------------------------------------------------------------------
+# Headers
+# ---------------------------------------------------------------------------
+
+_EW_RE = re.compile(r"=\?([^?\s]+?)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+
+
+def _b_decode(s: str) -> tuple[bytes, bool]:
+    """Base64 of an encoded word, forgiving missing padding and junk characters."""
+    clean = re.sub(r"[^A-Za-z0-9+/]", "", s)
+    clean += "=" * (-len(clean) % 4)
+    try:
+        return base64_decode(clean), clean.rstrip("=") == s.rstrip("=")
+    except (binascii.Error, ValueError):
+        return base64_decode(
+            clean[: len(clean) // 4 * 4 - (4 if len(clean) % 4 == 1 else 0)]
+        ), False
+
+
+def base64_decode(s: str) -> bytes:
+    """Lenient base64: a trailing lone character is dropped rather than failing."""
+    s = s.rstrip("=")
+    if len(s) % 4 == 1:
+        s = s[:-1]
+    s += "=" * (-len(s) % 4)
+    return binascii.a2b_base64(s.encode("ascii"))
+
+
+def _q_decode(s: str) -> bytes:
+    return quopri.decodestring(s.replace("_", " ").encode("ascii", "replace"), header=False)
+
+
+def _raw_header_bytes(value: str) -> bytes:
+    return value.encode("utf-8", "surrogateescape")
+
+
+def decode_header_value(value: object, problems: list[str] | None = None) -> str:
+    """Decode one header value: RFC 2047 words (adjacent words joined before decoding,
+    since a character may be split between them) and raw 8-bit bytes."""
+    if problems is None:
+        problems = []
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    text = str(value)
+    # unfold
+    text = re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raw = _raw_header_bytes(text)
+        decoded, _cs, probs = decode_bytes(raw, None)
+        problems.extend(f"header: {p}" for p in probs)
+        text = decoded
+    if "=?" not in text:
+        return text
+    pieces: list[tuple[str, object]] = []  # ("text", str) | ("ew", (charset, bytes))
+    pos = 0
+    for m in _EW_RE.finditer(text):
+        between = text[pos : m.start()]
+        if between and not (pieces and pieces[-1][0] == "ew" and not between.strip()):
+            pieces.append(("text", between))
+        charset, enc, payload = m.group(1), m.group(2).lower(), m.group(3)
+        if enc == "b":
+            data, clean = _b_decode(payload)
+            if not clean:
+                problems.append("header: broken base64 in encoded word")
+        else:
+            data = _q_decode(payload)
+        if pieces and pieces[-1][0] == "ew" and pieces[-1][1][0].lower() == charset.lower():
+            prev_cs, prev_data = pieces[-1][1]
+            pieces[-1] = ("ew", (prev_cs, prev_data + data))
+        else:
+            pieces.append(("ew", (charset, data)))
+        pos = m.end()
+    if pos < len(text):
+        pieces.append(("text", text[pos:]))
+    out: list[str] = []
+    for kind, item in pieces:
+        if kind == "text":
+            out.append(item)  # type: ignore[arg-type]
+        else:
+            charset, data = item  # type: ignore[misc]
+            decoded, _cs, probs = decode_bytes(data, charset)
+            problems.extend(f"header: {p}" for p in probs)
+            out.append(decoded)
+    return "".join(out)
+
+
+def _raw_text(value: object) -> str:
+    """A header value as text, with raw 8-bit bytes decoded but encoded words kept."""
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = decode_bytes(_raw_header_bytes(text), None)[0]
+    return text
+
+
+def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, lower-cased addr-spec) for every address in the header values."""
+    result: list[tuple[str, str]] = []
+    try:
+        pairs = email.utils.getaddresses([re.sub(r"\r?\n[ \t]*", " ", v) for v in values])
+    except Exception:
+        pairs = []
+    for name, addr in pairs:
+        addr = addr.strip().strip("<>").lower()
+        if "@" not in addr or any(c.isspace() for c in addr):
+            # getaddresses gives up on some odd shapes; fall back to the bracketed part
+            continue
+        result.append((name, addr))
+    if not result:
+        for v in values:
+            for m in re.finditer(r"<?([^\s<>\"',;:@]+@[^\s<>\"',;:]+)>?", v):
+                result.append(("", m.group(1).lower()))
+    return result
+
+
+# ---------------------------------------------------------------------------
+# HTML -> text
+# ---------------------------------------------------------------------------
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "pre", "hr", "blockquote", "section", "article", "header", "footer", "dl", "dt", "dd",
+    "address", "center", "form", "fieldset", "o:p",
+}  # fmt: skip
+_SKIP_TAGS = {"script", "style", "head", "title", "template", "xml", "noscript"}
+_VOID_TAGS = {"br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr"}
+
+
+class _HtmlToText(HTMLParser):
+    """Renders HTML mail as plain text a reply reader can work on.
+
+    Quoted material keeps its shape: blockquote content becomes `> ` lines, and from
+    Outlook's reply header (divRplyFwdMsg, or the border-top div of desktop Outlook)
+    to the end of the enclosing element everything is quoted, since Outlook does not
+    put the original message in a blockquote.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.quote_depth = 0
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.stack: list[tuple[str, bool]] = []  # (tag, opened an outlook quote)
+        self.outlook_quote = 0  # >0 while inside/after an Outlook reply header
+        self.outlook_all_rest = False
+
+    def _flush(self) -> None:
+        text = "".join(self.current)
+        self.current = []
+        if self.pre_depth == 0:
+            text = re.sub(r"[ \t\r\n\f\u00a0]+", " ", text).strip()
+        depth = self.quote_depth + (1 if (self.outlook_quote or self.outlook_all_rest) else 0)
+        if not text and not self.lines:
+            return
+        prefix = "> " * depth
+        for line in text.split("\n") if self.pre_depth else [text]:
+            self.lines.append((prefix + line).rstrip() if depth else line)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        tag = tag.lower()
+        if tag in _SKIP_TAGS:
+            if tag not in _VOID_TAGS:
+                self.skip_depth += 1
+            return
+        if self.skip_depth:
+            return
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag in _BLOCK_TAGS:
+            self._flush()
+        if tag == "hr":
+            self.lines.append("________________________________")
+        opens_quote = False
+        ident = a.get("id", "").lower()
+        style = a.get("style", "").replace(" ", "").lower()
+        if ident in (
+            "divrplyfwdmsg",
+            "appendonsend",
+            "x_divrplyfwdmsg",
+            "mail-editor-reference-message-container",
+        ) or ("border-top:solid#e1e1e1" in style or "border-top:solid#b5c4df" in style):
+            opens_quote = True
+            # Outlook: the original follows the header as siblings, so quote to the end
+            self.outlook_all_rest = True
+        if tag == "blockquote":
+            self.quote_depth += 1
+        if tag == "pre":
+            self.pre_depth += 1
+        if tag not in _VOID_TAGS:
+            self.stack.append((tag, opens_quote))
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = tag.lower()
+        if tag in _SKIP_TAGS:
+            self.skip_depth = max(0, self.skip_depth - 1)
+            return
+        if self.skip_depth:
+            return
+        if tag in _BLOCK_TAGS:
+            self._flush()
+        # pop to the matching tag (HTML mail is often unbalanced)
+        for idx in range(len(self.stack) - 1, -1, -1):
+            if self.stack[idx][0] == tag:
+                for t, _q in self.stack[idx:]:
+                    if t == "blockquote":
+                        self.quote_depth = max(0, self.quote_depth - 1)
+                    if t == "pre":
+                        self.pre_depth = max(0, self.pre_depth - 1)
+                del self.stack[idx:]
+                break
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag.lower() not in _VOID_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.current.append(data)
+
+    def text(self) -> str:
+        self._flush()
+        lines = self.lines
+        # collapse runs of blank lines
+        out: list[str] = []
+        for line in lines:
+            if not line.strip(" >") and out and not out[-1].strip(" >"):
+                continue
+            out.append(line)
+        return "\n".join(out).strip("\n")
+
+
+def html_to_text(html: str) -> str:
+    """Convert an HTML body to text with quoting kept visible. Never raises."""
+    parser = _HtmlToText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # html.parser is lenient, but be sure
+        log.warning("HTML parser gave up; using tag-stripped text")
+        return re.sub(r"<[^>]*>", " ", html)
+    return parser.text()
+
+
+# ---------------------------------------------------------------------------
+# MIME structure
+# ---------------------------------------------------------------------------
+
+
+def _content_type(part: email.message.Message) -> str:
+    try:
+        ct = part.get_content_type()
+    except Exception:
+        return "text/plain"
+    return ct.lower()
+
+
+def _param(part: email.message.Message, name: str, header: str = "content-type") -> object:
+    try:
+        return part.get_param(name, header=header)
+    except Exception:
+        return None
+
+
+def _decode_param(value: object, problems: list[str]) -> str | None:
+    """A MIME parameter value, RFC 2231 (charset''%XX) or RFC 2047 or raw 8-bit."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):  # RFC 2231: (charset, language, value)
+        charset, _lang, raw = [*value, None, None, None][:3]
+        data = unquote_to_bytes(str(raw or "").encode("utf-8", "surrogateescape"))
+        text, _cs, probs = decode_bytes(data, charset or None)
+        problems.extend(f"filename: {p}" for p in probs)
+        return text
+    text = str(value)
+    if text.startswith('"') and text.endswith('"') and len(text) >= 2:
+        text = text[1:-1]
+    return decode_header_value(text, problems)
+
+
+def _filename(part: email.message.Message, problems: list[str]) -> str | None:
+    for name, header in (("filename", "content-disposition"), ("name", "content-type")):
+        val = _param(part, name, header)
+        if val is None:
+            # RFC 2231 continuations are collapsed by get_filename; try it as well
+            continue
+        decoded = _decode_param(val, problems)
+        if decoded:
+            return decoded.replace("\r", "").replace("\n", "").strip()
+    try:
+        fn = part.get_filename()
+    except Exception:
+        fn = None
+    if fn:
+        return decode_header_value(fn, problems).strip()
+    return None
+
+
+def _disposition(part: email.message.Message) -> str:
+    value = part.get("Content-Disposition", "")
+    return str(value).split(";", 1)[0].strip().lower()
+
+
+def _payload_bytes(part: email.message.Message, problems: list[str]) -> bytes:
+    """The decoded body bytes of a leaf part, tolerating bad base64 / QP."""
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    try:
+        raw = part.get_payload(decode=False)
+    except Exception:
+        raw = ""
+    if not isinstance(raw, str):
+        return b""
+    rawb = raw.encode("utf-8", "surrogateescape")
+    if cte == "base64":
+        if re.search(rb"[^A-Za-z0-9+/=\s]", rawb):
+            problems.append("malformed base64 body (invalid characters skipped)")
+        body = re.sub(rb"[^A-Za-z0-9+/=]", b"", rawb).split(b"=", 1)[0]
+        if len(body) % 4 == 1:
+            problems.append("malformed base64 body (truncated)")
+        try:
+            return base64_decode(body.decode("ascii"))
+        except (binascii.Error, ValueError):
+            problems.append("broken base64 body")
+            return b""
+    if cte == "quoted-printable":
+        try:
+            return quopri.decodestring(rawb)
+        except Exception:
+            problems.append("broken quoted-printable body")
+            return rawb
+    return rawb
+
+
+class _Walk:
+    """Collects body text and attachments from a parsed message, iteratively."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        self.texts: list[tuple[str, str | None]] = []  # (text, charset)
+        self.attachments: list[Attachment] = []
+        self.parts_seen = 0
+        self.is_report = False
+        self.report_type = ""
+
+    def leaf_text(self, part: email.message.Message) -> tuple[str, str | None]:
+        data = _payload_bytes(part, self.problems)
+        label = _param(part, "charset")
+        label_s = label if isinstance(label, str) else None
+        text, used, probs = decode_bytes(data, label_s)
+        for p in probs:
+            self.problems.append(f"body: {p}")
+        if _content_type(part) == "text/html":
+            text = html_to_text(text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text, (label_s.lower() if label_s and canonical_charset(label_s) else used)
+
+    def is_attachment(self, part: email.message.Message) -> bool:
+        ct = _content_type(part)
+        disp = _disposition(part)
+        if disp == "attachment":
+            return True
+        if ct.startswith(("text/plain", "text/html")):
+            return bool(_param(part, "filename", "content-disposition")) and disp != "inline"
+        return not ct.startswith(("text/", "multipart/", "message/delivery-status"))
+
+    def add_attachment(self, part: email.message.Message) -> None:
+        name = _filename(part, self.problems)
+        ct = _content_type(part)
+        if ct.startswith("message/"):
+            try:
+                data = part.as_bytes() if not part.is_multipart() else b""
+                inner = part.get_payload()
+                if isinstance(inner, list) and inner:
+                    data = inner[0].as_bytes()
+            except Exception:
+                data = b""
+        else:
+            data = _payload_bytes(part, self.problems)
+        if not name:
+            ext = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}.get(ct, "")
+            if ct == "message/rfc822":
+                ext = ".eml"
+            name = f"part-{len(self.attachments) + 1}{ext or '.bin'}"
+        self.attachments.append(Attachment(filename=name, content_type=ct, data=data))
+
+    def body_of(self, part: email.message.Message, depth: int) -> list[tuple[str, str | None]]:
+        """Texts of this part, choosing text/plain over text/html in alternatives."""
+        self.parts_seen += 1
+        if depth > MAX_DEPTH or self.parts_seen > MAX_PARTS:
+            if depth > MAX_DEPTH:
+                self.problems.append("MIME nesting too deep; inner parts ignored")
+            return []
+        ct = _content_type(part)
+        if part.is_multipart():
+            try:
+                children = [c for c in part.get_payload() if isinstance(c, email.message.Message)]
+            except Exception:
+                children = []
+            if ct == "multipart/report":
+                self.is_report = True
+                rt = _param(part, "report-type")
+                self.report_type = str(rt).lower() if isinstance(rt, str) else ""
+            if ct == "multipart/alternative":
+                return self._alternative(children, depth)
+            texts: list[tuple[str, str | None]] = []
+            for child in children:
+                texts.extend(self.body_of(child, depth + 1))
+                if ct == "multipart/report":
+                    # the human-readable part only; the rest is machine data / the original
+                    for rest in children[1:]:
+                        if self.is_attachment(rest) and not _content_type(rest).startswith(
+                            "message/"
+                        ):
+                            self.add_attachment(rest)
+                    break
+            return texts
+        if ct.startswith("message/") and ct != "message/delivery-status":
+            if _disposition(part) == "attachment" or ct == "message/rfc822":
+                self.add_attachment(part)
+            return []
+        if self.is_attachment(part):
+            self.add_attachment(part)
+            return []
+        if ct in ("text/plain", "text/html") or ct.startswith("text/"):
+            if ct not in ("text/plain", "text/html", "text/enriched"):
+                return []
+            return [self.leaf_text(part)]
+        return []
+
+    def _alternative(
+        self, children: list[email.message.Message], depth: int
+    ) -> list[tuple[str, str | None]]:
+        plain = [c for c in children if _content_type(c) == "text/plain"]
+        if plain:
+            for c in plain:
+                texts = self.body_of(c, depth + 1)
+                if any(t.strip() for t, _ in texts):
+                    return texts
+        for child in reversed(children):  # the richest alternative comes last
+            if _content_type(child) == "text/plain":
+                continue
+            texts = self.body_of(child, depth + 1)
+            if any(t.strip() for t, _ in texts):
+                return texts
+        return []
+
+
+# ---------------------------------------------------------------------------
+# Kind
+# ---------------------------------------------------------------------------
+
+_AUTO_SUBJECT_RE = re.compile(
+    r"^\s*(?:(?:re|fw|fwd|aw)\s*[:：]\s*)*(?:"
+    r"自動応答|自動返信|自動転送|自動送信|不在\s*[:：]|不在通知|不在のお知らせ|不在連絡|"
+    r"[【\[［(（]\s*不在\s*[】\]］)）]|"
+    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|"
+    r"autoreply|vacation\s+(?:reply|response|message)|away\s+from\s+(?:the\s+)?office|"
+    r"開封済み|開封確認|read\s*:|読み取り\s*[:：]|既読\s*[:：]"
+    r")",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT_RE = re.compile(
+    r"undeliver(?:ed|able)|delivery\s+status\s+notification|returned\s+mail|"
+    r"mail\s+delivery\s+(?:failed|failure|system)|delivery\s+(?:has\s+)?failed|"
+    r"failure\s+notice|non[-\s]?delivery|配信不能|配送不能|配信できません|配送できません|"
+    r"配信失敗|配送失敗|配信エラー|送信エラー|未配達|宛先不明",
+    re.IGNORECASE,
+)
+_BOUNCE_SENDER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
+
+
+def _header(msg_headers: list[tuple[str, str]], name: str) -> list[str]:
+    lname = name.lower()
+    return [v for k, v in msg_headers if k.lower() == lname]
+
+
+def classify(
+    headers: list[tuple[str, str]],
+    from_addr: str,
+    subject: str,
+    text: str,
+    attachments: int,
+    tokens: list[str],
+    is_report: bool,
+    report_type: str,
+    gateway_addresses: Iterable[str],
+) -> tuple[Kind, str | None]:
+    """Decide the kind from headers (and, last, whether there is any content).
+
+    Returns the kind and, for OTHER, the reason (for `problems`).
+    """
+    own = {a.strip().lower() for a in gateway_addresses if a and a.strip()}
+    if _header(headers, "X-Gateway-Status"):
+        return Kind.OTHER, "message carries X-Gateway-Status (the gateway's own mail)"
+    if from_addr and from_addr in own:
+        return Kind.OTHER, "message is from the gateway's own address (loop)"
+    if is_report and report_type in ("delivery-status", ""):
+        return Kind.BOUNCE, None
+    if _BOUNCE_SENDER_RE.match(from_addr or ""):
+        return Kind.BOUNCE, None
+    if _BOUNCE_SUBJECT_RE.search(subject or "") and (
+        not from_addr
+        or is_report
+        or "daemon" in from_addr
+        or "postmaster" in from_addr
+        or _header(headers, "Auto-Submitted")
+    ):
+        return Kind.BOUNCE, None
+    if is_report and report_type == "disposition-notification":
+        return Kind.AUTO_REPLY, None
+    for value in _header(headers, "Auto-Submitted"):
+        if value.strip().split(";")[0].strip().lower() not in ("no", ""):
+            return Kind.AUTO_REPLY, None
+    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder"):
+        for value in _header(headers, name):
+            if value.strip().lower() not in ("no", "false", "0", "off"):
+                return Kind.AUTO_REPLY, None
+    for value in _header(headers, "Precedence"):
+        if value.strip().lower() in ("bulk", "junk", "auto_reply", "auto-reply", "list"):
+            return Kind.AUTO_REPLY, None
+    if _AUTO_SUBJECT_RE.search(subject or ""):
+        return Kind.AUTO_REPLY, None
+    if not from_addr:
+        return Kind.OTHER, "no usable From address"
+    if tokens:
+        return Kind.REPLY, None
+    if text.strip() or attachments:
+        return Kind.DRAFT, None
+    return Kind.OTHER, "no text and no attachments"
+
+
+# ---------------------------------------------------------------------------
+# The entry point
+# ---------------------------------------------------------------------------
+
+
+def _synth_message_id(raw: bytes) -> str:
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@gateway.invalid>"
+
+
+def _message_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = re.search(r"<[^<>\s]+>", value)
+    if m:
+        return m.group(0)
+    v = value.strip()
+    if v and not any(c.isspace() for c in v):
+        return f"<{v}>"
+    return None
+
+
+def _msg_ids(value: str) -> tuple[str, ...]:
+    found = re.findall(r"<[^<>\s]+>", value or "")
+    return tuple(dict.fromkeys(found))
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except Exception:
+        return None
+
+
+def _empty(raw: bytes, problem: str) -> Incoming:
+    return Incoming(
+        kind=Kind.OTHER,
+        message_id=_synth_message_id(raw if isinstance(raw, bytes) else b""),
+        from_addr="",
+        from_name="",
+        to_addrs=(),
+        cc_addrs=(),
+        subject="",
+        date=None,
+        in_reply_to=None,
+        references=(),
+        text="",
+        charset=None,
+        problems=(problem,),
+        raw_size=len(raw) if isinstance(raw, bytes | bytearray) else 0,
+    )
+
+
+def read_message(raw: bytes, gateway_addresses: Iterable[str] = ()) -> Incoming:
+    """Read one raw message. Never raises: unreadable input is an OTHER with problems."""
+    try:
+        return _read(bytes(raw), tuple(gateway_addresses))
+    except Exception as exc:  # the contract: nothing escapes
+        log.exception("message could not be read")
+        return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
+    except RecursionError:  # pragma: no cover - a subclass of Exception, kept for clarity
+        return _empty(raw, "unreadable message: nesting too deep")
+
+
+def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
+    problems: list[str] = []
+    if not raw.strip():
+        return _empty(raw, "empty message")
+    msg = email.message_from_bytes(raw)
+    raw_headers = list(msg.items())
+    headers = [(str(k), decode_header_value(v, problems)) for k, v in raw_headers]
+
+    def raw_values(name: str) -> list[str]:
+        return [_raw_text(v) for k, v in raw_headers if str(k).lower() == name.lower()]
+
+    from_pairs = _addresses(raw_values("From")[:1])
+    from_name, from_addr = from_pairs[0] if from_pairs else ("", "")
+    from_name = decode_header_value(from_name, problems).strip()
+    to_addrs = tuple(a for _n, a in _addresses(raw_values("To")))
+    cc_addrs = tuple(a for _n, a in _addresses(raw_values("Cc")))
+    subject = (_header(headers, "Subject") or [""])[0].strip()
+    mid = _message_id((_header(headers, "Message-ID") or [None])[0])
+    if mid is None:
+        mid = _synth_message_id(raw)
+        problems.append("no Message-ID; synthesized one from the raw bytes")
+    in_reply_to_ids = _msg_ids((_header(headers, "In-Reply-To") or [""])[0])
+    in_reply_to = in_reply_to_ids[0] if in_reply_to_ids else None
+    references = _msg_ids(" ".join(_header(headers, "References")))
+    date = _parse_date((_header(headers, "Date") or [None])[0])
+
+    walk = _Walk(problems)
+    texts = walk.body_of(msg, 0)
+    text = "\n".join(t for t, _ in texts if t is not None)
+    charset = next((cs for t, cs in texts if t.strip()), texts[0][1] if texts else None)
+    if "\ufffd" in text and not any("U+FFFD" in p for p in problems):
+        problems.append("body contains U+FFFD replacement characters")
+
+    token_sources = []
+    for name in ("To", "Cc", "Delivered-To", "X-Original-To", "In-Reply-To", "References",
+                 "Subject"):  # fmt: skip
+        token_sources.extend(_header(headers, name))
+    tokens = find_tokens("\n".join(token_sources))
+
+    kind, why = classify(
+        headers,
+        from_addr,
+        subject,
+        text,
+        len(walk.attachments),
+        tokens,
+        walk.is_report,
+        walk.report_type,
+        gateway_addresses,
+    )
+    if why:
+        problems.append(why)
+    if msg.defects:
+        problems.append(
+            "MIME defects: " + ", ".join(sorted({type(d).__name__ for d in msg.defects}))
+        )
+    problems = list(dict.fromkeys(problems))
+    for p in problems:
+        log.info("message %s: %s", mid, p)
+    return Incoming(
+        kind=kind,
+        message_id=mid,
+        from_addr=from_addr,
+        from_name=from_name,
+        to_addrs=to_addrs,
+        cc_addrs=cc_addrs,
+        subject=subject,
+        date=date,
+        in_reply_to=in_reply_to,
+        references=references,
+        text=text,
+        charset=charset,
+        attachments=tuple(walk.attachments),
+        tokens=tuple(tokens),
+        auth_results=tuple(_header(headers, "Authentication-Results")),
+        headers=tuple(headers),
+        problems=tuple(problems),
+        raw_size=len(raw),
+    )
