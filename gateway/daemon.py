@@ -1,0 +1,129 @@
+"""The daemon: intake (blocking IMAP, in a thread), outbox and timers in one asyncio loop.
+
+Start-up loads everything that can fail (key, state, rules, templates) before any
+connection, so a broken installation says so at once instead of at the first mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from gateway.checker import Checker
+from gateway.config import Settings
+from gateway.intake import MailboxWatcher, TransientError
+from gateway.outbox import Outbox
+from gateway.pipeline import Gateway, now_jst, spool_for
+from gateway.signing import load_or_create_key
+from gateway.store import StateError, Store
+
+log = logging.getLogger(__name__)
+
+
+def sd_notify(state: str) -> None:
+    """Tell systemd (Type=notify) how we are; a no-op outside systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.connect(address)
+        sock.sendall(state.encode())
+
+
+def open_gateway(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = now_jst,
+    on_queued: Callable[[], None] = lambda: None,
+) -> Gateway:
+    """Load key, state and rules; raise StateError / RuleLoadError / OSError when they are unusable."""
+    key = load_or_create_key(settings.key_file)
+    store = Store(settings.state_path)
+    checker = Checker.load(settings.check.rules_dir)
+    return Gateway(settings, store, key, checker, clock=clock, on_queued=on_queued)
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = now_jst,
+        tick_seconds: float = 60.0,
+        use_idle: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+        self.use_idle = use_idle
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self.gateway = open_gateway(settings, clock=clock, on_queued=self._queued)
+        self.outbox = Outbox(
+            settings.smtp,
+            self.gateway.store,
+            spool_for(settings),
+            settings.mailbox.address,
+            clock=clock,
+        )
+
+    def _queued(self) -> None:
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _handle(self, raw: bytes) -> None:
+        try:
+            self.gateway.handle_raw(raw)
+        except (OSError, StateError) as exc:
+            # The state could not be written (disk full, permissions): keep the mail on
+            # the server and stop taking new mail until it can be stored.
+            log.error("event=state_write_failed error=%r", exc)
+            raise TransientError(str(exc)) from exc
+
+    async def _ticks(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.gateway.tick)
+            except Exception:
+                log.exception("event=tick_error")
+            sd_notify("WATCHDOG=1")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.tick_seconds)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        thread_stop = threading.Event()
+        watcher = MailboxWatcher(
+            self.settings.mailbox, self._handle, stop=thread_stop, use_idle=self.use_idle
+        )
+        intake = threading.Thread(target=watcher.run, name="imap-intake", daemon=True)
+        intake.start()
+        tasks = [
+            asyncio.create_task(self.outbox.run(stop, self._wake), name="outbox"),
+            asyncio.create_task(self._ticks(stop), name="ticks"),
+        ]
+        sd_notify("READY=1")
+        log.info(
+            "event=started mailbox=%s folder=%s",
+            self.settings.mailbox.address,
+            self.settings.mailbox.folder,
+        )
+        try:
+            await stop.wait()
+        finally:
+            sd_notify("STOPPING=1")
+            thread_stop.set()
+            self._wake.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.to_thread(intake.join, 10)
+            self.gateway.store.close()
+            log.info("event=stopped")
