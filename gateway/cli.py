@@ -1,0 +1,343 @@
+"""The `gateway` command: run, check, explain, verify, status, export, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import logging
+import signal
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from gateway.config import ConfigError, Settings, load_settings
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+
+
+def _die(message_ja: str, message_en: str, code: int = EXIT_USAGE) -> int:
+    print(f"{message_ja}\n{message_en}", file=sys.stderr)
+    return code
+
+
+def _settings(path: str | None) -> Settings | None:
+    return load_settings(path) if path else None
+
+
+# ---------------------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gateway.daemon import Daemon
+
+    settings = load_settings(args.config)
+    setup_logging(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        daemon = Daemon(settings)
+    except Exception as exc:  # start-up problems: say what, exit non-zero, touch nothing
+        return _die(f"起動できません: {exc}", f"cannot start: {exc!r}", EXIT_FAIL)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await daemon.run(stop)
+
+    asyncio.run(main())
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def _check_context(settings: Settings | None, account: str | None, text: str):
+    from gateway.checker import CheckContext
+    from gateway.drafts import split_draft
+
+    parts = split_draft(text)
+    name = account or parts.account
+    if settings is None:
+        return parts.post_text, CheckContext(account=name)
+    if name is None and len(settings.accounts) == 1:
+        name = settings.accounts[0].name
+    acc = settings.account(name) if name else None
+    ck = settings.check
+    return parts.post_text, CheckContext(
+        platform=acc.platform if acc else None,
+        account=name,
+        official_accounts=tuple(a.name for a in settings.accounts),
+        schedule=parts.schedule,
+        office_phone_allowlist=ck.office_phones,
+        office_domains=ck.office_domains,
+        internal_hosts=ck.internal_hosts,
+        link_blocklist=ck.link_blocklist,
+    )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from gateway.checker import Checker
+    from gateway.checker.report import format_json, format_text
+    from gateway.model import Severity
+
+    settings = _settings(args.config)
+    try:
+        raw = sys.stdin.buffer.read() if args.path == "-" else Path(args.path).read_bytes()
+        text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        return _die(
+            f"ファイルを読めません: {args.path}（{exc.strerror}）",
+            f"cannot read {args.path}: {exc}",
+        )
+    except UnicodeDecodeError:
+        return _die(f"UTF-8 のテキストではありません: {args.path}", f"not UTF-8 text: {args.path}")
+    checker = Checker.load(settings.check.rules_dir if settings else None)
+    post_text, ctx = _check_context(settings, args.account, text)
+    findings = checker.check(post_text, ctx)
+    name = "<stdin>" if args.path == "-" else args.path
+    out = format_json(findings) if args.format == "json" else format_text(findings, name)
+    if out:
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return EXIT_FAIL if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
+
+
+# ---------------------------------------------------------------------------- explain
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from gateway.explain import explain, format_explain_text
+    from gateway.mime import read_message
+
+    settings = _settings(args.config)
+    try:
+        raw = Path(args.message).read_bytes()
+    except OSError as exc:
+        return _die(
+            f"メッセージを読めません: {args.message}（{exc.strerror}）",
+            f"cannot read {args.message}: {exc}",
+        )
+    gateway_addresses = [settings.mailbox.address] if settings else []
+    incoming = read_message(raw, gateway_addresses)
+    result = explain(incoming, as_reply=args.as_ == "reply")
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_explain_text(result))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- verify
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from gateway.signing import (
+        POST_FILENAME,
+        RECORD_FILENAME,
+        SIGNATURE_FILENAME,
+        load_public_key,
+        verify_parts,
+    )
+
+    try:
+        raw = Path(args.message).read_bytes()
+    except OSError as exc:
+        return _die(f"メッセージを読めません: {args.message}", f"cannot read {args.message}: {exc}")
+    msg = message_from_bytes(raw, policy=policy.default)
+    parts: dict[str, bytes] = {}
+    for part in msg.walk():
+        name = part.get_filename()
+        if name in (RECORD_FILENAME, SIGNATURE_FILENAME, POST_FILENAME):
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                parts[name] = payload
+    if RECORD_FILENAME not in parts or SIGNATURE_FILENAME not in parts:
+        print(
+            "署名付きの承認記録が見つかりません。\nno signed approval record found", file=sys.stderr
+        )
+        return 2
+    key_path = args.key
+    if key_path is None and args.config:
+        key_path = load_settings(args.config).key_file
+    if key_path is None:
+        return _die(
+            "鍵を指定してください（-c 設定ファイル または --key 公開鍵）。",
+            "give -c CONFIG or --key FILE",
+        )
+    try:
+        public = load_public_key(key_path)
+    except (OSError, ValueError) as exc:
+        return _die(f"鍵を読めません: {key_path}", f"cannot read key {key_path}: {exc}")
+    code, message = verify_parts(
+        public,
+        parts[RECORD_FILENAME],
+        parts[SIGNATURE_FILENAME].decode("ascii", "replace"),
+        parts.get(POST_FILENAME),
+    )
+    print(message)
+    return code
+
+
+# ---------------------------------------------------------------------------- status / export
+
+
+STATE_LABELS = {
+    "in_review": "確認中",
+    "approved": "承認済",
+    "returned": "差戻し",
+    "rejected": "要修正",
+    "expired": "期限切れ",
+}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from gateway.store import Store
+
+    settings = load_settings(args.config)
+    store = Store(settings.state_path)
+    drafts = sorted(store.drafts_in_state("in_review"), key=lambda d: d.current.received_at)
+    rows = [
+        {
+            "draft_id": d.id,
+            "version": d.version,
+            "account": d.account,
+            "subject": d.current.subject,
+            "author": d.author,
+            "waiting_on": list(d.waiting_on()),
+            "since": d.current.received_at.isoformat(timespec="minutes"),
+        }
+        for d in drafts
+    ]
+    if args.format == "json":
+        print(json.dumps({"in_review": rows}, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    if not rows:
+        print("確認中の投稿案はありません。")
+        return EXIT_OK
+    print(f"確認中の投稿案: {len(rows)}件")
+    for r in rows:
+        print(
+            f"{r['draft_id']} 第{r['version']}版  {r['account']}  「{r['subject']}」  作成: {r['author']}\n"
+            f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(r['waiting_on']) or 'なし'}"
+        )
+    return EXIT_OK
+
+
+EXPORT_COLUMNS = ("at", "action", "draft_id", "actor", "detail")
+EXPORT_HEADERS = ("日時", "操作", "案件番号", "実行者", "詳細")
+
+
+def export_csv(events: list[dict]) -> bytes:
+    """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADERS)
+    for e in events:
+        writer.writerow(
+            [
+                e.get("at", ""),
+                e.get("action", ""),
+                e.get("draft_id") or "",
+                e.get("actor", ""),
+                json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True),
+            ]
+        )
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from gateway.store import Store
+
+    settings = load_settings(args.config)
+    events = Store(settings.state_path).all_events()
+    if args.format == "json":
+        sys.stdout.write(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.buffer.write(export_csv(events))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return run_demo(verbose=args.verbose)
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gateway", description="SNS投稿の承認ゲートウェイ (email approval gateway)"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="デーモンを起動する (run the daemon)")
+    run.add_argument("-c", "--config", required=True)
+    run.add_argument("-v", "--verbose", action="store_true")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="投稿文を指針に照らして確認する (lint a draft)")
+    check.add_argument("-c", "--config")
+    check.add_argument("--account")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("path", metavar="PATH|-")
+    check.set_defaults(func=cmd_check)
+
+    explain = sub.add_parser(
+        "explain", help="メールの読み取り方を表示する (show how a message is read)"
+    )
+    explain.add_argument("-c", "--config")
+    explain.add_argument("--as", dest="as_", choices=("draft", "reply"), default=None)
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("message", metavar="MESSAGE.eml")
+    explain.set_defaults(func=cmd_explain)
+
+    verify = sub.add_parser("verify", help="承認通知の署名を確かめる (verify a confirmation)")
+    verify.add_argument("-c", "--config")
+    verify.add_argument("--key")
+    verify.add_argument("message", metavar="MESSAGE.eml")
+    verify.set_defaults(func=cmd_verify)
+
+    status = sub.add_parser("status", help="確認中の投稿案 (drafts in review)")
+    status.add_argument("-c", "--config", required=True)
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.set_defaults(func=cmd_status)
+
+    export = sub.add_parser("export", help="監査ログを書き出す (export the audit log)")
+    export.add_argument("-c", "--config", required=True)
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(func=cmd_export)
+
+    demo = sub.add_parser(
+        "demo", help="内蔵のメール環境で一巡を実演する (run a whole round trip locally)"
+    )
+    demo.add_argument("-v", "--verbose", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(exc.bilingual(), file=sys.stderr)
+        if args.command == "run":
+            return EXIT_CONFIG
+        return EXIT_USAGE if args.command in ("check", "explain", "verify") else EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
