@@ -110,6 +110,7 @@ class _Reader:
 
     def __init__(self, file: str, data: Mapping[str, Any], prefix: str) -> None:
         self.file, self.data, self.prefix = file, data, prefix
+        self.base = Path(file).parent
 
     def key(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix else name
@@ -193,6 +194,7 @@ class _Reader:
         """A password from password_file, password_env or password, in that order."""
         if "password_file" in self.data:
             path = Path(self.str("password_file") or "")
+            path = path if path.is_absolute() else self.base / path
             try:
                 return path.read_text(encoding="utf-8").strip()
             except OSError as exc:
@@ -345,7 +347,7 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         reminder_after_hours=rv.num("reminder_after_hours", 24.0, minimum=0),
         expire_after_days=rv.num("expire_after_days", 7.0, minimum=0),
         admin_address=_address(adm, "address", admin_address) if admin_address else None,
-        office_name=root.str("office_name", "", required=False) or "",
+        office_name=root.str("office_name", None, required=False) or "",
         check=check,
     )
 
