@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `gateway demo` from a fresh clone: install into .venv, then run one whole round trip
+# (draft -> check -> two reviewers -> approval -> signed confirmation, and a send-back)
+# on an embedded local mail system. No root, no setup.
+set -euo pipefail
+cd "$(dirname "$0")"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check .
+exec .venv/bin/gateway demo "$@"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh Debian machine:
+# installs Dovecot (Debian packages) when missing, the project and its dev extras
+# into .venv, runs ruff, then pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Dovecot from Debian's packages (for the integration tests)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-lmtpd >/dev/null
+  else
+    echo "Dovecot is missing and we are not root: the integration tests will be skipped" >&2
+  fi
+fi
+if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+.venv/bin/ruff check gateway tests bench
+exec .venv/bin/python -m pytest "$@"
