@@ -569,6 +569,33 @@ def html_to_text(html: str) -> str:
     return parser.text()
 
 
+def unflow(text: str, delsp: bool = False) -> str:
+    """Undo RFC 3676 format=flowed soft line breaks, keeping quote depth as `> `."""
+    out: list[str] = []
+    pending: str | None = None
+    pending_depth = -1
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        body = line[depth:]
+        if body.startswith(" "):
+            body = body[1:]  # space-stuffing
+        soft = body.endswith(" ") and body != "-- "
+        if soft and delsp:
+            body = body[:-1]
+        if pending is not None and depth == pending_depth:
+            pending += body
+        else:
+            if pending is not None:
+                out.append(("> " * pending_depth) + pending)
+            pending, pending_depth = body, depth
+        if not soft:
+            out.append(("> " * pending_depth) + pending)
+            pending = None
+    if pending is not None:
+        out.append(("> " * pending_depth) + pending)
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------
 # MIME structure
 # ---------------------------------------------------------------------------
@@ -631,10 +658,9 @@ def _disposition(part: email.message.Message) -> str:
 def _payload_bytes(part: email.message.Message, problems: list[str]) -> bytes:
     """The decoded body bytes of a leaf part, tolerating bad base64 / QP."""
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
-    try:
-        raw = part.get_payload(decode=False)
-    except Exception:
-        raw = ""
+    # the private attribute on purpose: get_payload() "helpfully" decodes 8-bit bytes
+    # with the declared charset and errors="replace", which loses lying-label bodies
+    raw = getattr(part, "_payload", "")
     if not isinstance(raw, str):
         return b""
     rawb = raw.encode("utf-8", "surrogateescape")
@@ -676,9 +702,12 @@ class _Walk:
         text, used, probs = decode_bytes(data, label_s)
         for p in probs:
             self.problems.append(f"body: {p}")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _content_type(part) == "text/html":
             text = html_to_text(text)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        elif str(_param(part, "format") or "").lower() == "flowed":
+            delsp = str(_param(part, "delsp") or "").lower() == "yes"
+            text = unflow(text, delsp)
         return text, (label_s.lower() if label_s and canonical_charset(label_s) else used)
 
     def is_attachment(self, part: email.message.Message) -> bool:

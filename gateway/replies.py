@@ -61,8 +61,9 @@ _MOBILE_SIG_RE = re.compile(
     re.IGNORECASE,
 )
 _SIG_INFO_RE = re.compile(
-    r"(?:TEL|Tel|tel|電話|ＴＥＬ|FAX|Fax|fax|ＦＡＸ|内線|携帯|E-?mail|e-?mail|Mail|mail|メール\s*[:：]|"
-    r"〒|@|＠|https?://|www\.|\d{2,4}-\d{2,4}-\d{3,4})"
+    r"(?:(?:TEL|Tel|tel|ＴＥＬ|電話|FAX|Fax|fax|ＦＡＸ|内線|携帯|直通)\s*(?:番号)?\s*[:：.]?\s*[\d０-９(（]|"
+    r"(?:E-?mail|e-?mail|Mail|mail|メール)\s*[:：]|〒|[\w.+-]+[@＠][\w-]+\.[\w.-]+|https?://|www\.|"
+    r"\d{2,4}-\d{2,4}-\d{3,4})"
 )
 _SIG_TITLE_RE = re.compile(
     r"(?:課|係|室|担当|課長|係長|課長補佐|主任|主査|主事|参事|部長|役場|役所|センター|事務局|"
@@ -215,8 +216,8 @@ def _drop_fingerprint(lines: list[str], sent_texts: Sequence[str]) -> list[str]:
 
 def _is_sig_line(line: str) -> bool:
     s = line.strip()
-    if not s or len(s) > 48 or _SENTENCE_END_RE.search(s):
-        return False
+    if not s or len(s) > 48 or _SENTENCE_END_RE.search(s) or _SEND_BACK_SURFACE_RE.search(s):
+        return False  # a send-back must never vanish as a "signature"
     return bool(_SIG_INFO_RE.search(s) or _SIG_TITLE_RE.search(s))
 
 
@@ -364,6 +365,8 @@ def _read_approval(tokens: list[Token], i: int, end: int, question: bool) -> str
         return "none"  # 承認されました: someone else's approval
     if any(t.surface in _CONDITIONAL_SURFACES or t.normalized in _HOLD for t in before):
         return "unclear"
+    if any(t.surface in _CONDITIONAL_SURFACES for t in after):
+        return "unclear"  # 承認する場合は…: talking about approval, not giving it
     if norms & _HOLD:
         return "unclear"
     if norms & _REQUEST and not (first is not None and first.surface in ("で", "にて")):
@@ -379,6 +382,8 @@ def _read_send_back(tokens: list[Token], i: int, end: int, question: bool) -> st
         return "none"  # 差し戻しの必要はありません: not a send-back (nor an approval)
     if question:
         return "unclear"
+    if any(t.surface in _CONDITIONAL_SURFACES for t in tokens[:i] + after):
+        return "unclear"  # 差し戻す場合は…: instructions, not a decision
     return "send_back"
 
 
@@ -447,25 +452,22 @@ def decide(
     return Decision.UNCLEAR
 
 
-_DECISION_LINE_RE = re.compile(
+_DECISION_PREFIX_RE = re.compile(
     r"^[\s「『【\[(（]*(?:承認|差し?戻し?|差戻|さしもどし|却下)"
     r"(?:します|いたします|致します|です|とします|と致します|しました|させていただきます|"
-    r"ます|で(?:す|お願いします)?)?[」』】\])）]*[\s。．.!！、,：:]*",
+    r"ます|でお願いします)?[」』】\])）]*(?:[。．.!！、,：:\s]+|$)",
 )
 
 
 def _comment(own: str) -> str:
-    """The own words without a leading bare decision word: for a send-back, the reason."""
-    lines = own.split("\n")
-    out: list[str] = []
-    for line in lines:
-        m = _DECISION_LINE_RE.match(unicodedata.normalize("NFKC", line))
-        if m and m.end() == len(unicodedata.normalize("NFKC", line)):
-            continue  # the line is only the decision word
-        out.append(line)
-    text = "\n".join(out).strip()
-    m = _DECISION_LINE_RE.match(unicodedata.normalize("NFKC", text))
-    if m and m.end() and len(unicodedata.normalize("NFKC", text)) == len(text):
+    """The own words without a leading bare decision word: for a send-back, the reason.
+
+    Only a decision word that stands alone (its own line, or a sentence ending in
+    punctuation) is dropped; 承認できません stays whole, since that is the reason.
+    """
+    text = own.strip()
+    m = _DECISION_PREFIX_RE.match(text)
+    if m:
         text = text[m.end() :].strip()
     return text
 
