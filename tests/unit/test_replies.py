@@ -1,0 +1,206 @@
+"""The reviewer's own words and the decision grammar, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.model import Decision
+from gateway.replies import decide, own_words, read_reply
+
+A, S, U = Decision.APPROVE, Decision.SEND_BACK, Decision.UNCLEAR
+
+INSTRUCTION = "承認する場合は「承認」、差し戻す場合は「差戻し」と理由を書いて返信してください。"
+REQUEST = f"""山田 太郎 様
+
+総務課から確認依頼が届きました。
+
+━━━━━━━━ 投稿される文章 ━━━━━━━━
+11月25日9時から防災訓練を行います。
+━━━━━━━━━━━━━━━━━━━━━━━━
+
+{INSTRUCTION}
+
+--
+SNS投稿確認ゲートウェイ
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("承認", A),
+        ("承認します", A),
+        ("承認です", A),
+        ("承認いたします", A),
+        ("承認致します。", A),
+        ("承認しました", A),
+        ("承認！", A),
+        ("承認!!", A),
+        ("「承認」", A),
+        ("承認とします", A),
+        ("承認させていただきます", A),
+        ("承認で問題ありません", A),
+        ("承認して差し支えありません", A),
+        ("承認でお願いします", A),
+        ("承認、よろしくお願いします", A),
+        ("承認しますが、日付だけ直してください", A),
+        ("お疲れ様です。承認します。", A),
+        ("差し戻しの必要はありません。承認します。", A),
+        ("差戻し", S),
+        ("差し戻し", S),
+        ("差戻", S),
+        ("さしもどし", S),
+        ("差し戻します", S),
+        ("差戻しします。日付が違います", S),
+        ("却下", S),
+        ("却下します", S),
+        ("承認できません", S),
+        ("承認しません", S),
+        ("承認不可", S),
+        ("承認は できない", S),
+        ("承認致しかねます", S),
+        ("承認いたしかねます", S),
+        ("まだ承認できない", S),
+        ("承認ではありません", S),
+        ("非承認です", S),
+        ("不承認", S),
+        ("承認ではなく差戻しです", S),
+        ("承認しますか？", U),
+        ("承認しますか", U),
+        ("承認してよいですか", U),
+        ("承認して良いでしょうか", U),
+        ("OK", U),
+        ("ＯＫです", U),
+        ("了解", U),
+        ("了解しました", U),
+        ("確認しました", U),
+        ("いいね", U),
+        ("", U),
+        ("承認・決裁担当", U),
+        ("承認者は課長です", U),
+        ("承認済みです", U),
+        ("承認をお願いします", U),
+        ("課長の承認をお願いします", U),
+        ("承認されました", U),
+        ("修正すれば承認します", U),
+        ("日付を直したら承認します", U),
+        ("問題なければ承認とします", U),
+        ("承認は保留します", U),
+        ("承認したいと思います", U),
+        ("承認します。やはり差し戻します。", U),
+        (INSTRUCTION, U),
+        ("日付が違う場合は差し戻してください", U),
+        ("差し戻しますか？", U),
+    ],
+)
+def test_grammar(text: str, want: Decision) -> None:
+    assert decide(text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "want"),
+    [
+        ("OKです", ["OK"], A),
+        ("ok", ["OK"], A),
+        ("ＯＫ", ["OK"], A),
+        ("BOOK", ["OK"], U),
+        ("OKではありません", ["OK"], S),
+        ("了解です", ["了解"], A),
+        ("OKですか？", ["OK"], U),
+        ("OK。でも差し戻します", ["OK"], U),
+    ],
+)
+def test_admin_synonyms(text: str, extra: list[str], want: Decision) -> None:
+    assert decide(text, extra_approve=extra) == want
+
+
+def test_extra_send_back() -> None:
+    assert decide("要修正です", extra_send_back=["要修正"]) == S
+
+
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        # Outlook ja, rule line above the block
+        (
+            "承認します。\n\n________________________________\n差出人: SNS <a@b>\n"
+            "送信日時: 2026年11月23日 10:00\n宛先: 山田\n件名: x\n\n" + REQUEST,
+            "承認します。",
+        ),
+        # Outlook ja without rule, CC line
+        (
+            "承認します。\n\n差出人: SNS <a@b>\n送信日時: 2026年11月23日 10:00\n宛先: 山田\nCC: 鈴木\n"
+            "件名: x\n\n" + REQUEST,
+            "承認します。",
+        ),
+        # Outlook en
+        ("差戻し\n\nFrom: SNS <a@b>\nSent: Monday\nTo: Yamada\nSubject: x\n\n" + REQUEST, "差戻し"),
+        ("OK\n\n-----Original Message-----\n" + REQUEST, "OK"),
+        ("OK\n\n-----元のメッセージ-----\n" + REQUEST, "OK"),
+        # Gmail ja, one line and wrapped
+        ("承認\n\n2026年11月23日(月) 10:00 SNS <a@b.jp>:\n\n> " + INSTRUCTION, "承認"),
+        ("承認\n\n2026年11月23日(月) 10:00 SNS確認ゲートウェイ <\na@b.jp>:\n\n> x", "承認"),
+        # Gmail en
+        ("承認\n\nOn Mon, Nov 23, 2026 at 10:00 AM SNS <a@b> wrote:\n\n> x", "承認"),
+        # iPhone
+        ("承認です\n\niPhoneから送信\n\n2026/11/23 10:00、SNS <a@b>のメール:\n\n> x", "承認です"),
+        # Thunderbird ja / en
+        ("承認\n\nSNS確認ゲートウェイ さんは書きました:\n> x", "承認"),
+        ("承認\n\nOn 2026/11/23 10:00, SNS wrote:\n> x", "承認"),
+        # Becky!
+        ("承認\n\nOn Mon, 23 Nov 2026 10:00:12 +0900\n\"SNS\" <a@b> wrote:\n\n> x", "承認"),
+        # full-width quote marks
+        ("承認\n＞ 承認する場合は\n＞＞ 承認", "承認"),
+        # signatures
+        ("承認します\n-- \n承認・決裁担当", "承認します"),
+        ("承認します\n--\n承認・決裁担当", "承認します"),
+        ("確認しました\n――――――――\n承認・決裁担当 山田", "確認しました"),
+        ("確認しました\n＿＿＿＿＿＿＿＿\n承認担当", "確認しました"),
+        ("確認しました\n＊＊＊＊＊＊＊＊\n総務課", "確認しました"),
+        ("確認しました\n━━━━━━━━\n総務課", "確認しました"),
+        ("確認しました\n========\n総務課", "確認しました"),
+        ("確認しました\n\n総務課 課長 山田太郎\n承認・決裁担当\nTEL 0266-41-1111", "確認しました"),
+        # a send-back is never taken for a signature
+        ("さしもどし　電話番号が違う", "さしもどし　電話番号が違う"),
+    ],
+)
+def test_own_words(text: str, own: str) -> None:
+    assert own_words(text) == own
+
+
+def test_inline_comments_are_kept() -> None:
+    text = (
+        "SNS さんは書きました:\n> 11月25日9時から防災訓練を行います。\n\n→ 26日では？\n\n"
+        "> サイレンが鳴ります。\n\n差し戻します。\n"
+    )
+    assert own_words(text) == "→ 26日では？\n\n差し戻します。"
+    assert read_reply(text).decision == S
+
+
+def test_fingerprint_removes_unquoted_gateway_text() -> None:
+    # a client that pasted the original without quote marks or header
+    text = "よろしくお願いします\n\n" + REQUEST
+    assert own_words(text, [REQUEST]) == "よろしくお願いします"
+    assert read_reply(text, [REQUEST]).decision == U
+
+
+def test_fingerprint_handles_rewrapped_lines() -> None:
+    wrapped = "承認する場合は「承認」、差し戻す場合は\n「差戻し」と理由を書いて返信してください。"
+    assert own_words("確認しました\n" + wrapped, [REQUEST]) == "確認しました"
+
+
+def test_own_short_line_survives_fingerprint() -> None:
+    sent = "承認\n\n本文"
+    assert own_words("承認", [sent]) == "承認"
+
+
+def test_comment_is_the_reason() -> None:
+    r = read_reply("差戻しします。\n日付が違います。\n\n> 引用")
+    assert r.decision == S
+    assert r.comment == "日付が違います。"
+    assert r.own_text == "差戻しします。\n日付が違います。"
+
+
+def test_comment_keeps_negated_approval() -> None:
+    r = read_reply("承認できません。中止です。")
+    assert r.comment == "承認できません。中止です。"
