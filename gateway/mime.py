@@ -622,7 +622,12 @@ def _decode_param(value: object, problems: list[str]) -> str | None:
         return None
     if isinstance(value, tuple):  # RFC 2231: (charset, language, value)
         charset, _lang, raw = [*value, None, None, None][:3]
-        data = unquote_to_bytes(str(raw or "").encode("utf-8", "surrogateescape"))
+        # the email package has already %-decoded the value into one char per byte
+        raw_s = str(raw or "")
+        try:
+            data = raw_s.encode("latin-1")
+        except UnicodeEncodeError:
+            data = unquote_to_bytes(raw_s.encode("utf-8", "surrogateescape"))
         text, _cs, probs = decode_bytes(data, charset or None)
         problems.extend(f"filename: {p}" for p in probs)
         return text
@@ -955,7 +960,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
     if not raw.strip():
         return _empty(raw, "empty message")
     msg = email.message_from_bytes(raw)
-    raw_headers = list(msg.items())
+    raw_headers = list(msg.raw_items())  # items() would wrap 8-bit values in lossy Headers
     headers = [(str(k), decode_header_value(v, problems)) for k, v in raw_headers]
 
     def raw_values(name: str) -> list[str]:

@@ -148,7 +148,7 @@ def test_extra_send_back() -> None:
         ("承認\n\nSNS確認ゲートウェイ さんは書きました:\n> x", "承認"),
         ("承認\n\nOn 2026/11/23 10:00, SNS wrote:\n> x", "承認"),
         # Becky!
-        ("承認\n\nOn Mon, 23 Nov 2026 10:00:12 +0900\n\"SNS\" <a@b> wrote:\n\n> x", "承認"),
+        ('承認\n\nOn Mon, 23 Nov 2026 10:00:12 +0900\n"SNS" <a@b> wrote:\n\n> x', "承認"),
         # full-width quote marks
         ("承認\n＞ 承認する場合は\n＞＞ 承認", "承認"),
         # signatures

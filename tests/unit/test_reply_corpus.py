@@ -69,7 +69,10 @@ def test_decisions(with_sent: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n, lab in LABELS.items() if "comment_contains" in lab or "comment_excludes" in lab)
+    "name",
+    sorted(
+        n for n, lab in LABELS.items() if "comment_contains" in lab or "comment_excludes" in lab
+    ),
 )
 def test_comments(name: str) -> None:
     _, reading = _read(name, SENT)
