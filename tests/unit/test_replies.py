@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gateway.model import Decision
@@ -204,3 +206,57 @@ def test_comment_is_the_reason() -> None:
 def test_comment_keeps_negated_approval() -> None:
     r = read_reply("承認できません。中止です。")
     assert r.comment == "承認できません。中止です。"
+
+
+# --- explain ------------------------------------------------------------------------
+
+CORPUS = Path(__file__).parent.parent / "data" / "replies"
+
+
+def _incoming(name: str):
+    from gateway.mime import read_message
+
+    return read_message((CORPUS / f"{name}.eml").read_bytes(), ["sns-check@town.example.jp"])
+
+
+def test_explain_reply_json_shape() -> None:
+    from gateway.explain import explain
+
+    d = explain(_incoming("outlook2016_ja_nec_chars"), as_reply=False)
+    assert set(d) == {"kind", "decision", "comment", "account", "text", "charset", "attachments"}
+    assert d["kind"] == "reply"
+    assert d["decision"] == "send_back"
+    assert "①" in str(d["comment"])
+    assert d["charset"] == "iso-2022-jp"
+    assert d["account"] is None
+    assert d["attachments"] == []
+
+
+def test_explain_draft_and_as_reply() -> None:
+    from gateway.explain import explain, format_explain_text
+    from gateway.mime import read_message
+
+    raw = (
+        "From: sato@town.example.jp\r\nTo: sns-check@town.example.jp\r\nSubject: x\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nアカウント: 辰野町公式X\r\n\r\n承認\r\n-- \r\n佐藤\r\n"
+    ).encode()
+    inc = read_message(raw)
+    d = explain(inc, as_reply=False)
+    assert (d["kind"], d["decision"], d["account"], d["text"]) == (
+        "draft",
+        None,
+        "辰野町公式X",
+        "承認",
+    )
+    r = explain(inc, as_reply=True)
+    assert r["kind"] == "reply" and r["decision"] == "approve" and r["account"] is None
+    text = format_explain_text(d)
+    assert "種類: 下書き" in text and "アカウント: 辰野町公式X" in text and "本文:" in text
+    assert "判定: 承認 (approve)" in format_explain_text(r)
+
+
+def test_explain_auto_reply_stays_auto_reply() -> None:
+    from gateway.explain import explain
+
+    d = explain(_incoming("outlook_oof_subject_only"), as_reply=True)
+    assert d["kind"] == "auto_reply" and d["decision"] is None
