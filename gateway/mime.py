@@ -830,6 +830,12 @@ _BOUNCE_SUBJECT_RE = re.compile(
 _BOUNCE_SENDER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
 
 
+def _base_address(addr: str) -> str:
+    """`sns-check+D-000042...@town` -> `sns-check@town`: our plus-addresses are us too."""
+    local, _, domain = addr.strip().lower().partition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
 def _header(msg_headers: list[tuple[str, str]], name: str) -> list[str]:
     lname = name.lower()
     return [v for k, v in msg_headers if k.lower() == lname]
@@ -850,10 +856,10 @@ def classify(
 
     Returns the kind and, for OTHER, the reason (for `problems`).
     """
-    own = {a.strip().lower() for a in gateway_addresses if a and a.strip()}
+    own = {_base_address(a) for a in gateway_addresses if a and a.strip()}
     if _header(headers, "X-Gateway-Status"):
         return Kind.OTHER, "message carries X-Gateway-Status (the gateway's own mail)"
-    if from_addr and from_addr in own:
+    if from_addr and _base_address(from_addr) in own:
         return Kind.OTHER, "message is from the gateway's own address (loop)"
     if is_report and report_type in ("delivery-status", ""):
         return Kind.BOUNCE, None
@@ -951,8 +957,6 @@ def read_message(raw: bytes, gateway_addresses: Iterable[str] = ()) -> Incoming:
     except Exception as exc:  # the contract: nothing escapes
         log.exception("message could not be read")
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
-    except RecursionError:  # pragma: no cover - a subclass of Exception, kept for clarity
-        return _empty(raw, "unreadable message: nesting too deep")
 
 
 def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
