@@ -1,0 +1,277 @@
+"""A private Dovecot (IMAP + LMTP) plus aiosmtpd SMTP on 127.0.0.1, for integration tests.
+
+`DovecotMailSystem` has the same interface as `gateway.localmail.PymapMailSystem`, so
+tests and the demo drive the gateway the same way. It reuses the demo's SMTP server
+class; only the delivery differs (Dovecot's LMTP, which also adds the Return-Path,
+Delivered-To and Received headers a real delivery adds).
+
+Starting Dovecot takes ~20 ms but stopping it ~1-2 s, so one `DovecotServer` serves a
+whole test session and each `DovecotMailSystem` wipes users and mail on start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import os
+import re
+import shutil
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from gateway.localmail import (
+    LOOPBACK,
+    DeliveryHandler,
+    LocalSmtpServer,
+    MailSystemBase,
+    base_address,
+    free_port,
+    to_crlf,
+)
+
+DOVECOT = "/usr/sbin/dovecot"
+DOVEADM = "/usr/bin/doveadm"
+
+_CONFIG = """\
+# Private Dovecot instance for the gateway's integration tests (generated).
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+listen = {host}
+protocols = imap lmtp
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+mail_uid = nobody
+mail_gid = nogroup
+first_valid_uid = 1
+first_valid_gid = 1
+default_login_user = dovenull
+default_internal_user = dovecot
+recipient_delimiter = +
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={root}/mail/%Lu
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = {host}
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = {host}
+    port = {lmtp_port}
+  }}
+}}
+"""
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class DovecotServer:
+    """One private Dovecot in a temp dir: start, stop, restart on the same ports, reset."""
+
+    def __init__(self, host: str = LOOPBACK) -> None:
+        self.host = host
+        # Not under pytest's tmp_path: its parents are 0700 and Dovecot's unprivileged
+        # processes (dovenull, dovecot, nobody) must traverse to their sockets and mail.
+        self.root = Path(tempfile.mkdtemp(prefix="gateway-dovecot-"))
+        self.root.chmod(0o755)
+        for sub in ("run", "state", "mail"):
+            (self.root / sub).mkdir(mode=0o755)
+        shutil.chown(self.root / "mail", "nobody", "nogroup")
+        self.passwd = self.root / "passwd"
+        self.passwd.write_text("", encoding="utf-8")
+        self.imap_port = free_port(host)
+        self.lmtp_port = free_port(host)
+        self.config = self.root / "dovecot.conf"
+        self.config.write_text(
+            _CONFIG.format(
+                root=self.root, host=host, imap_port=self.imap_port, lmtp_port=self.lmtp_port
+            )
+        )
+        self.running = False
+
+    def log_tail(self, lines: int = 20) -> str:
+        path = self.root / "dovecot.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the master and wait until IMAP and LMTP accept connections."""
+        # Not capture_output: the daemonised master inherits the pipes and keeps them
+        # open, so communicate() would wait forever. Startup errors go to a file.
+        errors = self.root / "start-errors.txt"
+        with errors.open("wb") as err:
+            result = subprocess.run(
+                [DOVECOT, "-c", str(self.config)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"dovecot failed to start: {errors.read_text(errors='replace').strip()}\n"
+                f"{self.log_tail()}"
+            )
+        self.running = True
+        deadline = time.monotonic() + timeout
+        while not (_port_open(self.host, self.imap_port) and _port_open(self.host, self.lmtp_port)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dovecot did not listen within {timeout} s\n{self.log_tail()}")
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the master (drops every IMAP session) and wait until the ports are closed."""
+        if not self.running:
+            return
+        # Dovecot's master exits without ending post-login imap processes: they would keep
+        # serving their sessions (even IDLE) across a "restart". Kick them first, as a
+        # real restart (systemd killing the whole cgroup) would.
+        self.kick_all()
+        subprocess.run(
+            [DOVEADM, "-c", str(self.config), "stop"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        self.running = False
+        deadline = time.monotonic() + timeout
+        while (self.root / "run" / "master.pid").exists() or _port_open(self.host, self.imap_port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dovecot did not stop within {timeout} s")
+            time.sleep(0.02)
+
+    def reset(self) -> None:
+        """Forget every user and every mail: kick sessions, empty passwd, wipe mail dirs."""
+        if self.running:
+            self.kick_all()
+        self.passwd.write_text("", encoding="utf-8")
+        for entry in (self.root / "mail").iterdir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+    def kick_all(self) -> None:
+        """Disconnect every IMAP session (they end with BYE and a closed socket)."""
+        subprocess.run(
+            [DOVEADM, "-c", str(self.config), "kick", "*"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+
+    def add_user(self, address: str, password: str) -> None:
+        """Append to the passwd-file; Dovecot rereads it on the next lookup."""
+        if ":" in address or ":" in password or "\n" in address + password:
+            raise ValueError("passwd-file fields cannot hold ':' or newlines")
+        with self.passwd.open("a", encoding="utf-8") as f:
+            f.write(f"{address}:{{PLAIN}}{password}\n")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class DovecotMailSystem(MailSystemBase):
+    """Dovecot IMAP/LMTP plus aiosmtpd SMTP delivering through LMTP.
+
+    Given a shared `server`, start() wipes its users and mail (fast, per test); without
+    one it starts and stops a Dovecot of its own.
+    """
+
+    def __init__(self, server: DovecotServer | None = None) -> None:
+        self._own_server = server is None
+        self.server = server or DovecotServer()
+        self.imap_host = self.smtp_host = self.server.host
+        self.imap_port = self.server.imap_port
+        self.smtp_port = 0
+        self._passwords: dict[str, str] = {}
+        self._smtp: LocalSmtpServer | None = None
+
+    def start(self) -> None:
+        if self._own_server:
+            self.server.start()
+        else:
+            self.server.reset()
+            if not self.server.running:
+                self.server.start()
+        self._smtp = LocalSmtpServer(
+            DeliveryHandler(self.deliver, lambda a: a in self._passwords), self.smtp_host
+        )
+        self._smtp.start()
+        self.smtp_port = self._smtp.port
+
+    def stop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.stop()
+            self._smtp = None
+        if self._own_server:
+            self.server.remove()
+
+    def add_user(self, address: str, password: str) -> None:
+        name = base_address(address)
+        self.server.add_user(name, password)
+        self._passwords[name] = password
+
+    def deliver(self, raw: bytes, recipients: Sequence[str]) -> None:
+        """Deliver through Dovecot's LMTP (bare LF made CRLF; plus-addresses kept)."""
+        with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
+            refused = lmtp.sendmail("", list(recipients), to_crlf(raw))
+        if refused:
+            raise RuntimeError(f"LMTP refused: {refused}")
+
+    def messages(self, address: str, folder: str = "INBOX") -> list[bytes]:
+        """Messages now in `folder` (not \\Deleted), in UID order, read over IMAP (EXAMINE)."""
+        name = base_address(address)
+        imap = imaplib.IMAP4(self.server.host, self.server.imap_port, timeout=10)
+        try:
+            # AUTHENTICATE PLAIN, not LOGIN: imaplib's LOGIN cannot send non-ASCII passwords.
+            secret = f"\0{name}\0{self._passwords[name]}"
+            imap.authenticate("PLAIN", lambda _challenge: secret)
+            typ, _ = imap.select(_quote(folder), readonly=True)
+            if typ != "OK":
+                return []  # no such folder yet
+            _, data = imap.uid("SEARCH", "NOT", "DELETED")
+            uids = sorted(int(u) for u in data[0].split())
+            found: list[bytes] = []
+            for uid in uids:
+                _, parts = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
+                for part in parts:
+                    if isinstance(part, tuple) and re.search(rb"BODY\[\]", part[0]):
+                        found.append(part[1])
+            return found
+        finally:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                imap.logout()
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dovecot_available() -> bool:
+    return os.access(DOVECOT, os.X_OK) and os.access(DOVEADM, os.X_OK)
