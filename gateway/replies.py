@@ -275,6 +275,7 @@ _HOLD = {"保留", "待つ", "後", "まだ", "未だ", "検討", "確認中", "
 _REQUEST = {"願う", "下さる", "呉れる", "たい", "欲しい", "頼む"}
 _PASSIVE = {"れる", "られる"}
 _DOUBLE_NEG_HEAD = {
+    "知れる",
     "問題",
     "差し支え",
     "差し支える",
@@ -302,11 +303,14 @@ _SEND_BACK_SURFACE_RE = re.compile(r"差\s*し?\s*戻|さしもど|却下|不承
 _QUESTION_END_RE = re.compile(r"(?:[?？]|か|かな|かしら|でしょう|ですかね)[\s。.!！]*$")
 
 
-@dataclass(frozen=True)
-class _Signals:
-    approve: int = 0
-    send_back: int = 0
-    unclear: int = 0
+# What may follow 承認 in a plain approval (Sudachi normalized forms or surfaces):
+# 承認します / 承認いたします / 承認とさせていただきます / 承認で問題ありません / 承認です …
+_APPROVAL_TAIL = {
+    "為る", "致す", "いたす", "せる", "させる", "頂く", "戴く", "申し上げる", "ます", "た", "です",
+    "だ", "で", "と", "て", "とする", "御", "願う", "問題", "有る", "ず", "無い", "ない",
+    "差し支え", "差し支える", "支障", "構う", "が", "ので", "から", "けど", "けれど", "けれども",
+    "よ", "ね", "よね", "わ", "にて", "にします", "に", "致し", "ございます", "御座る",
+}  # fmt: skip
 
 
 def _clauses(text: str) -> list[str]:
@@ -340,6 +344,19 @@ def _window(tokens: list[Token], start: int) -> list[Token]:
     return out
 
 
+_CONJUNCTIONS = {"が", "けど", "けれど", "けれども", "から", "ので", "し"}
+
+
+def _own_phrase(words: list[Token]) -> list[Token]:
+    """The words up to a conjunction (…しましたので / …しますが): a new phrase starts there."""
+    for k, tok in enumerate(words):
+        if tok.pos[:2] == ("助詞", "接続助詞") and tok.surface in _CONJUNCTIONS:
+            return words[:k]
+        if tok.surface == "の" and k + 1 < len(words) and words[k + 1].surface == "で":
+            return words[:k]
+    return words
+
+
 def _read_approval(tokens: list[Token], i: int, end: int, question: bool) -> str:
     """What an approval word at tokens[i:end] says: approve | send_back | unclear | none."""
     before = tokens[:i]
@@ -360,12 +377,13 @@ def _read_approval(tokens: list[Token], i: int, end: int, question: bool) -> str
             t.normalized in ("為る", "致す") for t in after[1:2]
         ):
             return "none"  # 承認をお願いします: a request, not a decision
-    norms = {t.normalized for t in after} | {t.dictionary_form for t in after}
+    phrase = _own_phrase([t for t in after if t.pos[0] not in ("空白", "補助記号")])
+    norms = {t.normalized for t in phrase} | {t.dictionary_form for t in phrase}
     if norms & _PASSIVE:
         return "none"  # 承認されました: someone else's approval
     if any(t.surface in _CONDITIONAL_SURFACES or t.normalized in _HOLD for t in before):
         return "unclear"
-    if any(t.surface in _CONDITIONAL_SURFACES for t in after):
+    if any(t.surface in _CONDITIONAL_SURFACES for t in phrase):
         return "unclear"  # 承認する場合は…: talking about approval, not giving it
     if norms & _HOLD:
         return "unclear"
@@ -373,6 +391,10 @@ def _read_approval(tokens: list[Token], i: int, end: int, question: bool) -> str
         return "unclear"
     if first is not None and first.surface in ("は", "も"):
         return "unclear"  # 承認は…: a topic, not a decision, unless negated (above)
+    if any(t.surface == "か" and t.pos[0] == "助詞" for t in phrase):
+        return "unclear"  # 承認するかどうか / 承認しますか: an (embedded) question
+    if any(t.normalized not in _APPROVAL_TAIL and t.surface not in _APPROVAL_TAIL for t in phrase):
+        return "unclear"  # anything else after 承認 is not a plain approval; ask again
     return "approve"
 
 
