@@ -57,7 +57,7 @@ default_internal_user = dovecot
 recipient_delimiter = +
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
+  args = scheme=PLAIN {root}/users/%Lu
 }}
 userdb {{
   driver = static
@@ -101,8 +101,10 @@ class DovecotServer:
         for sub in ("run", "state", "mail"):
             (self.root / sub).mkdir(mode=0o755)
         shutil.chown(self.root / "mail", "nobody", "nogroup")
-        self.passwd = self.root / "passwd"
-        self.passwd.write_text("", encoding="utf-8")
+        # One passwd-file per user: Dovecot re-stats a passwd-file at most once a second,
+        # so users added to one shared file right after a login were not found.
+        self.users = self.root / "users"
+        self.users.mkdir(mode=0o755)
         self.imap_port = free_port(host)
         self.lmtp_port = free_port(host)
         self.config = self.root / "dovecot.conf"
@@ -168,28 +170,49 @@ class DovecotServer:
 
     def reset(self) -> None:
         """Forget every user and every mail: kick sessions, empty passwd, wipe mail dirs."""
+        for entry in self.users.iterdir():
+            entry.unlink()
         if self.running:
             self.kick_all()
-        self.passwd.write_text("", encoding="utf-8")
+            # A new auth process forgets the passwd-files it has read: a user re-created
+            # with another password or capability is seen as new, not as a stale copy.
+            self._doveadm("reload")
         for entry in (self.root / "mail").iterdir():
             shutil.rmtree(entry, ignore_errors=True)
 
     def kick_all(self) -> None:
         """Disconnect every IMAP session (they end with BYE and a closed socket)."""
+        self._doveadm("kick", "*")
+
+    def _doveadm(self, *args: str) -> None:
         subprocess.run(
-            [DOVEADM, "-c", str(self.config), "kick", "*"],
+            [DOVEADM, "-c", str(self.config), *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=False,
         )
 
-    def add_user(self, address: str, password: str) -> None:
-        """Append to the passwd-file; Dovecot rereads it on the next lookup."""
+    def add_user(self, address: str, password: str, capability: str | None = None) -> None:
+        """Write the user's own passwd-file; Dovecot reads it on the first lookup.
+
+        `capability` replaces the post-login CAPABILITY for this user (one word, e.g.
+        "UIDPLUS" or "IMAP4rev1"), to exercise clients' fallbacks for servers without
+        MOVE, UIDPLUS or IDLE. Dovecot still executes the commands it no longer announces.
+        """
         if ":" in address or ":" in password or "\n" in address + password:
             raise ValueError("passwd-file fields cannot hold ':' or newlines")
-        with self.passwd.open("a", encoding="utf-8") as f:
-            f.write(f"{address}:{{PLAIN}}{password}\n")
+        if "/" in address or address.startswith("."):
+            raise ValueError(f"not usable as a file name: {address!r}")
+        extra = ""
+        if capability is not None:
+            if not re.fullmatch(r"[A-Za-z0-9+=-]+", capability):
+                raise ValueError("passwd-file extra fields are space-separated: one word only")
+            extra = f"::::::userdb_imap_capability={capability}"
+        path = self.users / address
+        if path.exists():
+            raise ValueError(f"user {address} exists already")
+        path.write_text(f"{address}:{{PLAIN}}{password}{extra}\n", encoding="utf-8")
 
     def remove(self) -> None:
         self.stop()
@@ -232,9 +255,10 @@ class DovecotMailSystem(MailSystemBase):
         if self._own_server:
             self.server.remove()
 
-    def add_user(self, address: str, password: str) -> None:
+    def add_user(self, address: str, password: str, capability: str | None = None) -> None:
+        """Create a user; `capability` as in `DovecotServer.add_user` (tests of fallbacks)."""
         name = base_address(address)
-        self.server.add_user(name, password)
+        self.server.add_user(name, password, capability)
         self._passwords[name] = password
 
     def deliver(self, raw: bytes, recipients: Sequence[str]) -> None:

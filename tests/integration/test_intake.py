@@ -102,6 +102,7 @@ def watching(
 ) -> Iterator[MailboxWatcher]:
     """Run a watcher in a thread; on exit stop it and insist that run() returned promptly."""
     stop = threading.Event()
+    kwargs.setdefault("wake_interval", 0.2)  # quicker teardown than the 1 s default
     watcher = MailboxWatcher(cfg, handler, stop=stop, log=logging.getLogger(LOGGER), **kwargs)  # type: ignore[arg-type]
     thread = threading.Thread(target=watcher.run, name="watcher", daemon=True)
     thread.start()
@@ -234,6 +235,52 @@ def test_polling_fallback(gw: DovecotMailSystem, caplog: pytest.LogCaptureFixtur
         gw.deliver(mail(2), [GW])
         gw.wait_for(GW, lambda r: mid(r) == "2", folder="Processed")
     assert handler.calls == ["1", "2"]
+
+
+@pytest.mark.integration
+def test_server_without_move_gets_copy_and_uid_expunge(
+    mail_system: DovecotMailSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    watching_logged(caplog)
+    mail_system.add_user(GW, PW, capability="UIDPLUS")  # no MOVE, no IDLE either
+    for n in (1, 2):
+        mail_system.deliver(mail(n), [GW])
+    handler = Recorder()
+    handler.fail["2"] = ValueError("broken")
+    with watching(settings(mail_system, poll_interval=0.2), handler):
+        mail_system.wait_for(GW, lambda r: mid(r) == "2", folder="Failed")
+        mail_system.deliver(mail(3), [GW])
+        mail_system.wait_for(GW, lambda r: mid(r) == "3", folder="Processed")
+    assert handler.calls == ["1", "2", "3"]
+    assert ids(mail_system.messages(GW, "Processed")) == ["1", "3"]
+    assert mail_system.messages(GW) == []
+    assert "COPY + UID EXPUNGE" in caplog.text
+    assert "polling every" in caplog.text
+
+
+@pytest.mark.integration
+def test_server_without_move_or_uidplus_gets_a_keyword(
+    mail_system: DovecotMailSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    watching_logged(caplog)
+    mail_system.add_user(GW, PW, capability="IMAP4rev1")
+    for n in (1, 2):
+        mail_system.deliver(mail(n), [GW])
+    handler = Recorder()
+    with watching(settings(mail_system, poll_interval=0.2), handler):
+        mail_system.wait_for(GW, lambda r: mid(r) == "2", folder="Processed")
+        mail_system.deliver(mail(3), [GW])
+        mail_system.wait_for(GW, lambda r: mid(r) == "3", folder="Processed")
+        time.sleep(0.5)  # a few more polls: nothing may be handed over twice
+    assert handler.calls == ["1", "2", "3"]
+    assert "$GatewayProcessed" in caplog.text
+    # Originals stay in INBOX (plain EXPUNGE would also remove other clients' \Deleted)
+    # but carry the keyword, so a new watcher process leaves them alone too.
+    assert ids(mail_system.messages(GW)) == ["1", "2", "3"]
+    again = Recorder()
+    with watching(settings(mail_system, poll_interval=0.2), again):
+        time.sleep(0.6)
+    assert again.calls == []
 
 
 @pytest.mark.integration
