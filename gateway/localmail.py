@@ -21,6 +21,7 @@ import contextlib
 import logging
 import re
 import socket
+import ssl
 import threading
 import time
 from argparse import Namespace
@@ -236,11 +237,23 @@ class PymapMailSystem(MailSystemBase):
             mail.add_user("sns-check@town.example.jp", "secret")
             ...  # IMAP at mail.imap_host:mail.imap_port, SMTP at mail.smtp_host:mail.smtp_port
 
-    Everything lives in memory and disappears on `stop()`. IMAP is plaintext on loopback
-    only (no STARTTLS offered), so clients must use security "none".
+    Everything lives in memory and disappears on `stop()`. By default IMAP is plaintext
+    (no STARTTLS offered), so clients use security "none"; pass `tls` to test TLS.
     """
 
-    def __init__(self, host: str = LOOPBACK) -> None:
+    def __init__(
+        self,
+        host: str = LOOPBACK,
+        *,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
+        """`tls` (a server context) turns on STARTTLS, or TLS from the first byte with
+        `implicit_tls`; without it IMAP is plaintext, for security "none" on loopback."""
+        if implicit_tls and tls is None:
+            raise ValueError("implicit_tls needs a tls context")
+        self._tls = tls
+        self._implicit_tls = implicit_tls
         self.imap_host = host
         self.smtp_host = host
         self.imap_port = 0
@@ -313,7 +326,7 @@ class PymapMailSystem(MailSystemBase):
             debug=False,
             cert=None,
             key=None,
-            tls=False,
+            tls=self._tls is not None and not self._implicit_tls,  # offer STARTTLS
             demo_data=False,
             demo_user="demouser",
             demo_password="",
@@ -330,6 +343,7 @@ class PymapMailSystem(MailSystemBase):
             cpu_subsystem=Subsystem.for_asyncio(),
             invalid_user_sleep=0.0,
             reject_dnsbl=False,
+            **({"ssl_context": self._tls} if self._tls is not None else {}),
         )
         config.apply_context()
         self._backend, self._config = backend, config
@@ -338,7 +352,12 @@ class PymapMailSystem(MailSystemBase):
         callback = ProxyProtocolReader(config.proxy_protocol).get_callback(
             IMAPServer(backend.login, config)
         )
-        server = await asyncio.start_server(callback, host=self.imap_host, port=0)
+        server = await asyncio.start_server(
+            callback,
+            host=self.imap_host,
+            port=0,
+            ssl=self._tls if self._implicit_tls else None,
+        )
         self.imap_port = int(server.sockets[0].getsockname()[1])
         async with server:
             self._ready.set()

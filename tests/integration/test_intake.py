@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import logging
 import smtplib
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from mailsystem import DovecotMailSystem
@@ -368,3 +372,82 @@ def test_mail_systems_agree_on_smtp_edges(kind: str, mail_system: DovecotMailSys
 @contextmanager
 def _borrowed(system: DovecotMailSystem) -> Iterator[DovecotMailSystem]:
     yield system
+
+
+@pytest.fixture(scope="module")
+def server_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 / localhost (cert.pem doubles as the CA)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def _server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert[0]), str(cert[1]))
+    return context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_the_configured_ca(security: str, server_cert: tuple[Path, Path]) -> None:
+    tls = _server_context(server_cert)
+    with PymapMailSystem(tls=tls, implicit_tls=security == "ssl") as system:
+        system.add_user(GW, PW)
+        system.deliver(mail(1), [GW])
+        handler = Recorder()
+        cfg = settings(system, security=security, ca_file=str(server_cert[0]))
+        with watching(cfg, handler):
+            system.wait_for(GW, lambda r: mid(r) == "1", folder="Processed")
+        assert handler.calls == ["1"]
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_refuses_a_certificate_it_cannot_verify(
+    security: str, server_cert: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Verification is on by default: a self-signed server without ca_file is refused."""
+    watching_logged(caplog)
+    tls = _server_context(server_cert)
+    with PymapMailSystem(tls=tls, implicit_tls=security == "ssl") as system:
+        system.add_user(GW, PW)
+        system.deliver(mail(1), [GW])
+        handler = Recorder()
+        with watching(settings(system, security=security), handler):
+            wait_until(lambda: "reconnecting in" in caplog.text, what="a refused handshake")
+        assert handler.calls == []
+        assert ids(system.messages(GW)) == ["1"]
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+    assert PW not in caplog.text
