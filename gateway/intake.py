@@ -38,6 +38,7 @@ __all__ = ["PROCESSED_KEYWORD", "MailboxWatcher", "TransientError"]
 PROCESSED_KEYWORD = b"$GatewayProcessed"
 
 _DELETED = b"\\Deleted"
+_SEEN = b"\\Seen"
 _CONNECT_TIMEOUT = 15.0  # seconds to open the TCP (and TLS) connection
 _READ_TIMEOUT = 60.0  # seconds a single command may wait for the server
 _BACKOFF_FIRST = 1.0
@@ -72,7 +73,8 @@ class MailboxWatcher:
     """Watch one IMAP folder and feed each message, oldest UID first, to `handle`.
 
     `run()` is the daemon's entry point (blocking, in its own thread, never raises);
-    `process_pending()` is one pass, usable on its own in tests and tools.
+    `process_pending()` is one pass, usable on its own in tests and tools (then call
+    `close()` when done; `run()` closes by itself).
 
     `wake_interval` is how often a wait (IDLE or polling) wakes up to look at `stop`,
     so that SIGTERM ends `run()` within about that time (default 1 s). `use_idle=False`
@@ -201,6 +203,9 @@ class MailboxWatcher:
                 )
                 self._move(uid, self.settings.failed_folder)
             else:
+                # Seen only now (fetched with PEEK): Processed reads as done in a mail client,
+                # while Failed stays unread for the admin's attention.
+                client.add_flags([uid], [_SEEN])
                 self._move(uid, self.settings.processed_folder)
             done += 1
         return done

@@ -352,6 +352,24 @@ def test_basic_flow_against_pymap(caplog: pytest.LogCaptureFixture) -> None:
     print(f"IDLE latency (SMTP send -> handler) with pymap: {latency:.3f} s")
 
 
+def test_process_pending_is_one_pass_on_its_own() -> None:
+    with PymapMailSystem() as system:
+        system.add_user(GW, PW)
+        for n in (1, 2, 3):
+            system.deliver(mail(n), [GW])
+        handler = Recorder()
+        handler.fail["3"] = ValueError("bad")
+        watcher = MailboxWatcher(settings(system), handler, stop=threading.Event())
+        try:
+            assert watcher.process_pending() == 3  # processed and failed both leave INBOX
+            assert watcher.process_pending() == 0
+        finally:
+            watcher.close()
+        assert watcher.uid_validity is not None
+        assert ids(system.messages(GW, "Processed")) == ["1", "2"]
+        assert ids(system.messages(GW, "Failed")) == ["3"]
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("kind", ["dovecot", "pymap"])
 def test_mail_systems_agree_on_smtp_edges(kind: str, mail_system: DovecotMailSystem) -> None:
