@@ -125,10 +125,13 @@ class MailboxWatcher:
                             where,
                             reconnect.failures,
                         )
-                    reconnect.reset()
                 try:
                     self.process_pending()
+                    # Only a whole pass proves the connection: a server that accepts the
+                    # login and then drops us must not be retried every second.
+                    reconnect.reset()
                 except TransientError:
+                    reconnect.reset()  # the server is fine; our storage is not
                     delay = transient.next_delay()
                     self._log.info("Retrying the mailbox in %.1f s", delay)
                     self._stop.wait(delay)
