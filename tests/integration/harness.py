@@ -111,9 +111,15 @@ class RunningGateway:
         self.send(raw_reply, sender, [target])
 
     def wait(
-        self, address: str, status: str, subject_part: str = "", timeout: float = 15.0
+        self,
+        address: str,
+        status: str,
+        subject_part: str = "",
+        timeout: float = 15.0,
+        *,
+        version: int | None = None,
     ) -> bytes:
-        return self.mail.wait_for(address, has_status(status, subject_part), timeout)
+        return self.mail.wait_for(address, has_status(status, subject_part, version), timeout)
 
     def statuses(self, address: str) -> list[str]:
         return [
@@ -143,9 +149,11 @@ class RunningGateway:
         self.wait_until(lambda: len(self.daemon.gateway.store.seen.all()) >= count, timeout)
 
 
-def has_status(status: str, subject_part: str = "") -> Callable[[bytes], bool]:
+def has_status(status: str, subject_part: str = "", version: int | None = None) -> Callable[[bytes], bool]:
     def match(raw: bytes) -> bool:
         msg = message_from_bytes(raw, policy=policy.default)
+        if version is not None and msg.get("X-Gateway-Version") != str(version):
+            return False
         return msg.get("X-Gateway-Status") == status and subject_part in str(msg.get("Subject", ""))
 
     return match

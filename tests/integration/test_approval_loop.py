@@ -106,7 +106,7 @@ def test_send_back_returns_the_reason_and_a_reply_is_version_2(gw):
     # The author answers the returned mail with the corrected text: version 2.
     fixed = DRAFT.replace("お近くの避難場所", "町民広場などお近くの避難場所")
     gw.reply(returned, thunderbird_ja(returned, AUTHOR, "佐藤", fixed.split("\n", 2)[2]), AUTHOR)
-    v2 = {r: gw.wait(r, "review-request", draft_id, timeout=15) for r in (KACHO, KAKARI)}
+    v2 = {r: gw.wait(r, "review-request", draft_id, version=2) for r in (KACHO, KAKARI)}
     assert all("第2版" in body_text(m) for m in v2.values())
     assert "+ " in body_text(v2[KACHO]) and "町民広場" in body_text(v2[KACHO])
     assert gw.draft(draft_id).version == 2
