@@ -1,0 +1,96 @@
+"""`Checker`: load the rules once, check many drafts.
+
+    from gateway.checker import Checker, CheckContext
+    checker = Checker.load()                 # shipped rules; or Checker.load(Path("rules"))
+    findings = checker.check(text, CheckContext(platform="x", account="辰野町公式X"))
+
+`load` raises RuleLoadError (Japanese and English, naming file and rule) when a rule
+file is broken or a rule's own examples do not hold. `check` tokenizes the draft once,
+runs every rule and returns findings sorted by (line, column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from gateway.checker.context import CheckContext
+from gateway.checker.draft import Draft
+from gateway.checker.engine import Rule, RuleLoadError, TokenIndex, load_rules
+from gateway.checker.paths import rules_dir as shipped_rules_dir
+from gateway.model import Finding
+
+
+def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[tuple[str, int, int]] = set()
+
+    def add(rule: Rule, hits: Iterable) -> None:
+        for hit in hits:
+            key = (rule.id, hit.start, hit.end)
+            if key in seen:
+                continue
+            seen.add(key)
+            if rule.unless and rule.suppressed(draft, hit):
+                continue
+            out.append(rule.finding(draft, hit))
+
+    for rule, hit in index.run(draft):
+        add(rule, (hit,))
+    for rule in rules:
+        add(rule, rule.hits(draft, ctx))
+    out.sort(key=lambda f: (f.line, f.column, f.rule))
+    return out
+
+
+class Checker:
+    """A loaded, self-tested rule set. Thread-safe: `check` keeps no state between calls."""
+
+    def __init__(self, rules: list[Rule], source: Path) -> None:
+        self.rules = rules
+        self.source = source
+        self._index = TokenIndex(rules)
+        self._non_token = [r for r in rules if type(r).hits is not Rule.hits]
+
+    @classmethod
+    def load(cls, rules_dir: Path | None = None) -> Checker:
+        """Load rule files from `rules_dir` (None: the shipped rules) and run their examples."""
+        src = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
+        if not src.is_dir():
+            raise RuleLoadError(
+                src, None, "ルールのフォルダがありません。", "rules directory not found"
+            )
+        rules = load_rules(src)
+        for rule in rules:
+            _self_test(rule)
+        return cls(rules, src)
+
+    def check(self, text: str, ctx: CheckContext = CheckContext()) -> list[Finding]:  # noqa: B008
+        """Check one draft; findings sorted by (line, column)."""
+        return _run(self._non_token, self._index, Draft(text), ctx)
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+def _self_test(rule: Rule) -> None:
+    """Run a rule's own examples; refuse the rule when one does not hold."""
+    index = TokenIndex([rule])
+    single = [rule] if type(rule).hits is not Rule.hits else []
+    for text, ctx in rule.examples_match:
+        if not any(f.rule == rule.id for f in _run(single, index, Draft(text), ctx)):
+            raise RuleLoadError(
+                rule.source,
+                rule.id,
+                f"例「{text}」に当てはまるはずですが、当てはまりませんでした。",
+                f"example expected to match did not: {text!r}",
+            )
+    for text, ctx in rule.examples_no_match:
+        hits = [f for f in _run(single, index, Draft(text), ctx) if f.rule == rule.id]
+        if hits:
+            raise RuleLoadError(
+                rule.source,
+                rule.id,
+                f"例「{text}」には当てはまらないはずですが、「{hits[0].excerpt}」に当てはまりました。",
+                f"example expected not to match did, at {hits[0].excerpt!r}: {text!r}",
+            )

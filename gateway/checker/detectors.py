@@ -1,0 +1,539 @@
+"""Detectors: the rules that need code (numbers, dates, links, similarity, lengths).
+
+Each detector is registered under the name rule files use (`kind: detector`,
+`detector: NAME`); its rule in `rules/` still carries the id, clause, severity, message
+and examples. Numbers, weekdays and links are read from the NFKC text with regexes,
+because Sudachi splits `090-1234-5678` into pieces and reads `(水)` as water.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from stdnum import luhn
+from stdnum.jp import in_ as mynumber
+
+from gateway.checker.context import CheckContext
+from gateway.checker.draft import Draft
+from gateway.checker.engine import Hit, detector
+
+# --- numbers: My Number, cards, phones, mail addresses ---
+
+_MYNUMBER_RE = re.compile(r"(?<![\d-])(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?![\d-])")
+_CARD_RE = re.compile(r"(?<![\d-])[3-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])")
+_DASH = r"[-‐‑–—−ー ]"
+_PHONE_RE = re.compile(
+    rf"(?<![\d-])(?:\+81{_DASH}?|\()?0\d{{1,4}}(?:\)|{_DASH})?\d{{1,4}}{_DASH}?\d{{3,4}}(?![\d-])"
+)
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def _digits(s: str) -> str:
+    return "".join(ch for ch in s if ch.isdigit())
+
+
+def _domain_in(domain: str, domains: Iterable[str]) -> bool:
+    domain = domain.lower().rstrip(".")
+    for d in domains:
+        d = d.lower().lstrip("*.").rstrip(".")
+        if d and (domain == d or domain.endswith("." + d)):
+            return True
+    return False
+
+
+@detector("mynumber")
+def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """12 digits with a valid My Number check digit (stdnum.jp.in_)."""
+    for m in _MYNUMBER_RE.finditer(draft.norm):
+        if mynumber.is_valid(_digits(m.group())):
+            yield Hit(*draft.orig_span(m.start(), m.end()))
+
+
+@detector("card_number")
+def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """13-19 digits passing the Luhn check, with a card-network first digit."""
+    for m in _CARD_RE.finditer(draft.norm):
+        d = _digits(m.group())
+        if 13 <= len(d) <= 19 and luhn.is_valid(d):
+            yield Hit(*draft.orig_span(m.start(), m.end()))
+
+
+@detector("phone")
+def find_phone(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Japanese phone numbers of one class (`mobile` or `fixed`), minus the office's own."""
+    want = opts.get("class", "mobile")
+    allow = {_digits(p) for p in ctx.office_phone_allowlist}
+    free = tuple(opts.get("free_prefixes", ("0120", "0800", "0570")))
+    mobile = tuple(opts.get("mobile_prefixes", ("060", "070", "080", "090")))
+    for m in _PHONE_RE.finditer(draft.norm):
+        d = _digits(m.group())
+        if d.startswith("81"):
+            d = "0" + d[2:]
+        if len(d) not in (10, 11) or d in allow or d.startswith(free):
+            continue
+        cls = "mobile" if d.startswith(mobile) and len(d) == 11 else "fixed"
+        if cls == want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
+            yield Hit(*draft.orig_span(m.start(), m.end()))
+
+
+@detector("freemail")
+def find_freemail(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Mail addresses on free-mail or carrier domains (a person's own), never the office's."""
+    domains = opts.get("domains", ())
+    for m in _EMAIL_RE.finditer(draft.norm):
+        dom = m.group(1)
+        if _domain_in(dom, ctx.office_domains):
+            continue
+        if _domain_in(dom, domains):
+            yield Hit(*draft.orig_span(m.start(), m.end()))
+
+
+# --- people: names next to addresses or sensitive facts, photos of people ---
+
+_ADDRESS_RE = re.compile(
+    r"(?:大字)?[一-龥ぁ-んァ-ヶ]{1,10}?\d{1,5}(?:番地(?:\d{1,4})?|番\d{1,4}(?:号)?|-\d{1,5}(?:-\d{1,5})?)"
+)
+_HONORIFICS = frozenset({"さん", "様", "氏", "くん", "君", "ちゃん"})
+
+
+def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
+    """Personal names (Sudachi 人名) in [start, end), as written."""
+    toks = draft.tokens_in(start, end)
+    names = []
+    for i, t in enumerate(toks):
+        if len(t.pos) > 2 and t.pos[2] == "人名":
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is not None and (
+                nxt.surface in _HONORIFICS
+                or (t.pos[3] == "姓" and len(nxt.pos) > 3 and nxt.pos[2:4] == ("人名", "名"))
+            ):
+                names.append(t.surface + (nxt.surface if nxt.surface not in _HONORIFICS else ""))
+    return names
+
+
+@detector("name_address")
+def find_name_address(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """A street address (lot number) with a personal name on the same line nearby."""
+    window = int(opts.get("window", 30))
+    for m in _ADDRESS_RE.finditer(draft.norm):
+        s, e = draft.orig_span(m.start(), m.end())
+        line_start = draft.text.rfind("\n", 0, s) + 1
+        line_end = draft.text.find("\n", e)
+        line_end = len(draft.text) if line_end < 0 else line_end
+        names = _person_tokens(draft, max(line_start, s - window), min(line_end, e + window))
+        if names:
+            yield Hit(s, e, {"name": names[0]})
+
+
+@detector("person_sensitive")
+def find_person_sensitive(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """A named person and a sensitive fact (illness, arrest …) in the same sentence."""
+    facts = frozenset(opts.get("facts", ()))
+    done: set[int] = set()
+    for t in draft.tokens:
+        if t.normalized in facts or t.dictionary_form in facts:
+            s, e = draft.sentence_span(t.begin)
+            if s in done:
+                continue
+            names = _person_tokens(draft, s, e)
+            if names:
+                done.add(s)
+                yield Hit(t.begin, t.end, {"name": names[0]})
+
+
+@detector("people_photo")
+def find_people_photo(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """A photo or video mentioned together with people, and no word of their consent."""
+    consent = re.compile("|".join(opts.get("consent", ("同意",))))
+    if consent.search(draft.norm):
+        return
+    media = re.compile("|".join(opts.get("media", ("写真",))))
+    people = re.compile("|".join(opts.get("people", ("皆さん",))))
+    for m in media.finditer(draft.text):
+        s, e = draft.sentence_span(m.start())
+        if people.search(draft.text, s, e):
+            yield Hit(m.start(), m.end())
+            return
+
+
+@detector("photo_attachment")
+def find_photo_attachment(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Photos attached to the draft mail: the reviewer checks who is in them."""
+    exts = tuple(opts.get("extensions", (".jpg", ".jpeg", ".png", ".heic", ".gif", ".mp4", ".mov")))
+    photos = [a for a in ctx.attachments if a.lower().endswith(exts)]
+    if photos:
+        yield Hit(0, 0, {"excerpt": ", ".join(photos), "files": ", ".join(photos)})
+
+
+# --- links and hosts ---
+
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()\[\]、。，,]+", re.IGNORECASE)
+_HOST_RE = re.compile(
+    r"(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*(?![\w.-])", re.I
+)
+_IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
+    """(start, end, url, scheme, host) of every link, offsets in the original text."""
+    cached = draft.__dict__.get("_urls")
+    if cached is not None:
+        return cached
+    out = []
+    if "http" in draft.norm or "www." in draft.norm or "HTTP" in draft.norm:
+        for m in _URL_RE.finditer(draft.norm):
+            url = m.group().rstrip(".!?")
+            low = url.lower()
+            scheme = low.split("://", 1)[0] if "://" in low else ""
+            rest = low.split("://", 1)[1] if "://" in low else low
+            host = re.split(r"[/?#]", rest, maxsplit=1)[0].split("@")[-1].split(":")[0]
+            s, e = draft.orig_span(m.start(), m.start() + len(url))
+            out.append((s, e, url, scheme, host))
+    draft.__dict__["_urls"] = out
+    return out
+
+
+@detector("link_obscene")
+def find_obscene_link(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Links to adult sites: adult TLDs, adult keywords in the host, the admin's blocklist."""
+    tlds = tuple("." + t.lstrip(".") for t in opts.get("tlds", ()))
+    kw = re.compile("|".join(opts.get("host_keywords", ("xxx",))), re.I)
+    block = tuple(opts.get("blocklist", ())) + ctx.link_blocklist
+    for s, e, _url, _scheme, host in _urls(draft):
+        if _domain_in(host, ctx.office_domains):
+            continue
+        if host.endswith(tlds) or kw.search(host) or _domain_in(host, block):
+            yield Hit(s, e)
+
+
+@detector("link_hygiene")
+def find_link_hygiene(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Links a reader cannot judge by eye: shorteners, raw IPs, punycode, plain http."""
+    shorteners = tuple(opts.get("shorteners", ()))
+    for s, e, _url, scheme, host in _urls(draft):
+        if _domain_in(host, ctx.office_domains) and scheme != "http":
+            continue
+        if _domain_in(host, shorteners):
+            why = "短縮URLはリンク先が分かりません。元のURLを書いてください。"
+        elif _IPV4_RE.match(host):
+            why = "IPアドレスのリンクは避け、ドメイン名のURLにしてください。"
+        elif "xn--" in host:
+            why = "国際化ドメイン（punycode）は偽サイトと見分けにくいため、確認してください。"
+        elif scheme == "http":
+            why = "暗号化されていない http のリンクです。https のURLがあればそちらにしてください。"
+        else:
+            continue
+        yield Hit(s, e, {"why": why})
+
+
+@detector("internal_host")
+def find_internal_host(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Internal host names and URLs (config `internal_hosts`, .local / .lan …), UNC paths."""
+    suffixes = tuple(opts.get("suffixes", ())) + ctx.internal_hosts
+    for m in _HOST_RE.finditer(draft.norm):
+        host = m.group().lower()
+        if _domain_in(host, suffixes):
+            yield Hit(*draft.orig_span(m.start(), m.end()))
+    for m in re.finditer(r"\\\\[A-Za-z0-9._-]+\\[^\s]*", draft.norm):
+        yield Hit(*draft.orig_span(m.start(), m.end()))
+
+
+# --- dates ---
+
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_WEEKDAYS = "月火水木金土日"
+_DATE_RE = re.compile(
+    r"(?:(?P<era>令和|平成|昭和)\s*(?P<ey>元|\d{1,2})\s*年\s*|(?P<y>\d{4})\s*年\s*)?"
+    r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*[/.]\s*)?(?P<m2>\d{1,2})\s*/\s*(?P<d2>\d{1,2})(?![\d/])"
+    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*(?P<d3>\d{1,2})\s*日"
+)
+_WD_RE = re.compile(
+    r"\s*\(\s*(?P<w>[月火水木金土日])\s*(?:曜日?)?\s*(?:[・･,、]\s*(?P<h>祝|休|振替?)日?\s*)?\)"
+)
+
+
+def _valid(y: int, m: int, d: int) -> bool:
+    return 1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]
+
+
+def _infer_year(m: int, d: int, ref: date) -> int | None:
+    """The year that puts month/day nearest the reference date (a post near New Year)."""
+    best = None
+    for y in (ref.year, ref.year + 1, ref.year - 1):
+        if _valid(y, m, d):
+            dist = abs((date(y, m, d) - ref).days)
+            if best is None or dist < best[0]:
+                best = (dist, y)
+    return best[1] if best else None
+
+
+def _dates(draft: Draft, ctx: CheckContext) -> list[dict[str, Any]]:
+    """Every date in the draft with what it says and what is true, computed once."""
+    cached = draft.__dict__.get("_dates")
+    if cached is not None:
+        return cached
+    out: list[dict[str, Any]] = []
+    norm = draft.norm
+    if "月" not in norm and "/" not in norm:
+        draft.__dict__["_dates"] = out
+        return out
+    ref = ctx.reference_date()
+    last: tuple[int | None, int] | None = None  # (year, month) of the previous full date
+    for m in _DATE_RE.finditer(norm):
+        g = m.groupdict()
+        wd = _WD_RE.match(norm, m.end())
+        year: int | None = None
+        explicit = False
+        if g["d3"] is not None:
+            if last is None or wd is None:
+                continue
+            year, month, day = last[0], last[1], int(g["d3"])
+            explicit = True
+        elif g["m2"] is not None:
+            month, day = int(g["m2"]), int(g["d2"])
+            if g["y2"]:
+                year = int(g["y2"])
+            if not g["y2"] and wd is None:
+                continue  # a bare 1/2 may be a fraction
+            explicit = True
+        else:
+            month, day = int(g["m"]), int(g["d"])
+            if g["era"]:
+                n = 1 if g["ey"] == "元" else int(g["ey"])
+                year = _ERAS[g["era"]] + n
+            elif g["y"]:
+                year = int(g["y"])
+            explicit = True
+        if year is None:
+            year = _infer_year(month, day, ref) if 1 <= month <= 12 else None
+        possible = year is not None and _valid(year, month, day)
+        s, e = draft.orig_span(m.start(), wd.end() if wd else m.end())
+        s += len(draft.text[s:e]) - len(draft.text[s:e].lstrip())
+        info: dict[str, Any] = {"start": s, "end": e, "possible": possible, "explicit": explicit}
+        info["label"] = f"{month}月{day}日"
+        if possible and year is not None:
+            dt = date(year, month, day)
+            info["date"] = dt
+            last = (year, month)
+            if wd is not None:
+                info["written"] = wd.group("w")
+                info["actual"] = _WEEKDAYS[dt.weekday()]
+                info["holiday_mark"] = wd.group("h") == "祝"
+        out.append(info)
+    draft.__dict__["_dates"] = out
+    return out
+
+
+@detector("date_weekday")
+def find_weekday_mismatch(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """A weekday in brackets that is not the weekday of the date before it."""
+    for info in _dates(draft, ctx):
+        if "written" not in info:
+            continue
+        dt: date = info["date"]
+        label = f"{dt.year}年{dt.month}月{dt.day}日"
+        if info["written"] != info["actual"]:
+            detail = f"{label}は{info['actual']}曜日です（{info['written']}曜日と書かれています）。"
+            yield Hit(info["start"], info["end"], {"detail": detail})
+        elif info["holiday_mark"] and not _is_holiday(dt):
+            yield Hit(info["start"], info["end"], {"detail": f"{label}は祝日ではありません。"})
+
+
+def _is_holiday(dt: date) -> bool:
+    try:
+        import jpholiday
+    except ImportError:  # pragma: no cover - jpholiday is a dependency
+        return True
+    return bool(jpholiday.is_holiday(dt))
+
+
+@detector("date_impossible")
+def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Dates that do not exist (2月30日, 4月31日, 13月, 2月29日 in a common year)."""
+    for info in _dates(draft, ctx):
+        if info["explicit"] and not info["possible"]:
+            yield Hit(info["start"], info["end"], {"label": info["label"]})
+
+
+# --- spam: near-copies of recent posts, repeated lines ---
+
+_NOISE_RE = re.compile(r"https?://\S+|[\s\W_]+")
+
+
+@lru_cache(maxsize=512)
+def _shingles(text: str) -> frozenset[str]:
+    import unicodedata
+
+    t = _NOISE_RE.sub("", unicodedata.normalize("NFKC", text).lower())
+    return frozenset(t[i : i + 3] for i in range(max(len(t) - 2, 1)))
+
+
+@detector("near_duplicate")
+def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """A draft nearly identical (character 3-gram Jaccard) to one approved recently."""
+    if not ctx.recent_approved_texts:
+        return
+    threshold = float(opts.get("threshold", 0.8))
+    mine = _shingles(draft.text)
+    if not mine:
+        return
+    best = 0.0
+    for other in ctx.recent_approved_texts:
+        theirs = _shingles(other)
+        if not theirs:
+            continue
+        sim = len(mine & theirs) / len(mine | theirs)
+        best = max(best, sim)
+    if best >= threshold:
+        first = draft.text.find("\n")
+        end = len(draft.text) if first < 0 else first
+        yield Hit(0, end, {"similarity": f"{best:.0%}"})
+
+
+@detector("repeated_lines")
+def find_repeated_lines(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """The same line written again and again in one draft."""
+    times = int(opts.get("times", 3))
+    min_len = int(opts.get("min_length", 4))
+    counts: dict[str, list[int]] = {}
+    pos = 0
+    for line in draft.text.split("\n"):
+        key = line.strip()
+        if len(key) >= min_len:
+            counts.setdefault(key, []).append(pos + line.find(key))
+        pos += len(line) + 1
+    for key, starts in counts.items():
+        if len(starts) >= times:
+            yield Hit(starts[0], starts[0] + len(key), {"times": len(starts)})
+
+
+# --- 3(10) the account ---
+
+
+@detector("official_account")
+def find_unofficial_account(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """The draft names an account that is not one of the configured official accounts."""
+    if ctx.account and ctx.official_accounts and ctx.account not in ctx.official_accounts:
+        yield Hit(0, 0, {"excerpt": ctx.account, "account": ctx.account})
+
+
+# --- 4(7) opinions on the town's administration ---
+
+
+@detector("opinion")
+def find_opinion(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """A sentence about the administration that states an opinion, with no 私見 disclaimer."""
+    topics = frozenset(opts.get("topics", ()))
+    markers = frozenset(opts.get("markers", ()))
+    lemmas = draft.lemma_set
+    if lemmas.isdisjoint(topics) or lemmas.isdisjoint(markers):
+        return
+    disclaimer = opts.get("disclaimer")
+    if disclaimer and re.search(disclaimer, draft.norm):
+        return
+    for s, e in _sentences(draft):
+        forms = set()
+        for t in draft.tokens_in(s, e):
+            forms.add(t.normalized)
+            forms.add(t.dictionary_form)
+        if not forms.isdisjoint(topics) and not forms.isdisjoint(markers):
+            text = draft.text[s:e].rstrip("\n")
+            yield Hit(s, s + len(text))
+
+
+def _sentences(draft: Draft) -> Iterator[tuple[int, int]]:
+    b = draft.sentence_bounds
+    for i, s in enumerate(b):
+        e = b[i + 1] if i + 1 < len(b) else len(draft.text)
+        if e > s:
+            yield s, e
+
+
+# --- platform limits ---
+
+_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_X_URL_RE = re.compile(r"https?://[^\s<>\"'「」『』()（）、。]+", re.I)
+
+
+def _is_emoji(cp: int) -> bool:
+    return 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF
+
+
+def x_weighted_length(text: str) -> tuple[int, int | None]:
+    """twitter-text v3 weighted length: CJK 2, Latin 1, a URL 23, an emoji 2.
+
+    Returns (length, offset of the first character past 280 or None).
+    """
+    units = 0
+    over: int | None = None
+    url_spans = {m.start(): m.end() for m in _X_URL_RE.finditer(text)}
+    i = 0
+    n = len(text)
+    while i < n:
+        if i in url_spans:
+            units += 23 * 100
+            start, i = i, url_spans[i]
+        else:
+            start = i
+            cp = ord(text[i])
+            if _is_emoji(cp):
+                units += 200
+                i += 1
+                while i < n and (
+                    text[i] in "\u200d\ufe0f"
+                    or 0x1F3FB <= ord(text[i]) <= 0x1F3FF
+                    or (text[i - 1] == "\u200d" and _is_emoji(ord(text[i])))
+                ):
+                    i += 1
+            else:
+                light = any(lo <= cp <= hi for lo, hi in _X_LIGHT)
+                units += 100 if light else 200
+                i += 1
+        if over is None and units > 28000:
+            over = start
+    return (units + 99) // 100, over
+
+
+@detector("platform_length")
+def find_platform_length(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Longer than the account's platform accepts (X weighted 280, LINE, Instagram, Facebook)."""
+    platform = ctx.platform
+    limits: dict[str, int] = opts.get("limits", {})
+    if platform is None or platform not in limits:
+        return
+    limit = int(limits[platform])
+    text = draft.text
+    if platform == "x":
+        length, over = x_weighted_length(text)
+    else:
+        length = len(text)
+        over = limit if length > limit else None
+    if length > limit and over is not None:
+        yield Hit(
+            over,
+            min(over + 10, len(text)),
+            {
+                "length": length,
+                "limit": limit,
+                "unit": "（X の重み付き文字数）" if platform == "x" else "",
+            },
+        )
+
+
+@detector("hashtag_count")
+def find_too_many_hashtags(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """More hashtags than the platform allows (Instagram: 30)."""
+    limits: dict[str, int] = opts.get("limits", {})
+    if ctx.platform not in limits:
+        return
+    tags = list(re.finditer(r"(?<![\w&])[#＃][^\s#＃、。]+", draft.text))
+    limit = int(limits[ctx.platform])
+    if len(tags) > limit:
+        t = tags[limit]
+        yield Hit(t.start(), t.end(), {"count": len(tags), "limit": limit})

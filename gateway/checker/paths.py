@@ -1,0 +1,25 @@
+"""Where the shipped rules live, installed or in a source checkout.
+
+In a wheel, the top-level `rules/` directory is package data `gateway.rules`; in a
+checkout it sits beside the `gateway` package. Callers never need to know which.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import importlib.util
+from pathlib import Path
+
+
+def rules_dir() -> Path:
+    """Return the directory holding the shipped rule files."""
+    try:
+        spec = importlib.util.find_spec("gateway.rules")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None:
+        files = importlib.resources.files("gateway.rules")
+        path = Path(str(files))
+        if path.is_dir():
+            return path
+    return Path(__file__).resolve().parents[2] / "rules"
