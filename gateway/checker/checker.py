@@ -11,34 +11,53 @@ runs every rule and returns findings sorted by (line, column).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.engine import Rule, RuleLoadError, TokenIndex, load_rules
+from gateway.checker.engine import Hit, Rule, RuleLoadError, TokenIndex, TokenRule, load_rules
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.model import Finding
 
 
-def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) -> list[Finding]:
-    out: list[Finding] = []
-    seen: set[tuple[str, int, int]] = set()
+def _url_spans(draft: Draft) -> list[tuple[int, int]]:
+    if "://" not in draft.norm and "www." not in draft.norm:
+        return []
+    from gateway.checker.detectors import _urls
 
-    def add(rule: Rule, hits: Iterable) -> None:
-        for hit in hits:
-            key = (rule.id, hit.start, hit.end)
-            if key in seen:
+    return [(s, e) for s, e, *_ in _urls(draft)]
+
+
+def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) -> list[Finding]:
+    hits: dict[str, list[Hit]] = {}
+    by_id: dict[str, Rule] = {}
+    for rule, hit in index.run(draft):
+        hits.setdefault(rule.id, []).append(hit)
+        by_id[rule.id] = rule
+    token_ids = set(hits)
+    for rule in rules:
+        found = list(rule.hits(draft, ctx))
+        if found:
+            hits.setdefault(rule.id, []).extend(found)
+            by_id[rule.id] = rule
+            if isinstance(rule, TokenRule):
+                token_ids.add(rule.id)
+    urls = _url_spans(draft) if token_ids else []
+    out: list[Finding] = []
+    for rule_id, found in hits.items():
+        rule = by_id[rule_id]
+        # one finding per place: a hit inside a longer hit of the same rule is dropped
+        found.sort(key=lambda h: (h.start, -(h.end - h.start)))
+        last_end = -1
+        for hit in found:
+            if hit.end <= last_end and hit.start < last_end:
                 continue
-            seen.add(key)
+            last_end = max(last_end, hit.end)
+            if rule_id in token_ids and any(s <= hit.start and hit.end <= e for s, e in urls):
+                continue  # words inside a link are the link rules' business
             if rule.unless and rule.suppressed(draft, hit):
                 continue
             out.append(rule.finding(draft, hit))
-
-    for rule, hit in index.run(draft):
-        add(rule, (hit,))
-    for rule in rules:
-        add(rule, rule.hits(draft, ctx))
     out.sort(key=lambda f: (f.line, f.column, f.rule))
     return out
 

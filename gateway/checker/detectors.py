@@ -24,11 +24,11 @@ from gateway.checker.engine import Hit, detector
 
 # --- numbers: My Number, cards, phones, mail addresses ---
 
-_MYNUMBER_RE = re.compile(r"(?<![\d-])(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?![\d-])")
+_MYNUMBER_RE = re.compile(r"(?<![\d-])(?<!\d )(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?![\d-]| \d)")
 _CARD_RE = re.compile(r"(?<![\d-])[3-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])")
 _DASH = r"[-‐‑–—−ー ]"
 _PHONE_RE = re.compile(
-    rf"(?<![\d-])(?:\+81{_DASH}?|\()?0\d{{1,4}}(?:\)|{_DASH})?\d{{1,4}}{_DASH}?\d{{3,4}}(?![\d-])"
+    rf"(?<![\d-])(?:\+81{_DASH}?|\((?=0\d{{1,4}}\)))?0\d{{1,4}}(?:\)|{_DASH})?\d{{1,4}}{_DASH}?\d{{3,4}}(?![\d-])"
 )
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
@@ -461,43 +461,44 @@ _X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _X_URL_RE = re.compile(r"https?://[^\s<>\"'「」『』()（）、。]+", re.I)
 
 
-def _is_emoji(cp: int) -> bool:
-    return 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF
+_X_LIGHT_RE = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_LIGHT) + "]")
+_EMOJI_SEQ_RE = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]"
+    "(?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[\U0001f000-\U0001faff\u2600-\u27bf])*"
+)
 
 
 def x_weighted_length(text: str) -> tuple[int, int | None]:
     """twitter-text v3 weighted length: CJK 2, Latin 1, a URL 23, an emoji 2.
 
-    Returns (length, offset of the first character past 280 or None).
+    Returns (length, offset of the first character past 280 or None). The common case
+    (under the limit) is counted with regexes; only an overlong post is walked by hand
+    to find where it crosses the limit.
     """
+    urls = list(_X_URL_RE.finditer(text))
+    rest = _X_URL_RE.sub("", text) if urls else text
+    rest = _EMOJI_SEQ_RE.sub("\u3000", rest)  # one emoji sequence weighs one CJK char
+    light = len(_X_LIGHT_RE.findall(rest))
+    length = 23 * len(urls) + light + 2 * (len(rest) - light)
+    if length <= 280:
+        return length, None
     units = 0
-    over: int | None = None
-    url_spans = {m.start(): m.end() for m in _X_URL_RE.finditer(text)}
-    i = 0
-    n = len(text)
+    url_spans = {m.start(): m.end() for m in urls}
+    i, n = 0, len(text)
     while i < n:
+        start = i
         if i in url_spans:
-            units += 23 * 100
-            start, i = i, url_spans[i]
+            units += 23
+            i = url_spans[i]
+        elif (m := _EMOJI_SEQ_RE.match(text, i)) is not None:
+            units += 2
+            i = m.end()
         else:
-            start = i
-            cp = ord(text[i])
-            if _is_emoji(cp):
-                units += 200
-                i += 1
-                while i < n and (
-                    text[i] in "\u200d\ufe0f"
-                    or 0x1F3FB <= ord(text[i]) <= 0x1F3FF
-                    or (text[i - 1] == "\u200d" and _is_emoji(ord(text[i])))
-                ):
-                    i += 1
-            else:
-                light = any(lo <= cp <= hi for lo, hi in _X_LIGHT)
-                units += 100 if light else 200
-                i += 1
-        if over is None and units > 28000:
-            over = start
-    return (units + 99) // 100, over
+            units += 1 if _X_LIGHT_RE.match(text[i]) else 2
+            i += 1
+        if units > 280:
+            return length, start
+    return length, None
 
 
 @detector("platform_length")
