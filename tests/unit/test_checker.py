@@ -1,0 +1,309 @@
+"""The checker's public API, rule loading, and the behaviours the guideline asks for."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+import gateway.checker.draft as draft_module
+from gateway.checker import (
+    CheckContext,
+    Checker,
+    RuleLoadError,
+    exit_code,
+    format_json,
+    format_text,
+)
+from gateway.checker.detectors import x_weighted_length
+from gateway.model import Finding, Severity
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.load()
+
+
+def rules_of(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+# --- API and output ---
+
+
+def test_findings_sorted_and_positioned(checker: Checker) -> None:
+    text = "お知らせ\n駅前の店が閉店するらしいです。連絡は090-1234-5678へ。"
+    fs = checker.check(text)
+    assert [(f.line, f.column) for f in fs] == sorted((f.line, f.column) for f in fs)
+    phone = next(f for f in fs if f.rule == "personal-mobile-phone")
+    col = text.split("\n")[1].index("090") + 1
+    assert (phone.line, phone.column, phone.excerpt) == (2, col, "090-1234-5678")
+    assert phone.severity is Severity.ERROR and phone.clause == "3(4)"
+
+
+def test_positions_are_in_original_characters(checker: Checker) -> None:
+    # ㈱ becomes three characters under NFKC; the column must still count the original.
+    text = "㈱辰野　連絡先：０９０－１２３４－５６７８"
+    f = next(f for f in checker.check(text) if f.rule == "personal-mobile-phone")
+    assert f.excerpt == "０９０－１２３４－５６７８"
+    assert f.column == text.index("０９０") + 1
+
+
+def test_json_is_the_contract_shape(checker: Checker) -> None:
+    fs = checker.check("駅前の店が閉店するらしいです。")
+    data = json.loads(format_json(fs))
+    assert list(data) == ["findings"]
+    item = data["findings"][0]
+    assert list(item) == ["rule", "clause", "severity", "line", "column", "excerpt", "message"]
+    assert (
+        item["rule"] == "rumor-hearsay"
+        and item["clause"] == "3(7)エ"
+        and item["severity"] == "warning"
+    )
+    assert json.loads(format_json([])) == {"findings": []}
+
+
+def test_text_output_like_a_compiler(checker: Checker) -> None:
+    fs = checker.check("パスワード：abc12345 です。")
+    out = format_text(fs, "draft.txt")
+    assert out.startswith("draft.txt:1:1: error [4(3)] ")
+    assert format_text([], "x.txt") == ""
+    assert exit_code(fs) == 1
+    assert exit_code(checker.check("駅前の店が閉店するらしいです。")) == 0
+
+
+def test_tokenizes_each_draft_once(checker: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = draft_module.tokenize
+    monkeypatch.setattr(draft_module, "tokenize", lambda t: calls.append(t) or real(t))
+    checker.check("ここだけの話ですが、バカな噂を聞いた。6月14日（金）")
+    assert len(calls) == 1
+
+
+def test_every_shipped_rule_is_well_formed(checker: Checker) -> None:
+    ids = [r.id for r in checker.rules]
+    assert len(ids) == len(set(ids))
+    for r in checker.rules:
+        assert r.examples_match, r.id
+        assert r.message.strip(), r.id
+
+
+# --- loading ---
+
+
+def _write(dir_: Path, name: str, body: str) -> None:
+    (dir_ / name).write_text(body, encoding="utf-8")
+
+
+def test_rule_with_failing_example_refuses_to_load(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "bad.yaml",
+        """
+rules:
+  - id: bad-rule
+    clause: 4(1)
+    severity: error
+    kind: lexicon
+    message: だめです。
+    words: [部外秘]
+    examples:
+      match: [このファイルは公開です。]
+""",
+    )
+    with pytest.raises(RuleLoadError) as e:
+        Checker.load(tmp_path)
+    msg = str(e.value)
+    assert "bad.yaml" in msg and "bad-rule" in msg
+    assert "ルールを読み込めません" in msg and "Cannot load rule" in msg
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [("clause", "3-7", "clause"), ("severity", "fatal", "severity"), ("kind", "magic", "kind")],
+)
+def test_bad_fields_are_named(tmp_path: Path, field: str, value: str, fragment: str) -> None:
+    rule = {"id": "r", "clause": "4(1)", "severity": "error", "kind": "lexicon", "message": "m"}
+    rule[field] = value
+    body = "rules:\n  - " + "\n    ".join(f"{k}: '{v}'" for k, v in rule.items())
+    _write(tmp_path, "r.yaml", body + "\n    words: [秘]\n    examples: {match: [秘]}\n")
+    with pytest.raises(RuleLoadError, match=fragment):
+        Checker.load(tmp_path)
+
+
+def test_toml_rules_and_sequence(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "r.toml",
+        """
+[[rules]]
+id = "no-sashimodoshi"
+clause = "4(4)"
+severity = "info"
+kind = "lexicon"
+message = "「{excerpt}」があります。"
+words = ["差し戻す"]
+[rules.examples]
+match = ["さしもどしです", "差し戻しました"]
+no_match = ["承認しました"]
+""",
+    )
+    c = Checker.load(tmp_path)
+    assert rules_of(c.check("書類を差し戻します。")) == {"no-sashimodoshi"}
+
+
+def test_prh_dictionary_imports_ignore_and_specs(tmp_path: Path) -> None:
+    (tmp_path / "prh").mkdir()
+    _write(
+        tmp_path / "prh",
+        "base.yaml",
+        "version: 1\nrules:\n  - expected: ください\n    pattern: 下さい\n  - expected: 及び\n    pattern: および\n",
+    )
+    _write(
+        tmp_path / "prh",
+        "main.yaml",
+        "version: 1\nimports:\n  - path: base.yaml\n    ignoreRules:\n      - expected: 及び\n"
+        "rules:\n  - expected: JavaScript\n    specs:\n      - from: ｊａｖａｓｃｒｉｐｔ\n        to: JavaScript\n",
+    )
+    _write(
+        tmp_path,
+        "n.yaml",
+        "rules:\n  - id: n\n    clause: null\n    severity: info\n    kind: prh\n    dictionary: prh/main.yaml\n"
+        "    message: '「{excerpt}」→「{expected}」'\n    examples: {match: [ご覧下さい], no_match: [JavaScript および]}\n",
+    )
+    c = Checker.load(tmp_path)
+    fs = c.check("javascript をご覧下さい")
+    assert {(f.excerpt, f.message) for f in fs} == {
+        ("javascript", "「javascript」→「JavaScript」"),
+        ("下さい", "「下さい」→「ください」"),
+    }
+    assert all(f.clause is None and f.severity is Severity.INFO for f in fs)
+    _write(
+        tmp_path / "prh",
+        "main.yaml",
+        "rules:\n  - expected: A\n    pattern: B\n    specs: [{from: B, to: C}]\n",
+    )
+    with pytest.raises(RuleLoadError, match="specs"):
+        Checker.load(tmp_path)
+
+
+# --- few false alarms: negative contexts, the office's own data ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不法投棄は禁止されています。",
+        "パスワードを教えないでください。",
+        "飲酒運転は絶対にやめましょう。",
+        "山あいの町らしい、静かな朝です。",
+        "夕方から雨が降りそうです。",
+        "人種や国籍を理由にした差別のない地域をつくりましょう。",
+        "自殺予防週間です。ひとりで悩まず相談してください。",
+        "お問い合わせ：総務課 0266-41-1111 soumu@town.tatsuno.lg.jp",
+        "詳しくは https://www.town.tatsuno.lg.jp/ をご覧ください。",
+        "ごみ収集カレンダーを配布します。",
+        "写真の無断転載を禁じます。",
+    ],
+)
+def test_no_finding_on_negative_or_own_data(checker: Checker, text: str) -> None:
+    ctx = CheckContext(
+        office_phone_allowlist=("0266-41-1111",), office_domains=("town.tatsuno.lg.jp",)
+    )
+    assert [f for f in checker.check(text, ctx) if f.severity is not Severity.INFO] == []
+
+
+def test_phone_classes(checker: Checker) -> None:
+    fs = checker.check("自宅 0266-43-9876、携帯 080-1111-2222、フリーダイヤル 0120-000-111")
+    assert {(f.rule, f.severity) for f in fs} == {
+        ("personal-fixed-phone", Severity.WARNING),
+        ("personal-mobile-phone", Severity.ERROR),
+    }
+
+
+def test_mynumber_needs_a_valid_check_digit(checker: Checker) -> None:
+    assert "personal-mynumber" in rules_of(checker.check("番号 1234 5678 9018"))
+    assert "personal-mynumber" not in rules_of(checker.check("番号 1234 5678 9012"))
+
+
+# --- dates ---
+
+
+@pytest.mark.parametrize(
+    ("text", "schedule", "bad"),
+    [
+        ("6月14日（土）", datetime(2025, 6, 1), False),
+        ("6月14日（金）", datetime(2025, 6, 1), True),
+        ("１月３日（土）", datetime(2025, 12, 22), False),  # next year, near New Year
+        ("令和元年5月1日（水）", None, False),
+        ("平成31年4月30日（火）", None, False),
+        ("2025年5月5日(月・祝)", None, False),
+        ("2025年5月7日(水・祝)", None, True),
+        ("2025/6/14(土)", None, False),
+        ("6月14日（土）〜15日（月）", datetime(2025, 6, 1), True),
+    ],
+)
+def test_weekday(checker: Checker, text: str, schedule: datetime | None, bad: bool) -> None:
+    fs = checker.check(text, CheckContext(schedule=schedule, now=date(2025, 1, 1)))
+    assert ("date-weekday-mismatch" in rules_of(fs)) is bad
+
+
+# --- links, accounts, spam, platforms ---
+
+
+def test_link_blocklist_from_config(checker: Checker) -> None:
+    text = "こちら https://shop.blocked.example/ から"
+    assert "link-obscene" not in rules_of(checker.check(text))
+    ctx = CheckContext(link_blocklist=("blocked.example",))
+    assert "link-obscene" in rules_of(checker.check(text, ctx))
+
+
+def test_internal_hosts_from_config(checker: Checker) -> None:
+    ctx = CheckContext(internal_hosts=("intra.town.tatsuno.lg.jp",))
+    fs = checker.check("手順は https://intra.town.tatsuno.lg.jp/manual にあります", ctx)
+    assert "security-internal-host" in rules_of(fs)
+
+
+def test_account_must_be_official(checker: Checker) -> None:
+    official = ("辰野町公式X",)
+    ok = CheckContext(account="辰野町公式X", official_accounts=official)
+    bad = CheckContext(account="my_private", official_accounts=official)
+    assert checker.check("お知らせです。", ok) == []
+    (f,) = checker.check("お知らせです。", bad)
+    assert (f.rule, f.clause, f.line, f.column, f.excerpt) == (
+        "account-not-official",
+        "3(10)",
+        1,
+        1,
+        "my_private",
+    )
+
+
+def test_spam_similarity(checker: Checker) -> None:
+    old = "ほたる祭りを6月14日から松尾峡で開催します。シャトルバスをご利用ください。"
+    ctx = CheckContext(recent_approved_texts=(old,))
+    assert "spam-near-duplicate" in rules_of(checker.check(old.replace("。", "！", 1), ctx))
+    assert "spam-near-duplicate" not in rules_of(checker.check("防災訓練を9月7日に行います。", ctx))
+
+
+def test_x_weighted_length() -> None:
+    assert x_weighted_length("あ" * 140) == (280, None)
+    assert x_weighted_length("あ" * 141) == (282, 140)
+    assert x_weighted_length("a" * 280)[0] == 280
+    assert x_weighted_length("https://www.town.tatsuno.lg.jp/a/very/long/path/index.html")[0] == 23
+    assert x_weighted_length("😀")[0] == 2
+
+
+def test_platform_length_per_platform(checker: Checker) -> None:
+    text = "お知らせです。" * 30  # 210 characters
+    assert "platform-length" in rules_of(checker.check(text, CheckContext(platform="x")))
+    assert "platform-length" not in rules_of(checker.check(text, CheckContext(platform="facebook")))
+    assert "platform-length" not in rules_of(checker.check(text))
+
+
+def test_opinion_needs_disclaimer(checker: Checker) -> None:
+    text = "町の予算はもっと子育てに使うべきだと思います。"
+    assert "opinion-without-disclaimer" in rules_of(checker.check(text))
+    assert "opinion-without-disclaimer" not in rules_of(checker.check("私見ですが、" + text))
