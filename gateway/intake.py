@@ -126,7 +126,7 @@ class MailboxWatcher:
                             reconnect.failures,
                         )
                 try:
-                    self.process_pending()
+                    self._process_until_quiet()
                     # Only a whole pass proves the connection: a server that accepts the
                     # login and then drops us must not be retried every second.
                     reconnect.reset()
@@ -212,6 +212,31 @@ class MailboxWatcher:
                 self._move(uid, self.settings.processed_folder)
             done += 1
         return done
+
+    def _process_until_quiet(self) -> None:
+        """Pass after pass until a pass ends with no new-mail news from the server.
+
+        A message that arrives during a pass is announced by an untagged EXISTS in the
+        response to one of the pass's own commands (e.g. after the SEARCH results). That
+        news is not repeated once IDLE starts, so without another pass the message would
+        wait for the next IDLE renewal.
+        """
+        while not self._stop.is_set():
+            self._take_news()
+            self.process_pending()
+            if not self._take_news():
+                return
+
+    def _take_news(self) -> bool:
+        """Pop (and report) EXISTS/RECENT seen in responses to ordinary commands."""
+        client = self._client
+        if client is None:
+            return False
+        pending = client._imap.untagged_responses  # imaplib keeps unsolicited responses here
+        news = False
+        for name in ("EXISTS", "RECENT"):
+            news = bool(pending.pop(name, None)) or news
+        return news
 
     # -- connection --------------------------------------------------------------------
 
@@ -355,6 +380,8 @@ class MailboxWatcher:
                 remaining = renew_after - (time.monotonic() - started)
                 if remaining <= 0:
                     return
+                if _already_buffered(client):
+                    return  # news read along with an earlier line: idle_done() will consume it
                 wait = min(self._wake_interval, remaining)
                 before = time.monotonic()
                 responses = client.idle_check(timeout=wait)
@@ -364,6 +391,24 @@ class MailboxWatcher:
                     return  # socket readable but nothing parsed: most likely EOF
         finally:
             client.idle_done()
+
+
+def _already_buffered(client: IMAPClient) -> bool:
+    """True when responses sit in imaplib's read buffer, where idle_check cannot see them.
+
+    idle_check() polls the socket, but the server's `+ idling` and a following
+    `* 1 EXISTS` often arrive in one packet; the buffered reader then holds the EXISTS
+    and the socket never becomes readable for it (imapclient issue #321).
+    """
+    sock = client.socket()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError, OSError, ValueError):
+        return False
+    finally:
+        sock.setblocking(True)
+        client._set_read_timeout()
 
 
 def _signals_news(responses: Sequence[Any]) -> bool:

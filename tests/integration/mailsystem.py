@@ -263,10 +263,13 @@ class DovecotMailSystem(MailSystemBase):
 
     def deliver(self, raw: bytes, recipients: Sequence[str]) -> None:
         """Deliver through Dovecot's LMTP (bare LF made CRLF; plus-addresses kept)."""
-        with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
-            refused = lmtp.sendmail("", list(recipients), to_crlf(raw))
-        if refused:
-            raise RuntimeError(f"LMTP refused: {refused}")
+        # One recipient per transaction: LMTP answers DATA once per recipient, and
+        # smtplib.LMTP reads only the first answer.
+        for recipient in recipients:
+            with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
+                refused = lmtp.sendmail("", [recipient], to_crlf(raw))
+            if refused:
+                raise RuntimeError(f"LMTP refused: {refused}")
 
     def messages(self, address: str, folder: str = "INBOX") -> list[bytes]:
         """Messages now in `folder` (not \\Deleted), in UID order, read over IMAP (EXAMINE)."""
