@@ -18,8 +18,12 @@ def rules_dir() -> Path:
     except (ImportError, ValueError):
         spec = None
     if spec is not None:
-        files = importlib.resources.files("gateway.rules")
-        path = Path(str(files))
+        # a wheel ships rules/ without __init__.py: a namespace package, whose files()
+        # is a MultiplexedPath, so take the real directory from the search locations
+        for loc in spec.submodule_search_locations or ():
+            if Path(loc).is_dir():
+                return Path(loc)
+        path = Path(str(importlib.resources.files("gateway.rules")))
         if path.is_dir():
             return path
     return Path(__file__).resolve().parents[2] / "rules"
