@@ -102,7 +102,11 @@ class Element:
             t.normalized in self.forms or t.dictionary_form in self.forms or t.surface in self.forms
         ):
             return False
-        if self.not_forms and (t.normalized in self.not_forms or t.surface in self.not_forms):
+        if self.not_forms and (
+            t.normalized in self.not_forms
+            or t.dictionary_form in self.not_forms
+            or t.surface in self.not_forms
+        ):
             return False
         if self.pos and not any(t.pos[: len(p)] == p for p in self.pos):
             return False
@@ -379,8 +383,12 @@ def _entry_forms(word: str) -> list[str]:
 
 
 def _lexicon_patterns(
-    words: list[str], pos: tuple[tuple[str, ...], ...], conj: tuple[str, ...]
+    words: list[str],
+    pos: tuple[tuple[str, ...], ...],
+    conj: tuple[str, ...],
+    not_next: frozenset[str] = frozenset(),
 ) -> list:
+    """Each word as a token sequence; `not_next` forms may not follow (ばか|でかい)."""
     pats = []
     for w in words:
         toks = tokenize(w)
@@ -393,6 +401,8 @@ def _lexicon_patterns(
                 elems.append(Element(forms=forms, pos=pos, conj=conj if len(toks) == 1 else ()))
             else:
                 elems.append(Element(forms=forms))
+        if not_next:
+            elems.append(Element(ahead=True, end_ok=True, not_forms=not_next))
         pats.append(tuple(elems))
     return pats
 
@@ -501,7 +511,9 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
     if kind == "lexicon":
         pos = tuple(_pos_tuple(p) for p in _as_list(raw.get("pos")))
         conj = tuple(_as_list(raw.get("conj")))
-        pats = _lexicon_patterns([str(w) for w in _as_list(raw.get("words"))], pos, conj)
+        not_next = frozenset(f for w in _as_list(raw.get("not_next")) for f in _entry_forms(str(w)))
+        words = [str(w) for w in _as_list(raw.get("words"))]
+        pats = _lexicon_patterns(words, pos, conj, not_next)
         phrase_re = _phrase_regex([str(p) for p in _as_list(raw.get("phrases"))])
         if not pats and phrase_re is None:
             raise RuleLoadError(
