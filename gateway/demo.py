@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from email import message_from_bytes, policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -94,9 +95,11 @@ reviewers = [{reviewers}]
 # ---------------------------------------------------------------------------- composing mail
 
 
-def compose_draft(sender: str, subject: str, body: str, *, to: str = GATEWAY) -> bytes:
+def compose_draft(
+    sender: str, subject: str, body: str, *, to: str = GATEWAY, name: str = ""
+) -> bytes:
     msg = EmailMessage()
-    msg["From"] = sender
+    msg["From"] = Address(name, addr_spec=sender) if name else sender
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
@@ -156,7 +159,12 @@ async def scenario(mail: MailSystem, workdir: Path, config_path: Path) -> bool:
     wait = mail.wait_for
 
     say("1. 佐藤さんが投稿案「防災訓練のお知らせ」をゲートウェイに送ります。")
-    send(mail, compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT_1), AUTHOR, [GATEWAY])
+    send(
+        mail,
+        compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT_1, name="佐藤 花子"),
+        AUTHOR,
+        [GATEWAY],
+    )
     started = time.monotonic()
     requests = [
         await asyncio.to_thread(wait, r, has_status("review-request", "防災訓練"), 20.0)
@@ -184,17 +192,30 @@ async def scenario(mail: MailSystem, workdir: Path, config_path: Path) -> bool:
         return False
 
     say("4. 佐藤さんが二つ目の投稿案「ほたる祭りの駐車場」を送ります。")
-    send(mail, compose_draft(AUTHOR, "ほたる祭りの駐車場", DRAFT_2), AUTHOR, [GATEWAY])
+    send(
+        mail,
+        compose_draft(AUTHOR, "ほたる祭りの駐車場", DRAFT_2, name="佐藤 花子"),
+        AUTHOR,
+        [GATEWAY],
+    )
     request = await asyncio.to_thread(
         wait, REVIEWERS[0], has_status("review-request", "ほたる祭り"), 20.0
     )
-    say("   → 確認者に承認依頼が届きました（「らしい」が伝聞として要確認の印付き）。")
+    if "3(7)エ" not in body_of(request):
+        say("   × 伝聞（「らしい」）が要確認として示されていません。")
+        return False
+    say("   → 確認者に承認依頼が届きました（「らしい」は伝聞［指針3(7)エ］として要確認の印付き）。")
     say("5. 課長が理由を添えて差し戻します。")
     body = "差戻しします。\n有料になるかは未確定です。決まってから、確かな情報としてお知らせしてください。"
     send(mail, compose_reply(request, REVIEWERS[0], body), REVIEWERS[0], [GATEWAY_PLUS(request)])
     await asyncio.to_thread(wait, AUTHOR, has_status("returned", "ほたる祭り"), 20.0)
     say("   → 佐藤さんに差戻しの理由が届きました。")
     return True
+
+
+def body_of(raw: bytes) -> str:
+    part = message_from_bytes(raw, policy=policy.default).get_body(("plain",))
+    return part.get_content() if part is not None else ""
 
 
 def GATEWAY_PLUS(request: bytes) -> str:
@@ -263,13 +284,13 @@ def run_demo(verbose: bool = False) -> int:
             return 1
         print_inboxes(mail)
         for title, address, status in (
-            ("承認依頼（課長あて）", REVIEWERS[0], "review-request"),
+            ("承認依頼（課長あて・伝聞の指摘つき）", REVIEWERS[0], "review-request"),
             ("承認通知（佐藤さんあて）", AUTHOR, "approved"),
             ("差戻し（佐藤さんあて）", AUTHOR, "returned"),
         ):
             found = [m for m in mail.messages(address) if status_of(m) == status]
             if found:
-                print_mail(title, found[0])
+                print_mail(title, found[-1])
         say("\n" + ("一巡が完了しました。" if ok else "× 一巡が完了しませんでした。"))
         return 0 if ok else 1
 
