@@ -25,7 +25,7 @@ from gateway.drafts import split_draft
 from gateway.mime import read_message
 from gateway.model import Finding, Incoming, Kind, Severity
 from gateway.render import build_message
-from gateway.replies import read_reply
+from gateway.replies import new_text_of_reply, read_reply
 from gateway.signing import SigningKey
 from gateway.store import Store
 from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
@@ -268,7 +268,9 @@ class Gateway:
         return self.store.get_draft(m.group(0)) if m else None
 
     def _new_draft(self, inc: Incoming, now: datetime, previous: Draft | None) -> Outcome:
-        parts = split_draft(inc.text)
+        # A revision sent as a reply carries the quoted mail below it: only the new text counts.
+        text = new_text_of_reply(inc.text) if previous is not None and inc.in_reply_to else inc.text
+        parts = split_draft(text)
         account = parts.account or (previous.account if previous else None)
         if account is None and len(self.settings.accounts) == 1:
             account = self.settings.accounts[0].name

@@ -265,6 +265,20 @@ def own_words(text: str, sent_texts: Sequence[str] = ()) -> str:
     return "\n".join(out).strip()
 
 
+def new_text_of_reply(text: str) -> str:
+    """What an author wrote above (or below) the quote when replying with a revised draft.
+
+    Unlike `own_words`, no fingerprint removal (the revision repeats most lines of the
+    version it replaces) and no blank-line folding: the post text stays as written.
+    The signature is left for `drafts.split_draft` to remove.
+    """
+    lines = _split_lines(text)
+    lines = _cut_at_strong_header(lines)
+    lines = _drop_reply_headers(lines)
+    kept = [line.rstrip() for line in lines if not _is_quoted(line)]
+    return "\n".join(kept).strip("\n")
+
+
 # ---------------------------------------------------------------------------
 # Decision grammar
 # ---------------------------------------------------------------------------
