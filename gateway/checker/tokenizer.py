@@ -7,18 +7,18 @@ the dictionary itself is memory-mapped and loaded once per process.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One morpheme. A NamedTuple: building one per morpheme is the tokenizer's hot path."""
+
     surface: str
     normalized: str  # Sudachi normalized form: さしもどし / 差し戻し -> 差し戻す
     dictionary_form: str
-    reading: str
     pos: tuple[str, ...]  # e.g. ("名詞", "普通名詞", "サ変可能", "*", "*", "*")
     begin: int  # character offset in the text
     end: int
@@ -46,13 +46,12 @@ def tokenize(text: str) -> list[Token]:
         return []
     return [
         Token(
-            surface=m.surface(),
-            normalized=m.normalized_form(),
-            dictionary_form=m.dictionary_form(),
-            reading=m.reading_form(),
-            pos=tuple(m.part_of_speech()),
-            begin=m.begin(),
-            end=m.end(),
+            m.surface(),
+            m.normalized_form(),
+            m.dictionary_form(),
+            m.part_of_speech(),
+            m.begin(),
+            m.end(),
         )
         for m in _tokenizer().tokenize(text)
     ]
