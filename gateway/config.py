@@ -9,10 +9,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
+
+from gateway.businessdays import parse_clock, parse_hours
 
 PLATFORMS = ("x", "facebook", "instagram", "line", "blog", "web", "mail_magazine")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -75,6 +78,16 @@ class CheckSettings:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on what one sender or one message may cost the gateway."""
+
+    per_sender_per_hour: int = 60
+    max_message_mb: float = 30.0
+    max_attachment_mb: float = 15.0
+    max_attachments: int = 20
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str
     mailbox: MailboxSettings
@@ -88,6 +101,12 @@ class Settings:
     admin_address: str | None = None
     office_name: str = ""
     check: CheckSettings = CheckSettings()
+    working_hours: tuple[time, time] = (time(8, 30), time(17, 15))  # Asia/Tokyo
+    digest_time: time = time(8, 30)  # the admin's daily digest, on business days
+    templates_dir: str | None = None  # the office's own templates, before the shipped ones
+    limits: Limits = Limits()
+    require_authenticated: bool = False
+    authserv_ids: tuple[str, ...] = ()
 
     def account(self, name: str) -> Account | None:
         for acc in self.accounts:
@@ -289,6 +308,16 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
     rv = root.table("review", required=False)
     adm = root.table("admin", required=False)
     admin_address = adm.str("address", required=False)
+    working_hours = _clock_value(rv, "working_hours", "08:30-17:15", parse_hours)
+    digest_time = _clock_value(adm, "digest_time", "08:30", parse_clock)
+    tpl = root.table("templates", required=False)
+    templates_dir = resolve(v) if (v := tpl.str("dir", required=False)) else None
+    if templates_dir is not None and not Path(templates_dir).is_dir():
+        raise tpl.fail(
+            "dir",
+            f"テンプレートのフォルダ {templates_dir} がありません。",
+            f"templates directory {templates_dir} does not exist",
+        )
 
     raw_accounts = data.get("accounts")
     if not isinstance(raw_accounts, list) or not raw_accounts:
@@ -349,7 +378,51 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         admin_address=_address(adm, "address", admin_address) if admin_address else None,
         office_name=root.str("office_name", None, required=False) or "",
         check=check,
+        working_hours=working_hours,
+        digest_time=digest_time,
+        templates_dir=templates_dir,
+        limits=_limits(root.table("limits", required=False)),
+        require_authenticated=_require_authenticated(rv),
+        authserv_ids=tuple(a.lower() for a in rv.str_list("authserv_ids")),
     )
+
+
+def _limits(lim: _Reader) -> Limits:
+    return Limits(
+        per_sender_per_hour=int(lim.num("per_sender_per_hour", 60, minimum=1)),
+        max_message_mb=lim.num("max_message_mb", 30.0, minimum=0.1),
+        max_attachment_mb=lim.num("max_attachment_mb", 15.0, minimum=0.1),
+        max_attachments=int(lim.num("max_attachments", 20, minimum=0)),
+    )
+
+
+def _require_authenticated(rv: _Reader) -> bool:
+    value = rv.data.get("require_authenticated", False)
+    if not isinstance(value, bool):
+        raise rv.fail(
+            "require_authenticated", "true か false で指定してください。", "must be true or false"
+        )
+    if value and not rv.str_list("authserv_ids"):
+        raise rv.fail(
+            "authserv_ids",
+            'require_authenticated = true のときは、受信サーバーの authserv-id を指定してください（Microsoft 365 は "-"）。',
+            'require_authenticated needs the receiving server\'s authserv_ids ("-" for Microsoft 365)',
+        )
+    return value
+
+
+def _clock_value(reader: _Reader, name: str, default: str, parse: Callable[[str], Any]) -> Any:
+    """A time of day (`08:30`) or a span (`08:30-17:15`), Japan time."""
+    value = reader.str(name, default) or default
+    try:
+        return parse(value)
+    except ValueError:
+        example = "08:30-17:15" if "-" in default else "08:30"
+        raise reader.fail(
+            name,
+            f"{value} は時刻として読めません。「{example}」の形で書いてください。",
+            f"cannot read {value!r} as a time; write it like {example!r}",
+        ) from None
 
 
 def load_settings(path: str | os.PathLike[str]) -> Settings:

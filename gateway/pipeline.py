@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,8 +20,9 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gateway.authresults import verdict
 from gateway.checker import CheckContext, Checker
-from gateway.config import Settings, staff_allowed
+from gateway.config import Limits, Settings, staff_allowed
 from gateway.drafts import split_draft
 from gateway.mime import read_message
 from gateway.model import Finding, Incoming, Kind, Severity
@@ -37,6 +39,7 @@ from gateway.workflow import (
     AttachmentRef,
     AuditEvent,
     Draft,
+    MailSpec,
     NewDraft,
     Outcome,
     Policy,
@@ -66,6 +69,58 @@ def empty_post_finding() -> Finding:
         excerpt="",
         message="投稿文が空です。本文に投稿する文章を書いてお送りください。",
     )
+
+
+def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
+    """Drafts too large to forward: the author is told the limit, reviewers are not bothered."""
+    mb = 1024 * 1024
+
+    def finding(rule: str, message: str) -> Finding:
+        return Finding(rule, None, Severity.ERROR, 1, 1, "", message)
+
+    out = []
+    if inc.raw_size > limits.max_message_mb * mb:
+        out.append(
+            finding(
+                "message-too-large",
+                f"メール全体が大きすぎます（{inc.raw_size / mb:.1f}MB、上限 {limits.max_message_mb:g}MB）。写真を小さくしてお送りください。",
+            )
+        )
+    if len(inc.attachments) > limits.max_attachments:
+        out.append(
+            finding(
+                "too-many-attachments",
+                f"添付ファイルが多すぎます（{len(inc.attachments)}個、上限 {limits.max_attachments}個）。",
+            )
+        )
+    for a in inc.attachments:
+        if len(a.data) > limits.max_attachment_mb * mb:
+            out.append(
+                finding(
+                    "attachment-too-large",
+                    f"添付ファイル「{a.filename}」が大きすぎます（{len(a.data) / mb:.1f}MB、上限 {limits.max_attachment_mb:g}MB）。",
+                )
+            )
+    return out
+
+
+class RateLimiter:
+    """At most `per_hour` messages per sender in any hour; the rest are kept, logged, not answered.
+
+    In memory: a restart forgets the window, which errs on the side of handling mail."""
+
+    def __init__(self, per_hour: int) -> None:
+        self.per_hour = per_hour
+        self._seen: dict[str, deque[datetime]] = {}
+
+    def allow(self, sender: str, now: datetime) -> bool:
+        window = self._seen.setdefault(sender or "-", deque())
+        while window and now - window[0] >= timedelta(hours=1):
+            window.popleft()
+        if len(window) >= self.per_hour:
+            return False
+        window.append(now)
+        return True
 
 
 @dataclass
@@ -142,6 +197,7 @@ class Gateway:
         self.spool = spool_for(settings)
         self.policy = policy_for(settings)
         self.address = settings.mailbox.address
+        self.rate = RateLimiter(settings.limits.per_sender_per_hour)
 
     # ------------------------------------------------------------------ entry points
 
@@ -187,6 +243,19 @@ class Gateway:
 
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
         sender = inc.from_addr
+        if self._is_loop(inc):
+            return self._only_event("loop_ignored", None, sender, now, subject=inc.subject), "loop"
+        if inc.kind not in (Kind.AUTO_REPLY, Kind.BOUNCE) and not self.rate.allow(sender, now):
+            log.warning("event=rate_limited from=%s message_id=%s", sender, inc.message_id)
+            return self._only_event(
+                "rate_limited",
+                None,
+                sender,
+                now,
+                subject=inc.subject,
+                message_id=inc.message_id,
+                limit_per_hour=self.settings.limits.per_sender_per_hour,
+            ), "rate_limited"
         if inc.kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OTHER):
             action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
                 inc.kind, "other_ignored"
@@ -247,6 +316,12 @@ class Gateway:
                         now,
                     ),
                 ), "author_reply"
+            if self.settings.require_authenticated:
+                auth = verdict(inc.auth_results, sender, self.settings.authserv_ids)
+                if not auth.passed:
+                    return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
+                        "reply_not_authenticated"
+                    )
             reading = read_reply(inc.text, self._sent_texts(draft.id, sender))
             reply = Reply(
                 sender,
@@ -263,6 +338,43 @@ class Gateway:
             first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
         ), ("reply_not_counted")
 
+    def _is_loop(self, inc: Incoming) -> bool:
+        """Our own mail coming back (X-Loop names our address): never answer it."""
+        return any(
+            name.lower() == "x-loop" and self.address in value.lower()
+            for name, value in inc.headers
+        )
+
+    def _unauthenticated(
+        self, draft: Draft, inc: Incoming, version: int, reason: str, now: datetime
+    ) -> Outcome:
+        """A reply whose sender the receiving server could not vouch for: it never counts.
+        The reviewer is told (their own address, so no backscatter); the admin sees the audit log."""
+        event = AuditEvent(
+            "reply_not_counted",
+            draft.id,
+            inc.from_addr,
+            now,
+            {"reason": "not-authenticated", "detail": reason, "message_id": inc.message_id},
+        )
+        if draft.state != IN_REVIEW or inc.from_addr not in draft.reviewers:
+            return Outcome(None, (), (event,))
+        mail = MailSpec(
+            "notice",
+            draft.id,
+            draft.version,
+            to=(inc.from_addr,),
+            context={
+                "draft_id": draft.id,
+                "version": draft.version,
+                "subject": draft.current.subject,
+                "reason": "not-authenticated",
+                "token_version": version,
+            },
+            in_reply_to=inc.message_id,
+        )
+        return Outcome(None, (mail,), (event,))
+
     def _mentioned_draft(self, inc: Incoming) -> Draft | None:
         m = DRAFT_ID_RE.search(inc.subject or "")
         return self.store.get_draft(m.group(0)) if m else None
@@ -275,7 +387,7 @@ class Gateway:
         if account is None and len(self.settings.accounts) == 1:
             account = self.settings.accounts[0].name
         acc = self.settings.account(account) if account else None
-        findings: list[Finding] = []
+        findings: list[Finding] = list(size_findings(inc, self.settings.limits))
         if not parts.post_text.strip():
             findings.append(empty_post_finding())
         else:
