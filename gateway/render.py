@@ -36,6 +36,7 @@ SUBJECT_LABELS = {
     "expired": "期限切れ",
     "receipt": "受付確認",
     "notice": "お知らせ",
+    "schedule-passed": "投稿予定時刻超過",
 }
 STATUSES = tuple(SUBJECT_LABELS)
 SENDER_NAME = "SNS投稿確認"
@@ -54,8 +55,14 @@ def templates_dir() -> Path:
 
 @lru_cache(maxsize=4)
 def environment(directory: str | None = None) -> jinja2.Environment:
+    """Templates from `directory` first (an office's own, `[templates] dir`), then the shipped
+    ones, so an office can override a single template without copying them all."""
+    shipped = jinja2.FileSystemLoader(str(templates_dir()))
+    loader = (
+        jinja2.ChoiceLoader([jinja2.FileSystemLoader(directory), shipped]) if directory else shipped
+    )
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory or str(templates_dir())),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -90,6 +97,7 @@ OPTIONAL_KEYS = [
     "state",
     "attachments",
     "author_name",
+    "alternate_for",
 ]
 
 

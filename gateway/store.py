@@ -137,6 +137,9 @@ def draft_from_doc(doc: dict[str, Any]) -> Draft:
         reminded=tuple(doc.get("reminded", ())),
         thread=tuple(doc.get("thread", ())),
         reason=doc.get("reason", ""),
+        reminded_at=_dt(doc.get("reminded_at")),
+        alternates=tuple((r, a) for r, a in doc.get("alternates", ())),
+        schedule_warned=int(doc.get("schedule_warned", 0)),
     )
 
 

@@ -17,9 +17,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from gateway.businessdays import JST, WorkCalendar
 from gateway.model import Decision, Finding, Severity
 
 IN_REVIEW = "in_review"
@@ -80,6 +81,11 @@ class Draft:
     reminded: tuple[str, ...] = ()  # reviewers reminded about the current version
     thread: tuple[str, ...] = ()  # Message-IDs of the author's messages, for References
     reason: str = ""  # why rejected / returned, for status and export
+    reminded_at: datetime | None = None  # when the last first-reminder went out
+    # (silent reviewer, alternate asked in their place; "" when nobody was left to ask),
+    # for the current version only: a new version starts with the two reviewers again.
+    alternates: tuple[tuple[str, str], ...] = ()
+    schedule_warned: int = 0  # the version whose passed schedule the author was warned about
 
     @property
     def current(self) -> Version:
@@ -97,10 +103,41 @@ class Draft:
                 latest[vote.reviewer] = vote
         return latest
 
+    def alternate_for(self, reviewer: str) -> str | None:
+        """Who was asked to decide in place of a silent `reviewer`, if anyone."""
+        for silent, alternate in self.alternates:
+            if silent == reviewer and alternate:
+                return alternate
+        return None
+
+    @property
+    def deciders(self) -> tuple[str, ...]:
+        """Everyone whose decision counts on the current version: reviewers and alternates."""
+        return (*self.reviewers, *(a for _, a in self.alternates if a))
+
+    def slot_of(self, person: str) -> str | None:
+        """The reviewer whose place `person` decides in (themselves for a reviewer)."""
+        if person in self.reviewers:
+            return person
+        for silent, alternate in self.alternates:
+            if alternate and alternate == person:
+                return silent
+        return None
+
+    def slot_votes(self, version: int) -> dict[str, Vote]:
+        """Per reviewer, the latest vote on `version` by them or by their alternate."""
+        latest: dict[str, Vote] = {}
+        for vote in self.votes:
+            slot = self.slot_of(vote.reviewer)
+            if vote.version == version and slot is not None:
+                latest[slot] = vote
+        return latest
+
     def waiting_on(self) -> tuple[str, ...]:
+        """Reviewers whose place nobody has decided yet (neither they nor an alternate)."""
         if self.state != IN_REVIEW:
             return ()
-        votes = self.votes_for(self.version)
+        votes = self.slot_votes(self.version)
         return tuple(r for r in self.reviewers if r not in votes)
 
 
@@ -146,6 +183,14 @@ class Policy:
     accounts: dict[str, tuple[str, ...]]  # account name -> reviewer addresses, in order
     reminder_after: timedelta = timedelta(hours=24)
     expire_after: timedelta = timedelta(days=7)
+    # With a calendar, reminder_after and expire_after are amounts of *working* time
+    # (business days, office hours); without one, of wall-clock time.
+    calendar: WorkCalendar | None = None
+
+    def elapsed(self, since: datetime, now: datetime) -> timedelta:
+        if self.calendar is None:
+            return now - since
+        return self.calendar.working_time(since, now)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -302,6 +347,8 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
         versions=(*base.versions, version),
         updated_at=event.at,
         reminded=(),
+        reminded_at=None,
+        alternates=(),
         thread=thread,
         reason="",
     )
@@ -410,7 +457,7 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
 
 def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
     """The canonical facts of an approval; the shell signs exactly this."""
-    votes = draft.votes_for(draft.version)
+    votes = draft.slot_votes(draft.version)
     return {
         "type": "town-sns-gateway/approval",
         "format": 1,
@@ -422,10 +469,11 @@ def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
         "author": draft.author,
         "approvals": [
             {
-                "reviewer": r,
+                "reviewer": votes[r].reviewer,  # who approved: the reviewer or their alternate
                 "decision": "approve",
                 "at": votes[r].at.isoformat(),
                 "message_id": votes[r].message_id,
+                **({"in_place_of": r} if votes[r].reviewer != r else {}),
             }
             for r in draft.reviewers
         ],
@@ -471,7 +519,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
 
     if sender == draft.author:
         return _author_reply(draft, reply)
-    if sender not in draft.reviewers:
+    if draft.slot_of(sender) is None:
         return Outcome(
             None,
             (),
@@ -534,7 +582,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
 
     if vote.decision == Decision.SEND_BACK:
         draft = replace(draft, state=RETURNED, reason=vote.comment)
-        others = tuple(r for r in draft.reviewers if r != sender)
+        others = tuple(r for r in draft.deciders if r != sender)
         returned = MailSpec(
             "returned",
             draft.id,
@@ -550,8 +598,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             (counted, _event("draft_returned", draft, sender, at, version=draft.version)),
         )
 
-    votes = draft.votes_for(draft.version)
-    if all(r in votes and votes[r].decision == Decision.APPROVE for r in draft.reviewers):
+    if is_approved(draft):
         record = approval_record(draft, at)
         draft = replace(draft, state=APPROVED)
         approved = MailSpec(
@@ -559,7 +606,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             draft.id,
             draft.version,
             to=(draft.author,),
-            cc=draft.reviewers,
+            cc=draft.deciders,
             context={**ctx, "approvals": record["approvals"]},
             approval_record=record,
             token_for=draft.author,
@@ -570,6 +617,17 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             (counted, _event("draft_approved", draft, sender, at, version=draft.version)),
         )
     return Outcome(draft, (receipt,), (counted,))
+
+
+def is_approved(draft: Draft) -> bool:
+    """Every reviewer's place approved, by two (or more) distinct people, none the author."""
+    votes = draft.slot_votes(draft.version)
+    if not draft.reviewers or any(
+        r not in votes or votes[r].decision != Decision.APPROVE for r in draft.reviewers
+    ):
+        return False
+    people = {votes[r].reviewer for r in draft.reviewers}
+    return len(people) == len(draft.reviewers) and draft.author not in people
 
 
 def _author_reply(draft: Draft, reply: Reply) -> Outcome:
@@ -601,7 +659,7 @@ def unmatched_reply(
     nobody else gets mail (no backscatter to forged or foreign addresses).
     """
     event = _event("reply_not_counted", draft, sender, at, reason=reason, message_id=message_id)
-    if draft is None or draft.state != IN_REVIEW or sender not in draft.reviewers:
+    if draft is None or draft.state != IN_REVIEW or draft.slot_of(sender) is None:
         return Outcome(None, (), (event,))
     mail = MailSpec(
         "clarify",
@@ -619,21 +677,48 @@ def unmatched_reply(
 # --------------------------------------------------------------------------- time
 
 
+def schedule_passed(draft: Draft, now: datetime, tz: tzinfo) -> bool:
+    """The current version's planned posting time has come and it is not approved yet."""
+    schedule = draft.current.schedule
+    if schedule is None or draft.state != IN_REVIEW:
+        return False
+    if schedule.tzinfo is None:
+        schedule = schedule.replace(tzinfo=tz)
+    return now >= schedule
+
+
+def next_alternate(draft: Draft, candidates: Sequence[str]) -> str:
+    """The next listed reviewer who is neither the author, a reviewer, nor already asked."""
+    taken = {draft.author.lower(), *(r.lower() for r in draft.deciders)}
+    for person in candidates:
+        if person.lower() not in taken:
+            return person
+    return ""
+
+
 def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
-    """Reminders to silent reviewers and expiry, from the time the current version arrived."""
+    """Time passed: expiry, a warning when the planned posting time passed, a reminder to
+    silent reviewers, and later a request to an alternate in a still-silent reviewer's place.
+
+    Every interval counts from the current version's arrival (expiry, first reminder) or
+    from the first reminder (alternate), in working time when the policy has a calendar.
+    """
     if draft.state != IN_REVIEW:
         return Outcome()
     since = draft.current.received_at
+    elapsed = policy.elapsed(since, now)
     ctx = _base_context(draft)
-    if now - since >= policy.expire_after:
+    if elapsed >= policy.expire_after:
+        waiting = draft.waiting_on()
+        stand_ins = tuple(a for r in waiting if (a := draft.alternate_for(r)))
         expired = replace(draft, state=EXPIRED, updated_at=now, reason="expired")
         mail = MailSpec(
             "expired",
             draft.id,
             draft.version,
             to=(draft.author,),
-            cc=draft.waiting_on(),
-            context={**ctx, "waiting_on": list(draft.waiting_on())},
+            cc=(*waiting, *stand_ins),
+            context={**ctx, "waiting_on": list(waiting)},
             token_for=draft.author,
         )
         return Outcome(
@@ -641,9 +726,37 @@ def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
             (mail,),
             (_event("draft_expired", draft, "gateway", now, version=draft.version),),
         )
+
+    updated = draft
+    mails: list[MailSpec] = []
+    events: list[AuditEvent] = []
+    tz = policy.calendar.tz if policy.calendar else JST  # drafts write local time
+    if schedule_passed(draft, now, tz) and draft.schedule_warned != draft.version:
+        mails.append(
+            MailSpec(
+                "schedule-passed",
+                draft.id,
+                draft.version,
+                to=(draft.author,),
+                context={**ctx, "waiting_on": list(draft.waiting_on())},
+                token_for=draft.author,
+            )
+        )
+        updated = replace(updated, schedule_warned=draft.version)
+        events.append(
+            _event(
+                "schedule_passed",
+                draft,
+                "gateway",
+                now,
+                version=draft.version,
+                schedule=ctx["schedule"],
+            )
+        )
+
     silent = [r for r in draft.waiting_on() if r not in draft.reminded]
-    if silent and now - since >= policy.reminder_after:
-        mails = tuple(
+    if silent and elapsed >= policy.reminder_after:
+        mails.extend(
             MailSpec(
                 "reminder",
                 draft.id,
@@ -654,8 +767,34 @@ def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
             )
             for r in silent
         )
-        updated = replace(draft, reminded=(*draft.reminded, *silent), updated_at=now)
-        return Outcome(
-            updated, mails, (_event("reminder_sent", draft, "gateway", now, reviewers=silent),)
-        )
-    return Outcome()
+        updated = replace(updated, reminded=(*draft.reminded, *silent), reminded_at=now)
+        events.append(_event("reminder_sent", draft, "gateway", now, reviewers=silent))
+    elif draft.reminded_at is not None and (
+        policy.elapsed(draft.reminded_at, now) >= policy.reminder_after
+    ):
+        asked = {r for r, _ in draft.alternates}
+        for r in draft.waiting_on():
+            if r not in draft.reminded or r in asked:
+                continue
+            alternate = next_alternate(updated, policy.accounts.get(draft.account, ()))
+            updated = replace(updated, alternates=(*updated.alternates, (r, alternate)))
+            if not alternate:
+                events.append(_event("alternate_unavailable", draft, "gateway", now, reviewer=r))
+                continue
+            mails.append(
+                MailSpec(
+                    "reminder",
+                    draft.id,
+                    draft.version,
+                    to=(alternate,),
+                    context={**ctx, "reviewer": alternate, "alternate_for": r},
+                    token_for=alternate,
+                    attach_version=True,
+                )
+            )
+            events.append(
+                _event("alternate_asked", draft, "gateway", now, reviewer=r, alternate=alternate)
+            )
+    if updated == draft:
+        return Outcome()
+    return Outcome(replace(updated, updated_at=now), tuple(mails), tuple(events))
