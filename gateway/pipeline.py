@@ -21,8 +21,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gateway.authresults import verdict
+from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
 from gateway.config import Limits, Settings, staff_allowed
+from gateway.digest import queue_digest
 from gateway.drafts import split_draft
 from gateway.mime import read_message
 from gateway.model import Finding, Incoming, Kind, Severity
@@ -167,10 +169,14 @@ def spool_for(settings: Settings) -> Spool:
 
 
 def policy_for(settings: Settings) -> Policy:
+    """Reminders and expiry count working time (business days, office hours, Japan time);
+    `expire_after_days` business days are that many whole working days of working time."""
+    calendar = WorkCalendar(*settings.working_hours)
     return Policy(
         accounts={a.name: a.reviewers for a in settings.accounts},
         reminder_after=timedelta(hours=settings.reminder_after_hours),
-        expire_after=timedelta(days=settings.expire_after_days),
+        expire_after=settings.expire_after_days * calendar.day_length,
+        calendar=calendar,
     )
 
 
@@ -235,6 +241,8 @@ class Gateway:
                 if outcome.draft or outcome.mails:
                     self._persist(outcome, now)
                     changed += 1
+            if queue_digest(self, now):
+                changed += 1
         if changed:
             self.on_queued()
         return changed
@@ -273,7 +281,11 @@ class Gateway:
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
         mentioned = self._mentioned_draft(inc)
-        if mentioned is not None and sender in mentioned.reviewers and sender != mentioned.author:
+        if (
+            mentioned is not None
+            and mentioned.slot_of(sender) is not None
+            and sender != mentioned.author
+        ):
             # A reviewer answered without the token (the client dropped it): never counts.
             return unmatched_reply(
                 mentioned, sender, inc.message_id, "no-token", now
@@ -490,6 +502,7 @@ class Gateway:
                 token_secret=self.token_secret,
                 now=now,
                 attachments=attachments,
+                template_dir=self.settings.templates_dir,
                 sign=self.key.sign,
             )
             data = msg.as_bytes(policy=policy.SMTP)

@@ -83,6 +83,7 @@ def test_store_round_trips_drafts_atomically_and_0600(tmp_path):
         assert store.next_draft_id() == "D-000001"
         store.put_draft(_draft())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    store.close()  # one writer at a time
     again = Store(path)
     assert again.get_draft("D-000001") == _draft()
     with again.transaction():
