@@ -1,0 +1,240 @@
+"""The admin's daily digest: what waits on whom, the decisions since the last digest,
+and which guideline clauses sent drafts back.
+
+Sent once per business day at `[admin] digest_time` (or at the first tick after it);
+the day it was last sent is stored, so a restart does not send it twice, and its
+Message-ID is fixed per day, so a digest queued twice is one mail. Deciding and
+building the context are pure; only `queue_digest` touches the store.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Any
+
+from gateway.businessdays import WorkCalendar
+from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.workflow import IN_REVIEW, AuditEvent, Draft
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Gateway
+    from gateway.store import Store
+
+log = logging.getLogger(__name__)
+
+STATUS = "digest"
+META_KEY = "digest"
+WEEKDAYS = "月火水木金土日"
+DECISION_LABELS = {"approve": "承認", "send_back": "差戻し"}
+OUTCOME_LABELS = {
+    "draft_approved": "承認済",
+    "draft_returned": "差戻し",
+    "draft_rejected": "要修正（自動確認・受付できず）",
+    "draft_expired": "期限切れ",
+}
+REASON_LABELS = {
+    "check-error": "自動確認のエラー",
+    "account-unknown": "アカウント名の誤り",
+    "account-missing": "アカウントの指定なし",
+    "no-reviewers": "確認者の不足",
+}
+
+
+def day_label(day: date) -> str:
+    """11月24日（火）"""
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+def moment_label(moment: datetime) -> str:
+    """11/24（火）09:05 — short enough for a phone screen."""
+    return f"{moment.month}/{moment.day}（{WEEKDAYS[moment.weekday()]}）{moment:%H:%M}"
+
+
+def digest_due(now: datetime, last_sent: datetime | None, at: time, calendar: WorkCalendar) -> bool:
+    """On a business day, from `at` on, unless one went out today already."""
+    local = calendar.local(now)
+    if not calendar.is_business_day(local.date()) or local.time() < at:
+        return False
+    return last_sent is None or calendar.local(last_sent).date() != local.date()
+
+
+def _hours(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    h, m = divmod(minutes, 60)
+    return f"{h}時間{m:02d}分" if m else f"{h}時間"
+
+
+def build_digest_context(
+    drafts: Sequence[Draft],
+    events: Iterable[Mapping[str, Any]],
+    since: datetime,
+    now: datetime,
+    calendar: WorkCalendar,
+) -> dict[str, Any]:
+    """Everything the digest template shows; no draft text (subjects only)."""
+    local_now = calendar.local(now)
+    subjects = {d.id: d.current.subject for d in drafts}
+    waiting = []
+    for d in sorted(
+        (d for d in drafts if d.state == IN_REVIEW), key=lambda d: d.current.received_at
+    ):
+        people = []
+        for r in d.waiting_on():
+            alt = d.alternate_for(r)
+            people.append(f"{r}（代理: {alt}）" if alt else r)
+        waiting.append(
+            {
+                "draft_id": d.id,
+                "version": d.version,
+                "subject": d.current.subject,
+                "account": d.account,
+                "author": d.author_name or d.author,
+                "since": moment_label(calendar.local(d.current.received_at)),
+                "working": _hours(calendar.working_time(d.current.received_at, now)),
+                "waiting_on": people,
+                "reminded": bool(d.reminded),
+            }
+        )
+
+    decisions = []
+    outcomes: Counter[str] = Counter()
+    clauses: Counter[str] = Counter()
+    for e in events:
+        try:
+            at = datetime.fromisoformat(str(e.get("at")))
+        except ValueError:
+            continue
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=calendar.tz)
+        if not since <= at < now:
+            continue
+        action, detail = e.get("action"), e.get("detail") or {}
+        draft_id = e.get("draft_id") or ""
+        if action == "decision_counted":
+            decisions.append(
+                {
+                    "at": moment_label(calendar.local(at)),
+                    "draft_id": draft_id,
+                    "subject": subjects.get(draft_id, ""),
+                    "who": e.get("actor", ""),
+                    "decision": DECISION_LABELS.get(detail.get("decision"), "?"),
+                }
+            )
+        if action in OUTCOME_LABELS:
+            outcomes[OUTCOME_LABELS[action]] += 1
+        if action == "draft_rejected":
+            found = [c for c in detail.get("clauses", ()) if c and c != "-"]
+            if found:
+                clauses.update(f"指針{c}" for c in found)
+            else:
+                clauses[REASON_LABELS.get(detail.get("reason"), "その他")] += 1
+    return {
+        "date": day_label(local_now.date()),
+        "since": moment_label(calendar.local(since)),
+        "waiting": waiting,
+        "decisions": decisions,
+        "outcomes": [{"label": k, "count": v} for k, v in outcomes.most_common()],
+        "rejections": [{"label": k, "count": v} for k, v in clauses.most_common()],
+    }
+
+
+def build_digest_message(
+    context: Mapping[str, Any],
+    *,
+    to: str,
+    gateway_address: str,
+    now: datetime,
+    day: date,
+    template_dir: str | None = None,
+) -> EmailMessage:
+    """The digest mail. It concerns no one draft, so it has no X-Gateway-Draft."""
+    msg = EmailMessage()
+    msg["From"] = Address(SENDER_NAME, addr_spec=gateway_address)
+    msg["To"] = to
+    n = len(context.get("waiting", ()))
+    msg["Subject"] = f"[日報] {context['date']} 確認待ち {n}件"
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>"
+    msg["X-Gateway-Status"] = STATUS
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = gateway_address
+    msg.set_content(render_body(STATUS, dict(context), template_dir), charset="utf-8")
+    return msg
+
+
+# --------------------------------------------------------------------------- the shell
+
+
+def _meta_docs(store: Store) -> list[Any]:
+    return store.meta.search(lambda d: d.get("key") == META_KEY)
+
+
+def last_sent(store: Store) -> datetime | None:
+    """When the last digest was queued (kept in the state, so a restart knows)."""
+    docs = _meta_docs(store)
+    value = docs[0].get("last_sent") if docs else None
+    return datetime.fromisoformat(value) if value else None
+
+
+def _remember_sent(store: Store, now: datetime) -> None:
+    docs = _meta_docs(store)
+    if docs:
+        store.meta.update({"last_sent": now.isoformat()}, doc_ids=[docs[0].doc_id])
+    else:
+        store.meta.insert({"key": META_KEY, "last_sent": now.isoformat()})
+
+
+def queue_digest(gateway: Gateway, now: datetime) -> bool:
+    """Inside the caller's store transaction: queue today's digest when it is due."""
+    settings = gateway.settings
+    calendar = gateway.policy.calendar or WorkCalendar()
+    store = gateway.store
+    if not settings.admin_address:
+        return False
+    previous = last_sent(store)
+    if not digest_due(now, previous, settings.digest_time, calendar):
+        return False
+    since = previous or now - timedelta(days=1)
+    context = build_digest_context(store.all_drafts(), store.all_events(), since, now, calendar)
+    day = calendar.local(now).date()
+    msg = build_digest_message(
+        context,
+        to=settings.admin_address,
+        gateway_address=gateway.address,
+        now=now,
+        day=day,
+        template_dir=settings.templates_dir,
+    )
+    path = gateway.spool.put_mail(msg["Message-ID"], msg.as_bytes(policy=email.policy.SMTP))
+    store.queue_mail(
+        {
+            "message_id": msg["Message-ID"],
+            "draft_id": None,
+            "mail_status": STATUS,
+            "path": path,
+            "recipients": [settings.admin_address],
+            "created": now.isoformat(),
+        }
+    )
+    _remember_sent(store, now)
+    store.add_event(
+        AuditEvent(
+            "digest_queued",
+            None,
+            "gateway",
+            now,
+            {"to": settings.admin_address, "waiting": len(context["waiting"])},
+        )
+    )
+    log.info(
+        "event=digest_queued to=%s waiting=%d", settings.admin_address, len(context["waiting"])
+    )
+    return True
