@@ -44,7 +44,6 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 listen = {host}
 protocols = imap lmtp
-ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -63,13 +62,15 @@ userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={root}/mail/%Lu
 }}
+{ssl_settings}
 service imap-login {{
   inet_listener imap {{
     address = {host}
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {imaps_port}
   }}
 }}
 service lmtp {{
@@ -92,7 +93,8 @@ def _port_open(host: str, port: int) -> bool:
 class DovecotServer:
     """One private Dovecot in a temp dir: start, stop, restart on the same ports, reset."""
 
-    def __init__(self, host: str = LOOPBACK) -> None:
+    def __init__(self, host: str = LOOPBACK, *, tls: tuple[Path, Path] | None = None) -> None:
+        """`tls` = (certificate, key) PEM files: then IMAP offers STARTTLS and imaps too."""
         self.host = host
         # Not under pytest's tmp_path: its parents are 0700 and Dovecot's unprivileged
         # processes (dovenull, dovecot, nobody) must traverse to their sockets and mail.
@@ -107,10 +109,19 @@ class DovecotServer:
         self.users.mkdir(mode=0o755)
         self.imap_port = free_port(host)
         self.lmtp_port = free_port(host)
+        self.imaps_port = free_port(host) if tls else 0
+        ssl_settings = (
+            f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}" if tls else "ssl = no"
+        )
         self.config = self.root / "dovecot.conf"
         self.config.write_text(
             _CONFIG.format(
-                root=self.root, host=host, imap_port=self.imap_port, lmtp_port=self.lmtp_port
+                root=self.root,
+                host=host,
+                imap_port=self.imap_port,
+                imaps_port=self.imaps_port,
+                lmtp_port=self.lmtp_port,
+                ssl_settings=ssl_settings,
             )
         )
         self.running = False
@@ -266,10 +277,21 @@ class DovecotMailSystem(MailSystemBase):
         # One recipient per transaction: LMTP answers DATA once per recipient, and
         # smtplib.LMTP reads only the first answer.
         for recipient in recipients:
-            with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
-                refused = lmtp.sendmail("", [recipient], to_crlf(raw))
-            if refused:
-                raise RuntimeError(f"LMTP refused: {refused}")
+            self._deliver_one(raw, recipient)
+
+    def _deliver_one(self, raw: bytes, recipient: str, attempts: int = 40) -> None:
+        """LMTP with retries on 4xx, as a real MTA would: right after `doveadm reload`
+        (every reset) Dovecot's auth restarts and answers 451 for a moment."""
+        for attempt in range(attempts):
+            try:
+                with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
+                    lmtp.sendmail("", [recipient], to_crlf(raw))
+                return
+            except smtplib.SMTPRecipientsRefused as exc:
+                code = next(iter(exc.recipients.values()))[0]
+                if code >= 500 or attempt == attempts - 1:
+                    raise RuntimeError(f"LMTP refused: {exc.recipients}") from exc
+            time.sleep(0.05)
 
     def messages(self, address: str, folder: str = "INBOX") -> list[bytes]:
         """Messages now in `folder` (not \\Deleted), in UID order, read over IMAP (EXAMINE)."""
