@@ -260,6 +260,7 @@ def run_demo(verbose: bool = False) -> int:
         for address in (GATEWAY, AUTHOR, *REVIEWERS):
             mail.add_user(address, PASSWORD)
         config_path = workdir / "gateway.toml"
+        config_path.touch(mode=0o600)  # it holds passwords
         config_path.write_text(config_text(mail, workdir), encoding="utf-8")
         say(
             f"内蔵のメール環境を起動しました（IMAP {mail.imap_port} / SMTP {mail.smtp_port}、127.0.0.1）。\n"

@@ -140,7 +140,7 @@ class Spool:
         if path.exists():
             return
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
