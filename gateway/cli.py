@@ -13,7 +13,7 @@ import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.config import ConfigError, Settings, exposed_secret_files, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
@@ -44,6 +44,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
+    for path in exposed_secret_files(args.config):
+        logging.getLogger("gateway").warning(
+            "event=secret_file_readable path=%s hint='chmod 600' "
+            "ja='パスワードを含むファイルがほかの利用者から読めます'",
+            path,
+        )
     try:
         daemon = Daemon(settings)
     except Exception as exc:  # start-up problems: say what, exit non-zero, touch nothing

@@ -459,3 +459,28 @@ def staff_allowed(settings: Settings, address: str) -> bool:
     return any(
         addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed
     )
+
+
+def exposed_secret_files(config_path: str | os.PathLike[str]) -> list[str]:
+    """The config (when it holds a plain password) and password files that others can read."""
+    try:
+        data = tomllib.loads(Path(config_path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return []
+    candidates: list[Path] = []
+    base = Path(config_path).parent
+    for table in ("mailbox", "smtp"):
+        section = data.get(table) or {}
+        if "password" in section:
+            candidates.append(Path(config_path))
+        if isinstance(section.get("password_file"), str):
+            p = Path(section["password_file"])
+            candidates.append(p if p.is_absolute() else base / p)
+    exposed = []
+    for path in dict.fromkeys(candidates):
+        try:
+            if path.stat().st_mode & 0o077:
+                exposed.append(str(path))
+        except OSError:
+            continue
+    return exposed

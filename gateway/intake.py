@@ -27,7 +27,7 @@ from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 if TYPE_CHECKING:
     from gateway.config import MailboxSettings
@@ -446,3 +446,28 @@ def _quietly(action: Callable[[], object]) -> None:
     """Best-effort cleanup: its failure must not hide the error being handled."""
     with contextlib.suppress(Exception):
         action()
+
+
+def try_login(settings: MailboxSettings) -> dict[str, Any]:
+    """Connect, secure, log in and select the folder once, then log out: for
+    `gateway config check`. Returns {"ok": True, "idle": ..., "move": ...} or
+    {"ok": False, "kind": "login" | "protocol", "detail": ...}; OS-level errors
+    (DNS, refused, TLS certificate, timeout) propagate as OSError.
+    """
+    watcher = MailboxWatcher(
+        settings, lambda _raw: None, stop=threading.Event(), log=logging.getLogger("gateway.probe")
+    )
+    try:
+        client = watcher._connect()
+    except LoginError as exc:
+        return {"ok": False, "kind": "login", "detail": str(exc)}
+    except IMAPClientError as exc:
+        return {"ok": False, "kind": "protocol", "detail": str(exc)}
+    try:
+        return {
+            "ok": True,
+            "idle": bool(client.has_capability("IDLE")),
+            "move": watcher._move_method(client),
+        }
+    finally:
+        watcher.close()

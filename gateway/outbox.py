@@ -147,3 +147,34 @@ class Outbox:
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=idle_seconds)
+
+
+async def try_login(settings: SmtpSettings) -> dict[str, str | bool]:
+    """Connect, secure and log in once, then quit: for `gateway config check`.
+
+    Returns {"ok": True} or {"ok": False, "kind": "login" | "timeout" | "connect" |
+    "protocol", "detail": ...}; OS-level errors (DNS, refused, TLS) propagate as OSError.
+    """
+    client = aiosmtplib.SMTP(  # the same options as Outbox._client
+        hostname=settings.host,
+        port=settings.port,
+        use_tls=settings.security == "ssl",
+        start_tls=settings.security == "starttls",
+        tls_context=_tls_context(settings) if settings.security != "none" else None,
+        username=settings.username if settings.password else None,
+        password=settings.password,
+        timeout=15,
+    )
+    try:
+        await client.connect()
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        return {"ok": False, "kind": "login", "detail": f"{exc.code} {exc.message}"}
+    except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError) as exc:
+        return {"ok": False, "kind": "timeout", "detail": str(exc)}
+    except aiosmtplib.SMTPConnectError as exc:
+        return {"ok": False, "kind": "connect", "detail": str(exc)}
+    except aiosmtplib.SMTPException as exc:
+        return {"ok": False, "kind": "protocol", "detail": str(exc)}
+    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+        await client.quit()
+    return {"ok": True}

@@ -268,3 +268,13 @@ def test_syntax_error_and_missing_password_file(tmp_path):
 def test_canonical_json_is_stable():
     assert canonical({"b": 1, "a": "承認"}) == '{"a":"承認","b":1}'.encode()
     assert json.loads(canonical({"x": [1, 2]})) == {"x": [1, 2]}
+
+
+def test_secret_files_readable_by_others_are_reported(tmp_path):
+    from gateway.config import exposed_secret_files
+
+    path = write_config(tmp_path)
+    (tmp_path / "imap-password").chmod(0o644)
+    assert exposed_secret_files(path) == [str(tmp_path / "imap-password")]
+    (tmp_path / "imap-password").chmod(0o600)
+    assert exposed_secret_files(path) == []
