@@ -17,6 +17,7 @@ from datetime import datetime
 
 from gateway.checker import Checker
 from gateway.config import Settings
+from gateway.health import StorageAlarm, archive_old
 from gateway.intake import MailboxWatcher, TransientError
 from gateway.outbox import Outbox
 from gateway.pipeline import Gateway, now_jst, spool_for
@@ -46,7 +47,7 @@ def open_gateway(
 ) -> Gateway:
     """Load key, state and rules; raise StateError / RuleLoadError / OSError when they are unusable."""
     key = load_or_create_key(settings.key_file)
-    store = Store(settings.state_path)
+    store = Store(settings.state_path, exclusive=True)  # one writer: refuse a second daemon
     checker = Checker.load(settings.check.rules_dir)
     return Gateway(settings, store, key, checker, clock=clock, on_queued=on_queued)
 
@@ -74,6 +75,11 @@ class Daemon:
             settings.mailbox.address,
             clock=clock,
         )
+        self.alarm = StorageAlarm(settings, self._send_alert, clock)
+
+    def _send_alert(self, recipients: list[str], data: bytes) -> None:
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self.outbox.send_now(recipients, data), self._loop)
 
     def _queued(self) -> None:
         if self._loop is not None and self._wake is not None:
@@ -85,13 +91,17 @@ class Daemon:
         except (OSError, StateError) as exc:
             # The state could not be written (disk full, permissions): keep the mail on
             # the server and stop taking new mail until it can be stored.
-            log.error("event=state_write_failed error=%r", exc)
+            self.alarm.failed(exc)
             raise TransientError(str(exc)) from exc
+        self.alarm.ok()
 
     async def _ticks(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.gateway.tick)
+                await asyncio.to_thread(
+                    archive_old, self.gateway.store, self.settings, self.clock()
+                )
             except Exception:
                 log.exception("event=tick_error")
             sd_notify("WATCHDOG=1")
