@@ -1,4 +1,5 @@
-"""The `gateway` command: run, check, explain, verify, status, export, demo."""
+"""The `gateway` command: run, check, explain, verify, status, export, demo,
+config check, reviewers, templates check."""
 
 from __future__ import annotations
 
@@ -274,6 +275,41 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_lines(lines: list) -> None:
+    for line in lines:
+        print(line)
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Validate the config and try the real IMAP and SMTP logins; say what is right and wrong."""
+    from gateway.admin import config_report, failed
+
+    print(f"設定の確認: {args.config}")
+    lines = config_report(args.config, connect=not args.no_connect)
+    _print_lines(lines)
+    if failed(lines):
+        print("× の項目を直してから、もう一度お試しください。")
+        return EXIT_FAIL
+    print("問題は見つかりませんでした。")
+    return EXIT_OK
+
+
+def cmd_reviewers(args: argparse.Namespace) -> int:
+    from gateway.admin import reviewers_report
+
+    _print_lines(reviewers_report(load_settings(args.config)))
+    return EXIT_OK
+
+
+def cmd_templates_check(args: argparse.Namespace) -> int:
+    from gateway.admin import failed, templates_report
+
+    settings = _settings(args.config)
+    lines = templates_report(settings.templates_dir if settings else None)
+    _print_lines(lines)
+    return EXIT_FAIL if failed(lines) else EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -331,6 +367,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("-v", "--verbose", action="store_true")
     demo.set_defaults(func=cmd_demo)
+
+    config = sub.add_parser("config", help="設定ファイル (the config file)")
+    config_sub = config.add_subparsers(dest="action", required=True)
+    config_check = config_sub.add_parser(
+        "check", help="設定を確かめ、IMAP と SMTP に実際にログインしてみる (validate, try logins)"
+    )
+    config_check.add_argument("-c", "--config", required=True)
+    config_check.add_argument(
+        "--no-connect", action="store_true", help="接続は試さない (skip the IMAP/SMTP logins)"
+    )
+    config_check.set_defaults(func=cmd_config_check)
+
+    reviewers = sub.add_parser("reviewers", help="アカウントごとの確認者と代理 (who reviews what)")
+    reviewers.add_argument("-c", "--config", required=True)
+    reviewers.set_defaults(func=cmd_reviewers)
+
+    templates = sub.add_parser("templates", help="メールの文面 (mail templates)")
+    templates_sub = templates.add_subparsers(dest="action", required=True)
+    templates_check = templates_sub.add_parser(
+        "check", help="すべての文面を見本のデータで作ってみる (render every template)"
+    )
+    templates_check.add_argument("-c", "--config")
+    templates_check.set_defaults(func=cmd_templates_check)
     return p
 
 

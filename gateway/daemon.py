@@ -12,9 +12,10 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from gateway.admin import ensure_templates
 from gateway.checker import Checker
 from gateway.config import Settings
 from gateway.health import StorageAlarm, archive_old
@@ -39,13 +40,39 @@ def sd_notify(state: str) -> None:
         sock.sendall(state.encode())
 
 
+def watchdog_interval(env: Mapping[str, str], pid: int) -> float | None:
+    """How often to send WATCHDOG=1: a third of WatchdogSec (systemd passes WATCHDOG_USEC),
+    independent of the tick interval, so hourly ticks never starve the watchdog.
+    None when systemd asked for no watchdog, or asked another process (WATCHDOG_PID)."""
+    usec = env.get("WATCHDOG_USEC", "")
+    if not usec.isdigit() or int(usec) == 0:
+        return None
+    if env.get("WATCHDOG_PID", str(pid)) != str(pid):
+        return None
+    return int(usec) / 1_000_000 / 3
+
+
+async def watchdog(stop: asyncio.Event, interval: float, alive: Callable[[], bool]) -> None:
+    """Ping systemd's watchdog while the loop runs and `alive()` holds; a dead intake thread
+    stops the pings, so systemd restarts the service (Restart=on-failure)."""
+    while not stop.is_set():
+        if alive():
+            sd_notify("WATCHDOG=1")
+        else:
+            log.error("event=watchdog_withheld reason=intake_thread_dead")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
 def open_gateway(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = now_jst,
     on_queued: Callable[[], None] = lambda: None,
 ) -> Gateway:
-    """Load key, state and rules; raise StateError / RuleLoadError / OSError when they are unusable."""
+    """Load key, state and rules; raise StateError / RuleLoadError / OSError when they are unusable,
+    TemplatesBroken when a mail template does not render (every one is rendered once here)."""
+    ensure_templates(settings.templates_dir)
     key = load_or_create_key(settings.key_file)
     store = Store(settings.state_path, exclusive=True)  # one writer: refuse a second daemon
     checker = Checker.load(settings.check.rules_dir)
@@ -89,6 +116,8 @@ class Daemon:
         try:
             self.gateway.handle_raw(raw)
         except (OSError, StateError) as exc:
+            if isinstance(exc, LookupError):  # jinja2's TemplateNotFound is an OSError too
+                raise
             # The state could not be written (disk full, permissions): keep the mail on
             # the server and stop taking new mail until it can be stored.
             self.alarm.failed(exc)
@@ -121,6 +150,11 @@ class Daemon:
             asyncio.create_task(self.outbox.run(stop, self._wake), name="outbox"),
             asyncio.create_task(self._ticks(stop), name="ticks"),
         ]
+        interval = watchdog_interval(os.environ, os.getpid())
+        if interval is not None:
+            tasks.append(
+                asyncio.create_task(watchdog(stop, interval, intake.is_alive), name="watchdog")
+            )
         sd_notify("READY=1")
         log.info(
             "event=started mailbox=%s folder=%s",

@@ -16,12 +16,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from gateway.resources import data_dir
 from gateway.tokens import make_token, plus_address
 from gateway.workflow import Draft, MailSpec
 
@@ -44,13 +44,7 @@ SENDER_NAME = "SNS投稿確認"
 
 def templates_dir() -> Path:
     """Templates ship in the wheel as `gateway.templates`; in a checkout they are `templates/`."""
-    try:
-        path = Path(str(resources.files("gateway.templates")))
-        if path.is_dir() and any(path.glob("*.j2")):
-            return path
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    return data_dir("templates")
 
 
 @lru_cache(maxsize=4)
