@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from gateway.config import ConfigError, Settings, exposed_secret_files, load_settings
+from gateway.store import StateError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
@@ -53,6 +54,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     try:
         daemon = Daemon(settings)
+    except StateError as exc:  # damaged or busy state: say what and how to restore
+        print(exc.bilingual(), file=sys.stderr)
+        return EXIT_FAIL
     except Exception as exc:  # start-up problems: say what, exit non-zero, touch nothing
         return _die(f"起動できません: {exc}", f"cannot start: {exc!r}", EXIT_FAIL)
 
@@ -390,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     templates_check.add_argument("-c", "--config")
     templates_check.set_defaults(func=cmd_templates_check)
+
+    from gateway.restore import add_parser as add_restore
+
+    add_restore(sub)
     return p
 
 
@@ -397,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except StateError as exc:
+        print(exc.bilingual(), file=sys.stderr)
+        return EXIT_FAIL
     except ConfigError as exc:
         print(exc.bilingual(), file=sys.stderr)
         if args.command == "run":
