@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import logging
+import os
 import signal
 import sys
 from email import message_from_bytes, policy
@@ -22,10 +23,13 @@ EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken
 
 
 def setup_logging(level: int = logging.INFO) -> None:
+    """One key=value line per event on stderr. Under systemd (JOURNAL_STREAM is set) the
+    journal stamps the time itself, so the line leaves it out."""
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
     logging.basicConfig(
         level=level,
         stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        format=stamp + "level=%(levelname)s logger=%(name)s %(message)s",
     )
 
 
@@ -42,6 +46,7 @@ def _settings(path: str | None) -> Settings | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from gateway.admin import TemplatesBroken
     from gateway.daemon import Daemon
 
     settings = load_settings(args.config)
@@ -57,6 +62,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StateError as exc:  # damaged or busy state: say what and how to restore
         print(exc.bilingual(), file=sys.stderr)
         return EXIT_FAIL
+    except TemplatesBroken as exc:  # the admin's edit: restarting will not fix it
+        return _die(
+            "\n".join(
+                ["起動できません。メールの文面（テンプレート）に誤りがあります:", *exc.problems]
+            ),
+            "cannot start: a mail template does not render (see above); gateway templates check",
+            EXIT_CONFIG,
+        )
     except Exception as exc:  # start-up problems: say what, exit non-zero, touch nothing
         return _die(f"起動できません: {exc}", f"cannot start: {exc!r}", EXIT_FAIL)
 

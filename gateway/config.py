@@ -212,8 +212,7 @@ class _Reader:
     def secret(self, *, required: bool) -> str | None:
         """A password from password_file, password_env or password, in that order."""
         if "password_file" in self.data:
-            path = Path(self.str("password_file") or "")
-            path = path if path.is_absolute() else self.base / path
+            path = credential_path(Path(self.str("password_file") or ""), self.base)
             try:
                 return path.read_text(encoding="utf-8").strip()
             except OSError as exc:
@@ -241,6 +240,18 @@ class _Reader:
                 "one of password_file, password_env or password is required",
             )
         return None
+
+
+def credential_path(path: Path, base: Path) -> Path:
+    """A relative password file is looked up first among systemd's credentials
+    (LoadCredential=, $CREDENTIALS_DIRECTORY), so the service reads its own 0400 copy while
+    /etc/gateway stays root's; then beside the config file (the admin's shell, tests)."""
+    if path.is_absolute():
+        return path
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds and (Path(creds) / path).is_file():
+        return Path(creds) / path
+    return base / path
 
 
 def _address(reader: _Reader, name: str, value: str) -> str:
