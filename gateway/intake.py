@@ -121,7 +121,7 @@ class MailboxWatcher:
                     self._connect()
                     if reconnect.failures:
                         self._log.info(
-                            "IMAP %s: connected again after %d failed attempt(s)",
+                            "event=imap_reconnected where=%s failures=%d note='connected again'",
                             where,
                             reconnect.failures,
                         )
@@ -133,7 +133,7 @@ class MailboxWatcher:
                 except TransientError:
                     reconnect.reset()  # the server is fine; our storage is not
                     delay = transient.next_delay()
-                    self._log.info("Retrying the mailbox in %.1f s", delay)
+                    self._log.info("event=imap_retry delay_s=%.1f", delay)
                     self._stop.wait(delay)
                     continue
                 transient.reset()
@@ -152,7 +152,7 @@ class MailboxWatcher:
         """One English line per failed attempt; a traceback only for unexpected errors."""
         expected = isinstance(exc, OSError | IMAPClientError)
         self._log.warning(
-            "IMAP %s: %s: %s; reconnecting in %.1f s",
+            "event=imap_error where=%s error=%s detail=%r note='reconnecting in %.1f s'",
             where,
             type(exc).__name__,
             str(exc) or "connection lost",
@@ -188,7 +188,7 @@ class MailboxWatcher:
                 self._handle(raw)
             except TransientError as exc:
                 self._log.warning(
-                    "Handler could not store UID %d %s for now (%s); leaving it in %r",
+                    "event=message_deferred uid=%d message_id=%s error=%r folder=%r",
                     uid,
                     message_id,
                     exc,
@@ -197,7 +197,7 @@ class MailboxWatcher:
                 raise
             except Exception as exc:
                 self._log.error(
-                    "Handler failed on UID %d %s (%s); moving it to %r",
+                    "event=message_failed uid=%d message_id=%s error=%s moved_to=%r",
                     uid,
                     message_id,
                     type(exc).__name__,
@@ -265,7 +265,7 @@ class MailboxWatcher:
         uid_validity = _as_int(info.get(b"UIDVALIDITY"))
         if self.uid_validity is not None and uid_validity != self.uid_validity:
             self._log.warning(
-                "UIDVALIDITY of %r changed from %s to %s: the server renumbered its messages",
+                "event=uidvalidity_changed folder=%r old=%s new=%s note='server renumbered'",
                 s.folder,
                 self.uid_validity,
                 uid_validity,
@@ -277,7 +277,7 @@ class MailboxWatcher:
         self._client = client
         idle = self._use_idle and client.has_capability("IDLE")
         self._log.info(
-            "IMAP %s:%d: watching %r as %s (UIDVALIDITY %s, %s, %s)",
+            "event=imap_watching host=%s port=%d folder=%r user=%s uidvalidity=%s mode=%r ack=%r",
             s.host,
             s.port,
             s.folder,
@@ -332,8 +332,8 @@ class MailboxWatcher:
             self._acknowledged.add((self.uid_validity, uid))
             if not self._keywords_allowed:
                 self._log.warning(
-                    "Server offers no MOVE, no UIDPLUS and no keywords: UID %d stays in %r "
-                    "and will be handed over again after a restart",
+                    "event=no_acknowledge uid=%d folder=%r "
+                    "note='no MOVE, UIDPLUS or keywords: handed over again after a restart'",
                     uid,
                     self.settings.folder,
                 )
@@ -351,7 +351,7 @@ class MailboxWatcher:
                 if not client.folder_exists(folder):  # not a race with another client
                     raise
             else:
-                self._log.info("Created IMAP folder %r", folder)
+                self._log.info("event=imap_folder_created folder=%r", folder)
                 _quietly(lambda: client.subscribe_folder(folder))
         self._folders_ready.add(folder)
 

@@ -564,7 +564,7 @@ def html_to_text(html: str) -> str:
         parser.feed(html)
         parser.close()
     except Exception:  # html.parser is lenient, but be sure
-        log.warning("HTML parser gave up; using tag-stripped text")
+        log.warning("event=html_parser_gave_up fallback=strip_tags")
         return re.sub(r"<[^>]*>", " ", html)
     return parser.text()
 
@@ -955,7 +955,7 @@ def read_message(raw: bytes, gateway_addresses: Iterable[str] = ()) -> Incoming:
     try:
         return _read(bytes(raw), tuple(gateway_addresses))
     except Exception as exc:  # the contract: nothing escapes
-        log.exception("message could not be read")
+        log.exception("event=message_unreadable")
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
 
 
@@ -1017,7 +1017,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         )
     problems = list(dict.fromkeys(problems))
     for p in problems:
-        log.info("message %s: %s", mid, p)
+        log.info("event=message_problem message_id=%s problem=%r", mid, p)
     return Incoming(
         kind=kind,
         message_id=mid,

@@ -181,7 +181,7 @@ def test_handler_error_moves_message_to_failed_and_carries_on(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert "<draft-2@town.example.jp>" in errors[0].getMessage()
-    assert "UID" in errors[0].getMessage()
+    assert "uid=" in errors[0].getMessage()
     assert "秘密の本文" not in caplog.text
     assert PW not in caplog.text
 
