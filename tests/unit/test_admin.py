@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import socket
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 import pytest
@@ -244,3 +244,16 @@ def test_export_command_writes_the_store_as_csv(tmp_path, capsysbinary):
     out = capsysbinary.readouterr().out
     rows = list(csv.reader(io.StringIO(out.decode("utf-8-sig"), newline="")))
     assert rows[1][1] == "draft_rejected" and "3(7)エ" in rows[1][4]
+
+
+def test_the_example_config_loads_with_passwords_beside_it(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "docs" / "gateway.example.toml"
+    path = tmp_path / "gateway.toml"
+    path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "imap-password").write_text("imap-secret\n")
+    (tmp_path / "smtp-password").write_text("smtp-secret\n")
+    settings = load_settings(path)
+    assert settings.mailbox.password == "imap-secret" and settings.smtp.password == "smtp-secret"
+    assert settings.admin_address == "somu@town.example.jp"
+    assert settings.working_hours == (time(8, 30), time(17, 15))
+    assert settings.digest_time == time(8, 30) and settings.templates_dir is None
