@@ -158,7 +158,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(format_explain_text(result))
+        sys.stdout.write(format_explain_text(result))
     return EXIT_OK
 
 
