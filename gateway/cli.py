@@ -239,6 +239,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "subject": d.current.subject,
             "author": d.author,
             "waiting_on": list(d.waiting_on()),
+            "alternates": {r: a for r in d.waiting_on() if (a := d.alternate_for(r))},
             "since": d.current.received_at.isoformat(timespec="minutes"),
         }
         for d in drafts
@@ -251,9 +252,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"確認中の投稿案: {len(rows)}件")
     for r in rows:
+        waiting = [
+            f"{w}（代理: {r['alternates'][w]}）" if w in r["alternates"] else w
+            for w in r["waiting_on"]
+        ]
         print(
             f"{r['draft_id']} 第{r['version']}版  {r['account']}  「{r['subject']}」  作成: {r['author']}\n"
-            f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(r['waiting_on']) or 'なし'}"
+            f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(waiting) or 'なし'}"
         )
     return EXIT_OK
 

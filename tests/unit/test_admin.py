@@ -257,3 +257,42 @@ def test_the_example_config_loads_with_passwords_beside_it(tmp_path):
     assert settings.admin_address == "somu@town.example.jp"
     assert settings.working_hours == (time(8, 30), time(17, 15))
     assert settings.digest_time == time(8, 30) and settings.templates_dir is None
+
+
+def test_run_stops_with_78_on_a_broken_template(tmp_path, capsys):
+    d = own_templates(tmp_path, "expired.txt.j2", "{{ waiting_on | join( }}\n")
+    path = write_config(tmp_path, f'[templates]\ndir = "{d}"\n')
+    assert cli_main(["run", "-c", str(path)]) == 78  # systemd: RestartPreventExitStatus=78
+    err = capsys.readouterr().err
+    assert "起動できません。メールの文面（テンプレート）に誤りがあります" in err
+    assert "expired.txt.j2 の 1 行目" in err
+
+
+def test_status_shows_who_stands_in(tmp_path, capsys):
+    from dataclasses import replace
+
+    from gateway.workflow import NewDraft, on_new_draft
+    from gateway.workflow import Policy as WfPolicy
+
+    path = write_config(tmp_path)
+    gw = open_gateway(load_settings(path))
+    event = NewDraft(
+        author="sato@town.example.jp",
+        author_name="佐藤",
+        subject="防災訓練のお知らせ",
+        message_id="<d@x>",
+        references=(),
+        text="本文",
+        account="辰野町公式X",
+        schedule=None,
+        findings=(),
+        attachments=(),
+        at=datetime(2026, 11, 24, 9, tzinfo=JST),
+    )
+    draft = on_new_draft(event, None, "D-000001", WfPolicy({"辰野町公式X": (KACHO, KAKARI, DAIRI)}))
+    with gw.store.transaction() as store:
+        store.put_draft(replace(draft.draft, alternates=((KAKARI, DAIRI),)))
+    gw.store.close()
+    assert cli_main(["status", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"返信待ち: {KACHO}、{KAKARI}（代理: {DAIRI}）" in out
