@@ -10,10 +10,58 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import cached_property
+from operator import itemgetter
 
 from gateway.checker.tokenizer import Token, tokenize
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
+
+# Characters NFKC leaves alone and that never combine with their neighbours: ASCII, kana,
+# CJK ideographs and punctuation, minus the few in those blocks that do change (filtered
+# below: ゛ ゜ ゟ ヿ, combining marks). None of them composes with a preceding character
+# (only combining marks, Hangul jamo and a few Indic vowel signs do), so a draft can be
+# normalized piece by piece, splitting before any of them, with the same result as a
+# whole: only the runs of other characters (full-width ASCII, half-width kana, ①, ㈱ …)
+# go through unicodedata, which is slow on long Japanese texts.
+_INERT_BLOCKS = ((0x09, 0x0A), (0x0D, 0x0D), (0x20, 0x7E), (0x3001, 0x303F), (0x3041, 0x30FF))
+_INERT_BLOCKS += ((0x4E00, 0x9FFF),)
+
+
+def _inert_class() -> str:
+    """A regex class body of the inert characters, as ranges."""
+    ranges: list[list[int]] = []
+    for lo, hi in _INERT_BLOCKS:
+        for cp in range(lo, hi + 1):
+            ch = chr(cp)
+            if unicodedata.normalize("NFKC", ch) != ch or unicodedata.combining(ch):
+                continue
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges)
+
+
+_NOT_INERT_RUN = re.compile(f"[^{_inert_class()}]+")
+
+
+def _nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), normalizing only the runs that can change.
+
+    Each run is normalized together with the character before it, which may be the base
+    a half-width sound mark composes with (ｶﾞ, カﾞ -> ガ).
+    """
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    pieces: list[str] = []
+    done = 0
+    for m in _NOT_INERT_RUN.finditer(text):
+        start = max(m.start() - 1, done)
+        pieces.append(text[done:start])
+        pieces.append(unicodedata.normalize("NFKC", text[start : m.end()]))
+        done = m.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _nfkc_with_map(text: str) -> tuple[str, list[int] | None]:
@@ -22,7 +70,7 @@ def _nfkc_with_map(text: str) -> tuple[str, list[int] | None]:
     The map is None when normalization kept every character in place (the usual case:
     full-width ASCII maps one to one), so most drafts pay nothing for it.
     """
-    norm = unicodedata.normalize("NFKC", text)
+    norm = _nfkc(text)
     if len(norm) == len(text):
         return norm, None
     parts: list[str] = []
@@ -107,8 +155,9 @@ class Draft:
     @cached_property
     def lemma_set(self) -> frozenset[str]:
         """Every normalized and dictionary form in the draft, for quick 'is X anywhere' tests."""
-        s: set[str] = set()
-        for t in self.tokens:
-            s.add(t.normalized)
-            s.add(t.dictionary_form)
-        return frozenset(s)
+        # map(itemgetter) runs in C: about three times faster than a loop over the tokens
+        return frozenset(map(_NORMALIZED, self.tokens)).union(map(_DICTIONARY_FORM, self.tokens))
+
+
+_NORMALIZED = itemgetter(1)
+_DICTIONARY_FORM = itemgetter(2)

@@ -262,11 +262,26 @@ class TokenIndex:
                 else:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
+        self.forms = frozenset(self.by_form)
+
+    def starts(self, toks: list[Token]) -> list[int]:
+        """Indices of the tokens a pattern may start at: one of their forms is a key.
+
+        One cheap pass with set membership only; the lookups and concatenations in run()
+        are left for the few tokens that are keys.
+        """
+        keys = self.forms
+        return [
+            i
+            for i, t in enumerate(toks)
+            if t.normalized in keys or t.dictionary_form in keys or t.surface in keys
+        ]
 
     def run(self, draft: Draft) -> Iterator[tuple[Rule, Hit]]:
         toks = draft.tokens
         get = self.by_form.get
-        for i, t in enumerate(toks):
+        for i in self.starts(toks):
+            t = toks[i]
             cands = get(t.normalized)
             if t.dictionary_form != t.normalized:
                 more = get(t.dictionary_form)
