@@ -312,29 +312,18 @@ class Gateway:
             first_draft = first_draft or draft
             if not token_matches(self.token_secret, token, sender):
                 continue
-            if sender == draft.author:
-                if draft.state in (RETURNED, REJECTED) and token.version == draft.version:
-                    return self._new_draft(inc, now, draft), "revision"
-                reading = read_reply(inc.text)
-                return on_reply(
-                    draft,
-                    Reply(
-                        sender,
-                        draft.id,
-                        token.version,
-                        reading.decision,
-                        reading.comment,
-                        inc.message_id,
-                        now,
-                    ),
-                ), "author_reply"
-            if self.settings.require_authenticated:
+            is_author = sender == draft.author
+            if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
+                return self._new_draft(inc, now, draft), "revision"
+            if not is_author and self.settings.require_authenticated:
                 auth = verdict(inc.auth_results, sender, self.settings.authserv_ids)
                 if not auth.passed:
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
                     )
-            reading = read_reply(inc.text, self._sent_texts(draft.id, sender))
+            # The author's words are read only for the audit log: the workflow never counts them.
+            sent = () if is_author else self._sent_texts(draft.id, sender)
+            reading = read_reply(inc.text, sent)
             reply = Reply(
                 sender,
                 draft.id,
@@ -344,7 +333,9 @@ class Gateway:
                 inc.message_id,
                 now,
             )
-            return on_reply(draft, reply), f"reply_{reading.decision}"
+            return on_reply(
+                draft, reply
+            ), "author_reply" if is_author else f"reply_{reading.decision}"
         reason = "token-not-for-sender" if first_draft else "no-token"
         return unmatched_reply(
             first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
