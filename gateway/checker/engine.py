@@ -23,6 +23,7 @@ import yaml
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
+from gateway.checker.prefilter import Clauses, passes, required_chars
 from gateway.checker.tokenizer import Token, tokenize
 from gateway.model import Finding, Severity
 
@@ -201,10 +202,15 @@ class TokenRule(Rule):
     """lexicon / sequence: matched on Sudachi tokens (plus optional literal phrases)."""
 
     phrase_re: re.Pattern[str] | None = None
+    phrase_trigger: Clauses = ()  # characters a phrase cannot match without (prefilter)
+
+    def __post_init__(self) -> None:
+        if self.phrase_re is not None:
+            self.phrase_trigger = required_chars(self.phrase_re)
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         # token patterns are run by the shared index (TokenIndex); only phrases here
-        if self.phrase_re is None:
+        if self.phrase_re is None or not passes(self.phrase_trigger, draft.norm):
             return
         for m in self.phrase_re.finditer(draft.norm):
             s, e = draft.orig_span(m.start(), m.end())
@@ -215,9 +221,16 @@ class TokenRule(Rule):
 class RegexRule(Rule):
     regex: re.Pattern[str] | None = None
     group: int | str = 0
+    trigger: Clauses = ()  # characters the regex cannot match without (prefilter)
+
+    def __post_init__(self) -> None:
+        if self.regex is not None:
+            self.trigger = required_chars(self.regex)
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         assert self.regex is not None
+        if not passes(self.trigger, draft.norm):
+            return
         for m in self.regex.finditer(draft.norm):
             s, e = draft.orig_span(m.start(self.group), m.end(self.group))
             yield Hit(s, e, m.groupdict())

@@ -21,6 +21,7 @@ import yaml
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule, RuleLoadError
+from gateway.checker.prefilter import Clauses, passes, required_chars
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class PrhEntry:
     must_empty: int | None
     note: str
     source: str
+    # characters the regex cannot match without: most drafts skip most entries unscanned
+    trigger: Clauses = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "trigger", required_chars(self.regex))
 
     def replace_all(self, text: str) -> str:
         return self.regex.sub(lambda m: self.replacement(m) or m.group(), text)
@@ -167,6 +173,8 @@ class PrhRule(Rule):
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterator[Hit]:
         text = draft.text
         for e in self.entries:
+            if not passes(e.trigger, text):
+                continue
             for m in e.regex.finditer(text):
                 new = e.replacement(m)
                 if new is not None:

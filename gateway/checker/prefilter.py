@@ -1,0 +1,135 @@
+"""Which characters a regex cannot match without: an exact, cheap test to skip a rule.
+
+Most drafts contain none of the words a regex or prh rule looks for, yet running the
+regex still costs a scan of the whole text, and dozens of them add up. A pattern is
+parsed once at load into clauses: each clause is a set of characters of which at least
+one must be in the text for any match (`(?:無断|許可)…転載` needs one of 無 許, and 転).
+A rule whose clause has no character in the draft is skipped without running its regex
+(a `ch in text` test is a fast memchr-like scan), and a rule that passes runs as before,
+so what matches never changes. Patterns the analysis does not understand (backreferences,
+negated or case-insensitive letters …) simply give fewer clauses, never wrong ones.
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as C  # re's own parser (Python 3.11+)
+from re import _parser as sre_parse
+from typing import Any
+
+Clauses = tuple[str, ...]  # each clause: the characters, any one of which is needed
+
+_MAX_CLASS = 64  # a character class larger than this is no useful clause
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+
+
+def required_chars(regex: re.Pattern[str]) -> Clauses:
+    """Clauses for a compiled regex: every match needs a character of each clause.
+
+    The characters may lie in a lookaround (they are in the text, if not in the match).
+    A pattern that cannot be parsed again gives no clauses (never skipped).
+    """
+    try:
+        tree = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, RecursionError):
+        return ()
+    ignorecase = bool(regex.flags & re.IGNORECASE)
+    clauses = dict.fromkeys(_sequence(list(tree), ignorecase))
+    # the likeliest to fail first, each with its rarest characters first
+    ordered = sorted(clauses, key=_commonness)
+    return tuple("".join(sorted(c, key=lambda ch: _commonness(frozenset(ch)))) for c in ordered)
+
+
+def passes(clauses: Clauses, text: str) -> bool:
+    """Whether `text` may match: every clause has one of its characters in it."""
+    for clause in clauses:
+        for ch in clause:
+            if ch in text:
+                break
+        else:
+            return False
+    return True
+
+
+def _uncased(ch: str) -> bool:
+    """A character IGNORECASE matches only as itself (kana, kanji, digits, symbols)."""
+    return ch.lower() == ch and ch.upper() == ch
+
+
+def _sequence(items: list[tuple[object, Any]], ignorecase: bool) -> list[frozenset[str]]:
+    """Clauses of a sequence of parsed items: each item's clauses must all hold."""
+    out: list[frozenset[str]] = []
+    for op, av in items:
+        out.extend(_item(op, av, ignorecase))
+    return out
+
+
+def _item(op: object, av: Any, ignorecase: bool) -> list[frozenset[str]]:
+    if op is C.LITERAL:
+        ch = chr(av)
+        return [frozenset(ch)] if not ignorecase or _uncased(ch) else []
+    if op is C.IN:
+        chars = _class_chars(av)
+        if chars is None or (ignorecase and not all(map(_uncased, chars))):
+            return []
+        return [chars]
+    if op is C.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        ic = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+        return _sequence(list(sub), ic)
+    if op in _REPEATS:
+        low, _high, sub = av
+        return _sequence(list(sub), ignorecase) if low >= 1 else []
+    if op is C.ATOMIC_GROUP:
+        return _sequence(list(av), ignorecase)
+    if op is C.ASSERT:  # a positive lookahead or lookbehind: its text is in the draft
+        _direction, sub = av
+        return _sequence(list(sub), ignorecase)
+    if op is C.BRANCH:
+        return _branch(av[1], ignorecase)
+    return []  # ANY, CATEGORY, NOT_LITERAL, AT, ASSERT_NOT, GROUPREF …: nothing required
+
+
+def _branch(branches: list[Any], ignorecase: bool) -> list[frozenset[str]]:
+    """One clause for alternatives: the union of one clause from each (none if one has none)."""
+    union: set[str] = set()
+    for sub in branches:
+        clauses = _sequence(list(sub), ignorecase)
+        if not clauses:
+            return []
+        union |= _most_selective(clauses)
+    return [frozenset(union)] if len(union) <= _MAX_CLASS else []
+
+
+def _most_selective(clauses: list[frozenset[str]]) -> frozenset[str]:
+    """The clause least likely to be met by chance in a Japanese draft."""
+    return min(clauses, key=_commonness)
+
+
+def _commonness(clause: frozenset[str]) -> float:
+    """A rough chance that a draft has one of these characters: hiragana are in every
+    sentence, kanji are many and each is rare. Only speed depends on it."""
+    total = 0.0
+    for ch in clause:
+        if "\u3040" <= ch <= "\u309f":
+            total += 1.0
+        elif ch.isascii():
+            total += 0.3
+        elif "\u30a0" <= ch <= "\u30ff":
+            total += 0.1
+        else:
+            total += 0.02
+    return total
+
+
+def _class_chars(items: list[tuple[object, Any]]) -> frozenset[str] | None:
+    """The characters of a [...] class, or None for a negated, categorised or big one."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op is C.LITERAL:
+            chars.add(chr(av))
+        elif op is C.RANGE and av[1] - av[0] < _MAX_CLASS:
+            chars.update(map(chr, range(av[0], av[1] + 1)))
+        else:  # NEGATE, CATEGORY (\d \w …), a big RANGE
+            return None
+    return frozenset(chars) if len(chars) <= _MAX_CLASS else None
