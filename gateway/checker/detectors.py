@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from stdnum import luhn
@@ -24,17 +25,38 @@ from gateway.checker.engine import Hit, detector
 
 # --- numbers: My Number, cards, phones, mail addresses ---
 
-_MYNUMBER_RE = re.compile(r"(?<![\d-])(?<!\d )(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?![\d-]| \d)")
-_CARD_RE = re.compile(r"(?<![\d-])[3-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])")
+# The first digit comes before the lookbehinds (which then look past it): a pattern that
+# starts with a character class lets re skip straight to candidate characters instead of
+# trying the lookbehinds at every position of the draft. Same matches as
+# (?<![\d-])(?<!\d )\d{4}… and (?<![\d-])[3-6]\d{3}….
+_MYNUMBER_RE = re.compile(r"\d(?<![\d-]\d)(?<!\d \d)\d{3}[ -]?\d{4}[ -]?\d{4}(?![\d-]| \d)")
+_CARD_RE = re.compile(r"[3-6](?<![\d-][3-6])\d{3}(?:[ -]?\d){9,15}(?![\d-])")
 _DASH = r"[-‐‑–—−ー ]"
+# (?=[+(0]): every number starts with +81, ( or 0; the lookahead fails fast elsewhere
 _PHONE_RE = re.compile(
-    rf"(?<![\d-])(?:\+81{_DASH}?|\((?=0\d{{1,4}}\)))?0\d{{1,4}}(?:\)|{_DASH})?\d{{1,4}}{_DASH}?\d{{3,4}}(?![\d-])"
+    rf"(?=[+(0])(?<![\d-])(?:\+81{_DASH}?|\((?=0\d{{1,4}}\)))?0\d{{1,4}}(?:\)|{_DASH})?\d{{1,4}}{_DASH}?\d{{3,4}}(?![\d-])"
 )
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 def _digits(s: str) -> str:
-    return "".join(ch for ch in s if ch.isdigit())
+    return "".join(filter(str.isdigit, s))
+
+
+@lru_cache(maxsize=256)
+def _alternation(words: tuple[str, ...], flags: int = 0) -> re.Pattern[str]:
+    """One regex for a list of option words (compiled once per rule, not per check)."""
+    return re.compile("|".join(words), flags)
+
+
+@lru_cache(maxsize=256)
+def _frozen_cached(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(words)
+
+
+def _frozen(words: Iterable[str]) -> frozenset[str]:
+    """A rule option's word list as a set, built once per rule, not per check."""
+    return _frozen_cached(tuple(words))
 
 
 def _domain_in(domain: str, domains: Iterable[str]) -> bool:
@@ -63,27 +85,47 @@ def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator
             yield Hit(*draft.orig_span(m.start(), m.end()))
 
 
-@detector("phone")
-def find_phone(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
-    """Japanese phone numbers of one class (`mobile` or `fixed`), minus the office's own."""
-    want = opts.get("class", "mobile")
-    allow = {_digits(p) for p in ctx.office_phone_allowlist}
-    free = tuple(opts.get("free_prefixes", ("0120", "0800", "0570")))
-    mobile = tuple(opts.get("mobile_prefixes", ("060", "070", "080", "090")))
+@lru_cache(maxsize=64)
+def _number_set(numbers: tuple[str, ...]) -> frozenset[str]:
+    """The configured phone numbers as bare digits (the config is the same for every check)."""
+    return frozenset(_digits(p) for p in numbers)
+
+
+def _phone_numbers(draft: Draft) -> list[tuple[int, int, str]]:
+    """(start, end, digits) of every phone-number-like run, found once for both classes."""
+    cached = draft.__dict__.get("_phones")
+    if cached is not None:
+        return cached
+    out = []
     for m in _PHONE_RE.finditer(draft.norm):
         d = _digits(m.group())
         if d.startswith("81"):
             d = "0" + d[2:]
+        out.append((m.start(), m.end(), d))
+    draft.__dict__["_phones"] = out
+    return out
+
+
+@detector("phone")
+def find_phone(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+    """Japanese phone numbers of one class (`mobile` or `fixed`), minus the office's own."""
+    want = opts.get("class", "mobile")
+    allow = _number_set(ctx.office_phone_allowlist)
+    free = tuple(opts.get("free_prefixes", ("0120", "0800", "0570")))
+    mobile = tuple(opts.get("mobile_prefixes", ("060", "070", "080", "090")))
+    for start, end, d in _phone_numbers(draft):
         if len(d) not in (10, 11) or d in allow or d.startswith(free):
             continue
         cls = "mobile" if d.startswith(mobile) and len(d) == 11 else "fixed"
         if cls == want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
-            yield Hit(*draft.orig_span(m.start(), m.end()))
+            yield Hit(*draft.orig_span(start, end))
 
 
 @detector("freemail")
 def find_freemail(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """Mail addresses on free-mail or carrier domains (a person's own), never the office's."""
+    if "@" not in draft.norm:  # every address has one; most drafts have none
+        return
     domains = opts.get("domains", ())
     for m in _EMAIL_RE.finditer(draft.norm):
         dom = m.group(1)
@@ -99,6 +141,21 @@ _ADDRESS_RE = re.compile(
     r"(?:大字)?[一-龥ぁ-んァ-ヶ]{1,10}?\d{1,5}(?:番地(?:\d{1,4})?|番\d{1,4}(?:号)?|-\d{1,5}(?:-\d{1,5})?)"
 )
 _HONORIFICS = frozenset({"さん", "様", "氏", "くん", "君", "ちゃん"})
+
+
+def _has_person_name(draft: Draft) -> bool:
+    """Whether any token is a personal name (Sudachi 人名): without one, the name
+    detectors cannot hit, and most drafts skip their address and sentence scans.
+    Tested on the distinct POS tuples, collected in C."""
+    cached = draft.__dict__.get("_has_person_name")
+    if cached is None:
+        pos_set = set(map(_POS, draft.tokens))
+        cached = any(len(p) > 2 and p[2] == "人名" for p in pos_set)
+        draft.__dict__["_has_person_name"] = cached
+    return cached
+
+
+_POS = itemgetter(3)
 
 
 def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
@@ -119,6 +176,8 @@ def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
 @detector("name_address")
 def find_name_address(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A street address (lot number) with a personal name on the same line nearby."""
+    if not _has_person_name(draft):
+        return
     window = int(opts.get("window", 30))
     for m in _ADDRESS_RE.finditer(draft.norm):
         s, e = draft.orig_span(m.start(), m.end())
@@ -133,7 +192,9 @@ def find_name_address(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> 
 @detector("person_sensitive")
 def find_person_sensitive(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A named person and a sensitive fact (illness, arrest …) in the same sentence."""
-    facts = frozenset(opts.get("facts", ()))
+    facts = _frozen(opts.get("facts", ()))
+    if facts.isdisjoint(draft.lemma_set) or not _has_person_name(draft):
+        return
     done: set[int] = set()
     for t in draft.tokens:
         if t.normalized in facts or t.dictionary_form in facts:
@@ -149,11 +210,12 @@ def find_person_sensitive(draft: Draft, ctx: CheckContext, opts: dict[str, Any])
 @detector("people_photo")
 def find_people_photo(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A photo or video mentioned together with people, and no word of their consent."""
-    consent = re.compile("|".join(opts.get("consent", ("同意",))))
-    if consent.search(draft.norm):
+    media = _alternation(tuple(opts.get("media", ("写真",))))
+    if not media.search(draft.text):  # no hit without a photo; cheaper test first
         return
-    media = re.compile("|".join(opts.get("media", ("写真",))))
-    people = re.compile("|".join(opts.get("people", ("皆さん",))))
+    if _alternation(tuple(opts.get("consent", ("同意",)))).search(draft.norm):
+        return
+    people = _alternation(tuple(opts.get("people", ("皆さん",))))
     for m in media.finditer(draft.text):
         s, e = draft.sentence_span(m.start())
         if people.search(draft.text, s, e):
@@ -201,10 +263,13 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
 @detector("link_obscene")
 def find_obscene_link(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """Links to adult sites: adult TLDs, adult keywords in the host, the admin's blocklist."""
+    urls = _urls(draft)
+    if not urls:
+        return
     tlds = tuple("." + t.lstrip(".") for t in opts.get("tlds", ()))
-    kw = re.compile("|".join(opts.get("host_keywords", ("xxx",))), re.I)
+    kw = _alternation(tuple(opts.get("host_keywords", ("xxx",))), re.I)
     block = tuple(opts.get("blocklist", ())) + ctx.link_blocklist
-    for s, e, _url, _scheme, host in _urls(draft):
+    for s, e, _url, _scheme, host in urls:
         if _domain_in(host, ctx.office_domains):
             continue
         if host.endswith(tlds) or kw.search(host) or _domain_in(host, block):
@@ -235,33 +300,55 @@ def find_link_hygiene(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> 
 def find_internal_host(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """Internal host names and URLs (config `internal_hosts`, .local / .lan …), UNC paths."""
     suffixes = tuple(opts.get("suffixes", ())) + ctx.internal_hosts
-    for m in _HOST_RE.finditer(draft.norm):
-        host = m.group().lower()
-        if _domain_in(host, suffixes):
+    if _any_domain_in_text(suffixes, draft.norm):
+        for m in _HOST_RE.finditer(draft.norm):
+            host = m.group().lower()
+            if _domain_in(host, suffixes):
+                yield Hit(*draft.orig_span(m.start(), m.end()))
+    if "\\\\" in draft.norm:  # a UNC path starts with two backslashes
+        for m in _UNC_RE.finditer(draft.norm):
             yield Hit(*draft.orig_span(m.start(), m.end()))
-    for m in re.finditer(r"\\\\[A-Za-z0-9._-]+\\[^\s]*", draft.norm):
-        yield Hit(*draft.orig_span(m.start(), m.end()))
+
+
+_UNC_RE = re.compile(r"\\\\[A-Za-z0-9._-]+\\[^\s]*")
+
+
+def _any_domain_in_text(domains: tuple[str, ...], text: str) -> bool:
+    """Whether a host in `text` can be in `domains` at all: the domain, as _domain_in
+    compares it, must then be in the lower-cased text (the host is part of it)."""
+    low = text.lower()
+    for d in domains:
+        d = d.lower().lstrip("*.").rstrip(".")
+        if d and d in low:
+            return True
+    return False
 
 
 # --- dates ---
 
 _ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _WEEKDAYS = "月火水木金土日"
+# (?=[令平昭\d\s]): every date starts with an era, a digit or (after 〜 から …) a space;
+# the lookahead rejects other positions at once instead of trying three alternatives.
 _DATE_RE = re.compile(
+    r"(?=[令平昭\d\s])(?:"
     r"(?:(?P<era>令和|平成|昭和)\s*(?P<ey>元|\d{1,2})\s*年\s*|(?P<y>\d{4})\s*年\s*)?"
     r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
     r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*[/.]\s*)?(?P<m2>\d{1,2})\s*/\s*(?P<d2>\d{1,2})(?![\d/])"
     r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*(?P<d3>\d{1,2})\s*日"
+    r")"
 )
 _WD_RE = re.compile(
     r"\s*\(\s*(?P<w>[月火水木金土日])\s*(?:曜日?)?\s*(?:[・･,、]\s*(?P<h>祝|休|振替?)日?\s*)?\)"
 )
 
 
+@lru_cache(maxsize=4096)
 def _valid(y: int, m: int, d: int) -> bool:
     return 1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]
 
 
+@lru_cache(maxsize=4096)
 def _infer_year(m: int, d: int, ref: date) -> int | None:
     """The year that puts month/day nearest the reference date (a post near New Year)."""
     best = None
@@ -388,7 +475,8 @@ def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -
         theirs = _shingles(other)
         if not theirs:
             continue
-        sim = len(mine & theirs) / len(mine | theirs)
+        common = len(mine & theirs)
+        sim = common / (len(mine) + len(theirs) - common)  # |mine | theirs|, not built
         best = max(best, sim)
     if best >= threshold:
         first = draft.text.find("\n")
@@ -429,13 +517,13 @@ def find_unofficial_account(draft: Draft, ctx: CheckContext, opts: dict[str, Any
 @detector("opinion")
 def find_opinion(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A sentence about the administration that states an opinion, with no 私見 disclaimer."""
-    topics = frozenset(opts.get("topics", ()))
-    markers = frozenset(opts.get("markers", ()))
+    topics = _frozen(opts.get("topics", ()))
+    markers = _frozen(opts.get("markers", ()))
     lemmas = draft.lemma_set
     if lemmas.isdisjoint(topics) or lemmas.isdisjoint(markers):
         return
     disclaimer = opts.get("disclaimer")
-    if disclaimer and re.search(disclaimer, draft.norm):
+    if disclaimer and _alternation((disclaimer,)).search(draft.norm):
         return
     for s, e in _sentences(draft):
         forms = set()
@@ -462,6 +550,7 @@ _X_URL_RE = re.compile(r"https?://[^\s<>\"'「」『』()（）、。]+", re.I)
 
 
 _X_LIGHT_RE = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_LIGHT) + "]")
+_X_LIGHT_RUN_RE = re.compile(_X_LIGHT_RE.pattern + "+")  # runs: far fewer matches to count
 _EMOJI_SEQ_RE = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]"
     "(?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[\U0001f000-\U0001faff\u2600-\u27bf])*"
@@ -478,7 +567,7 @@ def x_weighted_length(text: str) -> tuple[int, int | None]:
     urls = list(_X_URL_RE.finditer(text))
     rest = _X_URL_RE.sub("", text) if urls else text
     rest = _EMOJI_SEQ_RE.sub("\u3000", rest)  # one emoji sequence weighs one CJK char
-    light = len(_X_LIGHT_RE.findall(rest))
+    light = sum(map(len, _X_LIGHT_RUN_RE.findall(rest)))
     length = 23 * len(urls) + light + 2 * (len(rest) - light)
     if length <= 280:
         return length, None
