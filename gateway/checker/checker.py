@@ -62,6 +62,13 @@ def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) 
     return out
 
 
+def _has_own_hits(rule: Rule) -> bool:
+    """Whether rule.hits() can yield: token rules without phrases are all in the index."""
+    if isinstance(rule, TokenRule):
+        return rule.phrase_re is not None
+    return type(rule).hits is not Rule.hits
+
+
 class Checker:
     """A loaded, self-tested rule set. Thread-safe: `check` keeps no state between calls."""
 
@@ -69,7 +76,7 @@ class Checker:
         self.rules = rules
         self.source = source
         self._index = TokenIndex(rules)
-        self._non_token = [r for r in rules if type(r).hits is not Rule.hits]
+        self._non_token = [r for r in rules if _has_own_hits(r)]
 
     @classmethod
     def load(cls, rules_dir: Path | None = None) -> Checker:
@@ -95,7 +102,7 @@ class Checker:
 def _self_test(rule: Rule) -> None:
     """Run a rule's own examples; refuse the rule when one does not hold."""
     index = TokenIndex([rule])
-    single = [rule] if type(rule).hits is not Rule.hits else []
+    single = [rule] if _has_own_hits(rule) else []
     for text, ctx in rule.examples_match:
         if not any(f.rule == rule.id for f in _run(single, index, Draft(text), ctx)):
             raise RuleLoadError(

@@ -475,6 +475,9 @@ def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -
         theirs = _shingles(other)
         if not theirs:
             continue
+        small, large = sorted((len(mine), len(theirs)))
+        if small / large < threshold:  # the Jaccard index is at most this: no need to count
+            continue
         common = len(mine & theirs)
         sim = common / (len(mine) + len(theirs) - common)  # |mine | theirs|, not built
         best = max(best, sim)
@@ -557,6 +560,17 @@ _EMOJI_SEQ_RE = re.compile(
 )
 
 
+def _without_spans(text: str, matches: list[re.Match[str]]) -> str:
+    """`text` with the matched parts cut out (as sub("") would, without a second scan)."""
+    pieces = []
+    done = 0
+    for m in matches:
+        pieces.append(text[done : m.start()])
+        done = m.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
 def x_weighted_length(text: str) -> tuple[int, int | None]:
     """twitter-text v3 weighted length: CJK 2, Latin 1, a URL 23, an emoji 2.
 
@@ -565,7 +579,7 @@ def x_weighted_length(text: str) -> tuple[int, int | None]:
     to find where it crosses the limit.
     """
     urls = list(_X_URL_RE.finditer(text))
-    rest = _X_URL_RE.sub("", text) if urls else text
+    rest = _without_spans(text, urls) if urls else text
     rest = _EMOJI_SEQ_RE.sub("\u3000", rest)  # one emoji sequence weighs one CJK char
     light = sum(map(len, _X_LIGHT_RUN_RE.findall(rest)))
     length = 23 * len(urls) + light + 2 * (len(rest) - light)

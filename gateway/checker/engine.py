@@ -23,7 +23,7 @@ import yaml
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.prefilter import Clauses, passes, required_chars
+from gateway.checker.prefilter import Clauses, passes, required_strings
 from gateway.checker.tokenizer import Token, tokenize
 from gateway.model import Finding, Severity
 
@@ -206,7 +206,7 @@ class TokenRule(Rule):
 
     def __post_init__(self) -> None:
         if self.phrase_re is not None:
-            self.phrase_trigger = required_chars(self.phrase_re)
+            self.phrase_trigger = required_strings(self.phrase_re)
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         # token patterns are run by the shared index (TokenIndex); only phrases here
@@ -225,7 +225,7 @@ class RegexRule(Rule):
 
     def __post_init__(self) -> None:
         if self.regex is not None:
-            self.trigger = required_chars(self.regex)
+            self.trigger = required_strings(self.regex)
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         assert self.regex is not None

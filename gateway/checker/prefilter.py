@@ -1,12 +1,12 @@
-"""Which characters a regex cannot match without: an exact, cheap test to skip a rule.
+"""What text a regex cannot match without: an exact, cheap test to skip a rule.
 
 Most drafts contain none of the words a regex or prh rule looks for, yet running the
 regex still costs a scan of the whole text, and dozens of them add up. A pattern is
-parsed once at load into clauses: each clause is a set of characters of which at least
-one must be in the text for any match (`(?:無断|許可)…転載` needs one of 無 許, and 転).
-A rule whose clause has no character in the draft is skipped without running its regex
-(a `ch in text` test is a fast memchr-like scan), and a rule that passes runs as before,
-so what matches never changes. Patterns the analysis does not understand (backreferences,
+parsed once at load into clauses: each clause is a set of strings of which at least
+one must be in the text for any match (`(?:無断|許可)で?転載` needs 無断 or 許可, and 転載).
+A rule whose clause has no string in the draft is skipped without running its regex
+(`s in text` is a fast C scan), and a rule that passes runs as before, so what matches
+never changes. Patterns the analysis does not understand (backreferences,
 negated or case-insensitive letters …) simply give fewer clauses, never wrong ones.
 """
 
@@ -17,16 +17,17 @@ from re import _constants as C  # re's own parser (Python 3.11+)
 from re import _parser as sre_parse
 from typing import Any
 
-Clauses = tuple[str, ...]  # each clause: the characters, any one of which is needed
+Clauses = tuple[tuple[str, ...], ...]  # each clause: strings, any one of which is needed
+_Clause = frozenset[str]
 
 _MAX_CLASS = 64  # a character class larger than this is no useful clause
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
 
 
-def required_chars(regex: re.Pattern[str]) -> Clauses:
-    """Clauses for a compiled regex: every match needs a character of each clause.
+def required_strings(regex: re.Pattern[str]) -> Clauses:
+    """Clauses for a compiled regex: every match needs a string of each clause.
 
-    The characters may lie in a lookaround (they are in the text, if not in the match).
+    The strings may lie in a lookaround (they are in the text, if not in the match).
     A pattern that cannot be parsed again gives no clauses (never skipped).
     """
     try:
@@ -35,16 +36,16 @@ def required_chars(regex: re.Pattern[str]) -> Clauses:
         return ()
     ignorecase = bool(regex.flags & re.IGNORECASE)
     clauses = dict.fromkeys(_sequence(list(tree), ignorecase))
-    # the likeliest to fail first, each with its rarest characters first
+    # the likeliest to fail first, each with its rarest strings first
     ordered = sorted(clauses, key=_commonness)
-    return tuple("".join(sorted(c, key=lambda ch: _commonness(frozenset(ch)))) for c in ordered)
+    return tuple(tuple(sorted(c, key=_string_commonness)) for c in ordered)
 
 
 def passes(clauses: Clauses, text: str) -> bool:
-    """Whether `text` may match: every clause has one of its characters in it."""
+    """Whether `text` may match: every clause has one of its strings in it."""
     for clause in clauses:
-        for ch in clause:
-            if ch in text:
+        for s in clause:
+            if s in text:
                 break
         else:
             return False
@@ -56,18 +57,28 @@ def _uncased(ch: str) -> bool:
     return ch.lower() == ch and ch.upper() == ch
 
 
-def _sequence(items: list[tuple[object, Any]], ignorecase: bool) -> list[frozenset[str]]:
-    """Clauses of a sequence of parsed items: each item's clauses must all hold."""
-    out: list[frozenset[str]] = []
+def _sequence(items: list[tuple[object, Any]], ignorecase: bool) -> list[_Clause]:
+    """Clauses of a sequence of parsed items: each item's clauses must all hold.
+
+    Adjacent literal characters are adjacent in the text too: they make one string."""
+    out: list[_Clause] = []
+    run: list[str] = []
     for op, av in items:
+        if op is C.LITERAL and (not ignorecase or _uncased(chr(av))):
+            run.append(chr(av))
+            continue
+        if run:
+            out.append(frozenset(["".join(run)]))
+            run = []
         out.extend(_item(op, av, ignorecase))
+    if run:
+        out.append(frozenset(["".join(run)]))
     return out
 
 
-def _item(op: object, av: Any, ignorecase: bool) -> list[frozenset[str]]:
-    if op is C.LITERAL:
-        ch = chr(av)
-        return [frozenset(ch)] if not ignorecase or _uncased(ch) else []
+def _item(op: object, av: Any, ignorecase: bool) -> list[_Clause]:
+    if op is C.LITERAL:  # a case-insensitive letter (uncased ones are in _sequence's runs)
+        return []
     if op is C.IN:
         chars = _class_chars(av)
         if chars is None or (ignorecase and not all(map(_uncased, chars))):
@@ -90,7 +101,7 @@ def _item(op: object, av: Any, ignorecase: bool) -> list[frozenset[str]]:
     return []  # ANY, CATEGORY, NOT_LITERAL, AT, ASSERT_NOT, GROUPREF …: nothing required
 
 
-def _branch(branches: list[Any], ignorecase: bool) -> list[frozenset[str]]:
+def _branch(branches: list[Any], ignorecase: bool) -> list[_Clause]:
     """One clause for alternatives: the union of one clause from each (none if one has none)."""
     union: set[str] = set()
     for sub in branches:
@@ -101,25 +112,30 @@ def _branch(branches: list[Any], ignorecase: bool) -> list[frozenset[str]]:
     return [frozenset(union)] if len(union) <= _MAX_CLASS else []
 
 
-def _most_selective(clauses: list[frozenset[str]]) -> frozenset[str]:
+def _most_selective(clauses: list[_Clause]) -> _Clause:
     """The clause least likely to be met by chance in a Japanese draft."""
     return min(clauses, key=_commonness)
 
 
-def _commonness(clause: frozenset[str]) -> float:
-    """A rough chance that a draft has one of these characters: hiragana are in every
-    sentence, kanji are many and each is rare. Only speed depends on it."""
-    total = 0.0
-    for ch in clause:
-        if "\u3040" <= ch <= "\u309f":
-            total += 1.0
-        elif ch.isascii():
-            total += 0.3
-        elif "\u30a0" <= ch <= "\u30ff":
-            total += 0.1
-        else:
-            total += 0.02
-    return total
+def _commonness(clause: _Clause) -> float:
+    """A rough chance that a draft has one of these strings. Only speed depends on it."""
+    return sum(map(_string_commonness, clause))
+
+
+def _string_commonness(s: str) -> float:
+    """Hiragana are in every sentence, kanji are many and each is rare; every further
+    character makes a string rarer."""
+    return min(map(_char_commonness, s)) * 0.2 ** (len(s) - 1)
+
+
+def _char_commonness(ch: str) -> float:
+    if "\u3040" <= ch <= "\u309f":
+        return 1.0
+    if ch.isascii():
+        return 0.3
+    if "\u30a0" <= ch <= "\u30ff":
+        return 0.1
+    return 0.02
 
 
 def _class_chars(items: list[tuple[object, Any]]) -> frozenset[str] | None:

@@ -21,7 +21,7 @@ import yaml
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule, RuleLoadError
-from gateway.checker.prefilter import Clauses, passes, required_chars
+from gateway.checker.prefilter import Clauses, passes, required_strings
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class PrhEntry:
     trigger: Clauses = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "trigger", required_chars(self.regex))
+        object.__setattr__(self, "trigger", required_strings(self.regex))
 
     def replace_all(self, text: str) -> str:
         return self.regex.sub(lambda m: self.replacement(m) or m.group(), text)
@@ -170,9 +170,32 @@ class PrhRule(Rule):
 
     entries: tuple[PrhEntry, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        # Entries by the first character of each string of their rarest clause: one scan
+        # of the draft for those characters finds the few entries worth testing, so a
+        # dictionary of hundreds of entries costs a check little more than a short one.
+        self._by_char: dict[str, list[int]] = {}
+        self._unfiltered: list[int] = []  # entries the prefilter knows nothing about
+        for i, e in enumerate(self.entries):
+            if not e.trigger:
+                self._unfiltered.append(i)
+                continue
+            for s in e.trigger[0]:
+                self._by_char.setdefault(s[0], []).append(i)
+        chars = "".join(re.escape(ch) for ch in self._by_char)
+        self._first_chars = re.compile(f"[{chars}]") if chars else None
+
+    def _candidates(self, text: str) -> list[PrhEntry]:
+        """The entries whose required strings may be in `text`, in dictionary order."""
+        todo = set(self._unfiltered)
+        if self._first_chars is not None:
+            for ch in set(self._first_chars.findall(text)):
+                todo.update(self._by_char[ch])
+        return [self.entries[i] for i in sorted(todo)]
+
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterator[Hit]:
         text = draft.text
-        for e in self.entries:
+        for e in self._candidates(text):
             if not passes(e.trigger, text):
                 continue
             for m in e.regex.finditer(text):
