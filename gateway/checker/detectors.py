@@ -146,16 +146,16 @@ _HONORIFICS = frozenset({"さん", "様", "氏", "くん", "君", "ちゃん"})
 def _has_person_name(draft: Draft) -> bool:
     """Whether any token is a personal name (Sudachi 人名): without one, the name
     detectors cannot hit, and most drafts skip their address and sentence scans.
-    Tested on the distinct POS tuples, collected in C."""
+    The third POS field of every token is compared in C (Sudachi POS has six fields)."""
     cached = draft.__dict__.get("_has_person_name")
     if cached is None:
-        pos_set = set(map(_POS, draft.tokens))
-        cached = any(len(p) > 2 and p[2] == "人名" for p in pos_set)
+        cached = "人名" in map(_POS_SUBCLASS, map(_POS, draft.tokens))
         draft.__dict__["_has_person_name"] = cached
     return cached
 
 
 _POS = itemgetter(3)
+_POS_SUBCLASS = itemgetter(2)
 
 
 def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
@@ -260,13 +260,18 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _dotted(tlds: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple("." + t.lstrip(".") for t in tlds)
+
+
 @detector("link_obscene")
 def find_obscene_link(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """Links to adult sites: adult TLDs, adult keywords in the host, the admin's blocklist."""
     urls = _urls(draft)
     if not urls:
         return
-    tlds = tuple("." + t.lstrip(".") for t in opts.get("tlds", ()))
+    tlds = _dotted(tuple(opts.get("tlds", ())))
     kw = _alternation(tuple(opts.get("host_keywords", ("xxx",))), re.I)
     block = tuple(opts.get("blocklist", ())) + ctx.link_blocklist
     for s, e, _url, _scheme, host in urls:
@@ -317,11 +322,14 @@ def _any_domain_in_text(domains: tuple[str, ...], text: str) -> bool:
     """Whether a host in `text` can be in `domains` at all: the domain, as _domain_in
     compares it, must then be in the lower-cased text (the host is part of it)."""
     low = text.lower()
-    for d in domains:
-        d = d.lower().lstrip("*.").rstrip(".")
-        if d and d in low:
-            return True
-    return False
+    return any(d in low for d in _bare_domains(domains))
+
+
+@lru_cache(maxsize=64)
+def _bare_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
+    """Domains as _domain_in compares them (lower case, no *. or trailing dot), once."""
+    bare = (d.lower().lstrip("*.").rstrip(".") for d in domains)
+    return tuple(d for d in bare if d)
 
 
 # --- dates ---
@@ -491,6 +499,8 @@ def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -
 def find_repeated_lines(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """The same line written again and again in one draft."""
     times = int(opts.get("times", 3))
+    if times > 1 and "\n" not in draft.text:  # one line cannot be repeated
+        return
     min_len = int(opts.get("min_length", 4))
     counts: dict[str, list[int]] = {}
     pos = 0
