@@ -48,8 +48,9 @@ _DATE_START_RE = re.compile(
     re.IGNORECASE,
 )
 _ON_START_RE = re.compile(r"^\s*(?:on|le|am)\s+\S", re.IGNORECASE)
-_QUOTE_RE = re.compile(r"^[ \t\u3000]*[>＞|｜]")  # `|` is some webmails' quote bar
-_QUOTE_PREFIX_RE = re.compile(r"^(?:[ \t\u3000]*[>＞|｜])+")
+# Any white space before the mark (NBSP and U+3000 too); `|` is some webmails' quote bar.
+_QUOTE_RE = re.compile(r"^[^\S\n]*[>＞|｜]")
+_QUOTE_PREFIX_RE = re.compile(r"^(?:[^\S\n]*[>＞|｜])+")
 _RULE_CHARS = "-‐－―─━＿_＊*＝=~〜～・…☆★◆◇■□●○◎#＃+＋※／/\\＼━┈┄═"
 _RULE_RE = re.compile(r"^[\s\u3000]*([" + re.escape(_RULE_CHARS) + r"][\s\u3000]*){4,}$")
 _MOBILE_SIG_RE = re.compile(
