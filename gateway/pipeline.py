@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from gateway.model import Finding, Incoming, Kind, Severity
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.signing import SigningKey
-from gateway.store import Store
+from gateway.store import Store, write_atomically
 from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
 from gateway.workflow import (
     APPROVED,
@@ -137,14 +136,10 @@ class Spool:
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
-        if path.exists():
-            return
-        tmp = path.with_name(path.name + ".tmp")
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        """Content-addressed, so an existing file already holds these bytes. Durable before
+        the store transaction that refers to it commits (file and directory fsynced)."""
+        if not path.exists():
+            write_atomically(path, data)
 
     def put_attachment(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
