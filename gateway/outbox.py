@@ -35,6 +35,20 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def smtp_client(settings: SmtpSettings, timeout: float = 30) -> aiosmtplib.SMTP:
+    """An SMTP client as the config says: TLS mode, verified certificates, login if a password."""
+    return aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        use_tls=settings.security == "ssl",
+        start_tls=settings.security == "starttls",
+        tls_context=_tls_context(settings) if settings.security != "none" else None,
+        username=settings.username if settings.password else None,
+        password=settings.password,
+        timeout=timeout,
+    )
+
+
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=settings.ca_file)
 
@@ -72,17 +86,7 @@ class Outbox:
         return min(self.first_backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
 
     def _client(self) -> aiosmtplib.SMTP:
-        s = self.settings
-        return aiosmtplib.SMTP(
-            hostname=s.host,
-            port=s.port,
-            use_tls=s.security == "ssl",
-            start_tls=s.security == "starttls",
-            tls_context=_tls_context(s) if s.security != "none" else None,
-            username=s.username if s.password else None,
-            password=s.password,
-            timeout=30,
-        )
+        return smtp_client(self.settings)
 
     async def drain(self) -> int:
         """Send every due mail, oldest first, over one connection; returns how many were
@@ -251,16 +255,7 @@ async def try_login(settings: SmtpSettings) -> dict[str, str | bool]:
     Returns {"ok": True} or {"ok": False, "kind": "login" | "timeout" | "connect" |
     "protocol", "detail": ...}; OS-level errors (DNS, refused, TLS) propagate as OSError.
     """
-    client = aiosmtplib.SMTP(  # the same options as Outbox._client
-        hostname=settings.host,
-        port=settings.port,
-        use_tls=settings.security == "ssl",
-        start_tls=settings.security == "starttls",
-        tls_context=_tls_context(settings) if settings.security != "none" else None,
-        username=settings.username if settings.password else None,
-        password=settings.password,
-        timeout=15,
-    )
+    client = smtp_client(settings, timeout=15)
     try:
         await client.connect()
     except aiosmtplib.SMTPAuthenticationError as exc:

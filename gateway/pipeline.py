@@ -136,8 +136,8 @@ class Spool:
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
-        """Content-addressed, so an existing file already holds these bytes. Durable before
-        the store transaction that refers to it commits (file and directory fsynced)."""
+        """Named by content (attachments) or by Message-ID (mails), so an existing file is
+        already this data. Durable before the transaction that refers to it commits."""
         if not path.exists():
             write_atomically(path, data)
 
