@@ -149,12 +149,11 @@ def _has_person_name(draft: Draft) -> bool:
     The third POS field of every token is compared in C (Sudachi POS has six fields)."""
     cached = draft.__dict__.get("_has_person_name")
     if cached is None:
-        cached = "人名" in map(_POS_SUBCLASS, map(_POS, draft.tokens))
+        cached = "人名" in map(_POS_SUBCLASS, draft.columns.pos)
         draft.__dict__["_has_person_name"] = cached
     return cached
 
 
-_POS = itemgetter(3)
 _POS_SUBCLASS = itemgetter(2)
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import yaml
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.prefilter import Clauses, passes, required_strings
-from gateway.checker.tokenizer import Token, tokenize
+from gateway.checker.tokenizer import Columns, Token, tokenize
 from gateway.model import Finding, Severity
 
 CLAUSE_RE = re.compile(r"^[34]\(\d{1,2}\)[アイウエオカキクケコ]?$")
@@ -114,7 +115,7 @@ class Element:
         return not (self.conj and not any(t.pos[5].startswith(c) for c in self.conj))
 
 
-def _match_at(elems: tuple[Element, ...], toks: list[Token], i: int, k: int = 0) -> int:
+def _match_at(elems: tuple[Element, ...], toks: Sequence[Token], i: int, k: int = 0) -> int:
     """Return the index after the match of elems[k:] starting at token i, or -1."""
     n = len(toks)
     while k < len(elems):
@@ -136,7 +137,7 @@ def _match_at(elems: tuple[Element, ...], toks: list[Token], i: int, k: int = 0)
     return i
 
 
-def _match_pattern(pat: tuple[Element, ...], toks: list[Token], i: int) -> int:
+def _match_pattern(pat: tuple[Element, ...], toks: Sequence[Token], i: int) -> int:
     """Match a whole pattern whose first reported token is toks[i]."""
     if pat[0].behind:
         if i == 0 or not pat[0].accepts(toks[i - 1]):
@@ -277,23 +278,23 @@ class TokenIndex:
         self.by_form = dict(self.by_form)
         self.forms = frozenset(self.by_form)
 
-    def starts(self, toks: list[Token]) -> list[int]:
+    def starts(self, cols: Columns) -> list[int]:
         """Indices of the tokens a pattern may start at: one of their forms is a key.
 
-        One cheap pass with set membership only; the lookups and concatenations in run()
-        are left for the few tokens that are keys.
+        Set membership over each column, in C (compress/map); the lookups and pattern
+        matches in run() are left for the few tokens that are keys.
         """
-        keys = self.forms
-        return [
-            i
-            for i, t in enumerate(toks)
-            if t.normalized in keys or t.dictionary_form in keys or t.surface in keys
-        ]
+        is_key = self.forms.__contains__
+        hits = set()
+        for column in (cols.normalized, cols.dictionary_forms, cols.surfaces):
+            hits.update(compress(count(), map(is_key, column)))
+        return sorted(hits)
 
     def run(self, draft: Draft) -> Iterator[tuple[Rule, Hit]]:
-        toks = draft.tokens
+        starts = self.starts(draft.columns)
+        toks = draft.tokens if self.scan else draft.token_view
         get = self.by_form.get
-        for i in self.starts(toks):
+        for i in starts:
             t = toks[i]
             cands = get(t.normalized)
             if t.dictionary_form != t.normalized:

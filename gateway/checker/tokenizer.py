@@ -7,7 +7,8 @@ the dictionary itself is memory-mapped and loaded once per process.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import accumulate
 from typing import NamedTuple
 
 from sudachipy import Dictionary, Morpheme, SplitMode
@@ -33,7 +34,6 @@ _LEXICAL_MAX = 100_000  # ~20 MB at most; a town office's vocabulary stays far b
 # word id -> (normalized form, dictionary form, part of speech): the same for every
 # occurrence of a dictionary word, and three Rust calls per morpheme saved.
 _lexical: dict[int, tuple[str, str, tuple[str, ...]]] = {}
-_new_token = tuple.__new__  # skips the NamedTuple's Python-level __new__
 
 
 @lru_cache(maxsize=1)
@@ -69,28 +69,90 @@ def _lexical_info(m: Morpheme, word_id: int) -> tuple[str, str, tuple[str, ...]]
     return info
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokenize `text` in split mode C (longest units), keeping character offsets.
+class Columns(NamedTuple):
+    """A tokenized text as parallel columns, one entry per morpheme.
 
-    Morphemes cover the text without gaps, so offsets are summed surface lengths rather
-    than two more calls into Sudachi per morpheme (checked at the end, with a fallback).
+    Most rules only ask whether some form is anywhere in the draft, or where the few
+    tokens a pattern starts at are: both are answered from these columns with C-level
+    set and map operations, so Token objects are built only when a rule needs them.
+    """
+
+    surfaces: list[str]
+    normalized: tuple[str, ...]
+    dictionary_forms: tuple[str, ...]
+    pos: tuple[tuple[str, ...], ...]
+    ends: list[int]  # character offset after each morpheme
+    begins: list[int] | None = None  # None: each morpheme begins where the previous ends
+
+    def tokens(self) -> list[Token]:
+        """The columns as Token objects (built in C: map over zip, no Python loop)."""
+        begins = self.begins
+        if begins is None:
+            begins = [0, *self.ends[:-1]] if self.ends else []
+        rows = zip(
+            self.surfaces,
+            self.normalized,
+            self.dictionary_forms,
+            self.pos,
+            begins,
+            self.ends,
+            strict=True,
+        )
+        return list(map(_token_from_row, rows))
+
+
+_token_from_row = partial(tuple.__new__, Token)  # a row tuple becomes a Token as it is
+_EMPTY = Columns([], (), (), (), [])
+_surface = Morpheme.surface
+_word_id = Morpheme.word_id
+
+
+def _fill_unknown(infos: list, morphemes: list[Morpheme], word_ids: list[int]) -> None:
+    """Read the forms of morphemes whose word id is not cached (OOV words, new words)."""
+    i = infos.index(None)
+    while True:
+        infos[i] = _lexical_info(morphemes[i], word_ids[i])
+        try:
+            i = infos.index(None, i + 1)
+        except ValueError:
+            return
+
+
+def tokenize_columns(text: str) -> Columns:
+    """Tokenize `text` in split mode C (longest units) into columns.
+
+    Each column is read with map() over the morphemes, in C: two calls into Sudachi per
+    morpheme (surface, word id); forms and POS come from the word-id cache. Morphemes
+    cover the text without gaps, so offsets are summed surface lengths (checked against
+    the text's length, with Sudachi's own offsets as the fallback).
     """
     if not text:
-        return []
-    morphemes = _tokenizer().tokenize(text)
-    out: list[Token] = []
-    append = out.append
-    lookup = _lexical.get
-    begin = 0
-    for m in morphemes:
-        surface = m.surface()
-        end = begin + len(surface)
-        word_id = m.word_id()
-        normalized, dictionary_form, pos = lookup(word_id) or _lexical_info(m, word_id)
-        append(_new_token(Token, (surface, normalized, dictionary_form, pos, begin, end)))
-        begin = end
-    if begin != len(text):  # never seen; Sudachi's own offsets then
-        return [
-            t._replace(begin=m.begin(), end=m.end()) for t, m in zip(out, morphemes, strict=True)
-        ]
-    return out
+        return _EMPTY
+    morphemes = list(_tokenizer().tokenize(text))
+    if not morphemes:
+        return _EMPTY
+    surfaces = list(map(_surface, morphemes))
+    word_ids = list(map(_word_id, morphemes))
+    infos = list(map(_lexical.get, word_ids))
+    if None in infos:
+        _fill_unknown(infos, morphemes, word_ids)
+    normalized, dictionary_forms, pos = zip(*infos, strict=True)
+    ends = list(accumulate(map(len, surfaces)))
+    if ends[-1] != len(text):  # never seen; Sudachi's own offsets then
+        return _columns_with_sudachi_offsets(morphemes, surfaces, infos)
+    return Columns(surfaces, normalized, dictionary_forms, pos, ends)
+
+
+def _columns_with_sudachi_offsets(
+    morphemes: list[Morpheme], surfaces: list[str], infos: list
+) -> Columns:
+    """Columns whose offsets are Sudachi's begin()/end(), for a text they do not add up in."""
+    normalized, dictionary_forms, pos = zip(*infos, strict=True)
+    ends = [m.end() for m in morphemes]
+    begins = [m.begin() for m in morphemes]
+    return Columns(surfaces, normalized, dictionary_forms, pos, ends, begins)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokenize `text` in split mode C (longest units) into Tokens with character offsets."""
+    return tokenize_columns(text).tokens()
