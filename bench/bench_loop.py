@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT))
 
 from harness import GATEWAY, PASSWORD, USERS, RunningGateway, write_config  # noqa: E402
 from mailsystem import DovecotMailSystem, DovecotServer  # noqa: E402
