@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import logging
 import smtplib
 import ssl
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from mailsystem import DovecotMailSystem
+from pki import make_pki
 
 from gateway.config import MailboxSettings
 from gateway.intake import MailboxWatcher, TransientError
@@ -393,60 +392,26 @@ def _borrowed(system: DovecotMailSystem) -> Iterator[DovecotMailSystem]:
 
 
 @pytest.fixture(scope="module")
-def server_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 / localhost (cert.pem doubles as the CA)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+def server_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(certificate, key, CA) for 127.0.0.1 / localhost."""
+    pki = make_pki(tmp_path_factory.mktemp("tls"))
+    return pki["cert"], pki["key"], pki["ca"]
 
 
-def _server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
+def _server_context(cert: tuple[Path, Path, Path]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert[0]), str(cert[1]))
     return context
 
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
-def test_tls_with_the_configured_ca(security: str, server_cert: tuple[Path, Path]) -> None:
+def test_tls_with_the_configured_ca(security: str, server_cert: tuple[Path, Path, Path]) -> None:
     tls = _server_context(server_cert)
     with PymapMailSystem(tls=tls, implicit_tls=security == "ssl") as system:
         system.add_user(GW, PW)
         system.deliver(mail(1), [GW])
         handler = Recorder()
-        cfg = settings(system, security=security, ca_file=str(server_cert[0]))
+        cfg = settings(system, security=security, ca_file=str(server_cert[2]))
         with watching(cfg, handler):
             system.wait_for(GW, lambda r: mid(r) == "1", folder="Processed")
         assert handler.calls == ["1"]
@@ -454,7 +419,7 @@ def test_tls_with_the_configured_ca(security: str, server_cert: tuple[Path, Path
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 def test_tls_refuses_a_certificate_it_cannot_verify(
-    security: str, server_cert: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+    security: str, server_cert: tuple[Path, Path, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Verification is on by default: a self-signed server without ca_file is refused."""
     watching_logged(caplog)
