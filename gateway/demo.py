@@ -55,17 +55,41 @@ DRAFT_2 = """アカウント: 辰野町公式X
 """
 
 
-def config_text(mail: MailSystem, workdir: Path) -> str:
+DEMO_REVIEW = """[review]
+reminder_after_hours = 24
+expire_after_days = 7
+"""
+
+
+def config_text(
+    mail: MailSystem,
+    workdir: Path,
+    *,
+    password: str = PASSWORD,
+    extra: str = DEMO_REVIEW,
+    accounts: str | None = None,
+    poll_interval: int = 2,
+) -> str:
+    """A config for a local mail system: loopback, no TLS, state and key in `workdir`."""
     reviewers = ", ".join(f'"{r}"' for r in REVIEWERS)
+    accounts = (
+        accounts
+        or f"""
+[[accounts]]
+name = "辰野町公式X"
+platform = "x"
+reviewers = [{reviewers}]
+"""
+    )
     return f"""\
 [mailbox]
 host = "{mail.imap_host}"
 port = {mail.imap_port}
 security = "none"
 username = "{GATEWAY}"
-password = "{PASSWORD}"
+password = "{password}"
 address = "{GATEWAY}"
-poll_interval = 2
+poll_interval = {poll_interval}
 
 [smtp]
 host = "{mail.smtp_host}"
@@ -81,15 +105,8 @@ key_file = "{workdir / "signing.key"}"
 [staff]
 allowed = ["*@town.example.jp"]
 
-[review]
-reminder_after_hours = 24
-expire_after_days = 7
-
-[[accounts]]
-name = "辰野町公式X"
-platform = "x"
-reviewers = [{reviewers}]
-"""
+{extra}
+{accounts}"""
 
 
 # ---------------------------------------------------------------------------- composing mail

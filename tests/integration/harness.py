@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gateway.config import Settings, load_settings
 from gateway.daemon import Daemon
-from gateway.demo import compose_draft
+from gateway.demo import compose_draft, config_text
 
 GATEWAY = "sns-check@town.example.jp"
 AUTHOR = "sato@town.example.jp"
@@ -24,37 +24,10 @@ USERS = (GATEWAY, AUTHOR, KACHO, KAKARI, DAIRI)
 
 
 def write_config(mail, workdir: Path, *, extra: str = "", accounts: str | None = None) -> Path:
-    accounts = (
-        accounts
-        or f"""
-[[accounts]]
-name = "辰野町公式X"
-platform = "x"
-reviewers = ["{KACHO}", "{KAKARI}", "{DAIRI}"]
-"""
+    """The demo's config (same people, loopback servers), with the test's own additions."""
+    text = config_text(
+        mail, workdir, password=PASSWORD, extra=extra, accounts=accounts, poll_interval=1
     )
-    text = f"""
-[mailbox]
-host = "{mail.imap_host}"
-port = {mail.imap_port}
-security = "none"
-username = "{GATEWAY}"
-password = "{PASSWORD}"
-address = "{GATEWAY}"
-poll_interval = 1
-[smtp]
-host = "{mail.smtp_host}"
-port = {mail.smtp_port}
-security = "none"
-[state]
-path = "{workdir / "state.json"}"
-[signing]
-key_file = "{workdir / "signing.key"}"
-[staff]
-allowed = ["*@town.example.jp"]
-{extra}
-{accounts}
-"""
     path = workdir / "gateway.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -149,7 +122,9 @@ class RunningGateway:
         self.wait_until(lambda: len(self.daemon.gateway.store.seen.all()) >= count, timeout)
 
 
-def has_status(status: str, subject_part: str = "", version: int | None = None) -> Callable[[bytes], bool]:
+def has_status(
+    status: str, subject_part: str = "", version: int | None = None
+) -> Callable[[bytes], bool]:
     def match(raw: bytes) -> bool:
         msg = message_from_bytes(raw, policy=policy.default)
         if version is not None and msg.get("X-Gateway-Version") != str(version):
