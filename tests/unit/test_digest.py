@@ -8,10 +8,9 @@ from email import policy as email_policy
 from pathlib import Path
 
 import pytest
+from offline import offline_gateway
 
 from gateway.businessdays import JST, WorkCalendar
-from gateway.config import parse_settings
-from gateway.daemon import open_gateway
 from gateway.digest import build_digest_context, build_digest_message, digest_due, last_sent
 from gateway.model import Decision
 from gateway.workflow import NewDraft, Reply, on_new_draft, on_reply
@@ -154,23 +153,7 @@ def test_context_waiting_decisions_and_rejections_by_clause():
 
 
 def gateway_at(tmp_path: Path, clock):
-    data = {
-        "mailbox": {
-            "host": "127.0.0.1",
-            "security": "none",
-            "username": "gw",
-            "password": "x",
-            "address": "sns-check@town.example.jp",
-        },
-        "smtp": {"host": "127.0.0.1", "security": "none"},
-        "state": {"path": str(tmp_path / "state.json")},
-        "signing": {"key_file": str(tmp_path / "signing.key")},
-        "staff": {"allowed": ["*@town.example.jp"]},
-        "admin": {"address": ADMIN, "digest_time": "08:30"},
-        "accounts": [{"name": "辰野町公式X", "platform": "x", "reviewers": [KACHO, KAKARI, DAIRI]}],
-    }
-    settings = parse_settings(data, str(tmp_path / "gateway.toml"), tmp_path)
-    return open_gateway(settings, clock=clock)
+    return offline_gateway(tmp_path, clock, admin={"address": ADMIN, "digest_time": "08:30"})
 
 
 def digests(gw):

@@ -6,9 +6,9 @@ import logging
 import re
 from datetime import datetime
 
+from offline import offline_gateway
+
 from gateway.businessdays import JST
-from gateway.config import parse_settings
-from gateway.daemon import open_gateway
 from gateway.demo import compose_draft
 
 SECRET = "まだ公表前の人事異動XYZ"
@@ -16,29 +16,18 @@ KEY_VALUE = re.compile(r"^event=[a-z_]+( [a-z_]+=('[^']*'|\S+))*$")
 
 
 def test_handling_a_draft_logs_key_value_lines_without_its_text(tmp_path, caplog):
-    data = {
-        "mailbox": {
-            "host": "127.0.0.1",
-            "security": "none",
-            "username": "gw",
-            "password": "x",
-            "address": "sns-check@town.example.jp",
-        },
-        "smtp": {"host": "127.0.0.1", "security": "none"},
-        "state": {"path": str(tmp_path / "state.json")},
-        "signing": {"key_file": str(tmp_path / "signing.key")},
-        "staff": {"allowed": ["*@town.example.jp"]},
-        "admin": {"address": "somu@town.example.jp"},
-        "accounts": [
+    gw = offline_gateway(
+        tmp_path,
+        lambda: datetime(2026, 11, 24, 9, tzinfo=JST),
+        admin={"address": "somu@town.example.jp"},
+        accounts=[
             {
                 "name": "辰野町公式X",
                 "platform": "x",
                 "reviewers": ["kacho@town.example.jp", "kakaricho@town.example.jp"],
             }
         ],
-    }
-    settings = parse_settings(data, str(tmp_path / "gateway.toml"), tmp_path)
-    gw = open_gateway(settings, clock=lambda: datetime(2026, 11, 24, 9, tzinfo=JST))
+    )
     raw = compose_draft(
         "sato@town.example.jp", f"件名にも{SECRET}", f"本文に{SECRET}があります。\n"
     )

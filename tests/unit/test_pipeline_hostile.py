@@ -5,7 +5,6 @@ Each case must not count as a decision, must be in the audit log, and must not c
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from clients import gmail_ja, outlook_ja
+from offline import offline_gateway
 
-from gateway.config import load_settings
-from gateway.daemon import open_gateway
 from gateway.demo import compose_draft
 
 GATEWAY = "sns-check@town.example.jp"
@@ -37,37 +35,9 @@ class Clock:
         return self.now
 
 
-def make_gateway(tmp_path: Path, extra: str = ""):
-    config = tmp_path / "gateway.toml"
-    config.write_text(
-        textwrap.dedent(
-            f"""
-            [mailbox]
-            host = "127.0.0.1"
-            security = "none"
-            username = "{GATEWAY}"
-            password = "SuperSecret-42"
-            address = "{GATEWAY}"
-            [smtp]
-            host = "127.0.0.1"
-            security = "none"
-            [state]
-            path = "state.json"
-            [signing]
-            key_file = "signing.key"
-            [staff]
-            allowed = ["*@town.example.jp"]
-            {extra}
-            [[accounts]]
-            name = "辰野町公式X"
-            platform = "x"
-            reviewers = ["{KACHO}", "{KAKARI}", "{DAIRI}"]
-            """
-        ),
-        encoding="utf-8",
-    )
+def make_gateway(tmp_path: Path, **tables):
     clock = Clock()
-    return open_gateway(load_settings(config), clock=clock), clock
+    return offline_gateway(tmp_path, clock, **tables), clock
 
 
 def sent(gw, status: str | None = None, to: str | None = None) -> list[bytes]:
@@ -164,7 +134,7 @@ M365_PASS = (
 
 
 def test_require_authenticated_counts_only_vouched_replies(tmp_path):
-    gw, _ = make_gateway(tmp_path, '[review]\nrequire_authenticated = true\nauthserv_ids = ["-"]')
+    gw, _ = make_gateway(tmp_path, review={"require_authenticated": True, "authserv_ids": ["-"]})
     requests = open_draft(gw)
     unvouched = outlook_ja(requests[KACHO], KACHO, "課長", "承認します。")
     assert gw.handle_raw(unvouched) == "reply_not_authenticated"
@@ -181,7 +151,7 @@ def test_require_authenticated_counts_only_vouched_replies(tmp_path):
 
 
 def test_flood_from_one_sender_is_kept_and_logged_not_answered(tmp_path):
-    gw, clock = make_gateway(tmp_path, "[limits]\nper_sender_per_hour = 3")
+    gw, clock = make_gateway(tmp_path, limits={"per_sender_per_hour": 3})
     results = []
     for i in range(5):
         clock.now += timedelta(minutes=1)
