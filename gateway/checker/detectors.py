@@ -22,6 +22,7 @@ from stdnum.jp import in_ as mynumber
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
+from gateway.checker.similarity import best_similarity, shingles_of_normalized
 
 # --- numbers: My Number, cards, phones, mail addresses ---
 
@@ -457,38 +458,15 @@ def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) 
 
 # --- spam: near-copies of recent posts, repeated lines ---
 
-_NOISE_RE = re.compile(r"https?://\S+|[\s\W_]+")
-
-
-@lru_cache(maxsize=512)
-def _shingles(text: str) -> frozenset[str]:
-    import unicodedata
-
-    t = _NOISE_RE.sub("", unicodedata.normalize("NFKC", text).lower())
-    return frozenset(t[i : i + 3] for i in range(max(len(t) - 2, 1)))
-
-
 @detector("near_duplicate")
 def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A draft nearly identical (character 3-gram Jaccard) to one approved recently."""
     if not ctx.recent_approved_texts:
         return
     threshold = float(opts.get("threshold", 0.8))
-    mine = _shingles(draft.text)
-    if not mine:
-        return
-    best = 0.0
-    for other in ctx.recent_approved_texts:
-        theirs = _shingles(other)
-        if not theirs:
-            continue
-        small, large = sorted((len(mine), len(theirs)))
-        if small / large < threshold:  # the Jaccard index is at most this: no need to count
-            continue
-        common = len(mine & theirs)
-        sim = common / (len(mine) + len(theirs) - common)  # |mine | theirs|, not built
-        best = max(best, sim)
-    if best >= threshold:
+    mine = shingles_of_normalized(draft.norm)
+    best = best_similarity(mine, ctx.recent_approved_texts, threshold)
+    if mine and best >= threshold:
         first = draft.text.find("\n")
         end = len(draft.text) if first < 0 else first
         yield Hit(0, end, {"similarity": f"{best:.0%}"})

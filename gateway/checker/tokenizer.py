@@ -34,6 +34,10 @@ _LEXICAL_MAX = 100_000  # ~20 MB at most; a town office's vocabulary stays far b
 # word id -> (normalized form, dictionary form, part of speech): the same for every
 # occurrence of a dictionary word, and three Rust calls per morpheme saved.
 _lexical: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+# (word id, surface) -> the same, for out-of-vocabulary words (numbers, Latin words,
+# unknown katakana): their forms follow from the surface and the part of speech, which
+# is what the id encodes. Day numbers, "https" and the town's own names recur in every draft.
+_unknown: dict[tuple[int, str], tuple[str, str, tuple[str, ...]]] = {}
 
 
 @lru_cache(maxsize=1)
@@ -59,13 +63,22 @@ def plain_tokenizer():
     return _dictionary().tokenizer(mode=SplitMode.C)
 
 
-def _lexical_info(m: Morpheme, word_id: int) -> tuple[str, str, tuple[str, ...]]:
-    """Read a morpheme's forms from Sudachi; remember them when they belong to its word id."""
+def _lexical_info(m: Morpheme, word_id: int, surface: str) -> tuple[str, str, tuple[str, ...]]:
+    """A morpheme's forms: from the cache of unknown words, or read from Sudachi and
+    remembered under its word id (dictionary words) or its id and surface (unknown words)."""
+    if word_id >= _OOV_WORD_ID:
+        key = (word_id, surface)
+        info = _unknown.get(key)
+        if info is None:
+            info = (m.normalized_form(), m.dictionary_form(), m.part_of_speech())
+            if len(_unknown) >= _LEXICAL_MAX:
+                _unknown.clear()
+            _unknown[key] = info
+        return info
     info = (m.normalized_form(), m.dictionary_form(), m.part_of_speech())
-    if word_id < _OOV_WORD_ID:
-        if len(_lexical) >= _LEXICAL_MAX:
-            _lexical.clear()
-        _lexical[word_id] = info
+    if len(_lexical) >= _LEXICAL_MAX:
+        _lexical.clear()
+    _lexical[word_id] = info
     return info
 
 
@@ -107,11 +120,13 @@ _surface = Morpheme.surface
 _word_id = Morpheme.word_id
 
 
-def _fill_unknown(infos: list, morphemes: list[Morpheme], word_ids: list[int]) -> None:
-    """Read the forms of morphemes whose word id is not cached (OOV words, new words)."""
+def _fill_unknown(
+    infos: list, morphemes: list[Morpheme], word_ids: list[int], surfaces: list[str]
+) -> None:
+    """Fill in the forms of morphemes whose word id is not cached (OOV words, new words)."""
     i = infos.index(None)
     while True:
-        infos[i] = _lexical_info(morphemes[i], word_ids[i])
+        infos[i] = _lexical_info(morphemes[i], word_ids[i], surfaces[i])
         try:
             i = infos.index(None, i + 1)
         except ValueError:
@@ -135,7 +150,7 @@ def tokenize_columns(text: str) -> Columns:
     word_ids = list(map(_word_id, morphemes))
     infos = list(map(_lexical.get, word_ids))
     if None in infos:
-        _fill_unknown(infos, morphemes, word_ids)
+        _fill_unknown(infos, morphemes, word_ids, surfaces)
     normalized, dictionary_forms, pos = zip(*infos, strict=True)
     ends = list(accumulate(map(len, surfaces)))
     if ends[-1] != len(text):  # never seen; Sudachi's own offsets then
