@@ -92,7 +92,9 @@ def recent_posts() -> tuple[str, ...]:
     """A month of approved posts for the near-duplicate rule: the clean drafts of the test
     corpus, and one earlier festival post that the 140-character drafts resemble."""
     corpus = Path(__file__).resolve().parents[1] / "tests" / "data" / "drafts" / "clean"
-    posts = [p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in sorted(corpus.glob("*.txt"))]
+    posts = [
+        p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in sorted(corpus.glob("*.txt"))
+    ]
     return (*posts, drafts(140, 1, seed=1)[0])
 
 
@@ -143,7 +145,9 @@ def main() -> None:
     print("sudachi raw: Sudachi's own tokenize(), every field loaded; tokenize():")
     print("gateway.checker.tokenizer, which copies each morpheme into a Token (loading only the")
     print("fields it keeps); check: the whole checker, tokenization included. Medians of")
-    print(f"{args.rounds} passes through 1,000 distinct 140-character / 100 distinct 2,000-character drafts.")
+    print(
+        f"{args.rounds} passes through 1,000 distinct 140-character / 100 distinct 2,000-character drafts."
+    )
 
 
 if __name__ == "__main__":

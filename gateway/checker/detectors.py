@@ -458,6 +458,7 @@ def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) 
 
 # --- spam: near-copies of recent posts, repeated lines ---
 
+
 @detector("near_duplicate")
 def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A draft nearly identical (character 3-gram Jaccard) to one approved recently."""

@@ -38,7 +38,9 @@ def test_prefix_filter_finds_what_comparing_with_every_post_finds(
 
 def test_a_near_copy_is_found_among_a_month_of_other_posts() -> None:
     post = "ほたる祭りを6月14日から開催します。ぜひお越しください。"
-    others = tuple(f"{k}月の健康相談は保健センターで行います。予約は{k}日までです。" for k in range(1, 60))
+    others = tuple(
+        f"{k}月の健康相談は保健センターで行います。予約は{k}日までです。" for k in range(1, 60)
+    )
     draft = shingles("ほたる祭りを6月14日から開催します。ぜひお越しください！")
     assert best_similarity(draft, (*others, post), 0.8) == 1.0
     assert best_similarity(draft, others, 0.8) == 0.0
