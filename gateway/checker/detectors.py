@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from stdnum import luhn
 from stdnum.jp import in_ as mynumber
@@ -44,29 +44,26 @@ def _digits(s: str) -> str:
     return "".join(filter(str.isdigit, s))
 
 
-@lru_cache(maxsize=256)
-def _alternation(words: tuple[str, ...], flags: int = 0) -> re.Pattern[str]:
-    """One regex for a list of option words (compiled once per rule, not per check)."""
+def _alternation(words: Iterable[str], flags: int = 0) -> re.Pattern[str]:
+    """One regex for a list of option words."""
     return re.compile("|".join(words), flags)
 
 
-@lru_cache(maxsize=256)
-def _frozen_cached(words: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(words)
+def _words(opts: dict[str, Any], key: str, default: Iterable[str] = ()) -> tuple[str, ...]:
+    """A rule option's word list; a lone word counts as a list of one."""
+    value = opts.get(key, default)
+    return (value,) if isinstance(value, str) else tuple(str(w) for w in value)
 
 
-def _frozen(words: Iterable[str]) -> frozenset[str]:
-    """A rule option's word list as a set, built once per rule, not per check."""
-    return _frozen_cached(tuple(words))
+def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
+    """Whether `domain` is one of `domains` or a subdomain of one (case and a trailing
+    dot aside): one C call, with the domains dotted once per list."""
+    return ("." + domain.lower().rstrip(".")).endswith(_dotted_domains(domains))
 
 
-def _domain_in(domain: str, domains: Iterable[str]) -> bool:
-    domain = domain.lower().rstrip(".")
-    for d in domains:
-        d = d.lower().lstrip("*.").rstrip(".")
-        if d and (domain == d or domain.endswith("." + d)):
-            return True
-    return False
+@lru_cache(maxsize=64)
+def _dotted_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple("." + d for d in _bare_domains(domains))
 
 
 @detector("mynumber")
@@ -107,27 +104,43 @@ def _phone_numbers(draft: Draft) -> list[tuple[int, int, str]]:
     return out
 
 
-@detector("phone")
-def find_phone(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+class PhoneOptions(NamedTuple):
+    want: str  # "mobile" or "fixed"
+    free: tuple[str, ...]  # toll-free and navi-dial prefixes: never a person's number
+    mobile: tuple[str, ...]
+
+
+def _phone_options(opts: dict[str, Any]) -> PhoneOptions:
+    want = str(opts.get("class", "mobile"))
+    if want not in ("mobile", "fixed"):
+        raise ValueError(f"class must be mobile or fixed, not {want!r}")
+    return PhoneOptions(
+        want,
+        _words(opts, "free_prefixes", ("0120", "0800", "0570")),
+        _words(opts, "mobile_prefixes", ("060", "070", "080", "090")),
+    )
+
+
+@detector("phone", options=_phone_options)
+def find_phone(draft: Draft, ctx: CheckContext, opts: PhoneOptions) -> Iterator[Hit]:
     """Japanese phone numbers of one class (`mobile` or `fixed`), minus the office's own."""
-    want = opts.get("class", "mobile")
+    numbers = _phone_numbers(draft)
+    if not numbers:
+        return
     allow = _number_set(ctx.office_phone_allowlist)
-    free = tuple(opts.get("free_prefixes", ("0120", "0800", "0570")))
-    mobile = tuple(opts.get("mobile_prefixes", ("060", "070", "080", "090")))
-    for start, end, d in _phone_numbers(draft):
-        if len(d) not in (10, 11) or d in allow or d.startswith(free):
+    for start, end, d in numbers:
+        if len(d) not in (10, 11) or d in allow or d.startswith(opts.free):
             continue
-        cls = "mobile" if d.startswith(mobile) and len(d) == 11 else "fixed"
-        if cls == want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
+        cls = "mobile" if d.startswith(opts.mobile) and len(d) == 11 else "fixed"
+        if cls == opts.want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
             yield Hit(*draft.orig_span(start, end))
 
 
-@detector("freemail")
-def find_freemail(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("freemail", options=lambda opts: _words(opts, "domains"))
+def find_freemail(draft: Draft, ctx: CheckContext, domains: tuple[str, ...]) -> Iterator[Hit]:
     """Mail addresses on free-mail or carrier domains (a person's own), never the office's."""
     if "@" not in draft.norm:  # every address has one; most drafts have none
         return
-    domains = opts.get("domains", ())
     for m in _EMAIL_RE.finditer(draft.norm):
         dom = m.group(1)
         if _domain_in(dom, ctx.office_domains):
@@ -173,12 +186,11 @@ def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
     return names
 
 
-@detector("name_address")
-def find_name_address(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("name_address", options=lambda opts: int(opts.get("window", 30)))
+def find_name_address(draft: Draft, ctx: CheckContext, window: int) -> Iterator[Hit]:
     """A street address (lot number) with a personal name on the same line nearby."""
     if not _has_person_name(draft):
         return
-    window = int(opts.get("window", 30))
     for m in _ADDRESS_RE.finditer(draft.norm):
         s, e = draft.orig_span(m.start(), m.end())
         line_start = draft.text.rfind("\n", 0, s) + 1
@@ -189,10 +201,9 @@ def find_name_address(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> 
             yield Hit(s, e, {"name": names[0]})
 
 
-@detector("person_sensitive")
-def find_person_sensitive(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("person_sensitive", options=lambda opts: frozenset(_words(opts, "facts")))
+def find_person_sensitive(draft: Draft, ctx: CheckContext, facts: frozenset[str]) -> Iterator[Hit]:
     """A named person and a sensitive fact (illness, arrest …) in the same sentence."""
-    facts = _frozen(opts.get("facts", ()))
     if facts.isdisjoint(draft.lemma_set) or not _has_person_name(draft):
         return
     done: set[int] = set()
@@ -207,26 +218,42 @@ def find_person_sensitive(draft: Draft, ctx: CheckContext, opts: dict[str, Any])
                 yield Hit(t.begin, t.end, {"name": names[0]})
 
 
-@detector("people_photo")
-def find_people_photo(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+class PhotoOptions(NamedTuple):
+    media: re.Pattern[str]
+    consent: re.Pattern[str]
+    people: re.Pattern[str]
+
+
+def _photo_options(opts: dict[str, Any]) -> PhotoOptions:
+    return PhotoOptions(
+        _alternation(_words(opts, "media", ("写真",))),
+        _alternation(_words(opts, "consent", ("同意",))),
+        _alternation(_words(opts, "people", ("皆さん",))),
+    )
+
+
+@detector("people_photo", options=_photo_options)
+def find_people_photo(draft: Draft, ctx: CheckContext, opts: PhotoOptions) -> Iterator[Hit]:
     """A photo or video mentioned together with people, and no word of their consent."""
-    media = _alternation(tuple(opts.get("media", ("写真",))))
-    if not media.search(draft.text):  # no hit without a photo; cheaper test first
+    if not opts.media.search(draft.text):  # no hit without a photo; cheaper test first
         return
-    if _alternation(tuple(opts.get("consent", ("同意",)))).search(draft.norm):
+    if opts.consent.search(draft.norm):
         return
-    people = _alternation(tuple(opts.get("people", ("皆さん",))))
-    for m in media.finditer(draft.text):
+    for m in opts.media.finditer(draft.text):
         s, e = draft.sentence_span(m.start())
-        if people.search(draft.text, s, e):
+        if opts.people.search(draft.text, s, e):
             yield Hit(m.start(), m.end())
             return
 
 
-@detector("photo_attachment")
-def find_photo_attachment(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+_PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".gif", ".mp4", ".mov")
+
+
+@detector("photo_attachment", options=lambda opts: _words(opts, "extensions", _PHOTO_EXTENSIONS))
+def find_photo_attachment(draft: Draft, ctx: CheckContext, exts: tuple[str, ...]) -> Iterator[Hit]:
     """Photos attached to the draft mail: the reviewer checks who is in them."""
-    exts = tuple(opts.get("extensions", (".jpg", ".jpeg", ".png", ".heic", ".gif", ".mp4", ".mov")))
+    if not ctx.attachments:
+        return
     photos = [a for a in ctx.attachments if a.lower().endswith(exts)]
     if photos:
         yield Hit(0, 0, {"excerpt": ", ".join(photos), "files": ", ".join(photos)})
@@ -260,31 +287,39 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
     return out
 
 
-@lru_cache(maxsize=64)
-def _dotted(tlds: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple("." + t.lstrip(".") for t in tlds)
+class ObsceneOptions(NamedTuple):
+    tlds: tuple[str, ...]  # with their dot: ".xxx"
+    host_keywords: re.Pattern[str]
+    blocklist: tuple[str, ...]
 
 
-@detector("link_obscene")
-def find_obscene_link(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+def _obscene_options(opts: dict[str, Any]) -> ObsceneOptions:
+    return ObsceneOptions(
+        tuple("." + t.lstrip(".") for t in _words(opts, "tlds")),
+        _alternation(_words(opts, "host_keywords", ("xxx",)), re.I),
+        _words(opts, "blocklist"),
+    )
+
+
+@detector("link_obscene", options=_obscene_options)
+def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> Iterator[Hit]:
     """Links to adult sites: adult TLDs, adult keywords in the host, the admin's blocklist."""
     urls = _urls(draft)
     if not urls:
         return
-    tlds = _dotted(tuple(opts.get("tlds", ())))
-    kw = _alternation(tuple(opts.get("host_keywords", ("xxx",))), re.I)
-    block = tuple(opts.get("blocklist", ())) + ctx.link_blocklist
+    block = opts.blocklist + ctx.link_blocklist
     for s, e, _url, _scheme, host in urls:
         if _domain_in(host, ctx.office_domains):
             continue
-        if host.endswith(tlds) or kw.search(host) or _domain_in(host, block):
+        if host.endswith(opts.tlds) or opts.host_keywords.search(host) or _domain_in(host, block):
             yield Hit(s, e)
 
 
-@detector("link_hygiene")
-def find_link_hygiene(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("link_hygiene", options=lambda opts: _words(opts, "shorteners"))
+def find_link_hygiene(
+    draft: Draft, ctx: CheckContext, shorteners: tuple[str, ...]
+) -> Iterator[Hit]:
     """Links a reader cannot judge by eye: shorteners, raw IPs, punycode, plain http."""
-    shorteners = tuple(opts.get("shorteners", ()))
     for s, e, _url, scheme, host in _urls(draft):
         if _domain_in(host, ctx.office_domains) and scheme != "http":
             continue
@@ -301,10 +336,10 @@ def find_link_hygiene(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> 
         yield Hit(s, e, {"why": why})
 
 
-@detector("internal_host")
-def find_internal_host(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("internal_host", options=lambda opts: _words(opts, "suffixes"))
+def find_internal_host(draft: Draft, ctx: CheckContext, suffixes: tuple[str, ...]) -> Iterator[Hit]:
     """Internal host names and URLs (config `internal_hosts`, .local / .lan …), UNC paths."""
-    suffixes = tuple(opts.get("suffixes", ())) + ctx.internal_hosts
+    suffixes += ctx.internal_hosts
     if _any_domain_in_text(suffixes, draft.norm):
         for m in _HOST_RE.finditer(draft.norm):
             host = m.group().lower()
@@ -459,12 +494,11 @@ def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) 
 # --- spam: near-copies of recent posts, repeated lines ---
 
 
-@detector("near_duplicate")
-def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("near_duplicate", options=lambda opts: float(opts.get("threshold", 0.8)))
+def find_near_duplicate(draft: Draft, ctx: CheckContext, threshold: float) -> Iterator[Hit]:
     """A draft nearly identical (character 3-gram Jaccard) to one approved recently."""
     if not ctx.recent_approved_texts:
         return
-    threshold = float(opts.get("threshold", 0.8))
     mine = shingles_of_normalized(draft.norm)
     best = best_similarity(mine, ctx.recent_approved_texts, threshold)
     if mine and best >= threshold:
@@ -473,13 +507,15 @@ def find_near_duplicate(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -
         yield Hit(0, end, {"similarity": f"{best:.0%}"})
 
 
-@detector("repeated_lines")
-def find_repeated_lines(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector(
+    "repeated_lines",
+    options=lambda opts: (int(opts.get("times", 3)), int(opts.get("min_length", 4))),
+)
+def find_repeated_lines(draft: Draft, ctx: CheckContext, opts: tuple[int, int]) -> Iterator[Hit]:
     """The same line written again and again in one draft."""
-    times = int(opts.get("times", 3))
+    times, min_len = opts
     if times > 1 and "\n" not in draft.text:  # one line cannot be repeated
         return
-    min_len = int(opts.get("min_length", 4))
     counts: dict[str, list[int]] = {}
     pos = 0
     for line in draft.text.split("\n"):
@@ -505,16 +541,29 @@ def find_unofficial_account(draft: Draft, ctx: CheckContext, opts: dict[str, Any
 # --- 4(7) opinions on the town's administration ---
 
 
-@detector("opinion")
-def find_opinion(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+class OpinionOptions(NamedTuple):
+    topics: frozenset[str]
+    markers: frozenset[str]
+    disclaimer: re.Pattern[str] | None
+
+
+def _opinion_options(opts: dict[str, Any]) -> OpinionOptions:
+    disclaimer = opts.get("disclaimer")
+    return OpinionOptions(
+        frozenset(_words(opts, "topics")),
+        frozenset(_words(opts, "markers")),
+        re.compile(str(disclaimer)) if disclaimer else None,
+    )
+
+
+@detector("opinion", options=_opinion_options)
+def find_opinion(draft: Draft, ctx: CheckContext, opts: OpinionOptions) -> Iterator[Hit]:
     """A sentence about the administration that states an opinion, with no 私見 disclaimer."""
-    topics = _frozen(opts.get("topics", ()))
-    markers = _frozen(opts.get("markers", ()))
+    topics, markers = opts.topics, opts.markers
     lemmas = draft.lemma_set
     if lemmas.isdisjoint(topics) or lemmas.isdisjoint(markers):
         return
-    disclaimer = opts.get("disclaimer")
-    if disclaimer and _alternation((disclaimer,)).search(draft.norm):
+    if opts.disclaimer is not None and opts.disclaimer.search(draft.norm):
         return
     for s, e in _sentences(draft):
         forms = set()
@@ -592,14 +641,18 @@ def x_weighted_length(text: str) -> tuple[int, int | None]:
     return length, None
 
 
-@detector("platform_length")
-def find_platform_length(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+def _limits(opts: dict[str, Any]) -> dict[str, int]:
+    """Per-platform limits of a rule's options: {x: 280, line: 500 …}."""
+    return {str(k): int(v) for k, v in dict(opts.get("limits") or {}).items()}
+
+
+@detector("platform_length", options=_limits)
+def find_platform_length(draft: Draft, ctx: CheckContext, limits: dict[str, int]) -> Iterator[Hit]:
     """Longer than the account's platform accepts (X weighted 280, LINE, Instagram, Facebook)."""
     platform = ctx.platform
-    limits: dict[str, int] = opts.get("limits", {})
     if platform is None or platform not in limits:
         return
-    limit = int(limits[platform])
+    limit = limits[platform]
     text = draft.text
     if platform == "x":
         length, over = x_weighted_length(text)
@@ -618,14 +671,18 @@ def find_platform_length(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) 
         )
 
 
-@detector("hashtag_count")
-def find_too_many_hashtags(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
+@detector("hashtag_count", options=_limits)
+def find_too_many_hashtags(
+    draft: Draft, ctx: CheckContext, limits: dict[str, int]
+) -> Iterator[Hit]:
     """More hashtags than the platform allows (Instagram: 30)."""
-    limits: dict[str, int] = opts.get("limits", {})
     if ctx.platform not in limits:
         return
-    tags = list(re.finditer(r"(?<![\w&])[#＃][^\s#＃、。]+", draft.text))
-    limit = int(limits[ctx.platform])
+    tags = list(_HASHTAG_RE.finditer(draft.text))
+    limit = limits[ctx.platform]
     if len(tags) > limit:
         t = tags[limit]
         yield Hit(t.start(), t.end(), {"count": len(tags), "limit": limit})
+
+
+_HASHTAG_RE = re.compile(r"(?<![\w&])[#＃][^\s#＃、。]+")

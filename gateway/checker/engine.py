@@ -237,15 +237,21 @@ class RegexRule(Rule):
             yield Hit(s, e, m.groupdict())
 
 
-Detector = Callable[[Draft, CheckContext, dict[str, Any]], Iterable[Hit]]
-DETECTORS: dict[str, Detector] = {}
+Detector = Callable[[Draft, CheckContext, Any], Iterable[Hit]]
+OptionReader = Callable[[dict[str, Any]], Any]
+# name -> (detector, reader turning the rule file's options into what the detector uses)
+DETECTORS: dict[str, tuple[Detector, OptionReader]] = {}
 
 
-def detector(name: str) -> Callable[[Detector], Detector]:
-    """Register a Python detector under the name rule files use (`detector: NAME`)."""
+def detector(name: str, options: OptionReader = dict) -> Callable[[Detector], Detector]:
+    """Register a Python detector under the name rule files use (`detector: NAME`).
+
+    `options` reads the rule's options once, when the rule loads (word lists become sets,
+    regexes are compiled), so a check does not redo that for every draft.
+    """
 
     def deco(fn: Detector) -> Detector:
-        DETECTORS[name] = fn
+        DETECTORS[name] = (fn, options)
         return fn
 
     return deco
@@ -255,10 +261,11 @@ def detector(name: str) -> Callable[[Detector], Detector]:
 class DetectorRule(Rule):
     fn: Detector | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    settings: Any = None  # the options as the detector's reader made them
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         assert self.fn is not None
-        return self.fn(draft, ctx, self.options)
+        return self.fn(draft, ctx, self.settings)
 
 
 class TokenIndex:
@@ -589,7 +596,19 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
             raise RuleLoadError(
                 path, rule_id, f"detector '{name}' はありません。", f"unknown detector '{name}'"
             )
-        return DetectorRule(**common, fn=DETECTORS[name], options=dict(raw.get("options") or {}))
+        fn, read_options = DETECTORS[name]
+        options = raw.get("options") or {}
+        if not isinstance(options, dict):
+            raise RuleLoadError(
+                path, rule_id, "options は表にしてください。", "options must be a mapping"
+            )
+        try:
+            settings = read_options(dict(options))
+        except (KeyError, TypeError, ValueError, re.error) as e:
+            raise RuleLoadError(
+                path, rule_id, f"options が不正です: {e}", f"bad options: {e}"
+            ) from e
+        return DetectorRule(**common, fn=fn, options=dict(options), settings=settings)
     # prh
     from gateway.checker.prh import PrhRule, load_prh
 

@@ -133,6 +133,36 @@ def test_bad_fields_are_named(tmp_path: Path, field: str, value: str, fragment: 
         Checker.load(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("detector", "options"),
+    [
+        ("phone", "{class: landline}"),
+        ("phone", "[mobile]"),
+        ("platform_length", "{limits: {x: many}}"),
+        ("near_duplicate", "{threshold: high}"),
+    ],
+)
+def test_bad_detector_options_refuse_to_load(tmp_path: Path, detector: str, options: str) -> None:
+    _write(
+        tmp_path,
+        "r.yaml",
+        f"""
+rules:
+  - id: odd-options
+    clause: 3(4)
+    severity: error
+    kind: detector
+    detector: {detector}
+    options: {options}
+    message: m
+    examples: {{match: [090-1234-5678]}}
+""",
+    )
+    with pytest.raises(RuleLoadError, match="options") as e:
+        Checker.load(tmp_path)
+    assert "odd-options" in str(e.value)
+
+
 def test_toml_rules_and_sequence(tmp_path: Path) -> None:
     _write(
         tmp_path,
