@@ -403,76 +403,77 @@ def _infer_year(m: int, d: int, ref: date) -> int | None:
     return best[1] if best else None
 
 
-def _dates(draft: Draft, ctx: CheckContext) -> list[dict[str, Any]]:
+class DateMention(NamedTuple):
+    """A date written in the draft, with its weekday in brackets if one follows."""
+
+    start: int  # offsets in the original text, the bracketed weekday included
+    end: int
+    month: int
+    day: int
+    date: date | None  # None: no such day (2月30日, 13月1日)
+    written: str | None  # the weekday in brackets (月 … 日), None without one
+    holiday_mark: bool  # the brackets say 祝
+
+
+def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
     """Every date in the draft with what it says and what is true, computed once."""
     cached = draft.__dict__.get("_dates")
     if cached is not None:
         return cached
-    out: list[dict[str, Any]] = []
+    out: list[DateMention] = []
+    draft.__dict__["_dates"] = out
     norm = draft.norm
     if "月" not in norm and "/" not in norm:
-        draft.__dict__["_dates"] = out
         return out
     ref = ctx.reference_date()
     last: tuple[int | None, int] | None = None  # (year, month) of the previous full date
     for m in _DATE_RE.finditer(norm):
-        g = m.groupdict()
+        era, era_year, y, mo, d, y2, m2, d2, d3 = m.groups()
         wd = _WD_RE.match(norm, m.end())
         year: int | None = None
-        explicit = False
-        if g["d3"] is not None:
+        if d3 is not None:  # 〜22日(日): the year and month of the date before
             if last is None or wd is None:
                 continue
-            year, month, day = last[0], last[1], int(g["d3"])
-            explicit = True
-        elif g["m2"] is not None:
-            month, day = int(g["m2"]), int(g["d2"])
-            if g["y2"]:
-                year = int(g["y2"])
-            if not g["y2"] and wd is None:
+            year, month, day = last[0], last[1], int(d3)
+        elif m2 is not None:
+            month, day = int(m2), int(d2)
+            if y2:
+                year = int(y2)
+            elif wd is None:
                 continue  # a bare 1/2 may be a fraction
-            explicit = True
         else:
-            month, day = int(g["m"]), int(g["d"])
-            if g["era"]:
-                n = 1 if g["ey"] == "元" else int(g["ey"])
-                year = _ERAS[g["era"]] + n
-            elif g["y"]:
-                year = int(g["y"])
-            explicit = True
+            month, day = int(mo), int(d)
+            if era:
+                year = _ERAS[era] + (1 if era_year == "元" else int(era_year))
+            elif y:
+                year = int(y)
         if year is None:
             year = _infer_year(month, day, ref) if 1 <= month <= 12 else None
-        possible = year is not None and _valid(year, month, day)
         s, e = draft.orig_span(m.start(), wd.end() if wd else m.end())
-        s += len(draft.text[s:e]) - len(draft.text[s:e].lstrip())
-        info: dict[str, Any] = {"start": s, "end": e, "possible": possible, "explicit": explicit}
-        info["label"] = f"{month}月{day}日"
-        if possible and year is not None:
-            dt = date(year, month, day)
-            info["date"] = dt
-            last = (year, month)
-            if wd is not None:
-                info["written"] = wd.group("w")
-                info["actual"] = _WEEKDAYS[dt.weekday()]
-                info["holiday_mark"] = wd.group("h") == "祝"
-        out.append(info)
-    draft.__dict__["_dates"] = out
+        if norm[m.start()].isspace():  # only 〜 22日 starts with a space
+            s += len(draft.text[s:e]) - len(draft.text[s:e].lstrip())
+        dt = date(year, month, day) if year is not None and _valid(year, month, day) else None
+        written, holiday = wd.groups() if wd is not None and dt is not None else (None, None)
+        out.append(DateMention(s, e, month, day, dt, written, holiday == "祝"))
+        if dt is not None:
+            last = (dt.year, month)
     return out
 
 
 @detector("date_weekday")
 def find_weekday_mismatch(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """A weekday in brackets that is not the weekday of the date before it."""
-    for info in _dates(draft, ctx):
-        if "written" not in info:
+    for mention in _dates(draft, ctx):
+        dt = mention.date
+        if mention.written is None or dt is None:
             continue
-        dt: date = info["date"]
         label = f"{dt.year}年{dt.month}月{dt.day}日"
-        if info["written"] != info["actual"]:
-            detail = f"{label}は{info['actual']}曜日です（{info['written']}曜日と書かれています）。"
-            yield Hit(info["start"], info["end"], {"detail": detail})
-        elif info["holiday_mark"] and not _is_holiday(dt):
-            yield Hit(info["start"], info["end"], {"detail": f"{label}は祝日ではありません。"})
+        actual = _WEEKDAYS[dt.weekday()]
+        if mention.written != actual:
+            detail = f"{label}は{actual}曜日です（{mention.written}曜日と書かれています）。"
+            yield Hit(mention.start, mention.end, {"detail": detail})
+        elif mention.holiday_mark and not _is_holiday(dt):
+            yield Hit(mention.start, mention.end, {"detail": f"{label}は祝日ではありません。"})
 
 
 def _is_holiday(dt: date) -> bool:
@@ -486,9 +487,10 @@ def _is_holiday(dt: date) -> bool:
 @detector("date_impossible")
 def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """Dates that do not exist (2月30日, 4月31日, 13月, 2月29日 in a common year)."""
-    for info in _dates(draft, ctx):
-        if info["explicit"] and not info["possible"]:
-            yield Hit(info["start"], info["end"], {"label": info["label"]})
+    for mention in _dates(draft, ctx):
+        if mention.date is None:
+            label = f"{mention.month}月{mention.day}日"
+            yield Hit(mention.start, mention.end, {"label": label})
 
 
 # --- spam: near-copies of recent posts, repeated lines ---
