@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import compress, count
@@ -25,7 +25,7 @@ import yaml
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.prefilter import Clauses, passes, required_strings
-from gateway.checker.tokenizer import Columns, Token, tokenize
+from gateway.checker.tokenizer import Columns, tokenize
 from gateway.model import Finding, Severity
 
 CLAUSE_RE = re.compile(r"^[34]\(\d{1,2}\)[アイウエオカキクケコ]?$")
@@ -99,51 +99,57 @@ class Element:
     ahead: bool = False  # last element only: the token after the match, not reported
     end_ok: bool = False  # an `ahead` element also accepts the end of the text
 
-    def accepts(self, t: Token) -> bool:
-        if self.forms is not None and not (
-            t.normalized in self.forms or t.dictionary_form in self.forms or t.surface in self.forms
+    def accepts(self, cols: Columns, i: int) -> bool:
+        """Whether morpheme i of a draft's columns fits this element."""
+        forms = self.forms
+        if forms is not None and not (
+            cols.normalized[i] in forms
+            or cols.dictionary_forms[i] in forms
+            or cols.surfaces[i] in forms
         ):
             return False
-        if self.not_forms and (
-            t.normalized in self.not_forms
-            or t.dictionary_form in self.not_forms
-            or t.surface in self.not_forms
+        nots = self.not_forms
+        if nots and (
+            cols.normalized[i] in nots
+            or cols.dictionary_forms[i] in nots
+            or cols.surfaces[i] in nots
         ):
             return False
-        if self.pos and not any(t.pos[: len(p)] == p for p in self.pos):
+        pos = cols.pos[i]
+        if self.pos and not any(pos[: len(p)] == p for p in self.pos):
             return False
-        return not (self.conj and not any(t.pos[5].startswith(c) for c in self.conj))
+        return not (self.conj and not any(pos[5].startswith(c) for c in self.conj))
 
 
-def _match_at(elems: tuple[Element, ...], toks: Sequence[Token], i: int, k: int = 0) -> int:
-    """Return the index after the match of elems[k:] starting at token i, or -1."""
-    n = len(toks)
+def _match_at(elems: tuple[Element, ...], cols: Columns, i: int, k: int = 0) -> int:
+    """Return the index after the match of elems[k:] starting at morpheme i, or -1."""
+    n = len(cols.surfaces)
     while k < len(elems):
         el = elems[k]
         if el.gap:
             for skip in range(el.gap + 1):
-                j = _match_at(elems, toks, i + skip, k + 1)
+                j = _match_at(elems, cols, i + skip, k + 1)
                 if j >= 0:
                     return j
             return -1
         if el.ahead:
             if i >= n:
                 return i if el.end_ok else -1
-            return i if el.accepts(toks[i]) else -1
-        if i >= n or not el.accepts(toks[i]):
+            return i if el.accepts(cols, i) else -1
+        if i >= n or not el.accepts(cols, i):
             return -1
         i += 1
         k += 1
     return i
 
 
-def _match_pattern(pat: tuple[Element, ...], toks: Sequence[Token], i: int) -> int:
-    """Match a whole pattern whose first reported token is toks[i]."""
+def _match_pattern(pat: tuple[Element, ...], cols: Columns, i: int) -> int:
+    """Match a whole pattern whose first reported morpheme is i."""
     if pat[0].behind:
-        if i == 0 or not pat[0].accepts(toks[i - 1]):
+        if i == 0 or not pat[0].accepts(cols, i - 1):
             return -1
-        return _match_at(pat, toks, i, 1)
-    return _match_at(pat, toks, i)
+        return _match_at(pat, cols, i, 1)
+    return _match_at(pat, cols, i)
 
 
 def _pos_tuple(spec: str) -> tuple[str, ...]:
@@ -286,30 +292,40 @@ class TokenIndex:
         self.forms = frozenset(self.by_form)
 
     def starts(self, cols: Columns) -> list[int]:
-        """Indices of the tokens a pattern may start at: one of their forms is a key.
+        """Indices of the morphemes a pattern may start at: one of their forms is a key.
 
-        Set membership over each column, in C (compress/map); the lookups and pattern
-        matches in run() are left for the few tokens that are keys.
+        Set operations over each column, in C (isdisjoint, compress/map); the lookups and
+        pattern matches in run() are left for the few morphemes that are keys.
         """
-        is_key = self.forms.__contains__
-        hits = set()
+        forms = self.forms
+        is_key = forms.__contains__
+        hits: set[int] = set()
         for column in (cols.normalized, cols.dictionary_forms, cols.surfaces):
-            hits.update(compress(count(), map(is_key, column)))
+            if not forms.isdisjoint(column):
+                hits.update(compress(count(), map(is_key, column)))
         return sorted(hits)
 
     def run(self, draft: Draft) -> Iterator[tuple[Rule, Hit]]:
-        starts = self.starts(draft.columns)
-        toks = draft.tokens if self.scan else draft.token_view
+        cols = draft.columns
+        starts = self.starts(cols)
+        if not starts and not self.scan:
+            return
+        begins = draft.token_starts
+        ends = cols.ends
         get = self.by_form.get
         for i in starts:
-            t = toks[i]
-            cands = get(t.normalized)
-            if t.dictionary_form != t.normalized:
-                more = get(t.dictionary_form)
+            norm, dict_form, surface = (
+                cols.normalized[i],
+                cols.dictionary_forms[i],
+                cols.surfaces[i],
+            )
+            cands = get(norm)
+            if dict_form != norm:
+                more = get(dict_form)
                 if more:
                     cands = (cands or []) + more
-            if t.surface != t.normalized and t.surface != t.dictionary_form:
-                more = get(t.surface)
+            if surface != norm and surface != dict_form:
+                more = get(surface)
                 if more:
                     cands = (cands or []) + more
             if not cands:
@@ -320,15 +336,16 @@ class TokenIndex:
                 if key in seen:
                     continue
                 seen.add(key)
-                j = _match_pattern(pat, toks, i)
+                j = _match_pattern(pat, cols, i)
                 if j > i:
-                    yield rule, Hit(t.begin, toks[j - 1].end)
-        if self.scan:
-            for i, t in enumerate(toks):
-                for rule, pat in self.scan:
-                    j = _match_pattern(pat, toks, i)
-                    if j > i:
-                        yield rule, Hit(t.begin, toks[j - 1].end)
+                    yield rule, Hit(begins[i], ends[j - 1])
+        if not self.scan:
+            return
+        for i in range(len(ends)):
+            for rule, pat in self.scan:
+                j = _match_pattern(pat, cols, i)
+                if j > i:
+                    yield rule, Hit(begins[i], ends[j - 1])
 
 
 # --- loading ---

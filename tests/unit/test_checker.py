@@ -7,6 +7,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gateway.checker.draft as draft_module
 from gateway.checker import (
@@ -17,7 +19,7 @@ from gateway.checker import (
     format_json,
     format_text,
 )
-from gateway.checker.detectors import x_weighted_length
+from gateway.checker.detectors import x_length_bound, x_weighted_length
 from gateway.model import Finding, Severity
 
 
@@ -316,6 +318,19 @@ def test_spam_similarity(checker: Checker) -> None:
     ctx = CheckContext(recent_approved_texts=(old,))
     assert "spam-near-duplicate" in rules_of(checker.check(old.replace("。", "！", 1), ctx))
     assert "spam-near-duplicate" not in rules_of(checker.check("防災訓練を9月7日に行います。", ctx))
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["あ", "a", " ", "😀", "👍🏻", "\u200d", "ー", "https://x.jp/a", "http://", "é"]
+        ),
+        max_size=60,
+    ).map("".join)
+)
+def test_x_length_bound_is_never_below_the_weighted_length(text: str) -> None:
+    assert x_length_bound(text) >= x_weighted_length(text)[0]
 
 
 def test_x_weighted_length() -> None:
