@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
@@ -22,7 +23,7 @@ from stdnum.jp import in_ as mynumber
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
-from gateway.checker.similarity import best_similarity, shingles_of_normalized
+from gateway.checker.similarity import RecentPosts, word_set
 
 # --- numbers: My Number, cards, phones, mail addresses ---
 
@@ -498,13 +499,39 @@ def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) 
 # --- spam: near-copies of recent posts, repeated lines ---
 
 
+def _words_outside_links(draft: Draft) -> frozenset[str]:
+    """The draft's words (see similarity.word_set), leaving out the morphemes of links."""
+    cols = draft.columns
+    urls = _urls(draft)
+    if not urls:
+        return word_set(cols.normalized, cols.pos)
+    starts = draft.token_starts
+    normalized: list[str] = []
+    pos: list[tuple[str, ...]] = []
+    done = 0
+    for s, e, *_ in urls:
+        first = bisect_left(starts, s)
+        normalized += cols.normalized[done:first]
+        pos += cols.pos[done:first]
+        done = max(done, bisect_left(starts, e))
+    normalized += cols.normalized[done:]
+    pos += cols.pos[done:]
+    return word_set(normalized, pos)
+
+
+@lru_cache(maxsize=8)
+def _recent_posts(texts: tuple[str, ...], threshold: float) -> RecentPosts:
+    """The recent posts' words, indexed once: they are the same for many drafts."""
+    return RecentPosts.build([_words_outside_links(Draft(t)) for t in texts], threshold)
+
+
 @detector("near_duplicate", options=lambda opts: float(opts.get("threshold", 0.8)))
 def find_near_duplicate(draft: Draft, ctx: CheckContext, threshold: float) -> Iterator[Hit]:
-    """A draft nearly identical (character 3-gram Jaccard) to one approved recently."""
+    """A draft nearly identical (Jaccard index of its words) to one approved recently."""
     if not ctx.recent_approved_texts:
         return
-    mine = shingles_of_normalized(draft.norm)
-    best = best_similarity(mine, ctx.recent_approved_texts, threshold)
+    mine = _words_outside_links(draft)
+    best = _recent_posts(ctx.recent_approved_texts, threshold).best_similarity(mine)
     if mine and best >= threshold:
         first = draft.text.find("\n")
         end = len(draft.text) if first < 0 else first
