@@ -36,12 +36,12 @@ def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) 
         by_id[rule.id] = rule
     token_ids = set(hits)
     for rule in rules:
-        found = list(rule.hits(draft, ctx))
-        if found:
-            hits.setdefault(rule.id, []).extend(found)
-            by_id[rule.id] = rule
-            if isinstance(rule, TokenRule):
-                token_ids.add(rule.id)
+        for hit in rule.hits(draft, ctx):
+            if rule.id not in by_id:
+                by_id[rule.id] = rule
+                if isinstance(rule, TokenRule):
+                    token_ids.add(rule.id)
+            hits.setdefault(rule.id, []).append(hit)
     urls = _url_spans(draft) if token_ids else []
     out: list[Finding] = []
     for rule_id, found in hits.items():

@@ -216,12 +216,13 @@ class TokenRule(Rule):
             self.phrase_trigger = required_strings(self.phrase_re)
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
-        # token patterns are run by the shared index (TokenIndex); only phrases here
+        # token patterns are run by the shared index (TokenIndex); only phrases here.
+        # A plain function, not a generator: most drafts stop at the prefilter.
         if self.phrase_re is None or not passes(self.phrase_trigger, draft.norm):
-            return
-        for m in self.phrase_re.finditer(draft.norm):
-            s, e = draft.orig_span(m.start(), m.end())
-            yield Hit(s, e)
+            return ()
+        return [
+            Hit(*draft.orig_span(m.start(), m.end())) for m in self.phrase_re.finditer(draft.norm)
+        ]
 
 
 @dataclass
@@ -236,11 +237,13 @@ class RegexRule(Rule):
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         assert self.regex is not None
-        if not passes(self.trigger, draft.norm):
-            return
-        for m in self.regex.finditer(draft.norm):
-            s, e = draft.orig_span(m.start(self.group), m.end(self.group))
-            yield Hit(s, e, m.groupdict())
+        if not passes(self.trigger, draft.norm):  # most drafts stop here
+            return ()
+        group = self.group
+        return [
+            Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict())
+            for m in self.regex.finditer(draft.norm)
+        ]
 
 
 Detector = Callable[[Draft, CheckContext, Any], Iterable[Hit]]
