@@ -8,12 +8,11 @@ because Sudachi splits `090-1234-5678` into pieces and reads `(水)` as water.
 
 from __future__ import annotations
 
-import calendar
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -390,17 +389,13 @@ _WD_RE = re.compile(
 
 
 @lru_cache(maxsize=4096)
-def _valid(y: int, m: int, d: int) -> bool:
-    return 1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]
-
-
-@lru_cache(maxsize=4096)
 def _infer_year(m: int, d: int, ref: date) -> int | None:
     """The year that puts month/day nearest the reference date (a post near New Year)."""
     best = None
     for y in (ref.year, ref.year + 1, ref.year - 1):
-        if _valid(y, m, d):
-            dist = abs((date(y, m, d) - ref).days)
+        candidate = _date_or_none(y, m, d)
+        if candidate is not None:
+            dist = abs((candidate - ref).days)
             if best is None or dist < best[0]:
                 best = (dist, y)
     return best[1] if best else None
@@ -455,12 +450,23 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
         s, e = draft.orig_span(m.start(), wd.end() if wd else m.end())
         if norm[m.start()].isspace():  # only 〜 22日 starts with a space
             s += len(draft.text[s:e]) - len(draft.text[s:e].lstrip())
-        dt = date(year, month, day) if year is not None and _valid(year, month, day) else None
+        dt = _date_or_none(year, month, day) if year is not None else None
         written, holiday = wd.groups() if wd is not None and dt is not None else (None, None)
-        out.append(DateMention(s, e, month, day, dt, written, holiday == "祝"))
+        out.append(_mention((s, e, month, day, dt, written, holiday == "祝")))
         if dt is not None:
             last = (dt.year, month)
     return out
+
+
+_mention = partial(tuple.__new__, DateMention)  # built in C, like a plain tuple
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    """The date, or None when there is no such day (2月30日, 13月, the year 0000)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 @detector("date_weekday")

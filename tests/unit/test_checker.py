@@ -352,3 +352,37 @@ def test_opinion_needs_disclaimer(checker: Checker) -> None:
     text = "町の予算はもっと子育てに使うべきだと思います。"
     assert "opinion-without-disclaimer" in rules_of(checker.check(text))
     assert "opinion-without-disclaimer" not in rules_of(checker.check("私見ですが、" + text))
+
+
+_YEAR = st.sampled_from(
+    ["", "0000年", "9999年", "10000年", "令和0年", "令和元年", "昭和99年", "2025/"]
+)
+_DATE = st.builds(
+    lambda year, month, sep, day, weekday: f"{year}{month}{sep}{day}{weekday}",
+    _YEAR,
+    st.integers(0, 13).map(str),
+    st.sampled_from(["月", "/"]),
+    st.integers(0, 32).map(str),
+    st.sampled_from(["日", "日(月)", "日（土・祝）", "(金)", ""]),
+)
+_FILLER = st.sampled_from(
+    ["〜", "から", "、", " ", "。", "\n", "090-1234-5678", "https://x.jp/", "山田太郎さん"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pieces=st.lists(st.one_of(_DATE, _FILLER), max_size=12),
+    today=st.sampled_from([date(1, 1, 1), date(2025, 6, 1), date(9999, 12, 31)]),
+)
+def test_odd_dates_and_numbers_never_break_the_check(
+    checker: Checker, pieces: list[str], today: date
+) -> None:
+    """A draft is data from anyone: whatever dates it writes, the check returns findings."""
+    findings = checker.check("".join(pieces), CheckContext(now=today))
+    assert all(f.line >= 1 and f.column >= 1 for f in findings)
+
+
+def test_a_year_that_does_not_exist_is_an_impossible_date(checker: Checker) -> None:
+    found = [f for f in checker.check("0000年1月1日に開催します。") if f.rule == "date-impossible"]
+    assert [f.excerpt for f in found] == ["0000年1月1日"]
