@@ -281,14 +281,19 @@ class TokenIndex:
     """All token patterns of many rules, keyed by the forms their first element accepts."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        self.by_form: dict[str, list[tuple[Rule, tuple[Element, ...]]]] = defaultdict(list)
+        # form -> (rule, pattern, forms the next morpheme must have or None): most
+        # candidates fail on the next morpheme (し of します is not し+ね), tested in C
+        self.by_form: dict[str, list[tuple[Rule, tuple[Element, ...], frozenset[str] | None]]]
+        self.by_form = defaultdict(list)
         self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
         for rule in rules:
             for pat in rule.patterns:
-                first = pat[1] if pat[0].behind else pat[0]
+                k = 1 if pat[0].behind else 0
+                first = pat[k]
                 if first.forms:
+                    follow = _follow_forms(pat, k + 1)
                     for f in first.forms:
-                        self.by_form[f].append((rule, pat))
+                        self.by_form[f].append((rule, pat, follow))
                 else:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
@@ -311,17 +316,28 @@ class TokenIndex:
     def run(self, draft: Draft) -> Iterator[tuple[Rule, Hit]]:
         cols = draft.columns
         starts = self.starts(cols)
-        if not starts and not self.scan:
-            return
-        begins = draft.token_starts
-        ends = cols.ends
+        if starts:
+            yield from self._run_keyed(draft, cols, starts)
+        if self.scan:
+            begins, ends = draft.token_starts, cols.ends
+            for i in range(len(ends)):
+                for rule, pat in self.scan:
+                    j = _match_pattern(pat, cols, i)
+                    if j > i:
+                        yield rule, Hit(begins[i], ends[j - 1])
+
+    def _run_keyed(
+        self, draft: Draft, cols: Columns, starts: list[int]
+    ) -> Iterator[tuple[Rule, Hit]]:
         get = self.by_form.get
+        normalized, dictionary_forms, surfaces = (
+            cols.normalized,
+            cols.dictionary_forms,
+            cols.surfaces,
+        )
+        n = len(surfaces)
         for i in starts:
-            norm, dict_form, surface = (
-                cols.normalized[i],
-                cols.dictionary_forms[i],
-                cols.surfaces[i],
-            )
+            norm, dict_form, surface = normalized[i], dictionary_forms[i], surfaces[i]
             cands = get(norm)
             if dict_form != norm:
                 more = get(dict_form)
@@ -334,21 +350,35 @@ class TokenIndex:
             if not cands:
                 continue
             seen: set[int] = set()
-            for rule, pat in cands:
+            nxt = i + 1
+            for rule, pat, follow in cands:
+                if follow is not None and (
+                    nxt >= n
+                    or not (
+                        normalized[nxt] in follow
+                        or dictionary_forms[nxt] in follow
+                        or surfaces[nxt] in follow
+                    )
+                ):
+                    continue
                 key = id(pat)
                 if key in seen:
                     continue
                 seen.add(key)
                 j = _match_pattern(pat, cols, i)
                 if j > i:
-                    yield rule, Hit(begins[i], ends[j - 1])
-        if not self.scan:
-            return
-        for i in range(len(ends)):
-            for rule, pat in self.scan:
-                j = _match_pattern(pat, cols, i)
-                if j > i:
-                    yield rule, Hit(begins[i], ends[j - 1])
+                    yield rule, Hit(draft.token_starts[i], cols.ends[j - 1])
+
+
+def _follow_forms(pat: tuple[Element, ...], k: int) -> frozenset[str] | None:
+    """The forms element k of a pattern requires, when it is a plain word (no gap, no
+    look-ahead): a morpheme without one of them ends every match there. None: no test."""
+    if k >= len(pat):
+        return None
+    el = pat[k]
+    if el.forms is None or el.gap or el.ahead or el.behind:
+        return None
+    return el.forms
 
 
 # --- loading ---

@@ -81,15 +81,17 @@ class RecentPosts(NamedTuple):
             get = self.by_prefix_rank.get
             candidates = set(chain.from_iterable(filter(None, map(get, known[:need]))))
         best = 0.0
+        size = len(mine)
         for post in candidates:
             theirs = self.sets[post]
-            if not theirs:
+            other = len(theirs)
+            if not other:
                 continue
-            small, large = sorted((len(mine), len(theirs)))
-            if small / large < threshold:  # the Jaccard index is at most this: no need to count
+            # the Jaccard index is at most small/large: no need to count below the threshold
+            if (size / other if size < other else other / size) < threshold:
                 continue
             common = len(mine & theirs)
-            sim = common / (len(mine) + len(theirs) - common)  # |mine | theirs|, not built
-            if sim >= threshold:
-                best = max(best, sim)
+            sim = common / (size + other - common)  # |mine | theirs|, not built
+            if sim >= threshold and sim > best:
+                best = sim
         return best
