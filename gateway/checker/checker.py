@@ -15,7 +15,15 @@ from pathlib import Path
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.engine import Hit, Rule, RuleLoadError, TokenIndex, TokenRule, load_rules
+from gateway.checker.engine import (
+    DetectorRule,
+    Hit,
+    Rule,
+    RuleLoadError,
+    TokenIndex,
+    TokenRule,
+    load_rules,
+)
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.model import Finding
 
@@ -36,7 +44,11 @@ def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) 
         by_id[rule.id] = rule
     token_ids = set(hits)
     for rule in rules:
-        for hit in rule.hits(draft, ctx):
+        if isinstance(rule, DetectorRule) and rule.fn is not None:
+            found = rule.fn(draft, ctx, rule.settings)  # DetectorRule.hits, one call fewer
+        else:
+            found = rule.hits(draft, ctx)
+        for hit in found:
             if rule.id not in by_id:
                 by_id[rule.id] = rule
                 if isinstance(rule, TokenRule):

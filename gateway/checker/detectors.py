@@ -358,8 +358,7 @@ _UNC_RE = re.compile(r"\\\\[A-Za-z0-9._-]+\\[^\s]*")
 def _any_domain_in_text(domains: tuple[str, ...], text: str) -> bool:
     """Whether a host in `text` can be in `domains` at all: the domain, as _domain_in
     compares it, must then be in the lower-cased text (the host is part of it)."""
-    low = text.lower()
-    return any(d in low for d in _bare_domains(domains))
+    return any(map(text.lower().__contains__, _bare_domains(domains)))
 
 
 @lru_cache(maxsize=64)
