@@ -23,7 +23,7 @@ from typing import Any
 from gateway.businessdays import JST, WorkCalendar
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.model import Decision, Finding, Severity
-from gateway.render import STATUSES, build_message, templates_dir
+from gateway.render import STATUSES, build_message, render_body, templates_dir
 from gateway.workflow import (
     AttachmentRef,
     Draft,
@@ -262,6 +262,14 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
         rendered += 1
     except Exception as exc:
         problems.append(describe_template_error(exc, "digest"))
+    for admin in ("somu@town.example.jp", None):
+        try:
+            render_body("failed", {"subject": "防災訓練のお知らせ", "admin": admin}, template_dir)
+            rendered += 1
+        except Exception as exc:
+            problem = describe_template_error(exc, "failed")
+            if problem not in problems:
+                problems.append(problem)
     return problems, rendered
 
 
@@ -286,7 +294,8 @@ def templates_report(template_dir: str | None) -> list[Line]:
         unknown = [
             n
             for n in own
-            if n.removesuffix(".txt.j2") not in (*STATUSES, "digest") and not n.startswith("_")
+            if n.removesuffix(".txt.j2") not in (*STATUSES, "digest", "failed")
+            and not n.startswith("_")
         ]
         for name in unknown:
             lines.append(Line(INFO, f"{name} は使われません（名前の誤りではありませんか）。"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
+import hashlib
 import logging
 import os
 import socket
@@ -18,6 +20,7 @@ from datetime import datetime
 from gateway.admin import ensure_templates
 from gateway.checker import Checker
 from gateway.config import Settings
+from gateway.failures import failure_mails
 from gateway.health import StorageAlarm, archive_old
 from gateway.intake import MailboxWatcher, TransientError
 from gateway.outbox import Outbox
@@ -95,6 +98,7 @@ class Daemon:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self.gateway = open_gateway(settings, clock=clock, on_queued=self._queued)
+        self._failures_told: set[str] = set()
         self.outbox = Outbox(
             settings.smtp,
             self.gateway.store,
@@ -122,7 +126,25 @@ class Daemon:
             # the server and stop taking new mail until it can be stored.
             self.alarm.failed(exc)
             raise TransientError(str(exc)) from exc
+        except Exception as exc:
+            # A fault of ours: the intake keeps the mail in the Failed folder; its sender
+            # and the admin are told, so that nobody waits for an answer that never comes.
+            self._tell_failure(raw, exc)
+            raise
         self.alarm.ok()
+
+    def _tell_failure(self, raw: bytes, exc: Exception) -> None:
+        key = hashlib.sha256(raw).hexdigest()
+        if key in self._failures_told:  # the same mail failing again (not moved away)
+            return
+        self._failures_told.add(key)
+        try:
+            mails = failure_mails(raw, exc, self.settings, self.gateway.address, self.clock())
+            for to, msg in mails:
+                self._send_alert([to], msg.as_bytes(policy=email.policy.SMTP))
+                log.warning("event=failure_notice_sent to=%s", to)
+        except Exception as notice_exc:  # best effort: the intake's ERROR line is the record
+            log.warning("event=failure_notice_not_sent error=%r", notice_exc)
 
     async def _ticks(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -21,6 +21,7 @@ from harness import (
     PASSWORD,
     USERS,
     RunningGateway,
+    body_text,
     has_status,
     header,
     write_config,
@@ -290,3 +291,51 @@ def test_damaged_state_refuses_to_start_and_restores_from_the_last_good_copy(
     status = _cli("status", "-c", str(config), "--format", "json")
     assert status.returncode == 0, status.stderr
     assert "運動会1" in status.stdout and "運動会2" in status.stdout
+
+
+# ------------------------------------------------------------------------------ a fault of ours
+
+
+def test_a_mail_the_gateway_cannot_handle_is_kept_and_its_sender_and_the_admin_are_told(
+    mail_system, tmp_path
+) -> None:
+    mail = mail_system
+    for user in (*USERS, ADMIN):
+        mail.add_user(user, PASSWORD)
+    gw = RunningGateway(
+        mail, write_config(mail, tmp_path, extra=f'[admin]\naddress = "{ADMIN}"\n')
+    ).start()
+    checker = gw.daemon.gateway.checker
+    real_check = checker.check
+
+    def faulty_check(text, ctx):  # a bug in one rule, as the 0000年 date once was
+        if "綱引き" in text:
+            raise RuntimeError("a rule broke")
+        return real_check(text, ctx)
+
+    checker.check = faulty_check
+    try:
+        mail.deliver(
+            compose_draft(
+                AUTHOR, "町民運動会（綱引き）", "アカウント: 辰野町公式X\n\n綱引きをします。\n"
+            ),
+            [GATEWAY],
+        )
+        apology = mail.wait_for(AUTHOR, has_status("failed"), 20)
+        alert = mail.wait_for(ADMIN, has_status("failed"), 20)
+        wait_until(lambda: len(mail.messages(GATEWAY, "Failed")) == 1, 10, "kept in Failed")
+
+        # The next draft is handled as ever.
+        mail.deliver(_draft("町民運動会（玉入れ）"), [GATEWAY])
+        gw.wait(AUTHOR, "received", "玉入れ", timeout=20)
+    finally:
+        gw.stop()
+    sent = message_from_bytes(apology, policy=policy.default)
+    assert str(sent["Subject"]) == "[処理できませんでした] 町民運動会（綱引き）"
+    assert sent["In-Reply-To"] and sent["Auto-Submitted"] == "auto-replied"
+    assert "不具合" in body_text(apology) and ADMIN in body_text(apology)
+    admin_text = body_text(alert)
+    assert "RuntimeError: a rule broke" in admin_text and AUTHOR in admin_text
+    assert "Failed" in admin_text
+    # one apology, one alert: not one per retry
+    assert len([m for m in mail.messages(AUTHOR) if has_status("failed")(m)]) == 1
