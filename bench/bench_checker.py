@@ -30,7 +30,7 @@ from gateway.checker.tokenizer import plain_tokenizer, tokenize
 POST = (
     "【辰野ほたる祭り】{m}月{d}日（{w}）から{d3}日（{w3}）まで、松尾峡・ほたる童謡公園で開催します。"
     "期間中は臨時駐車場からシャトルバスを運行します。お問い合わせは産業振興課 {phone} まで。"
-    "https://www.town.tatsuno.lg.jp/"
+    "https://www.town.tatsuno.lg.jp/\n"
 )
 PARAGRAPH = (
     "町では、令和{y}年度の一般会計予算で子育て支援センターの改修、町道の長寿命化、防災行政無線の"
