@@ -13,29 +13,37 @@ negated or case-insensitive letters …) simply give fewer clauses, never wrong 
 from __future__ import annotations
 
 import re
-from re import _constants as C  # re's own parser (Python 3.11+)
-from re import _parser as sre_parse
 from typing import Any
+
+try:  # re's own parser (CPython 3.11+). It is private: without it, rules are not skipped.
+    from re import _constants as C
+    from re import _parser as sre_parse
+
+    _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+except (ImportError, AttributeError):  # pragma: no cover - a Python that moved them
+    sre_parse = None
 
 Clauses = tuple[tuple[str, ...], ...]  # each clause: strings, any one of which is needed
 _Clause = frozenset[str]
 
 _MAX_CLASS = 64  # a character class larger than this is no useful clause
-_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
 
 
 def required_strings(regex: re.Pattern[str]) -> Clauses:
     """Clauses for a compiled regex: every match needs a string of each clause.
 
     The strings may lie in a lookaround (they are in the text, if not in the match).
-    A pattern that cannot be parsed again gives no clauses (never skipped).
+    A pattern that cannot be parsed again, or a Python whose private parser differs,
+    gives no clauses (the rule is never skipped, only slower).
     """
-    try:
-        tree = sre_parse.parse(regex.pattern, regex.flags)
-    except (re.error, TypeError, RecursionError):
+    if sre_parse is None:
         return ()
     ignorecase = bool(regex.flags & re.IGNORECASE)
-    clauses = dict.fromkeys(_sequence(list(tree), ignorecase))
+    try:
+        tree = sre_parse.parse(regex.pattern, regex.flags)
+        clauses = dict.fromkeys(_sequence(list(tree), ignorecase))
+    except Exception:  # a pattern or a parse tree we do not understand: no clauses
+        return ()
     # the likeliest to fail first, each with its rarest strings first
     ordered = sorted(clauses, key=_commonness)
     return tuple(tuple(sorted(c, key=_string_commonness)) for c in ordered)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -387,3 +388,35 @@ def test_odd_dates_and_numbers_never_break_the_check(
 def test_a_year_that_does_not_exist_is_an_impossible_date(checker: Checker) -> None:
     found = [f for f in checker.check("0000年1月1日に開催します。") if f.rule == "date-impossible"]
     assert [f.excerpt for f in found] == ["0000年1月1日"]
+
+
+def test_without_the_private_regex_parser_every_rule_runs_and_finds_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The prefilter reads re's private parser; a Python without it only loses speed."""
+    from test_checker_corpus import load_corpus
+
+    from gateway.checker import prefilter
+    from gateway.checker.engine import RegexRule
+
+    drafts = load_corpus()
+    filtered = Checker.load()
+    expected = [filtered.check(d.text, d.ctx) for d in drafts]
+    monkeypatch.setattr(prefilter, "sre_parse", None)
+    unfiltered = Checker.load()
+    assert all(r.trigger == () for r in unfiltered.rules if isinstance(r, RegexRule))
+    assert [unfiltered.check(d.text, d.ctx) for d in drafts] == expected
+
+
+def test_a_parse_tree_the_prefilter_does_not_know_gives_no_clauses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.checker import prefilter
+
+    class OddParser:
+        @staticmethod
+        def parse(pattern: str, flags: int) -> list:
+            return [(prefilter.C.IN, None)]  # not the shape the walk expects
+
+    monkeypatch.setattr(prefilter, "sre_parse", OddParser)
+    assert prefilter.required_strings(re.compile("部外秘")) == ()
