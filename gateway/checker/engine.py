@@ -282,7 +282,7 @@ class TokenIndex:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         # form -> (rule, pattern, forms the next morpheme must have or None): most
-        # candidates fail on the next morpheme (し of します is not し+ね), tested in C
+        # candidates fail on the next morpheme (し of します is not し+ね): tested first
         self.by_form: dict[str, list[tuple[Rule, tuple[Element, ...], frozenset[str] | None]]]
         self.by_form = defaultdict(list)
         self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
