@@ -185,7 +185,12 @@ def sample_digest_context() -> dict[str, Any]:
         {"action": "draft_returned", "draft_id": "D-000041", "actor": _R2,
          "at": (_T0 + timedelta(hours=3)).isoformat(), "detail": {}},
     ]  # fmt: skip
-    return build_digest_context(drafts, events, _T0, _T0 + timedelta(days=1), cal)
+    outbox = [
+        {"draft_id": "D-000042", "mail_status": "review-request", "status": "failed",
+         "recipients": [_R1], "failed_at": (_T0 + timedelta(hours=4)).isoformat(),
+         "last_error": "550 5.1.1 User unknown"},
+    ]  # fmt: skip
+    return build_digest_context(drafts, events, _T0, _T0 + timedelta(days=1), cal, outbox)
 
 
 _FILE_LINE = re.compile(r"\.j2$")

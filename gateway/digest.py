@@ -20,7 +20,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway.businessdays import WorkCalendar
-from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.render import SENDER_NAME, SUBJECT_LABELS, domain_of, render_body
 from gateway.workflow import IN_REVIEW, AuditEvent, Draft
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 STATUS = "digest"
 META_KEY = "digest"
 WEEKDAYS = "月火水木金土日"
+_MAIL_LABELS = {**SUBJECT_LABELS, STATUS: "日報"}
+#: A mail the SMTP server has deferred for this long is shown to the admin.
+STUCK_AFTER = timedelta(hours=1)
 DECISION_LABELS = {"approve": "承認", "send_back": "差戻し"}
 OUTCOME_LABELS = {
     "draft_approved": "承認済",
@@ -71,12 +74,59 @@ def _hours(delta: timedelta) -> str:
     return f"{h}時間{m:02d}分" if m else f"{h}時間"
 
 
+def _undelivered(
+    outbox: Iterable[Mapping[str, Any]],
+    subjects: Mapping[str, str],
+    since: datetime,
+    now: datetime,
+    calendar: WorkCalendar,
+) -> list[dict[str, Any]]:
+    """Mail the SMTP server refused since the last digest (a typo in an address …), and
+    mail it keeps deferring (a full mailbox …): the admin is the one who can act on them."""
+    out = []
+    for m in outbox:
+        status, attempts = m.get("status"), int(m.get("attempts") or 0)
+        if status == "failed":
+            at = _instant(m.get("failed_at"), calendar)
+            if at is None or not since <= at < now:
+                continue
+            state = "送れませんでした（宛先が受け取りを断りました）"
+        elif status == "pending" and attempts > 0:
+            queued = _instant(m.get("created"), calendar)
+            if queued is None or now - queued < STUCK_AFTER:
+                continue  # a passing refusal: the outbox will get it through
+            state = f"再送を続けています（{attempts}回断られました）"
+        else:
+            continue
+        draft_id = m.get("draft_id") or ""
+        out.append(
+            {
+                "draft_id": draft_id,
+                "subject": subjects.get(draft_id, ""),
+                "label": _MAIL_LABELS.get(str(m.get("mail_status")), str(m.get("mail_status"))),
+                "to": "、".join(m.get("recipients") or ()),
+                "state": state,
+                "error": str(m.get("last_error") or ""),
+            }
+        )
+    return out
+
+
+def _instant(value: object, calendar: WorkCalendar) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=calendar.tz)
+
+
 def build_digest_context(
     drafts: Sequence[Draft],
     events: Iterable[Mapping[str, Any]],
     since: datetime,
     now: datetime,
     calendar: WorkCalendar,
+    outbox: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the digest template shows; no draft text (subjects only)."""
     local_now = calendar.local(now)
@@ -107,13 +157,8 @@ def build_digest_context(
     outcomes: Counter[str] = Counter()
     clauses: Counter[str] = Counter()
     for e in events:
-        try:
-            at = datetime.fromisoformat(str(e.get("at")))
-        except ValueError:
-            continue
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=calendar.tz)
-        if not since <= at < now:
+        at = _instant(e.get("at"), calendar)
+        if at is None or not since <= at < now:
             continue
         action, detail = e.get("action"), e.get("detail") or {}
         draft_id = e.get("draft_id") or ""
@@ -142,6 +187,7 @@ def build_digest_context(
         "decisions": decisions,
         "outcomes": [{"label": k, "count": v} for k, v in outcomes.most_common()],
         "rejections": [{"label": k, "count": v} for k, v in clauses.most_common()],
+        "undelivered": _undelivered(outbox, subjects, since, now, calendar),
     }
 
 
@@ -203,7 +249,9 @@ def queue_digest(gateway: Gateway, now: datetime) -> bool:
     if not digest_due(now, previous, settings.digest_time, calendar):
         return False
     since = previous or now - timedelta(days=1)
-    context = build_digest_context(store.all_drafts(), store.all_events(), since, now, calendar)
+    context = build_digest_context(
+        store.all_drafts(), store.all_events(), since, now, calendar, store.outbox_entries()
+    )
     day = calendar.local(now).date()
     msg = build_digest_message(
         context,

@@ -898,6 +898,10 @@ class Store:
     def has_pending_mail(self) -> bool:
         return any(d.get("status") == "pending" for d in self._storage.data["outbox"].values())
 
+    def outbox_entries(self) -> list[dict[str, Any]]:
+        """Every mail in the hot outbox (sent, pending or failed), as stored."""
+        return [dict(doc) for doc in self._storage.data["outbox"].values()]
+
     def mark_sent(self, entry_id: int, at: datetime) -> None:
         self.outbox.update({"status": "sent", "sent_at": at.isoformat()}, doc_ids=[entry_id])
 

@@ -152,6 +152,44 @@ def test_context_waiting_decisions_and_rejections_by_clause():
     assert max(len(line) for line in body.splitlines()) < 80  # readable on a phone
 
 
+def test_mail_the_server_refused_or_keeps_deferring_is_shown_to_the_admin() -> None:
+    since, now = jst(2026, 11, 24, 8, 30), jst(2026, 11, 25, 8, 30)
+
+    def mail(status: str, **fields) -> dict:
+        return {"draft_id": "D-000007", "mail_status": "review-request", "status": status,
+                "recipients": [KACHO], "attempts": 0, **fields}  # fmt: skip
+
+    outbox = [
+        mail("failed", failed_at=jst(2026, 11, 24, 10).isoformat(),
+             last_error="550 5.1.1 no such user"),
+        mail("failed", failed_at=jst(2026, 11, 20, 10).isoformat(),
+             last_error="550 in an earlier digest"),
+        mail("pending", attempts=9, created=jst(2026, 11, 24, 16).isoformat(),
+             last_error="452 4.2.2 mailbox full"),
+        mail("pending", attempts=1, created=jst(2026, 11, 25, 8, 20).isoformat(),
+             last_error="421 try again in a minute"),
+        mail("sent", attempts=2, created=jst(2026, 11, 24, 9).isoformat()),
+    ]  # fmt: skip
+    ctx = build_digest_context([], [], since, now, CAL, outbox)
+    assert [(u["state"][:4], u["error"]) for u in ctx["undelivered"]] == [
+        ("送れませ", "550 5.1.1 no such user"),
+        ("再送を続", "452 4.2.2 mailbox full"),
+    ]
+    body = build_digest_message(
+        ctx, to=ADMIN, gateway_address="sns-check@town.example.jp", now=now, day=now.date()
+    ).get_content()
+    assert "■ 届いていないメール 2件" in body
+    assert "D-000007「」の承認依頼 → kacho@town.example.jp" in body
+    assert "再送を続けています（9回断られました）: 452 4.2.2 mailbox full" in body
+    quiet = build_digest_context([], [], since, now, CAL, outbox[-2:])
+    assert (
+        "届いていないメール"
+        not in build_digest_message(
+            quiet, to=ADMIN, gateway_address="sns-check@town.example.jp", now=now, day=now.date()
+        ).get_content()
+    )
+
+
 def gateway_at(tmp_path: Path, clock):
     return offline_gateway(tmp_path, clock, admin={"address": ADMIN, "digest_time": "08:30"})
 
@@ -199,3 +237,22 @@ def test_no_admin_address_no_digest(tmp_path):
     gw.settings = type(gw.settings)(**{**gw.settings.__dict__, "admin_address": None})
     gw.tick()
     assert digests(gw) == []
+
+
+def test_the_queued_digest_lists_a_mail_the_server_refused(tmp_path):
+    now = jst(2026, 11, 24, 9)
+    gw = gateway_at(tmp_path, lambda: now)
+    with gw.store.transaction() as store:
+        store.queue_mail(
+            {"message_id": "<r1@town.example.jp>", "draft_id": "D-000001",
+             "mail_status": "review-request", "path": "x", "recipients": ["kacho@town.exmaple.jp"],
+             "created": jst(2026, 11, 24, 8, 40).isoformat()}
+        )  # fmt: skip
+        (entry,) = [e for e in store.outbox.all() if e["message_id"] == "<r1@town.example.jp>"]
+        store.mark_failed(entry.doc_id, "550 5.1.1 no such user", jst(2026, 11, 24, 8, 41))
+    gw.tick()
+    (digest,) = digests(gw)
+    body = message_from_bytes(gw.spool.get_mail(digest["path"]), policy=email_policy.default)
+    text = body.get_body().get_content()
+    assert "■ 届いていないメール 1件" in text
+    assert "kacho@town.exmaple.jp" in text and "550 5.1.1 no such user" in text
