@@ -20,6 +20,7 @@ from datetime import datetime
 from gateway.admin import ensure_templates
 from gateway.checker import Checker
 from gateway.config import Settings
+from gateway.failures import STATUS as FAILURE_STATUS
 from gateway.failures import failure_mails
 from gateway.health import StorageAlarm, archive_old
 from gateway.intake import MailboxWatcher, TransientError
@@ -138,13 +139,23 @@ class Daemon:
         if key in self._failures_told:  # the same mail failing again (not moved away)
             return
         self._failures_told.add(key)
+        now = self.clock()
         try:
-            mails = failure_mails(raw, exc, self.settings, self.gateway.address, self.clock())
-            for to, msg in mails:
-                self._send_alert([to], msg.as_bytes(policy=email.policy.SMTP))
-                log.warning("event=failure_notice_sent to=%s", to)
+            mails = failure_mails(raw, exc, self.settings, self.gateway.address, now)
         except Exception as notice_exc:  # best effort: the intake's ERROR line is the record
             log.warning("event=failure_notice_not_sent error=%r", notice_exc)
+            return
+        try:  # through the durable outbox, like any other mail
+            with self.gateway.store.transaction():
+                for to, msg in mails:
+                    self.gateway.queue_standalone(msg, FAILURE_STATUS, [to], now)
+            self._queued()
+        except Exception as queue_exc:  # the state itself failed: straight to the server
+            log.warning("event=failure_notice_direct error=%r", queue_exc)
+            for to, msg in mails:
+                self._send_alert([to], msg.as_bytes(policy=email.policy.SMTP))
+        for to, _msg in mails:
+            log.warning("event=failure_notice_queued to=%s", to)
 
     async def _ticks(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -9,7 +9,6 @@ building the context are pure; only `queue_digest` touches the store.
 
 from __future__ import annotations
 
-import email.policy
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -261,17 +260,7 @@ def queue_digest(gateway: Gateway, now: datetime) -> bool:
         day=day,
         template_dir=settings.templates_dir,
     )
-    path = gateway.spool.put_mail(msg["Message-ID"], msg.as_bytes(policy=email.policy.SMTP))
-    store.queue_mail(
-        {
-            "message_id": msg["Message-ID"],
-            "draft_id": None,
-            "mail_status": STATUS,
-            "path": path,
-            "recipients": [settings.admin_address],
-            "created": now.isoformat(),
-        }
-    )
+    gateway.queue_standalone(msg, STATUS, [settings.admin_address], now)
     _remember_sent(store, now)
     store.add_event(
         AuditEvent(

@@ -7,7 +7,8 @@ without a word to the sender, a member of staff would wait for an answer that ne
 comes. So the sender (when they may send drafts, and the mail is not itself automatic)
 gets a short apology, and the admin (`[admin] address`) the particulars. Both are built
 here from the raw bytes alone, which the failure may have made unreadable to the rest
-of the gateway, and sent directly, best effort.
+of the gateway; the daemon queues them in the outbox (or, when the state itself is what
+failed, sends them directly).
 """
 
 from __future__ import annotations

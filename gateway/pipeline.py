@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -465,6 +466,24 @@ class Gateway:
         )
 
     # ------------------------------------------------------------------ persisting
+
+    def queue_standalone(
+        self, msg: EmailMessage, status: str, recipients: list[str], now: datetime
+    ) -> None:
+        """Queue a mail that concerns no one draft (the digest, a failure notice), inside
+        the caller's store transaction: it goes out through the durable outbox."""
+        message_id = str(msg["Message-ID"])
+        path = self.spool.put_mail(message_id, msg.as_bytes(policy=policy.SMTP))
+        self.store.queue_mail(
+            {
+                "message_id": message_id,
+                "draft_id": None,
+                "mail_status": status,
+                "path": path,
+                "recipients": recipients,
+                "created": now.isoformat(),
+            }
+        )
 
     def _persist(self, outcome: Outcome, now: datetime) -> None:
         store = self.store

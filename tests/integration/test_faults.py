@@ -337,5 +337,8 @@ def test_a_mail_the_gateway_cannot_handle_is_kept_and_its_sender_and_the_admin_a
     admin_text = body_text(alert)
     assert "RuntimeError: a rule broke" in admin_text and AUTHOR in admin_text
     assert "Failed" in admin_text
-    # one apology, one alert: not one per retry
+    # one apology, one alert: not one per retry; both through the durable outbox
     assert len([m for m in mail.messages(AUTHOR) if has_status("failed")(m)]) == 1
+    notices = [e for e in gw.daemon.gateway.store.outbox_entries() if e["mail_status"] == "failed"]
+    assert sorted(r for e in notices for r in e["recipients"]) == sorted([AUTHOR, ADMIN])
+    assert all(e["status"] == "sent" for e in notices)
