@@ -18,6 +18,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.engine import (
     DetectorRule,
     Hit,
+    RegexRule,
     Rule,
     RuleLoadError,
     TokenIndex,
@@ -25,6 +26,7 @@ from gateway.checker.engine import (
     load_rules,
 )
 from gateway.checker.paths import rules_dir as shipped_rules_dir
+from gateway.checker.prefilter import TriggerScan
 from gateway.model import Finding
 
 
@@ -36,14 +38,38 @@ def _url_spans(draft: Draft) -> list[tuple[int, int]]:
     return [(s, e) for s, e, *_ in _urls(draft)]
 
 
-def _run(rules: list[Rule], index: TokenIndex, draft: Draft, ctx: CheckContext) -> list[Finding]:
+class _RuleSet:
+    """Rules as a check runs them: token patterns in one index; the other rules each with
+    the first clause of its prefilter, all of which are looked for in one pass of the
+    draft (TriggerScan), so a rule whose words are absent costs a set test."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.index = TokenIndex(rules)
+        self.plan = [(r, _first_clause(r)) for r in rules if _has_own_hits(r)]
+        self.scan = TriggerScan([tuple(c) for _, c in self.plan if c is not None])
+
+
+def _first_clause(rule: Rule) -> frozenset[str] | None:
+    """Strings one of which the rule cannot match without (None: no such test)."""
+    clauses = ()
+    if isinstance(rule, RegexRule):
+        clauses = rule.trigger
+    elif isinstance(rule, TokenRule):
+        clauses = rule.phrase_trigger
+    return frozenset(clauses[0]) if clauses else None
+
+
+def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
     hits: dict[str, list[Hit]] = {}
     by_id: dict[str, Rule] = {}
-    for rule, hit in index.run(draft):
+    for rule, hit in rules.index.run(draft):
         hits.setdefault(rule.id, []).append(hit)
         by_id[rule.id] = rule
     token_ids = set(hits)
-    for rule in rules:
+    present = rules.scan.present(draft.norm)
+    for rule, first_clause in rules.plan:
+        if first_clause is not None and first_clause.isdisjoint(present):
+            continue  # none of the words the rule needs is in the draft
         if isinstance(rule, DetectorRule) and rule.fn is not None:
             found = rule.fn(draft, ctx, rule.settings)  # DetectorRule.hits, one call fewer
         else:
@@ -87,8 +113,7 @@ class Checker:
     def __init__(self, rules: list[Rule], source: Path) -> None:
         self.rules = rules
         self.source = source
-        self._index = TokenIndex(rules)
-        self._non_token = [r for r in rules if _has_own_hits(r)]
+        self._rules = _RuleSet(rules)
 
     @classmethod
     def load(cls, rules_dir: Path | None = None) -> Checker:
@@ -105,7 +130,7 @@ class Checker:
 
     def check(self, text: str, ctx: CheckContext = CheckContext()) -> list[Finding]:  # noqa: B008
         """Check one draft; findings sorted by (line, column)."""
-        return _run(self._non_token, self._index, Draft(text), ctx)
+        return _run(self._rules, Draft(text), ctx)
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -113,10 +138,9 @@ class Checker:
 
 def _self_test(rule: Rule) -> None:
     """Run a rule's own examples; refuse the rule when one does not hold."""
-    index = TokenIndex([rule])
-    single = [rule] if _has_own_hits(rule) else []
+    single = _RuleSet([rule])
     for text, ctx in rule.examples_match:
-        if not any(f.rule == rule.id for f in _run(single, index, Draft(text), ctx)):
+        if not any(f.rule == rule.id for f in _run(single, Draft(text), ctx)):
             raise RuleLoadError(
                 rule.source,
                 rule.id,
@@ -124,7 +148,7 @@ def _self_test(rule: Rule) -> None:
                 f"example expected to match did not: {text!r}",
             )
     for text, ctx in rule.examples_no_match:
-        hits = [f for f in _run(single, index, Draft(text), ctx) if f.rule == rule.id]
+        hits = [f for f in _run(single, Draft(text), ctx) if f.rule == rule.id]
         if hits:
             raise RuleLoadError(
                 rule.source,

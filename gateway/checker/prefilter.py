@@ -157,3 +157,31 @@ def _class_chars(items: list[tuple[object, Any]]) -> frozenset[str] | None:
         else:  # NEGATE, CATEGORY (\d \w …), a big RANGE
             return None
     return frozenset(chars) if len(chars) <= _MAX_CLASS else None
+
+
+class TriggerScan:
+    """Every rule's first clause, looked for in one pass of the text instead of one `in`
+    scan per string per rule.
+
+    One regex of all the strings, longest first: at each place where some string starts,
+    `re` returns the longest that matches there, and the shorter ones matching there are
+    its prefixes. Searching again from the next character finds every place, so
+    `present` is exactly the set of strings that occur in the text (case-sensitively,
+    as `in` tests them).
+    """
+
+    def __init__(self, clauses: list[tuple[str, ...]]) -> None:
+        strings = sorted({s for clause in clauses for s in clause if s}, key=len, reverse=True)
+        self._regex = re.compile("|".join(map(re.escape, strings))) if strings else None
+        self._with_prefixes = {s: frozenset(t for t in strings if s.startswith(t)) for s in strings}
+
+    def present(self, text: str) -> set[str]:
+        found: set[str] = set()
+        if self._regex is None:
+            return found
+        search = self._regex.search
+        m = search(text)
+        while m is not None:
+            found |= self._with_prefixes[m.group()]
+            m = search(text, m.start() + 1)
+        return found
