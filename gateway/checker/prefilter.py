@@ -68,20 +68,38 @@ def _uncased(ch: str) -> bool:
 def _sequence(items: list[tuple[object, Any]], ignorecase: bool) -> list[_Clause]:
     """Clauses of a sequence of parsed items: each item's clauses must all hold.
 
-    Adjacent literal characters are adjacent in the text too: they make one string."""
+    Adjacent items that each match one character (a literal, a small class) are adjacent
+    in the text too: together they make one clause of strings, every combination of their
+    characters (`[WwＷｗ][Ii]` -> Wi, wi, Ｗi …), while there are few enough."""
     out: list[_Clause] = []
-    run: list[str] = []
+    run: set[str] = set()  # strings the items so far in the run spell, one of which is here
     for op, av in items:
-        if op is C.LITERAL and (not ignorecase or _uncased(chr(av))):
-            run.append(chr(av))
+        chars = _one_char(op, av, ignorecase)
+        if chars is not None and run and len(run) * len(chars) <= _MAX_CLASS:
+            run = {r + c for r in run for c in chars}
             continue
         if run:
-            out.append(frozenset(["".join(run)]))
-            run = []
-        out.extend(_item(op, av, ignorecase))
+            out.append(frozenset(run))
+        run = set(chars) if chars is not None else set()
+        if chars is None:
+            out.extend(_item(op, av, ignorecase))
     if run:
-        out.append(frozenset(["".join(run)]))
+        out.append(frozenset(run))
     return out
+
+
+def _one_char(op: object, av: Any, ignorecase: bool) -> frozenset[str] | None:
+    """The characters an item matches as exactly one character of the text, as `in` would
+    find them (None: not such an item, or a letter whose case IGNORECASE ignores)."""
+    if op is C.LITERAL:
+        ch = chr(av)
+        return frozenset(ch) if not ignorecase or _uncased(ch) else None
+    if op is C.IN:
+        chars = _class_chars(av)
+        if chars is None or (ignorecase and not all(map(_uncased, chars))):
+            return None
+        return chars
+    return None
 
 
 def _item(op: object, av: Any, ignorecase: bool) -> list[_Clause]:

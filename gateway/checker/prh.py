@@ -21,7 +21,7 @@ import yaml
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule, RuleLoadError
-from gateway.checker.prefilter import Clauses, passes, required_strings
+from gateway.checker.prefilter import Clauses, TriggerScan, passes, required_strings
 
 
 @dataclass(frozen=True)
@@ -171,26 +171,27 @@ class PrhRule(Rule):
     entries: tuple[PrhEntry, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        # Entries by the first character of each string of their rarest clause: one scan
-        # of the draft for those characters finds the few entries worth testing, so a
-        # dictionary of hundreds of entries costs a check little more than a short one.
-        self._by_char: dict[str, list[int]] = {}
+        # The first (rarest) clause of every entry's prefilter, looked for in one pass of
+        # the draft: a dictionary of hundreds of entries costs a check little more than a
+        # short one, and only the entries whose strings occur are tested further.
+        self._by_string: dict[str, list[int]] = {}
         self._unfiltered: list[int] = []  # entries the prefilter knows nothing about
         for i, e in enumerate(self.entries):
             if not e.trigger:
                 self._unfiltered.append(i)
                 continue
             for s in e.trigger[0]:
-                self._by_char.setdefault(s[0], []).append(i)
-        chars = "".join(re.escape(ch) for ch in self._by_char)
-        self._first_chars = re.compile(f"[{chars}]") if chars else None
+                self._by_string.setdefault(s, []).append(i)
+        self._scan = TriggerScan([tuple(self._by_string)])
 
     def _candidates(self, text: str) -> list[PrhEntry]:
         """The entries whose required strings may be in `text`, in dictionary order."""
+        present = self._scan.present(text)
+        if not present:
+            return [self.entries[i] for i in self._unfiltered]
         todo = set(self._unfiltered)
-        if self._first_chars is not None:
-            for ch in set(self._first_chars.findall(text)):
-                todo.update(self._by_char[ch])
+        for s in present:
+            todo.update(self._by_string[s])
         return [self.entries[i] for i in sorted(todo)]
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterator[Hit]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.checker.prefilter import TriggerScan
+from gateway.checker.prefilter import TriggerScan, passes, required_strings
 
 _CHARS = "無断転載禁止許可をのパスワードab"
 _strings = st.lists(st.text(alphabet=_CHARS, min_size=1, max_size=4), min_size=1, max_size=12)
@@ -21,3 +23,27 @@ def test_present_is_every_string_that_occurs(clauses: list[list[str]], text: str
     scan = TriggerScan([tuple(c) for c in clauses])
     expected = {s for c in clauses for s in c if s in text}
     assert scan.present(text) == expected
+
+
+_PATTERNS = [
+    r"[WwＷｗ][IiＩｉ][FfＦｆ][IiＩｉ]",
+    r"(?:無断|許可)で?転載",
+    r"パスワード[は:：]\s*\S+",
+    r"(?i)wi-?fi",
+    r"[ab][cd]e|f[gh]",
+    r"x(?=[ab]c)",
+    r"(?<=無断)転載[禁止]?",
+    r"a[^b]c",
+    r"(ab)+c",
+]
+_TEXT = st.text(alphabet="WwＷIiｉFfＦ無断許可で転載禁止パスワードは:： abcdefghx-", max_size=30)
+
+
+@settings(max_examples=1500)
+@given(pattern=st.sampled_from(_PATTERNS), text=_TEXT)
+@example(pattern=r"[WwＷｗ][IiＩｉ][FfＦｆ][IiＩｉ]", text="ｗIＦi")
+@example(pattern=r"(?:無断|許可)で?転載", text="許可で転載")
+def test_a_text_a_regex_matches_always_passes_its_clauses(pattern: str, text: str) -> None:
+    regex = re.compile(pattern)
+    if regex.search(text):
+        assert passes(required_strings(regex), text)
