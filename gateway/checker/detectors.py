@@ -376,9 +376,11 @@ def _bare_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
 _ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _WEEKDAYS = "月火水木金土日"
 # (?=[令平昭\d\s]): every date starts with an era, a digit or (after 〜 から …) a space;
-# the lookahead rejects other positions at once instead of trying three alternatives.
+# and after its run of era, digits and spaces comes 年, 月, 日, / or . (the second
+# look-ahead). Both reject other positions at once instead of trying three alternatives:
+# a phone number's digits are not followed by any of them.
 _DATE_RE = re.compile(
-    r"(?=[令平昭\d\s])(?:"
+    r"(?=[令平昭\d\s])(?=[令和平成昭元\d\s]*[年月日/.])(?:"
     r"(?:(?P<era>令和|平成|昭和)\s*(?P<ey>元|\d{1,2})\s*年\s*|(?P<y>\d{4})\s*年\s*)?"
     r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
     r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*[/.]\s*)?(?P<m2>\d{1,2})\s*/\s*(?P<d2>\d{1,2})(?![\d/])"
