@@ -360,15 +360,8 @@ _UNC_RE = re.compile(r"\\\\[A-Za-z0-9._-]+\\[^\s]*")
 
 def _any_domain_in_text(domains: tuple[str, ...], text: str) -> bool:
     """Whether a host in `text` can be in `domains` at all: the domain, as _domain_in
-    compares it, must then be in the text, whatever its case (the host is part of it)."""
-    pattern = _domains_regex(domains)
-    return pattern is not None and pattern.search(text) is not None
-
-
-@lru_cache(maxsize=64)
-def _domains_regex(domains: tuple[str, ...]) -> re.Pattern[str] | None:
-    bare = _bare_domains(domains)
-    return re.compile("|".join(map(re.escape, bare)), re.IGNORECASE) if bare else None
+    compares it, must then be in the lower-cased text (the host is part of it)."""
+    return any(map(text.lower().__contains__, _bare_domains(domains)))
 
 
 @lru_cache(maxsize=64)
