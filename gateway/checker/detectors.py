@@ -13,7 +13,6 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache, partial
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from stdnum import luhn
@@ -23,6 +22,7 @@ from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.similarity import RecentPosts, word_set
+from gateway.checker.tokenizer import PERSON, WORD
 
 # --- numbers: My Number, cards, phones, mail addresses ---
 
@@ -163,15 +163,12 @@ _HONORIFICS = frozenset({"さん", "様", "氏", "くん", "君", "ちゃん"})
 def _has_person_name(draft: Draft) -> bool:
     """Whether any token is a personal name (Sudachi 人名): without one, the name
     detectors cannot hit, and most drafts skip their address and sentence scans.
-    The third POS field of every token is compared in C (Sudachi POS has six fields)."""
+    A search of the kinds column, in C (the kind is worked out once per word id)."""
     cached = draft.__dict__.get("_has_person_name")
     if cached is None:
-        cached = "人名" in map(_POS_SUBCLASS, draft.columns.pos)
+        cached = (WORD | PERSON) in draft.columns.kinds
         draft.__dict__["_has_person_name"] = cached
     return cached
-
-
-_POS_SUBCLASS = itemgetter(2)
 
 
 def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
@@ -514,19 +511,13 @@ def _words_outside_links(draft: Draft) -> frozenset[str]:
     cols = draft.columns
     urls = _urls(draft)
     if not urls:
-        return word_set(cols.normalized, cols.pos)
+        return word_set(cols.normalized, cols.kinds)
     starts = draft.token_starts
-    normalized: list[str] = []
-    pos: list[tuple[str, ...]] = []
-    done = 0
+    kinds = list(cols.kinds)
     for s, e, *_ in urls:
-        first = bisect_left(starts, s)
-        normalized += cols.normalized[done:first]
-        pos += cols.pos[done:first]
-        done = max(done, bisect_left(starts, e))
-    normalized += cols.normalized[done:]
-    pos += cols.pos[done:]
-    return word_set(normalized, pos)
+        first, after = bisect_left(starts, s), bisect_left(starts, e)
+        kinds[first:after] = bytes(max(after - first, 0))  # not words here
+    return word_set(cols.normalized, kinds)
 
 
 @lru_cache(maxsize=8)

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from functools import cached_property
 
-from gateway.checker.tokenizer import Columns, Token
+from gateway.checker.tokenizer import Columns, Token, kind_of
 from gateway.checker.tokenizer import tokenize_columns as tokenize  # one call per draft
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
@@ -205,6 +205,9 @@ class _TokenView(Sequence[Token]):
 def _columns_of(tokens: list[Token]) -> Columns:
     """Columns of tokens given by the caller (tests, tools that tokenized already)."""
     if not tokens:
-        return Columns([], (), (), (), [], [])
+        return Columns([], (), (), (), (), [], [])
     surfaces, normalized, dictionary_forms, pos, begins, ends = map(list, zip(*tokens, strict=True))
-    return Columns(surfaces, tuple(normalized), tuple(dictionary_forms), tuple(pos), ends, begins)
+    kinds = tuple(map(kind_of, pos))
+    return Columns(
+        surfaces, tuple(normalized), tuple(dictionary_forms), tuple(pos), kinds, ends, begins
+    )

@@ -33,11 +33,22 @@ _OOV_WORD_ID = 0xF000_0000
 _LEXICAL_MAX = 100_000  # ~20 MB at most; a town office's vocabulary stays far below
 # word id -> (normalized form, dictionary form, part of speech): the same for every
 # occurrence of a dictionary word, and three Rust calls per morpheme saved.
-_lexical: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+_lexical: dict[int, tuple[str, str, tuple[str, ...], int]] = {}
 # (word id, surface) -> the same, for out-of-vocabulary words (numbers, Latin words,
 # unknown katakana): their forms follow from the surface and the part of speech, which
 # is what the id encodes. Day numbers, "https" and the town's own names recur in every draft.
-_unknown: dict[tuple[int, str], tuple[str, str, tuple[str, ...]]] = {}
+_unknown: dict[tuple[int, str], tuple[str, str, tuple[str, ...], int]] = {}
+
+WORD = 1  # a morpheme's kind: a word, not punctuation or a space
+PERSON = 2  # a personal name (Sudachi 人名); always a WORD too
+_NOT_WORDS = frozenset({"補助記号", "空白"})  # POS of punctuation, brackets and spaces
+
+
+def kind_of(pos: tuple[str, ...]) -> int:
+    """WORD, WORD | PERSON or 0, from the part of speech (so once per word id)."""
+    if pos[0] in _NOT_WORDS:
+        return 0
+    return WORD | PERSON if len(pos) > 2 and pos[2] == "人名" else WORD
 
 
 @lru_cache(maxsize=1)
@@ -63,19 +74,24 @@ def plain_tokenizer():
     return _dictionary().tokenizer(mode=SplitMode.C)
 
 
-def _lexical_info(m: Morpheme, word_id: int, surface: str) -> tuple[str, str, tuple[str, ...]]:
+def _read_info(m: Morpheme) -> tuple[str, str, tuple[str, ...], int]:
+    pos = m.part_of_speech()
+    return (m.normalized_form(), m.dictionary_form(), pos, kind_of(pos))
+
+
+def _lexical_info(m: Morpheme, word_id: int, surface: str) -> tuple[str, str, tuple[str, ...], int]:
     """A morpheme's forms: from the cache of unknown words, or read from Sudachi and
     remembered under its word id (dictionary words) or its id and surface (unknown words)."""
     if word_id >= _OOV_WORD_ID:
         key = (word_id, surface)
         info = _unknown.get(key)
         if info is None:
-            info = (m.normalized_form(), m.dictionary_form(), m.part_of_speech())
+            info = _read_info(m)
             if len(_unknown) >= _LEXICAL_MAX:
                 _unknown.clear()
             _unknown[key] = info
         return info
-    info = (m.normalized_form(), m.dictionary_form(), m.part_of_speech())
+    info = _read_info(m)
     if len(_lexical) >= _LEXICAL_MAX:
         _lexical.clear()
     _lexical[word_id] = info
@@ -94,6 +110,7 @@ class Columns(NamedTuple):
     normalized: tuple[str, ...]
     dictionary_forms: tuple[str, ...]
     pos: tuple[tuple[str, ...], ...]
+    kinds: tuple[int, ...]  # kind_of(pos): WORD, WORD | PERSON or 0
     ends: list[int]  # character offset after each morpheme
     begins: list[int] | None = None  # None: each morpheme begins where the previous ends
 
@@ -115,7 +132,7 @@ class Columns(NamedTuple):
 
 
 _token_from_row = partial(tuple.__new__, Token)  # a row tuple becomes a Token as it is
-_EMPTY = Columns([], (), (), (), [])
+_EMPTY = Columns([], (), (), (), (), [])
 _surface = Morpheme.surface
 _word_id = Morpheme.word_id
 
@@ -151,21 +168,21 @@ def tokenize_columns(text: str) -> Columns:
     infos = list(map(_lexical.get, word_ids))
     if None in infos:
         _fill_unknown(infos, morphemes, word_ids, surfaces)
-    normalized, dictionary_forms, pos = zip(*infos, strict=True)
+    normalized, dictionary_forms, pos, kinds = zip(*infos, strict=True)
     ends = list(accumulate(map(len, surfaces)))
     if ends[-1] != len(text):  # never seen; Sudachi's own offsets then
         return _columns_with_sudachi_offsets(morphemes, surfaces, infos)
-    return Columns(surfaces, normalized, dictionary_forms, pos, ends)
+    return Columns(surfaces, normalized, dictionary_forms, pos, kinds, ends)
 
 
 def _columns_with_sudachi_offsets(
     morphemes: list[Morpheme], surfaces: list[str], infos: list
 ) -> Columns:
     """Columns whose offsets are Sudachi's begin()/end(), for a text they do not add up in."""
-    normalized, dictionary_forms, pos = zip(*infos, strict=True)
+    normalized, dictionary_forms, pos, kinds = zip(*infos, strict=True)
     ends = [m.end() for m in morphemes]
     begins = [m.begin() for m in morphemes]
-    return Columns(surfaces, normalized, dictionary_forms, pos, ends, begins)
+    return Columns(surfaces, normalized, dictionary_forms, pos, kinds, ends, begins)
 
 
 def tokenize(text: str) -> list[Token]:
