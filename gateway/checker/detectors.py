@@ -477,13 +477,16 @@ def find_weekday_mismatch(draft: Draft, ctx: CheckContext, opts: dict[str, Any])
         dt = mention.date
         if mention.written is None or dt is None:
             continue
-        label = f"{dt.year}年{dt.month}月{dt.day}日"
         actual = _WEEKDAYS[dt.weekday()]
         if mention.written != actual:
-            detail = f"{label}は{actual}曜日です（{mention.written}曜日と書かれています）。"
+            detail = f"{_label(dt)}は{actual}曜日です（{mention.written}曜日と書かれています）。"
             yield Hit(mention.start, mention.end, {"detail": detail})
         elif mention.holiday_mark and not _is_holiday(dt):
-            yield Hit(mention.start, mention.end, {"detail": f"{label}は祝日ではありません。"})
+            yield Hit(mention.start, mention.end, {"detail": f"{_label(dt)}は祝日ではありません。"})
+
+
+def _label(dt: date) -> str:
+    return f"{dt.year}年{dt.month}月{dt.day}日"
 
 
 def _is_holiday(dt: date) -> bool:
