@@ -7,11 +7,11 @@ the comparison costs a set or two, not a pass over the text.
 
 A month of approved posts is dozens of texts, and every draft is compared with all of
 them, so the posts are indexed once (per set of recent posts) for a prefix filter
-(Bayardo et al., "Scaling up all pairs similarity search", 2007): order all words from
-rarest to commonest; if J(A, B) >= t then the |A| - floor(t|A|) + 1 rarest words of A
-and the |B| - floor(t|B|) + 1 rarest of B share one. Only posts sharing a prefix word
-with the draft are compared in full, so the result is exactly that of comparing with
-every post.
+(after Bayardo et al., "Scaling up all pairs similarity search", 2007): if
+J(A, B) >= t, then at least t|B| of B's words are in A, so of any |B| - floor(t|B|) + 1
+of B's words one is in A. The index keeps, for each post, that many of its rarest
+words; only posts one of whose kept words is in the draft are compared in full, so the
+result is exactly that of comparing with every post.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def word_set(normalized: Sequence[str], kinds: Sequence[int]) -> frozenset[str]:
 
 
 def _prefix_length(size: int, threshold: float) -> int:
-    """How many of a set's rarest words must meet the other set's (see module doc).
-    Rounded towards a longer prefix, which only ever lets more posts through."""
+    """How many of a post's rarest words the index keeps (see module doc). Rounded
+    towards more, which only ever lets more posts through to the full comparison."""
     return size - math.floor(threshold * size - 1e-9) + 1
 
 
@@ -38,8 +38,7 @@ class RecentPosts(NamedTuple):
     """Approved posts' word sets, indexed for one threshold."""
 
     sets: tuple[frozenset[str], ...]
-    rank: dict[str, int]  # word -> position from rarest (fewest posts) to commonest
-    by_prefix_rank: dict[int, tuple[int, ...]]  # rank -> posts whose prefix holds it
+    by_word: dict[str, tuple[int, ...]]  # word -> posts that keep it (their rarest words)
     threshold: float
 
     @classmethod
@@ -48,16 +47,12 @@ class RecentPosts(NamedTuple):
         for s in sets:
             for w in s:
                 counts[w] = counts.get(w, 0) + 1
-        order = sorted(counts, key=lambda w: (counts[w], w))
-        rank = {w: r for r, w in enumerate(order)}
-        by_prefix: dict[int, list[int]] = {}
+        by_word: dict[str, list[int]] = {}
         for post, s in enumerate(sets):
-            if not s:
-                continue
-            for r in sorted(map(rank.__getitem__, s))[: _prefix_length(len(s), threshold)]:
-                by_prefix.setdefault(r, []).append(post)
-        by_rank = {r: tuple(p) for r, p in by_prefix.items()}
-        return cls(tuple(sets), rank, by_rank, threshold)
+            rarest = sorted(s, key=lambda w: (counts[w], w))
+            for w in rarest[: _prefix_length(len(s), threshold)]:
+                by_word.setdefault(w, []).append(post)
+        return cls(tuple(sets), {w: tuple(p) for w, p in by_word.items()}, threshold)
 
     def best_similarity(self, mine: frozenset[str]) -> float:
         """The highest Jaccard index of `mine` with a post that reaches the threshold;
@@ -68,13 +63,7 @@ class RecentPosts(NamedTuple):
         if threshold <= 0:
             candidates: Sequence[int] | set[int] = range(len(self.sets))
         else:
-            known = sorted(map(self.rank.__getitem__, mine & self.rank.keys()))
-            unknown = len(mine) - len(known)  # rarest of all: in no post
-            need = _prefix_length(len(mine), threshold) - unknown
-            if need <= 0:
-                return 0.0
-            get = self.by_prefix_rank.get
-            candidates = set(chain.from_iterable(filter(None, map(get, known[:need]))))
+            candidates = set(chain.from_iterable(filter(None, map(self.by_word.get, mine))))
         best = 0.0
         size = len(mine)
         for post in candidates:
