@@ -12,10 +12,12 @@ runs every rule and returns findings sorted by (line, column).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import (
+    Detector,
     DetectorRule,
     Hit,
     RegexRule,
@@ -45,8 +47,16 @@ class _RuleSet:
 
     def __init__(self, rules: list[Rule]) -> None:
         self.index = TokenIndex(rules)
-        self.plan = [(r, _first_clause(r)) for r in rules if _has_own_hits(r)]
-        self.scan = TriggerScan([tuple(c) for _, c in self.plan if c is not None])
+        # (rule, first clause or None, detector function or None, its settings)
+        self.plan = [(r, _first_clause(r), *_detector_call(r)) for r in rules if _has_own_hits(r)]
+        self.scan = TriggerScan([tuple(c) for _, c, _, _ in self.plan if c is not None])
+
+
+def _detector_call(rule: Rule) -> tuple[Detector | None, Any]:
+    """A detector rule's function and settings, to call without DetectorRule.hits."""
+    if isinstance(rule, DetectorRule) and rule.fn is not None:
+        return rule.fn, rule.settings
+    return None, None
 
 
 def _first_clause(rule: Rule) -> frozenset[str] | None:
@@ -67,13 +77,10 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
         by_id[rule.id] = rule
     token_ids = set(hits)
     present = rules.scan.present(draft.norm)
-    for rule, first_clause in rules.plan:
+    for rule, first_clause, detect, settings in rules.plan:
         if first_clause is not None and first_clause.isdisjoint(present):
             continue  # none of the words the rule needs is in the draft
-        if isinstance(rule, DetectorRule) and rule.fn is not None:
-            found = rule.fn(draft, ctx, rule.settings)  # DetectorRule.hits, one call fewer
-        else:
-            found = rule.hits(draft, ctx)
+        found = detect(draft, ctx, settings) if detect is not None else rule.hits(draft, ctx)
         for hit in found:
             if rule.id not in by_id:
                 by_id[rule.id] = rule
