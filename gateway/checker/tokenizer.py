@@ -132,6 +132,7 @@ class Columns(NamedTuple):
 
 
 _token_from_row = partial(tuple.__new__, Token)  # a row tuple becomes a Token as it is
+_columns = partial(tuple.__new__, Columns)  # the same for Columns, built once per draft
 _EMPTY = Columns([], (), (), (), (), [])
 _surface = Morpheme.surface
 _word_id = Morpheme.word_id
@@ -140,10 +141,14 @@ _word_id = Morpheme.word_id
 def _fill_unknown(
     infos: list, morphemes: list[Morpheme], word_ids: list[int], surfaces: list[str]
 ) -> None:
-    """Fill in the forms of morphemes whose word id is not cached (OOV words, new words)."""
+    """Fill in the forms of morphemes whose word id is not cached (OOV words, new words).
+    Unknown words seen before (day numbers, "https" …) are found without a call."""
+    get_unknown = _unknown.get
     i = infos.index(None)
     while True:
-        infos[i] = _lexical_info(morphemes[i], word_ids[i], surfaces[i])
+        word_id = word_ids[i]
+        info = get_unknown((word_id, surfaces[i])) if word_id >= _OOV_WORD_ID else None
+        infos[i] = info or _lexical_info(morphemes[i], word_id, surfaces[i])
         try:
             i = infos.index(None, i + 1)
         except ValueError:
@@ -172,7 +177,7 @@ def tokenize_columns(text: str) -> Columns:
     ends = list(accumulate(map(len, surfaces)))
     if ends[-1] != len(text):  # never seen; Sudachi's own offsets then
         return _columns_with_sudachi_offsets(morphemes, surfaces, infos)
-    return Columns(surfaces, normalized, dictionary_forms, pos, kinds, ends)
+    return _columns((surfaces, normalized, dictionary_forms, pos, kinds, ends, None))
 
 
 def _columns_with_sudachi_offsets(
