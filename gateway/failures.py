@@ -87,7 +87,7 @@ def _headers(msg: EmailMessage, to: str, subject: str, gateway_address: str, now
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=domain_of(gateway_address))
     msg["X-Gateway-Status"] = STATUS
-    msg["Auto-Submitted"] = "auto-replied"
+    msg["Auto-Submitted"] = "auto-generated"  # as every mail of ours (CONTRACT)
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
 

@@ -17,6 +17,7 @@ result is exactly that of comparing with every post.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from itertools import chain, compress
 from typing import NamedTuple
@@ -43,10 +44,7 @@ class RecentPosts(NamedTuple):
 
     @classmethod
     def build(cls, sets: Sequence[frozenset[str]], threshold: float) -> RecentPosts:
-        counts: dict[str, int] = {}
-        for s in sets:
-            for w in s:
-                counts[w] = counts.get(w, 0) + 1
+        counts = Counter(chain.from_iterable(sets))  # in how many posts each word is
         by_word: dict[str, list[int]] = {}
         for post, s in enumerate(sets):
             rarest = sorted(s, key=lambda w: (counts[w], w))

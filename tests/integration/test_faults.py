@@ -332,7 +332,7 @@ def test_a_mail_the_gateway_cannot_handle_is_kept_and_its_sender_and_the_admin_a
         gw.stop()
     sent = message_from_bytes(apology, policy=policy.default)
     assert str(sent["Subject"]) == "[処理できませんでした] 町民運動会（綱引き）"
-    assert sent["In-Reply-To"] and sent["Auto-Submitted"] == "auto-replied"
+    assert sent["In-Reply-To"] and sent["Auto-Submitted"] == "auto-generated"
     assert "不具合" in body_text(apology) and ADMIN in body_text(apology)
     admin_text = body_text(alert)
     assert "RuntimeError: a rule broke" in admin_text and AUTHOR in admin_text

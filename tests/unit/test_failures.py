@@ -40,7 +40,7 @@ def test_the_author_gets_an_apology_and_the_admin_the_particulars(tmp_path) -> N
     original_id = message_from_bytes(raw, policy=policy.default)["Message-ID"]
     assert str(apology["Subject"]) == "[処理できませんでした] 防災訓練のお知らせ"
     assert apology["In-Reply-To"] == original_id
-    assert apology["Auto-Submitted"] == "auto-replied" and apology["X-Loop"] == GATEWAY
+    assert apology["Auto-Submitted"] == "auto-generated" and apology["X-Loop"] == GATEWAY
     assert "不具合" in apology.get_content() and ADMIN in apology.get_content()
     text = alert.get_content()
     assert "RuntimeError: a rule broke" in text and original_id in text
