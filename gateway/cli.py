@@ -1,5 +1,5 @@
 """The `gateway` command: run, check, explain, verify, status, export, demo,
-config check, reviewers, templates check."""
+config check, reviewers, templates check, restore, init."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gateway.config import ConfigError, Settings, exposed_secret_files, load_settings
 from gateway.store import StateError
+from gateway.version import VERSION
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
@@ -345,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gateway", description="SNS投稿の承認ゲートウェイ (email approval gateway)"
     )
+    p.add_argument("--version", action="version", version=f"gateway {VERSION}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="デーモンを起動する (run the daemon)")
@@ -413,9 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
     templates_check.add_argument("-c", "--config")
     templates_check.set_defaults(func=cmd_templates_check)
 
+    from gateway.init_cmd import add_parser as add_init
     from gateway.restore import add_parser as add_restore
 
     add_restore(sub)
+    add_init(sub)
     return p
 
 
