@@ -49,7 +49,7 @@ class Server:
     host: str
     port: int
     security: str
-    username: str
+    username: str  # "" = no login (an office relay that takes mail from this machine)
     password: str
 
 
@@ -139,6 +139,14 @@ def address(value: str, *, allow_plus: bool = True) -> str:
     if not allow_plus and "+" in local:
         raise Invalid("ゲートウェイのアドレスに + は使えません。")
     return f"{local.lower()}@{domain}"
+
+
+NO_LOGIN = "-"
+
+
+def login_name(value: str) -> str:
+    """A user name, or "-" for a server that takes mail without a login (SMTP relay)."""
+    return "" if value.strip() == NO_LOGIN else text(value, "ユーザー名")
 
 
 def password(value: str) -> str:
@@ -244,6 +252,8 @@ def _server(
     h = _checked(p + "host", host, _get(table, "host", p, fallback and fallback.host))
     mode = _checked(p + "security", security, str(_get(table, "security", p, "ssl")), h)
     number = _checked(p + "port", port, table.get("port", ports[mode]))
+    if fallback is not None and table.get("login") is False:  # an SMTP relay without login
+        return Server(h, number, mode, "", "")
     user = _checked(
         p + "username",
         text,
@@ -324,8 +334,11 @@ def config_text(answers: Answers, state_dir: str, written_at: str) -> str:
         f"host = {_toml(a.smtp.host)}",
         f"port = {a.smtp.port}",
         f"security = {_toml(a.smtp.security)}",
-        f"username = {_toml(a.smtp.username)}",
-        f"password_file = {_toml(SMTP_PASSWORD_FILE)}",
+        *(
+            [f"username = {_toml(a.smtp.username)}", f"password_file = {_toml(SMTP_PASSWORD_FILE)}"]
+            if a.smtp.username
+            else ["# ログインなしで送ります（username と password_file を足せばログインします）。"]
+        ),
         "",
         "[state]",
         f"path = {_toml(state_dir.rstrip('/') + '/state.json')}",

@@ -132,7 +132,12 @@ def _server(
     h = p.ask("サーバー名", ask.host, default_host)
     mode = p.ask("暗号化（ssl / starttls / none）", lambda v: ask.security(v, h), default_mode)
     number = p.ask("ポート番号", ask.port, str(ports[mode]))
-    user = p.ask("ユーザー名", lambda v: ask.text(v, "ユーザー名"), default_user)
+    if same_as is None:
+        user = p.ask("ユーザー名", lambda v: ask.text(v, "ユーザー名"), default_user)
+    else:
+        user = p.ask("ユーザー名（ログインせずに送るサーバーなら -）", ask.login_name, default_user)
+        if not user:
+            return Server(h, number, mode, "", "")
     if same_as is not None:
         secret = p.secret("パスワード（受信と同じなら Enter）", allow_empty=True)
         secret = secret or same_as.password
@@ -146,7 +151,7 @@ def summary(a: Answers) -> list[str]:
         f"  役所: {a.office_name}",
         f"  ゲートウェイのアドレス: {a.address}",
         f"  受信: {a.imap.host}:{a.imap.port}（{a.imap.security}）{a.imap.username}",
-        f"  送信: {a.smtp.host}:{a.smtp.port}（{a.smtp.security}）{a.smtp.username}",
+        f"  送信: {a.smtp.host}:{a.smtp.port}（{a.smtp.security}）{a.smtp.username or 'ログインなし'}",
         f"  投稿案を送れる職員: {'、'.join(a.staff_allowed)}",
         f"  管理者: {a.admin_address}",
     ]
@@ -182,6 +187,7 @@ def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
     files = {
         target.name: (ask.config_text(answers, state_dir, stamp), 0o644),
         IMAP_PASSWORD_FILE: (answers.imap.password, 0o600),
+        # Written even when SMTP needs no login: the unit loads it as a credential.
         SMTP_PASSWORD_FILE: (answers.smtp.password, 0o600),
     }
     staging = Path(tempfile.mkdtemp(prefix=".gateway-init-", dir=target.parent))
