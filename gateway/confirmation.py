@@ -21,6 +21,7 @@ result says that it does not prove any photo.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -28,13 +29,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gateway.display import POST_END, POST_START, shown_lines, visible_post
-from gateway.record import (
+from gateway.approval_format import (
     POST_FILENAME,
     RECORD_FILENAME,
     SIGNATURE_FILENAME,
     name_key,
 )
+from gateway.display import POST_END, POST_START, shown_lines, visible_post
 from gateway.signing import open_record
 
 VALID, INVALID, MISSING = 0, 1, 2
@@ -343,6 +344,15 @@ def _lines_for_compare(text: str) -> list[str]:
     return text.split("\n")
 
 
+def _char_name(line: str, column: int) -> str:
+    """「а」U+0430 CYRILLIC SMALL LETTER A: look-alikes differ only in their names."""
+    if column > len(line):
+        return "（行の終わり）"
+    ch = line[column - 1]
+    name = unicodedata.name(ch, "")
+    return f"「{shown(ch)}」U+{ord(ch):04X} {name}".rstrip()
+
+
 def compare_text(approved: bytes, given: bytes) -> tuple[bool, str, str]:
     """Is `given` exactly the approved text? (same, Japanese message, English message).
 
@@ -375,7 +385,8 @@ def compare_text(approved: bytes, given: bytes) -> tuple[bool, str, str]:
                 False,
                 (
                     f"指定の文面は、承認された文面と {number} 行目 {column} 文字目から違います{read_as}。\n"
-                    f"　指定: 「{shown(g)}」\n　承認: 「{shown(w)}」"
+                    f"　指定: 「{shown(g)}」\n　承認: 「{shown(w)}」\n"
+                    f"　{column} 文字目: 指定 {_char_name(g, column)}、承認 {_char_name(w, column)}"
                 ),
                 f"the text differs from the approved text at line {number}, column {column}",
             )

@@ -21,14 +21,14 @@ from typing import Any
 
 import jinja2
 
-from gateway.display import POST_END, POST_START, post_summary, visible_post
-from gateway.record import (
+from gateway.approval_format import (
     POST_FILENAME,
     POST_STATUSES,
     RECORD_FILENAME,
     SIGNATURE_FILENAME,
     carried_name,
 )
+from gateway.display import POST_END, POST_START, post_summary, visible_post
 from gateway.resources import data_dir
 from gateway.tokens import make_token, plus_address
 from gateway.workflow import Draft, MailSpec

@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.record import (  # noqa: F401  (re-exported: older imports use these names)
+from gateway.approval_format import (  # noqa: F401  (re-exported: older imports use these names)
     KNOWN_FORMATS,
     POST_FILENAME,
     RECORD_FILENAME,

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from gateway.approval_format import RECORD_FORMAT, RECORD_TYPE, attachment_entries
 from gateway.businessdays import JST, WorkCalendar
 from gateway.model import Decision, Finding, Severity
-from gateway.record import RECORD_FORMAT, RECORD_TYPE, attachment_entries
 
 IN_REVIEW = "in_review"
 APPROVED = "approved"
