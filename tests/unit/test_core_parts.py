@@ -56,7 +56,13 @@ def test_key_is_created_0600_and_signature_verifies_and_detects_changes(tmp_path
     text = "防災訓練を行います。".encode()
     import hashlib
 
-    record = {"draft_id": "D-000001", "version": 1, "text_sha256": hashlib.sha256(text).hexdigest()}
+    record = {
+        "type": "town-sns-gateway/approval",
+        "format": 2,
+        "draft_id": "D-000001",
+        "version": 1,
+        "text_sha256": hashlib.sha256(text).hexdigest(),
+    }
     sig = key.sign(record)
     public = load_public_key(tmp_path / "k" / "signing.key.pub")
     assert verify_parts(public, canonical(record), sig, text)[0] == 0
@@ -65,6 +71,9 @@ def test_key_is_created_0600_and_signature_verifies_and_detects_changes(tmp_path
     assert verify_parts(public, canonical(record), sig, "防災訓練を中止します。".encode())[0] == 1
     other = load_or_create_key(tmp_path / "other.key")
     assert verify_parts(other.public, canonical(record), sig, text)[0] == 1
+    # A validly signed record that is not ours (another type) is refused as well.
+    foreign = {**record, "type": "something-else"}
+    assert verify_parts(public, canonical(foreign), key.sign(foreign), text)[0] == 1
 
 
 # --------------------------------------------------------------------------- store
