@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.businessdays import WorkCalendar
 from gateway.render import SENDER_NAME, SUBJECT_LABELS, domain_of, render_body
+from gateway.version import MAILER
 from gateway.workflow import IN_REVIEW, AuditEvent, Draft
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def build_digest_context(
     decisions = []
     outcomes: Counter[str] = Counter()
     clauses: Counter[str] = Counter()
+    deferred: Counter[str] = Counter()
     for e in events:
         at = _instant(e.get("at"), calendar)
         if at is None or not since <= at < now:
@@ -171,6 +173,8 @@ def build_digest_context(
                     "decision": DECISION_LABELS.get(detail.get("decision"), "?"),
                 }
             )
+        if action == "rate_deferred":
+            deferred[e.get("actor", "")] += 1
         if action in OUTCOME_LABELS:
             outcomes[OUTCOME_LABELS[action]] += 1
         if action == "draft_rejected":
@@ -187,6 +191,7 @@ def build_digest_context(
         "outcomes": [{"label": k, "count": v} for k, v in outcomes.most_common()],
         "rejections": [{"label": k, "count": v} for k, v in clauses.most_common()],
         "undelivered": _undelivered(outbox, subjects, since, now, calendar),
+        "deferred": [{"sender": k, "count": v} for k, v in deferred.most_common()],
     }
 
 
@@ -209,6 +214,7 @@ def build_digest_message(
     msg["Message-ID"] = f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>"
     msg["X-Gateway-Status"] = STATUS
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
     msg.set_content(render_body(STATUS, dict(context), template_dir), charset="utf-8")
