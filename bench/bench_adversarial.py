@@ -161,7 +161,7 @@ def main() -> int:
             if own > 0.2:  # slow at 10 KB already: 100 KB may take minutes
                 figures.append((float("inf"), float("inf")))
                 break
-        (w10, o10), (w100, o100) = figures[0], figures[-1]
+        (_, o10), (w100, o100) = figures[0], figures[-1]
         ratio = o100 / o10 if o10 > 0 else 0.0
         print(f"{name:22s} {w100 * 1000:16.1f} {o100 * 1000:14.1f} {ratio:10.1f}")
         worst_whole = max(worst_whole, w100)

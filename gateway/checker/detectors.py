@@ -44,7 +44,7 @@ _PHONE_RE = re.compile(
     rf"|\((?<![\d-]\()(?=0\d{{1,4}}\))0|0(?<![\d-]0))"
     rf"\d{{1,4}}(?:\){_DASH}?|{_DASH}?\((?=\d{{1,4}}\))|{_DASH})?\d{{1,4}}(?:\){_DASH}?|{_DASH})?\d{{3,4}}(?![\d-])"
 )
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 def _digits(s: str) -> str:
@@ -243,8 +243,12 @@ def find_people_photo(draft: Draft, ctx: CheckContext, opts: PhotoOptions) -> It
         return
     if opts.consent.search(draft.norm):
         return
+    checked_to = -1  # each sentence is searched once, however many photos it names
     for m in opts.media.finditer(draft.text):
+        if m.start() < checked_to:
+            continue
         s, e = draft.sentence_span(m.start())
+        checked_to = e
         if opts.people.search(draft.text, s, e):
             yield Hit(m.start(), m.end())
             return
@@ -391,12 +395,12 @@ _KN = "[〇一二三四五六七八九十]{1,3}"  # a kanji month, day or era ye
 # the run of spaces before the literal, and only the positions that start a run get that.
 _DATE_RE = re.compile(
     r"(?=[令平昭RHS\d\s〇一二三四五六七八九十])(?:"
-    r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*(?P<ey>元|\d{1,2}|" + _KN + r")\s*年\s*"
-    r"|(?P<y>\d{4}|[〇一二三四五六七八九]{4})\s*年\s*)?"
-    r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|" + _KN + r")\s*月\s*(?P<d>\d{1,2}|" + _KN + r")\s*日"
-    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*[/.]\s*)?(?P<m2>\d{1,2})\s*/\s*(?P<d2>\d{1,2})(?![\d/])"
+    r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*+(?P<ey>元|\d{1,2}|" + _KN + r")\s*+年\s*+"
+    r"|(?P<y>\d{4}|[〇一二三四五六七八九]{4})\s*+年\s*+)?"
+    r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|" + _KN + r")\s*+月\s*+(?P<d>\d{1,2}|" + _KN + r")\s*+日"
+    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
     r"|(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
-    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*(?P<d3>\d{1,2})\s*日"
+    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"
     r")"
 )
 
@@ -427,7 +431,7 @@ def _in_era(name: str, dt: date) -> bool:
 
 
 _WD_RE = re.compile(
-    r"\s*\(\s*(?P<w>[月火水木金土日])\s*(?:曜日?)?\s*(?:[・･,、]\s*(?P<h>祝|休|振替?)日?\s*)?\)"
+    r"\s*+\(\s*+(?P<w>[月火水木金土日])\s*+(?:曜日?)?\s*+(?:[・･,、]\s*+(?P<h>祝|休|振替?)日?\s*+)?\)"
 )
 
 
