@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.businessdays import WorkCalendar
 from gateway.render import SENDER_NAME, SUBJECT_LABELS, domain_of, render_body
+from gateway.version import MAILER
 from gateway.workflow import IN_REVIEW, AuditEvent, Draft
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ def build_digest_message(
     msg["Message-ID"] = f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>"
     msg["X-Gateway-Status"] = STATUS
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
     msg.set_content(render_body(STATUS, dict(context), template_dir), charset="utf-8")
