@@ -27,12 +27,16 @@ EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken
 def setup_logging(level: int = logging.INFO) -> None:
     """One key=value line per event on stderr. Under systemd (JOURNAL_STREAM is set) the
     journal stamps the time itself, so the line leaves it out."""
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format=stamp + "level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    from gateway.logformat import JournalFormatter, stderr_is_journal
+
+    journal = stderr_is_journal()
+    stamp = "" if journal or os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    fmt = stamp + "level=%(levelname)s logger=%(name)s %(message)s"
+    handler = logging.StreamHandler(sys.stderr)
+    # Under systemd each line starts with its sd-daemon priority (<3> error, <4> warning …),
+    # so `journalctl -p err` finds the errors.
+    handler.setFormatter(JournalFormatter(fmt) if journal else logging.Formatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _die(message_ja: str, message_en: str, code: int = EXIT_USAGE) -> int:
