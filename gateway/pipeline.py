@@ -245,8 +245,14 @@ class Gateway:
 
     # ------------------------------------------------------------------ deciding
 
+    def _person(self, inc: Incoming) -> str:
+        """Who sent this mail: the person key of its From (gateway.identity), "" if none.
+        Everything about people (author, reviewers, tokens, rate limit) uses this key;
+        only authentication looks at the From's own domain."""
+        return self.settings.people.key_or_none(inc.from_addr) or ""
+
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = inc.from_addr
+        sender = self._person(inc)
         if self._is_loop(inc):
             return self._only_event("loop_ignored", None, sender, now, subject=inc.subject), "loop"
         if inc.kind not in (Kind.AUTO_REPLY, Kind.BOUNCE) and not self.rate.allow(sender, now):
@@ -296,7 +302,7 @@ class Gateway:
         return self._new_draft(inc, now, previous), "draft"
 
     def _decide_reply(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = inc.from_addr
+        sender = self._person(inc)
         first_draft: Draft | None = None
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
@@ -312,7 +318,7 @@ class Gateway:
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
             if not is_author and self.settings.require_authenticated:
-                auth = verdict(inc.auth_results, sender, self.settings.authserv_ids)
+                auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
                 if not auth.passed:
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
@@ -349,20 +355,21 @@ class Gateway:
     ) -> Outcome:
         """A reply whose sender the receiving server could not vouch for: it never counts.
         The reviewer is told (their own address, so no backscatter); the admin sees the audit log."""
+        sender = self._person(inc)
         event = AuditEvent(
             "reply_not_counted",
             draft.id,
-            inc.from_addr,
+            sender,
             now,
             {"reason": "not-authenticated", "detail": reason, "message_id": inc.message_id},
         )
-        if draft.state != IN_REVIEW or inc.from_addr not in draft.reviewers:
+        if draft.state != IN_REVIEW or sender not in draft.reviewers:
             return Outcome(None, (), (event,))
         mail = MailSpec(
             "notice",
             draft.id,
             draft.version,
-            to=(inc.from_addr,),
+            to=(sender,),
             context={
                 "draft_id": draft.id,
                 "version": draft.version,
@@ -379,6 +386,7 @@ class Gateway:
         return self.store.get_draft(m.group(0)) if m else None
 
     def _new_draft(self, inc: Incoming, now: datetime, previous: Draft | None) -> Outcome:
+        author = self._person(inc)
         # A revision sent as a reply carries the quoted mail below it: only the new text counts.
         text = new_text_of_reply(inc.text) if previous is not None and inc.in_reply_to else inc.text
         parts = split_draft(text)
@@ -395,7 +403,7 @@ class Gateway:
             )
         if previous is None:
             previous = find_previous(
-                inc.from_addr, inc.subject, self.store.drafts_by_author(inc.from_addr)
+                author, inc.subject, self.store.drafts_by_author(author)
             )
         attachments = tuple(
             AttachmentRef(
@@ -407,7 +415,7 @@ class Gateway:
         if previous is not None:
             subject = previous.versions[0].subject if DRAFT_ID_RE.search(subject or "") else subject
         event = NewDraft(
-            author=inc.from_addr,
+            author=author,
             author_name=inc.from_name,
             subject=subject or "（件名なし）",
             message_id=inc.message_id,
