@@ -305,13 +305,13 @@ class Gateway:
             return None
         if inc.kind == Kind.DRAFT and not staff_allowed(self.settings, inc.from_addr):
             return None
-        return budget_key(inc.from_addr, self._proven(inc))
+        return budget_key(self._person(inc), self._proven(inc))
 
     def _proven(self, inc: Incoming) -> bool:
         """A reply token made for this From, or the receiving server's word for its domain."""
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
-            if token is not None and token_matches(self.token_secret, token, inc.from_addr):
+            if token is not None and token_matches(self.token_secret, token, self._person(inc)):
                 return True
         if self.settings.authserv_ids:
             return verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids).passed
@@ -327,28 +327,27 @@ class Gateway:
         """Over the budget: keep the raw message, handle it when the window allows; tell the
         sender once per window (only a member of staff or a reviewer: no backscatter)."""
         path = self.spool.put_held(raw)
-        self.hold.add(HeldMessage(key, bucket, inc.from_addr, path, now.isoformat()))
+        person = self._person(inc)
+        self.hold.add(HeldMessage(key, bucket, person, path, now.isoformat()))
         release = self.budgets.next_free(bucket, now)
         waiting = sum(1 for h in self.hold.entries() if h.bucket == bucket)
         told = False
-        if self._may_be_told(inc.from_addr) and self.budgets.should_tell_deferred(
-            inc.from_addr, now
-        ):
+        if self._may_be_told(person) and self.budgets.should_tell_deferred(person, now):
             msg = deferred_notice(
                 inc, release, self.settings.limits.per_sender_per_hour, self.settings, now
             )
-            self.queue_standalone(msg, DEFERRED_STATUS, [inc.from_addr], now)
+            self.queue_standalone(msg, DEFERRED_STATUS, [person], now)
             told = True
         self.store.add_event(
             AuditEvent(
                 "rate_deferred",
                 None,
-                inc.from_addr or "-",
+                person or "-",
                 now,
                 {
                     "subject": inc.subject,
                     "message_id": inc.message_id,
-                    "budget": "verified" if bucket == inc.from_addr else "unverified",
+                    "budget": "verified" if bucket == person else "unverified",
                     "waiting": waiting,
                     "release_after": release.isoformat(timespec="minutes"),
                     "sender_told": told,
