@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 40  # MIME nesting deeper than this is not walked (a bomb, not mail)
 MAX_PARTS = 500
+#: More MIME containers (multipart or message/*) than this and the body is not parsed at
+#: all: the stdlib parser recurses per level and fails near 1,000 (RecursionError).
+MAX_CONTAINERS = 200
+#: A header block longer than this is cut (at a line end) when only headers are read.
+MAX_HEADER_BYTES = 256 * 1024
+#: `Incoming.refused` values: the body was not read, the sender is told why.
+REFUSED_TOO_COMPLEX = "mime-too-complex"
+REFUSED_TOO_LARGE = "message-too-large"
 
 # ---------------------------------------------------------------------------
 # Charsets
@@ -724,6 +732,7 @@ class _Walk:
         self.parts_seen = 0
         self.is_report = False
         self.report_type = ""
+        self.too_complex = False
 
     def leaf_text(self, part: email.message.Message) -> tuple[str, str | None]:
         data = _payload_bytes(part, self.problems)
@@ -773,6 +782,7 @@ class _Walk:
         """Texts of this part, choosing text/plain over text/html in alternatives."""
         self.parts_seen += 1
         if depth > MAX_DEPTH or self.parts_seen > MAX_PARTS:
+            self.too_complex = True
             if depth > MAX_DEPTH:
                 self.problems.append("MIME nesting too deep; inner parts ignored")
             return []
@@ -856,6 +866,7 @@ def classify(
     is_report: bool,
     report_type: str,
     gateway_addresses: Iterable[str],
+    refused: bool = False,
 ) -> tuple[Kind, str | None]:
     """Decide the kind: our own mail, automatic mail (`automail.recognise` weighs the
     signs), a reply carrying a token, or a draft when there is any content.
@@ -878,7 +889,7 @@ def classify(
         return Kind.OTHER, "no usable From address"
     if tokens:
         return Kind.REPLY, None
-    if text.strip() or attachments:
+    if text.strip() or attachments or refused:
         return Kind.DRAFT, None
     return Kind.OTHER, "no text and no attachments"
 
@@ -961,17 +972,59 @@ def _empty(raw: bytes, problem: str) -> Incoming:
     )
 
 
-def read_message(raw: bytes, gateway_addresses: Iterable[str] = ()) -> Incoming:
-    """Read one raw message. Never raises: unreadable input is an OTHER with problems."""
+_CONTAINER_RE = re.compile(
+    rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?(?:multipart|message)/", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _too_many_containers(data: bytes) -> bool:
+    return any(count > MAX_CONTAINERS for count, _ in enumerate(_CONTAINER_RE.finditer(data), 1))
+
+
+def header_block(raw: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
+    """The header block of a raw message (up to the first empty line), at most `limit`
+    bytes cut at a line end, followed by the empty line."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    end = min(ends) if ends else len(raw)
+    block = raw[: min(end, limit)]
+    if end > limit:
+        block = block[: block.rfind(b"\n") + 1] or block
+    return block.rstrip(b"\r\n") + b"\r\n\r\n"
+
+
+def read_message(
+    raw: bytes,
+    gateway_addresses: Iterable[str] = (),
+    *,
+    refuse: str | None = None,
+    raw_size: int | None = None,
+) -> Incoming:
+    """Read one raw message. Never raises: unreadable input is an OTHER with problems.
+
+    With `refuse` (REFUSED_TOO_LARGE, for mail over the size limit) only the header block is
+    read and the Incoming says why; `raw_size` is then the real size when `raw` holds only the
+    headers (the intake fetched no more). Mail with more MIME containers than the parser can
+    take is refused the same way (REFUSED_TOO_COMPLEX), before it is parsed.
+    """
     try:
-        return _read(bytes(raw), tuple(gateway_addresses))
+        data = bytes(raw)
+        if refuse is None and _too_many_containers(data):
+            refuse = REFUSED_TOO_COMPLEX
+        if refuse is not None:
+            size = raw_size if raw_size is not None else len(data)
+            return _read(header_block(data), tuple(gateway_addresses), refused=refuse, size=size)
+        return _read(data, tuple(gateway_addresses))
     except Exception as exc:  # the contract: nothing escapes
         log.exception("event=message_unreadable")
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
 
 
-def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
+def _read(
+    raw: bytes, gateway_addresses: tuple[str, ...], *, refused: str = "", size: int | None = None
+) -> Incoming:
     problems: list[str] = []
+    if refused:
+        problems.append(f"body not read: {refused}")
     if not raw.strip():
         return _empty(raw, "empty message")
     if raw.startswith(_BOM):  # a UTF-8 byte-order mark would turn the headers into body
@@ -999,6 +1052,8 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
 
     walk = _Walk(problems)
     texts = walk.body_of(msg, 0)
+    if walk.too_complex and not refused:
+        refused = REFUSED_TOO_COMPLEX
     text = "\n".join(t for t, _ in texts if t is not None)
     charset = next((cs for t, cs in texts if t.strip()), texts[0][1] if texts else None)
     if "\ufffd" in text and not any("U+FFFD" in p for p in problems):
@@ -1020,6 +1075,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         walk.is_report,
         walk.report_type,
         gateway_addresses,
+        refused=bool(refused),
     )
     if why:
         problems.append(why)
@@ -1051,6 +1107,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         auth_results=tuple(_header(headers, "Authentication-Results")),
         headers=tuple(headers),
         problems=tuple(problems),
-        raw_size=len(raw),
+        raw_size=len(raw) if size is None else size,
         bounced=bounced,
+        refused=refused,
     )
