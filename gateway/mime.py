@@ -26,6 +26,7 @@ from urllib.parse import unquote_to_bytes
 from gateway.automail import failed_recipients, recognise
 from gateway.identity import FromError, parse_from, try_canonical
 from gateway.model import Attachment, Incoming, Kind
+from gateway.safetext import neutral_filename
 from gateway.tokens import find_tokens
 
 log = logging.getLogger(__name__)
@@ -670,8 +671,44 @@ def _decode_param(value: object, problems: list[str]) -> str | None:
     return decode_header_value(text, problems)
 
 
+def _raw_8bit_param(
+    part: email.message.Message, name: str, header: str, problems: list[str]
+) -> str | None:
+    """A parameter written in raw 8-bit bytes (old phones write Shift_JIS or UTF-8 file
+    names unencoded): the email package turns those into U+FFFD, so it is read here from
+    the raw header and decoded like any unlabelled text."""
+    for key, value in part.raw_items():
+        if key.lower() != header or not isinstance(value, str):
+            continue
+        if not any("\udc80" <= ch <= "\udcff" for ch in value):
+            return None
+        m = re.search(
+            rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]+))', value, re.IGNORECASE
+        )
+        if not m:
+            return None
+        text, _cs, probs = decode_bytes(_raw_header_bytes(m.group(1) or m.group(2) or ""), None)
+        problems.extend(f"filename: {p}" for p in probs)
+        problems.append("filename written in raw 8-bit bytes (decoded)")
+        return text
+    return None
+
+
 def _filename(part: email.message.Message, problems: list[str]) -> str | None:
+    name = _raw_filename(part, problems)
+    if name is None:
+        return None
+    safe, changed = neutral_filename(name)
+    if changed:
+        problems.append(f"attachment name neutralised: {name!a} -> {safe!a}")
+    return safe
+
+
+def _raw_filename(part: email.message.Message, problems: list[str]) -> str | None:
     for name, header in (("filename", "content-disposition"), ("name", "content-type")):
+        raw8 = _raw_8bit_param(part, name, header, problems)
+        if raw8:
+            return raw8.replace("\r", "").replace("\n", "").strip()
         val = _param(part, name, header)
         if val is None:
             # RFC 2231 continuations are collapsed by get_filename; try it as well
