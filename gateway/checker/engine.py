@@ -24,7 +24,7 @@ import yaml
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.fold import MASK, Folded, fold_word, inside_word, trie_regex
+from gateway.checker.fold import Folded, fold_word, has_mask, inside_word, trie_regex
 from gateway.checker.prefilter import Clauses, passes, required_strings
 from gateway.checker.tokenizer import Columns, tokenize
 from gateway.model import Finding, Severity
@@ -286,7 +286,7 @@ class TokenRule(Rule):
             for m in self.spelled_re.finditer(folded.text):
                 s, e = folded.norm_span(m.start(), m.end())
                 if not inside_word(norm, s, e, compound, True):
-                    soft = "mask" if MASK in m.group() else None
+                    soft = "mask" if has_mask(m.group()) else None
                     out.append(Hit(*draft.orig_span(s, e), soft=soft))
         return out
 

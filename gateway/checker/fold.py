@@ -2,10 +2,13 @@
 
 People who write 死ね in a comment also write しね, シネ, ｼﾈ, 死 ね, 死​ね (a zero-width
 space), バ〇カ or ク●ソ. The `spelled` words of a lexicon rule are matched on a folded copy
-of the draft: NFKC (half-width kana, full-width letters), katakana as hiragana, invisible
-characters and direction controls removed, spaces between single spaced-out letters
-removed, and every 伏字 mark (○〇●＊× …) as one mark that a word of three or more letters
-may carry in place of one letter (not the first). Offsets map back to the original text.
+of the draft: NFKC (half-width kana, full-width letters), invisible characters and
+direction controls removed, spaces between Japanese letters removed, any 伏字 mark
+(○〇●＊× …) as 〇. Each word is looked for in hiragana and in katakana, with a mark put
+between two of its letters, and with a mark in place of one letter (not the first) when
+it has three or more. The words form one trie
+of literals, so `re` finds candidate positions by their first letter in C; the text
+itself is copied only when it has something to take out. Offsets map back to the text.
 
 Own code rather than a library: the folding is a few str.translate tables and two
 regexes; what is folded, and where a word may sit, are policy decisions of this checker.
@@ -24,6 +27,8 @@ _INVISIBLE = (
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
     "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufe0e\ufe0f\ufeff\uffa0"
 )
+# words are written folded (katakana as hiragana, any mask as MASK); the regexes match
+# either kana and any mask, so the draft's text itself needs no translation
 _FOLD = str.maketrans(
     {
         **{chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)},  # ァ..ヶ -> ぁ..ゖ
@@ -32,8 +37,13 @@ _FOLD = str.maketrans(
     }
 )
 _JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
-_NEEDS_MAP = re.compile(f"[{_INVISIBLE}]|[{_JA}] {{1,2}}(?=[{_JA}])")
+_HIDDEN = re.compile(f"[{_INVISIBLE}]")
+_MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
 _SPACED_JA = re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
+
+
+def has_mask(text: str) -> bool:
+    return any(m in text for m in _MASKS)
 
 
 def fold_word(word: str) -> str:
@@ -44,13 +54,15 @@ def fold_word(word: str) -> str:
 
 
 class Folded:
-    """A draft's NFKC text folded; `norm_offset(i)` maps back to the NFKC text."""
+    """A draft's NFKC text without invisible characters and spaces inside Japanese words;
+    `norm_span` maps back to the NFKC text."""
 
     __slots__ = ("_map", "text")
 
     def __init__(self, norm: str) -> None:
-        if _NEEDS_MAP.search(norm) is None:
-            self.text = norm.translate(_FOLD)
+        masked = has_mask(norm)
+        if _HIDDEN.search(norm) is None and (" " not in norm or not _SPACED_JA.search(norm)):
+            self.text = norm.translate(_MASK_ONLY) if masked else norm  # usually: as it is
             self._map: list[int] | None = None
             return
         keep = [True] * len(norm)
@@ -66,7 +78,9 @@ class Folded:
                 keep[vis_idx[k]] = False
         self._map = [i for i, k in enumerate(keep) if k]
         self._map.append(len(norm))
-        self.text = "".join(norm[i] for i in self._map[:-1]).translate(_FOLD)
+        self.text = "".join(norm[i] for i in self._map[:-1])
+        if masked:
+            self.text = self.text.translate(_MASK_ONLY)
 
     def norm_offset(self, i: int) -> int:
         return i if self._map is None else self._map[i]
@@ -132,17 +146,18 @@ def inside_word(text: str, start: int, end: int, compound: str, strict_kana: boo
 
 
 def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for folded words, as a trie (shared prefixes tested once), each word of
-    three or more letters also with one letter after the first written as a 伏字 mark."""
+    """One regex for folded words, as a trie (shared prefixes tested once), with their
+    katakana and 伏字 spellings (see the module docstring)."""
     variants: set[str] = set()
     for w in words:
         if not w:
             continue
-        variants.add(w)
-        if len(w) >= 3:
-            for k in range(1, len(w)):
-                if w[k] != MASK:
-                    variants.add(w[:k] + MASK + w[k + 1 :])
+        for v in (w, w.translate(_TO_KATA)):
+            variants.add(v)
+            for k in range(1, len(v)):
+                variants.add(v[:k] + MASK + v[k:])  # a mark put in: 死〇ね, バ●カ
+                if len(v) >= 3 and v[k] != MASK:
+                    variants.add(v[:k] + MASK + v[k + 1 :])  # a mark for a letter: ば〇やろう
     if not variants:
         return None
     trie: dict = {}
@@ -152,6 +167,9 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
             node = node.setdefault(ch, {})
         node[""] = {}
     return re.compile(_node_regex(trie))
+
+
+_TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 
 
 def _node_regex(node: dict) -> str:
