@@ -102,6 +102,8 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
                 continue  # words inside a link are the link rules' business
             if rule.unless and rule.suppressed(draft, hit):
                 continue
+            if rule.not_followed and draft.text.startswith(rule.not_followed, hit.end):
+                continue
             out.append(rule.finding(draft, hit, rule.softened(draft, hit)))
     out.sort(key=lambda f: (f.line, f.column, f.rule))
     return out

@@ -215,6 +215,7 @@ class Rule:
     unless: tuple[ContextSet, ...] = ()
     soften: tuple[ContextSet, ...] = ()  # contexts in which an error is reported as a warning
     soft_message: str | None = None
+    not_followed: tuple[str, ...] = ()  # text that may not follow a match (ばか|でかい)
     examples_match: list[tuple[str, CheckContext]] = field(default_factory=list)
     examples_no_match: list[tuple[str, CheckContext]] = field(default_factory=list)
     # an error rule's matches that a context softens: each must give a warning, no error
@@ -279,15 +280,16 @@ class TokenRule(Rule):
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
             for m in self.phrase_re.finditer(norm):
-                if not inside_word(norm, m.start(), m.end(), compound, True):
-                    out.append(Hit(*draft.orig_span(m.start(), m.end())))
+                s, e = draft.orig_span(m.start(), m.end())
+                if not inside_word(draft, s, e, compound, raw=True):
+                    out.append(Hit(s, e))
         if self.spelled_re is not None:
             folded = folded_text(draft)
             for m in self.spelled_re.finditer(folded.text):
-                s, e = folded.norm_span(m.start(), m.end())
-                if not inside_word(norm, s, e, compound, True):
+                s, e = draft.orig_span(*folded.norm_span(m.start(), m.end()))
+                if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(m.group()) else None
-                    out.append(Hit(*draft.orig_span(s, e), soft=soft))
+                    out.append(Hit(s, e, soft=soft))
         return out
 
 
@@ -450,7 +452,7 @@ def _whole_word(draft: Draft, pat: tuple[Element, ...], start: int, end: int) ->
     """Whether a token match is not part of a longer katakana or kanji word (南シナ海), as
     its first element's `compound` allows."""
     first = pat[1] if pat[0].behind else pat[0]
-    return first.compound == "any" or not inside_word(draft.text, start, end, first.compound, False)
+    return first.compound == "any" or not inside_word(draft, start, end, first.compound)
 
 
 def _follow_forms(pat: tuple[Element, ...], k: int) -> frozenset[str] | None:
@@ -780,6 +782,7 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
             )
         return TokenRule(
             **common,
+            not_followed=tuple(str(w) for w in _as_list(raw.get("not_next"))),
             patterns=tuple(pats),
             phrase_re=phrase_re,
             spelled_re=spelled_re,

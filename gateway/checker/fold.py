@@ -17,7 +17,12 @@ regexes; what is folded, and where a word may sit, are policy decisions of this 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.checker.draft import Draft
 
 MASK = "〇"  # every 伏字 mark is folded to this one
 _MASKS = "○〇●◯◎＊*×✕✖☓■□◆◇△▲"
@@ -50,7 +55,7 @@ def fold_word(word: str) -> str:
     """A rule's word as it is looked for in folded text."""
     import unicodedata
 
-    return unicodedata.normalize("NFKC", word).translate(_FOLD)
+    return unicodedata.normalize("NFKC", word).translate(_MASK_ONLY)
 
 
 class Folded:
@@ -102,43 +107,108 @@ def script(ch: str) -> int:
         return HIRA
     if 0x30A1 <= o <= 0x30FF or 0xFF66 <= o <= 0xFF9F or o == 0x30FC:
         return KATA if o != 0x30FB else OTHER  # ・ separates words
-    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o in (0x3005, 0x3006):
+    if (
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0xF900 <= o <= 0xFAFF
+        or o in (0x3005, 0x3006)
+    ):
         return KANJI
     return OTHER
 
 
 _WORD_SCRIPTS = (KATA, KANJI)
 # after a hiragana ending, these may follow a word without making it a longer one
-# (死ねよ, バカね, しねー); anything else (死ねば, ばかり, 殺せる) continues the word
-_TAIL_OK = frozenset("よやぞぜわなねさっーぇぁ～〜")
+# (死ねよ, バカね, しねー); anything else (死ねば, 殺せる) continues the word
+_TAIL_OK = frozenset("よやぞぜわなねさっーぇぁ～〜だじにはがをとのもみ")
 # before a hiragana start, a particle ends the previous word (お前らしね, このばか)
-_HEAD_OK = frozenset("はがをのらとよねなでて")
+_HEAD_OK = frozenset("はがをのらとよねなでても")
 
 
-def inside_word(text: str, start: int, end: int, compound: str, strict_kana: bool) -> bool:
-    """Whether text[start:end] is part of a longer word.
+def inside_word(draft: Draft, start: int, end: int, compound: str, raw: bool = False) -> bool:
+    """Whether draft.text[start:end] is part of a longer word, judged on Sudachi's tokens.
 
-    Katakana and kanji run together into compounds (フォークソング, 南シナ海, 親バカ): a
-    neighbour of either script makes a katakana or kanji edge part of a compound.
-    `strict_kana` also treats a hiragana neighbour of a hiragana edge as one word
-    (ばかり, ですしね), for matches on raw text that Sudachi did not segment.
-    `compound`: "none", "prefix" (may start a compound: クソ野郎), "suffix" (may end
-    one: 在日チョン) or "any".
+    Inside a word: a match that begins or ends inside a token (クソ in フォークソング, ばか
+    in ばかり, バカ in 親バカ); before a suffix (シナ|海); a noun right next to a noun,
+    which Japanese writes as one compound (南|シナ|海, バカ|日誌, 有力|選手, 米軍|基地|外),
+    where the noun before ends in kanji or katakana (ほんと|バカ is two words). Not
+    inside: next to a verb, a particle or an adverbial noun (町長|死ね, 最近|シナ人), a
+    suffix of its own (全員|氏ね), punctuation or a space.
+    The hiragana test is for `raw` matches (spelled words and phrases found in the text,
+    not as tokens): Sudachi reads しね in ですしね as two particles, which the token
+    boundaries alone do not reject.
+    `compound`: "none", "prefix" (may be followed by more of a compound: めくら|判,
+    クソ暑い), "suffix" (may follow one: 在日チョン) or "any".
     """
     if compound == "any" or end <= start:
         return False
-    if compound != "suffix" and start > 0:
-        edge, nb = script(text[start]), script(text[start - 1])
-        if edge in _WORD_SCRIPTS and nb in _WORD_SCRIPTS:
-            return True
-        if strict_kana and edge == HIRA and nb == HIRA and text[start - 1] not in _HEAD_OK:
-            return True
-    if compound != "prefix" and end < len(text):
-        edge, nb = script(text[end - 1]), script(text[end])
-        if edge in _WORD_SCRIPTS and nb in _WORD_SCRIPTS:
-            return True
-        if strict_kana and edge == HIRA and nb in (HIRA, KATA) and text[end] not in _TAIL_OK:
-            return True
+    cols, text = draft.columns, draft.text
+    starts, ends = draft.token_starts, cols.ends
+    n = len(ends)
+    if n == 0:
+        return False
+    if raw and _kana_joined(text, start, end):
+        return True
+    i = bisect_right(starts, start) - 1
+    if compound != "suffix" and i >= 0 and starts[i] != start:
+        return True  # begins inside a token
+    j = bisect_left(ends, end)
+    rest = text[end : ends[j]] if j < n else ""
+    if compound != "prefix" and rest and not all(c in _TAIL_OK for c in rest):
+        return True  # ends inside a token (帰れよ is one token, yet 帰れ ends there)
+    before = compound != "suffix" and i > 0
+    if before and _joined(cols.pos[i - 1], cols.surfaces[i - 1], cols.pos[i], text[start], False):
+        return True
+    return (
+        compound != "prefix"
+        and j + 1 < n
+        and _joined(cols.pos[j + 1], cols.surfaces[j + 1], cols.pos[j], text[end - 1], True)
+    )
+
+
+_NOMINAL = frozenset({"名詞", "形状詞", "接頭辞", "接尾辞"})
+
+
+def _joined(
+    pos: tuple[str, ...],
+    neighbour: str,
+    own_pos: tuple[str, ...],
+    edge_ch: str,
+    after: bool,
+) -> bool:
+    """Whether a neighbouring token (part of speech `pos`) continues the word whose edge
+    letter is `edge_ch` and whose edge token has part of speech `own_pos`."""
+    if not neighbour:
+        return False
+    near = neighbour[0] if after else neighbour[-1]
+    edge, nb = script(edge_ch), script(near)
+    if edge == OTHER or nb == OTHER:
+        return False  # a space, a bracket, a digit or a Latin letter ends a word
+    if after and pos[0] == "接尾辞" and nb in _WORD_SCRIPTS:
+        return True  # シナ|海; not 野郎|ども
+    if not after and nb not in _WORD_SCRIPTS:
+        return False  # ほんと|バカ, 釣り|バカ: a word ending in kana ends there
+    # two nouns side by side are one compound: 釣り|バカ, 有力|選手, 金庫|株
+    return (
+        pos[0] == "名詞"
+        and (len(pos) < 3 or pos[2] != "副詞可能")
+        and own_pos[0] in _NOMINAL
+        and own_pos[0] != "接尾辞"
+        and not (edge == HIRA and nb == HIRA)
+    )
+
+
+def _kana_joined(text: str, start: int, end: int) -> bool:
+    """A raw match's hiragana edge next to hiragana that is no particle or ending."""
+    if (
+        start > 0
+        and script(text[start]) == HIRA
+        and script(text[start - 1]) == HIRA
+        and text[start - 1] not in _HEAD_OK
+    ):
+        return True
+    if end < len(text) and script(text[end - 1]) == HIRA and script(text[end]) == HIRA:
+        return text[end] not in _TAIL_OK
     return False
 
 
@@ -152,7 +222,7 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
     for w in words:
         if not w:
             continue
-        for v in (w, w.translate(_TO_KATA)):
+        for v in {w, w.translate(_FOLD), w.translate(_TO_KATA)}:  # as written, ひらがな, カタカナ
             variants.add(v)
             for k in range(1, len(v)):
                 variants.add(v[:k] + MASK + v[k:])  # a mark put in: 死〇ね, バ●カ
