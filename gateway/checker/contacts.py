@@ -5,7 +5,8 @@ Event posts end with a contact: お問い合わせ：辰野町商工会 TEL 0266
 published by that body for the public; it is not a resident's personal data, and warning
 on it on every event post teaches reviewers to skip the warning. A number counts as an
 organisation's when, before it on its line or the two lines above, there is a contact
-word (問い合わせ, TEL, 電話, FAX …) and a word naming an organisation by its kind (…会,
+word (問い合わせ, TEL, 電話, FAX …; or after it on its line: …へご連絡ください) and a
+word naming an organisation by its kind (…会,
 …館, …局, …センター, 実行委員会 …: a pattern of endings, not a list of names), and no
 person's name stands between that organisation and the number.
 """
@@ -49,8 +50,10 @@ def organisation_contact(draft: Draft, start: int, opts: ContactOptions) -> bool
         lo = text.rfind("\n", 0, lo - 1) + 1
     lo = max(lo, start - _WINDOW)
     window = text[lo:start]
-    if not opts.contact.search(window):
-        return False
+    line_end = text.find("\n", start)
+    after = text[start : len(text) if line_end < 0 else line_end]
+    if not (opts.contact.search(window) or opts.contact.search(after)):
+        return False  # 〇〇会 TEL …, or 〇〇署（…）へご連絡ください
     last_org = -1
     for m in opts.organisation.finditer(window):
         last_org = m.end()
