@@ -11,11 +11,12 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from gateway.businessdays import parse_clock, parse_hours
+from gateway.records import AccountRules, FixedText, Stage
 
 PLATFORMS = ("x", "facebook", "instagram", "line", "blog", "web", "mail_magazine")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -63,6 +64,7 @@ class Account:
     name: str
     platform: str
     reviewers: tuple[str, ...]
+    rules: AccountRules = field(default_factory=AccountRules)  # section rules; default: the pair
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Settings:
     limits: Limits = Limits()
     require_authenticated: bool = False
     authserv_ids: tuple[str, ...] = ()
+    closed_days: frozenset[date] = frozenset()  # [review] closed_days: お盆, 臨時閉庁 ...
 
     def account(self, name: str) -> Account | None:
         for acc in self.accounts:
@@ -351,9 +354,13 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
                 f"{platform} は使えません。{' / '.join(PLATFORMS)} のいずれかにしてください。",
                 f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}",
             )
-        reviewers = tuple(
-            _address(acc, "reviewers", r) for r in acc.str_list("reviewers", required=True)
-        )
+        rules = _account_rules(acc)
+        listed = acc.str_list("reviewers", required=not rules.stages)
+        if not listed:  # stages alone: everyone of every stage, in order
+            listed = tuple(dict.fromkeys(m for st in rules.stages for m in st.members))
+        reviewers = tuple(_address(acc, "reviewers", r) for r in listed)
+        if acc.data.get("required") is not None:
+            rules = _pool(acc, rules, reviewers)
         if len(set(reviewers)) < 2:
             raise acc.fail(
                 "reviewers",
@@ -364,7 +371,7 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
             raise acc.fail(
                 "name", f"アカウント名 {name} が重複しています。", f"duplicate account name {name}"
             )
-        accounts.append(Account(name=name, platform=platform, reviewers=reviewers))
+        accounts.append(Account(name=name, platform=platform, reviewers=reviewers, rules=rules))
 
     ck = root.table("checker", required=False)
     check = CheckSettings(
@@ -395,7 +402,156 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         limits=_limits(root.table("limits", required=False)),
         require_authenticated=_require_authenticated(rv),
         authserv_ids=tuple(a.lower() for a in rv.str_list("authserv_ids")),
+        closed_days=_closed_days(rv),
     )
+
+
+def _closed_days(rv: _Reader) -> frozenset[date]:
+    """`closed_days = ["2026-08-13", "2026-08-14..2026-08-16"]`: days the office is closed
+    beyond weekends, holidays and the year-end (counted as holidays for reminders)."""
+    days: set[date] = set()
+    for item in rv.str_list("closed_days"):
+        first, sep, last = item.replace("〜", "..").replace("～", "..").partition("..")
+        try:
+            a = date.fromisoformat(first.strip())
+            b = date.fromisoformat(last.strip()) if sep else a
+        except ValueError:
+            raise rv.fail(
+                "closed_days",
+                f"{item} は日付として読めません。「2026-08-13」か「2026-08-13..2026-08-16」の形で書いてください。",
+                f"cannot read {item!r} as a date or a range (2026-08-13 or 2026-08-13..2026-08-16)",
+            ) from None
+        if b < a or (b - a).days > 366:
+            raise rv.fail(
+                "closed_days",
+                f"{item} の期間が正しくありません。",
+                f"{item!r} is not a valid range",
+            )
+        days.update(a + timedelta(days=i) for i in range((b - a).days + 1))
+    return frozenset(days)
+
+
+def _bool(reader: _Reader, name: str, default: bool = False) -> bool:
+    value = reader.data.get(name, default)
+    if not isinstance(value, bool):
+        raise reader.fail(name, "true か false で指定してください。", "must be true or false")
+    return value
+
+
+def _count(reader: _Reader, name: str, *, minimum: int, maximum: int) -> int:
+    value = reader.data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise reader.fail(
+            name,
+            f"{minimum}〜{maximum} の整数で指定してください。",
+            f"must be an integer from {minimum} to {maximum}",
+        )
+    return value
+
+
+def _account_rules(acc: _Reader) -> AccountRules:
+    """The section's own rules for one account (clause 4(4)), as data: stages, a required
+    role, emergencies and 定型文. A pool (`required = N`) is read once the reviewers are known."""
+    role = tuple(_address(acc, "at_least_one_of", r) for r in acc.str_list("at_least_one_of"))
+    stages: list[Stage] = []
+    raw_stages = acc.data.get("stages")
+    if raw_stages is not None:
+        if not isinstance(raw_stages, list) or not raw_stages:
+            raise acc.fail(
+                "stages",
+                "[[accounts.stages]] の表で指定してください。",
+                "must be [[accounts.stages]] tables",
+            )
+        if acc.data.get("required") is not None:
+            raise acc.fail(
+                "required",
+                "required と stages は一緒に使えません。段階ごとに required を書いてください。",
+                "use either required (a pool) or stages, with required per stage",
+            )
+        for i, raw in enumerate(raw_stages):
+            if not isinstance(raw, dict):
+                raise acc.fail(f"stages[{i}]", "表で指定してください。", "must be a table")
+            st = _Reader(acc.file, raw, acc.key(f"stages[{i}]"))
+            members = tuple(
+                dict.fromkeys(
+                    _address(st, "reviewers", r) for r in st.str_list("reviewers", required=True)
+                )
+            )
+            required = (
+                _count(st, "required", minimum=1, maximum=max(1, len(members)))
+                if "required" in raw
+                else 1
+            )
+            stages.append(Stage(members, required, st.str("name", f"第{i + 1}段階") or ""))
+        if sum(s.required for s in stages) < 2:
+            raise acc.fail(
+                "stages",
+                "承認に必要な人数の合計を二人以上にしてください（指針 4(4)：複数の者で確認）。",
+                "the stages must require at least two approvals in all (guideline 4(4))",
+            )
+    emergency = _bool(acc, "emergency")
+    minutes = acc.num("emergency_reminder_minutes", 15, minimum=1)
+    fixed = _fixed_texts(acc, emergency)
+    return AccountRules(
+        stages=tuple(stages),
+        at_least_one_of=role,
+        emergency=emergency,
+        emergency_reminder=timedelta(minutes=minutes),
+        fixed_texts=fixed,
+    )
+
+
+def _pool(acc: _Reader, rules: AccountRules, reviewers: tuple[str, ...]) -> AccountRules:
+    """`required = N`: everyone listed is asked; the first N different people complete it."""
+    from dataclasses import replace
+
+    n = _count(acc, "required", minimum=2, maximum=max(2, len(reviewers)))
+    return replace(rules, stages=(Stage(reviewers, n, ""),))
+
+
+def _fixed_texts(acc: _Reader, emergency: bool) -> tuple[FixedText, ...]:
+    from gateway.routing import placeholders
+
+    raw = acc.data.get("fixed_texts")
+    if raw is None:
+        return ()
+    if not emergency:
+        raise acc.fail(
+            "fixed_texts",
+            "定型文は緊急時のためのものです。emergency = true と一緒に指定してください。",
+            "fixed_texts are for emergencies: set emergency = true as well",
+        )
+    if not isinstance(raw, list):
+        raise acc.fail(
+            "fixed_texts", "[[accounts.fixed_texts]] の表で指定してください。", "must be tables"
+        )
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise acc.fail(f"fixed_texts[{i}]", "表で指定してください。", "must be a table")
+        ft = _Reader(acc.file, item, acc.key(f"fixed_texts[{i}]"))
+        text = ft.str("text") or ""
+        if "}{" in text.replace(" ", ""):
+            raise ft.fail(
+                "text",
+                "差し込み欄（{…}）を続けて書かないでください。",
+                "placeholders must not touch",
+            )
+        approved = tuple(
+            dict.fromkeys(
+                _address(ft, "approved_by", a) for a in ft.str_list("approved_by", required=True)
+            )
+        )
+        if len(approved) < 2:
+            raise ft.fail(
+                "approved_by",
+                "定型文を事前に承認した二人を指定してください。",
+                "name the two people who approved the text in advance",
+            )
+        if not placeholders(text):
+            raise ft.fail("text", "差し込み欄（{日時} など）がありません。", "has no {placeholder}")
+        out.append(FixedText(ft.str("name") or "", text, approved))
+    return tuple(out)
 
 
 def _limits(lim: _Reader) -> Limits:

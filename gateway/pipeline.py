@@ -13,13 +13,14 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gateway import staffdesk
 from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
@@ -30,6 +31,7 @@ from gateway.mime import read_message
 from gateway.model import Finding, Incoming, Kind, Severity
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
+from gateway.routing import is_emergency_subject
 from gateway.signing import SigningKey
 from gateway.store import Store, write_atomically
 from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
@@ -167,12 +169,14 @@ def spool_for(settings: Settings) -> Spool:
 def policy_for(settings: Settings) -> Policy:
     """Reminders and expiry count working time (business days, office hours, Japan time);
     `expire_after_days` business days are that many whole working days of working time."""
-    calendar = WorkCalendar(*settings.working_hours)
+    calendar = WorkCalendar(*settings.working_hours, closed=settings.closed_days)
     return Policy(
         accounts={a.name: a.reviewers for a in settings.accounts},
         reminder_after=timedelta(hours=settings.reminder_after_hours),
         expire_after=settings.expire_after_days * calendar.day_length,
         calendar=calendar,
+        rules={a.name: a.rules for a in settings.accounts},
+        admin=settings.admin_address,
     )
 
 
@@ -223,7 +227,7 @@ class Gateway:
             key,
             outcome.draft.id if outcome.draft else "-",
         )
-        if outcome.mails:
+        if outcome.mails or name.startswith("absence_"):  # absence mails are queued directly
             self.on_queued()
         return name
 
@@ -232,8 +236,11 @@ class Gateway:
         now = self.clock()
         changed = 0
         with self.store.transaction() as store:
+            changed += staffdesk.apply_admin_commands(self, now)
+            changed += staffdesk.absence_ticks(self, now)
+            policy = self.current_policy()
             for draft in store.drafts_in_state(IN_REVIEW):
-                outcome = on_tick(draft, now, self.policy)
+                outcome = on_tick(draft, now, policy)
                 if outcome.draft or outcome.mails:
                     self._persist(outcome, now)
                     changed += 1
@@ -242,6 +249,10 @@ class Gateway:
         if changed:
             self.on_queued()
         return changed
+
+    def current_policy(self) -> Policy:
+        """The config's policy with the state's absences as of now."""
+        return replace(self.policy, absences=tuple(self.store.absences()))
 
     # ------------------------------------------------------------------ deciding
 
@@ -277,6 +288,14 @@ class Gateway:
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
         mentioned = self._mentioned_draft(inc)
+        if mentioned is not None:
+            handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
+            if handled is not None:
+                return handled
+        else:
+            absence = staffdesk.absence_by_mail(self, inc, now)
+            if absence is not None:
+                return Outcome(), absence
         if (
             mentioned is not None
             and mentioned.slot_of(sender) is not None
@@ -302,6 +321,8 @@ class Gateway:
             token = parse_token(raw_token)
             if token is None:
                 continue
+            if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
+                return Outcome(), staffdesk.confirm_by_mail(self, inc, token, now)
             draft = self.store.get_draft(token.draft_id)
             if draft is None:
                 continue
@@ -309,6 +330,10 @@ class Gateway:
             if not token_matches(self.token_secret, token, sender):
                 continue
             is_author = sender == draft.author
+            sent = () if is_author else self._sent_texts(draft.id, sender)
+            handled = staffdesk.draft_command(draft, inc, now, has_token=True, sent=list(sent))
+            if handled is not None:
+                return handled
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
             if not is_author and self.settings.require_authenticated:
@@ -318,7 +343,6 @@ class Gateway:
                         "reply_not_authenticated"
                     )
             # The author's words are read only for the audit log: the workflow never counts them.
-            sent = () if is_author else self._sent_texts(draft.id, sender)
             reading = read_reply(inc.text, sent)
             reply = Reply(
                 sender,
@@ -330,9 +354,14 @@ class Gateway:
                 now,
             )
             return on_reply(
-                draft, reply
+                draft, reply, self.current_policy()
             ), "author_reply" if is_author else f"reply_{reading.decision}"
         reason = "token-not-for-sender" if first_draft else "no-token"
+        target = first_draft or self._mentioned_draft(inc)
+        if target is not None:  # 状況 / 再送 need no token: the answer goes to the asked address
+            handled = staffdesk.draft_command(target, inc, now, has_token=False)
+            if handled is not None:
+                return handled
         return unmatched_reply(
             first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
         ), ("reply_not_counted")
@@ -418,9 +447,10 @@ class Gateway:
             findings=tuple(findings),
             attachments=attachments,
             at=now,
+            emergency=parts.emergency or is_emergency_subject(inc.subject),
         )
         new_id = previous.id if previous else self.store.next_draft_id()
-        return on_new_draft(event, previous, new_id, self.policy)
+        return on_new_draft(event, previous, new_id, self.current_policy())
 
     def _check_context(self, account, acc, parts, now: datetime) -> CheckContext:
         ck = self.settings.check
@@ -484,6 +514,10 @@ class Gateway:
                 "created": now.isoformat(),
             }
         )
+
+    def persist(self, outcome: Outcome, now: datetime) -> None:
+        """Store a decision's record, events and mails (inside the caller's transaction)."""
+        self._persist(outcome, now)
 
     def _persist(self, outcome: Outcome, now: datetime) -> None:
         store = self.store
