@@ -222,6 +222,7 @@ STATE_LABELS = {
     "returned": "差戻し",
     "rejected": "要修正",
     "expired": "期限切れ",
+    "withdrawn": "取り下げ",
 }
 
 
@@ -416,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.restore import add_parser as add_restore
 
     add_restore(sub)
+    from gateway.cli_rules import add_parsers as add_rules
+
+    add_rules(sub)
     return p
 
 

@@ -9,6 +9,7 @@ right person). Reassign is the admin's (the CLI), logged with the admin as actor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -212,9 +213,17 @@ def resend(draft: Draft, sender: str, at: datetime, message_id: str) -> Outcome:
     return Outcome(None, tuple(mails), (event,))
 
 
-def reassign(draft: Draft, old: str, new: str, at: datetime, actor: str = "admin") -> Outcome | str:
+def reassign(
+    draft: Draft,
+    old: str,
+    new: str,
+    at: datetime,
+    actor: str = "admin",
+    listed: Sequence[str] | None = None,
+) -> Outcome | str:
     """`gateway reassign D-000042 --from A --to B`: B takes A's waiting seat (this and later
-    versions). Returns a Japanese reason instead when it cannot be done."""
+    versions). B must be listed for the account (`listed`), or the next staff-change check
+    would move the seat on again. Returns a Japanese reason instead when it cannot be done."""
     if draft.state != IN_REVIEW:
         return (
             f"{draft.id} は確認中ではありません（{STATE_LABELS.get(draft.state, draft.state)}）。"
@@ -228,6 +237,11 @@ def reassign(draft: Draft, old: str, new: str, at: datetime, actor: str = "admin
         return f"{new} さんは作成者なので、確認者にはできません。"
     if seat_of(draft, new) is not None:
         return f"{new} さんはすでに {draft.id} の確認者です。"
+    if listed is not None and not any(same_person(new, p) for p in listed):
+        return (
+            f"{new} さんは {draft.account} の確認者として設定ファイルに登録されていません。"
+            "先に [[accounts]] の reviewers に加えてください。"
+        )
     mails: list[MailSpec] = []
     events: list[AuditEvent] = []
     moved = move_seat(draft, seat, new, at, "reassign", mails, events, actor=actor)

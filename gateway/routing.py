@@ -388,7 +388,7 @@ def replace_seat(draft: Draft, old: str, new: str) -> Draft:
 # --------------------------------------------------------------------------- 緊急, 定型文
 
 _EMERGENCY_SUBJECT_RE = re.compile(
-    r"^\s*(?:(?:re|fw|fwd)\s*[:：]\s*)*[【\[［〔(（]\s*緊急\s*[】\]］〕)）]"
+    r"^\s*(?:(?:re|fw|fwd)\s*[:：]\s*)*[【\[［〔(（]\s*緊急\s*[】\]］〕)）]", re.IGNORECASE
 )
 
 

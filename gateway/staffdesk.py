@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import unicodedata
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
@@ -47,6 +49,16 @@ def listed_reviewers(settings: Settings) -> list[str]:
     return out
 
 
+def account_people(settings: Settings, account: str) -> list[str]:
+    """Everyone listed for one account (reviewers and stage members)."""
+    acc = settings.account(account)
+    if acc is None:
+        return []
+    return list(
+        dict.fromkeys((*acc.reviewers, *(m for st in acc.rules.stages for m in st.members)))
+    )
+
+
 def is_listed_reviewer(settings: Settings, address: str) -> bool:
     return any(same_person(address, p) for p in listed_reviewers(settings))
 
@@ -77,7 +89,7 @@ def draft_command(
     if command == Command.WITHDRAW and is_author:
         if not has_token:  # withdrawing needs proof it is the author: their reply's token
             return notice(
-                draft, sender, "withdraw-needs-reply", now, inc.message_id
+                draft, sender, "withdraw-needs-reply", now, inc.message_id, "command_refused"
             ), "command_refused"
         return withdraw(draft, sender, now, inc.message_id), "withdrawn"
     if command == Command.RESEND and not is_author:
@@ -92,7 +104,7 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
     """A new mail (no token) whose own words are 「不在 … 代理 …」: a pending absence and a
     confirmation mail to the sender's address. None when the mail is not such a command."""
     sender = inc.from_addr
-    request = read_absence(own_words(inc.text), local_day(now))
+    request = read_absence(absence_words(inc.text), local_day(now))
     if request is None:
         return None
     store = gw.store
@@ -137,6 +149,30 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
         gw, absence, ab.STATUS, kind, [sender], [], now, reason=reason, in_reply_to=inc.message_id
     )
     return "absence_" + kind
+
+
+_ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}[@＠][A-Za-z0-9.-]{1,190}")
+
+
+def absence_words(text: str) -> str:
+    """The sender's own words, with the address on a 「不在」 line kept: the reply reader
+    would otherwise take a line with an address for a signature line."""
+    kept: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        kept.append(m.group(0))
+        return f"〔代理{len(kept) - 1}〕"
+
+    lines = [
+        _ADDRESS_RE.sub(hide, line)
+        if unicodedata.normalize("NFKC", line).lstrip().startswith("不在")
+        else line
+        for line in (text or "").splitlines()
+    ]
+    words = own_words("\n".join(lines))
+    for i, address in enumerate(kept):
+        words = words.replace(f"〔代理{i}〕", address)
+    return words
 
 
 def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
@@ -380,7 +416,13 @@ def _apply(gw: Gateway, command: dict[str, Any], now: datetime) -> str | None:
         draft = store.get_draft(command["draft_id"])
         if draft is None:
             return f"{command['draft_id']} が見つかりません。"
-        outcome = reassign(draft, command["from"], command["to"], now)
+        outcome = reassign(
+            draft,
+            command["from"],
+            command["to"],
+            now,
+            listed=account_people(gw.settings, draft.account),
+        )
         if isinstance(outcome, str):
             return outcome
         gw.persist(outcome, now)
