@@ -35,7 +35,13 @@ def cmd_absence_add(args: argparse.Namespace) -> int:
     from gateway.staffdesk import is_listed_reviewer, queue_admin_command
 
     settings = load_settings(args.config)
-    reviewer, deputy = args.reviewer.strip().lower(), args.deputy.strip().lower()
+    from gateway.identity import try_canonical
+
+    reviewer, deputy = try_canonical(args.reviewer), try_canonical(args.deputy)
+    if reviewer is None or deputy is None:
+        return _die(
+            "メールアドレスの形ではありません。", "not a usable email address", EXIT_USAGE
+        )
     if not is_listed_reviewer(settings, reviewer):
         return _die(
             f"{reviewer} は、どのアカウントの確認者にも登録されていません。",

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from gateway.businessdays import JST
+from gateway.identity import same_person as identity_same_person
+from gateway.identity import try_canonical
 from gateway.model import Decision
 from gateway.records import (
     IN_REVIEW,
@@ -36,15 +38,14 @@ from gateway.records import (
 
 
 def same_person(a: str, b: str) -> bool:
-    """One person, however the address is spelled.
-
-    Kept small and local until gateway.identity lands on main; every comparison of
-    addresses in the routing goes through it, so it is the one function to replace."""
-    return bool(a) and bool(b) and _norm(a) == _norm(b)
+    """One person, however the address is spelled (gateway.identity: case, +tags, quoting).
+    Aliases ([[people]]) are resolved to person keys at the edges, before the workflow."""
+    return identity_same_person(a, b)
 
 
-def _norm(address: str) -> str:
-    return unicodedata.normalize("NFKC", address or "").strip().lower()
+def _usable(address: str) -> bool:
+    """An address the gateway would mail and compare (odd local parts are refused)."""
+    return try_canonical(address) is not None
 
 
 def _member(person: str, people: Iterable[str]) -> bool:
@@ -309,6 +310,7 @@ def everyone_on(draft: Draft) -> tuple[str, ...]:
 def _free(person: str, draft: Draft, taken: Sequence[str], absences, day: date) -> bool:
     return (
         bool(person)
+        and _usable(person)
         and not same_person(person, draft.author)
         and not _member(person, taken)
         and absence_of(person, absences, day) is None

@@ -27,6 +27,7 @@ from gateway import absence as ab
 from gateway.commands import Command, read_absence, read_command
 from gateway.config import Settings, staff_allowed
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
+from gateway.identity import try_canonical
 from gateway.records import Absence, AuditEvent, Draft, Outcome
 from gateway.replies import own_words
 from gateway.routing import deciders, local_day, same_person, seat_of
@@ -111,9 +112,14 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
     if not is_listed_reviewer(gw.settings, sender):
         store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
+    deputy = try_canonical(request.deputy)
+    if deputy is not None:
+        request = replace(request, deputy=deputy)
     reason = ab.problem(
         sender, request.deputy, request.start, request.end, local_day(now), store.absences()
     )
+    if reason is None and deputy is None:
+        reason = f"{request.deputy} はメールアドレスとして使えません。"
     if reason is None and not staff_allowed(gw.settings, request.deputy):
         reason = (
             f"代理の {request.deputy} さんは、このシステムを使える職員のアドレスではありません。"
