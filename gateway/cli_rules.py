@@ -39,9 +39,7 @@ def cmd_absence_add(args: argparse.Namespace) -> int:
 
     reviewer, deputy = try_canonical(args.reviewer), try_canonical(args.deputy)
     if reviewer is None or deputy is None:
-        return _die(
-            "メールアドレスの形ではありません。", "not a usable email address", EXIT_USAGE
-        )
+        return _die("メールアドレスの形ではありません。", "not a usable email address", EXIT_USAGE)
     if not is_listed_reviewer(settings, reviewer):
         return _die(
             f"{reviewer} は、どのアカウントの確認者にも登録されていません。",

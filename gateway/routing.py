@@ -232,7 +232,7 @@ class Route:
 def pick_pair(candidates: Sequence[str], author: str, role: Sequence[str] = ()) -> tuple[str, ...]:
     """The first two listed reviewers who are not the author; with a required role, the
     second place goes to the first of that role when neither of the two has it."""
-    people = [r for r in candidates if not same_person(r, author)]
+    people = list(_dedupe(r for r in candidates if not same_person(r, author)))
     pair = people[:2]
     if role and len(pair) == 2 and not any(_member(p, role) for p in pair):
         chief = next((p for p in people if _member(p, role)), None)
