@@ -184,6 +184,8 @@ def sample_digest_context() -> dict[str, Any]:
          "at": (_T0 + timedelta(hours=2)).isoformat(), "detail": {"clauses": ["4(1)"]}},
         {"action": "draft_returned", "draft_id": "D-000041", "actor": _R2,
          "at": (_T0 + timedelta(hours=3)).isoformat(), "detail": {}},
+        {"action": "rate_deferred", "draft_id": None, "actor": _AUTHOR,
+         "at": (_T0 + timedelta(hours=3)).isoformat(), "detail": {}},
     ]  # fmt: skip
     outbox = [
         {"draft_id": "D-000042", "mail_status": "review-request", "status": "failed",
@@ -275,6 +277,16 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
             problem = describe_template_error(exc, "failed")
             if problem not in problems:
                 problems.append(problem)
+    try:
+        render_body(
+            "deferred",
+            {"subject": "防災訓練のお知らせ", "per_hour": 60, "release": "11月24日（火）10:05",
+             "admin": "somu@town.example.jp"},
+            template_dir,
+        )  # fmt: skip
+        rendered += 1
+    except Exception as exc:
+        problems.append(describe_template_error(exc, "deferred"))
     return problems, rendered
 
 

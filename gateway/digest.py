@@ -155,6 +155,7 @@ def build_digest_context(
     decisions = []
     outcomes: Counter[str] = Counter()
     clauses: Counter[str] = Counter()
+    deferred: Counter[str] = Counter()
     for e in events:
         at = _instant(e.get("at"), calendar)
         if at is None or not since <= at < now:
@@ -171,6 +172,8 @@ def build_digest_context(
                     "decision": DECISION_LABELS.get(detail.get("decision"), "?"),
                 }
             )
+        if action == "rate_deferred":
+            deferred[e.get("actor", "")] += 1
         if action in OUTCOME_LABELS:
             outcomes[OUTCOME_LABELS[action]] += 1
         if action == "draft_rejected":
@@ -187,6 +190,7 @@ def build_digest_context(
         "outcomes": [{"label": k, "count": v} for k, v in outcomes.most_common()],
         "rejections": [{"label": k, "count": v} for k, v in clauses.most_common()],
         "undelivered": _undelivered(outbox, subjects, since, now, calendar),
+        "deferred": [{"sender": k, "count": v} for k, v in deferred.most_common()],
     }
 
 

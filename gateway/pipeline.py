@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +27,14 @@ from gateway.digest import queue_digest
 from gateway.drafts import split_draft
 from gateway.mime import read_message
 from gateway.model import Finding, Incoming, Kind, Severity
+from gateway.ratelimit import (
+    DEFERRED_STATUS,
+    Budgets,
+    HeldMessage,
+    Hold,
+    budget_key,
+    deferred_notice,
+)
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.signing import SigningKey
@@ -106,25 +113,6 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
     return out
 
 
-class RateLimiter:
-    """At most `per_hour` messages per sender in any hour; the rest are kept, logged, not answered.
-
-    In memory: a restart forgets the window, which errs on the side of handling mail."""
-
-    def __init__(self, per_hour: int) -> None:
-        self.per_hour = per_hour
-        self._seen: dict[str, deque[datetime]] = {}
-
-    def allow(self, sender: str, now: datetime) -> bool:
-        window = self._seen.setdefault(sender or "-", deque())
-        while window and now - window[0] >= timedelta(hours=1):
-            window.popleft()
-        if len(window) >= self.per_hour:
-            return False
-        window.append(now)
-        return True
-
-
 @dataclass
 class Spool:
     """Files beside the state file: rendered outgoing mail and draft attachments."""
@@ -132,7 +120,7 @@ class Spool:
     root: Path
 
     def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments"):
+        for sub in ("outbox", "attachments", "held"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @staticmethod
@@ -157,6 +145,15 @@ class Spool:
 
     def get_mail(self, name: str) -> bytes:
         return (self.root / "outbox" / name).read_bytes()
+
+    def put_held(self, data: bytes) -> str:
+        """A message deferred by the per-sender limit, kept until it is handled."""
+        name = hashlib.sha256(data).hexdigest() + ".eml"
+        self._write(self.root / "held" / name, data)
+        return name
+
+    def get_held(self, name: str) -> bytes:
+        return (self.root / "held" / name).read_bytes()
 
 
 def spool_for(settings: Settings) -> Spool:
@@ -199,7 +196,8 @@ class Gateway:
         self.spool = spool_for(settings)
         self.policy = policy_for(settings)
         self.address = settings.mailbox.address
-        self.rate = RateLimiter(settings.limits.per_sender_per_hour)
+        self.budgets = Budgets(store, settings.limits.per_sender_per_hour)
+        self.hold = Hold(store)
 
     # ------------------------------------------------------------------ entry points
 
@@ -212,6 +210,13 @@ class Gateway:
             if store.is_seen(key):
                 log.info("event=duplicate_message message_id=%s", key)
                 return "duplicate"
+            bucket = self._budget_bucket(incoming)
+            if bucket is not None and not self._may_handle_now(bucket, now):
+                self._defer(incoming, raw, key, bucket, now)
+                store.mark_seen(key, now, "deferred")
+                return "deferred"
+            if bucket is not None:
+                self.budgets.charge(bucket, now)
             outcome, name = self._decide(incoming, now)
             self._persist(outcome, now)
             store.mark_seen(key, now, name)
@@ -237,6 +242,7 @@ class Gateway:
                 if outcome.draft or outcome.mails:
                     self._persist(outcome, now)
                     changed += 1
+            changed += self._release_held(now)
             if queue_digest(self, now):
                 changed += 1
         if changed:
@@ -249,17 +255,6 @@ class Gateway:
         sender = inc.from_addr
         if self._is_loop(inc):
             return self._only_event("loop_ignored", None, sender, now, subject=inc.subject), "loop"
-        if inc.kind not in (Kind.AUTO_REPLY, Kind.BOUNCE) and not self.rate.allow(sender, now):
-            log.warning("event=rate_limited from=%s message_id=%s", sender, inc.message_id)
-            return self._only_event(
-                "rate_limited",
-                None,
-                sender,
-                now,
-                subject=inc.subject,
-                message_id=inc.message_id,
-                limit_per_hour=self.settings.limits.per_sender_per_hour,
-            ), "rate_limited"
         if inc.kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OTHER):
             action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
                 inc.kind, "other_ignored"
@@ -283,8 +278,8 @@ class Gateway:
             and sender != mentioned.author
         ):
             # A reviewer answered without the token (the client dropped it): never counts.
-            return unmatched_reply(
-                mentioned, sender, inc.message_id, "no-token", now
+            return self._limit_clarify(
+                unmatched_reply(mentioned, sender, inc.message_id, "no-token", now), sender, now
             ), "reply_no_token"
         previous = None
         if (
@@ -294,6 +289,126 @@ class Gateway:
         ):
             previous = mentioned
         return self._new_draft(inc, now, previous), "draft"
+
+    # ------------------------------------------------------------------ budgets
+
+    def _budget_bucket(self, inc: Incoming) -> str | None:
+        """The budget this message is charged to, or None when it costs nothing: automatic
+        mail, our own mail and strangers' drafts are only logged, never answered."""
+        if inc.kind not in (Kind.DRAFT, Kind.REPLY) or self._is_loop(inc):
+            return None
+        if inc.kind == Kind.DRAFT and not staff_allowed(self.settings, inc.from_addr):
+            return None
+        return budget_key(inc.from_addr, self._proven(inc))
+
+    def _proven(self, inc: Incoming) -> bool:
+        """A reply token made for this From, or the receiving server's word for its domain."""
+        for raw_token in inc.tokens:
+            token = parse_token(raw_token)
+            if token is not None and token_matches(self.token_secret, token, inc.from_addr):
+                return True
+        if self.settings.authserv_ids:
+            return verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids).passed
+        return False
+
+    def _may_handle_now(self, bucket: str, now: datetime) -> bool:
+        """Within the budget, and nothing of this budget is still waiting (order is kept)."""
+        if any(h.bucket == bucket for h in self.hold.entries()):
+            return False
+        return self.budgets.allows(bucket, now)
+
+    def _defer(self, inc: Incoming, raw: bytes, key: str, bucket: str, now: datetime) -> None:
+        """Over the budget: keep the raw message, handle it when the window allows; tell the
+        sender once per window (only a member of staff or a reviewer: no backscatter)."""
+        path = self.spool.put_held(raw)
+        self.hold.add(HeldMessage(key, bucket, inc.from_addr, path, now.isoformat()))
+        release = self.budgets.next_free(bucket, now)
+        waiting = sum(1 for h in self.hold.entries() if h.bucket == bucket)
+        told = False
+        if self._may_be_told(inc.from_addr) and self.budgets.should_tell_deferred(
+            inc.from_addr, now
+        ):
+            msg = deferred_notice(
+                inc, release, self.settings.limits.per_sender_per_hour, self.settings, now
+            )
+            self.queue_standalone(msg, DEFERRED_STATUS, [inc.from_addr], now)
+            told = True
+        self.store.add_event(
+            AuditEvent(
+                "rate_deferred",
+                None,
+                inc.from_addr or "-",
+                now,
+                {
+                    "subject": inc.subject,
+                    "message_id": inc.message_id,
+                    "budget": "verified" if bucket == inc.from_addr else "unverified",
+                    "waiting": waiting,
+                    "release_after": release.isoformat(timespec="minutes"),
+                    "sender_told": told,
+                    "limit_per_hour": self.settings.limits.per_sender_per_hour,
+                },
+            )
+        )
+        log.warning(
+            "event=rate_deferred from=%s message_id=%s waiting=%d release_after=%s",
+            inc.from_addr,
+            inc.message_id,
+            waiting,
+            release.isoformat(timespec="minutes"),
+        )
+        if told:
+            self.on_queued()
+
+    def _may_be_told(self, address: str) -> bool:
+        return bool(address) and (
+            staff_allowed(self.settings, address)
+            or any(address in a.reviewers for a in self.settings.accounts)
+        )
+
+    def _release_held(self, now: datetime) -> int:
+        """Inside the tick's transaction: handle held messages, oldest first, as budgets allow."""
+        released = 0
+        blocked: set[str] = set()
+        for held in self.hold.entries():
+            if held.bucket in blocked or not self.budgets.allows(held.bucket, now):
+                blocked.add(held.bucket)  # a later one of the same budget must wait too
+                continue
+            try:
+                raw = self.spool.get_held(held.path)
+            except OSError as exc:
+                log.error("event=held_message_lost path=%s error=%r", held.path, exc)
+                self.hold.remove(held)
+                continue
+            inc = read_message(raw, [self.address])
+            self.hold.remove(held)
+            self.budgets.charge(held.bucket, now)
+            outcome, name = self._decide(inc, now)
+            self._persist(outcome, now)
+            self.store.add_event(
+                AuditEvent(
+                    "held_released",
+                    outcome.draft.id if outcome.draft else None,
+                    inc.from_addr or "-",
+                    now,
+                    {"message_id": inc.message_id, "outcome": name, "held_since": held.at},
+                )
+            )
+            log.info(
+                "event=held_released from=%s message_id=%s outcome=%s",
+                inc.from_addr,
+                inc.message_id,
+                name,
+            )
+            released += 1
+        return released
+
+    def _limit_clarify(self, outcome: Outcome, sender: str, now: datetime) -> Outcome:
+        """A reply that cannot count asks its sender how to answer at most once an hour, so a
+        flood under a reviewer's address does not become a flood of mail to the reviewer."""
+        if not outcome.mails or self.budgets.may_clarify(sender, now):
+            return outcome
+        return Outcome(outcome.draft, (), outcome.events)
 
     def _decide_reply(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
         sender = inc.from_addr
@@ -333,9 +448,10 @@ class Gateway:
                 draft, reply
             ), "author_reply" if is_author else f"reply_{reading.decision}"
         reason = "token-not-for-sender" if first_draft else "no-token"
-        return unmatched_reply(
+        outcome = unmatched_reply(
             first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
-        ), ("reply_not_counted")
+        )
+        return self._limit_clarify(outcome, sender, now), "reply_not_counted"
 
     def _is_loop(self, inc: Incoming) -> bool:
         """Our own mail coming back (X-Loop names our address): never answer it."""

@@ -16,213 +16,31 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import replace
+from datetime import datetime, tzinfo
 from typing import Any
 
-from gateway.businessdays import JST, WorkCalendar
+from gateway.businessdays import JST
 from gateway.model import Decision, Finding, Severity
-
-IN_REVIEW = "in_review"
-APPROVED = "approved"
-RETURNED = "returned"
-REJECTED = "rejected"
-EXPIRED = "expired"
-OPEN_STATES = (IN_REVIEW,)
-REVISABLE_STATES = (IN_REVIEW, RETURNED, REJECTED)
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class AttachmentRef:
-    filename: str
-    content_type: str
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
-class Version:
-    number: int
-    text: str  # exactly what would be posted
-    text_sha256: str
-    subject: str
-    message_id: str  # the author's message that carried this version
-    received_at: datetime
-    findings: tuple[Finding, ...] = ()
-    attachments: tuple[AttachmentRef, ...] = ()
-    schedule: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Vote:
-    reviewer: str
-    decision: Decision
-    version: int
-    at: datetime
-    message_id: str
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class Draft:
-    id: str
-    author: str
-    author_name: str
-    account: str
-    state: str
-    reviewers: tuple[str, ...]
-    versions: tuple[Version, ...]
-    created_at: datetime
-    updated_at: datetime
-    votes: tuple[Vote, ...] = ()
-    reminded: tuple[str, ...] = ()  # reviewers reminded about the current version
-    thread: tuple[str, ...] = ()  # Message-IDs of the author's messages, for References
-    reason: str = ""  # why rejected / returned, for status and export
-    reminded_at: datetime | None = None  # when the last first-reminder went out
-    # (silent reviewer, alternate asked in their place; "" when nobody was left to ask),
-    # for the current version only: a new version starts with the two reviewers again.
-    alternates: tuple[tuple[str, str], ...] = ()
-    schedule_warned: int = 0  # the version whose passed schedule the author was warned about
-
-    @property
-    def current(self) -> Version:
-        return self.versions[-1]
-
-    @property
-    def version(self) -> int:
-        return self.current.number
-
-    def votes_for(self, version: int) -> dict[str, Vote]:
-        """The latest vote of each reviewer on `version`."""
-        latest: dict[str, Vote] = {}
-        for vote in self.votes:
-            if vote.version == version:
-                latest[vote.reviewer] = vote
-        return latest
-
-    def alternate_for(self, reviewer: str) -> str | None:
-        """Who was asked to decide in place of a silent `reviewer`, if anyone."""
-        for silent, alternate in self.alternates:
-            if silent == reviewer and alternate:
-                return alternate
-        return None
-
-    @property
-    def deciders(self) -> tuple[str, ...]:
-        """Everyone whose decision counts on the current version: reviewers and alternates."""
-        return (*self.reviewers, *(a for _, a in self.alternates if a))
-
-    def slot_of(self, person: str) -> str | None:
-        """The reviewer whose place `person` decides in (themselves for a reviewer)."""
-        if person in self.reviewers:
-            return person
-        for silent, alternate in self.alternates:
-            if alternate and alternate == person:
-                return silent
-        return None
-
-    def slot_votes(self, version: int) -> dict[str, Vote]:
-        """Per reviewer, the latest vote on `version` by them or by their alternate."""
-        latest: dict[str, Vote] = {}
-        for vote in self.votes:
-            slot = self.slot_of(vote.reviewer)
-            if vote.version == version and slot is not None:
-                latest[slot] = vote
-        return latest
-
-    def waiting_on(self) -> tuple[str, ...]:
-        """Reviewers whose place nobody has decided yet (neither they nor an alternate)."""
-        if self.state != IN_REVIEW:
-            return ()
-        votes = self.slot_votes(self.version)
-        return tuple(r for r in self.reviewers if r not in votes)
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-@dataclass(frozen=True)
-class MailSpec:
-    """A mail to send, as data: the shell renders, signs and queues it."""
-
-    status: str  # X-Gateway-Status
-    draft_id: str
-    version: int
-    to: tuple[str, ...]
-    cc: tuple[str, ...] = ()
-    context: dict[str, Any] = field(default_factory=dict)
-    token_for: str | None = None  # bind the Reply-To token to this address
-    attach_version: bool = False  # carry the version's attachments (photos)
-    approval_record: dict[str, Any] | None = None  # to be signed and attached
-    in_reply_to: str | None = None  # the message this answers (else the draft's thread)
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    action: str
-    draft_id: str | None
-    actor: str
-    at: datetime
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    draft: Draft | None = None  # the new or updated record, if any
-    mails: tuple[MailSpec, ...] = ()
-    events: tuple[AuditEvent, ...] = ()
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What the workflow needs to know of the config."""
-
-    accounts: dict[str, tuple[str, ...]]  # account name -> reviewer addresses, in order
-    reminder_after: timedelta = timedelta(hours=24)
-    expire_after: timedelta = timedelta(days=7)
-    # With a calendar, reminder_after and expire_after are amounts of *working* time
-    # (business days, office hours); without one, of wall-clock time.
-    calendar: WorkCalendar | None = None
-
-    def elapsed(self, since: datetime, now: datetime) -> timedelta:
-        if self.calendar is None:
-            return now - since
-        return self.calendar.working_time(since, now)
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class NewDraft:
-    author: str
-    author_name: str
-    subject: str
-    message_id: str
-    references: tuple[str, ...]
-    text: str
-    account: str | None  # from the account line; None if not given
-    schedule: datetime | None
-    findings: tuple[Finding, ...]
-    attachments: tuple[AttachmentRef, ...]
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply whose token has already been verified against its From by the shell."""
-
-    sender: str
-    draft_id: str
-    token_version: int
-    reading_decision: Decision
-    comment: str
-    message_id: str
-    at: datetime
-
+from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabulary)
+    APPROVED,
+    EXPIRED,
+    IN_REVIEW,
+    OPEN_STATES,
+    REJECTED,
+    RETURNED,
+    REVISABLE_STATES,
+    AttachmentRef,
+    AuditEvent,
+    Draft,
+    MailSpec,
+    NewDraft,
+    Outcome,
+    Policy,
+    Reply,
+    Version,
+    Vote,
+)
 
 # --------------------------------------------------------------------------- helpers
 

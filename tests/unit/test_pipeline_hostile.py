@@ -150,17 +150,66 @@ def test_require_authenticated_counts_only_vouched_replies(tmp_path):
     assert set(gw.store.get_draft("D-000001").votes_for(1)) == {KACHO}
 
 
-def test_flood_from_one_sender_is_kept_and_logged_not_answered(tmp_path):
-    gw, clock = make_gateway(tmp_path, limits={"per_sender_per_hour": 3})
+def test_flood_from_one_sender_is_deferred_never_dropped(tmp_path):
+    gw, clock = make_gateway(
+        tmp_path, limits={"per_sender_per_hour": 3}, admin={"address": "somu@town.example.jp"}
+    )
     results = []
     for i in range(5):
         clock.now += timedelta(minutes=1)
         results.append(gw.handle_raw(compose_draft(AUTHOR, f"お知らせ{i}", DRAFT)))
-    assert results == ["draft", "draft", "draft", "rate_limited", "rate_limited"]
+    assert results == ["draft", "draft", "draft", "deferred", "deferred"]
     assert len(sent(gw, "received")) == 3
-    assert sum(e["action"] == "rate_limited" for e in gw.store.all_events()) == 2
+    # told once in the window, not once per mail
+    notices = sent(gw, "deferred", AUTHOR)
+    assert len(notices) == 1
+    body = message_from_bytes(notices[0], policy=policy.default).get_body(("plain",))
+    assert "失われません" in body.get_content()
+    # A sixth mail arrives while two wait: it waits behind them, in order.
+    clock.now += timedelta(minutes=1)
+    assert gw.handle_raw(compose_draft(AUTHOR, "お知らせ5", DRAFT)) == "deferred"
+    gw.tick()
+    assert len(sent(gw, "received")) == 3  # the window has not moved yet
+    clock.now += timedelta(minutes=55)  # 10:01: the first mail of the window is an hour old
+    gw.tick()
+    subjects = [d.current.subject for d in gw.store.all_drafts()]
+    assert subjects == ["お知らせ0", "お知らせ1", "お知らせ2", "お知らせ3"]
     clock.now += timedelta(hours=1)
-    assert gw.handle_raw(compose_draft(AUTHOR, "お知らせ5", DRAFT)) == "draft"
+    gw.tick()
+    subjects = [d.current.subject for d in gw.store.all_drafts()]
+    assert subjects == [f"お知らせ{i}" for i in range(6)]
+    assert gw.hold.entries() == []
+    assert sum(e["action"] == "rate_deferred" for e in gw.store.all_events()) == 3
+
+
+def test_budget_window_survives_a_restart(tmp_path):
+    from offline import offline_gateway
+
+    gw, clock = make_gateway(tmp_path, limits={"per_sender_per_hour": 2})
+    for i in range(3):
+        clock.now += timedelta(minutes=1)
+        gw.handle_raw(compose_draft(AUTHOR, f"お知らせ{i}", DRAFT))
+    gw.store.close()
+    again = offline_gateway(tmp_path, clock, limits={"per_sender_per_hour": 2})
+    clock.now += timedelta(minutes=1)
+    assert again.handle_raw(compose_draft(AUTHOR, "お知らせ3", DRAFT)) == "deferred"
+    assert len(again.hold.entries()) == 2
+
+
+def test_forged_flood_under_a_reviewer_does_not_cost_the_real_decision(tmp_path):
+    gw, clock = make_gateway(tmp_path, limits={"per_sender_per_hour": 5})
+    requests = open_draft(gw)
+    outcomes = []
+    for i in range(20):  # forged: KACHO's From, no token
+        clock.now += timedelta(seconds=30)
+        forged = compose_draft(KACHO, f"RE: [承認依頼 D-000001] 防災訓練のお知らせ {i}", "承認")
+        outcomes.append(gw.handle_raw(forged))
+    assert outcomes.count("deferred") == 15
+    # at most one clarify to the real reviewer for the whole flood
+    assert len(sent(gw, "clarify", KACHO)) == 1
+    real = gmail_ja(requests[KACHO], KACHO, "課長", "承認します")
+    assert gw.handle_raw(real) == "reply_approve"
+    assert set(gw.store.get_draft("D-000001").votes_for(1)) == {KACHO}
 
 
 def test_our_own_mail_and_x_loop_are_never_answered(tmp_path):
