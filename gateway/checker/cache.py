@@ -15,6 +15,7 @@ else `~/.cache/gateway`; `GATEWAY_NO_CACHE=1` turns it off.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -37,21 +38,39 @@ def code_identity() -> bytes:
     for source in sorted(checker_dir.glob("*.py")):
         h.update(source.name.encode())
         h.update(source.read_bytes())
-    try:
-        import regex
-
-        h.update(str(regex.__version__).encode())
-    except ImportError:  # pragma: no cover - a dependency
-        pass
-    try:
-        import sudachidict_core
-
-        dic = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
-        st = dic.stat()
-        h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-    except (ImportError, OSError, TypeError):
-        h.update(b"no-sudachidict")
+    # the libraries whose behaviour the results depend on, by their installed files
+    # (found without importing them: `check` may never need `regex`)
+    for package in ("regex", "sudachipy", "sudachidict_core"):
+        h.update(package.encode())
+        h.update(_installed_stamp(package))
     return h.digest()
+
+
+def _installed_stamp(package: str) -> bytes:
+    """Size and mtime of an installed package's files (a reinstall or upgrade changes it)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return b"missing"
+    stamps = []
+    folders = [
+        os.path.join(loc, sub)
+        for loc in spec.submodule_search_locations
+        for sub in ("", "resources")
+    ]  # fmt: skip  (sudachidict keeps its .dic there)
+    for location in folders:
+        if not os.path.isdir(location):
+            continue
+        try:
+            for entry in sorted(os.scandir(location), key=lambda e: e.name):
+                if entry.is_file():
+                    st = entry.stat()
+                    stamps.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            stamps.append("unreadable")
+    return "|".join(stamps).encode()
 
 
 class LoadCache:

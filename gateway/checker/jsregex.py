@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import regex
-
 # What JavaScript's shorthand classes mean, as Python class bodies.
 _WORD = "A-Za-z0-9_"
 _DIGIT = "0-9"
@@ -366,4 +364,10 @@ def compile_python(source: str, ignorecase: bool = False) -> Any:
     try:
         return re.compile(source, re.IGNORECASE if ignorecase else 0)
     except re.error:
+        pass
+    import regex  # imported only when a dictionary needs it
+
+    try:
         return regex.compile(source, regex.V0 | (regex.IGNORECASE if ignorecase else 0))
+    except (regex.error, ValueError, OverflowError) as e:
+        raise JsRegexError(str(e)) from None

@@ -120,5 +120,15 @@ def prh_rule(common: dict[str, Any], raw: dict[str, Any], path: Path) -> PrhRule
         raise RuleLoadError(
             path, common["id"], "file はファイル名で書いてください。", "file must be a file name"
         )
-    dictionary = load_dictionary(dict_path)
-    return PrhRule(**common, dictionary=dictionary, file=file)
+    try:
+        dictionary = load_dictionary(dict_path)
+        return PrhRule(**common, dictionary=dictionary, file=file)
+    except RuleLoadError:
+        raise
+    except Exception as e:  # anything unforeseen: still a message naming file and rule
+        raise RuleLoadError(
+            dict_path,
+            common["id"],
+            f"prh 辞書を読み込めません（{type(e).__name__}: {e}）。",
+            f"cannot load prh dictionary ({type(e).__name__}: {e})",
+        ) from e

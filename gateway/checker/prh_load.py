@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import regex
 import yaml
 
 from gateway.checker.cache import LoadCache, default_cache
@@ -76,10 +75,10 @@ class PrhEntry:
     specs: tuple[tuple[str, str], ...]
     where: str  # the dictionary file
     clauses: Clauses = ()
-    _regex: regex.Pattern[str] | None = field(default=None, repr=False)
+    _regex: re.Pattern[str] | None = field(default=None, repr=False)
 
     @property
-    def regex(self) -> regex.Pattern[str]:
+    def regex(self) -> re.Pattern[str]:
         """Compiled on first use: most of a big dictionary never runs on a given draft."""
         if self._regex is None:
             self._regex = compile_python(self.source, self.ignorecase)
@@ -228,7 +227,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         compiled = compile_python(source, ignorecase)
     except _PatternError as e:
         raise _error(path, label, e.ja, str(e)) from None
-    except (JsRegexError, regex.error) as e:
+    except JsRegexError as e:
         raise _error(
             path,
             label,
@@ -265,7 +264,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         note=str(note).strip() if note is not None else "",
         specs=tuple(specs),
         where=str(path),
-        clauses=required_strings_of(source, regex.IGNORECASE if ignorecase else 0),
+        clauses=required_strings_of(source, re.IGNORECASE if ignorecase else 0),
         _regex=compiled,
     )
     for src, dst in entry.specs:
@@ -378,7 +377,19 @@ def parse_file(path: Path, data: bytes) -> DictFile:
     rules = raw.get("rules") or []
     if not isinstance(rules, list):
         raise _error(path, None, "rules は並びにしてください。", "rules must be a list")
-    entries = [build_entry(r, path, i) for i, r in enumerate(rules)]
+    entries = []
+    for i, r in enumerate(rules):
+        try:
+            entries.append(build_entry(r, path, i))
+        except RuleLoadError:
+            raise
+        except Exception as e:  # anything unforeseen: still the file and the rule, no traceback
+            raise _error(
+                path,
+                _label(r, i),
+                f"このルールを読み込めません（{type(e).__name__}: {e}）。",
+                f"cannot load this rule ({type(e).__name__}: {e})",
+            ) from e
     return DictFile(
         path, _version(raw.get("version")), entries, _targets(raw.get("targets"), path),
         _imports(raw.get("imports"), path),
@@ -465,7 +476,7 @@ class PrhDictionary:
         self.digests += other.digests
 
 
-def _compile(js_source: str, ignorecase: bool) -> regex.Pattern[str]:
+def _compile(js_source: str, ignorecase: bool) -> re.Pattern[str]:
     return compile_python(translate(js_source), ignorecase)
 
 

@@ -16,13 +16,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import regex
-
-from gateway.checker.jsregex import JsRegexError, translate
+from gateway.checker.jsregex import JsRegexError, compile_python, translate
 from gateway.checker.prefilter import Clauses, passes
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_PRAGMA = regex.compile(translate(r"^(?:.*?)prh:disable(?::([^\n\s]*))?"), regex.V0)
+_PRAGMA = re.compile(translate(r"^(?:.*?)prh:disable(?::([^\n\s]*))?"))
 _DOLLAR_GROUP = re.compile(r"\$([0-9]{1,2})")
 
 
@@ -33,7 +31,7 @@ class Entry(Protocol):
     must_empty: int | None
 
     @property
-    def regex(self) -> regex.Pattern[str]: ...
+    def regex(self) -> re.Pattern[str]: ...
 
     @property
     def clauses(self) -> Clauses: ...
@@ -49,7 +47,7 @@ class Diff:
     entry: Any
 
 
-def expand(expected: str, m: regex.Match[str]) -> str:
+def expand(expected: str, m: re.Match[str]) -> str:
     """prh's `Diff.newText`: `$1`…`$99` become groups (an unset group: ""), others stay."""
     groups = m.re.groups
 
@@ -121,11 +119,11 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _ignore_pattern(source: str) -> regex.Pattern[str]:
+def _ignore_pattern(source: str) -> re.Pattern[str]:
     try:
-        return regex.compile(f"({translate(source)})", regex.V0)
-    except (JsRegexError, regex.error):
-        return regex.compile(regex.escape(source), regex.V0)
+        return compile_python(f"({translate(source)})")
+    except JsRegexError:  # prh would stop here; the pragma's text, literally
+        return re.compile(re.escape(source))
 
 
 def _collides(start: int, end: int, other_start: int, other_end: int) -> bool:
@@ -173,7 +171,7 @@ class Span:
     end: int
 
 
-def pattern_spans(pattern: regex.Pattern[str], text: str) -> list[Span]:
+def pattern_spans(pattern: re.Pattern[str], text: str) -> list[Span]:
     """prh's `makeChangeSet(…, pattern)`: every match of an include/exclude, prepared."""
     spans = [Span(m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start()]
     return _prepare_spans(spans)
@@ -224,9 +222,9 @@ class Target:
     """A `targets` item: for file names `file` matches, look only inside `includes`
     and outside `excludes`."""
 
-    file: regex.Pattern[str]
-    includes: tuple[regex.Pattern[str], ...] = ()
-    excludes: tuple[regex.Pattern[str], ...] = ()
+    file: re.Pattern[str]
+    includes: tuple[re.Pattern[str], ...] = ()
+    excludes: tuple[re.Pattern[str], ...] = ()
 
 
 def apply_targets(diffs: list[Diff], targets: Sequence[Target], file: str, text: str) -> list[Diff]:
