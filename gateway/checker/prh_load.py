@@ -19,10 +19,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
@@ -39,24 +38,31 @@ _MUST_EMPTY = re.compile(r"\$([0-9]+)")
 
 # --- YAML as js-yaml reads it ---
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+@lru_cache(maxsize=1)
+def _yaml12_loader() -> type:
+    """PyYAML (in C where it can) with YAML 1.2's booleans, as js-yaml: only true/false
+    (`on`, `yes`, `no` stay words). Built on first use: a cached dictionary needs no YAML."""
+    import yaml
 
-class _Yaml12Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """PyYAML (in C where it can) with YAML 1.2's booleans, as js-yaml: only true/false."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = type("Yaml12Loader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return loader
 
 
 def read_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Yaml12Loader)  # a safe loader
+    import yaml
+
+    return yaml.load(text, Loader=_yaml12_loader())  # a safe loader
 
 
 # --- one rule ---
@@ -364,6 +370,8 @@ def _imports(raw: Any, path: Path) -> list[_Import]:
 
 def parse_file(path: Path, data: bytes) -> DictFile:
     """One dictionary file's own content: rules compiled and spec-checked, targets, imports."""
+    import yaml
+
     try:
         raw = read_yaml(data.decode("utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
