@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 _FORMAT = "1"  # bump when what is stored changes shape
+_KEEP_SECONDS = 30 * 24 * 3600
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +122,21 @@ class LoadCache:
                 os.unlink(tmp)
                 raise
         except (OSError, TypeError, ValueError):
+            return
+        self._prune(path.parent)
+
+    @staticmethod
+    def _prune(folder: Path) -> None:
+        """Forget records not read or written for a month (old versions, edited files)."""
+        import time
+
+        limit = time.time() - _KEEP_SECONDS
+        try:
+            for entry in os.scandir(folder):
+                st = entry.stat()
+                if entry.name.endswith(".json") and max(st.st_atime, st.st_mtime) < limit:
+                    os.unlink(entry.path)
+        except OSError:
             return
 
 

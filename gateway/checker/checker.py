@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gateway.checker import loadmemo
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -134,6 +135,7 @@ class Checker:
                 src, None, "ルールのフォルダがありません。", "rules directory not found"
             )
         rules = load_rules(src)
+        loadmemo.save()
         cache = default_cache()
         key = _examples_key(cache, src, rules)
         if not cache.has(key):  # examples that passed with these files and this code pass

@@ -21,9 +21,10 @@ from typing import Any
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
+from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
 from gateway.checker.rulefiles import RuleFileError, read_rule_file
-from gateway.checker.tokenizer import Columns, tokenize
+from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
 CLAUSE_RE = re.compile(r"^[34]\(\d{1,2}\)[アイウエオカキクケコ]?$")

@@ -39,9 +39,18 @@ def required_strings(regex: re.Pattern[str]) -> Clauses:
     return required_strings_of(regex.pattern, regex.flags)
 
 
-def required_strings_of(pattern: str, flags: int = 0) -> Clauses:
+def required_strings_of(pattern: str, flags: int = 0, memo: bool = True) -> Clauses:
     """Clauses for a pattern source, as `required_strings`; the source need not compile
-    with `re` (a `regex` module pattern with a variable-width lookbehind parses)."""
+    with `re` (a `regex` module pattern with a variable-width lookbehind parses).
+    `memo`: remembered between starts (loadmemo), for the rule files' own regexes."""
+    if memo:
+        from gateway.checker import loadmemo
+
+        return loadmemo.clauses(pattern, flags, _required_strings_of)
+    return _required_strings_of(pattern, flags)
+
+
+def _required_strings_of(pattern: str, flags: int) -> Clauses:
     if sre_parse is None:
         return ()
     ignorecase = bool(flags & re.IGNORECASE)

@@ -270,7 +270,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         note=str(note).strip() if note is not None else "",
         specs=tuple(specs),
         where=str(path),
-        clauses=required_strings_of(source, re.IGNORECASE if ignorecase else 0),
+        clauses=required_strings_of(source, re.IGNORECASE if ignorecase else 0, memo=False),
         _regex=compiled,
     )
     for src, dst in entry.specs:
