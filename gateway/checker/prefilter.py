@@ -43,6 +43,8 @@ def required_strings_of(pattern: str, flags: int = 0, memo: bool = True) -> Clau
     """Clauses for a pattern source, as `required_strings`; the source need not compile
     with `re` (a `regex` module pattern with a variable-width lookbehind parses).
     `memo`: remembered between starts (loadmemo), for the rule files' own regexes."""
+    if sre_parse is None:
+        return ()
     if memo:
         from gateway.checker import loadmemo
 
