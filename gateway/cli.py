@@ -1,5 +1,5 @@
 """The `gateway` command: run, check, explain, verify, status, export, demo,
-config check, reviewers, templates check."""
+config check, reviewers, templates check, restore, init."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from gateway.version import VERSION
 
 if TYPE_CHECKING:
     from gateway.config import Settings
@@ -197,13 +199,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from gateway.signing import (
-        POST_FILENAME,
-        RECORD_FILENAME,
-        SIGNATURE_FILENAME,
-        load_public_key,
-        verify_parts,
+    """0: every part of the confirmation agrees (and --text is that text); 1: something
+    disagrees, each thing named; 2: no signature found."""
+    from gateway.confirmation import (
+        INVALID,
+        MISSING,
+        compare_text,
+        format_verdict,
+        verify_confirmation,
     )
+    from gateway.signing import load_public_key
 
     try:
         raw = Path(args.message).read_bytes()
@@ -211,19 +216,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return _die(f"メッセージを読めません: {args.message}", f"cannot read {args.message}: {exc}")
     from email import message_from_bytes, policy
 
+    given = None
+    if args.text is not None:
+        try:
+            given = sys.stdin.buffer.read() if args.text == "-" else Path(args.text).read_bytes()
+        except OSError as exc:
+            return _die(
+                f"文面のファイルを読めません: {args.text}", f"cannot read {args.text}: {exc}"
+            )
     msg = message_from_bytes(raw, policy=policy.default)
-    parts: dict[str, bytes] = {}
-    for part in msg.walk():
-        name = part.get_filename()
-        if name in (RECORD_FILENAME, SIGNATURE_FILENAME, POST_FILENAME):
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                parts[name] = payload
-    if RECORD_FILENAME not in parts or SIGNATURE_FILENAME not in parts:
-        print(
-            "署名付きの承認記録が見つかりません。\nno signed approval record found", file=sys.stderr
-        )
-        return 2
     key_path = args.key
     if key_path is None and args.config:
         key_path = load_settings(args.config).key_file
@@ -236,14 +237,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         public = load_public_key(key_path)
     except (OSError, ValueError) as exc:
         return _die(f"鍵を読めません: {key_path}", f"cannot read key {key_path}: {exc}")
-    code, message = verify_parts(
-        public,
-        parts[RECORD_FILENAME],
-        parts[SIGNATURE_FILENAME].decode("ascii", "replace"),
-        parts.get(POST_FILENAME),
-    )
-    print(message)
-    return code
+    verdict = verify_confirmation(msg, public)  # type: ignore[arg-type]
+    print(format_verdict(verdict), file=sys.stderr if verdict.code == MISSING else sys.stdout)
+    if verdict.code != 0:
+        if given is not None:
+            print(
+                "承認通知が有効でないため、文面は照合していません。\n"
+                "the confirmation is not valid: the text was not compared"
+            )
+        return verdict.code
+    if given is not None:
+        assert verdict.post_text is not None
+        same, ja, en = compare_text(verdict.post_text, given)
+        print(f"{ja}\n{en}")
+        return 0 if same else INVALID
+    return 0
 
 
 # ---------------------------------------------------------------------------- status / export
@@ -381,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gateway", description="SNS投稿の承認ゲートウェイ (email approval gateway)"
     )
+    p.add_argument("--version", action="version", version=f"gateway {VERSION}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="デーモンを起動する (run the daemon)")
@@ -408,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("-c", "--config")
     verify.add_argument("--key")
     verify.add_argument("message", metavar="MESSAGE.eml")
+    verify.add_argument(
+        "--text",
+        metavar="FILE",
+        help="この文面が承認された文面と同じか確かめる（- は標準入力）"
+        " (check that FILE is exactly the approved text; - reads stdin)",
+    )
     verify.set_defaults(func=cmd_verify)
 
     status = sub.add_parser("status", help="確認中の投稿案 (drafts in review)")
@@ -449,9 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
     templates_check.add_argument("-c", "--config")
     templates_check.set_defaults(func=cmd_templates_check)
 
+    from gateway.init_cmd import add_parser as add_init
     from gateway.restore import add_parser as add_restore
 
     add_restore(sub)
+    add_init(sub)
     return p
 
 

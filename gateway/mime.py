@@ -18,11 +18,13 @@ import hashlib
 import logging
 import quopri
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote_to_bytes
 
+from gateway.automail import failed_recipients, recognise
+from gateway.identity import FromError, parse_from
 from gateway.model import Attachment, Incoming, Kind
 from gateway.tokens import find_tokens
 
@@ -810,26 +812,6 @@ class _Walk:
 # Kind
 # ---------------------------------------------------------------------------
 
-_AUTO_SUBJECT_RE = re.compile(
-    r"^\s*(?:(?:re|fw|fwd|aw)\s*[:：]\s*)*(?:"
-    r"自動応答|自動返信|自動転送|自動送信|不在\s*[:：]|不在通知|不在のお知らせ|不在連絡|"
-    r"[【\[［(（]\s*不在\s*[】\]］)）]|"
-    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|"
-    r"autoreply|vacation\s+(?:reply|response|message)|away\s+from\s+(?:the\s+)?office|"
-    r"開封済み|開封確認|read\s*:|読み取り\s*[:：]|既読\s*[:：]"
-    r")",
-    re.IGNORECASE,
-)
-_BOUNCE_SUBJECT_RE = re.compile(
-    r"undeliver(?:ed|able)|delivery\s+status\s+notification|returned\s+mail|"
-    r"mail\s+delivery\s+(?:failed|failure|system)|delivery\s+(?:has\s+)?failed|"
-    r"failure\s+notice|non[-\s]?delivery|配信不能|配送不能|配信できません|配送できません|"
-    r"配信失敗|配送失敗|配信エラー|送信エラー|未配達|宛先不明",
-    re.IGNORECASE,
-)
-_BOUNCE_SENDER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
-
-
 def _base_address(addr: str) -> str:
     """`sns-check+D-000042...@town` -> `sns-check@town`: our plus-addresses are us too."""
     local, _, domain = addr.strip().lower().partition("@")
@@ -846,47 +828,29 @@ def classify(
     from_addr: str,
     subject: str,
     text: str,
-    attachments: int,
+    attachment_names: Sequence[str],
     tokens: list[str],
     is_report: bool,
     report_type: str,
     gateway_addresses: Iterable[str],
 ) -> tuple[Kind, str | None]:
-    """Decide the kind from headers (and, last, whether there is any content).
+    """Decide the kind: our own mail, automatic mail (`automail.recognise` weighs the
+    signs), a reply carrying a token, or a draft when there is any content.
 
-    Returns the kind and, for OTHER, the reason (for `problems`).
+    Returns the kind and the reason for anything but a person's reply or draft (for
+    `problems`).
     """
+    attachments = len(attachment_names)
     own = {_base_address(a) for a in gateway_addresses if a and a.strip()}
     if _header(headers, "X-Gateway-Status"):
         return Kind.OTHER, "message carries X-Gateway-Status (the gateway's own mail)"
     if from_addr and _base_address(from_addr) in own:
         return Kind.OTHER, "message is from the gateway's own address (loop)"
-    if is_report and report_type in ("delivery-status", ""):
-        return Kind.BOUNCE, None
-    if _BOUNCE_SENDER_RE.match(from_addr or ""):
-        return Kind.BOUNCE, None
-    if _BOUNCE_SUBJECT_RE.search(subject or "") and (
-        not from_addr
-        or is_report
-        or "daemon" in from_addr
-        or "postmaster" in from_addr
-        or _header(headers, "Auto-Submitted")
-    ):
-        return Kind.BOUNCE, None
-    if is_report and report_type == "disposition-notification":
-        return Kind.AUTO_REPLY, None
-    for value in _header(headers, "Auto-Submitted"):
-        if value.strip().split(";")[0].strip().lower() not in ("no", ""):
-            return Kind.AUTO_REPLY, None
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder"):
-        for value in _header(headers, name):
-            if value.strip().lower() not in ("no", "false", "0", "off"):
-                return Kind.AUTO_REPLY, None
-    for value in _header(headers, "Precedence"):
-        if value.strip().lower() in ("bulk", "junk", "auto_reply", "auto-reply", "list"):
-            return Kind.AUTO_REPLY, None
-    if _AUTO_SUBJECT_RE.search(subject or ""):
-        return Kind.AUTO_REPLY, None
+    automatic = recognise(
+        headers, from_addr, subject, text, attachment_names, report_type if is_report else None
+    )
+    if automatic.kind is not None:
+        return automatic.kind, automatic.reason
     if not from_addr:
         return Kind.OTHER, "no usable From address"
     if tokens:
@@ -899,6 +863,30 @@ def classify(
 # ---------------------------------------------------------------------------
 # The entry point
 # ---------------------------------------------------------------------------
+
+
+_BOM = b"\xef\xbb\xbf"
+_ONLY_ENCODED_WORDS_RE = re.compile(r"\s*(?:=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=\s*)+")
+
+
+def encoded_word_from(value: str, problems: list[str]) -> list[tuple[str, str]]:
+    """A From written as encoded words only, with the address inside them (old Japanese
+    mailers encode the whole `山田 <yamada@…>`). RFC 2047 forbids that, so the decoded
+    text is read as a From of its own, by the strict reader (`identity.parse_from`): it
+    must name exactly one plain address, or the mail has no usable From."""
+    unfolded = re.sub(r"\r?\n[ \t]*", " ", value)
+    if not _ONLY_ENCODED_WORDS_RE.fullmatch(unfolded):
+        return []
+    decoded = decode_header_value(unfolded, problems).strip()
+    if "@" not in decoded or any(ch in decoded for ch in "\r\n"):
+        return []
+    try:
+        author = parse_from([decoded])
+    except FromError as exc:
+        problems.append(f"From inside an encoded word refused: {exc}")
+        return []
+    problems.append("From address written inside an encoded word (legacy mailer)")
+    return [(author.name, author.address)]
 
 
 def _synth_message_id(raw: bytes) -> str:
@@ -963,6 +951,9 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
     problems: list[str] = []
     if not raw.strip():
         return _empty(raw, "empty message")
+    if raw.startswith(_BOM):  # a UTF-8 byte-order mark would turn the headers into body
+        raw = raw[len(_BOM) :]
+        problems.append("message starts with a UTF-8 byte-order mark (removed)")
     msg = email.message_from_bytes(raw)
     raw_headers = list(msg.raw_items())  # items() would wrap 8-bit values in lossy Headers
     headers = [(str(k), decode_header_value(v, problems)) for k, v in raw_headers]
@@ -971,6 +962,8 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         return [_raw_text(v) for k, v in raw_headers if str(k).lower() == name.lower()]
 
     from_pairs = _addresses(raw_values("From")[:1])
+    if not from_pairs and raw_values("From"):
+        from_pairs = encoded_word_from(raw_values("From")[0], problems)
     from_name, from_addr = from_pairs[0] if from_pairs else ("", "")
     from_name = decode_header_value(from_name, problems).strip()
     to_addrs = tuple(a for _n, a in _addresses(raw_values("To")))
@@ -1003,7 +996,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         from_addr,
         subject,
         text,
-        len(walk.attachments),
+        [a.filename for a in walk.attachments],
         tokens,
         walk.is_report,
         walk.report_type,
@@ -1011,6 +1004,9 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
     )
     if why:
         problems.append(why)
+    bounced = (
+        failed_recipients(msg, text, len(raw), gateway_addresses) if kind == Kind.BOUNCE else ()
+    )
     if msg.defects:
         problems.append(
             "MIME defects: " + ", ".join(sorted({type(d).__name__ for d in msg.defects}))
@@ -1037,4 +1033,5 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         headers=tuple(headers),
         problems=tuple(problems),
         raw_size=len(raw),
+        bounced=bounced,
     )

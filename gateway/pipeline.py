@@ -259,9 +259,10 @@ class Gateway:
             action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
                 inc.kind, "other_ignored"
             )
-            return self._only_event(
-                action, None, sender, now, subject=inc.subject, problems=list(inc.problems)
-            ), action
+            detail = {"subject": inc.subject, "problems": list(inc.problems)}
+            if inc.kind == Kind.BOUNCE:
+                detail["recipients"] = list(inc.bounced)
+            return self._only_event(action, None, sender, now, **detail), action
 
         if inc.kind == Kind.REPLY:
             return self._decide_reply(inc, now)

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway import reply_grammar as G
 from gateway.checker.tokenizer import Token, tokenize
 from gateway.model import Decision, ReplyReading
 
@@ -219,6 +220,8 @@ def _is_sig_line(line: str) -> bool:
     s = line.strip()
     if not s or len(s) > 48 or _SENTENCE_END_RE.search(s) or _SEND_BACK_SURFACE_RE.search(s):
         return False  # a send-back must never vanish as a "signature"
+    if has_blocker(s):
+        return False  # nor a hedge or a refusal (承認⏎課長に相談します)
     return bool(_SIG_INFO_RE.search(s) or _SIG_TITLE_RE.search(s))
 
 
@@ -281,55 +284,75 @@ def new_text_of_reply(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Decision grammar
+# Decision grammar (the forms live in gateway.reply_grammar, shown in the README)
 # ---------------------------------------------------------------------------
 
-_CLAUSE_SPLIT_RE = re.compile(r"(?<=[。.!?])|\n")
-_NEGATION = {"ず", "ぬ", "ない", "無い", "不可", "兼ねる", "かねる", "難しい", "見送る", "不可能"}
-_HOLD = {"保留", "待つ", "後", "まだ", "未だ", "検討", "確認中", "相談"}
-_REQUEST = {"願う", "下さる", "呉れる", "たい", "欲しい", "頼む"}
-_PASSIVE = {"れる", "られる"}
-_DOUBLE_NEG_HEAD = {
-    "知れる",
-    "問題",
-    "差し支え",
-    "差し支える",
-    "支障",
-    "構う",
-    "異論",
-    "異存",
-    "異議",
-    "文句",
-}
-_CONDITIONAL_SURFACES = {
-    "ば",
-    "たら",
-    "だら",
-    "なら",
-    "ならば",
-    "条件",
-    "次第",
-    "前提",
-    "後",
-    "場合",
-}
+_INVISIBLE = frozenset(("Cf",))  # zero-width spaces, joiners, direction marks, BOM, soft hyphen
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[。.!?])(?![。.!?" + re.escape(G.CLOSE_BRACKETS) + r"])")
+_SPACE_RE = re.compile(r"\s+")
+_CJK_RE = re.compile(r"[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u30a0-\u30ff]")
+_SEND_BACK_SURFACE_RE = re.compile(r"差\s*し?\s*戻|さしもど|サシモド|却下|不承認|非承認")
 _SEND_BACK_NORMALIZED = {"差し戻し", "差し戻す", "却下"}
-_SEND_BACK_SURFACE_RE = re.compile(r"差\s*し?\s*戻|さしもど|却下|不承認|非承認")
-_QUESTION_END_RE = re.compile(r"(?:[?？]|か|かな|かしら|でしょう|ですかね)[\s。.!！]*$")
+_QUESTION_END_RE = re.compile(
+    r"(?:[?]|か|かな|かしら|かね|かも|でしょう|だろう|よね|っけ)["
+    + re.escape(G.END_MARKS + G.CLOSE_BRACKETS)
+    + r"]*$"
+)
+_NEGATION = {"ず", "ぬ", "ない", "無い", "不可", "兼ねる", "かねる", "難しい", "見送る", "不可能",
+             "無理", "駄目", "厳しい", "NG"}  # fmt: skip
+_DOUBLE_NEG_HEAD = {"知れる", "問題", "差し支え", "差し支える", "支障", "構う", "異論", "異存",
+                    "異議", "文句", "申し分"}  # fmt: skip
+_HOLD = {"保留", "待つ", "後", "まだ", "未だ", "検討", "確認中", "相談"}
+_CONDITIONAL_SURFACES = {"ば", "たら", "だら", "なら", "ならば", "条件", "次第", "前提", "後", "場合"}
+_CONJUNCTIONS = {"が", "けど", "けれど", "けれども", "から", "ので", "し"}
+_HARMLESS_NEG_VERBS = set(G.HARMLESS_NEGATED_VERBS) | {"すむ", "済む"}  # すみません
 
 
-# What may follow 承認 in a plain approval (Sudachi normalized forms or surfaces):
-# 承認します / 承認いたします / 承認とさせていただきます / 承認で問題ありません / 承認です …
-_APPROVAL_TAIL = {
-    "為る", "致す", "いたす", "せる", "させる", "頂く", "戴く", "申し上げる", "ます", "た", "です",
-    "だ", "で", "と", "て", "とする", "御", "願う", "問題", "有る", "ず", "無い", "ない",
-    "差し支え", "差し支える", "支障", "構う", "が", "ので", "から", "けど", "けれど", "けれども",
-    "よ", "ね", "よね", "わ", "にて", "にします", "に", "致し", "ございます", "御座る",
-}  # fmt: skip
+def normalize_reply_text(text: str) -> str:
+    """NFKC, invisible format characters removed, line ends unified."""
+    text = unicodedata.normalize("NFKC", text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
 
 
-def _clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE_SPLIT_RE.split(text) if c and c.strip()]
+def join_wrapped(text: str) -> list[str]:
+    """Paragraphs with hard-wrapped lines joined: a line break is never a sentence end.
+
+    Outlook wraps plain text at 76 columns, other clients at 70-78, anywhere inside a
+    Japanese word; only a blank line ends a paragraph. Lines are joined without a space
+    inside Japanese and with one between Latin words.
+    """
+    paragraphs: list[str] = []
+    current = ""
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = ""
+            continue
+        if current and current[-1].isascii() and current[-1].isalnum() and line[0].isascii():
+            current += " " + line
+        else:
+            current += line
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _sentences(own_text: str) -> list[str]:
+    out: list[str] = []
+    for paragraph in join_wrapped(normalize_reply_text(own_text)):
+        out.extend(s for s in _SENTENCE_SPLIT_RE.split(paragraph) if s.strip())
+    return out
+
+
+def _squeeze(text: str) -> str:
+    """No white space at all: the grammar's forms are written without it."""
+    return _SPACE_RE.sub("", text)
+
+
+def _content(tokens: list[Token]) -> list[Token]:
+    return [t for t in tokens if t.pos[0] not in ("空白", "補助記号")]
 
 
 def _negated(after: list[Token]) -> bool:
@@ -339,7 +362,7 @@ def _negated(after: list[Token]) -> bool:
             prev = [t for t in after[:k] if t.pos[0] not in ("助詞", "助動詞", "空白")]
             if prev and (prev[-1].normalized in _DOUBLE_NEG_HEAD):
                 continue
-            if prev and prev[-1].normalized == "有る":
+            if prev and prev[-1].normalized in ("有る", "御座る"):
                 head = [t for t in after[: k - 1] if t.pos[0] not in ("助詞", "助動詞", "空白")]
                 if len(prev) >= 2 and prev[-2].normalized in _DOUBLE_NEG_HEAD:
                     continue
@@ -349,68 +372,123 @@ def _negated(after: list[Token]) -> bool:
     return False
 
 
+def _first_clause(tokens: list[Token]) -> list[Token]:
+    """Tokens up to a conjunction (…しますが / …ので): the anchor's own clause."""
+    for k, tok in enumerate(tokens):
+        if tok.pos[:2] == ("助詞", "接続助詞") and tok.surface in _CONJUNCTIONS:
+            return tokens[:k]
+        if tok.surface == "の" and k + 1 < len(tokens) and tokens[k + 1].surface == "で":
+            return tokens[:k]
+    return tokens
+
+
+def _verb_negation(tokens: list[Token]) -> bool:
+    """A negated verb, adjective or copula (できません, よくない, 適切ではありません).
+
+    Existence and "no objection" negations are harmless: 問題ありません, 差し支えございません,
+    構いません, すみません, 必要はない.
+    """
+    words = _content(tokens)
+    for k, tok in enumerate(words):
+        if tok.normalized in ("兼ねる", "かねる") and tok.pos[0] in ("接尾辞", "動詞"):
+            return True
+        if tok.pos[0] == "助動詞" and tok.normalized in ("ず", "ぬ", "ない"):
+            j = k - 1
+            while j >= 0 and words[j].normalized == "ます":
+                j -= 1
+            if j < 0:
+                return True  # a sentence that starts with ない: a continuation
+            gov = words[j]
+            harmless = gov.normalized in _HARMLESS_NEG_VERBS or gov.dictionary_form in (
+                _HARMLESS_NEG_VERBS
+            )
+            if not harmless:
+                return True
+            # よくありません / 適切ではありません: the adjective or copula is negated
+            i = j - 1
+            while i >= 0 and words[i].surface in ("は", "も"):
+                i -= 1
+            if i >= 0 and gov.normalized in ("有る", "御座る") and (
+                words[i].pos[0] in ("形容詞", "副詞") or words[i].normalized == "だ"
+            ):
+                return True
+        if tok.normalized == "無い" and tok.pos[0] == "形容詞" and tok.pos[1] == "非自立可能":
+            i = k - 1
+            while i >= 0 and words[i].surface in ("は", "も"):
+                i -= 1
+            if i >= 0 and (
+                words[i].pos[0] in ("形容詞", "動詞") or words[i].normalized in ("だ", "で")
+            ):
+                return True
+    return False
+
+
+def _blockers(sentence: str, tokens: list[Token]) -> list[str]:
+    """Why this sentence stops any approval in the reply (empty when it does not)."""
+    why: list[str] = []
+    compact = _squeeze(sentence)
+    m = G.BLOCKER_RE.search(compact)
+    if m:
+        why.append(f"blocker:{m.group(0)}")
+    if _QUESTION_END_RE.search(compact):
+        why.append("question")
+    if compact.startswith(G.ADVERSATIVE_STARTS[:-1]) or re.match(r"ただ[、,]", compact):
+        why.append("adversative_start")
+    if _verb_negation(tokens):
+        why.append("verb_negation")
+    if any(w in compact for w in G.CHANGE_WORDS) and any(w in compact for w in G.REQUEST_WORDS):
+        why.append("change_request")
+    words = _content(tokens)
+    if words and (
+        words[0].pos[0] in ("助詞", "助動詞", "接尾辞")
+        or (words[0].pos[0] == "動詞" and words[0].normalized in ("為る", "出来る", "致す"))
+    ):
+        why.append("continuation_start")
+    return why
+
+
+def has_blocker(text: str) -> bool:
+    """True when any sentence of `text` would stop an approval (a hedge, a negation …)."""
+    return any(_blockers(s, tokenize(s)) for s in _sentences(text))
+
+
+def _before_condition(before: str) -> bool:
+    """A condition or deferral in the words before 承認 (修正すれば / 明日 / まだ …)."""
+    for tok in tokenize(before):
+        if tok.surface in G.BEFORE_CONDITION_SURFACES and tok.pos[0] in ("助詞", "助動詞"):
+            return True
+        if tok.normalized in G.BEFORE_CONDITION_WORDS or tok.surface in G.BEFORE_CONDITION_WORDS:
+            return True
+    return False
+
+
+def _read_approval(sentence: str, start: int, end: int) -> str:
+    """What an approval word at sentence[start:end] says: approve | send_back | unclear."""
+    before = _squeeze(sentence[:start])
+    tail = sentence[end:]
+    if before.endswith(G.NEGATING_PREFIXES):
+        return G.SEND_BACK
+    if before.endswith(G.HEDGING_PREFIXES) or before.endswith("の"):
+        return G.UNCLEAR
+    if before and _CJK_RE.fullmatch(before[-1]):
+        return G.UNCLEAR  # 課長承認, 最終承認: a compound noun, not a decision
+    if G.APPROVING_TAIL_RE.fullmatch(_squeeze(tail)):
+        return G.UNCLEAR if _before_condition(sentence[:start]) else G.APPROVE
+    stripped = tail.lstrip(" 、," + G.CLOSE_BRACKETS)
+    if _negated(_first_clause(_content(tokenize(stripped)))):
+        return G.SEND_BACK
+    return G.UNCLEAR
+
+
 def _window(tokens: list[Token], start: int) -> list[Token]:
-    """Tokens after an anchor up to the next comma (the anchor's own phrase)."""
+    """Tokens after a send-back word up to the next comma, at most eight: its own phrase
+    (差し戻しの必要はありません), not the reason that follows on a joined line."""
     out: list[Token] = []
     for tok in tokens[start:]:
-        if tok.surface in ("、", ",", "，"):
+        if tok.surface in ("、", ",", "，", "。") or len(out) == 8:
             break
         out.append(tok)
-    return out
-
-
-_CONJUNCTIONS = {"が", "けど", "けれど", "けれども", "から", "ので", "し"}
-
-
-def _own_phrase(words: list[Token]) -> list[Token]:
-    """The words up to a conjunction (…しましたので / …しますが): a new phrase starts there."""
-    for k, tok in enumerate(words):
-        if tok.pos[:2] == ("助詞", "接続助詞") and tok.surface in _CONJUNCTIONS:
-            return words[:k]
-        if tok.surface == "の" and k + 1 < len(words) and words[k + 1].surface == "で":
-            return words[:k]
-    return words
-
-
-def _read_approval(tokens: list[Token], i: int, end: int, question: bool) -> str:
-    """What an approval word at tokens[i:end] says: approve | send_back | unclear | none."""
-    before = tokens[:i]
-    after = _window(tokens, end)
-    if before and before[-1].surface in ("非", "不"):
-        return "send_back"
-    if _negated(after):
-        return "send_back"
-    if question:
-        return "unclear"
-    first = next((t for t in after if t.pos[0] != "空白"), None)
-    if first is not None:
-        if first.pos[0] in ("名詞", "接尾辞") and first.normalized not in ("不可",):
-            return "none"  # 承認者, 承認済み, 承認フロー: a noun, not a decision
-        if first.surface in ("・", "/", "／", "の"):
-            return "none"
-        if first.surface in ("を", "が") and not any(
-            t.normalized in ("為る", "致す") for t in after[1:2]
-        ):
-            return "none"  # 承認をお願いします: a request, not a decision
-    phrase = _own_phrase([t for t in after if t.pos[0] not in ("空白", "補助記号")])
-    norms = {t.normalized for t in phrase} | {t.dictionary_form for t in phrase}
-    if norms & _PASSIVE:
-        return "none"  # 承認されました: someone else's approval
-    if any(t.surface in _CONDITIONAL_SURFACES or t.normalized in _HOLD for t in before):
-        return "unclear"
-    if any(t.surface in _CONDITIONAL_SURFACES for t in phrase):
-        return "unclear"  # 承認する場合は…: talking about approval, not giving it
-    if norms & _HOLD:
-        return "unclear"
-    if norms & _REQUEST and not (first is not None and first.surface in ("で", "にて")):
-        return "unclear"
-    if first is not None and first.surface in ("は", "も"):
-        return "unclear"  # 承認は…: a topic, not a decision, unless negated (above)
-    if any(t.surface == "か" and t.pos[0] == "助詞" for t in phrase):
-        return "unclear"  # 承認するかどうか / 承認しますか: an (embedded) question
-    if any(t.normalized not in _APPROVAL_TAIL and t.surface not in _APPROVAL_TAIL for t in phrase):
-        return "unclear"  # anything else after 承認 is not a plain approval; ask again
-    return "approve"
+    return _first_clause(out)
 
 
 def _read_send_back(tokens: list[Token], i: int, end: int, question: bool) -> str:
@@ -418,15 +496,15 @@ def _read_send_back(tokens: list[Token], i: int, end: int, question: bool) -> st
     if _negated(after):
         return "none"  # 差し戻しの必要はありません: not a send-back (nor an approval)
     if question:
-        return "unclear"
+        return G.UNCLEAR
     if any(t.surface in _CONDITIONAL_SURFACES for t in tokens[:i] + after):
-        return "unclear"  # 差し戻す場合は…: instructions, not a decision
-    return "send_back"
+        return G.UNCLEAR  # 差し戻す場合は…: instructions, not a decision
+    return G.SEND_BACK
 
 
-def _phrase_spans(clause: str, phrases: Sequence[str]) -> list[tuple[int, int]]:
+def _phrase_spans(text: str, phrases: Sequence[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    low = clause.lower()
+    low = text.lower()
     for phrase in phrases:
         p = unicodedata.normalize("NFKC", phrase).strip().lower()
         if not p:
@@ -442,51 +520,67 @@ def _tok_range(tokens: list[Token], span: tuple[int, int]) -> tuple[int, int]:
     return start, end
 
 
-def _clause_signals(
-    clause: str, extra_approve: Sequence[str], extra_send_back: Sequence[str]
-) -> list[str]:
-    tokens = tokenize(clause)
-    question = bool(_QUESTION_END_RE.search(clause.strip()))
-    results: list[str] = []
-    claimed: set[int] = set()
-    for k, tok in enumerate(tokens):
-        if tok.surface == "承認" or tok.normalized == "承認":
-            results.append(_read_approval(tokens, k, k + 1, question))
-            claimed.add(k)
-        elif tok.normalized in _SEND_BACK_NORMALIZED or _SEND_BACK_SURFACE_RE.search(tok.surface):
-            results.append(_read_send_back(tokens, k, k + 1, question))
-            claimed.add(k)
-    for span in _phrase_spans(clause, extra_send_back):
-        s, e = _tok_range(tokens, span)
-        if not claimed.intersection(range(s, e)):
-            results.append(_read_send_back(tokens, s, e, question))
-            claimed.update(range(s, e))
-    for span in _phrase_spans(clause, extra_approve):
-        s, e = _tok_range(tokens, span)
-        if not claimed.intersection(range(s, e)):
-            results.append(_read_approval(tokens, s, e, question))
-            claimed.update(range(s, e))
-    return results
+@dataclass(frozen=True)
+class GrammarReading:
+    """Every signal the grammar found, for `decide` and for an admin asking why."""
+
+    signals: tuple[str, ...]  # one approve / send_back / unclear per anchor
+    blockers: tuple[str, ...]  # what stopped approvals anywhere in the words
+
+    @property
+    def decision(self) -> Decision:
+        approve = self.signals.count(G.APPROVE)
+        send_back = self.signals.count(G.SEND_BACK)
+        if send_back and not approve:
+            return Decision.SEND_BACK
+        if approve and not send_back and len(self.signals) == approve and not self.blockers:
+            return Decision.APPROVE
+        return Decision.UNCLEAR
+
+
+def read_grammar(
+    own_text: str, extra_approve: Sequence[str] = (), extra_send_back: Sequence[str] = ()
+) -> GrammarReading:
+    """Apply the grammar table to the reviewer's own words (already isolated)."""
+    signals: list[str] = []
+    blockers: list[str] = []
+    for sentence in _sentences(own_text):
+        tokens = tokenize(sentence)
+        blockers.extend(_blockers(sentence, tokens))
+        question = bool(_QUESTION_END_RE.search(_squeeze(sentence)))
+        approval_spans = [
+            (m.start(), m.end())
+            for word in G.APPROVAL_WORDS
+            for m in re.finditer(re.escape(word), sentence)
+        ]
+        approval_spans += [
+            s for s in _phrase_spans(sentence, extra_approve) if s not in approval_spans
+        ]
+        back_spans = [(m.start(), m.end()) for m in _SEND_BACK_SURFACE_RE.finditer(sentence)]
+        back_spans += [
+            (t.begin, t.end)
+            for t in tokens
+            if t.normalized in _SEND_BACK_NORMALIZED
+            and not any(s < t.end and t.begin < e for s, e in back_spans)
+        ]
+        back_spans += [
+            s
+            for s in _phrase_spans(sentence, extra_send_back)
+            if not any(a < s[1] and s[0] < b for a, b in back_spans)
+        ]
+        for span in back_spans:
+            s, e = _tok_range(tokens, span)
+            signals.append(_read_send_back(tokens, s, max(e, s + 1), question))
+        for start, end in approval_spans:
+            signals.append(_read_approval(sentence, start, end))
+    return GrammarReading(tuple(s for s in signals if s != "none"), tuple(blockers))
 
 
 def decide(
     own_text: str, extra_approve: Sequence[str] = (), extra_send_back: Sequence[str] = ()
 ) -> Decision:
     """The decision grammar on the reviewer's own words (already isolated)."""
-    text = unicodedata.normalize("NFKC", own_text or "")
-    signals: list[str] = []
-    for clause in _clauses(text):
-        signals.extend(_clause_signals(clause, extra_approve, extra_send_back))
-    approve = signals.count("approve")
-    send_back = signals.count("send_back")
-    unclear = signals.count("unclear")
-    if approve and send_back:
-        return Decision.UNCLEAR
-    if send_back:
-        return Decision.SEND_BACK
-    if approve and not unclear:
-        return Decision.APPROVE
-    return Decision.UNCLEAR
+    return read_grammar(own_text, extra_approve, extra_send_back).decision
 
 
 _DECISION_PREFIX_RE = re.compile(

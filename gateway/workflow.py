@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from gateway.approval_format import RECORD_FORMAT, RECORD_TYPE, attachment_entries
 from gateway.businessdays import JST
 from gateway.model import Decision, Finding, Severity
 from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabulary)
@@ -277,13 +278,14 @@ def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
     """The canonical facts of an approval; the shell signs exactly this."""
     votes = draft.slot_votes(draft.version)
     return {
-        "type": "town-sns-gateway/approval",
-        "format": 1,
+        "type": RECORD_TYPE,
+        "format": RECORD_FORMAT,
         "draft_id": draft.id,
         "version": draft.version,
         "account": draft.account,
         "subject": draft.current.subject,
         "text_sha256": draft.current.text_sha256,
+        "attachments": attachment_entries(draft.current.attachments),  # photos are signed too
         "author": draft.author,
         "approvals": [
             {
@@ -426,6 +428,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             to=(draft.author,),
             cc=draft.deciders,
             context={**ctx, "approvals": record["approvals"]},
+            attach_version=True,  # the photos travel with the record that signs them
             approval_record=record,
             token_for=draft.author,
         )

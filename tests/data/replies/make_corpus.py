@@ -837,9 +837,9 @@ CASES: list[Case] = [
         "outlook2016_ja_halfwidth_kana",
         outlook2016_plain,
         "承認します。ﾃｽﾄ投稿ではないですよね？",
-        decision=A,
+        decision=U,
         comment=["ﾃｽﾄ"],
-        note="a question about something else does not undo the approval",
+        note="a question after 承認 asks again: it may bear on the approval (issue 10)",
     ),
     # --- Outlook 365 alternative ---
     Case("outlook365_ja_approve", outlook365_alt, "承認", decision=A),

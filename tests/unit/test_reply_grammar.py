@@ -1,0 +1,258 @@
+"""The decision grammar of issue 10: a refusal, hedge, question or retraction after 承認
+is never an approval, however the reviewer's client wrapped or punctuated it."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway import reply_grammar
+from gateway.model import Decision
+from gateway.replies import decide, join_wrapped, read_grammar, read_reply
+
+A, S, U = Decision.APPROVE, Decision.SEND_BACK, Decision.UNCLEAR
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+# --- the examples the issue reproduced (each approved before) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("このままでは承認\nできません。", S),
+        ("承認、できません。", S),
+        ("承認，いたしかねます。", S),
+        ("承認\nしません", S),
+        ("承認\nしかねます", S),
+        ("承認\nちょっと待ってください", U),
+        ("承認\n？", U),
+        ("承認（うそです）", U),
+    ],
+)
+def test_issue_examples_never_approve(text: str, want: Decision) -> None:
+    assert decide(text) == want
+
+
+def test_plain_approval_with_a_comment_still_approves() -> None:
+    assert decide("承認します。写真はこのままで大丈夫です。") == A
+    assert decide("お疲れ様です。\n内容を確認しました。承認いたします。") == A
+    assert decide("承認します。\n\n写真はこのままで大丈夫です。") == A
+
+
+# --- the class, broadly ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # polite and plain approvals
+        ("承認させていただきます。", A),
+        ("承認と致します", A),
+        ("承認でございます", A),
+        ("承認で差し支えございません。", A),
+        ("承認で構いません", A),
+        ("承認します、よろしくお願いいたします。", A),
+        ("承認します👍", A),
+        ("承認します🙇\u200d♂️", A),
+        ("承認！！", A),
+        ("【承認】", A),
+        ("承認 します", A),
+        ("承\n認します", A),  # a wrap inside the word
+        ("承認しま\nす。", A),
+        ("すみません、遅くなりました。承認します。", A),
+        ("問題ないので承認します", A),
+        ("承認しましたので公開してください", A),
+        ("内容に問題はありません。承認します。", A),
+        # refusals in every spelling
+        ("承認出来ません", S),
+        ("承認できかねます", S),
+        ("承認致しかねます", S),
+        ("承認は致しかねます", S),
+        ("承認はできません", S),
+        ("承認　できません", S),
+        ("承認\u200bできません", S),
+        ("承認は無理です", S),
+        ("承認はムリです", S),
+        ("承認はダメです", S),
+        ("承認NGです", S),
+        ("承認不可", S),
+        ("不承認", S),
+        ("非承認とします", S),
+        ("承認しないでください", S),
+        ("承認ではありません", S),
+        ("承認、しません。", S),
+        # hedges, holds, questions, conditions, retractions: ask again
+        ("未承認です", U),
+        ("仮承認とします", U),
+        ("条件付き承認です", U),
+        ("承認済みです", U),
+        ("承認済みではない", S),
+        ("承認は保留します", U),
+        ("承認は検討中です", U),
+        ("承認するかどうか検討中です", U),
+        ("承認したいところですが", U),
+        ("承認したいところですが、写真が気になります", U),
+        ("承認はします", U),
+        ("承認？", U),
+        ("承認でしょうか", U),
+        ("承認ですよね", U),
+        ("承認かも", U),
+        ("承認🙅", U),
+        ("承認👎", U),
+        ("承認（笑）", U),
+        ("承認します（冗談です）", U),
+        ("承認します。うそです。", U),
+        ("承認します。やっぱりやめます。", U),
+        ("承認します。撤回します。", U),
+        ("承認します。ちょっと待ってください。", U),
+        ("承認します。少々お待ちください。", U),
+        ("承認します。ただし日付は直してください。", U),
+        ("承認します。でも写真が少し暗いです。", U),
+        ("承認します。写真を差し替えてください。", U),
+        ("承認します。掲載はしないでください。", U),
+        ("承認します。テスト投稿ではないですよね？", U),
+        ("承認します。", A),
+        ("承認。できません。", U),
+        ("承認。ではありません。", U),
+        ("日付を直したら承認します", U),
+        ("修正すれば承認", U),
+        ("写真が差し替えられるなら承認", U),
+        ("明日承認します", U),
+        ("とりあえず承認します", U),
+        ("まだ承認しません", S),
+        ("課長承認です", U),
+        ("課長の承認です", U),
+        ("承認の件、了解しました", U),
+        ("承認します\n課長に相談します", U),
+        ("承認\n山田", U),
+        ("承認します。何か問題があれば連絡します。", U),
+    ],
+)
+def test_grammar_class(text: str, want: Decision) -> None:
+    assert decide(text) == want, read_grammar(text)
+
+
+def test_signature_cut_never_drops_a_hedge() -> None:
+    # 課長に相談します looks like a title line (課長 …); it is the reviewer's words.
+    reply = "承認\n課長に相談します\n\n-----Original Message-----\nFrom: x\n\n承認する場合は"
+    assert read_reply(reply).decision == U
+
+
+# --- hard wraps -------------------------------------------------------------------------
+
+
+def display_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def hard_wrap(text: str, column: int, kinsoku: bool = False) -> str:
+    """Wrap as Outlook and other clients do for plain text: at a display column, anywhere
+    inside Japanese; with `kinsoku`, never before 、。 (the mark stays on the line)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, width = "", 0
+        for ch in paragraph:
+            w = display_width(ch)
+            if width + w > column and line and not (kinsoku and ch in "、。，．？！」）"):
+                lines.append(line)
+                line, width = "", 0
+            line += ch
+            width += w
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def test_join_wrapped_keeps_paragraphs() -> None:
+    assert join_wrapped("承認\nできません\n\nよろしく\nお願いします") == [
+        "承認できません",
+        "よろしくお願いします",
+    ]
+    assert join_wrapped("looks\ngood") == ["looks good"]
+
+
+APPROVALS = ["承認", "承認します", "承認いたします", "承認致します", "承認です", "承認とします",
+             "承認させていただきます", "承認で"]  # fmt: skip
+SEPARATORS = ["\n", "\r\n", "、", "，", ",", " ", "　", "", "\n\n"[:1], " \n"]
+REFUSALS = [
+    "できません", "出来ません", "しかねます", "しません", "いたしません", "致しかねます",
+    "いたしかねます", "できかねます", "は無理です", "はムリ", "はダメです", "待ってください",
+    "ちょっと待って", "お待ちください", "？", "?", "うそです", "（うそです）", "(嘘)", "冗談です",
+    "保留で", "保留します", "検討中です", "ですか？", "するかどうか", "したいところですが",
+    "ただし日付は直してください", "なら", "したら", "すれば", "は無しで", "取り消します", "不可",
+    "NG", "🙅", "ではありません", "しないでください", "撤回します",
+]  # fmt: skip
+LEADS = [
+    "",
+    "お疲れ様です。総務課の山田です。内容を拝見しましたが、このままでは",
+    "確認しました。写真の人物の同意が取れていないため、",
+    "防災訓練のお知らせの件、日付と集合場所を確認いたしました。",
+]
+TAILS = ["", "。", "。よろしくお願いします。", "\n山田", "。\n写真の件は別途ご連絡します。"]
+
+
+def _outlook_reply(body: str) -> str:
+    return (
+        f"{body}\n\n-----Original Message-----\n差出人: SNS確認ゲートウェイ <sns-check@town.example.jp>\n"
+        "送信日時: 2026年11月24日 9:00\n宛先: 山田 <kacho@town.example.jp>\n件名: [承認依頼 D-000042]\n\n"
+        "承認する場合は「承認」、差し戻す場合は「差戻し」と理由を書いて返信してください。\n"
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    p=st.sampled_from(APPROVALS),
+    s=st.sampled_from(SEPARATORS),
+    r=st.sampled_from(REFUSALS),
+    lead=st.sampled_from(LEADS),
+    tail=st.sampled_from(TAILS),
+    column=st.one_of(st.none(), st.integers(20, 80)),
+    kinsoku=st.booleans(),
+)
+def test_approval_then_refusal_is_never_an_approval(p, s, r, lead, tail, column, kinsoku) -> None:
+    words = lead + p + s + r + tail
+    if column is not None:
+        words = hard_wrap(words, column, kinsoku)
+    assert decide(words) != A, words
+    assert read_reply(_outlook_reply(words)).decision != A, words
+
+
+COMMENTS = ["写真はこのままで大丈夫です。", "よろしくお願いします。", "内容に問題はありません。",
+            "日付も確認済みです。", ""]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    p=st.sampled_from(APPROVALS[1:]),  # 承認 / 承認で + a comment on the same line is unclear
+    comment=st.sampled_from(COMMENTS),
+    column=st.integers(20, 80),
+    kinsoku=st.booleans(),
+)
+def test_plain_approval_with_comment_wrapped_anywhere_approves(p, comment, column, kinsoku) -> None:
+    words = hard_wrap(f"{p}。{comment}", column, kinsoku)
+    assert decide(words) == A, words
+    assert read_reply(_outlook_reply(words)).decision == A, words
+
+
+# --- the table in the README is the code's table -----------------------------------------
+
+
+def test_readme_shows_the_grammar_table_the_code_reads() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert reply_grammar.readme_table() in readme, (
+        "README grammar table differs: paste `python -m gateway.reply_grammar`"
+    )
+
+
+def test_every_table_example_reads_as_its_row_says() -> None:
+    for row in reply_grammar.ROWS:
+        for example in row.examples:
+            got = decide(example.replace("⏎", "\n"))
+            if row.result == reply_grammar.APPROVE:
+                assert got == A, (row.what, example)
+            else:
+                assert got != A, (row.what, example)
