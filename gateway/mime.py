@@ -24,14 +24,23 @@ from html.parser import HTMLParser
 from urllib.parse import unquote_to_bytes
 
 from gateway.automail import failed_recipients, recognise
-from gateway.identity import FromError, parse_from
+from gateway.identity import FromError, parse_from, try_canonical
 from gateway.model import Attachment, Incoming, Kind
+from gateway.safetext import neutral_filename
 from gateway.tokens import find_tokens
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 40  # MIME nesting deeper than this is not walked (a bomb, not mail)
 MAX_PARTS = 500
+#: More MIME containers (multipart or message/*) than this and the body is not parsed at
+#: all: the stdlib parser recurses per level and fails near 1,000 (RecursionError).
+MAX_CONTAINERS = 200
+#: A header block longer than this is cut (at a line end) when only headers are read.
+MAX_HEADER_BYTES = 256 * 1024
+#: `Incoming.refused` values: the body was not read, the sender is told why.
+REFUSED_TOO_COMPLEX = "mime-too-complex"
+REFUSED_TOO_LARGE = "message-too-large"
 
 # ---------------------------------------------------------------------------
 # Charsets
@@ -441,6 +450,29 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return result
 
 
+def _strict_from(
+    from_values: list[str], sender_values: list[str], problems: list[str]
+) -> tuple[str, str]:
+    """(display name, canonical address) of the one author, or ("", "") with the reason in
+    `problems`: a From that is not exactly one plain address names nobody (identity)."""
+    try:
+        author = parse_from(from_values, sender_values)
+    except FromError as exc:
+        if len(from_values) == 1 and not sender_values:
+            legacy = encoded_word_from(from_values[0], problems)  # also read strictly
+            if legacy:
+                return legacy[0]
+        problems.append(f"From refused: {exc}")
+        return "", ""
+    name = author.name
+    # Japanese display names in the charsets and broken encodings real mailers write are
+    # decoded by our own header decoder, when it reads the same address.
+    pairs = _addresses(from_values[:1])
+    if pairs and try_canonical(pairs[0][1]) == author.address:
+        name = decode_header_value(pairs[0][0], problems)
+    return name.strip(), author.address
+
+
 # ---------------------------------------------------------------------------
 # HTML -> text
 # ---------------------------------------------------------------------------
@@ -639,8 +671,44 @@ def _decode_param(value: object, problems: list[str]) -> str | None:
     return decode_header_value(text, problems)
 
 
+def _raw_8bit_param(
+    part: email.message.Message, name: str, header: str, problems: list[str]
+) -> str | None:
+    """A parameter written in raw 8-bit bytes (old phones write Shift_JIS or UTF-8 file
+    names unencoded): the email package turns those into U+FFFD, so it is read here from
+    the raw header and decoded like any unlabelled text."""
+    for key, value in part.raw_items():
+        if key.lower() != header or not isinstance(value, str):
+            continue
+        if not any("\udc80" <= ch <= "\udcff" for ch in value):
+            return None
+        m = re.search(
+            rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]+))', value, re.IGNORECASE
+        )
+        if not m:
+            return None
+        text, _cs, probs = decode_bytes(_raw_header_bytes(m.group(1) or m.group(2) or ""), None)
+        problems.extend(f"filename: {p}" for p in probs)
+        problems.append("filename written in raw 8-bit bytes (decoded)")
+        return text
+    return None
+
+
 def _filename(part: email.message.Message, problems: list[str]) -> str | None:
+    name = _raw_filename(part, problems)
+    if name is None:
+        return None
+    safe, changed = neutral_filename(name)
+    if changed:
+        problems.append(f"attachment name neutralised: {name!a} -> {safe!a}")
+    return safe
+
+
+def _raw_filename(part: email.message.Message, problems: list[str]) -> str | None:
     for name, header in (("filename", "content-disposition"), ("name", "content-type")):
+        raw8 = _raw_8bit_param(part, name, header, problems)
+        if raw8:
+            return raw8.replace("\r", "").replace("\n", "").strip()
         val = _param(part, name, header)
         if val is None:
             # RFC 2231 continuations are collapsed by get_filename; try it as well
@@ -701,6 +769,7 @@ class _Walk:
         self.parts_seen = 0
         self.is_report = False
         self.report_type = ""
+        self.too_complex = False
 
     def leaf_text(self, part: email.message.Message) -> tuple[str, str | None]:
         data = _payload_bytes(part, self.problems)
@@ -750,6 +819,7 @@ class _Walk:
         """Texts of this part, choosing text/plain over text/html in alternatives."""
         self.parts_seen += 1
         if depth > MAX_DEPTH or self.parts_seen > MAX_PARTS:
+            self.too_complex = True
             if depth > MAX_DEPTH:
                 self.problems.append("MIME nesting too deep; inner parts ignored")
             return []
@@ -833,6 +903,7 @@ def classify(
     is_report: bool,
     report_type: str,
     gateway_addresses: Iterable[str],
+    refused: bool = False,
 ) -> tuple[Kind, str | None]:
     """Decide the kind: our own mail, automatic mail (`automail.recognise` weighs the
     signs), a reply carrying a token, or a draft when there is any content.
@@ -855,7 +926,7 @@ def classify(
         return Kind.OTHER, "no usable From address"
     if tokens:
         return Kind.REPLY, None
-    if text.strip() or attachments:
+    if text.strip() or attachments or refused:
         return Kind.DRAFT, None
     return Kind.OTHER, "no text and no attachments"
 
@@ -938,17 +1009,59 @@ def _empty(raw: bytes, problem: str) -> Incoming:
     )
 
 
-def read_message(raw: bytes, gateway_addresses: Iterable[str] = ()) -> Incoming:
-    """Read one raw message. Never raises: unreadable input is an OTHER with problems."""
+_CONTAINER_RE = re.compile(
+    rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?(?:multipart|message)/", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _too_many_containers(data: bytes) -> bool:
+    return any(count > MAX_CONTAINERS for count, _ in enumerate(_CONTAINER_RE.finditer(data), 1))
+
+
+def header_block(raw: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
+    """The header block of a raw message (up to the first empty line), at most `limit`
+    bytes cut at a line end, followed by the empty line."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    end = min(ends) if ends else len(raw)
+    block = raw[: min(end, limit)]
+    if end > limit:
+        block = block[: block.rfind(b"\n") + 1] or block
+    return block.rstrip(b"\r\n") + b"\r\n\r\n"
+
+
+def read_message(
+    raw: bytes,
+    gateway_addresses: Iterable[str] = (),
+    *,
+    refuse: str | None = None,
+    raw_size: int | None = None,
+) -> Incoming:
+    """Read one raw message. Never raises: unreadable input is an OTHER with problems.
+
+    With `refuse` (REFUSED_TOO_LARGE, for mail over the size limit) only the header block is
+    read and the Incoming says why; `raw_size` is then the real size when `raw` holds only the
+    headers (the intake fetched no more). Mail with more MIME containers than the parser can
+    take is refused the same way (REFUSED_TOO_COMPLEX), before it is parsed.
+    """
     try:
-        return _read(bytes(raw), tuple(gateway_addresses))
+        data = bytes(raw)
+        if refuse is None and _too_many_containers(data):
+            refuse = REFUSED_TOO_COMPLEX
+        if refuse is not None:
+            size = raw_size if raw_size is not None else len(data)
+            return _read(header_block(data), tuple(gateway_addresses), refused=refuse, size=size)
+        return _read(data, tuple(gateway_addresses))
     except Exception as exc:  # the contract: nothing escapes
         log.exception("event=message_unreadable")
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
 
 
-def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
+def _read(
+    raw: bytes, gateway_addresses: tuple[str, ...], *, refused: str = "", size: int | None = None
+) -> Incoming:
     problems: list[str] = []
+    if refused:
+        problems.append(f"body not read: {refused}")
     if not raw.strip():
         return _empty(raw, "empty message")
     if raw.startswith(_BOM):  # a UTF-8 byte-order mark would turn the headers into body
@@ -961,11 +1074,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
     def raw_values(name: str) -> list[str]:
         return [_raw_text(v) for k, v in raw_headers if str(k).lower() == name.lower()]
 
-    from_pairs = _addresses(raw_values("From")[:1])
-    if not from_pairs and raw_values("From"):
-        from_pairs = encoded_word_from(raw_values("From")[0], problems)
-    from_name, from_addr = from_pairs[0] if from_pairs else ("", "")
-    from_name = decode_header_value(from_name, problems).strip()
+    from_name, from_addr = _strict_from(raw_values("From"), raw_values("Sender"), problems)
     to_addrs = tuple(a for _n, a in _addresses(raw_values("To")))
     cc_addrs = tuple(a for _n, a in _addresses(raw_values("Cc")))
     subject = (_header(headers, "Subject") or [""])[0].strip()
@@ -980,6 +1089,8 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
 
     walk = _Walk(problems)
     texts = walk.body_of(msg, 0)
+    if walk.too_complex and not refused:
+        refused = REFUSED_TOO_COMPLEX
     text = "\n".join(t for t, _ in texts if t is not None)
     charset = next((cs for t, cs in texts if t.strip()), texts[0][1] if texts else None)
     if "\ufffd" in text and not any("U+FFFD" in p for p in problems):
@@ -1001,6 +1112,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         walk.is_report,
         walk.report_type,
         gateway_addresses,
+        refused=bool(refused),
     )
     if why:
         problems.append(why)
@@ -1032,6 +1144,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         auth_results=tuple(_header(headers, "Authentication-Results")),
         headers=tuple(headers),
         problems=tuple(problems),
-        raw_size=len(raw),
+        raw_size=len(raw) if size is None else size,
         bounced=bounced,
+        refused=refused,
     )
