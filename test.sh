@@ -36,6 +36,14 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# Exactly the tested versions, every file checked against its sha256 (requirements-dev.lock,
+# made by ./lock.sh from pyproject.toml), then the project itself without resolving again.
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+.venv/bin/python -m pip check >/dev/null || {
+  .venv/bin/python -m pip check >&2
+  echo "the lock files miss a dependency of pyproject.toml: run ./lock.sh and commit them" >&2
+  exit 1
+}
 .venv/bin/ruff check gateway tests bench
 exec .venv/bin/python -m pytest "$@"
