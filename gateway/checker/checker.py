@@ -155,12 +155,13 @@ class Checker:
 
 
 def _examples_key(cache: LoadCache, rules_dir: Path, rules: list[Rule]) -> str:
-    """The cache key of a rule set's examples: every rule file's name and bytes, and the
-    digest of every prh dictionary file the rules read (their specs are checked apart)."""
+    """The cache key of a rule set's examples: the name and bytes of every file in the
+    rules folder (rule files and the data beside them), and the digest of every prh
+    dictionary file the rules read, wherever it is (their specs are checked apart)."""
     parts: list[bytes | str] = []
-    for path in sorted(rules_dir.iterdir()):
-        if path.suffix in (".yaml", ".yml", ".toml") and path.is_file():
-            parts += [path.name, path.read_bytes()]
+    for path in sorted(rules_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            parts += [str(path.relative_to(rules_dir)), path.read_bytes()]
     for rule in rules:
         dictionary = getattr(rule, "dictionary", None)
         if dictionary is not None:
