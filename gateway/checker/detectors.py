@@ -15,9 +15,7 @@ from datetime import date
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
-from stdnum import luhn
-from stdnum.jp import in_ as mynumber
-
+from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
@@ -73,8 +71,18 @@ def _dotted_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
 def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """12 digits with a valid My Number check digit (stdnum.jp.in_)."""
     for m in _MYNUMBER_RE.finditer(draft.norm):
+        from stdnum.jp import in_ as mynumber  # on use: most drafts have no 12 digits
+
         if mynumber.is_valid(_digits(m.group())):
-            yield Hit(*draft.orig_span(m.start(), m.end()))
+            s, e = draft.orig_span(m.start(), m.end())
+            if not _in_link(draft, s, e):  # 12 digits in a URL are an id, not a My Number
+                yield Hit(s, e)
+
+
+def _in_link(draft: Draft, start: int, end: int) -> bool:
+    if "://" not in draft.norm and "www." not in draft.norm:
+        return False
+    return any(s <= start and end <= e for s, e, *_ in _urls(draft))
 
 
 @detector("card_number")
@@ -82,6 +90,8 @@ def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator
     """13-19 digits passing the Luhn check, with a card-network first digit."""
     for m in _CARD_RE.finditer(draft.norm):
         d = _digits(m.group())
+        from stdnum import luhn  # on use: most drafts have no card-like number
+
         if 13 <= len(d) <= 19 and luhn.is_valid(d):
             yield Hit(*draft.orig_span(m.start(), m.end()))
 
@@ -111,16 +121,23 @@ class PhoneOptions(NamedTuple):
     want: str  # "mobile" or "fixed"
     free: tuple[str, ...]  # toll-free and navi-dial prefixes: never a person's number
     mobile: tuple[str, ...]
+    organisations: ContactOptions | None = None  # an organisation's contact is no person's
 
 
 def _phone_options(opts: dict[str, Any]) -> PhoneOptions:
     want = str(opts.get("class", "mobile"))
     if want not in ("mobile", "fixed"):
         raise ValueError(f"class must be mobile or fixed, not {want!r}")
+    orgs = None
+    if opts.get("organisation_endings"):
+        orgs = contact_options(
+            _words(opts, "contact_words"), _words(opts, "organisation_endings")
+        )
     return PhoneOptions(
         want,
         _words(opts, "free_prefixes", ("0120", "0800", "0570")),
         _words(opts, "mobile_prefixes", ("060", "070", "080", "090")),
+        orgs,
     )
 
 
@@ -136,6 +153,8 @@ def find_phone(draft: Draft, ctx: CheckContext, opts: PhoneOptions) -> Iterator[
             continue
         cls = "mobile" if d.startswith(opts.mobile) and len(d) == 11 else "fixed"
         if cls == opts.want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
+            if opts.organisations and organisation_contact(draft, start, opts.organisations):
+                continue
             yield Hit(*draft.orig_span(start, end))
 
 
