@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -32,6 +33,9 @@ from gateway.checker.engine import Hit, detector
 _LETTER = "0-9A-Za-z\u00c0-\u024f\u0250-\u02af\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u13a0-\u13ff\u1e00-\u1fff\u2c60-\u2c7f\ua640-\ua69f\ua720-\ua7ff\uab70-\uabbf-"
 _HOST_RE = re.compile(f"[{_LETTER}]{{1,63}}(?:\\.[{_LETTER}]{{1,63}}){{1,10}}")
 _NON_ASCII_OR_PUNY = re.compile(r"[^\x00-\x7f]|xn--", re.I)
+# A draft can hold a look-alike only with a letter of those scripts beyond ASCII, or a
+# punycode label: one C scan decides for almost every Japanese draft.
+_SUSPECT = re.compile("[" + _LETTER.replace("0-9A-Za-z", "").rstrip("-") + "]|(?i:xn--)")
 
 # Scripts that may share one label (UTS #39 highly restrictive, plus Common/Inherited).
 _NEUTRAL = frozenset({"COMMON", "INHERITED", "Unknown"})
@@ -120,6 +124,7 @@ class LookAlike(NamedTuple):
     skeleton: str  # the host with every look-alike letter replaced by its Latin twin
 
 
+@lru_cache(maxsize=256)
 def analyse_host(host: str) -> LookAlike | None:
     """Why `host` is a look-alike, or None."""
     labels = [decode_label(x) for x in host.lower().rstrip(".").split(".")]
@@ -144,17 +149,19 @@ def describe(foreign: list[Foreign]) -> str:
 
 def _hosts(draft: Draft) -> Iterator[tuple[int, int, str]]:
     """(start, end, host) of every link host and bare domain that is not plain ASCII."""
-    seen: set[tuple[int, int]] = set()
+    url_spans = []
     for s, e, _url, _scheme, host in _urls(draft):
+        url_spans.append((s, e))
         if host and _NON_ASCII_OR_PUNY.search(host):
-            seen.add((s, e))
             yield s, e, host
+    starts = [s for s, _ in url_spans]  # in text order, not overlapping
     for m in _HOST_RE.finditer(draft.norm):
         host = m.group()
         if not _NON_ASCII_OR_PUNY.search(host):
             continue
         s, e = draft.orig_span(m.start(), m.end())
-        if not any(a <= s and e <= b for a, b in seen):
+        i = bisect_right(starts, s) - 1
+        if i < 0 or e > url_spans[i][1]:  # not inside a link already read
             yield s, e, host
 
 
@@ -167,7 +174,7 @@ class LookAlikeOptions(NamedTuple):
     options=lambda opts: LookAlikeOptions(bool(opts.get("imitating_office", False))),
 )
 def find_lookalike_link(draft: Draft, ctx: CheckContext, opts: LookAlikeOptions) -> Iterator[Hit]:
-    if not _NON_ASCII_OR_PUNY.search(draft.norm):
+    if not _SUSPECT.search(draft.norm):
         return
     for s, e, host in _hosts(draft):
         found = analyse_host(host)
