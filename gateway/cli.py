@@ -1,5 +1,5 @@
 """The `gateway` command: run, check, explain, verify, status, export, demo,
-config check, reviewers, templates check."""
+config check, reviewers, templates check, restore, init."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from gateway.config import ConfigError, Settings, exposed_secret_files, load_settings
+from gateway.safetext import csv_cell, json_safe, terminal_safe
 from gateway.store import StateError
+from gateway.version import VERSION
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
@@ -25,12 +27,16 @@ EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken
 def setup_logging(level: int = logging.INFO) -> None:
     """One key=value line per event on stderr. Under systemd (JOURNAL_STREAM is set) the
     journal stamps the time itself, so the line leaves it out."""
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format=stamp + "level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    from gateway.logformat import JournalFormatter, stderr_is_journal
+
+    journal = stderr_is_journal()
+    stamp = "" if journal or os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    fmt = stamp + "level=%(levelname)s logger=%(name)s %(message)s"
+    handler = logging.StreamHandler(sys.stderr)
+    # Under systemd each line starts with its sd-daemon priority (<3> error, <4> warning …),
+    # so `journalctl -p err` finds the errors.
+    handler.setFormatter(JournalFormatter(fmt) if journal else logging.Formatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _die(message_ja: str, message_en: str, code: int = EXIT_USAGE) -> int:
@@ -251,19 +257,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         for d in drafts
     ]
     if args.format == "json":
-        print(json.dumps({"in_review": rows}, ensure_ascii=False, indent=1))
+        print(json_safe(json.dumps({"in_review": rows}, ensure_ascii=False, indent=1)))
         return EXIT_OK
     if not rows:
         print("確認中の投稿案はありません。")
         return EXIT_OK
     print(f"確認中の投稿案: {len(rows)}件")
+    # Subjects and addresses come from mail: escapes and controls are shown, never sent.
+    t = terminal_safe
     for r in rows:
         waiting = [
-            f"{w}（代理: {r['alternates'][w]}）" if w in r["alternates"] else w
+            f"{t(w)}（代理: {t(r['alternates'][w])}）" if w in r["alternates"] else t(w)
             for w in r["waiting_on"]
         ]
         print(
-            f"{r['draft_id']} 第{r['version']}版  {r['account']}  「{r['subject']}」  作成: {r['author']}\n"
+            f"{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}\n"
             f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(waiting) or 'なし'}"
         )
     return EXIT_OK
@@ -274,18 +282,23 @@ EXPORT_HEADERS = ("日時", "操作", "案件番号", "実行者", "詳細")
 
 
 def export_csv(events: list[dict]) -> bytes:
-    """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF."""
+    """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF. Every cell is
+    quoted, and a cell that would start a formula (= + - @ tab CR) starts with `'`, as the
+    OWASP and Microsoft guidance on CSV injection says: subjects and addresses come from mail."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_HEADERS)
     for e in events:
         writer.writerow(
             [
-                e.get("at", ""),
-                e.get("action", ""),
-                e.get("draft_id") or "",
-                e.get("actor", ""),
-                json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True),
+                csv_cell(cell)
+                for cell in (
+                    e.get("at", ""),
+                    e.get("action", ""),
+                    e.get("draft_id") or "",
+                    e.get("actor", ""),
+                    json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True),
+                )
             ]
         )
     return buf.getvalue().encode("utf-8-sig")
@@ -297,7 +310,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     events = Store(settings.state_path).all_events()
     if args.format == "json":
-        sys.stdout.write(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n")
     else:
         sys.stdout.buffer.write(export_csv(events))
     return EXIT_OK
@@ -351,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gateway", description="SNS投稿の承認ゲートウェイ (email approval gateway)"
     )
+    p.add_argument("--version", action="version", version=f"gateway {VERSION}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="デーモンを起動する (run the daemon)")
@@ -425,9 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     templates_check.add_argument("-c", "--config")
     templates_check.set_defaults(func=cmd_templates_check)
 
+    from gateway.init_cmd import add_parser as add_init
     from gateway.restore import add_parser as add_restore
 
     add_restore(sub)
+    add_init(sub)
     return p
 
 

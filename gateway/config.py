@@ -6,10 +6,13 @@ Japanese (for the admin reading the terminal) and English (for the log).
 
 from __future__ import annotations
 
+import contextvars
+import difflib
 import ipaddress
+import math
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -124,10 +127,120 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: The config paths read while `parse_settings` runs (None outside it).
+_READ_KEYS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "config_read_keys", default=None
+)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Tracked(dict):
+    """A TOML table that remembers which keys the code asked for (read, tested with `in`,
+    or iterated), so that a key in the file that nothing ever asks for can be reported as
+    unknown. Strictness then follows the code: a key another module reads is known without
+    a list of valid keys to keep in step. Nested tables come back tracked as well."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, seen: set[str]) -> None:
+        super().__init__(data)
+        self._path, self._seen = path, seen
+
+    def _mark(self, key: object) -> None:
+        self._seen.add(_join(self._path, str(key)))
+
+    def _wrap(self, key: str, value: Any) -> Any:
+        path = _join(self._path, key)
+        if isinstance(value, dict) and not isinstance(value, _Tracked):
+            return _Tracked(value, path, self._seen)
+        if isinstance(value, list):
+            return [
+                _Tracked(v, f"{path}[{i}]", self._seen) if isinstance(v, dict) else v
+                for i, v in enumerate(value)
+            ]
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._mark(key)
+        return self._wrap(key, super().__getitem__(key)) if super().__contains__(key) else default
+
+    def __getitem__(self, key: str) -> Any:
+        self._mark(key)
+        return self._wrap(key, super().__getitem__(key))
+
+    def __contains__(self, key: object) -> bool:
+        self._mark(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in super().__iter__():
+            self._mark(key)
+            yield key
+
+    def items(self):  # type: ignore[override]
+        return [(k, self[k]) for k in super().__iter__()]
+
+    def values(self):  # type: ignore[override]
+        return [self[k] for k in super().__iter__()]
+
+
+def _tracked(data: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    seen = _READ_KEYS.get()
+    if seen is None or isinstance(data, _Tracked) or not isinstance(data, dict):
+        return data
+    return _Tracked(data, path, seen)
+
+
+def _unread(data: Mapping[str, Any], seen: set[str], path: str = "") -> Iterator[str]:
+    """Paths in the file that the code never asked for, outermost first."""
+    for key, value in data.items():
+        here = _join(path, str(key))
+        if here not in seen and not any(s.startswith((here + ".", here + "[")) for s in seen):
+            yield here
+            continue
+        if isinstance(value, dict):
+            yield from _unread(value, seen, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _unread(item, seen, f"{here}[{i}]")
+
+
+def _unknown_key_error(file: str, path: str, value: Any, seen: set[str]) -> ConfigError:
+    """An unknown key or table, with a 「もしかして」 from the keys read at the same level."""
+    parent, _, name = path.rpartition(".")
+    if "." not in path:
+        parent, name = "", path
+    level = parent.split("[")[0] if parent else ""
+    known = set()
+    for s in seen:
+        s_parent, _, s_name = s.rpartition(".")
+        if (s_parent.split("[")[0] if s_parent else "") == level and "[" not in s_name:
+            known.add(s_name)
+        elif not s_parent and "." not in s and not parent:
+            known.add(s.split("[")[0])
+    guess = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    table = isinstance(value, dict) or (
+        isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+    )
+    what_ja = f"[{path}] という表" if table else f"「{name}」という項目"
+    what_en = f"table [{path}]" if table else f"key {name!r}"
+    hint_ja = f"もしかして「{guess[0]}」ですか？" if guess else "綴りを確かめてください。"
+    hint_en = f"did you mean {guess[0]!r}?" if guess else "check the spelling"
+    return ConfigError(
+        file,
+        path,
+        f"{what_ja}はありません。{hint_ja}",
+        f"unknown {what_en} (nothing reads it); {hint_en}",
+    )
+
+
 class _Reader:
     """Typed access to one TOML table, with errors that name file and key."""
 
     def __init__(self, file: str, data: Mapping[str, Any], prefix: str) -> None:
+        data = _tracked(data, prefix)
         self.file, self.data, self.prefix = file, data, prefix
         self.base = Path(file).parent
 
@@ -153,9 +266,26 @@ class _Reader:
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(name, "数値で指定してください。", "must be a number")
+        if not math.isfinite(value):
+            raise self.fail(
+                name, f"有限の数値で指定してください（{value} は使えません）。", f"must be finite, not {value}"
+            )
         if value < minimum:
             raise self.fail(name, f"{minimum} 以上にしてください。", f"must be at least {minimum}")
         return float(value)
+
+    def count(self, name: str, default: int, *, minimum: int = 0) -> int:
+        """A whole number (a count, a number of days): 2.7, 60.0, nan and inf are refused."""
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(
+                name,
+                f"整数で指定してください（{value!r} は使えません。例: {default}）。",
+                f"must be a whole number, not {value!r}",
+            )
+        if value < minimum:
+            raise self.fail(name, f"{minimum} 以上にしてください。", f"must be at least {minimum}")
+        return value
 
     def int(self, name: str, default: int | None = None) -> int:
         value = self.data.get(name, default)
@@ -263,6 +393,23 @@ def _address(reader: _Reader, name: str, value: str) -> str:
 
 
 def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = None) -> Settings:
+    """Validate the config; any table or key that nothing read is an error (a typo such as
+    `require_authenticaed` would otherwise leave a security setting off in silence)."""
+    seen: set[str] = set()
+    token = _READ_KEYS.set(seen)
+    try:
+        settings = _parse_settings(_Tracked(data, "", seen), file, base_dir)
+    finally:
+        _READ_KEYS.reset(token)
+    for path in _unread(data, seen):
+        value: Any = data
+        for part in path.replace("[", ".[").split("."):
+            value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+        raise _unknown_key_error(file, path, value, seen)
+    return settings
+
+
+def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -> Settings:
     root = _Reader(file, data, "")
     base = base_dir or Path(".")
 
@@ -373,7 +520,7 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         office_domains=tuple(d.lower() for d in ck.str_list("office_domains")),
         internal_hosts=tuple(h.lower() for h in ck.str_list("internal_hosts")),
         link_blocklist=tuple(h.lower() for h in ck.str_list("link_blocklist")),
-        spam_window_days=int(ck.num("spam_window_days", 30, minimum=0)),
+        spam_window_days=ck.count("spam_window_days", 30, minimum=0),
     )
 
     return Settings(
@@ -400,10 +547,10 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
 
 def _limits(lim: _Reader) -> Limits:
     return Limits(
-        per_sender_per_hour=int(lim.num("per_sender_per_hour", 60, minimum=1)),
+        per_sender_per_hour=lim.count("per_sender_per_hour", 60, minimum=1),
         max_message_mb=lim.num("max_message_mb", 30.0, minimum=0.1),
         max_attachment_mb=lim.num("max_attachment_mb", 15.0, minimum=0.1),
-        max_attachments=int(lim.num("max_attachments", 20, minimum=0)),
+        max_attachments=lim.count("max_attachments", 20, minimum=0),
     )
 
 

@@ -69,6 +69,8 @@ class Incoming:
     headers: tuple[tuple[str, str], ...] = ()  # every header (name, decoded value), in order
     problems: tuple[str, ...] = ()  # what could not be read cleanly, English, for the log
     raw_size: int = 0
+    bounced: tuple[str, ...] = ()  # for a BOUNCE: the recipients it says did not receive
+    refused: str = ""  # why the body was not read ("mime-too-complex", "message-too-large")
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gateway.authresults import verdict
@@ -25,7 +24,7 @@ from gateway.checker import CheckContext, Checker
 from gateway.config import Limits, Settings, staff_allowed
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
-from gateway.mime import read_message
+from gateway.mime import REFUSED_TOO_COMPLEX, REFUSED_TOO_LARGE, header_block, read_message
 from gateway.model import Finding, Incoming, Kind, Severity
 from gateway.ratelimit import (
     DEFERRED_STATUS,
@@ -38,7 +37,8 @@ from gateway.ratelimit import (
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.signing import SigningKey
-from gateway.store import Store, write_atomically
+from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
+from gateway.store import Store, draft_from_doc
 from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
 from gateway.workflow import (
     APPROVED,
@@ -62,6 +62,9 @@ from gateway.workflow import (
 
 log = logging.getLogger(__name__)
 JST = ZoneInfo("Asia/Tokyo")
+SWEEP_EVERY = timedelta(hours=1)
+#: Spool files younger than this are never swept (written for a transaction not yet committed).
+SWEEP_GRACE = timedelta(hours=1)
 
 
 def now_jst() -> datetime:
@@ -88,6 +91,13 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
         return Finding(rule, None, Severity.ERROR, 1, 1, "", message)
 
     out = []
+    if inc.refused == REFUSED_TOO_COMPLEX:
+        out.append(
+            finding(
+                "message-too-complex",
+                "メールの構造が複雑すぎるため（入れ子や部品が多すぎます）、読み取れませんでした。本文に投稿文を書いた普通のメールとしてお送りください。",
+            )
+        )
     if inc.raw_size > limits.max_message_mb * mb:
         out.append(
             finding(
@@ -111,54 +121,6 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
                 )
             )
     return out
-
-
-@dataclass
-class Spool:
-    """Files beside the state file: rendered outgoing mail and draft attachments."""
-
-    root: Path
-
-    def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments", "held"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        """Named by content (attachments) or by Message-ID (mails), so an existing file is
-        already this data. Durable before the transaction that refers to it commits."""
-        if not path.exists():
-            write_atomically(path, data)
-
-    def put_attachment(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        self._write(self.root / "attachments" / digest, data)
-        return digest
-
-    def get_attachment(self, digest: str) -> bytes:
-        return (self.root / "attachments" / digest).read_bytes()
-
-    def put_mail(self, message_id: str, data: bytes) -> str:
-        name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
-        self._write(self.root / "outbox" / name, data)
-        return name
-
-    def get_mail(self, name: str) -> bytes:
-        return (self.root / "outbox" / name).read_bytes()
-
-    def put_held(self, data: bytes) -> str:
-        """A message deferred by the per-sender limit, kept until it is handled."""
-        name = hashlib.sha256(data).hexdigest() + ".eml"
-        self._write(self.root / "held" / name, data)
-        return name
-
-    def get_held(self, name: str) -> bytes:
-        return (self.root / "held" / name).read_bytes()
-
-
-def spool_for(settings: Settings) -> Spool:
-    state = Path(settings.state_path)
-    return Spool(state.with_name(state.name + ".spool"))
 
 
 def policy_for(settings: Settings) -> Policy:
@@ -198,12 +160,28 @@ class Gateway:
         self.address = settings.mailbox.address
         self.budgets = Budgets(store, settings.limits.per_sender_per_hour)
         self.hold = Hold(store)
+        self._last_sweep: datetime | None = None
 
     # ------------------------------------------------------------------ entry points
 
     def handle_raw(self, raw: bytes) -> str:
-        """Handle one raw message; returns a short outcome name for logs and tests."""
-        incoming = read_message(raw, [self.address])
+        """Handle one raw message; returns a short outcome name for logs and tests.
+
+        A message over `max_message_mb` is read as headers only (its body is never parsed):
+        the author is told the limit."""
+        if len(raw) > self.settings.limits.max_message_mb * 1024 * 1024:
+            return self.handle_oversize(raw, len(raw))
+        return self._handle(read_message(raw, [self.address]), raw)
+
+    def handle_oversize(self, head: bytes, size: int) -> str:
+        """A message of `size` bytes of which only `head` (at least its header block) was
+        fetched, because it is over the size limit."""
+        incoming = read_message(
+            head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size
+        )
+        return self._handle(incoming, header_block(head))
+
+    def _handle(self, incoming: Incoming, raw: bytes) -> str:
         key = incoming.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
         now = self.clock()
         with self.store.transaction() as store:
@@ -211,7 +189,9 @@ class Gateway:
                 log.info("event=duplicate_message message_id=%s", key)
                 return "duplicate"
             bucket = self._budget_bucket(incoming)
-            if bucket is not None and not self._may_handle_now(bucket, now):
+            # A refused mail (too large, too complex) cannot be held (its body was never
+            # fetched) and costs only its rejection: it is charged, never deferred.
+            if bucket is not None and not incoming.refused and not self._may_handle_now(bucket, now):
                 self._defer(incoming, raw, key, bucket, now)
                 store.mark_seen(key, now, "deferred")
                 return "deferred"
@@ -243,6 +223,7 @@ class Gateway:
                     self._persist(outcome, now)
                     changed += 1
             changed += self._release_held(now)
+            self._sweep_spool(now)
             if queue_digest(self, now):
                 changed += 1
         if changed:
@@ -259,9 +240,10 @@ class Gateway:
             action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
                 inc.kind, "other_ignored"
             )
-            return self._only_event(
-                action, None, sender, now, subject=inc.subject, problems=list(inc.problems)
-            ), action
+            detail = {"subject": inc.subject, "problems": list(inc.problems)}
+            if inc.kind == Kind.BOUNCE:
+                detail["recipients"] = list(inc.bounced)
+            return self._only_event(action, None, sender, now, **detail), action
 
         if inc.kind == Kind.REPLY:
             return self._decide_reply(inc, now)
@@ -402,6 +384,26 @@ class Gateway:
             )
             released += 1
         return released
+
+    def _sweep_spool(self, now: datetime) -> None:
+        """Once an hour: delete spooled attachments no hot draft refers to (archived and
+        rejected drafts' photos), sent mail no longer in the hot outbox, held mail handled."""
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+            return
+        self._last_sweep = now
+        keep = {
+            "attachments": {
+                a.sha256
+                for doc in self.store.drafts.all()
+                for v in draft_from_doc(doc).versions
+                for a in v.attachments
+            },
+            "outbox": {str(e.get("path")) for e in self.store.outbox_entries()},
+            "held": self.hold.paths(),
+        }
+        removed = self.spool.sweep(keep, time.time() - SWEEP_GRACE.total_seconds())
+        if removed:
+            log.info("event=spool_swept removed=%d", removed)
 
     def _limit_clarify(self, outcome: Outcome, sender: str, now: datetime) -> Outcome:
         """A reply that cannot count asks its sender how to answer at most once an hour, so a

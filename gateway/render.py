@@ -31,6 +31,7 @@ from gateway.approval_format import (
 from gateway.display import POST_END, POST_START, post_summary, visible_post
 from gateway.resources import data_dir
 from gateway.tokens import make_token, plus_address
+from gateway.version import MAILER
 from gateway.workflow import Draft, MailSpec
 
 SUBJECT_LABELS = {
@@ -161,6 +162,7 @@ def build_message(
     msg["X-Gateway-Draft"] = spec.draft_id
     msg["X-Gateway-Version"] = str(spec.version)
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
     msg.set_content(render_body(spec.status, spec.context, template_dir), charset="utf-8")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import gateway
 from gateway.config import ConfigError, load_settings, staff_allowed
 from gateway.render import STATUSES, build_message, render_body
 from gateway.signing import canonical, load_or_create_key, load_public_key, verify_parts
@@ -185,6 +186,7 @@ def test_message_headers_thread_and_token(tmp_path):
         parsed["Auto-Submitted"] == "auto-generated" and parsed["X-Auto-Response-Suppress"] == "All"
     )
     assert parsed["In-Reply-To"] == "<orig@town.example.jp>"
+    assert parsed["X-Mailer"] == f"town-sns-gateway/{gateway.__version__}"
     tok = make_token(SECRET, "D-000042", 1, "a@town.example.jp")
     assert parsed["Reply-To"].addresses[0].addr_spec == plus_address(
         "sns-check@town.example.jp", tok
