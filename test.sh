@@ -26,6 +26,14 @@ if [ "$(id -u)" = 0 ] && ! /usr/bin/python3 -c 'import ensurepip, venv' >/dev/nu
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# Exactly the tested versions, every file checked against its sha256 (requirements-dev.lock,
+# made by ./lock.sh from pyproject.toml), then the project itself without resolving again.
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+.venv/bin/python -m pip check >/dev/null || {
+  .venv/bin/python -m pip check >&2
+  echo "the lock files miss a dependency of pyproject.toml: run ./lock.sh and commit them" >&2
+  exit 1
+}
 .venv/bin/ruff check gateway tests bench
 exec .venv/bin/python -m pytest "$@"

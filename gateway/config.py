@@ -19,6 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from gateway.businessdays import parse_clock, parse_hours
+from gateway.identity import (
+    NOBODY,
+    AddressError,
+    People,
+    canonical_address,
+    canonical_domain,
+    people_from,
+    try_canonical,
+)
 
 PLATFORMS = ("x", "facebook", "instagram", "line", "blog", "web", "mail_magazine")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -110,6 +119,7 @@ class Settings:
     limits: Limits = Limits()
     require_authenticated: bool = False
     authserv_ids: tuple[str, ...] = ()
+    people: People = NOBODY  # [[people]]: several addresses of one person
 
     def account(self, name: str) -> Account | None:
         for acc in self.accounts:
@@ -385,11 +395,38 @@ def credential_path(path: Path, base: Path) -> Path:
 
 
 def _address(reader: _Reader, name: str, value: str) -> str:
-    if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or " " in value:
-        raise reader.fail(
-            name, f"メールアドレスの形ではありません: {value}", f"not an email address: {value}"
-        )
-    return value.lower()
+    """The canonical spelling (gateway.identity); odd addresses are config errors."""
+    try:
+        return canonical_address(value)
+    except AddressError as exc:
+        raise reader.fail(name, f"{exc.ja}（{value}）", f"{exc.en}") from None
+
+
+def _people(data: Mapping[str, Any], file: str) -> People:
+    """`[[people]]`: name = "…", addresses = ["kacho@…", "yamada.t@…"] — one person who
+    writes from several addresses. The first address is where mail to them goes."""
+    raw = data.get("people", [])
+    if not isinstance(raw, list):
+        raise ConfigError(file, "people", "[[people]] の表で指定してください。", "must be [[people]] tables")
+    entries = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(file, f"people[{i}]", "表で指定してください。", "must be a table")
+        r = _Reader(file, item, f"people[{i}]")
+        name = r.str("name", required=False) or ""
+        addresses = [_address(r, "addresses", a) for a in r.str_list("addresses", required=True)]
+        if not addresses:
+            raise r.fail("addresses", "アドレスを一つ以上指定してください。", "must name at least one address")
+        entries.append((name, addresses))
+    try:
+        return people_from(entries)
+    except ValueError as exc:
+        raise ConfigError(
+            file,
+            "people",
+            "同じアドレスが二人の [[people]] に書かれています。",
+            str(exc),
+        ) from None
 
 
 def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = None) -> Settings:
@@ -425,7 +462,7 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
         security=mb_security,
         username=mb.str("username") or "",
         password=mb.secret(required=True) or "",
-        address=_address(mb, "address", mb.str("address") or ""),
+        address=_gateway_address(mb),
         folder=mb.str("folder", "INBOX") or "INBOX",
         processed_folder=mb.str("processed_folder", "Processed") or "Processed",
         failed_folder=mb.str("failed_folder", "Failed") or "Failed",
@@ -433,10 +470,6 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
         idle_timeout=mb.num("idle_timeout", 300.0, minimum=5),
         ca_file=resolve(v) if (v := mb.str("ca_file", required=False)) else None,
     )
-    if "@" in mailbox.address.split("@")[0] or "+" in mailbox.address.split("@")[0]:
-        raise mb.fail(
-            "address", "アドレスに + を含めないでください。", "the address must not contain '+'"
-        )
 
     sm = root.table("smtp")
     sm_host = sm.str("host") or ""
@@ -453,15 +486,14 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
     st = root.table("state")
     sg = root.table("signing")
     staff = root.table("staff")
-    allowed = tuple(p.lower() for p in staff.str_list("allowed", required=True))
+    people = _people(data, file)
+    allowed = tuple(_staff_pattern(staff, p) for p in staff.str_list("allowed", required=True))
     if not allowed:
         raise staff.fail(
             "allowed",
             "少なくとも一つ指定してください。",
             "must name at least one address or *@domain",
         )
-    for pattern in allowed:
-        _address(staff, "allowed", pattern.replace("*@", "x@", 1))
 
     rv = root.table("review", required=False)
     adm = root.table("admin", required=False)
@@ -498,9 +530,7 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
                 f"{platform} は使えません。{' / '.join(PLATFORMS)} のいずれかにしてください。",
                 f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}",
             )
-        reviewers = tuple(
-            _address(acc, "reviewers", r) for r in acc.str_list("reviewers", required=True)
-        )
+        reviewers = _person_list(acc, "reviewers", people, required=True)
         if len(set(reviewers)) < 2:
             raise acc.fail(
                 "reviewers",
@@ -542,7 +572,37 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
         limits=_limits(root.table("limits", required=False)),
         require_authenticated=_require_authenticated(rv),
         authserv_ids=tuple(a.lower() for a in rv.str_list("authserv_ids")),
+        people=people,
     )
+
+
+def _gateway_address(mb: _Reader) -> str:
+    """The gateway's own mailbox: plain, since its plus-addresses carry the reply tokens."""
+    value = mb.str("address") or ""
+    if "+" in value.rpartition("@")[0]:
+        raise mb.fail(
+            "address", "アドレスに + を含めないでください。", "the address must not contain '+'"
+        )
+    return _address(mb, "address", value)
+
+
+def _staff_pattern(reader: _Reader, pattern: str) -> str:
+    """An exact address (canonical) or `*@domain` (the domain canonical)."""
+    if pattern.startswith("*@"):
+        try:
+            return "*@" + canonical_domain(pattern[2:])
+        except AddressError as exc:
+            raise reader.fail("allowed", f"{exc.ja}（{pattern}）", exc.en) from None
+    return _address(reader, "allowed", pattern)
+
+
+def _person_list(
+    reader: _Reader, name: str, people: People, *, required: bool = False
+) -> tuple[str, ...]:
+    """Addresses as person keys (gateway.identity), in order, each person once: two
+    spellings or [[people]] aliases of one person are one entry, never two reviewers."""
+    keys = (people.key(_address(reader, name, v)) for v in reader.str_list(name, required=required))
+    return tuple(dict.fromkeys(keys))
 
 
 def _limits(lim: _Reader) -> Limits:
@@ -609,14 +669,18 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
 
 def staff_allowed(settings: Settings, address: str) -> bool:
-    """True when `address` may submit drafts: an exact address or a `*@domain` pattern."""
-    addr = address.strip().lower()
-    if not addr or "@" not in addr:
+    """True when `address` may submit drafts: it, or another address of the same person
+    ([[people]]), is listed exactly or is in a listed `*@domain`. Any spelling of a listed
+    address passes; an odd address (gateway.identity refuses it) never does."""
+    canonical = try_canonical(address)
+    if canonical is None:
         return False
-    domain = addr.rsplit("@", 1)[1]
-    return any(
-        addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed
-    )
+    spellings = {canonical, *settings.people.addresses_of(settings.people.key(canonical))}
+    for addr in spellings:
+        domain = addr.rsplit("@", 1)[1]
+        if any(addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed):
+            return True
+    return False
 
 
 def exposed_secret_files(config_path: str | os.PathLike[str]) -> list[str]:

@@ -149,10 +149,12 @@ class People:
 
     def __post_init__(self) -> None:
         index: dict[str, str] = {}
-        for person in self.persons:
+        owner: dict[str, int] = {}
+        for i, person in enumerate(self.persons):
             for address in person.addresses:
-                if index.setdefault(address, person.key) != person.key:
+                if owner.setdefault(address, i) != i:
                     raise ValueError(f"{address} belongs to two people")
+                index[address] = person.key
         object.__setattr__(self, "_index", index)
 
     def key(self, address: str) -> str:

@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote_to_bytes
 
 from gateway.automail import failed_recipients, recognise
-from gateway.identity import FromError, parse_from
+from gateway.identity import FromError, parse_from, try_canonical
 from gateway.model import Attachment, Incoming, Kind
 from gateway.safetext import neutral_filename
 from gateway.tokens import find_tokens
@@ -448,6 +448,29 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
             for m in re.finditer(r"<?([^\s<>\"',;:@]+@[^\s<>\"',;:]+)>?", v):
                 result.append(("", m.group(1).lower()))
     return result
+
+
+def _strict_from(
+    from_values: list[str], sender_values: list[str], problems: list[str]
+) -> tuple[str, str]:
+    """(display name, canonical address) of the one author, or ("", "") with the reason in
+    `problems`: a From that is not exactly one plain address names nobody (identity)."""
+    try:
+        author = parse_from(from_values, sender_values)
+    except FromError as exc:
+        if len(from_values) == 1 and not sender_values:
+            legacy = encoded_word_from(from_values[0], problems)  # also read strictly
+            if legacy:
+                return legacy[0]
+        problems.append(f"From refused: {exc}")
+        return "", ""
+    name = author.name
+    # Japanese display names in the charsets and broken encodings real mailers write are
+    # decoded by our own header decoder, when it reads the same address.
+    pairs = _addresses(from_values[:1])
+    if pairs and try_canonical(pairs[0][1]) == author.address:
+        name = decode_header_value(pairs[0][0], problems)
+    return name.strip(), author.address
 
 
 # ---------------------------------------------------------------------------
@@ -1051,11 +1074,7 @@ def _read(
     def raw_values(name: str) -> list[str]:
         return [_raw_text(v) for k, v in raw_headers if str(k).lower() == name.lower()]
 
-    from_pairs = _addresses(raw_values("From")[:1])
-    if not from_pairs and raw_values("From"):
-        from_pairs = encoded_word_from(raw_values("From")[0], problems)
-    from_name, from_addr = from_pairs[0] if from_pairs else ("", "")
-    from_name = decode_header_value(from_name, problems).strip()
+    from_name, from_addr = _strict_from(raw_values("From"), raw_values("Sender"), problems)
     to_addrs = tuple(a for _n, a in _addresses(raw_values("To")))
     cc_addrs = tuple(a for _n, a in _addresses(raw_values("Cc")))
     subject = (_header(headers, "Subject") or [""])[0].strip()

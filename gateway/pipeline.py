@@ -232,8 +232,14 @@ class Gateway:
 
     # ------------------------------------------------------------------ deciding
 
+    def _person(self, inc: Incoming) -> str:
+        """Who sent this mail: the person key of its From (gateway.identity), "" if none.
+        Everything about people (author, reviewers, tokens, rate limit) uses this key;
+        only authentication looks at the From's own domain."""
+        return self.settings.people.key_or_none(inc.from_addr) or ""
+
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = inc.from_addr
+        sender = self._person(inc)
         if self._is_loop(inc):
             return self._only_event("loop_ignored", None, sender, now, subject=inc.subject), "loop"
         if inc.kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OTHER):
@@ -281,13 +287,13 @@ class Gateway:
             return None
         if inc.kind == Kind.DRAFT and not staff_allowed(self.settings, inc.from_addr):
             return None
-        return budget_key(inc.from_addr, self._proven(inc))
+        return budget_key(self._person(inc), self._proven(inc))
 
     def _proven(self, inc: Incoming) -> bool:
         """A reply token made for this From, or the receiving server's word for its domain."""
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
-            if token is not None and token_matches(self.token_secret, token, inc.from_addr):
+            if token is not None and token_matches(self.token_secret, token, self._person(inc)):
                 return True
         if self.settings.authserv_ids:
             return verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids).passed
@@ -303,28 +309,27 @@ class Gateway:
         """Over the budget: keep the raw message, handle it when the window allows; tell the
         sender once per window (only a member of staff or a reviewer: no backscatter)."""
         path = self.spool.put_held(raw)
-        self.hold.add(HeldMessage(key, bucket, inc.from_addr, path, now.isoformat()))
+        person = self._person(inc)
+        self.hold.add(HeldMessage(key, bucket, person, path, now.isoformat()))
         release = self.budgets.next_free(bucket, now)
         waiting = sum(1 for h in self.hold.entries() if h.bucket == bucket)
         told = False
-        if self._may_be_told(inc.from_addr) and self.budgets.should_tell_deferred(
-            inc.from_addr, now
-        ):
+        if self._may_be_told(person) and self.budgets.should_tell_deferred(person, now):
             msg = deferred_notice(
                 inc, release, self.settings.limits.per_sender_per_hour, self.settings, now
             )
-            self.queue_standalone(msg, DEFERRED_STATUS, [inc.from_addr], now)
+            self.queue_standalone(msg, DEFERRED_STATUS, [person], now)
             told = True
         self.store.add_event(
             AuditEvent(
                 "rate_deferred",
                 None,
-                inc.from_addr or "-",
+                person or "-",
                 now,
                 {
                     "subject": inc.subject,
                     "message_id": inc.message_id,
-                    "budget": "verified" if bucket == inc.from_addr else "unverified",
+                    "budget": "verified" if bucket == person else "unverified",
                     "waiting": waiting,
                     "release_after": release.isoformat(timespec="minutes"),
                     "sender_told": told,
@@ -413,7 +418,7 @@ class Gateway:
         return Outcome(outcome.draft, (), outcome.events)
 
     def _decide_reply(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = inc.from_addr
+        sender = self._person(inc)
         first_draft: Draft | None = None
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
@@ -429,7 +434,7 @@ class Gateway:
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
             if not is_author and self.settings.require_authenticated:
-                auth = verdict(inc.auth_results, sender, self.settings.authserv_ids)
+                auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
                 if not auth.passed:
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
@@ -467,20 +472,21 @@ class Gateway:
     ) -> Outcome:
         """A reply whose sender the receiving server could not vouch for: it never counts.
         The reviewer is told (their own address, so no backscatter); the admin sees the audit log."""
+        sender = self._person(inc)
         event = AuditEvent(
             "reply_not_counted",
             draft.id,
-            inc.from_addr,
+            sender,
             now,
             {"reason": "not-authenticated", "detail": reason, "message_id": inc.message_id},
         )
-        if draft.state != IN_REVIEW or inc.from_addr not in draft.reviewers:
+        if draft.state != IN_REVIEW or sender not in draft.reviewers:
             return Outcome(None, (), (event,))
         mail = MailSpec(
             "notice",
             draft.id,
             draft.version,
-            to=(inc.from_addr,),
+            to=(sender,),
             context={
                 "draft_id": draft.id,
                 "version": draft.version,
@@ -497,6 +503,7 @@ class Gateway:
         return self.store.get_draft(m.group(0)) if m else None
 
     def _new_draft(self, inc: Incoming, now: datetime, previous: Draft | None) -> Outcome:
+        author = self._person(inc)
         # A revision sent as a reply carries the quoted mail below it: only the new text counts.
         text = new_text_of_reply(inc.text) if previous is not None and inc.in_reply_to else inc.text
         parts = split_draft(text)
@@ -513,7 +520,7 @@ class Gateway:
             )
         if previous is None:
             previous = find_previous(
-                inc.from_addr, inc.subject, self.store.drafts_by_author(inc.from_addr)
+                author, inc.subject, self.store.drafts_by_author(author)
             )
         attachments = tuple(
             AttachmentRef(
@@ -525,7 +532,7 @@ class Gateway:
         if previous is not None:
             subject = previous.versions[0].subject if DRAFT_ID_RE.search(subject or "") else subject
         event = NewDraft(
-            author=inc.from_addr,
+            author=author,
             author_name=inc.from_name,
             subject=subject or "（件名なし）",
             message_id=inc.message_id,

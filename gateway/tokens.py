@@ -15,6 +15,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from gateway.identity import try_canonical
+
 TOKEN_RE = re.compile(r"(D-\d{6})\.v(\d{1,4})\.k([a-z2-7]{10})", re.IGNORECASE)
 DRAFT_ID_RE = re.compile(r"\bD-(\d{6})\b")
 
@@ -30,7 +32,9 @@ class ReplyToken:
 
 
 def _mac(secret: bytes, draft_id: str, version: int, address: str) -> str:
-    msg = f"{draft_id}|{version}|{address.strip().lower()}".encode()
+    # Any spelling of the address makes the same token (gateway.identity).
+    canonical = try_canonical(address) or address.strip().lower()
+    msg = f"{draft_id}|{version}|{canonical}".encode()
     digest = hmac.new(secret, msg, hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:10]
 

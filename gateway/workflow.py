@@ -22,6 +22,7 @@ from typing import Any
 
 from gateway.approval_format import RECORD_FORMAT, RECORD_TYPE, attachment_entries
 from gateway.businessdays import JST
+from gateway.identity import try_canonical
 from gateway.model import Decision, Finding, Severity
 from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabulary)
     APPROVED,
@@ -79,9 +80,21 @@ def diff_lines(old: str, new: str) -> list[str]:
     return out
 
 
+def person_key(address: str) -> str:
+    """The shell hands the workflow person keys (gateway.identity); comparing through the
+    canonical spelling as well means no spelling of one address is ever two people here."""
+    return try_canonical(address) or address.strip().lower()
+
+
 def pick_reviewers(candidates: Sequence[str], author: str) -> tuple[str, ...]:
-    """The first two listed reviewers who are not the author."""
-    return tuple(r for r in candidates if r.lower() != author.lower())[:2]
+    """The first two listed reviewers who are not the author (under any spelling)."""
+    seen = {person_key(author)}
+    picked: list[str] = []
+    for reviewer in candidates:
+        if person_key(reviewer) not in seen:
+            seen.add(person_key(reviewer))
+            picked.append(reviewer)
+    return tuple(picked[:2])
 
 
 def _event(action: str, draft: Draft | None, actor: str, at: datetime, **detail: Any) -> AuditEvent:
@@ -121,7 +134,7 @@ def find_previous(author: str, subject: str, drafts: Sequence[Draft]) -> Draft |
     matches = [
         d
         for d in drafts
-        if d.author == author
+        if person_key(d.author) == person_key(author)
         and d.state in REVISABLE_STATES
         and normalize_subject(d.current.subject) == key
     ]
@@ -337,7 +350,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             ),
         )
 
-    if sender == draft.author:
+    if person_key(sender) == person_key(draft.author):
         return _author_reply(draft, reply)
     if draft.slot_of(sender) is None:
         return Outcome(
@@ -447,8 +460,8 @@ def is_approved(draft: Draft) -> bool:
         r not in votes or votes[r].decision != Decision.APPROVE for r in draft.reviewers
     ):
         return False
-    people = {votes[r].reviewer for r in draft.reviewers}
-    return len(people) == len(draft.reviewers) and draft.author not in people
+    people = {person_key(votes[r].reviewer) for r in draft.reviewers}
+    return len(people) == len(draft.reviewers) and person_key(draft.author) not in people
 
 
 def _author_reply(draft: Draft, reply: Reply) -> Outcome:
@@ -510,9 +523,9 @@ def schedule_passed(draft: Draft, now: datetime, tz: tzinfo) -> bool:
 
 def next_alternate(draft: Draft, candidates: Sequence[str]) -> str:
     """The next listed reviewer who is neither the author, a reviewer, nor already asked."""
-    taken = {draft.author.lower(), *(r.lower() for r in draft.deciders)}
+    taken = {person_key(draft.author), *(person_key(r) for r in draft.deciders)}
     for person in candidates:
-        if person.lower() not in taken:
+        if person_key(person) not in taken:
             return person
     return ""
 

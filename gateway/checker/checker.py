@@ -29,7 +29,7 @@ from gateway.checker.engine import (
 )
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.checker.prefilter import TriggerScan
-from gateway.model import Finding
+from gateway.model import Finding, Severity
 
 
 def _url_spans(draft: Draft) -> list[tuple[int, int]]:
@@ -64,7 +64,7 @@ def _first_clause(rule: Rule) -> frozenset[str] | None:
     clauses = ()
     if isinstance(rule, RegexRule):
         clauses = rule.trigger
-    elif isinstance(rule, TokenRule):
+    elif isinstance(rule, TokenRule) and rule.spelled_re is None:
         clauses = rule.phrase_trigger
     return frozenset(clauses[0]) if clauses else None
 
@@ -102,7 +102,9 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
                 continue  # words inside a link are the link rules' business
             if rule.unless and rule.suppressed(draft, hit):
                 continue
-            out.append(rule.finding(draft, hit))
+            if rule.not_followed and draft.text.startswith(rule.not_followed, hit.end):
+                continue
+            out.append(rule.finding(draft, hit, rule.softened(draft, hit)))
     out.sort(key=lambda f: (f.line, f.column, f.rule))
     return out
 
@@ -110,7 +112,7 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
 def _has_own_hits(rule: Rule) -> bool:
     """Whether rule.hits() can yield: token rules without phrases are all in the index."""
     if isinstance(rule, TokenRule):
-        return rule.phrase_re is not None
+        return rule.phrase_re is not None or rule.spelled_re is not None
     return type(rule).hits is not Rule.hits
 
 
@@ -153,6 +155,15 @@ def _self_test(rule: Rule) -> None:
                 rule.id,
                 f"例「{text}」に当てはまるはずですが、当てはまりませんでした。",
                 f"example expected to match did not: {text!r}",
+            )
+    for text, ctx in rule.examples_soft:
+        mine = [f for f in _run(single, Draft(text), ctx) if f.rule == rule.id]
+        if not mine or any(f.severity is not Severity.WARNING for f in mine):
+            raise RuleLoadError(
+                rule.source,
+                rule.id,
+                f"例「{text}」は警告（warning）になるはずですが、そうなりませんでした。",
+                f"example expected to be softened to a warning was not: {text!r}",
             )
     for text, ctx in rule.examples_no_match:
         hits = [f for f in _run(single, Draft(text), ctx) if f.rule == rule.id]

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from stdnum import luhn
 from stdnum.jp import in_ as mynumber
 
+from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
@@ -74,7 +75,15 @@ def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iter
     """12 digits with a valid My Number check digit (stdnum.jp.in_)."""
     for m in _MYNUMBER_RE.finditer(draft.norm):
         if mynumber.is_valid(_digits(m.group())):
-            yield Hit(*draft.orig_span(m.start(), m.end()))
+            s, e = draft.orig_span(m.start(), m.end())
+            if not _in_link(draft, s, e):  # 12 digits in a URL are an id, not a My Number
+                yield Hit(s, e)
+
+
+def _in_link(draft: Draft, start: int, end: int) -> bool:
+    if "://" not in draft.norm and "www." not in draft.norm:
+        return False
+    return any(s <= start and end <= e for s, e, *_ in _urls(draft))
 
 
 @detector("card_number")
@@ -111,16 +120,23 @@ class PhoneOptions(NamedTuple):
     want: str  # "mobile" or "fixed"
     free: tuple[str, ...]  # toll-free and navi-dial prefixes: never a person's number
     mobile: tuple[str, ...]
+    organisations: ContactOptions | None = None  # an organisation's contact is no person's
 
 
 def _phone_options(opts: dict[str, Any]) -> PhoneOptions:
     want = str(opts.get("class", "mobile"))
     if want not in ("mobile", "fixed"):
         raise ValueError(f"class must be mobile or fixed, not {want!r}")
+    orgs = None
+    if opts.get("organisation_endings"):
+        orgs = contact_options(
+            _words(opts, "contact_words"), _words(opts, "organisation_endings")
+        )
     return PhoneOptions(
         want,
         _words(opts, "free_prefixes", ("0120", "0800", "0570")),
         _words(opts, "mobile_prefixes", ("060", "070", "080", "090")),
+        orgs,
     )
 
 
@@ -136,6 +152,8 @@ def find_phone(draft: Draft, ctx: CheckContext, opts: PhoneOptions) -> Iterator[
             continue
         cls = "mobile" if d.startswith(opts.mobile) and len(d) == 11 else "fixed"
         if cls == opts.want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
+            if opts.organisations and organisation_contact(draft, start, opts.organisations):
+                continue
             yield Hit(*draft.orig_span(start, end))
 
 
