@@ -74,7 +74,7 @@ class TemplatesBroken(Exception):
 
 
 _T0 = datetime(2026, 11, 24, 9, 0, tzinfo=JST)
-_PHOTO = b"\xff\xd8\xff\xd9"  # a sample photo: its hash is the one the sample record signs
+SAMPLE_PHOTO = b"\xff\xd8\xff\xd9"  # a sample photo: its hash is the one the sample record signs
 _AUTHOR = "sato@town.example.jp"
 _R1, _R2, _R3 = "kacho@town.example.jp", "kakaricho@town.example.jp", "dairi@town.example.jp"
 _ACCOUNTS = {"辰野町公式X": (_R1, _R2, _R3), "辰野町観光FB": (_R1, _R2)}
@@ -97,7 +97,7 @@ def _new(text: str, *, account: str | None, findings=(), at=_T0, number=1) -> Ne
         findings=tuple(findings),
         attachments=(
             AttachmentRef(
-                "photo.jpg", "image/jpeg", hashlib.sha256(_PHOTO).hexdigest(), len(_PHOTO)
+                "photo.jpg", "image/jpeg", hashlib.sha256(SAMPLE_PHOTO).hexdigest(), len(SAMPLE_PHOTO)
             ),
         ),
         at=at,
@@ -265,8 +265,10 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
 
     problems: list[str] = []
     rendered = 0
+    from gateway.rule_samples import sample_absence_messages, sample_rule_mails
+
     key = SigningKey(Ed25519PrivateKey.generate())  # a throwaway key for the sample records
-    for label, spec, draft in sample_mails():
+    for label, spec, draft in [*sample_mails(), *sample_rule_mails()]:
         try:
             msg = build_message(
                 spec,
@@ -274,7 +276,7 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
                 gateway_address="sns-check@town.example.jp",
                 token_secret=b"k" * 32,
                 now=_T0,
-                attachments=[("photo.jpg", "image/jpeg", _PHOTO)] if spec.attach_version else [],
+                attachments=[("photo.jpg", "image/jpeg", SAMPLE_PHOTO)] if spec.attach_version else [],
                 template_dir=template_dir,
                 sign=key.sign,
             )
@@ -286,6 +288,11 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
             continue
         if spec.approval_record is not None:
             problems.extend(_unverifiable(msg, key, label))
+    try:
+        for _label, _msg in sample_absence_messages(template_dir):
+            rendered += 1
+    except Exception as exc:
+        problems.append(describe_template_error(exc, "absence"))
     try:
         build_digest_message(
             sample_digest_context(),
@@ -340,7 +347,8 @@ def templates_report(template_dir: str | None) -> list[Line]:
         unknown = [
             n
             for n in own
-            if n.removesuffix(".txt.j2") not in (*STATUSES, "digest", "failed")
+            if n.removesuffix(".txt.j2")
+            not in (*STATUSES, "digest", "failed", "absence", "absence-report")
             and not n.startswith("_")
         ]
         for name in unknown:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gateway.checker import loadmemo
+from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import (
@@ -92,10 +94,12 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
     for rule_id, found in hits.items():
         rule = by_id[rule_id]
         # one finding per place: a hit inside a longer hit of the same rule is dropped
+        # (a prh rule has thinned its hits already, by prh's own filters)
+        own_overlaps = getattr(rule, "resolves_overlaps", False)
         found.sort(key=lambda h: (h.start, -(h.end - h.start)))
         last_end = -1
         for hit in found:
-            if hit.end <= last_end and hit.start < last_end:
+            if hit.end <= last_end and hit.start < last_end and not own_overlaps:
                 continue
             last_end = max(last_end, hit.end)
             if rule_id in token_ids and any(s <= hit.start and hit.end <= e for s, e in urls):
@@ -133,8 +137,13 @@ class Checker:
                 src, None, "ルールのフォルダがありません。", "rules directory not found"
             )
         rules = load_rules(src)
-        for rule in rules:
-            _self_test(rule)
+        loadmemo.save()
+        cache = default_cache()
+        key = _examples_key(cache, src, rules)
+        if not cache.has(key):  # examples that passed with these files and this code pass
+            for rule in rules:
+                _self_test(rule)
+            cache.put(key, {"rules": len(rules)})
         return cls(rules, src)
 
     def check(self, text: str, ctx: CheckContext = CheckContext()) -> list[Finding]:  # noqa: B008
@@ -143,6 +152,21 @@ class Checker:
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
+
+
+def _examples_key(cache: LoadCache, rules_dir: Path, rules: list[Rule]) -> str:
+    """The cache key of a rule set's examples: the name and bytes of every file in the
+    rules folder (rule files and the data beside them), and the digest of every prh
+    dictionary file the rules read, wherever it is (their specs are checked apart)."""
+    parts: list[bytes | str] = []
+    for path in sorted(rules_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            parts += [str(path.relative_to(rules_dir)), path.read_bytes()]
+    for rule in rules:
+        dictionary = getattr(rule, "dictionary", None)
+        if dictionary is not None:
+            parts += [rule.id, *dictionary.digests]
+    return cache.key("examples", *parts)
 
 
 def _self_test(rule: Rule) -> None:

@@ -15,9 +15,6 @@ from datetime import date
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
-from stdnum import luhn
-from stdnum.jp import in_ as mynumber
-
 from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -74,6 +71,8 @@ def _dotted_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
 def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """12 digits with a valid My Number check digit (stdnum.jp.in_)."""
     for m in _MYNUMBER_RE.finditer(draft.norm):
+        from stdnum.jp import in_ as mynumber  # on use: most drafts have no 12 digits
+
         if mynumber.is_valid(_digits(m.group())):
             s, e = draft.orig_span(m.start(), m.end())
             if not _in_link(draft, s, e):  # 12 digits in a URL are an id, not a My Number
@@ -91,6 +90,8 @@ def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator
     """13-19 digits passing the Luhn check, with a card-network first digit."""
     for m in _CARD_RE.finditer(draft.norm):
         d = _digits(m.group())
+        from stdnum import luhn  # on use: most drafts have no card-like number
+
         if 13 <= len(d) <= 19 and luhn.is_valid(d):
             yield Hit(*draft.orig_span(m.start(), m.end()))
 

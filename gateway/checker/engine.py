@@ -11,7 +11,6 @@ and a rule whose examples fail refuses to load (RuleLoadError).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,13 +19,13 @@ from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.fold import Folded, fold_word, has_mask, inside_word, trie_regex
+from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
-from gateway.checker.tokenizer import Columns, tokenize
+from gateway.checker.rulefiles import RuleFileError, read_rule_file
+from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
 CLAUSE_RE = re.compile(r"^[34]\(\d{1,2}\)[アイウエオカキクケコ]?$")
@@ -494,8 +493,12 @@ def _parse_context(raw: Any, path: Path, rule_id: str) -> CheckContext:
         ) from e
 
 
-def _examples(raw: Any, path: Path, rule_id: str) -> tuple[list, list, list]:
-    if not isinstance(raw, dict) or not raw.get("match"):
+def _examples(
+    raw: Any, path: Path, rule_id: str, required: bool = True
+) -> tuple[list, list, list]:
+    if not required and raw is None:
+        return [], [], []
+    if not isinstance(raw, dict) or (required and not raw.get("match")):
         raise RuleLoadError(
             path,
             rule_id,
@@ -653,12 +656,8 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        if path.suffix == ".toml":
-            with path.open("rb") as f:
-                data = tomllib.load(f)
-        else:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        data = read_rule_file(path) or {}  # parsed once per content (load cache)
+    except RuleFileError as e:
         raise RuleLoadError(
             path, None, f"ファイルを読めません: {e}", f"cannot read file: {e}"
         ) from e
@@ -685,6 +684,10 @@ def _context_sets(data: dict[str, Any], path: Path) -> dict[str, ContextSet]:
 
 def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet]) -> Rule:
     """Turn one rule mapping from a file into a Rule, checking every field."""
+    if raw.get("kind") == "prh":  # a rule that only names a dictionary is enough
+        from gateway.checker.prh import with_defaults
+
+        raw = with_defaults(raw, path)
     rule_id = str(raw.get("id") or "")
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rule_id):
         raise RuleLoadError(
@@ -734,7 +737,10 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
                     f"{key} names unknown context '{name}'",
                 )
             dest.append(contexts[name])
-    ex_match, ex_no, ex_soft = _examples(raw.get("examples"), path, rule_id)
+    # a prh rule's examples are its dictionary's specs; its own are optional
+    ex_match, ex_no, ex_soft = _examples(
+        raw.get("examples"), path, rule_id, required=kind != "prh"
+    )
     if ex_soft and (severity is not Severity.ERROR or not soften):
         raise RuleLoadError(
             path,
@@ -838,12 +844,9 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
                 path, rule_id, f"options が不正です: {e}", f"bad options: {e}"
             ) from e
         return DetectorRule(**common, fn=fn, options=dict(options), settings=settings)
-    # prh
-    from gateway.checker.prh import PrhRule, load_prh
+    from gateway.checker.prh import prh_rule
 
-    dict_path = path.parent / str(raw.get("dictionary", ""))
-    entries = load_prh(dict_path)
-    return PrhRule(**common, entries=tuple(entries))
+    return prh_rule(common, raw, path)
 
 
 def load_rules(rules_dir: Path) -> list[Rule]:
