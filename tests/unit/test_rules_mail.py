@@ -378,7 +378,7 @@ def test_closed_days_count_as_holidays(tmp_path):
 
 
 def test_a_thank_you_to_an_absence_mail_is_never_a_draft(tmp_path):
-    gw, clock = make(tmp_path)
+    gw, _ = make(tmp_path)
     gw.handle_raw(absence_mail(KAKARI))
     request = sent(gw, "absence", KAKARI)[-1]
     gw.handle_raw(iphone_ja(request, KAKARI, "係長", "はい"))
