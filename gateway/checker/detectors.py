@@ -286,6 +286,18 @@ def find_photo_attachment(draft: Draft, ctx: CheckContext, exts: tuple[str, ...]
         yield Hit(0, 0, {"excerpt": ", ".join(photos), "files": ", ".join(photos)})
 
 
+@detector("photo_metadata", options=lambda opts: frozenset(_words(opts, "platforms")))
+def find_photo_metadata(
+    draft: Draft, ctx: CheckContext, platforms: frozenset[str]
+) -> Iterator[Hit]:
+    """Attached photos that carry a GPS position or a camera serial (see photos.py), for an
+    account whose platform publishes the file as it is (no platform: every account)."""
+    if not ctx.photo_metadata or (ctx.platform is not None and ctx.platform not in platforms):
+        return
+    names = ", ".join(entry.split(": ", 1)[0] for entry in ctx.photo_metadata)
+    yield Hit(0, 0, {"excerpt": names, "files": names, "what": " / ".join(ctx.photo_metadata)})
+
+
 # --- links and hosts ---
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()\[\]、。，,]+", re.IGNORECASE)
