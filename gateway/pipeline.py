@@ -274,6 +274,15 @@ class Gateway:
             return self._only_event(
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
+        if staffdesk.answers_absence_mail(inc):  # e.g. 「ありがとうございます」 to a 後閲 mail
+            return self._only_event(
+                "reply_not_counted",
+                None,
+                sender,
+                now,
+                reason="answer-to-absence-mail",
+                message_id=inc.message_id,
+            ), "reply_not_counted"
         mentioned = self._mentioned_draft(inc)
         if mentioned is not None:
             handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
