@@ -130,9 +130,7 @@ def _phone_options(opts: dict[str, Any]) -> PhoneOptions:
         raise ValueError(f"class must be mobile or fixed, not {want!r}")
     orgs = None
     if opts.get("organisation_endings"):
-        orgs = contact_options(
-            _words(opts, "contact_words"), _words(opts, "organisation_endings")
-        )
+        orgs = contact_options(_words(opts, "contact_words"), _words(opts, "organisation_endings"))
     return PhoneOptions(
         want,
         _words(opts, "free_prefixes", ("0120", "0800", "0570")),
