@@ -268,6 +268,7 @@ STATE_LABELS = {
     "returned": "差戻し",
     "rejected": "要修正",
     "expired": "期限切れ",
+    "withdrawn": "取り下げ",
 }
 
 
@@ -347,7 +348,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     events = Store(settings.state_path).all_events()
     if args.format == "json":
-        sys.stdout.write(json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n")
+        sys.stdout.write(
+            json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n"
+        )
     else:
         sys.stdout.buffer.write(export_csv(events))
     return EXIT_OK
@@ -497,6 +500,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         sub.add_parser(
             "init", help="最初の設定を対話で作る (write the config interactively or from answers)"
         )
+    from gateway.cli_rules import add_parsers as add_rules
+
+    add_rules(sub)
     return p
 
 
