@@ -259,6 +259,26 @@ class Gateway:
             return self._only_event(
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
+        if self.settings.require_authenticated:
+            auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
+            if not auth.passed:
+                # A forged staff From: nothing is forwarded, and nobody is answered (the
+                # From may not be the sender's); the admin sees it in the log and digest.
+                log.warning(
+                    "event=draft_not_authenticated from=%s message_id=%s reason=%r",
+                    inc.from_addr,
+                    inc.message_id,
+                    auth.reason,
+                )
+                return self._only_event(
+                    "draft_not_authenticated",
+                    None,
+                    sender,
+                    now,
+                    subject=inc.subject,
+                    message_id=inc.message_id,
+                    reason=auth.reason,
+                ), "draft_not_authenticated"
         mentioned = self._mentioned_draft(inc)
         if (
             mentioned is not None
@@ -431,14 +451,15 @@ class Gateway:
             if not token_matches(self.token_secret, token, sender):
                 continue
             is_author = sender == draft.author
-            if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
-                return self._new_draft(inc, now, draft), "revision"
-            if not is_author and self.settings.require_authenticated:
+            if self.settings.require_authenticated:
+                # Reviewers' decisions and the author's revisions alike.
                 auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
                 if not auth.passed:
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
                     )
+            if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
+                return self._new_draft(inc, now, draft), "revision"
             # The author's words are read only for the audit log: the workflow never counts them.
             sent = () if is_author else self._sent_texts(draft.id, sender)
             reading = read_reply(inc.text, sent)

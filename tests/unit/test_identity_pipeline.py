@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -218,3 +219,69 @@ def test_config_refuses_odd_or_shared_addresses(tmp_path, tables, key):
 
 def test_pure_workflow_compares_people_under_any_spelling():
     assert pick_reviewers(["Kacho@town.example.jp", KAKARI, "kakaricho+x@town.example.jp", DAIRI], "kacho+sns@town.example.jp") == (KAKARI, DAIRI)
+
+
+# --------------------------------------------------------------------------- point 7: drafts authenticated
+
+AUTHED = {"review": {"require_authenticated": True, "authserv_ids": ["mail.town.example.jp"]}}
+PASS = "Authentication-Results: mail.town.example.jp; dkim=pass header.d=town.example.jp; dmarc=pass header.from=town.example.jp\r\n"
+FAIL = "Authentication-Results: mail.town.example.jp; spf=fail smtp.mailfrom=town.example.jp; dkim=none; dmarc=fail header.from=town.example.jp\r\n"
+SMUGGLED = 'Authentication-Results: mail.town.example.jp; spf=none smtp.mailfrom="a;dmarc=pass"@evil.example; dmarc=fail header.from=town.example.jp\r\n'
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",  # no Authentication-Results at all
+        FAIL,
+        FAIL + PASS,  # a pass the forger wrote below the office server's fail
+        SMUGGLED,
+        PASS.replace("mail.town.example.jp", "mx.evil.example"),  # another server's word
+    ],
+)
+def test_a_forged_staff_draft_is_not_forwarded(tmp_path, extra):
+    gw, _ = make_gateway(tmp_path, **AUTHED)
+    assert gw.handle_raw(raw_draft("係長 <kakaricho@town.example.jp>", extra=extra)) == "draft_not_authenticated"
+    assert gw.store.all_drafts() == []
+    assert recipients(gw) == set()  # nobody hears: not the reviewers, not the forged author
+    events = [e for e in gw.store.all_events() if e["action"] == "draft_not_authenticated"]
+    assert len(events) == 1 and events[0]["actor"] == KAKARI and events[0]["detail"]["reason"]
+
+
+def test_an_authenticated_staff_draft_is_forwarded(tmp_path):
+    gw, _ = make_gateway(tmp_path, **AUTHED)
+    assert gw.handle_raw(raw_draft("sato@town.example.jp", extra=PASS)) == "draft"
+    assert recipients(gw, "review-request") == {KACHO, KAKARI}
+
+
+def test_a_forged_revision_with_the_authors_token_is_not_a_revision(tmp_path):
+    gw, _ = make_gateway(tmp_path, **AUTHED)
+    gw.handle_raw(raw_draft("sato@town.example.jp", extra=PASS))
+    requests = requests_by_reviewer(gw)
+    sendback = outlook_ja(requests[KACHO], KACHO, "課長", "差戻しします。日付を確認してください。")
+    sendback = PASS.encode() + sendback
+    assert gw.handle_raw(sendback) == "reply_send_back"
+    returned = next(
+        gw.spool.get_mail(e["path"]) for e in gw.store.outbox.all() if e["mail_status"] == "returned"
+    )
+    forged = outlook_ja(returned, "sato@town.example.jp", "佐藤", "アカウント: 辰野町公式X\n\n別の文章です。")
+    assert gw.handle_raw(forged) == "reply_not_authenticated"
+    assert gw.store.get_draft("D-000001").version == 1
+    genuine = PASS.encode() + outlook_ja(returned, "sato@town.example.jp", "佐藤", "アカウント: 辰野町公式X\n\n直した文章です。")
+    assert gw.handle_raw(genuine) == "revision"
+    assert gw.store.get_draft("D-000001").version == 2
+
+
+def test_the_admin_sees_forged_and_odd_mail_in_the_digest(tmp_path):
+    gw, clock = make_gateway(tmp_path, admin={"address": "soumu@town.example.jp"}, **AUTHED)
+    clock.now = datetime(2026, 11, 24, 7, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    gw.handle_raw(raw_draft("係長 <kakaricho@town.example.jp>", subject="偽の投稿案"))
+    gw.handle_raw(raw_draft("mallory%evil.example.com@town.example.jp", subject="変な差出人"))
+    clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    gw.tick()
+    (entry,) = [e for e in gw.store.outbox.all() if e["mail_status"] == "digest"]
+    msg = message_from_bytes(gw.spool.get_mail(entry["path"]), policy=policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    assert "■ 送信者を確かめられなかったメール 2件" in text
+    assert "kakaricho@town.example.jp「偽の投稿案」" in text and "転送していません" in text
+    assert "「変な差出人」" in text and "差出人アドレスの形が不正" in text
