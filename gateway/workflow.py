@@ -141,6 +141,21 @@ def find_previous(author: str, subject: str, drafts: Sequence[Draft]) -> Draft |
     return max(matches, key=lambda d: d.updated_at, default=None)
 
 
+def reviewers_for_version(
+    previous: Draft | None, account: str, author: str, policy: Policy
+) -> tuple[str, ...]:
+    """Who reviews a new version: the previous version's reviewers only when the account is
+    the same and they are still that account's reviewers (and not the author); otherwise the
+    account's own first two. So a draft's reviewers always belong to its account, and the
+    signed record never names one account with another account's approvals."""
+    candidates = policy.accounts[account]
+    if previous is not None and previous.account == account and previous.reviewers:
+        allowed = {person_key(c) for c in candidates} - {person_key(author)}
+        if all(person_key(r) in allowed for r in previous.reviewers):
+            return previous.reviewers
+    return pick_reviewers(candidates, author)
+
+
 def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: Policy) -> Outcome:
     """A draft arrived: reject it, or open (or re-open) its review with two reviewers."""
     account = event.account
@@ -208,9 +223,7 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
     if account not in policy.accounts:
         reason = "account-unknown"
     elif not problems:
-        reviewers = previous.reviewers if previous and previous.reviewers else ()
-        if not reviewers or event.author in reviewers:
-            reviewers = pick_reviewers(policy.accounts[account], event.author)
+        reviewers = reviewers_for_version(previous, account, event.author, policy)
         if len(reviewers) < 2:
             reason = "no-reviewers"
         else:
@@ -245,14 +258,45 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
 
     draft = replace(draft, state=IN_REVIEW)
     ctx = _base_context(draft)
+    events: list[AuditEvent] = []
+    mails: list[MailSpec] = []
     if previous is not None:
         ctx["previous_version"] = previous.version
         ctx["diff"] = diff_lines(previous.current.text, event.text)
-    mails = [
+        if previous.account and previous.account != account:
+            # The revision names another account: that account's reviewers decide, from
+            # scratch; those of the old account are told they need not answer any more.
+            ctx["previous_account"] = previous.account
+            dropped = [r for r in previous.deciders if r not in draft.reviewers]
+            events.append(
+                _event(
+                    "draft_account_changed",
+                    draft,
+                    event.author,
+                    event.at,
+                    version=number,
+                    previous_account=previous.account,
+                    account=account,
+                    previous_reviewers=list(previous.reviewers),
+                    reviewers=list(draft.reviewers),
+                )
+            )
+            mails.extend(
+                MailSpec(
+                    "notice",
+                    draft.id,
+                    number,
+                    to=(r,),
+                    context={**ctx, "reason": "account-changed", "token_version": previous.version},
+                )
+                for r in dropped
+            )
+    mails.insert(
+        0,
         MailSpec(
             "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
-        )
-    ]
+        ),
+    )
     for reviewer in draft.reviewers:
         mails.append(
             MailSpec(
@@ -270,12 +314,14 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
         draft,
         tuple(mails),
         (
+            *events,
             _event(
                 action,
                 draft,
                 event.author,
                 event.at,
                 version=number,
+                account=account,
                 reviewers=list(draft.reviewers),
                 text_sha256=version.text_sha256,
                 warnings=len(ctx["warnings"]),

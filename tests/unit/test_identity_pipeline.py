@@ -285,3 +285,81 @@ def test_the_admin_sees_forged_and_odd_mail_in_the_digest(tmp_path):
     assert "■ 送信者を確かめられなかったメール 2件" in text
     assert "kakaricho@town.example.jp「偽の投稿案」" in text and "転送していません" in text
     assert "「変な差出人」" in text and "差出人アドレスの形が不正" in text
+
+
+# --------------------------------------------------------------------------- point 3: account switch
+
+TWO_ACCOUNTS = {
+    "accounts": [
+        {"name": "辰野町公式X", "platform": "x", "reviewers": [KACHO, KAKARI]},
+        {"name": "辰野町公式Instagram", "platform": "instagram", "reviewers": [DAIRI, "soumu@town.example.jp"]},
+    ]
+}
+SOUMU = "soumu@town.example.jp"
+AUTHOR = "sato@town.example.jp"
+
+
+def _mail(gw, status: str, to: str) -> bytes:
+    found = [
+        gw.spool.get_mail(e["path"])
+        for e in gw.store.outbox.all()
+        if e["mail_status"] == status and to in e["recipients"]
+    ]
+    assert found, (status, to)
+    return found[-1]
+
+
+def _record(raw: bytes) -> dict:
+    import json
+
+    msg = message_from_bytes(raw, policy=policy.default)
+    (part,) = [p for p in msg.iter_attachments() if p.get_filename() == "approval-record.json"]
+    return json.loads(part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode())
+
+
+def test_a_revision_that_switches_account_goes_to_that_accounts_reviewers(tmp_path):
+    gw, _ = make_gateway(tmp_path, **TWO_ACCOUNTS)
+    gw.handle_raw(raw_draft(AUTHOR))
+    x_requests = {r: _mail(gw, "review-request", r) for r in (KACHO, KAKARI)}
+    # KAKARI approves version 1 for X, KACHO sends it back.
+    assert gw.handle_raw(gmail_ja(x_requests[KAKARI], KAKARI, "係長", "承認します")) == "reply_approve"
+    assert gw.handle_raw(outlook_ja(x_requests[KACHO], KACHO, "課長", "差戻しします。Instagramで出してください。")) == "reply_send_back"
+    returned = _mail(gw, "returned", AUTHOR)
+    revision = outlook_ja(returned, AUTHOR, "佐藤", "アカウント: 辰野町公式Instagram\n\n12月6日（日）午前9時から防災訓練を行います。写真もご覧ください。\n")
+    assert gw.handle_raw(revision) == "revision"
+    draft = gw.store.get_draft("D-000001")
+    assert (draft.account, draft.version, draft.reviewers) == ("辰野町公式Instagram", 2, (DAIRI, SOUMU))
+    assert draft.votes_for(2) == {}
+    assert {r for e in gw.store.outbox.all() if e["mail_status"] == "review-request" for r in e["recipients"]} == {KACHO, KAKARI, DAIRI, SOUMU}
+    # The X reviewers are told they need not answer; their answers no longer count.
+    notice = message_from_bytes(_mail(gw, "notice", KAKARI), policy=policy.default).get_body(("plain",)).get_content()
+    assert "辰野町公式Instagram" in notice and "返信は不要" in notice
+    gw.handle_raw(gmail_ja(x_requests[KAKARI], KAKARI, "係長", "承認します"))
+    assert gw.store.get_draft("D-000001").votes_for(2) == {}
+    # The Instagram reviewers approve: the signed record names Instagram and them.
+    ig = {r: _mail(gw, "review-request", r) for r in (DAIRI, SOUMU)}
+    assert gw.handle_raw(gmail_ja(ig[DAIRI], DAIRI, "代理", "承認します")) == "reply_approve"
+    assert gw.handle_raw(gmail_ja(ig[SOUMU], SOUMU, "総務", "承認します")) == "reply_approve"
+    record = _record(_mail(gw, "approved", AUTHOR))
+    assert record["account"] == "辰野町公式Instagram"
+    assert [a["reviewer"] for a in record["approvals"]] == [DAIRI, SOUMU]
+    assert any(e["action"] == "draft_account_changed" for e in gw.store.all_events())
+
+
+def test_a_new_draft_with_the_same_subject_and_another_account_is_reviewed_afresh(tmp_path):
+    gw, _ = make_gateway(tmp_path, **TWO_ACCOUNTS)
+    gw.handle_raw(raw_draft(AUTHOR))
+    assert gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram"))) == "draft"
+    draft = gw.store.get_draft("D-000001")
+    assert (draft.account, draft.version, draft.reviewers) == ("辰野町公式Instagram", 2, (DAIRI, SOUMU))
+
+
+def test_stale_reviewers_never_survive_a_rejected_switch(tmp_path):
+    gw, _ = make_gateway(tmp_path, **TWO_ACCOUNTS)
+    gw.handle_raw(raw_draft(AUTHOR))
+    gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram").replace("防災訓練", "")))
+    gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "存在しないアカウント")))
+    assert gw.store.get_draft("D-000001").state == "rejected"
+    gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram")))
+    draft = gw.store.get_draft("D-000001")
+    assert (draft.account, draft.reviewers) == ("辰野町公式Instagram", (DAIRI, SOUMU))
