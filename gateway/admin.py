@@ -238,7 +238,9 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
 
     problems: list[str] = []
     rendered = 0
-    for label, spec, draft in sample_mails():
+    from gateway.rule_samples import sample_absence_messages, sample_rule_mails
+
+    for label, spec, draft in [*sample_mails(), *sample_rule_mails()]:
         try:
             build_message(
                 spec,
@@ -257,6 +259,11 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
             problem = describe_template_error(exc, label)
             if problem not in problems:
                 problems.append(problem)
+    try:
+        for _label, _msg in sample_absence_messages(template_dir):
+            rendered += 1
+    except Exception as exc:
+        problems.append(describe_template_error(exc, "absence"))
     try:
         build_digest_message(
             sample_digest_context(),
@@ -311,7 +318,8 @@ def templates_report(template_dir: str | None) -> list[Line]:
         unknown = [
             n
             for n in own
-            if n.removesuffix(".txt.j2") not in (*STATUSES, "digest", "failed")
+            if n.removesuffix(".txt.j2")
+            not in (*STATUSES, "digest", "failed", "absence", "absence-report")
             and not n.startswith("_")
         ]
         for name in unknown:
