@@ -14,6 +14,7 @@ person's name stands between that organisation and the number.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from gateway.checker.draft import Draft
@@ -30,13 +31,10 @@ class ContactOptions(NamedTuple):
 def contact_options(contact_words: tuple[str, ...], org_endings: tuple[str, ...]) -> ContactOptions:
     """Patterns from a rule's word lists (endings may be regexes, e.g. `\\(株\\)`)."""
     contact = re.compile("|".join(contact_words), re.IGNORECASE)
-    # an organisation word: kanji / katakana / Latin letters ending in one of the endings,
-    # not continued by another kanji (会 in 会場 is no organisation)
-    org = re.compile(
-        r"[\u30a0-\u30ff\u4e00-\u9fff\u3005A-Za-z0-9・]*(?:"
-        + "|".join(org_endings)
-        + r")(?![\u4e00-\u9fff])"
-    )
+    # the end of an organisation word: one of the endings, not continued by another kanji
+    # (会 in 会場 is no organisation). Only the ending is matched, so `re` skips to the
+    # endings' first letters in C.
+    org = re.compile("(?:" + "|".join(org_endings) + r")(?![\u4e00-\u9fff])")
     return ContactOptions(contact, org)
 
 
@@ -63,13 +61,9 @@ def organisation_contact(draft: Draft, start: int, opts: ContactOptions) -> bool
     if e <= s:
         return True
     cols = draft.columns
-    return not any(
-        cols.kinds[i] & PERSON for i in _token_range(draft, s, e)
-    )
+    return not any(cols.kinds[i] & PERSON for i in _token_range(draft, s, e))
 
 
 def _token_range(draft: Draft, start: int, end: int) -> range:
-    from bisect import bisect_left, bisect_right
-
     starts = draft.token_starts
     return range(max(bisect_right(starts, start) - 1, 0), bisect_left(starts, end))

@@ -43,12 +43,26 @@ _FOLD = str.maketrans(
 )
 _JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
 _HIDDEN = re.compile(f"[{_INVISIBLE}]")
+_MASK_RE = re.compile(f"[{re.escape(_MASKS)}]")
+_HIDDEN_OR_MASK = re.compile(f"[{_INVISIBLE}{re.escape(_MASKS)}]")  # one C scan, usually none
 _MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
 _SPACED_JA = re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
 
 
 def has_mask(text: str) -> bool:
-    return any(m in text for m in _MASKS)
+    return _MASK_RE.search(text) is not None
+
+
+def _spaced_japanese(text: str) -> bool:
+    """Whether a run of one or two spaces stands between two Japanese letters (バ カ)."""
+    i = text.find(" ")
+    n = len(text)
+    while i >= 0:
+        j = i + 1 if i + 1 < n and text[i + 1] != " " else i + 2
+        if i > 0 and j < n and script(text[i - 1]) != OTHER and script(text[j]) != OTHER:
+            return True
+        i = text.find(" ", j)
+    return False
 
 
 def fold_word(word: str) -> str:
@@ -65,8 +79,10 @@ class Folded:
     __slots__ = ("_map", "text")
 
     def __init__(self, norm: str) -> None:
-        masked = has_mask(norm)
-        if _HIDDEN.search(norm) is None and (" " not in norm or not _SPACED_JA.search(norm)):
+        special = _HIDDEN_OR_MASK.search(norm) is not None
+        masked = special and has_mask(norm)
+        hidden = special and _HIDDEN.search(norm) is not None
+        if not hidden and not _spaced_japanese(norm):
             self.text = norm.translate(_MASK_ONLY) if masked else norm  # usually: as it is
             self._map: list[int] | None = None
             return
