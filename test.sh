@@ -25,6 +25,16 @@ if [ "$(id -u)" = 0 ] && ! /usr/bin/python3 -c 'import ensurepip, venv' >/dev/nu
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
 fi
 
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Node.js and npm from Debian's packages (to compare with npm prh)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "Node.js/npm are missing and we are not root: the prh comparison will be skipped" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # Exactly the tested versions, every file checked against its sha256 (requirements-dev.lock,
 # made by ./lock.sh from pyproject.toml), then the project itself without resolving again.

@@ -119,7 +119,9 @@ _BOUNCE_SUBJECT_RE = re.compile(
 #: Japanese carriers' notices that say nothing but this in the subject.
 _BARE_NOTICE_SUBJECT_RE = re.compile(r"^\s*(?:mail|メール|お知らせ|notice)\s*$", re.I)
 _DMARC_SUBJECT_RE = re.compile(r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:", re.I)
-_DMARC_FILE_RE = re.compile(r"^[^!/\\]+![^!/\\]+!\d{9,11}!\d{9,11}(?:![^!]*)?\.(?:xml|zip|gz|xml\.gz)$", re.I)
+_DMARC_FILE_RE = re.compile(
+    r"^[^!/\\]+![^!/\\]+!\d{9,11}!\d{9,11}(?:![^!]*)?\.(?:xml|zip|gz|xml\.gz)$", re.I
+)
 
 # --------------------------------------------------------------------------- bodies
 

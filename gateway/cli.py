@@ -4,21 +4,42 @@ config check, reviewers, templates check, restore, init."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
-import io
 import json
 import logging
 import os
-import signal
 import sys
-from email import message_from_bytes, policy
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from gateway.config import ConfigError, Settings, exposed_secret_files, load_settings
 from gateway.safetext import csv_cell, json_safe, terminal_safe
-from gateway.store import StateError
 from gateway.version import VERSION
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
+
+# Each command imports what it needs when it runs: `gateway check` starts without the
+# daemon's modules (state, IMAP, SMTP, templates, signing) and their libraries.
+
+
+def load_settings(path: str) -> Settings:
+    from gateway.config import load_settings as load
+
+    return load(path)
+
+
+def exposed_secret_files(path: str) -> list[Any]:
+    from gateway.config import exposed_secret_files as exposed
+
+    return list(exposed(path))
+
+
+def _loaded_class(module: str, name: str) -> type | None:
+    """An exception class from a module that is already imported (None if it is not: then
+    nothing raised can be an instance of it)."""
+    loaded = sys.modules.get(module)
+    found = getattr(loaded, name, None) if loaded is not None else None
+    return found if isinstance(found, type) else None
+
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
@@ -52,8 +73,13 @@ def _settings(path: str | None) -> Settings | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
     from gateway.admin import TemplatesBroken
+    from gateway.checker import RuleLoadError
     from gateway.daemon import Daemon
+    from gateway.store import StateError
 
     settings = load_settings(args.config)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -76,6 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "cannot start: a mail template does not render (see above); gateway templates check",
             EXIT_CONFIG,
         )
+    except RuleLoadError as exc:  # the admin's rule file or dictionary: restarting will not fix it
+        return _die("起動できません。確認ルールに誤りがあります:", str(exc), EXIT_CONFIG)
     except Exception as exc:  # start-up problems: say what, exit non-zero, touch nothing
         return _die(f"起動できません: {exc}", f"cannot start: {exc!r}", EXIT_FAIL)
 
@@ -118,7 +146,7 @@ def _check_context(settings: Settings | None, account: str | None, text: str):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from gateway.checker import Checker
+    from gateway.checker import Checker, RuleLoadError
     from gateway.checker.report import format_json, format_text
     from gateway.model import Severity
 
@@ -133,7 +161,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     except UnicodeDecodeError:
         return _die(f"UTF-8 のテキストではありません: {args.path}", f"not UTF-8 text: {args.path}")
-    checker = Checker.load(settings.check.rules_dir if settings else None)
+    try:
+        checker = Checker.load(settings.check.rules_dir if settings else None)
+    except RuleLoadError as exc:  # names the file and the rule, in Japanese and English
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     post_text, ctx = _check_context(settings, args.account, text)
     findings = checker.check(post_text, ctx)
     name = "<stdin>" if args.path == "-" else args.path
@@ -187,6 +219,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raw = Path(args.message).read_bytes()
     except OSError as exc:
         return _die(f"メッセージを読めません: {args.message}", f"cannot read {args.message}: {exc}")
+    from email import message_from_bytes, policy
+
     given = None
     if args.text is not None:
         try:
@@ -234,6 +268,7 @@ STATE_LABELS = {
     "returned": "差戻し",
     "rejected": "要修正",
     "expired": "期限切れ",
+    "withdrawn": "取り下げ",
 }
 
 
@@ -285,6 +320,9 @@ def export_csv(events: list[dict]) -> bytes:
     """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF. Every cell is
     quoted, and a cell that would start a formula (= + - @ tab CR) starts with `'`, as the
     OWASP and Microsoft guidance on CSV injection says: subjects and addresses come from mail."""
+    import csv
+    import io
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_HEADERS)
@@ -310,7 +348,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     events = Store(settings.state_path).all_events()
     if args.format == "json":
-        sys.stdout.write(json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n")
+        sys.stdout.write(
+            json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n"
+        )
     else:
         sys.stdout.buffer.write(export_csv(events))
     return EXIT_OK
@@ -444,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_restore(sub)
     add_init(sub)
+    from gateway.cli_rules import add_parsers as add_rules
+
+    add_rules(sub)
     return p
 
 
@@ -451,11 +494,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except StateError as exc:
-        print(exc.bilingual(), file=sys.stderr)
-        return EXIT_FAIL
-    except ConfigError as exc:
-        print(exc.bilingual(), file=sys.stderr)
+    except Exception as exc:
+        state_error = _loaded_class("gateway.store", "StateError")
+        config_error = _loaded_class("gateway.config", "ConfigError")
+        if state_error is not None and isinstance(exc, state_error):
+            print(exc.bilingual(), file=sys.stderr)  # type: ignore[attr-defined]
+            return EXIT_FAIL
+        if config_error is None or not isinstance(exc, config_error):
+            raise
+        print(exc.bilingual(), file=sys.stderr)  # type: ignore[attr-defined]
         if args.command == "run":
             return EXIT_CONFIG
         return EXIT_USAGE if args.command in ("check", "explain", "verify") else EXIT_FAIL

@@ -14,7 +14,7 @@ import os
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from gateway.identity import (
     people_from,
     try_canonical,
 )
+from gateway.records import AccountRules, FixedText, Stage
 
 PLATFORMS = ("x", "facebook", "instagram", "line", "blog", "web", "mail_magazine")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -75,6 +76,7 @@ class Account:
     name: str
     platform: str
     reviewers: tuple[str, ...]
+    rules: AccountRules = field(default_factory=AccountRules)  # section rules; default: the pair
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class Settings:
     limits: Limits = Limits()
     require_authenticated: bool = False
     authserv_ids: tuple[str, ...] = ()
+    closed_days: frozenset[date] = frozenset()  # [review] closed_days: お盆, 臨時閉庁 ...
     people: People = NOBODY  # [[people]]: several addresses of one person
 
     def account(self, name: str) -> Account | None:
@@ -278,7 +281,9 @@ class _Reader:
             raise self.fail(name, "数値で指定してください。", "must be a number")
         if not math.isfinite(value):
             raise self.fail(
-                name, f"有限の数値で指定してください（{value} は使えません）。", f"must be finite, not {value}"
+                name,
+                f"有限の数値で指定してください（{value} は使えません）。",
+                f"must be finite, not {value}",
             )
         if value < minimum:
             raise self.fail(name, f"{minimum} 以上にしてください。", f"must be at least {minimum}")
@@ -407,7 +412,9 @@ def _people(data: Mapping[str, Any], file: str) -> People:
     writes from several addresses. The first address is where mail to them goes."""
     raw = data.get("people", [])
     if not isinstance(raw, list):
-        raise ConfigError(file, "people", "[[people]] の表で指定してください。", "must be [[people]] tables")
+        raise ConfigError(
+            file, "people", "[[people]] の表で指定してください。", "must be [[people]] tables"
+        )
     entries = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
@@ -416,7 +423,11 @@ def _people(data: Mapping[str, Any], file: str) -> People:
         name = r.str("name", required=False) or ""
         addresses = [_address(r, "addresses", a) for a in r.str_list("addresses", required=True)]
         if not addresses:
-            raise r.fail("addresses", "アドレスを一つ以上指定してください。", "must name at least one address")
+            raise r.fail(
+                "addresses",
+                "アドレスを一つ以上指定してください。",
+                "must name at least one address",
+            )
         entries.append((name, addresses))
     try:
         return people_from(entries)
@@ -530,7 +541,12 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
                 f"{platform} は使えません。{' / '.join(PLATFORMS)} のいずれかにしてください。",
                 f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}",
             )
-        reviewers = _person_list(acc, "reviewers", people, required=True)
+        rules = _account_rules(acc, people)
+        reviewers = _person_list(acc, "reviewers", people, required=not rules.stages)
+        if not reviewers:  # stages alone: everyone of every stage, in order
+            reviewers = tuple(dict.fromkeys(m for st in rules.stages for m in st.members))
+        if acc.data.get("required") is not None:
+            rules = _pool(acc, rules, reviewers)
         if len(set(reviewers)) < 2:
             raise acc.fail(
                 "reviewers",
@@ -541,7 +557,7 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
             raise acc.fail(
                 "name", f"アカウント名 {name} が重複しています。", f"duplicate account name {name}"
             )
-        accounts.append(Account(name=name, platform=platform, reviewers=reviewers))
+        accounts.append(Account(name=name, platform=platform, reviewers=reviewers, rules=rules))
 
     ck = root.table("checker", required=False)
     check = CheckSettings(
@@ -572,6 +588,7 @@ def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -
         limits=_limits(root.table("limits", required=False)),
         require_authenticated=_require_authenticated(rv),
         authserv_ids=tuple(a.lower() for a in rv.str_list("authserv_ids")),
+        closed_days=_closed_days(rv),
         people=people,
     )
 
@@ -603,6 +620,146 @@ def _person_list(
     spellings or [[people]] aliases of one person are one entry, never two reviewers."""
     keys = (people.key(_address(reader, name, v)) for v in reader.str_list(name, required=required))
     return tuple(dict.fromkeys(keys))
+
+
+def _closed_days(rv: _Reader) -> frozenset[date]:
+    """`closed_days = ["2026-08-13", "2026-08-14..2026-08-16"]`: days the office is closed
+    beyond weekends, holidays and the year-end (counted as holidays for reminders)."""
+    days: set[date] = set()
+    for item in rv.str_list("closed_days"):
+        first, sep, last = item.replace("〜", "..").replace("～", "..").partition("..")
+        try:
+            a = date.fromisoformat(first.strip())
+            b = date.fromisoformat(last.strip()) if sep else a
+        except ValueError:
+            raise rv.fail(
+                "closed_days",
+                f"{item} は日付として読めません。「2026-08-13」か「2026-08-13..2026-08-16」の形で書いてください。",
+                f"cannot read {item!r} as a date or a range (2026-08-13 or 2026-08-13..2026-08-16)",
+            ) from None
+        if b < a or (b - a).days > 366:
+            raise rv.fail(
+                "closed_days",
+                f"{item} の期間が正しくありません。",
+                f"{item!r} is not a valid range",
+            )
+        days.update(a + timedelta(days=i) for i in range((b - a).days + 1))
+    return frozenset(days)
+
+
+def _bool(reader: _Reader, name: str, default: bool = False) -> bool:
+    value = reader.data.get(name, default)
+    if not isinstance(value, bool):
+        raise reader.fail(name, "true か false で指定してください。", "must be true or false")
+    return value
+
+
+def _count(reader: _Reader, name: str, *, minimum: int, maximum: int) -> int:
+    value = reader.data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise reader.fail(
+            name,
+            f"{minimum}〜{maximum} の整数で指定してください。",
+            f"must be an integer from {minimum} to {maximum}",
+        )
+    return value
+
+
+def _account_rules(acc: _Reader, people: People) -> AccountRules:
+    """The section's own rules for one account (clause 4(4)), as data: stages, a required
+    role, emergencies and 定型文. A pool (`required = N`) is read once the reviewers are known."""
+    role = _person_list(acc, "at_least_one_of", people)
+    stages: list[Stage] = []
+    raw_stages = acc.data.get("stages")
+    if raw_stages is not None:
+        if not isinstance(raw_stages, list) or not raw_stages:
+            raise acc.fail(
+                "stages",
+                "[[accounts.stages]] の表で指定してください。",
+                "must be [[accounts.stages]] tables",
+            )
+        if acc.data.get("required") is not None:
+            raise acc.fail(
+                "required",
+                "required と stages は一緒に使えません。段階ごとに required を書いてください。",
+                "use either required (a pool) or stages, with required per stage",
+            )
+        for i, raw in enumerate(raw_stages):
+            if not isinstance(raw, dict):
+                raise acc.fail(f"stages[{i}]", "表で指定してください。", "must be a table")
+            st = _Reader(acc.file, raw, acc.key(f"stages[{i}]"))
+            members = _person_list(st, "reviewers", people, required=True)
+            required = (
+                _count(st, "required", minimum=1, maximum=max(1, len(members)))
+                if "required" in raw
+                else 1
+            )
+            stages.append(Stage(members, required, st.str("name", f"第{i + 1}段階") or ""))
+        if sum(s.required for s in stages) < 2:
+            raise acc.fail(
+                "stages",
+                "承認に必要な人数の合計を二人以上にしてください（指針 4(4)：複数の者で確認）。",
+                "the stages must require at least two approvals in all (guideline 4(4))",
+            )
+    emergency = _bool(acc, "emergency")
+    minutes = acc.num("emergency_reminder_minutes", 15, minimum=1)
+    fixed = _fixed_texts(acc, emergency, people)
+    return AccountRules(
+        stages=tuple(stages),
+        at_least_one_of=role,
+        emergency=emergency,
+        emergency_reminder=timedelta(minutes=minutes),
+        fixed_texts=fixed,
+    )
+
+
+def _pool(acc: _Reader, rules: AccountRules, reviewers: tuple[str, ...]) -> AccountRules:
+    """`required = N`: everyone listed is asked; the first N different people complete it."""
+    from dataclasses import replace
+
+    n = _count(acc, "required", minimum=2, maximum=max(2, len(reviewers)))
+    return replace(rules, stages=(Stage(reviewers, n, ""),))
+
+
+def _fixed_texts(acc: _Reader, emergency: bool, people: People) -> tuple[FixedText, ...]:
+    from gateway.routing import placeholders
+
+    raw = acc.data.get("fixed_texts")
+    if raw is None:
+        return ()
+    if not emergency:
+        raise acc.fail(
+            "fixed_texts",
+            "定型文は緊急時のためのものです。emergency = true と一緒に指定してください。",
+            "fixed_texts are for emergencies: set emergency = true as well",
+        )
+    if not isinstance(raw, list):
+        raise acc.fail(
+            "fixed_texts", "[[accounts.fixed_texts]] の表で指定してください。", "must be tables"
+        )
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise acc.fail(f"fixed_texts[{i}]", "表で指定してください。", "must be a table")
+        ft = _Reader(acc.file, item, acc.key(f"fixed_texts[{i}]"))
+        text = ft.str("text") or ""
+        if "}{" in text.replace(" ", ""):
+            raise ft.fail(
+                "text",
+                "差し込み欄（{…}）を続けて書かないでください。",
+                "placeholders must not touch",
+            )
+        approved = _person_list(ft, "approved_by", people, required=True)
+        if len(approved) < 2:
+            raise ft.fail(
+                "approved_by",
+                "定型文を事前に承認した二人を指定してください。",
+                "name the two people who approved the text in advance",
+            )
+        if not placeholders(text):
+            raise ft.fail("text", "差し込み欄（{日時} など）がありません。", "has no {placeholder}")
+        out.append(FixedText(ft.str("name") or "", text, approved))
+    return tuple(out)
 
 
 def _limits(lim: _Reader) -> Limits:
@@ -678,7 +835,9 @@ def staff_allowed(settings: Settings, address: str) -> bool:
     spellings = {canonical, *settings.people.addresses_of(settings.people.key(canonical))}
     for addr in spellings:
         domain = addr.rsplit("@", 1)[1]
-        if any(addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed):
+        if any(
+            addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed
+        ):
             return True
     return False
 

@@ -706,9 +706,7 @@ def _raw_8bit_param(
             continue
         if len(value) > MAX_PARAM_HEADER or not _SURROGATE_RE.search(value):
             return None
-        m = re.search(
-            rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]+))', value, re.IGNORECASE
-        )
+        m = re.search(rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]+))', value, re.IGNORECASE)
         if not m:
             return None
         text, _cs, probs = decode_bytes(_raw_header_bytes(m.group(1) or m.group(2) or ""), None)
@@ -916,6 +914,7 @@ class _Walk:
 # ---------------------------------------------------------------------------
 # Kind
 # ---------------------------------------------------------------------------
+
 
 def _base_address(addr: str) -> str:
     """`sns-check+D-000042...@town` -> `sns-check@town`: our plus-addresses are us too."""

@@ -82,6 +82,7 @@ class DraftParts:
     schedule: datetime | None  # from a `投稿予定:` / `schedule:` line
     schedule_raw: str | None  # the line as written, when it could not be parsed
     signature: str  # what came after `-- `, removed from the post
+    emergency: bool = False  # a `緊急: はい` line (issue 11)
 
 
 @dataclass(frozen=True)

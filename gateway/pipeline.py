@@ -13,14 +13,17 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+from gateway import staffdesk
 from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
+from gateway.checker.photos import photo_metadata_of
 from gateway.config import Limits, Settings, staff_allowed
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
@@ -36,6 +39,7 @@ from gateway.ratelimit import (
 )
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
+from gateway.routing import is_emergency_subject
 from gateway.signing import SigningKey
 from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
 from gateway.store import Store, draft_from_doc
@@ -126,12 +130,14 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
 def policy_for(settings: Settings) -> Policy:
     """Reminders and expiry count working time (business days, office hours, Japan time);
     `expire_after_days` business days are that many whole working days of working time."""
-    calendar = WorkCalendar(*settings.working_hours)
+    calendar = WorkCalendar(*settings.working_hours, closed=settings.closed_days)
     return Policy(
         accounts={a.name: a.reviewers for a in settings.accounts},
         reminder_after=timedelta(hours=settings.reminder_after_hours),
         expire_after=settings.expire_after_days * calendar.day_length,
         calendar=calendar,
+        rules={a.name: a.rules for a in settings.accounts},
+        admin=settings.admin_address,
     )
 
 
@@ -176,9 +182,7 @@ class Gateway:
     def handle_oversize(self, head: bytes, size: int) -> str:
         """A message of `size` bytes of which only `head` (at least its header block) was
         fetched, because it is over the size limit."""
-        incoming = read_message(
-            head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size
-        )
+        incoming = read_message(head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size)
         return self._handle(incoming, header_block(head))
 
     def _handle(self, incoming: Incoming, raw: bytes) -> str:
@@ -191,7 +195,11 @@ class Gateway:
             bucket = self._budget_bucket(incoming)
             # A refused mail (too large, too complex) cannot be held (its body was never
             # fetched) and costs only its rejection: it is charged, never deferred.
-            if bucket is not None and not incoming.refused and not self._may_handle_now(bucket, now):
+            if (
+                bucket is not None
+                and not incoming.refused
+                and not self._may_handle_now(bucket, now)
+            ):
                 self._defer(incoming, raw, key, bucket, now)
                 store.mark_seen(key, now, "deferred")
                 return "deferred"
@@ -208,7 +216,7 @@ class Gateway:
             key,
             outcome.draft.id if outcome.draft else "-",
         )
-        if outcome.mails:
+        if outcome.mails or name.startswith("absence_"):  # absence mails are queued directly
             self.on_queued()
         return name
 
@@ -217,8 +225,11 @@ class Gateway:
         now = self.clock()
         changed = 0
         with self.store.transaction() as store:
+            changed += staffdesk.apply_admin_commands(self, now)
+            changed += staffdesk.absence_ticks(self, now)
+            policy = self.current_policy()
             for draft in store.drafts_in_state(IN_REVIEW):
-                outcome = on_tick(draft, now, self.policy)
+                outcome = on_tick(draft, now, policy)
                 if outcome.draft or outcome.mails:
                     self._persist(outcome, now)
                     changed += 1
@@ -229,6 +240,10 @@ class Gateway:
         if changed:
             self.on_queued()
         return changed
+
+    def current_policy(self) -> Policy:
+        """The config's policy with the state's absences as of now."""
+        return replace(self.policy, absences=tuple(self.store.absences()))
 
     # ------------------------------------------------------------------ deciding
 
@@ -259,7 +274,24 @@ class Gateway:
             return self._only_event(
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
+        if staffdesk.answers_absence_mail(inc):  # e.g. 「ありがとうございます」 to a 後閲 mail
+            return self._only_event(
+                "reply_not_counted",
+                None,
+                sender,
+                now,
+                reason="answer-to-absence-mail",
+                message_id=inc.message_id,
+            ), "reply_not_counted"
         mentioned = self._mentioned_draft(inc)
+        if mentioned is not None:
+            handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
+            if handled is not None:
+                return handled
+        else:
+            absence = staffdesk.absence_by_mail(self, inc, now)
+            if absence is not None:
+                return Outcome(), absence
         if (
             mentioned is not None
             and mentioned.slot_of(sender) is not None
@@ -424,6 +456,8 @@ class Gateway:
             token = parse_token(raw_token)
             if token is None:
                 continue
+            if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
+                return Outcome(), staffdesk.confirm_by_mail(self, inc, token, now)
             draft = self.store.get_draft(token.draft_id)
             if draft is None:
                 continue
@@ -431,6 +465,10 @@ class Gateway:
             if not token_matches(self.token_secret, token, sender):
                 continue
             is_author = sender == draft.author
+            sent = () if is_author else self._sent_texts(draft.id, sender)
+            handled = staffdesk.draft_command(draft, inc, now, has_token=True, sent=list(sent))
+            if handled is not None:
+                return handled
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
             if not is_author and self.settings.require_authenticated:
@@ -440,7 +478,6 @@ class Gateway:
                         "reply_not_authenticated"
                     )
             # The author's words are read only for the audit log: the workflow never counts them.
-            sent = () if is_author else self._sent_texts(draft.id, sender)
             reading = read_reply(inc.text, sent)
             reply = Reply(
                 sender,
@@ -452,9 +489,14 @@ class Gateway:
                 now,
             )
             return on_reply(
-                draft, reply
+                draft, reply, self.current_policy()
             ), "author_reply" if is_author else f"reply_{reading.decision}"
         reason = "token-not-for-sender" if first_draft else "no-token"
+        target = first_draft or self._mentioned_draft(inc)
+        if target is not None:  # 状況 / 再送 need no token: the answer goes to the asked address
+            handled = staffdesk.draft_command(target, inc, now, has_token=False)
+            if handled is not None:
+                return handled
         outcome = unmatched_reply(
             first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
         )
@@ -512,16 +554,17 @@ class Gateway:
             account = self.settings.accounts[0].name
         acc = self.settings.account(account) if account else None
         findings: list[Finding] = list(size_findings(inc, self.settings.limits))
+        photos = photo_metadata_of((a.filename, a.data) for a in inc.attachments)  # EXIF, 3(4)
         if not parts.post_text.strip():
             findings.append(empty_post_finding())
         else:
             findings.extend(
-                self.checker.check(parts.post_text, self._check_context(account, acc, parts, now))
+                self.checker.check(
+                    parts.post_text, self._check_context(account, acc, parts, now, photos)
+                )
             )
         if previous is None:
-            previous = find_previous(
-                author, inc.subject, self.store.drafts_by_author(author)
-            )
+            previous = find_previous(author, inc.subject, self.store.drafts_by_author(author))
         attachments = tuple(
             AttachmentRef(
                 a.filename, a.content_type, self.spool.put_attachment(a.data), len(a.data)
@@ -543,11 +586,14 @@ class Gateway:
             findings=tuple(findings),
             attachments=attachments,
             at=now,
+            emergency=parts.emergency or is_emergency_subject(inc.subject),
         )
         new_id = previous.id if previous else self.store.next_draft_id()
-        return on_new_draft(event, previous, new_id, self.policy)
+        return on_new_draft(event, previous, new_id, self.current_policy())
 
-    def _check_context(self, account, acc, parts, now: datetime) -> CheckContext:
+    def _check_context(
+        self, account, acc, parts, now: datetime, photo_metadata: tuple[str, ...] = ()
+    ) -> CheckContext:
         ck = self.settings.check
         window = now - timedelta(days=ck.spam_window_days)
         recent = tuple(
@@ -563,6 +609,7 @@ class Gateway:
             internal_hosts=ck.internal_hosts,
             link_blocklist=ck.link_blocklist,
             recent_approved_texts=recent,
+            photo_metadata=photo_metadata,
             now=now.date(),
         )
 
@@ -609,6 +656,10 @@ class Gateway:
                 "created": now.isoformat(),
             }
         )
+
+    def persist(self, outcome: Outcome, now: datetime) -> None:
+        """Store a decision's record, events and mails (inside the caller's transaction)."""
+        self._persist(outcome, now)
 
     def _persist(self, outcome: Outcome, now: datetime) -> None:
         store = self.store

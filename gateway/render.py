@@ -46,6 +46,10 @@ SUBJECT_LABELS = {
     "receipt": "受付確認",
     "notice": "お知らせ",
     "schedule-passed": "投稿予定時刻超過",
+    "reassigned": "確認者の変更",
+    "emergency": "緊急",
+    "status-report": "状況",
+    "withdrawn": "取り下げ",
 }
 STATUSES = tuple(SUBJECT_LABELS)
 SENDER_NAME = "SNS投稿確認"
@@ -107,6 +111,21 @@ OPTIONAL_KEYS = [
     "attachments",
     "author_name",
     "alternate_for",
+    "in_place_of",
+    "why",
+    "emergency",
+    "emergency_refused",
+    "fixed_text",
+    "stages",
+    "from_reviewer",
+    "to_reviewer",
+    "asker",
+    "state_label",
+    "approved_by",
+    "asked",
+    "stage_label",
+    "kind",
+    "entries",
 ]
 
 

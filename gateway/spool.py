@@ -117,5 +117,3 @@ class Spool:
 def spool_for(settings: Settings) -> Spool:
     state = Path(settings.state_path)
     return Spool(state.with_name(state.name + ".spool"))
-
-

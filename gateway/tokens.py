@@ -3,6 +3,7 @@
 A token is `D-000042.v2.k3f9a2c1b7e`: the draft id, the version and a MAC over
 (draft, version, address). It travels in the Reply-To plus-address and in the
 Message-ID of the request (so it comes back in In-Reply-To / References).
+An absence set by mail is confirmed the same way, with `A-000001.v1.k…` (gateway.absence).
 The address is not written in the token: verification recomputes the MAC for the
 reply's From, so a token counts only for the person it was made for.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from gateway.identity import try_canonical
 
-TOKEN_RE = re.compile(r"(D-\d{6})\.v(\d{1,4})\.k([a-z2-7]{10})", re.IGNORECASE)
+TOKEN_RE = re.compile(r"([DA]-\d{6})\.v(\d{1,4})\.k([a-z2-7]{10})", re.IGNORECASE)
 DRAFT_ID_RE = re.compile(r"\bD-(\d{6})\b")
 
 

@@ -6,7 +6,12 @@ taken here, so the tests can drive whole conversations in memory.
 
 States: in_review -> approved | returned | expired; rejected (the automatic check
 or the account failed). A new version (a reply to `returned`, or a new draft with the
-same subject from the same author) starts the approvals over.
+same subject from the same author) starts the approvals over; `withdrawn` when the author
+takes it back (gateway.draft_commands).
+
+Split by job: the records are in gateway.records, who is asked in gateway.routing, the
+mails and audit events in gateway.route_mail, the clock in gateway.timers (re-exported
+here), the commands on one draft in gateway.draft_commands.
 """
 
 from __future__ import annotations
@@ -17,12 +22,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 from gateway.approval_format import RECORD_FORMAT, RECORD_TYPE, attachment_entries
-from gateway.businessdays import JST
-from gateway.identity import try_canonical
 from gateway.model import Decision, Finding, Severity
 from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabulary)
     APPROVED,
@@ -32,6 +35,7 @@ from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabu
     REJECTED,
     RETURNED,
     REVISABLE_STATES,
+    WITHDRAWN,
     AttachmentRef,
     AuditEvent,
     Draft,
@@ -42,6 +46,29 @@ from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabu
     Reply,
     Version,
     Vote,
+)
+from gateway.route_mail import (  # noqa: F401  (re-exported)
+    _base_context,
+    _event,
+    _finding_dicts,
+    _stand_in_context,
+    _why,
+    move_seat,
+    person_key,
+    review_requests,
+    route_event,
+    route_of,
+)
+from gateway.routing import (
+    Route,
+    deputy_moves,
+    match_fixed_text,
+    may_decide,
+    open_stage_index,
+    pick_pair,
+    plan,
+    progress,
+    same_person,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -80,47 +107,9 @@ def diff_lines(old: str, new: str) -> list[str]:
     return out
 
 
-def person_key(address: str) -> str:
-    """The shell hands the workflow person keys (gateway.identity); comparing through the
-    canonical spelling as well means no spelling of one address is ever two people here."""
-    return try_canonical(address) or address.strip().lower()
-
-
 def pick_reviewers(candidates: Sequence[str], author: str) -> tuple[str, ...]:
-    """The first two listed reviewers who are not the author (under any spelling)."""
-    seen = {person_key(author)}
-    picked: list[str] = []
-    for reviewer in candidates:
-        if person_key(reviewer) not in seen:
-            seen.add(person_key(reviewer))
-            picked.append(reviewer)
-    return tuple(picked[:2])
-
-
-def _event(action: str, draft: Draft | None, actor: str, at: datetime, **detail: Any) -> AuditEvent:
-    return AuditEvent(action, draft.id if draft else None, actor, at, detail)
-
-
-def _finding_dicts(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    return [f.as_json() for f in findings]
-
-
-def _base_context(draft: Draft) -> dict[str, Any]:
-    v = draft.current
-    return {
-        "draft_id": draft.id,
-        "version": v.number,
-        "subject": v.subject,
-        "account": draft.account,
-        "author": draft.author,
-        "author_name": draft.author_name,
-        "text": v.text,
-        "schedule": v.schedule.strftime("%Y-%m-%d %H:%M") if v.schedule else None,
-        "reviewers": list(draft.reviewers),
-        "findings": _finding_dicts(v.findings),
-        "warnings": _finding_dicts([f for f in v.findings if f.severity != Severity.INFO]),
-        "attachments": [a.filename for a in v.attachments],
-    }
+    """The first two listed reviewers who are not the author."""
+    return pick_pair(candidates, author)
 
 
 # --------------------------------------------------------------------------- draft arrival
@@ -208,13 +197,19 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
     if account not in policy.accounts:
         reason = "account-unknown"
     elif not problems:
-        reviewers = previous.reviewers if previous and previous.reviewers else ()
-        if not reviewers or event.author in reviewers:
-            reviewers = pick_reviewers(policy.accounts[account], event.author)
-        if len(reviewers) < 2:
+        route = choose_route(event, previous, account, policy)
+        if route is None:
             reason = "no-reviewers"
         else:
-            draft = replace(draft, reviewers=reviewers)
+            draft = replace(
+                draft,
+                reviewers=route.reviewers,
+                stages=route.stages,
+                at_least_one_of=route.at_least_one_of,
+                emergency=route.emergency,
+                fixed_text=route.fixed_text,
+                stand_ins=(),
+            )
 
     if problems or reason:
         draft = replace(draft, state=REJECTED, reason=reason or "check-error")
@@ -244,27 +239,32 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
         )
 
     draft = replace(draft, state=IN_REVIEW)
+    candidates = policy.accounts.get(draft.account, ())
+    deputies, nobody = deputy_moves(draft, policy.absences, event.at, candidates)
+    draft = replace(draft, stand_ins=tuple(deputies))
     ctx = _base_context(draft)
     if previous is not None:
         ctx["previous_version"] = previous.version
         ctx["diff"] = diff_lines(previous.current.text, event.text)
+    if event.emergency and not draft.emergency:
+        ctx["emergency_refused"] = True
     mails = [
         MailSpec(
             "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
         )
     ]
-    for reviewer in draft.reviewers:
+    mails.extend(review_requests(draft, ctx))
+    if draft.emergency and policy.admin:
         mails.append(
             MailSpec(
-                "review-request",
+                "emergency",
                 draft.id,
                 number,
-                to=(reviewer,),
-                context={**ctx, "reviewer": reviewer},
-                token_for=reviewer,
-                attach_version=True,
+                to=(policy.admin,),
+                context=ctx,
+                token_for=policy.admin,
             )
-        )
+        )  # with a token: an answer from the admin is logged, never taken for a new draft
     action = "draft_revised" if previous else "draft_received"
     return Outcome(
         draft,
@@ -280,17 +280,55 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
                 text_sha256=version.text_sha256,
                 warnings=len(ctx["warnings"]),
             ),
+            route_event(draft, event.at, nobody),
         ),
     )
+
+
+def choose_route(
+    event: NewDraft, previous: Draft | None, account: str, policy: Policy
+) -> Route | None:
+    """The route of a new version: the account's rules, or the fixed pair as before (kept
+    across versions unless the author or someone no longer listed is in it)."""
+    rules = policy.rules_for(account)
+    candidates = policy.accounts[account]
+    emergency = event.emergency and rules.emergency
+    if emergency or rules.stages:
+        fixed = match_fixed_text(event.text, rules.fixed_texts) if emergency else None
+        return plan(rules, candidates, event.author, emergency=emergency, fixed=fixed)
+    reviewers = previous.reviewers if previous and previous.reviewers else ()
+    if previous is not None and (previous.stages or previous.emergency):
+        reviewers = ()
+    listed = [*candidates]
+    if (
+        len(reviewers) != 2
+        or any(same_person(r, event.author) for r in reviewers)
+        or not all(any(same_person(r, c) for c in listed) for r in reviewers)
+    ):
+        return plan(rules, candidates, event.author)
+    return Route((), reviewers, rules.at_least_one_of)
 
 
 # --------------------------------------------------------------------------- replies
 
 
+def _approval(draft: Draft, seat: str, vote: Vote) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "reviewer": vote.reviewer,  # who approved: the reviewer or whoever stood in
+        "decision": "approve",
+        "at": vote.at.isoformat(),
+        "message_id": vote.message_id,
+    }
+    if vote.reviewer != seat:
+        out["in_place_of"] = seat
+        out["why"] = _why(draft, seat, vote.reviewer)
+    return out
+
+
 def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
-    """The canonical facts of an approval; the shell signs exactly this."""
-    votes = draft.slot_votes(draft.version)
-    return {
+    """The canonical facts of an approval; the shell signs exactly this. Beyond the fixed
+    pair, it carries the route: the rules applied, each approval's stage, emergency, 定型文."""
+    record: dict[str, Any] = {
         "type": RECORD_TYPE,
         "format": RECORD_FORMAT,
         "draft_id": draft.id,
@@ -300,22 +338,25 @@ def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
         "text_sha256": draft.current.text_sha256,
         "attachments": attachment_entries(draft.current.attachments),  # photos are signed too
         "author": draft.author,
-        "approvals": [
-            {
-                "reviewer": votes[r].reviewer,  # who approved: the reviewer or their alternate
-                "decision": "approve",
-                "at": votes[r].at.isoformat(),
-                "message_id": votes[r].message_id,
-                **({"in_place_of": r} if votes[r].reviewer != r else {}),
-            }
-            for r in draft.reviewers
-        ],
-        "approved_at": at.isoformat(),
     }
+    if not draft.stages:
+        votes = draft.slot_votes(draft.version)
+        record["approvals"] = [_approval(draft, r, votes[r]) for r in draft.reviewers]
+    else:
+        stages = draft.stages
+        record["approvals"] = [
+            {**_approval(draft, seat, vote), "stage": i + 1, "stage_name": stages[i].name}
+            for i, seat, vote in progress(draft).approvals
+        ]
+        record["route"] = route_of(draft).describe()
+    record["approved_at"] = at.isoformat()
+    return record
 
 
-def on_reply(draft: Draft, reply: Reply) -> Outcome:
-    """A reviewer answered with a token made for them. Decide whether and how it counts."""
+def on_reply(draft: Draft, reply: Reply, policy: Policy | None = None) -> Outcome:
+    """A reviewer answered with a token made for them. Decide whether and how it counts.
+
+    `policy` (its absences) is needed when an approval opens the next stage."""
     sender, at = reply.sender, reply.at
     ctx = _base_context(draft)
 
@@ -350,9 +391,9 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             ),
         )
 
-    if person_key(sender) == person_key(draft.author):
+    if same_person(sender, draft.author):
         return _author_reply(draft, reply)
-    if draft.slot_of(sender) is None:
+    if not may_decide(draft, sender):
         return Outcome(
             None,
             (),
@@ -367,6 +408,8 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
                 ),
             ),
         )
+    if draft.state == WITHDRAWN:
+        return notice("withdrawn", "reply_late")
     if draft.state != IN_REVIEW:
         return notice("already-decided", "reply_late")
     if reply.token_version != draft.version:
@@ -450,18 +493,28 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             (approved,),
             (counted, _event("draft_approved", draft, sender, at, version=draft.version)),
         )
+    before = open_stage_index(replace(draft, votes=draft.votes[:-1]))
+    if open_stage_index(draft) > before:
+        return _open_next_stage(draft, receipt, counted, at, policy)
     return Outcome(draft, (receipt,), (counted,))
 
 
+def _open_next_stage(
+    draft: Draft, receipt: MailSpec, counted: AuditEvent, at: datetime, policy: Policy | None
+) -> Outcome:
+    """Stage k is complete: stage k+1 is asked now (deputies for its absent members)."""
+    absences = policy.absences if policy else ()
+    candidates = policy.accounts.get(draft.account, ()) if policy else ()
+    deputies, nobody = deputy_moves(draft, absences, at, candidates)
+    draft = replace(draft, stand_ins=(*draft.stand_ins, *deputies))
+    requests = review_requests(draft, _base_context(draft))
+    return Outcome(draft, (receipt, *requests), (counted, route_event(draft, at, nobody)))
+
+
 def is_approved(draft: Draft) -> bool:
-    """Every reviewer's place approved, by two (or more) distinct people, none the author."""
-    votes = draft.slot_votes(draft.version)
-    if not draft.reviewers or any(
-        r not in votes or votes[r].decision != Decision.APPROVE for r in draft.reviewers
-    ):
-        return False
-    people = {person_key(votes[r].reviewer) for r in draft.reviewers}
-    return len(people) == len(draft.reviewers) and person_key(draft.author) not in people
+    """Every stage complete by different people (two at least, or one for a 定型文), none the
+    author, with the required role if any (gateway.routing)."""
+    return progress(draft).complete
 
 
 def _author_reply(draft: Draft, reply: Reply) -> Outcome:
@@ -508,127 +561,5 @@ def unmatched_reply(
     return Outcome(None, (mail,), (event,))
 
 
-# --------------------------------------------------------------------------- time
-
-
-def schedule_passed(draft: Draft, now: datetime, tz: tzinfo) -> bool:
-    """The current version's planned posting time has come and it is not approved yet."""
-    schedule = draft.current.schedule
-    if schedule is None or draft.state != IN_REVIEW:
-        return False
-    if schedule.tzinfo is None:
-        schedule = schedule.replace(tzinfo=tz)
-    return now >= schedule
-
-
-def next_alternate(draft: Draft, candidates: Sequence[str]) -> str:
-    """The next listed reviewer who is neither the author, a reviewer, nor already asked."""
-    taken = {person_key(draft.author), *(person_key(r) for r in draft.deciders)}
-    for person in candidates:
-        if person_key(person) not in taken:
-            return person
-    return ""
-
-
-def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
-    """Time passed: expiry, a warning when the planned posting time passed, a reminder to
-    silent reviewers, and later a request to an alternate in a still-silent reviewer's place.
-
-    Every interval counts from the current version's arrival (expiry, first reminder) or
-    from the first reminder (alternate), in working time when the policy has a calendar.
-    """
-    if draft.state != IN_REVIEW:
-        return Outcome()
-    since = draft.current.received_at
-    elapsed = policy.elapsed(since, now)
-    ctx = _base_context(draft)
-    if elapsed >= policy.expire_after:
-        waiting = draft.waiting_on()
-        stand_ins = tuple(a for r in waiting if (a := draft.alternate_for(r)))
-        expired = replace(draft, state=EXPIRED, updated_at=now, reason="expired")
-        mail = MailSpec(
-            "expired",
-            draft.id,
-            draft.version,
-            to=(draft.author,),
-            cc=(*waiting, *stand_ins),
-            context={**ctx, "waiting_on": list(waiting)},
-            token_for=draft.author,
-        )
-        return Outcome(
-            expired,
-            (mail,),
-            (_event("draft_expired", draft, "gateway", now, version=draft.version),),
-        )
-
-    updated = draft
-    mails: list[MailSpec] = []
-    events: list[AuditEvent] = []
-    tz = policy.calendar.tz if policy.calendar else JST  # drafts write local time
-    if schedule_passed(draft, now, tz) and draft.schedule_warned != draft.version:
-        mails.append(
-            MailSpec(
-                "schedule-passed",
-                draft.id,
-                draft.version,
-                to=(draft.author,),
-                context={**ctx, "waiting_on": list(draft.waiting_on())},
-                token_for=draft.author,
-            )
-        )
-        updated = replace(updated, schedule_warned=draft.version)
-        events.append(
-            _event(
-                "schedule_passed",
-                draft,
-                "gateway",
-                now,
-                version=draft.version,
-                schedule=ctx["schedule"],
-            )
-        )
-
-    silent = [r for r in draft.waiting_on() if r not in draft.reminded]
-    if silent and elapsed >= policy.reminder_after:
-        mails.extend(
-            MailSpec(
-                "reminder",
-                draft.id,
-                draft.version,
-                to=(r,),
-                context={**ctx, "reviewer": r},
-                token_for=r,
-            )
-            for r in silent
-        )
-        updated = replace(updated, reminded=(*draft.reminded, *silent), reminded_at=now)
-        events.append(_event("reminder_sent", draft, "gateway", now, reviewers=silent))
-    elif draft.reminded_at is not None and (
-        policy.elapsed(draft.reminded_at, now) >= policy.reminder_after
-    ):
-        asked = {r for r, _ in draft.alternates}
-        for r in draft.waiting_on():
-            if r not in draft.reminded or r in asked:
-                continue
-            alternate = next_alternate(updated, policy.accounts.get(draft.account, ()))
-            updated = replace(updated, alternates=(*updated.alternates, (r, alternate)))
-            if not alternate:
-                events.append(_event("alternate_unavailable", draft, "gateway", now, reviewer=r))
-                continue
-            mails.append(
-                MailSpec(
-                    "reminder",
-                    draft.id,
-                    draft.version,
-                    to=(alternate,),
-                    context={**ctx, "reviewer": alternate, "alternate_for": r},
-                    token_for=alternate,
-                    attach_version=True,
-                )
-            )
-            events.append(
-                _event("alternate_asked", draft, "gateway", now, reviewer=r, alternate=alternate)
-            )
-    if updated == draft:
-        return Outcome()
-    return Outcome(replace(updated, updated_at=now), tuple(mails), tuple(events))
+# The clock's transitions live in gateway.timers; re-exported as the workflow's own.
+from gateway.timers import next_alternate, on_tick, schedule_passed  # noqa: E402, F401
