@@ -707,9 +707,10 @@ class Gateway:
                 template_dir=self.settings.templates_dir,
                 sign=self.key.sign,
             )
-            data = msg.as_bytes(policy=policy.SMTP)
+            del attachments  # the message holds them now (base64)
             message_id = msg["Message-ID"]
-            path = self.spool.put_mail(message_id, data)
+            path = self.spool.put_message(message_id, msg)
+            del msg
             store.queue_mail(
                 {
                     "message_id": message_id,
