@@ -101,7 +101,8 @@ def status_report(draft: Draft, asker: str, at: datetime, message_id: str) -> Ou
             "asked": asked,
             "stage_label": stage_label,
         },
-        token_for=asker,
+        # The author's token never decides; a reviewer's would, on a mail without the text.
+        token_for=asker if same_person(asker, draft.author) else None,
         in_reply_to=message_id,
     )
     event = _event(
