@@ -446,3 +446,17 @@ def test_property_every_genuine_confirmation_verifies(key, text):
     verdict = verify_confirmation(parse(raw), key.public)
     assert verdict.code == 0, (text, verdict.problems)
     assert compare_text(verdict.post_text, text.encode("utf-8"))[0]
+
+
+def test_a_forward_is_not_the_confirmation_and_says_what_to_do(tmp_path, capsys, key, genuine):
+    """Outlook's 'forward as attachment': the outer mail is the colleague's, not ours."""
+    outer = EmailMessage()
+    outer["From"] = AUTHOR
+    outer["To"] = "koho@town.example.jp"
+    outer["Subject"] = "FW: [承認済 D-000001] ほたる祭り"
+    outer.set_content("承認済みです。投稿をお願いします。")
+    outer.add_attachment(parse(genuine))
+    code, out = run_verify(tmp_path, capsys, key, outer.as_bytes(policy=policy.SMTP))
+    assert code == 1
+    assert "ヘッダー X-Gateway-Draft が 0 個あります" in out
+    assert "添付されている元の承認通知を保存して" in out
