@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from gateway.checker.draft import Draft
 
 MASK = "〇"  # every 伏字 mark is folded to this one
-_MASKS = "○〇●◯◎＊*×✕✖☓■□◆◇△▲"
+# 伏字 marks, and separators put inside a word to break it up (バ・カ, 死.ね)
+_MASKS = "○〇●◯◎＊*×✕✖☓■□◆◇△▲・._"
 # zero-width characters, bidi controls and marks, word joiner, BOM, soft hyphen
 _INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
