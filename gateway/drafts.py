@@ -17,11 +17,12 @@ _ACCOUNT_KEYS = ("アカウント", "account")
 _SCHEDULE_KEYS = ("投稿予定", "投稿予定日時", "投稿日時", "schedule")
 _EMERGENCY_KEYS = ("緊急", "urgent", "emergency")
 _YES = ("はい", "yes", "有", "あり", "緊急")
-_CONTROL_RE = re.compile(r"^\s*([^\s:：]+)\s*[:：]\s*(.*?)\s*$")
+# possessive spaces and a greedy value (stripped after): linear on any line
+_CONTROL_RE = re.compile(r"^\s*+([^\s:：]+)\s*+[:：]\s*+(.*)$")
 _DATE_RE = re.compile(
-    r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
-    r"(?:\s*[(（][^)）]*[)）])?"  # an optional weekday: (水)
-    r"(?:\s*(?:T\s*)?(\d{1,2})\s*[:時]\s*(\d{1,2})?\s*分?)?\s*$"
+    r"^(\d{4})\s*+[-/年.]\s*+(\d{1,2})\s*+[-/月.]\s*+(\d{1,2})\s*+日?"
+    r"(?:\s*+[(（][^)）]*[)）])?"  # an optional weekday: (水)
+    r"(?:\s*+(?:T\s*+)?(\d{1,2})\s*+[:時]\s*+(\d{1,2})?\s*+分?)?\s*+$"
 )
 
 
@@ -31,12 +32,13 @@ def _control(line: str) -> tuple[str, str] | None:
     if not m:
         return None
     key = unicodedata.normalize("NFKC", m.group(1)).strip().lower()
+    value = m.group(2).rstrip()
     if key in _ACCOUNT_KEYS:
-        return "account", m.group(2)
+        return "account", value
     if key in _SCHEDULE_KEYS:
-        return "schedule", m.group(2)
+        return "schedule", value
     if key in _EMERGENCY_KEYS:
-        return "emergency", m.group(2)
+        return "emergency", value
     return None
 
 

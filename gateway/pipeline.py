@@ -23,6 +23,7 @@ from gateway import staffdesk
 from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
+from gateway.checker.photos import photo_metadata_of
 from gateway.config import Limits, Settings, staff_allowed
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
@@ -273,6 +274,15 @@ class Gateway:
             return self._only_event(
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
+        if staffdesk.answers_absence_mail(inc):  # e.g. 「ありがとうございます」 to a 後閲 mail
+            return self._only_event(
+                "reply_not_counted",
+                None,
+                sender,
+                now,
+                reason="answer-to-absence-mail",
+                message_id=inc.message_id,
+            ), "reply_not_counted"
         mentioned = self._mentioned_draft(inc)
         if mentioned is not None:
             handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
@@ -544,11 +554,14 @@ class Gateway:
             account = self.settings.accounts[0].name
         acc = self.settings.account(account) if account else None
         findings: list[Finding] = list(size_findings(inc, self.settings.limits))
+        photos = photo_metadata_of((a.filename, a.data) for a in inc.attachments)  # EXIF, 3(4)
         if not parts.post_text.strip():
             findings.append(empty_post_finding())
         else:
             findings.extend(
-                self.checker.check(parts.post_text, self._check_context(account, acc, parts, now))
+                self.checker.check(
+                    parts.post_text, self._check_context(account, acc, parts, now, photos)
+                )
             )
         if previous is None:
             previous = find_previous(author, inc.subject, self.store.drafts_by_author(author))
@@ -578,7 +591,9 @@ class Gateway:
         new_id = previous.id if previous else self.store.next_draft_id()
         return on_new_draft(event, previous, new_id, self.current_policy())
 
-    def _check_context(self, account, acc, parts, now: datetime) -> CheckContext:
+    def _check_context(
+        self, account, acc, parts, now: datetime, photo_metadata: tuple[str, ...] = ()
+    ) -> CheckContext:
         ck = self.settings.check
         window = now - timedelta(days=ck.spam_window_days)
         recent = tuple(
@@ -594,6 +609,7 @@ class Gateway:
             internal_hosts=ck.internal_hosts,
             link_blocklist=ck.link_blocklist,
             recent_approved_texts=recent,
+            photo_metadata=photo_metadata,
             now=now.date(),
         )
 

@@ -42,7 +42,9 @@ _PHONE_RE = re.compile(
     rf"|\((?<![\d-]\()(?=0\d{{1,4}}\))0|0(?<![\d-]0))"
     rf"\d{{1,4}}(?:\){_DASH}?|{_DASH}?\((?=\d{{1,4}}\))|{_DASH})?\d{{1,4}}(?:\){_DASH}?|{_DASH})?\d{{3,4}}(?![\d-])"
 )
-_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
 
 
 def _digits(s: str) -> str:
@@ -134,9 +136,7 @@ def _phone_options(opts: dict[str, Any]) -> PhoneOptions:
         raise ValueError(f"class must be mobile or fixed, not {want!r}")
     orgs = None
     if opts.get("organisation_endings"):
-        orgs = contact_options(
-            _words(opts, "contact_words"), _words(opts, "organisation_endings")
-        )
+        orgs = contact_options(_words(opts, "contact_words"), _words(opts, "organisation_endings"))
     return PhoneOptions(
         want,
         _words(opts, "free_prefixes", ("0120", "0800", "0570")),
@@ -286,6 +286,18 @@ def find_photo_attachment(draft: Draft, ctx: CheckContext, exts: tuple[str, ...]
         yield Hit(0, 0, {"excerpt": ", ".join(photos), "files": ", ".join(photos)})
 
 
+@detector("photo_metadata", options=lambda opts: frozenset(_words(opts, "platforms")))
+def find_photo_metadata(
+    draft: Draft, ctx: CheckContext, platforms: frozenset[str]
+) -> Iterator[Hit]:
+    """Attached photos that carry a GPS position or a camera serial (see photos.py), for an
+    account whose platform publishes the file as it is (no platform: every account)."""
+    if not ctx.photo_metadata or (ctx.platform is not None and ctx.platform not in platforms):
+        return
+    names = ", ".join(entry.split(": ", 1)[0] for entry in ctx.photo_metadata)
+    yield Hit(0, 0, {"excerpt": names, "files": names, "what": " / ".join(ctx.photo_metadata)})
+
+
 # --- links and hosts ---
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()\[\]、。，,]+", re.IGNORECASE)
@@ -416,7 +428,11 @@ _DATE_RE = re.compile(
     r"(?=[令平昭RHS\d\s〇一二三四五六七八九十])(?:"
     r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*+(?P<ey>元|\d{1,2}|" + _KN + r")\s*+年\s*+"
     r"|(?P<y>\d{4}|[〇一二三四五六七八九]{4})\s*+年\s*+)?"
-    r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|" + _KN + r")\s*+月\s*+(?P<d>\d{1,2}|" + _KN + r")\s*+日"
+    r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|"
+    + _KN
+    + r")\s*+月\s*+(?P<d>\d{1,2}|"
+    + _KN
+    + r")\s*+日"
     r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
     r"|(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
     r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"
