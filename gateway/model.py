@@ -69,6 +69,9 @@ class Incoming:
     headers: tuple[tuple[str, str], ...] = ()  # every header (name, decoded value), in order
     problems: tuple[str, ...] = ()  # what could not be read cleanly, English, for the log
     raw_size: int = 0
+    # Other readings of the body (the other multipart/alternative parts; the HTML read
+    # without what may be hidden): a reviewer's decision must be the same in all of them.
+    alt_texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -434,7 +434,7 @@ class Gateway:
                     )
             # The author's words are read only for the audit log: the workflow never counts them.
             sent = () if is_author else self._sent_texts(draft.id, sender)
-            reading = read_reply(inc.text, sent)
+            reading = read_reply(inc.text, sent, alternatives=inc.alt_texts)
             reply = Reply(
                 sender,
                 draft.id,
