@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check .
+# the tested versions, hash-checked (requirements.lock, made by ./lock.sh), then the project
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps .
 exec .venv/bin/gateway demo "$@"

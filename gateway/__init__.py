@@ -1,3 +1,5 @@
 """An email approval gateway for posts on a town office's official social-media accounts."""
 
-__version__ = "0.1.0"
+from gateway.version import VERSION as __version__
+
+__all__ = ["__version__"]

@@ -238,7 +238,9 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
 
     problems: list[str] = []
     rendered = 0
-    for label, spec, draft in sample_mails():
+    from gateway.rule_samples import sample_absence_messages, sample_rule_mails
+
+    for label, spec, draft in [*sample_mails(), *sample_rule_mails()]:
         try:
             build_message(
                 spec,
@@ -257,6 +259,11 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
             problem = describe_template_error(exc, label)
             if problem not in problems:
                 problems.append(problem)
+    try:
+        for _label, _msg in sample_absence_messages(template_dir):
+            rendered += 1
+    except Exception as exc:
+        problems.append(describe_template_error(exc, "absence"))
     try:
         build_digest_message(
             sample_digest_context(),
@@ -311,7 +318,8 @@ def templates_report(template_dir: str | None) -> list[Line]:
         unknown = [
             n
             for n in own
-            if n.removesuffix(".txt.j2") not in (*STATUSES, "digest", "failed")
+            if n.removesuffix(".txt.j2")
+            not in (*STATUSES, "digest", "failed", "absence", "absence-report")
             and not n.startswith("_")
         ]
         for name in unknown:
@@ -329,10 +337,25 @@ def reviewers_report(settings: Settings) -> list[str]:
     """Who reviews each account: the first two, then the alternates, in order."""
     out: list[str] = []
     for acc in settings.accounts:
-        first, rest = acc.reviewers[:2], acc.reviewers[2:]
         out.append(f"{acc.name}（{acc.platform}）")
-        out.append(f"  確認者: {'、'.join(first)}")
+        rules = acc.rules
+        if rules.stages:
+            seated = {m for st in rules.stages for m in st.members}
+            for i, st in enumerate(rules.stages, 1):
+                label = st.name or f"第{i}段階"
+                out.append(f"  {label}: {'、'.join(st.members)}（{st.required}人の承認）")
+            rest = [r for r in acc.reviewers if r not in seated]
+        else:
+            out.append(f"  確認者: {'、'.join(acc.reviewers[:2])}")
+            rest = list(acc.reviewers[2:])
         out.append(f"  代理:   {'、'.join(rest) if rest else 'なし'}")
+        if rules.at_least_one_of:
+            out.append(f"  必ず含める: {'、'.join(rules.at_least_one_of)} のいずれか")
+        if rules.emergency:
+            out.append(
+                f"  緊急: 全員に依頼し二人の承認で確定、{int(rules.emergency_reminder.total_seconds() // 60)}分ごとに催促"
+                + (f"（定型文 {len(rules.fixed_texts)}件）" if rules.fixed_texts else "")
+            )
         out.append("")
     out.append("※ 作成者が確認者の一人のときは、その人を除いて次の人が確認者になります。")
     out.append(

@@ -1,22 +1,45 @@
 """The `gateway` command: run, check, explain, verify, status, export, demo,
-config check, reviewers, templates check."""
+config check, reviewers, templates check, restore, init."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
-import io
 import json
 import logging
 import os
-import signal
 import sys
-from email import message_from_bytes, policy
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from gateway.config import ConfigError, Settings, exposed_secret_files, load_settings
-from gateway.store import StateError
+from gateway.safetext import csv_cell, json_safe, terminal_safe
+from gateway.version import VERSION
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
+
+# Each command imports what it needs when it runs: `gateway check` starts without the
+# daemon's modules (state, IMAP, SMTP, templates, signing) and their libraries.
+
+
+def load_settings(path: str) -> Settings:
+    from gateway.config import load_settings as load
+
+    return load(path)
+
+
+def exposed_secret_files(path: str) -> list[Any]:
+    from gateway.config import exposed_secret_files as exposed
+
+    return list(exposed(path))
+
+
+def _loaded_class(module: str, name: str) -> type | None:
+    """An exception class from a module that is already imported (None if it is not: then
+    nothing raised can be an instance of it)."""
+    loaded = sys.modules.get(module)
+    found = getattr(loaded, name, None) if loaded is not None else None
+    return found if isinstance(found, type) else None
+
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
@@ -25,12 +48,16 @@ EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken
 def setup_logging(level: int = logging.INFO) -> None:
     """One key=value line per event on stderr. Under systemd (JOURNAL_STREAM is set) the
     journal stamps the time itself, so the line leaves it out."""
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format=stamp + "level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    from gateway.logformat import JournalFormatter, stderr_is_journal
+
+    journal = stderr_is_journal()
+    stamp = "" if journal or os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    fmt = stamp + "level=%(levelname)s logger=%(name)s %(message)s"
+    handler = logging.StreamHandler(sys.stderr)
+    # Under systemd each line starts with its sd-daemon priority (<3> error, <4> warning …),
+    # so `journalctl -p err` finds the errors.
+    handler.setFormatter(JournalFormatter(fmt) if journal else logging.Formatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _die(message_ja: str, message_en: str, code: int = EXIT_USAGE) -> int:
@@ -46,8 +73,13 @@ def _settings(path: str | None) -> Settings | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
     from gateway.admin import TemplatesBroken
+    from gateway.checker import RuleLoadError
     from gateway.daemon import Daemon
+    from gateway.store import StateError
 
     settings = load_settings(args.config)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -70,6 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "cannot start: a mail template does not render (see above); gateway templates check",
             EXIT_CONFIG,
         )
+    except RuleLoadError as exc:  # the admin's rule file or dictionary: restarting will not fix it
+        return _die("起動できません。確認ルールに誤りがあります:", str(exc), EXIT_CONFIG)
     except Exception as exc:  # start-up problems: say what, exit non-zero, touch nothing
         return _die(f"起動できません: {exc}", f"cannot start: {exc!r}", EXIT_FAIL)
 
@@ -112,7 +146,7 @@ def _check_context(settings: Settings | None, account: str | None, text: str):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from gateway.checker import Checker
+    from gateway.checker import Checker, RuleLoadError
     from gateway.checker.report import format_json, format_text
     from gateway.model import Severity
 
@@ -127,7 +161,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     except UnicodeDecodeError:
         return _die(f"UTF-8 のテキストではありません: {args.path}", f"not UTF-8 text: {args.path}")
-    checker = Checker.load(settings.check.rules_dir if settings else None)
+    try:
+        checker = Checker.load(settings.check.rules_dir if settings else None)
+    except RuleLoadError as exc:  # names the file and the rule, in Japanese and English
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     post_text, ctx = _check_context(settings, args.account, text)
     findings = checker.check(post_text, ctx)
     name = "<stdin>" if args.path == "-" else args.path
@@ -166,31 +204,32 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from gateway.signing import (
-        POST_FILENAME,
-        RECORD_FILENAME,
-        SIGNATURE_FILENAME,
-        load_public_key,
-        verify_parts,
+    """0: every part of the confirmation agrees (and --text is that text); 1: something
+    disagrees, each thing named; 2: no signature found."""
+    from gateway.confirmation import (
+        INVALID,
+        MISSING,
+        compare_text,
+        format_verdict,
+        verify_confirmation,
     )
+    from gateway.signing import load_public_key
 
     try:
         raw = Path(args.message).read_bytes()
     except OSError as exc:
         return _die(f"メッセージを読めません: {args.message}", f"cannot read {args.message}: {exc}")
+    from email import message_from_bytes, policy
+
+    given = None
+    if args.text is not None:
+        try:
+            given = sys.stdin.buffer.read() if args.text == "-" else Path(args.text).read_bytes()
+        except OSError as exc:
+            return _die(
+                f"文面のファイルを読めません: {args.text}", f"cannot read {args.text}: {exc}"
+            )
     msg = message_from_bytes(raw, policy=policy.default)
-    parts: dict[str, bytes] = {}
-    for part in msg.walk():
-        name = part.get_filename()
-        if name in (RECORD_FILENAME, SIGNATURE_FILENAME, POST_FILENAME):
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                parts[name] = payload
-    if RECORD_FILENAME not in parts or SIGNATURE_FILENAME not in parts:
-        print(
-            "署名付きの承認記録が見つかりません。\nno signed approval record found", file=sys.stderr
-        )
-        return 2
     key_path = args.key
     if key_path is None and args.config:
         key_path = load_settings(args.config).key_file
@@ -203,14 +242,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         public = load_public_key(key_path)
     except (OSError, ValueError) as exc:
         return _die(f"鍵を読めません: {key_path}", f"cannot read key {key_path}: {exc}")
-    code, message = verify_parts(
-        public,
-        parts[RECORD_FILENAME],
-        parts[SIGNATURE_FILENAME].decode("ascii", "replace"),
-        parts.get(POST_FILENAME),
-    )
-    print(message)
-    return code
+    verdict = verify_confirmation(msg, public)  # type: ignore[arg-type]
+    print(format_verdict(verdict), file=sys.stderr if verdict.code == MISSING else sys.stdout)
+    if verdict.code != 0:
+        if given is not None:
+            print(
+                "承認通知が有効でないため、文面は照合していません。\n"
+                "the confirmation is not valid: the text was not compared"
+            )
+        return verdict.code
+    if given is not None:
+        assert verdict.post_text is not None
+        same, ja, en = compare_text(verdict.post_text, given)
+        print(f"{ja}\n{en}")
+        return 0 if same else INVALID
+    return 0
 
 
 # ---------------------------------------------------------------------------- status / export
@@ -222,6 +268,7 @@ STATE_LABELS = {
     "returned": "差戻し",
     "rejected": "要修正",
     "expired": "期限切れ",
+    "withdrawn": "取り下げ",
 }
 
 
@@ -245,19 +292,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         for d in drafts
     ]
     if args.format == "json":
-        print(json.dumps({"in_review": rows}, ensure_ascii=False, indent=1))
+        print(json_safe(json.dumps({"in_review": rows}, ensure_ascii=False, indent=1)))
         return EXIT_OK
     if not rows:
         print("確認中の投稿案はありません。")
         return EXIT_OK
     print(f"確認中の投稿案: {len(rows)}件")
+    # Subjects and addresses come from mail: escapes and controls are shown, never sent.
+    t = terminal_safe
     for r in rows:
         waiting = [
-            f"{w}（代理: {r['alternates'][w]}）" if w in r["alternates"] else w
+            f"{t(w)}（代理: {t(r['alternates'][w])}）" if w in r["alternates"] else t(w)
             for w in r["waiting_on"]
         ]
         print(
-            f"{r['draft_id']} 第{r['version']}版  {r['account']}  「{r['subject']}」  作成: {r['author']}\n"
+            f"{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}\n"
             f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(waiting) or 'なし'}"
         )
     return EXIT_OK
@@ -268,18 +317,26 @@ EXPORT_HEADERS = ("日時", "操作", "案件番号", "実行者", "詳細")
 
 
 def export_csv(events: list[dict]) -> bytes:
-    """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF."""
+    """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF. Every cell is
+    quoted, and a cell that would start a formula (= + - @ tab CR) starts with `'`, as the
+    OWASP and Microsoft guidance on CSV injection says: subjects and addresses come from mail."""
+    import csv
+    import io
+
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_HEADERS)
     for e in events:
         writer.writerow(
             [
-                e.get("at", ""),
-                e.get("action", ""),
-                e.get("draft_id") or "",
-                e.get("actor", ""),
-                json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True),
+                csv_cell(cell)
+                for cell in (
+                    e.get("at", ""),
+                    e.get("action", ""),
+                    e.get("draft_id") or "",
+                    e.get("actor", ""),
+                    json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True),
+                )
             ]
         )
     return buf.getvalue().encode("utf-8-sig")
@@ -291,7 +348,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     events = Store(settings.state_path).all_events()
     if args.format == "json":
-        sys.stdout.write(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(
+            json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n"
+        )
     else:
         sys.stdout.buffer.write(export_csv(events))
     return EXIT_OK
@@ -345,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gateway", description="SNS投稿の承認ゲートウェイ (email approval gateway)"
     )
+    p.add_argument("--version", action="version", version=f"gateway {VERSION}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="デーモンを起動する (run the daemon)")
@@ -372,6 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("-c", "--config")
     verify.add_argument("--key")
     verify.add_argument("message", metavar="MESSAGE.eml")
+    verify.add_argument(
+        "--text",
+        metavar="FILE",
+        help="この文面が承認された文面と同じか確かめる（- は標準入力）"
+        " (check that FILE is exactly the approved text; - reads stdin)",
+    )
     verify.set_defaults(func=cmd_verify)
 
     status = sub.add_parser("status", help="確認中の投稿案 (drafts in review)")
@@ -413,9 +479,14 @@ def build_parser() -> argparse.ArgumentParser:
     templates_check.add_argument("-c", "--config")
     templates_check.set_defaults(func=cmd_templates_check)
 
+    from gateway.init_cmd import add_parser as add_init
     from gateway.restore import add_parser as add_restore
 
     add_restore(sub)
+    add_init(sub)
+    from gateway.cli_rules import add_parsers as add_rules
+
+    add_rules(sub)
     return p
 
 
@@ -423,11 +494,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except StateError as exc:
-        print(exc.bilingual(), file=sys.stderr)
-        return EXIT_FAIL
-    except ConfigError as exc:
-        print(exc.bilingual(), file=sys.stderr)
+    except Exception as exc:
+        state_error = _loaded_class("gateway.store", "StateError")
+        config_error = _loaded_class("gateway.config", "ConfigError")
+        if state_error is not None and isinstance(exc, state_error):
+            print(exc.bilingual(), file=sys.stderr)  # type: ignore[attr-defined]
+            return EXIT_FAIL
+        if config_error is None or not isinstance(exc, config_error):
+            raise
+        print(exc.bilingual(), file=sys.stderr)  # type: ignore[attr-defined]
         if args.command == "run":
             return EXIT_CONFIG
         return EXIT_USAGE if args.command in ("check", "explain", "verify") else EXIT_FAIL

@@ -6,16 +6,29 @@ Japanese (for the admin reading the terminal) and English (for the log).
 
 from __future__ import annotations
 
+import contextvars
+import difflib
 import ipaddress
+import math
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from gateway.businessdays import parse_clock, parse_hours
+from gateway.identity import (
+    NOBODY,
+    AddressError,
+    People,
+    canonical_address,
+    canonical_domain,
+    people_from,
+    try_canonical,
+)
+from gateway.records import AccountRules, FixedText, Stage
 
 PLATFORMS = ("x", "facebook", "instagram", "line", "blog", "web", "mail_magazine")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -63,6 +76,7 @@ class Account:
     name: str
     platform: str
     reviewers: tuple[str, ...]
+    rules: AccountRules = field(default_factory=AccountRules)  # section rules; default: the pair
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,8 @@ class Settings:
     limits: Limits = Limits()
     require_authenticated: bool = False
     authserv_ids: tuple[str, ...] = ()
+    closed_days: frozenset[date] = frozenset()  # [review] closed_days: お盆, 臨時閉庁 ...
+    people: People = NOBODY  # [[people]]: several addresses of one person
 
     def account(self, name: str) -> Account | None:
         for acc in self.accounts:
@@ -124,10 +140,120 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: The config paths read while `parse_settings` runs (None outside it).
+_READ_KEYS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "config_read_keys", default=None
+)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Tracked(dict):
+    """A TOML table that remembers which keys the code asked for (read, tested with `in`,
+    or iterated), so that a key in the file that nothing ever asks for can be reported as
+    unknown. Strictness then follows the code: a key another module reads is known without
+    a list of valid keys to keep in step. Nested tables come back tracked as well."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, seen: set[str]) -> None:
+        super().__init__(data)
+        self._path, self._seen = path, seen
+
+    def _mark(self, key: object) -> None:
+        self._seen.add(_join(self._path, str(key)))
+
+    def _wrap(self, key: str, value: Any) -> Any:
+        path = _join(self._path, key)
+        if isinstance(value, dict) and not isinstance(value, _Tracked):
+            return _Tracked(value, path, self._seen)
+        if isinstance(value, list):
+            return [
+                _Tracked(v, f"{path}[{i}]", self._seen) if isinstance(v, dict) else v
+                for i, v in enumerate(value)
+            ]
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._mark(key)
+        return self._wrap(key, super().__getitem__(key)) if super().__contains__(key) else default
+
+    def __getitem__(self, key: str) -> Any:
+        self._mark(key)
+        return self._wrap(key, super().__getitem__(key))
+
+    def __contains__(self, key: object) -> bool:
+        self._mark(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in super().__iter__():
+            self._mark(key)
+            yield key
+
+    def items(self):  # type: ignore[override]
+        return [(k, self[k]) for k in super().__iter__()]
+
+    def values(self):  # type: ignore[override]
+        return [self[k] for k in super().__iter__()]
+
+
+def _tracked(data: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    seen = _READ_KEYS.get()
+    if seen is None or isinstance(data, _Tracked) or not isinstance(data, dict):
+        return data
+    return _Tracked(data, path, seen)
+
+
+def _unread(data: Mapping[str, Any], seen: set[str], path: str = "") -> Iterator[str]:
+    """Paths in the file that the code never asked for, outermost first."""
+    for key, value in data.items():
+        here = _join(path, str(key))
+        if here not in seen and not any(s.startswith((here + ".", here + "[")) for s in seen):
+            yield here
+            continue
+        if isinstance(value, dict):
+            yield from _unread(value, seen, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _unread(item, seen, f"{here}[{i}]")
+
+
+def _unknown_key_error(file: str, path: str, value: Any, seen: set[str]) -> ConfigError:
+    """An unknown key or table, with a 「もしかして」 from the keys read at the same level."""
+    parent, _, name = path.rpartition(".")
+    if "." not in path:
+        parent, name = "", path
+    level = parent.split("[")[0] if parent else ""
+    known = set()
+    for s in seen:
+        s_parent, _, s_name = s.rpartition(".")
+        if (s_parent.split("[")[0] if s_parent else "") == level and "[" not in s_name:
+            known.add(s_name)
+        elif not s_parent and "." not in s and not parent:
+            known.add(s.split("[")[0])
+    guess = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    table = isinstance(value, dict) or (
+        isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+    )
+    what_ja = f"[{path}] という表" if table else f"「{name}」という項目"
+    what_en = f"table [{path}]" if table else f"key {name!r}"
+    hint_ja = f"もしかして「{guess[0]}」ですか？" if guess else "綴りを確かめてください。"
+    hint_en = f"did you mean {guess[0]!r}?" if guess else "check the spelling"
+    return ConfigError(
+        file,
+        path,
+        f"{what_ja}はありません。{hint_ja}",
+        f"unknown {what_en} (nothing reads it); {hint_en}",
+    )
+
+
 class _Reader:
     """Typed access to one TOML table, with errors that name file and key."""
 
     def __init__(self, file: str, data: Mapping[str, Any], prefix: str) -> None:
+        data = _tracked(data, prefix)
         self.file, self.data, self.prefix = file, data, prefix
         self.base = Path(file).parent
 
@@ -153,9 +279,28 @@ class _Reader:
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(name, "数値で指定してください。", "must be a number")
+        if not math.isfinite(value):
+            raise self.fail(
+                name,
+                f"有限の数値で指定してください（{value} は使えません）。",
+                f"must be finite, not {value}",
+            )
         if value < minimum:
             raise self.fail(name, f"{minimum} 以上にしてください。", f"must be at least {minimum}")
         return float(value)
+
+    def count(self, name: str, default: int, *, minimum: int = 0) -> int:
+        """A whole number (a count, a number of days): 2.7, 60.0, nan and inf are refused."""
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(
+                name,
+                f"整数で指定してください（{value!r} は使えません。例: {default}）。",
+                f"must be a whole number, not {value!r}",
+            )
+        if value < minimum:
+            raise self.fail(name, f"{minimum} 以上にしてください。", f"must be at least {minimum}")
+        return value
 
     def int(self, name: str, default: int | None = None) -> int:
         value = self.data.get(name, default)
@@ -255,14 +400,64 @@ def credential_path(path: Path, base: Path) -> Path:
 
 
 def _address(reader: _Reader, name: str, value: str) -> str:
-    if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or " " in value:
-        raise reader.fail(
-            name, f"メールアドレスの形ではありません: {value}", f"not an email address: {value}"
+    """The canonical spelling (gateway.identity); odd addresses are config errors."""
+    try:
+        return canonical_address(value)
+    except AddressError as exc:
+        raise reader.fail(name, f"{exc.ja}（{value}）", f"{exc.en}") from None
+
+
+def _people(data: Mapping[str, Any], file: str) -> People:
+    """`[[people]]`: name = "…", addresses = ["kacho@…", "yamada.t@…"] — one person who
+    writes from several addresses. The first address is where mail to them goes."""
+    raw = data.get("people", [])
+    if not isinstance(raw, list):
+        raise ConfigError(
+            file, "people", "[[people]] の表で指定してください。", "must be [[people]] tables"
         )
-    return value.lower()
+    entries = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(file, f"people[{i}]", "表で指定してください。", "must be a table")
+        r = _Reader(file, item, f"people[{i}]")
+        name = r.str("name", required=False) or ""
+        addresses = [_address(r, "addresses", a) for a in r.str_list("addresses", required=True)]
+        if not addresses:
+            raise r.fail(
+                "addresses",
+                "アドレスを一つ以上指定してください。",
+                "must name at least one address",
+            )
+        entries.append((name, addresses))
+    try:
+        return people_from(entries)
+    except ValueError as exc:
+        raise ConfigError(
+            file,
+            "people",
+            "同じアドレスが二人の [[people]] に書かれています。",
+            str(exc),
+        ) from None
 
 
 def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = None) -> Settings:
+    """Validate the config; any table or key that nothing read is an error (a typo such as
+    `require_authenticaed` would otherwise leave a security setting off in silence)."""
+    seen: set[str] = set()
+    token = _READ_KEYS.set(seen)
+    try:
+        settings = _parse_settings(_Tracked(data, "", seen), file, base_dir)
+    finally:
+        _READ_KEYS.reset(token)
+    for path in _unread(data, seen):
+        value: Any = data
+        for part in path.replace("[", ".[").split("."):
+            value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+        raise _unknown_key_error(file, path, value, seen)
+    return settings
+
+
+def _parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None) -> Settings:
     root = _Reader(file, data, "")
     base = base_dir or Path(".")
 
@@ -278,7 +473,7 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         security=mb_security,
         username=mb.str("username") or "",
         password=mb.secret(required=True) or "",
-        address=_address(mb, "address", mb.str("address") or ""),
+        address=_gateway_address(mb),
         folder=mb.str("folder", "INBOX") or "INBOX",
         processed_folder=mb.str("processed_folder", "Processed") or "Processed",
         failed_folder=mb.str("failed_folder", "Failed") or "Failed",
@@ -286,10 +481,6 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         idle_timeout=mb.num("idle_timeout", 300.0, minimum=5),
         ca_file=resolve(v) if (v := mb.str("ca_file", required=False)) else None,
     )
-    if "@" in mailbox.address.split("@")[0] or "+" in mailbox.address.split("@")[0]:
-        raise mb.fail(
-            "address", "アドレスに + を含めないでください。", "the address must not contain '+'"
-        )
 
     sm = root.table("smtp")
     sm_host = sm.str("host") or ""
@@ -306,15 +497,14 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
     st = root.table("state")
     sg = root.table("signing")
     staff = root.table("staff")
-    allowed = tuple(p.lower() for p in staff.str_list("allowed", required=True))
+    people = _people(data, file)
+    allowed = tuple(_staff_pattern(staff, p) for p in staff.str_list("allowed", required=True))
     if not allowed:
         raise staff.fail(
             "allowed",
             "少なくとも一つ指定してください。",
             "must name at least one address or *@domain",
         )
-    for pattern in allowed:
-        _address(staff, "allowed", pattern.replace("*@", "x@", 1))
 
     rv = root.table("review", required=False)
     adm = root.table("admin", required=False)
@@ -351,9 +541,12 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
                 f"{platform} は使えません。{' / '.join(PLATFORMS)} のいずれかにしてください。",
                 f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}",
             )
-        reviewers = tuple(
-            _address(acc, "reviewers", r) for r in acc.str_list("reviewers", required=True)
-        )
+        rules = _account_rules(acc, people)
+        reviewers = _person_list(acc, "reviewers", people, required=not rules.stages)
+        if not reviewers:  # stages alone: everyone of every stage, in order
+            reviewers = tuple(dict.fromkeys(m for st in rules.stages for m in st.members))
+        if acc.data.get("required") is not None:
+            rules = _pool(acc, rules, reviewers)
         if len(set(reviewers)) < 2:
             raise acc.fail(
                 "reviewers",
@@ -364,7 +557,7 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
             raise acc.fail(
                 "name", f"アカウント名 {name} が重複しています。", f"duplicate account name {name}"
             )
-        accounts.append(Account(name=name, platform=platform, reviewers=reviewers))
+        accounts.append(Account(name=name, platform=platform, reviewers=reviewers, rules=rules))
 
     ck = root.table("checker", required=False)
     check = CheckSettings(
@@ -373,7 +566,7 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         office_domains=tuple(d.lower() for d in ck.str_list("office_domains")),
         internal_hosts=tuple(h.lower() for h in ck.str_list("internal_hosts")),
         link_blocklist=tuple(h.lower() for h in ck.str_list("link_blocklist")),
-        spam_window_days=int(ck.num("spam_window_days", 30, minimum=0)),
+        spam_window_days=ck.count("spam_window_days", 30, minimum=0),
     )
 
     return Settings(
@@ -395,15 +588,186 @@ def parse_settings(data: Mapping[str, Any], file: str, base_dir: Path | None = N
         limits=_limits(root.table("limits", required=False)),
         require_authenticated=_require_authenticated(rv),
         authserv_ids=tuple(a.lower() for a in rv.str_list("authserv_ids")),
+        closed_days=_closed_days(rv),
+        people=people,
     )
+
+
+def _gateway_address(mb: _Reader) -> str:
+    """The gateway's own mailbox: plain, since its plus-addresses carry the reply tokens."""
+    value = mb.str("address") or ""
+    if "+" in value.rpartition("@")[0]:
+        raise mb.fail(
+            "address", "アドレスに + を含めないでください。", "the address must not contain '+'"
+        )
+    return _address(mb, "address", value)
+
+
+def _staff_pattern(reader: _Reader, pattern: str) -> str:
+    """An exact address (canonical) or `*@domain` (the domain canonical)."""
+    if pattern.startswith("*@"):
+        try:
+            return "*@" + canonical_domain(pattern[2:])
+        except AddressError as exc:
+            raise reader.fail("allowed", f"{exc.ja}（{pattern}）", exc.en) from None
+    return _address(reader, "allowed", pattern)
+
+
+def _person_list(
+    reader: _Reader, name: str, people: People, *, required: bool = False
+) -> tuple[str, ...]:
+    """Addresses as person keys (gateway.identity), in order, each person once: two
+    spellings or [[people]] aliases of one person are one entry, never two reviewers."""
+    keys = (people.key(_address(reader, name, v)) for v in reader.str_list(name, required=required))
+    return tuple(dict.fromkeys(keys))
+
+
+def _closed_days(rv: _Reader) -> frozenset[date]:
+    """`closed_days = ["2026-08-13", "2026-08-14..2026-08-16"]`: days the office is closed
+    beyond weekends, holidays and the year-end (counted as holidays for reminders)."""
+    days: set[date] = set()
+    for item in rv.str_list("closed_days"):
+        first, sep, last = item.replace("〜", "..").replace("～", "..").partition("..")
+        try:
+            a = date.fromisoformat(first.strip())
+            b = date.fromisoformat(last.strip()) if sep else a
+        except ValueError:
+            raise rv.fail(
+                "closed_days",
+                f"{item} は日付として読めません。「2026-08-13」か「2026-08-13..2026-08-16」の形で書いてください。",
+                f"cannot read {item!r} as a date or a range (2026-08-13 or 2026-08-13..2026-08-16)",
+            ) from None
+        if b < a or (b - a).days > 366:
+            raise rv.fail(
+                "closed_days",
+                f"{item} の期間が正しくありません。",
+                f"{item!r} is not a valid range",
+            )
+        days.update(a + timedelta(days=i) for i in range((b - a).days + 1))
+    return frozenset(days)
+
+
+def _bool(reader: _Reader, name: str, default: bool = False) -> bool:
+    value = reader.data.get(name, default)
+    if not isinstance(value, bool):
+        raise reader.fail(name, "true か false で指定してください。", "must be true or false")
+    return value
+
+
+def _count(reader: _Reader, name: str, *, minimum: int, maximum: int) -> int:
+    value = reader.data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise reader.fail(
+            name,
+            f"{minimum}〜{maximum} の整数で指定してください。",
+            f"must be an integer from {minimum} to {maximum}",
+        )
+    return value
+
+
+def _account_rules(acc: _Reader, people: People) -> AccountRules:
+    """The section's own rules for one account (clause 4(4)), as data: stages, a required
+    role, emergencies and 定型文. A pool (`required = N`) is read once the reviewers are known."""
+    role = _person_list(acc, "at_least_one_of", people)
+    stages: list[Stage] = []
+    raw_stages = acc.data.get("stages")
+    if raw_stages is not None:
+        if not isinstance(raw_stages, list) or not raw_stages:
+            raise acc.fail(
+                "stages",
+                "[[accounts.stages]] の表で指定してください。",
+                "must be [[accounts.stages]] tables",
+            )
+        if acc.data.get("required") is not None:
+            raise acc.fail(
+                "required",
+                "required と stages は一緒に使えません。段階ごとに required を書いてください。",
+                "use either required (a pool) or stages, with required per stage",
+            )
+        for i, raw in enumerate(raw_stages):
+            if not isinstance(raw, dict):
+                raise acc.fail(f"stages[{i}]", "表で指定してください。", "must be a table")
+            st = _Reader(acc.file, raw, acc.key(f"stages[{i}]"))
+            members = _person_list(st, "reviewers", people, required=True)
+            required = (
+                _count(st, "required", minimum=1, maximum=max(1, len(members)))
+                if "required" in raw
+                else 1
+            )
+            stages.append(Stage(members, required, st.str("name", f"第{i + 1}段階") or ""))
+        if sum(s.required for s in stages) < 2:
+            raise acc.fail(
+                "stages",
+                "承認に必要な人数の合計を二人以上にしてください（指針 4(4)：複数の者で確認）。",
+                "the stages must require at least two approvals in all (guideline 4(4))",
+            )
+    emergency = _bool(acc, "emergency")
+    minutes = acc.num("emergency_reminder_minutes", 15, minimum=1)
+    fixed = _fixed_texts(acc, emergency, people)
+    return AccountRules(
+        stages=tuple(stages),
+        at_least_one_of=role,
+        emergency=emergency,
+        emergency_reminder=timedelta(minutes=minutes),
+        fixed_texts=fixed,
+    )
+
+
+def _pool(acc: _Reader, rules: AccountRules, reviewers: tuple[str, ...]) -> AccountRules:
+    """`required = N`: everyone listed is asked; the first N different people complete it."""
+    from dataclasses import replace
+
+    n = _count(acc, "required", minimum=2, maximum=max(2, len(reviewers)))
+    return replace(rules, stages=(Stage(reviewers, n, ""),))
+
+
+def _fixed_texts(acc: _Reader, emergency: bool, people: People) -> tuple[FixedText, ...]:
+    from gateway.routing import placeholders
+
+    raw = acc.data.get("fixed_texts")
+    if raw is None:
+        return ()
+    if not emergency:
+        raise acc.fail(
+            "fixed_texts",
+            "定型文は緊急時のためのものです。emergency = true と一緒に指定してください。",
+            "fixed_texts are for emergencies: set emergency = true as well",
+        )
+    if not isinstance(raw, list):
+        raise acc.fail(
+            "fixed_texts", "[[accounts.fixed_texts]] の表で指定してください。", "must be tables"
+        )
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise acc.fail(f"fixed_texts[{i}]", "表で指定してください。", "must be a table")
+        ft = _Reader(acc.file, item, acc.key(f"fixed_texts[{i}]"))
+        text = ft.str("text") or ""
+        if "}{" in text.replace(" ", ""):
+            raise ft.fail(
+                "text",
+                "差し込み欄（{…}）を続けて書かないでください。",
+                "placeholders must not touch",
+            )
+        approved = _person_list(ft, "approved_by", people, required=True)
+        if len(approved) < 2:
+            raise ft.fail(
+                "approved_by",
+                "定型文を事前に承認した二人を指定してください。",
+                "name the two people who approved the text in advance",
+            )
+        if not placeholders(text):
+            raise ft.fail("text", "差し込み欄（{日時} など）がありません。", "has no {placeholder}")
+        out.append(FixedText(ft.str("name") or "", text, approved))
+    return tuple(out)
 
 
 def _limits(lim: _Reader) -> Limits:
     return Limits(
-        per_sender_per_hour=int(lim.num("per_sender_per_hour", 60, minimum=1)),
+        per_sender_per_hour=lim.count("per_sender_per_hour", 60, minimum=1),
         max_message_mb=lim.num("max_message_mb", 30.0, minimum=0.1),
         max_attachment_mb=lim.num("max_attachment_mb", 15.0, minimum=0.1),
-        max_attachments=int(lim.num("max_attachments", 20, minimum=0)),
+        max_attachments=lim.count("max_attachments", 20, minimum=0),
     )
 
 
@@ -462,14 +826,20 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
 
 def staff_allowed(settings: Settings, address: str) -> bool:
-    """True when `address` may submit drafts: an exact address or a `*@domain` pattern."""
-    addr = address.strip().lower()
-    if not addr or "@" not in addr:
+    """True when `address` may submit drafts: it, or another address of the same person
+    ([[people]]), is listed exactly or is in a listed `*@domain`. Any spelling of a listed
+    address passes; an odd address (gateway.identity refuses it) never does."""
+    canonical = try_canonical(address)
+    if canonical is None:
         return False
-    domain = addr.rsplit("@", 1)[1]
-    return any(
-        addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed
-    )
+    spellings = {canonical, *settings.people.addresses_of(settings.people.key(canonical))}
+    for addr in spellings:
+        domain = addr.rsplit("@", 1)[1]
+        if any(
+            addr == p or (p.startswith("*@") and domain == p[2:]) for p in settings.staff_allowed
+        ):
+            return True
+    return False
 
 
 def exposed_secret_files(config_path: str | os.PathLike[str]) -> list[str]:

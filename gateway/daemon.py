@@ -117,9 +117,12 @@ class Daemon:
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    def _handle(self, raw: bytes) -> None:
+    def _handle(self, raw: bytes, handle: Callable[[], object] | None = None) -> None:
         try:
-            self.gateway.handle_raw(raw)
+            if handle is not None:
+                handle()
+            else:
+                self.gateway.handle_raw(raw)
         except (OSError, StateError) as exc:
             if isinstance(exc, LookupError):  # jinja2's TemplateNotFound is an OSError too
                 raise
@@ -133,6 +136,10 @@ class Daemon:
             self._tell_failure(raw, exc)
             raise
         self.alarm.ok()
+
+    def _handle_oversize(self, head: bytes, size: int) -> None:
+        """A mail over the size limit: only its header block was fetched."""
+        self._handle(head, lambda: self.gateway.handle_oversize(head, size))
 
     def _tell_failure(self, raw: bytes, exc: Exception) -> None:
         key = hashlib.sha256(raw).hexdigest()
@@ -175,7 +182,12 @@ class Daemon:
         self._wake = asyncio.Event()
         thread_stop = threading.Event()
         watcher = MailboxWatcher(
-            self.settings.mailbox, self._handle, stop=thread_stop, use_idle=self.use_idle
+            self.settings.mailbox,
+            self._handle,
+            stop=thread_stop,
+            use_idle=self.use_idle,
+            max_bytes=int(self.settings.limits.max_message_mb * 1024 * 1024),
+            handle_oversize=self._handle_oversize,
         )
         intake = threading.Thread(target=watcher.run, name="imap-intake", daemon=True)
         intake.start()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.businessdays import WorkCalendar
 from gateway.render import SENDER_NAME, SUBJECT_LABELS, domain_of, render_body
+from gateway.version import MAILER
 from gateway.workflow import IN_REVIEW, AuditEvent, Draft
 
 if TYPE_CHECKING:
@@ -111,6 +112,32 @@ def _undelivered(
     return out
 
 
+def _bounced(
+    events: Iterable[Mapping[str, Any]], since: datetime, now: datetime, calendar: WorkCalendar
+) -> list[dict[str, Any]]:
+    """Mail a server accepted and bounced later (a mistyped address on another server, a
+    full mailbox): the bounce names who did not receive it (`automail.failed_recipients`)."""
+    out = []
+    for e in events:
+        if e.get("action") != "bounce_received":
+            continue
+        recipients = (e.get("detail") or {}).get("recipients") or ()
+        at = _instant(e.get("at"), calendar)
+        if not recipients or at is None or not since <= at < now:
+            continue
+        out.append(
+            {
+                "draft_id": "",
+                "subject": "",
+                "label": "返送されたメール",
+                "to": "、".join(recipients),
+                "state": "届きませんでした（相手のサーバーから返送）",
+                "error": str((e.get("detail") or {}).get("subject") or ""),
+            }
+        )
+    return out
+
+
 def _instant(value: object, calendar: WorkCalendar) -> datetime | None:
     try:
         at = datetime.fromisoformat(str(value))
@@ -128,6 +155,7 @@ def build_digest_context(
     outbox: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the digest template shows; no draft text (subjects only)."""
+    events = list(events)
     local_now = calendar.local(now)
     subjects = {d.id: d.current.subject for d in drafts}
     waiting = []
@@ -189,7 +217,8 @@ def build_digest_context(
         "decisions": decisions,
         "outcomes": [{"label": k, "count": v} for k, v in outcomes.most_common()],
         "rejections": [{"label": k, "count": v} for k, v in clauses.most_common()],
-        "undelivered": _undelivered(outbox, subjects, since, now, calendar),
+        "undelivered": _undelivered(outbox, subjects, since, now, calendar)
+        + _bounced(events, since, now, calendar),
         "deferred": [{"sender": k, "count": v} for k, v in deferred.most_common()],
     }
 
@@ -213,6 +242,7 @@ def build_digest_message(
     msg["Message-ID"] = f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>"
     msg["X-Gateway-Status"] = STATUS
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
     msg.set_content(render_body(STATUS, dict(context), template_dir), charset="utf-8")

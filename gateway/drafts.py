@@ -15,11 +15,14 @@ from gateway.model import DraftParts
 
 _ACCOUNT_KEYS = ("アカウント", "account")
 _SCHEDULE_KEYS = ("投稿予定", "投稿予定日時", "投稿日時", "schedule")
-_CONTROL_RE = re.compile(r"^\s*([^\s:：]+)\s*[:：]\s*(.*?)\s*$")
+_EMERGENCY_KEYS = ("緊急", "urgent", "emergency")
+_YES = ("はい", "yes", "有", "あり", "緊急")
+# possessive spaces and a greedy value (stripped after): linear on any line
+_CONTROL_RE = re.compile(r"^\s*+([^\s:：]+)\s*+[:：]\s*+(.*)$")
 _DATE_RE = re.compile(
-    r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
-    r"(?:\s*[(（][^)）]*[)）])?"  # an optional weekday: (水)
-    r"(?:\s*(?:T\s*)?(\d{1,2})\s*[:時]\s*(\d{1,2})?\s*分?)?\s*$"
+    r"^(\d{4})\s*+[-/年.]\s*+(\d{1,2})\s*+[-/月.]\s*+(\d{1,2})\s*+日?"
+    r"(?:\s*+[(（][^)）]*[)）])?"  # an optional weekday: (水)
+    r"(?:\s*+(?:T\s*+)?(\d{1,2})\s*+[:時]\s*+(\d{1,2})?\s*+分?)?\s*+$"
 )
 
 
@@ -29,10 +32,13 @@ def _control(line: str) -> tuple[str, str] | None:
     if not m:
         return None
     key = unicodedata.normalize("NFKC", m.group(1)).strip().lower()
+    value = m.group(2).rstrip()
     if key in _ACCOUNT_KEYS:
-        return "account", m.group(2)
+        return "account", value
     if key in _SCHEDULE_KEYS:
-        return "schedule", m.group(2)
+        return "schedule", value
+    if key in _EMERGENCY_KEYS:
+        return "emergency", value
     return None
 
 
@@ -60,6 +66,7 @@ def split_draft(text: str) -> DraftParts:
     account: str | None = None
     schedule: datetime | None = None
     schedule_raw: str | None = None
+    emergency = False
     i = 0
     # leading blank lines before the control lines do not belong to the post either
     while i < len(lines) and not lines[i].strip():
@@ -76,6 +83,8 @@ def split_draft(text: str) -> DraftParts:
         elif key == "schedule" and schedule_raw is None:
             schedule = parse_schedule(value)
             schedule_raw = None if schedule else lines[i].strip()
+        elif key == "emergency":
+            emergency = emergency or unicodedata.normalize("NFKC", value).strip().lower() in _YES
         else:
             break
         saw_control = True
@@ -98,4 +107,5 @@ def split_draft(text: str) -> DraftParts:
         schedule=schedule,
         schedule_raw=schedule_raw,
         signature=signature,
+        emergency=emergency,
     )

@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from gateway.config import Settings, staff_allowed
 from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.version import MAILER
 
 STATUS = "failed"
 _AUTOMATIC_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply")
@@ -88,6 +89,7 @@ def _headers(msg: EmailMessage, to: str, subject: str, gateway_address: str, now
     msg["Message-ID"] = make_msgid(domain=domain_of(gateway_address))
     msg["X-Gateway-Status"] = STATUS
     msg["Auto-Submitted"] = "auto-generated"  # as every mail of ours (CONTRACT)
+    msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
 

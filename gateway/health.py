@@ -18,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 
 from gateway.config import Settings
 from gateway.store import Store
+from gateway.version import MAILER
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class StorageAlarm:
         msg["Date"] = format_datetime(now)
         msg["Message-ID"] = make_msgid(domain=s.mailbox.address.rpartition("@")[2] or None)
         msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Mailer"] = MAILER
         msg["X-Gateway-Status"] = "alert"
         msg.set_content(
             "SNS投稿承認ゲートウェイからのお知らせです。\n\n"

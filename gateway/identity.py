@@ -91,7 +91,7 @@ def _local(local: str) -> str:
     if not _LOCAL_RE.fullmatch(base) or (sep and not _TAG_RE.fullmatch(tag)) or len(local) > 64:
         raise AddressError(
             f"local part {local!r} has characters an office address never has",
-            "アドレスの @ の前に、使えない文字（% ! \" < > 空白など）が含まれています。",
+            'アドレスの @ の前に、使えない文字（% ! " < > 空白など）が含まれています。',
         )
     return base
 
@@ -105,7 +105,9 @@ def canonical_address(address: str) -> str:
         value = value[1:-1].strip()
     local, sep, domain = value.rpartition("@")
     if not sep or not local:
-        raise AddressError(f"not an email address: {address!r}", "メールアドレスの形ではありません。")
+        raise AddressError(
+            f"not an email address: {address!r}", "メールアドレスの形ではありません。"
+        )
     return f"{_local(local)}@{_domain(domain)}"
 
 
@@ -149,10 +151,12 @@ class People:
 
     def __post_init__(self) -> None:
         index: dict[str, str] = {}
-        for person in self.persons:
+        owner: dict[str, int] = {}
+        for i, person in enumerate(self.persons):
             for address in person.addresses:
-                if index.setdefault(address, person.key) != person.key:
+                if owner.setdefault(address, i) != i:
                     raise ValueError(f"{address} belongs to two people")
+                index[address] = person.key
         object.__setattr__(self, "_index", index)
 
     def key(self, address: str) -> str:

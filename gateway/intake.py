@@ -90,11 +90,17 @@ class MailboxWatcher:
         wake_interval: float | None = None,
         use_idle: bool = True,
         log: logging.Logger = logging.getLogger(__name__),  # noqa: B008 - shared module logger
+        max_bytes: int | None = None,
+        handle_oversize: Callable[[bytes, int], None] | None = None,
     ) -> None:
         if settings.security not in ("ssl", "starttls", "none"):
             raise ValueError(f"unknown mailbox security {settings.security!r}")
         self.settings = settings
         self._handle = handle
+        # Over `max_bytes`, only the header block is fetched and `handle_oversize(head, size)`
+        # is called instead: a 50 MB mail is never held in memory, let alone parsed.
+        self._max_bytes = max_bytes
+        self._handle_oversize = handle_oversize
         self._stop = stop
         self._wake_interval = 1.0 if wake_interval is None else max(0.05, wake_interval)
         self._use_idle = use_idle
@@ -179,13 +185,20 @@ class MailboxWatcher:
                 break
             if (self.uid_validity, uid) in self._acknowledged:
                 continue
-            fetched = client.fetch([uid], [b"BODY.PEEK[]"]).get(uid, {})
-            raw = fetched.get(b"BODY[]")
+            size = self._size_of(client, uid)
+            oversize = size is not None and self._max_bytes is not None and size > self._max_bytes
+            part = b"BODY[HEADER]" if oversize else b"BODY[]"
+            fetch_item = b"BODY.PEEK[HEADER]" if oversize else b"BODY.PEEK[]"
+            fetched = client.fetch([uid], [fetch_item]).get(uid, {})
+            raw = fetched.get(part)
             if raw is None:  # expunged by someone else meanwhile
                 continue
             message_id = _message_id(raw)
             try:
-                self._handle(raw)
+                if oversize and self._handle_oversize is not None:
+                    self._handle_oversize(raw, size or 0)
+                else:
+                    self._handle(raw)
             except TransientError as exc:
                 self._log.warning(
                     "event=message_deferred uid=%d message_id=%s error=%r folder=%r",
@@ -212,6 +225,12 @@ class MailboxWatcher:
                 self._move(uid, self.settings.processed_folder)
             done += 1
         return done
+
+    def _size_of(self, client: IMAPClient, uid: int) -> int | None:
+        if self._max_bytes is None or self._handle_oversize is None:
+            return None
+        value = client.fetch([uid], [b"RFC822.SIZE"]).get(uid, {}).get(b"RFC822.SIZE")
+        return _as_int(value)
 
     def _process_until_quiet(self) -> None:
         """Pass after pass until a pass ends with no new-mail news from the server.

@@ -18,18 +18,29 @@ import hashlib
 import logging
 import quopri
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import unquote_to_bytes
 
+from gateway.automail import failed_recipients, recognise
 from gateway.htmltext import html_to_text, render_html  # noqa: F401 - html_to_text re-exported
+from gateway.identity import FromError, parse_from, try_canonical
 from gateway.model import Attachment, Incoming, Kind
+from gateway.safetext import neutral_filename
 from gateway.tokens import find_tokens
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 40  # MIME nesting deeper than this is not walked (a bomb, not mail)
 MAX_PARTS = 500
+#: More MIME containers (multipart or message/*) than this and the body is not parsed at
+#: all: the stdlib parser recurses per level and fails near 1,000 (RecursionError).
+MAX_CONTAINERS = 200
+#: A header block longer than this is cut (at a line end) when only headers are read.
+MAX_HEADER_BYTES = 256 * 1024
+#: `Incoming.refused` values: the body was not read, the sender is told why.
+REFUSED_TOO_COMPLEX = "mime-too-complex"
+REFUSED_TOO_LARGE = "message-too-large"
 
 # ---------------------------------------------------------------------------
 # Charsets
@@ -439,6 +450,29 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return result
 
 
+def _strict_from(
+    from_values: list[str], sender_values: list[str], problems: list[str]
+) -> tuple[str, str]:
+    """(display name, canonical address) of the one author, or ("", "") with the reason in
+    `problems`: a From that is not exactly one plain address names nobody (identity)."""
+    try:
+        author = parse_from(from_values, sender_values)
+    except FromError as exc:
+        if len(from_values) == 1 and not sender_values:
+            legacy = encoded_word_from(from_values[0], problems)  # also read strictly
+            if legacy:
+                return legacy[0]
+        problems.append(f"From refused: {exc}")
+        return "", ""
+    name = author.name
+    # Japanese display names in the charsets and broken encodings real mailers write are
+    # decoded by our own header decoder, when it reads the same address.
+    pairs = _addresses(from_values[:1])
+    if pairs and try_canonical(pairs[0][1]) == author.address:
+        name = decode_header_value(pairs[0][0], problems)
+    return name.strip(), author.address
+
+
 # ---------------------------------------------------------------------------
 # HTML -> text: gateway.htmltext (linear, only what a person sees)
 # ---------------------------------------------------------------------------
@@ -512,8 +546,42 @@ def _decode_param(value: object, problems: list[str]) -> str | None:
     return decode_header_value(text, problems)
 
 
+def _raw_8bit_param(
+    part: email.message.Message, name: str, header: str, problems: list[str]
+) -> str | None:
+    """A parameter written in raw 8-bit bytes (old phones write Shift_JIS or UTF-8 file
+    names unencoded): the email package turns those into U+FFFD, so it is read here from
+    the raw header and decoded like any unlabelled text."""
+    for key, value in part.raw_items():
+        if key.lower() != header or not isinstance(value, str):
+            continue
+        if not any("\udc80" <= ch <= "\udcff" for ch in value):
+            return None
+        m = re.search(rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]+))', value, re.IGNORECASE)
+        if not m:
+            return None
+        text, _cs, probs = decode_bytes(_raw_header_bytes(m.group(1) or m.group(2) or ""), None)
+        problems.extend(f"filename: {p}" for p in probs)
+        problems.append("filename written in raw 8-bit bytes (decoded)")
+        return text
+    return None
+
+
 def _filename(part: email.message.Message, problems: list[str]) -> str | None:
+    name = _raw_filename(part, problems)
+    if name is None:
+        return None
+    safe, changed = neutral_filename(name)
+    if changed:
+        problems.append(f"attachment name neutralised: {name!a} -> {safe!a}")
+    return safe
+
+
+def _raw_filename(part: email.message.Message, problems: list[str]) -> str | None:
     for name, header in (("filename", "content-disposition"), ("name", "content-type")):
+        raw8 = _raw_8bit_param(part, name, header, problems)
+        if raw8:
+            return raw8.replace("\r", "").replace("\n", "").strip()
         val = _param(part, name, header)
         if val is None:
             # RFC 2231 continuations are collapsed by get_filename; try it as well
@@ -597,6 +665,7 @@ class _Walk:
         self.parts_seen = 0
         self.is_report = False
         self.report_type = ""
+        self.too_complex = False
 
     def leaf_text(self, part: email.message.Message) -> tuple[str, str | None]:
         data = _payload_bytes(part, self.problems)
@@ -648,6 +717,7 @@ class _Walk:
         """Texts of this part, choosing text/plain over text/html in alternatives."""
         self.parts_seen += 1
         if depth > MAX_DEPTH or self.parts_seen > MAX_PARTS:
+            self.too_complex = True
             if depth > MAX_DEPTH:
                 self.problems.append("MIME nesting too deep; inner parts ignored")
             return []
@@ -701,7 +771,10 @@ class _Walk:
             if other is child:
                 continue
             side = _Walk([])
+            side.parts_seen = self.parts_seen  # one budget of parts for the whole message
             other_texts = side.body_of(other, depth + 1)
+            self.parts_seen = side.parts_seen
+            self.too_complex = self.too_complex or side.too_complex
             if any(t.strip() for t, _ in other_texts):
                 others.append("\n".join(t for t, _ in other_texts))
                 others.extend(body_variants(other_texts))
@@ -731,25 +804,6 @@ class _Walk:
 # Kind
 # ---------------------------------------------------------------------------
 
-_AUTO_SUBJECT_RE = re.compile(
-    r"^\s*(?:(?:re|fw|fwd|aw)\s*[:：]\s*)*(?:"
-    r"自動応答|自動返信|自動転送|自動送信|不在\s*[:：]|不在通知|不在のお知らせ|不在連絡|"
-    r"[【\[［(（]\s*不在\s*[】\]］)）]|"
-    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|"
-    r"autoreply|vacation\s+(?:reply|response|message)|away\s+from\s+(?:the\s+)?office|"
-    r"開封済み|開封確認|read\s*:|読み取り\s*[:：]|既読\s*[:：]"
-    r")",
-    re.IGNORECASE,
-)
-_BOUNCE_SUBJECT_RE = re.compile(
-    r"undeliver(?:ed|able)|delivery\s+status\s+notification|returned\s+mail|"
-    r"mail\s+delivery\s+(?:failed|failure|system)|delivery\s+(?:has\s+)?failed|"
-    r"failure\s+notice|non[-\s]?delivery|配信不能|配送不能|配信できません|配送できません|"
-    r"配信失敗|配送失敗|配信エラー|送信エラー|未配達|宛先不明",
-    re.IGNORECASE,
-)
-_BOUNCE_SENDER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
-
 
 def _base_address(addr: str) -> str:
     """`sns-check+D-000042...@town` -> `sns-check@town`: our plus-addresses are us too."""
@@ -767,52 +821,35 @@ def classify(
     from_addr: str,
     subject: str,
     text: str,
-    attachments: int,
+    attachment_names: Sequence[str],
     tokens: list[str],
     is_report: bool,
     report_type: str,
     gateway_addresses: Iterable[str],
+    refused: bool = False,
 ) -> tuple[Kind, str | None]:
-    """Decide the kind from headers (and, last, whether there is any content).
+    """Decide the kind: our own mail, automatic mail (`automail.recognise` weighs the
+    signs), a reply carrying a token, or a draft when there is any content.
 
-    Returns the kind and, for OTHER, the reason (for `problems`).
+    Returns the kind and the reason for anything but a person's reply or draft (for
+    `problems`).
     """
+    attachments = len(attachment_names)
     own = {_base_address(a) for a in gateway_addresses if a and a.strip()}
     if _header(headers, "X-Gateway-Status"):
         return Kind.OTHER, "message carries X-Gateway-Status (the gateway's own mail)"
     if from_addr and _base_address(from_addr) in own:
         return Kind.OTHER, "message is from the gateway's own address (loop)"
-    if is_report and report_type in ("delivery-status", ""):
-        return Kind.BOUNCE, None
-    if _BOUNCE_SENDER_RE.match(from_addr or ""):
-        return Kind.BOUNCE, None
-    if _BOUNCE_SUBJECT_RE.search(subject or "") and (
-        not from_addr
-        or is_report
-        or "daemon" in from_addr
-        or "postmaster" in from_addr
-        or _header(headers, "Auto-Submitted")
-    ):
-        return Kind.BOUNCE, None
-    if is_report and report_type == "disposition-notification":
-        return Kind.AUTO_REPLY, None
-    for value in _header(headers, "Auto-Submitted"):
-        if value.strip().split(";")[0].strip().lower() not in ("no", ""):
-            return Kind.AUTO_REPLY, None
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder"):
-        for value in _header(headers, name):
-            if value.strip().lower() not in ("no", "false", "0", "off"):
-                return Kind.AUTO_REPLY, None
-    for value in _header(headers, "Precedence"):
-        if value.strip().lower() in ("bulk", "junk", "auto_reply", "auto-reply", "list"):
-            return Kind.AUTO_REPLY, None
-    if _AUTO_SUBJECT_RE.search(subject or ""):
-        return Kind.AUTO_REPLY, None
+    automatic = recognise(
+        headers, from_addr, subject, text, attachment_names, report_type if is_report else None
+    )
+    if automatic.kind is not None:
+        return automatic.kind, automatic.reason
     if not from_addr:
         return Kind.OTHER, "no usable From address"
     if tokens:
         return Kind.REPLY, None
-    if text.strip() or attachments:
+    if text.strip() or attachments or refused:
         return Kind.DRAFT, None
     return Kind.OTHER, "no text and no attachments"
 
@@ -820,6 +857,30 @@ def classify(
 # ---------------------------------------------------------------------------
 # The entry point
 # ---------------------------------------------------------------------------
+
+
+_BOM = b"\xef\xbb\xbf"
+_ONLY_ENCODED_WORDS_RE = re.compile(r"\s*(?:=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=\s*)+")
+
+
+def encoded_word_from(value: str, problems: list[str]) -> list[tuple[str, str]]:
+    """A From written as encoded words only, with the address inside them (old Japanese
+    mailers encode the whole `山田 <yamada@…>`). RFC 2047 forbids that, so the decoded
+    text is read as a From of its own, by the strict reader (`identity.parse_from`): it
+    must name exactly one plain address, or the mail has no usable From."""
+    unfolded = re.sub(r"\r?\n[ \t]*", " ", value)
+    if not _ONLY_ENCODED_WORDS_RE.fullmatch(unfolded):
+        return []
+    decoded = decode_header_value(unfolded, problems).strip()
+    if "@" not in decoded or any(ch in decoded for ch in "\r\n"):
+        return []
+    try:
+        author = parse_from([decoded])
+    except FromError as exc:
+        problems.append(f"From inside an encoded word refused: {exc}")
+        return []
+    problems.append("From address written inside an encoded word (legacy mailer)")
+    return [(author.name, author.address)]
 
 
 def _synth_message_id(raw: bytes) -> str:
@@ -871,19 +932,64 @@ def _empty(raw: bytes, problem: str) -> Incoming:
     )
 
 
-def read_message(raw: bytes, gateway_addresses: Iterable[str] = ()) -> Incoming:
-    """Read one raw message. Never raises: unreadable input is an OTHER with problems."""
+_CONTAINER_RE = re.compile(
+    rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?(?:multipart|message)/", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _too_many_containers(data: bytes) -> bool:
+    return any(count > MAX_CONTAINERS for count, _ in enumerate(_CONTAINER_RE.finditer(data), 1))
+
+
+def header_block(raw: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
+    """The header block of a raw message (up to the first empty line), at most `limit`
+    bytes cut at a line end, followed by the empty line."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    end = min(ends) if ends else len(raw)
+    block = raw[: min(end, limit)]
+    if end > limit:
+        block = block[: block.rfind(b"\n") + 1] or block
+    return block.rstrip(b"\r\n") + b"\r\n\r\n"
+
+
+def read_message(
+    raw: bytes,
+    gateway_addresses: Iterable[str] = (),
+    *,
+    refuse: str | None = None,
+    raw_size: int | None = None,
+) -> Incoming:
+    """Read one raw message. Never raises: unreadable input is an OTHER with problems.
+
+    With `refuse` (REFUSED_TOO_LARGE, for mail over the size limit) only the header block is
+    read and the Incoming says why; `raw_size` is then the real size when `raw` holds only the
+    headers (the intake fetched no more). Mail with more MIME containers than the parser can
+    take is refused the same way (REFUSED_TOO_COMPLEX), before it is parsed.
+    """
     try:
-        return _read(bytes(raw), tuple(gateway_addresses))
+        data = bytes(raw)
+        if refuse is None and _too_many_containers(data):
+            refuse = REFUSED_TOO_COMPLEX
+        if refuse is not None:
+            size = raw_size if raw_size is not None else len(data)
+            return _read(header_block(data), tuple(gateway_addresses), refused=refuse, size=size)
+        return _read(data, tuple(gateway_addresses))
     except Exception as exc:  # the contract: nothing escapes
         log.exception("event=message_unreadable")
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
 
 
-def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
+def _read(
+    raw: bytes, gateway_addresses: tuple[str, ...], *, refused: str = "", size: int | None = None
+) -> Incoming:
     problems: list[str] = []
+    if refused:
+        problems.append(f"body not read: {refused}")
     if not raw.strip():
         return _empty(raw, "empty message")
+    if raw.startswith(_BOM):  # a UTF-8 byte-order mark would turn the headers into body
+        raw = raw[len(_BOM) :]
+        problems.append("message starts with a UTF-8 byte-order mark (removed)")
     msg = email.message_from_bytes(raw)
     raw_headers = list(msg.raw_items())  # items() would wrap 8-bit values in lossy Headers
     headers = [(str(k), decode_header_value(v, problems)) for k, v in raw_headers]
@@ -891,9 +997,7 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
     def raw_values(name: str) -> list[str]:
         return [_raw_text(v) for k, v in raw_headers if str(k).lower() == name.lower()]
 
-    from_pairs = _addresses(raw_values("From")[:1])
-    from_name, from_addr = from_pairs[0] if from_pairs else ("", "")
-    from_name = decode_header_value(from_name, problems).strip()
+    from_name, from_addr = _strict_from(raw_values("From"), raw_values("Sender"), problems)
     to_addrs = tuple(a for _n, a in _addresses(raw_values("To")))
     cc_addrs = tuple(a for _n, a in _addresses(raw_values("Cc")))
     subject = (_header(headers, "Subject") or [""])[0].strip()
@@ -908,6 +1012,8 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
 
     walk = _Walk(problems)
     texts = walk.body_of(msg, 0)
+    if walk.too_complex and not refused:
+        refused = REFUSED_TOO_COMPLEX
     text = "\n".join(t for t, _ in texts if t is not None)
     alternatives = body_variants(texts)
     charset = next((cs for t, cs in texts if t.strip()), texts[0][1] if texts else None)
@@ -925,14 +1031,18 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         from_addr,
         subject,
         text,
-        len(walk.attachments),
+        [a.filename for a in walk.attachments],
         tokens,
         walk.is_report,
         walk.report_type,
         gateway_addresses,
+        refused=bool(refused),
     )
     if why:
         problems.append(why)
+    bounced = (
+        failed_recipients(msg, text, len(raw), gateway_addresses) if kind == Kind.BOUNCE else ()
+    )
     if msg.defects:
         problems.append(
             "MIME defects: " + ", ".join(sorted({type(d).__name__ for d in msg.defects}))
@@ -958,6 +1068,8 @@ def _read(raw: bytes, gateway_addresses: tuple[str, ...]) -> Incoming:
         auth_results=tuple(_header(headers, "Authentication-Results")),
         headers=tuple(headers),
         problems=tuple(problems),
-        raw_size=len(raw),
+        raw_size=len(raw) if size is None else size,
+        bounced=bounced,
+        refused=refused,
         alt_texts=alternatives,
     )

@@ -69,6 +69,8 @@ class Incoming:
     headers: tuple[tuple[str, str], ...] = ()  # every header (name, decoded value), in order
     problems: tuple[str, ...] = ()  # what could not be read cleanly, English, for the log
     raw_size: int = 0
+    bounced: tuple[str, ...] = ()  # for a BOUNCE: the recipients it says did not receive
+    refused: str = ""  # why the body was not read ("mime-too-complex", "message-too-large")
     # Other readings of the body (the other multipart/alternative parts; the HTML read
     # without what may be hidden): a reviewer's decision must be the same in all of them.
     alt_texts: tuple[str, ...] = ()
@@ -83,6 +85,7 @@ class DraftParts:
     schedule: datetime | None  # from a `投稿予定:` / `schedule:` line
     schedule_raw: str | None  # the line as written, when it could not be parsed
     signature: str  # what came after `-- `, removed from the post
+    emergency: bool = False  # a `緊急: はい` line (issue 11)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import aiosmtplib
 
 from gateway.config import SmtpSettings
-from gateway.pipeline import Spool
+from gateway.spool import Spool
 from gateway.store import Store
 
 log = logging.getLogger(__name__)

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gateway import staffdesk
 from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
+from gateway.checker.photos import photo_metadata_of
 from gateway.config import Limits, Settings, staff_allowed
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
-from gateway.mime import read_message
+from gateway.mime import REFUSED_TOO_COMPLEX, REFUSED_TOO_LARGE, header_block, read_message
 from gateway.model import Finding, Incoming, Kind, Severity
 from gateway.ratelimit import (
     DEFERRED_STATUS,
@@ -37,8 +39,10 @@ from gateway.ratelimit import (
 )
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
+from gateway.routing import is_emergency_subject
 from gateway.signing import SigningKey
-from gateway.store import Store, write_atomically
+from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
+from gateway.store import Store, draft_from_doc
 from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
 from gateway.workflow import (
     APPROVED,
@@ -62,6 +66,9 @@ from gateway.workflow import (
 
 log = logging.getLogger(__name__)
 JST = ZoneInfo("Asia/Tokyo")
+SWEEP_EVERY = timedelta(hours=1)
+#: Spool files younger than this are never swept (written for a transaction not yet committed).
+SWEEP_GRACE = timedelta(hours=1)
 
 
 def now_jst() -> datetime:
@@ -88,6 +95,13 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
         return Finding(rule, None, Severity.ERROR, 1, 1, "", message)
 
     out = []
+    if inc.refused == REFUSED_TOO_COMPLEX:
+        out.append(
+            finding(
+                "message-too-complex",
+                "メールの構造が複雑すぎるため（入れ子や部品が多すぎます）、読み取れませんでした。本文に投稿文を書いた普通のメールとしてお送りください。",
+            )
+        )
     if inc.raw_size > limits.max_message_mb * mb:
         out.append(
             finding(
@@ -113,63 +127,17 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
     return out
 
 
-@dataclass
-class Spool:
-    """Files beside the state file: rendered outgoing mail and draft attachments."""
-
-    root: Path
-
-    def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments", "held"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        """Named by content (attachments) or by Message-ID (mails), so an existing file is
-        already this data. Durable before the transaction that refers to it commits."""
-        if not path.exists():
-            write_atomically(path, data)
-
-    def put_attachment(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        self._write(self.root / "attachments" / digest, data)
-        return digest
-
-    def get_attachment(self, digest: str) -> bytes:
-        return (self.root / "attachments" / digest).read_bytes()
-
-    def put_mail(self, message_id: str, data: bytes) -> str:
-        name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
-        self._write(self.root / "outbox" / name, data)
-        return name
-
-    def get_mail(self, name: str) -> bytes:
-        return (self.root / "outbox" / name).read_bytes()
-
-    def put_held(self, data: bytes) -> str:
-        """A message deferred by the per-sender limit, kept until it is handled."""
-        name = hashlib.sha256(data).hexdigest() + ".eml"
-        self._write(self.root / "held" / name, data)
-        return name
-
-    def get_held(self, name: str) -> bytes:
-        return (self.root / "held" / name).read_bytes()
-
-
-def spool_for(settings: Settings) -> Spool:
-    state = Path(settings.state_path)
-    return Spool(state.with_name(state.name + ".spool"))
-
-
 def policy_for(settings: Settings) -> Policy:
     """Reminders and expiry count working time (business days, office hours, Japan time);
     `expire_after_days` business days are that many whole working days of working time."""
-    calendar = WorkCalendar(*settings.working_hours)
+    calendar = WorkCalendar(*settings.working_hours, closed=settings.closed_days)
     return Policy(
         accounts={a.name: a.reviewers for a in settings.accounts},
         reminder_after=timedelta(hours=settings.reminder_after_hours),
         expire_after=settings.expire_after_days * calendar.day_length,
         calendar=calendar,
+        rules={a.name: a.rules for a in settings.accounts},
+        admin=settings.admin_address,
     )
 
 
@@ -198,12 +166,26 @@ class Gateway:
         self.address = settings.mailbox.address
         self.budgets = Budgets(store, settings.limits.per_sender_per_hour)
         self.hold = Hold(store)
+        self._last_sweep: datetime | None = None
 
     # ------------------------------------------------------------------ entry points
 
     def handle_raw(self, raw: bytes) -> str:
-        """Handle one raw message; returns a short outcome name for logs and tests."""
-        incoming = read_message(raw, [self.address])
+        """Handle one raw message; returns a short outcome name for logs and tests.
+
+        A message over `max_message_mb` is read as headers only (its body is never parsed):
+        the author is told the limit."""
+        if len(raw) > self.settings.limits.max_message_mb * 1024 * 1024:
+            return self.handle_oversize(raw, len(raw))
+        return self._handle(read_message(raw, [self.address]), raw)
+
+    def handle_oversize(self, head: bytes, size: int) -> str:
+        """A message of `size` bytes of which only `head` (at least its header block) was
+        fetched, because it is over the size limit."""
+        incoming = read_message(head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size)
+        return self._handle(incoming, header_block(head))
+
+    def _handle(self, incoming: Incoming, raw: bytes) -> str:
         key = incoming.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
         now = self.clock()
         with self.store.transaction() as store:
@@ -211,7 +193,13 @@ class Gateway:
                 log.info("event=duplicate_message message_id=%s", key)
                 return "duplicate"
             bucket = self._budget_bucket(incoming)
-            if bucket is not None and not self._may_handle_now(bucket, now):
+            # A refused mail (too large, too complex) cannot be held (its body was never
+            # fetched) and costs only its rejection: it is charged, never deferred.
+            if (
+                bucket is not None
+                and not incoming.refused
+                and not self._may_handle_now(bucket, now)
+            ):
                 self._defer(incoming, raw, key, bucket, now)
                 store.mark_seen(key, now, "deferred")
                 return "deferred"
@@ -228,7 +216,7 @@ class Gateway:
             key,
             outcome.draft.id if outcome.draft else "-",
         )
-        if outcome.mails:
+        if outcome.mails or name.startswith("absence_"):  # absence mails are queued directly
             self.on_queued()
         return name
 
@@ -237,31 +225,46 @@ class Gateway:
         now = self.clock()
         changed = 0
         with self.store.transaction() as store:
+            changed += staffdesk.apply_admin_commands(self, now)
+            changed += staffdesk.absence_ticks(self, now)
+            policy = self.current_policy()
             for draft in store.drafts_in_state(IN_REVIEW):
-                outcome = on_tick(draft, now, self.policy)
+                outcome = on_tick(draft, now, policy)
                 if outcome.draft or outcome.mails:
                     self._persist(outcome, now)
                     changed += 1
             changed += self._release_held(now)
+            self._sweep_spool(now)
             if queue_digest(self, now):
                 changed += 1
         if changed:
             self.on_queued()
         return changed
 
+    def current_policy(self) -> Policy:
+        """The config's policy with the state's absences as of now."""
+        return replace(self.policy, absences=tuple(self.store.absences()))
+
     # ------------------------------------------------------------------ deciding
 
+    def _person(self, inc: Incoming) -> str:
+        """Who sent this mail: the person key of its From (gateway.identity), "" if none.
+        Everything about people (author, reviewers, tokens, rate limit) uses this key;
+        only authentication looks at the From's own domain."""
+        return self.settings.people.key_or_none(inc.from_addr) or ""
+
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = inc.from_addr
+        sender = self._person(inc)
         if self._is_loop(inc):
             return self._only_event("loop_ignored", None, sender, now, subject=inc.subject), "loop"
         if inc.kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OTHER):
             action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
                 inc.kind, "other_ignored"
             )
-            return self._only_event(
-                action, None, sender, now, subject=inc.subject, problems=list(inc.problems)
-            ), action
+            detail = {"subject": inc.subject, "problems": list(inc.problems)}
+            if inc.kind == Kind.BOUNCE:
+                detail["recipients"] = list(inc.bounced)
+            return self._only_event(action, None, sender, now, **detail), action
 
         if inc.kind == Kind.REPLY:
             return self._decide_reply(inc, now)
@@ -272,6 +275,14 @@ class Gateway:
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
         mentioned = self._mentioned_draft(inc)
+        if mentioned is not None:
+            handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
+            if handled is not None:
+                return handled
+        else:
+            absence = staffdesk.absence_by_mail(self, inc, now)
+            if absence is not None:
+                return Outcome(), absence
         if (
             mentioned is not None
             and mentioned.slot_of(sender) is not None
@@ -299,13 +310,13 @@ class Gateway:
             return None
         if inc.kind == Kind.DRAFT and not staff_allowed(self.settings, inc.from_addr):
             return None
-        return budget_key(inc.from_addr, self._proven(inc))
+        return budget_key(self._person(inc), self._proven(inc))
 
     def _proven(self, inc: Incoming) -> bool:
         """A reply token made for this From, or the receiving server's word for its domain."""
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
-            if token is not None and token_matches(self.token_secret, token, inc.from_addr):
+            if token is not None and token_matches(self.token_secret, token, self._person(inc)):
                 return True
         if self.settings.authserv_ids:
             return verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids).passed
@@ -321,28 +332,27 @@ class Gateway:
         """Over the budget: keep the raw message, handle it when the window allows; tell the
         sender once per window (only a member of staff or a reviewer: no backscatter)."""
         path = self.spool.put_held(raw)
-        self.hold.add(HeldMessage(key, bucket, inc.from_addr, path, now.isoformat()))
+        person = self._person(inc)
+        self.hold.add(HeldMessage(key, bucket, person, path, now.isoformat()))
         release = self.budgets.next_free(bucket, now)
         waiting = sum(1 for h in self.hold.entries() if h.bucket == bucket)
         told = False
-        if self._may_be_told(inc.from_addr) and self.budgets.should_tell_deferred(
-            inc.from_addr, now
-        ):
+        if self._may_be_told(person) and self.budgets.should_tell_deferred(person, now):
             msg = deferred_notice(
                 inc, release, self.settings.limits.per_sender_per_hour, self.settings, now
             )
-            self.queue_standalone(msg, DEFERRED_STATUS, [inc.from_addr], now)
+            self.queue_standalone(msg, DEFERRED_STATUS, [person], now)
             told = True
         self.store.add_event(
             AuditEvent(
                 "rate_deferred",
                 None,
-                inc.from_addr or "-",
+                person or "-",
                 now,
                 {
                     "subject": inc.subject,
                     "message_id": inc.message_id,
-                    "budget": "verified" if bucket == inc.from_addr else "unverified",
+                    "budget": "verified" if bucket == person else "unverified",
                     "waiting": waiting,
                     "release_after": release.isoformat(timespec="minutes"),
                     "sender_told": told,
@@ -403,6 +413,26 @@ class Gateway:
             released += 1
         return released
 
+    def _sweep_spool(self, now: datetime) -> None:
+        """Once an hour: delete spooled attachments no hot draft refers to (archived and
+        rejected drafts' photos), sent mail no longer in the hot outbox, held mail handled."""
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+            return
+        self._last_sweep = now
+        keep = {
+            "attachments": {
+                a.sha256
+                for doc in self.store.drafts.all()
+                for v in draft_from_doc(doc).versions
+                for a in v.attachments
+            },
+            "outbox": {str(e.get("path")) for e in self.store.outbox_entries()},
+            "held": self.hold.paths(),
+        }
+        removed = self.spool.sweep(keep, time.time() - SWEEP_GRACE.total_seconds())
+        if removed:
+            log.info("event=spool_swept removed=%d", removed)
+
     def _limit_clarify(self, outcome: Outcome, sender: str, now: datetime) -> Outcome:
         """A reply that cannot count asks its sender how to answer at most once an hour, so a
         flood under a reviewer's address does not become a flood of mail to the reviewer."""
@@ -411,12 +441,14 @@ class Gateway:
         return Outcome(outcome.draft, (), outcome.events)
 
     def _decide_reply(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = inc.from_addr
+        sender = self._person(inc)
         first_draft: Draft | None = None
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
             if token is None:
                 continue
+            if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
+                return Outcome(), staffdesk.confirm_by_mail(self, inc, token, now)
             draft = self.store.get_draft(token.draft_id)
             if draft is None:
                 continue
@@ -424,16 +456,19 @@ class Gateway:
             if not token_matches(self.token_secret, token, sender):
                 continue
             is_author = sender == draft.author
+            sent = () if is_author else self._sent_texts(draft.id, sender)
+            handled = staffdesk.draft_command(draft, inc, now, has_token=True, sent=list(sent))
+            if handled is not None:
+                return handled
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
             if not is_author and self.settings.require_authenticated:
-                auth = verdict(inc.auth_results, sender, self.settings.authserv_ids)
+                auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
                 if not auth.passed:
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
                     )
             # The author's words are read only for the audit log: the workflow never counts them.
-            sent = () if is_author else self._sent_texts(draft.id, sender)
             reading = read_reply(inc.text, sent, alternatives=inc.alt_texts)
             reply = Reply(
                 sender,
@@ -445,9 +480,14 @@ class Gateway:
                 now,
             )
             return on_reply(
-                draft, reply
+                draft, reply, self.current_policy()
             ), "author_reply" if is_author else f"reply_{reading.decision}"
         reason = "token-not-for-sender" if first_draft else "no-token"
+        target = first_draft or self._mentioned_draft(inc)
+        if target is not None:  # 状況 / 再送 need no token: the answer goes to the asked address
+            handled = staffdesk.draft_command(target, inc, now, has_token=False)
+            if handled is not None:
+                return handled
         outcome = unmatched_reply(
             first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
         )
@@ -465,20 +505,21 @@ class Gateway:
     ) -> Outcome:
         """A reply whose sender the receiving server could not vouch for: it never counts.
         The reviewer is told (their own address, so no backscatter); the admin sees the audit log."""
+        sender = self._person(inc)
         event = AuditEvent(
             "reply_not_counted",
             draft.id,
-            inc.from_addr,
+            sender,
             now,
             {"reason": "not-authenticated", "detail": reason, "message_id": inc.message_id},
         )
-        if draft.state != IN_REVIEW or inc.from_addr not in draft.reviewers:
+        if draft.state != IN_REVIEW or sender not in draft.reviewers:
             return Outcome(None, (), (event,))
         mail = MailSpec(
             "notice",
             draft.id,
             draft.version,
-            to=(inc.from_addr,),
+            to=(sender,),
             context={
                 "draft_id": draft.id,
                 "version": draft.version,
@@ -495,6 +536,7 @@ class Gateway:
         return self.store.get_draft(m.group(0)) if m else None
 
     def _new_draft(self, inc: Incoming, now: datetime, previous: Draft | None) -> Outcome:
+        author = self._person(inc)
         # A revision sent as a reply carries the quoted mail below it: only the new text counts.
         text = new_text_of_reply(inc.text) if previous is not None and inc.in_reply_to else inc.text
         parts = split_draft(text)
@@ -503,16 +545,17 @@ class Gateway:
             account = self.settings.accounts[0].name
         acc = self.settings.account(account) if account else None
         findings: list[Finding] = list(size_findings(inc, self.settings.limits))
+        photos = photo_metadata_of((a.filename, a.data) for a in inc.attachments)  # EXIF, 3(4)
         if not parts.post_text.strip():
             findings.append(empty_post_finding())
         else:
             findings.extend(
-                self.checker.check(parts.post_text, self._check_context(account, acc, parts, now))
+                self.checker.check(
+                    parts.post_text, self._check_context(account, acc, parts, now, photos)
+                )
             )
         if previous is None:
-            previous = find_previous(
-                inc.from_addr, inc.subject, self.store.drafts_by_author(inc.from_addr)
-            )
+            previous = find_previous(author, inc.subject, self.store.drafts_by_author(author))
         attachments = tuple(
             AttachmentRef(
                 a.filename, a.content_type, self.spool.put_attachment(a.data), len(a.data)
@@ -523,7 +566,7 @@ class Gateway:
         if previous is not None:
             subject = previous.versions[0].subject if DRAFT_ID_RE.search(subject or "") else subject
         event = NewDraft(
-            author=inc.from_addr,
+            author=author,
             author_name=inc.from_name,
             subject=subject or "（件名なし）",
             message_id=inc.message_id,
@@ -534,11 +577,14 @@ class Gateway:
             findings=tuple(findings),
             attachments=attachments,
             at=now,
+            emergency=parts.emergency or is_emergency_subject(inc.subject),
         )
         new_id = previous.id if previous else self.store.next_draft_id()
-        return on_new_draft(event, previous, new_id, self.policy)
+        return on_new_draft(event, previous, new_id, self.current_policy())
 
-    def _check_context(self, account, acc, parts, now: datetime) -> CheckContext:
+    def _check_context(
+        self, account, acc, parts, now: datetime, photo_metadata: tuple[str, ...] = ()
+    ) -> CheckContext:
         ck = self.settings.check
         window = now - timedelta(days=ck.spam_window_days)
         recent = tuple(
@@ -554,6 +600,7 @@ class Gateway:
             internal_hosts=ck.internal_hosts,
             link_blocklist=ck.link_blocklist,
             recent_approved_texts=recent,
+            photo_metadata=photo_metadata,
             now=now.date(),
         )
 
@@ -600,6 +647,10 @@ class Gateway:
                 "created": now.isoformat(),
             }
         )
+
+    def persist(self, outcome: Outcome, now: datetime) -> None:
+        """Store a decision's record, events and mails (inside the caller's transaction)."""
+        self._persist(outcome, now)
 
     def _persist(self, outcome: Outcome, now: datetime) -> None:
         store = self.store

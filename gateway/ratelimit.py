@@ -209,7 +209,5 @@ def deferred_notice(
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
-    msg.set_content(
-        render_body(DEFERRED_STATUS, context, settings.templates_dir), charset="utf-8"
-    )
+    msg.set_content(render_body(DEFERRED_STATUS, context, settings.templates_dir), charset="utf-8")
     return msg

@@ -8,7 +8,7 @@ importing the transitions. No behaviour beyond small read-only views.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from gateway.businessdays import WorkCalendar
@@ -19,6 +19,7 @@ APPROVED = "approved"
 RETURNED = "returned"
 REJECTED = "rejected"
 EXPIRED = "expired"
+WITHDRAWN = "withdrawn"  # the author took it back (取り下げ)
 OPEN_STATES = (IN_REVIEW,)
 REVISABLE_STATES = (IN_REVIEW, RETURNED, REJECTED)
 
@@ -58,6 +59,72 @@ class Vote:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One step of a route: `required` different people of `members` must approve."""
+
+    members: tuple[str, ...]
+    required: int
+    name: str = ""  # e.g. 係長, 課長 (for mails and the record)
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """Someone deciding in a reviewer's place (the seat) on the current version.
+
+    why: "absence" (代決 while the seat holder is away; they may still answer). `person`
+    "" records that nobody could be found (so it is logged once)."""
+
+    seat: str
+    person: str
+    why: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FixedText:
+    """A 定型文: a text two reviewers approved in advance, with {placeholders}."""
+
+    name: str
+    text: str
+    approved_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccountRules:
+    """A section's own rules for one account (clause 4(4)), as data.
+
+    stages == (): the fixed pair, exactly as before (first two listed reviewers, the rest
+    alternates). One stage: a pool (everyone asked, `required` approvals). Several: in order."""
+
+    stages: tuple[Stage, ...] = ()
+    at_least_one_of: tuple[str, ...] = ()
+    emergency: bool = False
+    emergency_reminder: timedelta = timedelta(minutes=15)
+    fixed_texts: tuple[FixedText, ...] = ()
+
+
+@dataclass(frozen=True)
+class Absence:
+    """A reviewer's planned absence (代決 by `deputy`, 後閲 afterwards); dates inclusive, JST.
+
+    state: "pending" (set by mail, waiting for the reviewer's confirmation), "confirmed",
+    "removed", "reported" (over, and the 後閲 mail queued)."""
+
+    id: str
+    reviewer: str
+    deputy: str
+    start: date
+    end: date
+    state: str
+    set_by: str
+    created_at: datetime
+    reported_at: datetime | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.state == "confirmed" and self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
 class Draft:
     id: str
     author: str
@@ -77,6 +144,12 @@ class Draft:
     # for the current version only: a new version starts with the two reviewers again.
     alternates: tuple[tuple[str, str], ...] = ()
     schedule_warned: int = 0  # the version whose passed schedule the author was warned about
+    # The route of the current version (gateway.routing). stages == (): the fixed pair.
+    stages: tuple[Stage, ...] = ()
+    stand_ins: tuple[StandIn, ...] = ()
+    at_least_one_of: tuple[str, ...] = ()
+    emergency: bool = False
+    fixed_text: str = ""  # the 定型文 this version is, when it needs one reviewer
 
     @property
     def current(self) -> Version:
@@ -95,41 +168,41 @@ class Draft:
         return latest
 
     def alternate_for(self, reviewer: str) -> str | None:
-        """Who was asked to decide in place of a silent `reviewer`, if anyone."""
+        """Who was asked to decide in place of `reviewer` (silent, away or gone), if anyone."""
         for silent, alternate in self.alternates:
             if silent == reviewer and alternate:
                 return alternate
+        for s in self.stand_ins:
+            if s.seat == reviewer:
+                return s.person
         return None
+
+    # The views below are answered by gateway.routing, the one place that knows routes.
 
     @property
     def deciders(self) -> tuple[str, ...]:
-        """Everyone whose decision counts on the current version: reviewers and alternates."""
-        return (*self.reviewers, *(a for _, a in self.alternates if a))
+        """Everyone whose decision counts on the current version (asked so far)."""
+        from gateway.routing import deciders
+
+        return deciders(self)
 
     def slot_of(self, person: str) -> str | None:
         """The reviewer whose place `person` decides in (themselves for a reviewer)."""
-        if person in self.reviewers:
-            return person
-        for silent, alternate in self.alternates:
-            if alternate and alternate == person:
-                return silent
-        return None
+        from gateway.routing import seat_of
+
+        return seat_of(self, person)
 
     def slot_votes(self, version: int) -> dict[str, Vote]:
-        """Per reviewer, the latest vote on `version` by them or by their alternate."""
-        latest: dict[str, Vote] = {}
-        for vote in self.votes:
-            slot = self.slot_of(vote.reviewer)
-            if vote.version == version and slot is not None:
-                latest[slot] = vote
-        return latest
+        """Per reviewer, the latest vote on `version` by them or by whoever stands in."""
+        from gateway.routing import seat_votes
+
+        return seat_votes(self, version)
 
     def waiting_on(self) -> tuple[str, ...]:
-        """Reviewers whose place nobody has decided yet (neither they nor an alternate)."""
-        if self.state != IN_REVIEW:
-            return ()
-        votes = self.slot_votes(self.version)
-        return tuple(r for r in self.reviewers if r not in votes)
+        """Reviewers (seats) of the current stage whose place nobody has decided yet."""
+        from gateway.routing import waiting_seats
+
+        return waiting_seats(self)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -177,6 +250,12 @@ class Policy:
     # With a calendar, reminder_after and expire_after are amounts of *working* time
     # (business days, office hours); without one, of wall-clock time.
     calendar: WorkCalendar | None = None
+    rules: dict[str, AccountRules] = field(default_factory=dict)  # absent: the fixed pair
+    admin: str | None = None  # told at once of an emergency
+    absences: tuple[Absence, ...] = ()  # the state's absences, as of this call
+
+    def rules_for(self, account: str) -> AccountRules:
+        return self.rules.get(account) or AccountRules()
 
     def elapsed(self, since: datetime, now: datetime) -> timedelta:
         if self.calendar is None:
@@ -200,6 +279,7 @@ class NewDraft:
     findings: tuple[Finding, ...]
     attachments: tuple[AttachmentRef, ...]
     at: datetime
+    emergency: bool = False  # 【緊急】 subject or a 緊急: はい line
 
 
 @dataclass(frozen=True)

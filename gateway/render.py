@@ -21,8 +21,17 @@ from typing import Any
 
 import jinja2
 
+from gateway.approval_format import (
+    POST_FILENAME,
+    POST_STATUSES,
+    RECORD_FILENAME,
+    SIGNATURE_FILENAME,
+    carried_name,
+)
+from gateway.display import POST_END, POST_START, post_summary, visible_post
 from gateway.resources import data_dir
 from gateway.tokens import make_token, plus_address
+from gateway.version import MAILER
 from gateway.workflow import Draft, MailSpec
 
 SUBJECT_LABELS = {
@@ -37,6 +46,10 @@ SUBJECT_LABELS = {
     "receipt": "受付確認",
     "notice": "お知らせ",
     "schedule-passed": "投稿予定時刻超過",
+    "reassigned": "確認者の変更",
+    "emergency": "緊急",
+    "status-report": "状況",
+    "withdrawn": "取り下げ",
 }
 STATUSES = tuple(SUBJECT_LABELS)
 SENDER_NAME = "SNS投稿確認"
@@ -55,7 +68,7 @@ def environment(directory: str | None = None) -> jinja2.Environment:
     loader = (
         jinja2.ChoiceLoader([jinja2.FileSystemLoader(directory), shipped]) if directory else shipped
     )
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -63,6 +76,12 @@ def environment(directory: str | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    # The post is always shown with its hidden parts made visible (gateway.display).
+    env.filters["visible_post"] = visible_post
+    env.filters["post_summary"] = post_summary
+    env.globals["POST_START"] = POST_START
+    env.globals["POST_END"] = POST_END
+    return env
 
 
 def render_body(status: str, context: dict[str, Any], directory: str | None = None) -> str:
@@ -92,6 +111,21 @@ OPTIONAL_KEYS = [
     "attachments",
     "author_name",
     "alternate_for",
+    "in_place_of",
+    "why",
+    "emergency",
+    "emergency_refused",
+    "fixed_text",
+    "stages",
+    "from_reviewer",
+    "to_reviewer",
+    "asker",
+    "state_label",
+    "approved_by",
+    "asked",
+    "stage_label",
+    "kind",
+    "entries",
 ]
 
 
@@ -147,30 +181,34 @@ def build_message(
     msg["X-Gateway-Draft"] = spec.draft_id
     msg["X-Gateway-Version"] = str(spec.version)
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
     msg.set_content(render_body(spec.status, spec.context, template_dir), charset="utf-8")
 
+    if spec.status in POST_STATUSES and "text" in spec.context:
+        # The exact text, whatever the body shows: reviewers and the poster can rely on it.
+        msg.add_attachment(
+            draft.current.text.encode("utf-8"),
+            maintype="text",
+            subtype="plain",
+            filename=POST_FILENAME,
+            params={"charset": "utf-8"},
+        )
     for filename, content_type, data in attachments:
         maintype, _, subtype = content_type.partition("/")
         msg.add_attachment(
             data,
             maintype=maintype or "application",
             subtype=subtype or "octet-stream",
-            filename=filename,
+            filename=carried_name(filename),  # never one of our own files' names
         )
     if spec.approval_record is not None:
         if sign is None:
             raise ValueError("an approved mail needs a signing function")
-        from gateway.signing import POST_FILENAME, RECORD_FILENAME, SIGNATURE_FILENAME, canonical
+        from gateway.signing import canonical
 
         record = {**spec.approval_record}
-        msg.add_attachment(
-            draft.current.text.encode("utf-8"),
-            maintype="text",
-            subtype="plain",
-            filename=POST_FILENAME,
-        )
         msg.add_attachment(
             canonical(record), maintype="application", subtype="json", filename=RECORD_FILENAME
         )

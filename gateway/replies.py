@@ -303,7 +303,18 @@ _NEGATION = {"ず", "ぬ", "ない", "無い", "不可", "兼ねる", "かねる
 _DOUBLE_NEG_HEAD = {"知れる", "問題", "差し支え", "差し支える", "支障", "構う", "異論", "異存",
                     "異議", "文句", "申し分"}  # fmt: skip
 _HOLD = {"保留", "待つ", "後", "まだ", "未だ", "検討", "確認中", "相談"}
-_CONDITIONAL_SURFACES = {"ば", "たら", "だら", "なら", "ならば", "条件", "次第", "前提", "後", "場合"}
+_CONDITIONAL_SURFACES = {
+    "ば",
+    "たら",
+    "だら",
+    "なら",
+    "ならば",
+    "条件",
+    "次第",
+    "前提",
+    "後",
+    "場合",
+}
 _CONJUNCTIONS = {"が", "けど", "けれど", "けれども", "から", "ので", "し"}
 _HARMLESS_NEG_VERBS = set(G.HARMLESS_NEGATED_VERBS) | {"すむ", "済む"}  # すみません
 
@@ -408,8 +419,10 @@ def _verb_negation(tokens: list[Token]) -> bool:
             i = j - 1
             while i >= 0 and words[i].surface in ("は", "も"):
                 i -= 1
-            if i >= 0 and gov.normalized in ("有る", "御座る") and (
-                words[i].pos[0] in ("形容詞", "副詞") or words[i].normalized == "だ"
+            if (
+                i >= 0
+                and gov.normalized in ("有る", "御座る")
+                and (words[i].pos[0] in ("形容詞", "副詞") or words[i].normalized == "だ")
             ):
                 return True
         if tok.normalized == "無い" and tok.pos[0] == "形容詞" and tok.pos[1] == "非自立可能":

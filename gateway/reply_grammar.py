@@ -150,7 +150,17 @@ REQUEST_WORDS = (
     "くれ", "たい",
 )  # fmt: skip
 # Sentence-initial conjunctions that qualify what came before.
-ADVERSATIVE_STARTS = ("でも", "しかし", "けれど", "けど", "だけど", "だが", "ですが", "とはいえ", "ただ")
+ADVERSATIVE_STARTS = (
+    "でも",
+    "しかし",
+    "けれど",
+    "けど",
+    "だけど",
+    "だが",
+    "ですが",
+    "とはいえ",
+    "ただ",
+)
 # Conditions / deferrals in the words before 承認 (Sudachi normalized forms or surfaces).
 BEFORE_CONDITION_SURFACES = ("ば", "れば", "たら", "だら", "なら", "ならば", "ても", "でも")
 BEFORE_CONDITION_WORDS = (
@@ -178,13 +188,9 @@ def blocker_forms() -> tuple[str, ...]:
     return tuple(forms)
 
 
-_tail_body = (
-    f"(?:{_alternation(VERB_ENDINGS)})(?:[、,]?(?:{_alternation(CLOSINGS + GO_AHEAD)}))*"
-)
+_tail_body = f"(?:{_alternation(VERB_ENDINGS)})(?:[、,]?(?:{_alternation(CLOSINGS + GO_AHEAD)}))*"
 _marks = (
-    "["
-    + re.escape(END_MARKS + AGREEING_EMOJI + EMOJI_MODIFIERS + CLOSE_BRACKETS + "、,")
-    + "]*"
+    "[" + re.escape(END_MARKS + AGREEING_EMOJI + EMOJI_MODIFIERS + CLOSE_BRACKETS + "、,") + "]*"
 )
 # The whole rest of a sentence after 承認 that makes it an approval.
 APPROVING_TAIL_RE = re.compile(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gateway.config import load_settings
-from gateway.pipeline import now_jst
-from gateway.store import StateError, Store, cut_damaged_journal, restore_last_good
-
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Exit 0 when the state opens (already, or after the restore); 1 when it still cannot."""
+    # imported here: every `gateway` command builds this parser, and `check` must start fast
+    from gateway.config import load_settings
+    from gateway.pipeline import now_jst
+    from gateway.store import StateError, Store, cut_damaged_journal, restore_last_good
+
     settings = load_settings(args.config)
     path = settings.state_path
     try:

@@ -20,9 +20,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-RECORD_FILENAME = "approval-record.json"
-SIGNATURE_FILENAME = "approval-record.sig"
-POST_FILENAME = "post.txt"
+from gateway.approval_format import (  # noqa: F401  (re-exported: older imports use these names)
+    KNOWN_FORMATS,
+    POST_FILENAME,
+    RECORD_FILENAME,
+    RECORD_TYPE,
+    SIGNATURE_FILENAME,
+)
 
 
 def canonical(record: dict[str, Any]) -> bytes:
@@ -108,24 +112,42 @@ class VerifyResult:
     MISSING = 2
 
 
-def verify_parts(
-    public: Ed25519PublicKey, record_bytes: bytes, signature_b64: str, post_text: bytes | None
-) -> tuple[int, str]:
-    """Check the signature over the record, and the post text against the record's hash."""
+def open_record(
+    public: Ed25519PublicKey, record_bytes: bytes, signature_b64: str
+) -> tuple[dict[str, Any] | None, str, str]:
+    """The record if the signature over its exact bytes holds and it is one of ours;
+    else (None, Japanese reason, English reason)."""
     try:
         signature = base64.b64decode(signature_b64.strip(), validate=True)
         record = json.loads(record_bytes.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        return VerifyResult.INVALID, "署名または記録が壊れています (malformed signature or record)"
+        return None, "署名または承認記録が壊れています。", "malformed signature or record"
     if not isinstance(record, dict) or canonical(record) != record_bytes.strip():
-        return VerifyResult.INVALID, "記録が正規形ではありません (record is not canonical)"
+        return None, "承認記録が正規の形ではありません。", "record is not canonical JSON"
     try:
         public.verify(signature, record_bytes.strip())
     except InvalidSignature:
         return (
-            VerifyResult.INVALID,
-            "署名が一致しません。改ざんされたか、別の鍵です (signature does not match)",
+            None,
+            "署名が一致しません。承認記録が書き換えられたか、別の鍵で署名されています。",
+            "signature does not match (record altered, or another key)",
         )
+    if record.get("type") != RECORD_TYPE or record.get("format") not in KNOWN_FORMATS:
+        return None, "この承認記録の種類・形式を知りません。", "unknown record type or format"
+    return record, "", ""
+
+
+def verify_parts(
+    public: Ed25519PublicKey, record_bytes: bytes, signature_b64: str, post_text: bytes | None
+) -> tuple[int, str]:
+    """The signature over the record, and the post text against the record's hash.
+
+    Only the record and the text: `gateway.confirmation.verify_confirmation` checks a
+    whole approved mail (attachments, body, headers) and is what `gateway verify` uses.
+    """
+    record, ja, en = open_record(public, record_bytes, signature_b64)
+    if record is None:
+        return VerifyResult.INVALID, f"{ja} ({en})"
     if post_text is not None and hashlib.sha256(post_text).hexdigest() != record.get("text_sha256"):
         return VerifyResult.INVALID, "本文が承認された版と一致しません (post text was altered)"
     return VerifyResult.VALID, (

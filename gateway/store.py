@@ -43,12 +43,13 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from gateway.model import Decision, Finding, Severity
+from gateway.records import Absence, Stage, StandIn
 from gateway.workflow import AttachmentRef, AuditEvent, Draft, Version, Vote
 
 log = logging.getLogger(__name__)
 
-TABLES = ("drafts", "events", "outbox", "seen", "meta")
-CLOSED_STATES = ("approved", "returned", "rejected", "expired")
+TABLES = ("drafts", "events", "outbox", "seen", "meta", "absences")
+CLOSED_STATES = ("approved", "returned", "rejected", "expired", "withdrawn")
 SNAPSHOT_BYTES = 8 << 20  # fold the journal into a new snapshot beyond this size
 
 
@@ -371,6 +372,17 @@ def draft_from_doc(doc: dict[str, Any]) -> Draft:
         reminded_at=_dt(doc.get("reminded_at")),
         alternates=tuple((r, a) for r, a in doc.get("alternates", ())),
         schedule_warned=int(doc.get("schedule_warned", 0)),
+        stages=tuple(
+            Stage(tuple(st["members"]), int(st["required"]), st.get("name", ""))
+            for st in doc.get("stages", ())
+        ),
+        stand_ins=tuple(
+            StandIn(si["seat"], si["person"], si["why"], datetime.fromisoformat(si["at"]))
+            for si in doc.get("stand_ins", ())
+        ),
+        at_least_one_of=tuple(doc.get("at_least_one_of", ())),
+        emergency=bool(doc.get("emergency", False)),
+        fixed_text=doc.get("fixed_text", ""),
     )
 
 
@@ -508,6 +520,7 @@ class Store:
         self.outbox = self._db.table("outbox", cache_size=0)
         self.seen = self._db.table("seen", cache_size=0)
         self.meta = self._db.table("meta", cache_size=0)
+        self.absences_table = self._db.table("absences", cache_size=0)
         self._fds = _Fds()
         self._finalizer = weakref.finalize(self, self._fds.close)
         self.readonly = True
@@ -597,7 +610,14 @@ class Store:
         self._journal_size = self.journal_path.stat().st_size if self.journal_path.exists() else 0
         self._snapshot_seq = int(meta.get("seq", 0))
         self._broken = False
-        for table in (self.drafts, self.events, self.outbox, self.seen, self.meta):
+        for table in (
+            self.drafts,
+            self.events,
+            self.outbox,
+            self.seen,
+            self.meta,
+            self.absences_table,
+        ):
             table._next_id = None
             table.clear_cache()
         self._hot_seen = {d["key"] for d in data["seen"].values() if "key" in d}
@@ -801,6 +821,8 @@ class Store:
 
     def get_draft(self, draft_id: str) -> Draft | None:
         """A draft in the hot state or, for late replies to a closed one, in the archive."""
+        if not str(draft_id).upper().startswith("D-"):  # A-…: an absence, never a draft
+            return None
         try:
             key = str(draft_number(draft_id))
         except (ValueError, IndexError):
@@ -830,6 +852,51 @@ class Store:
         for doc in self.drafts.all():
             found[doc["id"]] = doc
         return [draft_from_doc(d) for _, d in sorted(found.items())]
+
+    # -- absences (代決) --------------------------------------------------------------
+
+    def next_absence_id(self) -> str:
+        meta = self.meta.get(doc_id=1) or {}
+        number = int(meta.get("next_absence", 1))
+        self.meta.upsert(Document({**meta, "next_absence": number + 1}, doc_id=1))
+        return f"A-{number:06d}"
+
+    def put_absence(self, absence: Absence) -> None:
+        doc = {
+            "id": absence.id,
+            "reviewer": absence.reviewer,
+            "deputy": absence.deputy,
+            "start": absence.start.isoformat(),
+            "end": absence.end.isoformat(),
+            "state": absence.state,
+            "set_by": absence.set_by,
+            "created_at": absence.created_at.isoformat(),
+            "reported_at": absence.reported_at.isoformat() if absence.reported_at else None,
+        }
+        self.absences_table.upsert(Document(doc, doc_id=draft_number(absence.id)))
+
+    def absences(self) -> list[Absence]:
+        from datetime import date
+
+        out = []
+        for doc in sorted(self.absences_table.all(), key=lambda d: d["id"]):
+            out.append(
+                Absence(
+                    id=doc["id"],
+                    reviewer=doc["reviewer"],
+                    deputy=doc["deputy"],
+                    start=date.fromisoformat(doc["start"]),
+                    end=date.fromisoformat(doc["end"]),
+                    state=doc["state"],
+                    set_by=doc["set_by"],
+                    created_at=datetime.fromisoformat(doc["created_at"]),
+                    reported_at=_dt(doc.get("reported_at")),
+                )
+            )
+        return out
+
+    def get_absence(self, absence_id: str) -> Absence | None:
+        return next((a for a in self.absences() if a.id == absence_id), None)
 
     # -- audit ----------------------------------------------------------------------
 

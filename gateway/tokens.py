@@ -3,6 +3,7 @@
 A token is `D-000042.v2.k3f9a2c1b7e`: the draft id, the version and a MAC over
 (draft, version, address). It travels in the Reply-To plus-address and in the
 Message-ID of the request (so it comes back in In-Reply-To / References).
+An absence set by mail is confirmed the same way, with `A-000001.v1.k…` (gateway.absence).
 The address is not written in the token: verification recomputes the MAC for the
 reply's From, so a token counts only for the person it was made for.
 """
@@ -15,7 +16,9 @@ import hmac
 import re
 from dataclasses import dataclass
 
-TOKEN_RE = re.compile(r"(D-\d{6})\.v(\d{1,4})\.k([a-z2-7]{10})", re.IGNORECASE)
+from gateway.identity import try_canonical
+
+TOKEN_RE = re.compile(r"([DA]-\d{6})\.v(\d{1,4})\.k([a-z2-7]{10})", re.IGNORECASE)
 DRAFT_ID_RE = re.compile(r"\bD-(\d{6})\b")
 
 
@@ -30,7 +33,9 @@ class ReplyToken:
 
 
 def _mac(secret: bytes, draft_id: str, version: int, address: str) -> str:
-    msg = f"{draft_id}|{version}|{address.strip().lower()}".encode()
+    # Any spelling of the address makes the same token (gateway.identity).
+    canonical = try_canonical(address) or address.strip().lower()
+    msg = f"{draft_id}|{version}|{canonical}".encode()
     digest = hmac.new(secret, msg, hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:10]
 

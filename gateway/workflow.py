@@ -20,7 +20,9 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from gateway.approval_format import RECORD_FORMAT, RECORD_TYPE, attachment_entries
 from gateway.businessdays import JST
+from gateway.identity import try_canonical
 from gateway.model import Decision, Finding, Severity
 from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabulary)
     APPROVED,
@@ -30,6 +32,7 @@ from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabu
     REJECTED,
     RETURNED,
     REVISABLE_STATES,
+    WITHDRAWN,
     AttachmentRef,
     AuditEvent,
     Draft,
@@ -40,6 +43,21 @@ from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabu
     Reply,
     Version,
     Vote,
+)
+from gateway.routing import (
+    Route,
+    asked_now,
+    deputy_moves,
+    match_fixed_text,
+    may_decide,
+    open_stage_index,
+    people_for,
+    pick_pair,
+    plan,
+    progress,
+    replace_seat,
+    same_person,
+    staff_moves,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -78,9 +96,15 @@ def diff_lines(old: str, new: str) -> list[str]:
     return out
 
 
+def person_key(address: str) -> str:
+    """The shell hands the workflow person keys (gateway.identity); comparing through the
+    canonical spelling as well means no spelling of one address is ever two people here."""
+    return try_canonical(address) or address.strip().lower()
+
+
 def pick_reviewers(candidates: Sequence[str], author: str) -> tuple[str, ...]:
     """The first two listed reviewers who are not the author."""
-    return tuple(r for r in candidates if r.lower() != author.lower())[:2]
+    return pick_pair(candidates, author)
 
 
 def _event(action: str, draft: Draft | None, actor: str, at: datetime, **detail: Any) -> AuditEvent:
@@ -106,6 +130,12 @@ def _base_context(draft: Draft) -> dict[str, Any]:
         "findings": _finding_dicts(v.findings),
         "warnings": _finding_dicts([f for f in v.findings if f.severity != Severity.INFO]),
         "attachments": [a.filename for a in v.attachments],
+        "emergency": draft.emergency,
+        "fixed_text": draft.fixed_text,
+        "stages": [
+            {"name": st.name, "members": list(st.members), "required": st.required}
+            for st in draft.stages
+        ],
     }
 
 
@@ -120,7 +150,7 @@ def find_previous(author: str, subject: str, drafts: Sequence[Draft]) -> Draft |
     matches = [
         d
         for d in drafts
-        if d.author == author
+        if person_key(d.author) == person_key(author)
         and d.state in REVISABLE_STATES
         and normalize_subject(d.current.subject) == key
     ]
@@ -194,13 +224,19 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
     if account not in policy.accounts:
         reason = "account-unknown"
     elif not problems:
-        reviewers = previous.reviewers if previous and previous.reviewers else ()
-        if not reviewers or event.author in reviewers:
-            reviewers = pick_reviewers(policy.accounts[account], event.author)
-        if len(reviewers) < 2:
+        route = choose_route(event, previous, account, policy)
+        if route is None:
             reason = "no-reviewers"
         else:
-            draft = replace(draft, reviewers=reviewers)
+            draft = replace(
+                draft,
+                reviewers=route.reviewers,
+                stages=route.stages,
+                at_least_one_of=route.at_least_one_of,
+                emergency=route.emergency,
+                fixed_text=route.fixed_text,
+                stand_ins=(),
+            )
 
     if problems or reason:
         draft = replace(draft, state=REJECTED, reason=reason or "check-error")
@@ -230,27 +266,23 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
         )
 
     draft = replace(draft, state=IN_REVIEW)
+    candidates = policy.accounts.get(draft.account, ())
+    deputies, nobody = deputy_moves(draft, policy.absences, event.at, candidates)
+    draft = replace(draft, stand_ins=tuple(deputies))
     ctx = _base_context(draft)
     if previous is not None:
         ctx["previous_version"] = previous.version
         ctx["diff"] = diff_lines(previous.current.text, event.text)
+    if event.emergency and not draft.emergency:
+        ctx["emergency_refused"] = True
     mails = [
         MailSpec(
             "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
         )
     ]
-    for reviewer in draft.reviewers:
-        mails.append(
-            MailSpec(
-                "review-request",
-                draft.id,
-                number,
-                to=(reviewer,),
-                context={**ctx, "reviewer": reviewer},
-                token_for=reviewer,
-                attach_version=True,
-            )
-        )
+    mails.extend(review_requests(draft, ctx))
+    if draft.emergency and policy.admin:
+        mails.append(MailSpec("emergency", draft.id, number, to=(policy.admin,), context=ctx))
     action = "draft_revised" if previous else "draft_received"
     return Outcome(
         draft,
@@ -266,41 +298,142 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
                 text_sha256=version.text_sha256,
                 warnings=len(ctx["warnings"]),
             ),
+            route_event(draft, event.at, nobody),
         ),
     )
+
+
+def choose_route(
+    event: NewDraft, previous: Draft | None, account: str, policy: Policy
+) -> Route | None:
+    """The route of a new version: the account's rules, or the fixed pair as before (kept
+    across versions unless the author or someone no longer listed is in it)."""
+    rules = policy.rules_for(account)
+    candidates = policy.accounts[account]
+    emergency = event.emergency and rules.emergency
+    if emergency or rules.stages:
+        fixed = match_fixed_text(event.text, rules.fixed_texts) if emergency else None
+        return plan(rules, candidates, event.author, emergency=emergency, fixed=fixed)
+    reviewers = previous.reviewers if previous and previous.reviewers else ()
+    if previous is not None and (previous.stages or previous.emergency):
+        reviewers = ()
+    listed = [*candidates]
+    if (
+        len(reviewers) != 2
+        or any(same_person(r, event.author) for r in reviewers)
+        or not all(any(same_person(r, c) for c in listed) for r in reviewers)
+    ):
+        return plan(rules, candidates, event.author)
+    return Route((), reviewers, rules.at_least_one_of)
+
+
+def route_of(draft: Draft) -> Route:
+    return Route(
+        draft.stages, draft.reviewers, draft.at_least_one_of, draft.emergency, draft.fixed_text
+    )
+
+
+def route_event(draft: Draft, at: datetime, nobody: Sequence[str] = ()) -> AuditEvent:
+    """Every route decision is in the audit log: the rules applied, who is asked, who stands
+    in for whom and why."""
+    return _event(
+        "route_decided",
+        draft,
+        "gateway",
+        at,
+        version=draft.version,
+        **route_of(draft).describe(),
+        stage=open_stage_index(draft) + 1,
+        asked=[p for p, _ in asked_now(draft)],
+        stand_ins=[
+            {"in_place_of": s.seat, "person": s.person, "why": s.why}
+            for s in draft.stand_ins
+            if s.person
+        ],
+        nobody_for=list(nobody),
+    )
+
+
+def review_requests(
+    draft: Draft, ctx: dict[str, Any], only: Sequence[str] | None = None
+) -> list[MailSpec]:
+    """A review request (with the photos) to everyone asked now, or to `only` of them."""
+    mails = []
+    for person, seat in asked_now(draft):
+        if only is not None and person not in only:
+            continue
+        extra: dict[str, Any] = {"reviewer": person}
+        if person != seat:
+            extra["in_place_of"] = seat
+            extra["why"] = next((s.why for s in draft.stand_ins if s.person == person), "silent")
+        mails.append(
+            MailSpec(
+                "review-request",
+                draft.id,
+                draft.version,
+                to=(person,),
+                context={**ctx, **extra},
+                token_for=person,
+                attach_version=True,
+            )
+        )
+    return mails
 
 
 # --------------------------------------------------------------------------- replies
 
 
+def _why(draft: Draft, seat: str, person: str) -> str:
+    if any(s.seat == seat and s.person == person for s in draft.stand_ins):
+        return next(s.why for s in draft.stand_ins if s.seat == seat and s.person == person)
+    return "silent"  # an alternate asked after the reviewer stayed silent
+
+
+def _approval(draft: Draft, seat: str, vote: Vote) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "reviewer": vote.reviewer,  # who approved: the reviewer or whoever stood in
+        "decision": "approve",
+        "at": vote.at.isoformat(),
+        "message_id": vote.message_id,
+    }
+    if vote.reviewer != seat:
+        out["in_place_of"] = seat
+        out["why"] = _why(draft, seat, vote.reviewer)
+    return out
+
+
 def approval_record(draft: Draft, at: datetime) -> dict[str, Any]:
-    """The canonical facts of an approval; the shell signs exactly this."""
-    votes = draft.slot_votes(draft.version)
-    return {
-        "type": "town-sns-gateway/approval",
-        "format": 1,
+    """The canonical facts of an approval; the shell signs exactly this. Beyond the fixed
+    pair, it carries the route: the rules applied, each approval's stage, emergency, 定型文."""
+    record: dict[str, Any] = {
+        "type": RECORD_TYPE,
+        "format": RECORD_FORMAT,
         "draft_id": draft.id,
         "version": draft.version,
         "account": draft.account,
         "subject": draft.current.subject,
         "text_sha256": draft.current.text_sha256,
+        "attachments": attachment_entries(draft.current.attachments),  # photos are signed too
         "author": draft.author,
-        "approvals": [
-            {
-                "reviewer": votes[r].reviewer,  # who approved: the reviewer or their alternate
-                "decision": "approve",
-                "at": votes[r].at.isoformat(),
-                "message_id": votes[r].message_id,
-                **({"in_place_of": r} if votes[r].reviewer != r else {}),
-            }
-            for r in draft.reviewers
-        ],
-        "approved_at": at.isoformat(),
     }
+    if not draft.stages:
+        votes = draft.slot_votes(draft.version)
+        record["approvals"] = [_approval(draft, r, votes[r]) for r in draft.reviewers]
+    else:
+        stages = draft.stages
+        record["approvals"] = [
+            {**_approval(draft, seat, vote), "stage": i + 1, "stage_name": stages[i].name}
+            for i, seat, vote in progress(draft).approvals
+        ]
+        record["route"] = route_of(draft).describe()
+    record["approved_at"] = at.isoformat()
+    return record
 
 
-def on_reply(draft: Draft, reply: Reply) -> Outcome:
-    """A reviewer answered with a token made for them. Decide whether and how it counts."""
+def on_reply(draft: Draft, reply: Reply, policy: Policy | None = None) -> Outcome:
+    """A reviewer answered with a token made for them. Decide whether and how it counts.
+
+    `policy` (its absences) is needed when an approval opens the next stage."""
     sender, at = reply.sender, reply.at
     ctx = _base_context(draft)
 
@@ -335,9 +468,9 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             ),
         )
 
-    if sender == draft.author:
+    if same_person(sender, draft.author):
         return _author_reply(draft, reply)
-    if draft.slot_of(sender) is None:
+    if not may_decide(draft, sender):
         return Outcome(
             None,
             (),
@@ -352,6 +485,8 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
                 ),
             ),
         )
+    if draft.state == WITHDRAWN:
+        return notice("withdrawn", "reply_late")
     if draft.state != IN_REVIEW:
         return notice("already-decided", "reply_late")
     if reply.token_version != draft.version:
@@ -426,6 +561,7 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             to=(draft.author,),
             cc=draft.deciders,
             context={**ctx, "approvals": record["approvals"]},
+            attach_version=True,  # the photos travel with the record that signs them
             approval_record=record,
             token_for=draft.author,
         )
@@ -434,18 +570,28 @@ def on_reply(draft: Draft, reply: Reply) -> Outcome:
             (approved,),
             (counted, _event("draft_approved", draft, sender, at, version=draft.version)),
         )
+    before = open_stage_index(replace(draft, votes=draft.votes[:-1]))
+    if open_stage_index(draft) > before:
+        return _open_next_stage(draft, receipt, counted, at, policy)
     return Outcome(draft, (receipt,), (counted,))
 
 
+def _open_next_stage(
+    draft: Draft, receipt: MailSpec, counted: AuditEvent, at: datetime, policy: Policy | None
+) -> Outcome:
+    """Stage k is complete: stage k+1 is asked now (deputies for its absent members)."""
+    absences = policy.absences if policy else ()
+    candidates = policy.accounts.get(draft.account, ()) if policy else ()
+    deputies, nobody = deputy_moves(draft, absences, at, candidates)
+    draft = replace(draft, stand_ins=(*draft.stand_ins, *deputies))
+    requests = review_requests(draft, _base_context(draft))
+    return Outcome(draft, (receipt, *requests), (counted, route_event(draft, at, nobody)))
+
+
 def is_approved(draft: Draft) -> bool:
-    """Every reviewer's place approved, by two (or more) distinct people, none the author."""
-    votes = draft.slot_votes(draft.version)
-    if not draft.reviewers or any(
-        r not in votes or votes[r].decision != Decision.APPROVE for r in draft.reviewers
-    ):
-        return False
-    people = {votes[r].reviewer for r in draft.reviewers}
-    return len(people) == len(draft.reviewers) and draft.author not in people
+    """Every stage complete by different people (two at least, or one for a 定型文), none the
+    author, with the required role if any (gateway.routing)."""
+    return progress(draft).complete
 
 
 def _author_reply(draft: Draft, reply: Reply) -> Outcome:
@@ -507,9 +653,9 @@ def schedule_passed(draft: Draft, now: datetime, tz: tzinfo) -> bool:
 
 def next_alternate(draft: Draft, candidates: Sequence[str]) -> str:
     """The next listed reviewer who is neither the author, a reviewer, nor already asked."""
-    taken = {draft.author.lower(), *(r.lower() for r in draft.deciders)}
+    taken = {person_key(draft.author), *(person_key(r) for r in draft.deciders)}
     for person in candidates:
-        if person.lower() not in taken:
+        if person_key(person) not in taken:
             return person
     return ""
 
@@ -572,27 +718,37 @@ def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
             )
         )
 
-    silent = [r for r in draft.waiting_on() if r not in draft.reminded]
+    updated = _staff_changes(updated, now, policy, mails, events)
+    updated = _absences(updated, now, policy, mails, events)
+    ctx = _base_context(updated)
+    if updated.emergency:
+        _emergency_reminders(updated, now, policy, mails, events)
+        if mails and mails[-1].status == "reminder":
+            updated = replace(updated, reminded_at=now)
+        return _ticked(draft, updated, now, mails, events)
+
+    silent = [r for r in updated.waiting_on() if r not in updated.reminded]
     if silent and elapsed >= policy.reminder_after:
         mails.extend(
             MailSpec(
                 "reminder",
                 draft.id,
                 draft.version,
-                to=(r,),
-                context={**ctx, "reviewer": r},
-                token_for=r,
+                to=(person,),
+                context={**ctx, "reviewer": person, **_stand_in_context(updated, person, r)},
+                token_for=person,
             )
             for r in silent
+            for person in people_for(updated, r)
         )
-        updated = replace(updated, reminded=(*draft.reminded, *silent), reminded_at=now)
+        updated = replace(updated, reminded=(*updated.reminded, *silent), reminded_at=now)
         events.append(_event("reminder_sent", draft, "gateway", now, reviewers=silent))
-    elif draft.reminded_at is not None and (
-        policy.elapsed(draft.reminded_at, now) >= policy.reminder_after
+    elif updated.reminded_at is not None and (
+        policy.elapsed(updated.reminded_at, now) >= policy.reminder_after
     ):
-        asked = {r for r, _ in draft.alternates}
-        for r in draft.waiting_on():
-            if r not in draft.reminded or r in asked:
+        asked = {r for r, _ in updated.alternates}
+        for r in updated.waiting_on():
+            if r not in updated.reminded or r in asked:
                 continue
             alternate = next_alternate(updated, policy.accounts.get(draft.account, ()))
             updated = replace(updated, alternates=(*updated.alternates, (r, alternate)))
@@ -613,6 +769,149 @@ def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
             events.append(
                 _event("alternate_asked", draft, "gateway", now, reviewer=r, alternate=alternate)
             )
+    return _ticked(draft, updated, now, mails, events)
+
+
+def _ticked(
+    draft: Draft, updated: Draft, now: datetime, mails: list[MailSpec], events: list[AuditEvent]
+) -> Outcome:
     if updated == draft:
         return Outcome()
     return Outcome(replace(updated, updated_at=now), tuple(mails), tuple(events))
+
+
+def _stand_in_context(draft: Draft, person: str, seat: str) -> dict[str, Any]:
+    if person == seat:
+        return {}
+    why = _why(draft, seat, person)
+    if why == "silent":
+        return {"alternate_for": seat}
+    return {"in_place_of": seat, "why": why}
+
+
+def _staff_changes(
+    draft: Draft, now: datetime, policy: Policy, mails: list[MailSpec], events: list[AuditEvent]
+) -> Draft:
+    """After a config edit: a waiting seat whose holder is no longer listed for the account
+    moves to the next person; the new reviewer and the author are told."""
+    if draft.account not in policy.accounts:
+        return draft
+    rules = policy.rules_for(draft.account)
+    moves = staff_moves(draft, rules, policy.accounts[draft.account], policy.absences, now)
+    for old, new in moves:
+        if not new:
+            if not any(e.action == "reviewer_left" for e in events):
+                events.append(_event("reviewer_left", draft, "gateway", now, reviewer=old, to=""))
+            continue
+        draft = move_seat(draft, old, new, now, "left", mails, events)
+    return draft
+
+
+def move_seat(
+    draft: Draft,
+    old: str,
+    new: str,
+    now: datetime,
+    why: str,
+    mails: list[MailSpec],
+    events: list[AuditEvent],
+    actor: str = "gateway",
+) -> Draft:
+    """`new` takes `old`'s seat on this and later versions: a request to `new` (with the
+    photos), a notice to the author, an audit event."""
+    draft = replace_seat(draft, old, new)
+    ctx = _base_context(draft)
+    mails.extend(review_requests(draft, ctx, only=(new,)))
+    mails.append(
+        MailSpec(
+            "reassigned",
+            draft.id,
+            draft.version,
+            to=(draft.author,),
+            context={**ctx, "from_reviewer": old, "to_reviewer": new, "why": why},
+            token_for=draft.author,
+        )
+    )
+    events.append(
+        _event(
+            "reviewer_replaced",
+            draft,
+            actor,
+            now,
+            version=draft.version,
+            **{"from": old},
+            to=new,
+            why=why,
+        )
+    )
+    return draft
+
+
+def _absences(
+    draft: Draft, now: datetime, policy: Policy, mails: list[MailSpec], events: list[AuditEvent]
+) -> Draft:
+    """From the first day of a confirmed absence, a waiting seat goes to the deputy (代決):
+    the deputy gets the request with the photos, the absent reviewer is told."""
+    moves, nobody = deputy_moves(
+        draft, policy.absences, now, policy.accounts.get(draft.account, ())
+    )
+    if not moves:
+        return draft
+    draft = replace(draft, stand_ins=(*draft.stand_ins, *moves))
+    ctx = _base_context(draft)
+    for move in moves:
+        if not move.person:
+            continue
+        mails.extend(review_requests(draft, ctx, only=(move.person,)))
+        mails.append(
+            MailSpec(
+                "reassigned",
+                draft.id,
+                draft.version,
+                to=(move.seat,),
+                context={
+                    **ctx,
+                    "from_reviewer": move.seat,
+                    "to_reviewer": move.person,
+                    "why": "absence",
+                },
+            )
+        )
+    events.append(route_event(draft, now, nobody))
+    return draft
+
+
+def _emergency_reminders(
+    draft: Draft, now: datetime, policy: Policy, mails: list[MailSpec], events: list[AuditEvent]
+) -> None:
+    """緊急: everyone still asked is reminded every `emergency_reminder_minutes`, by the wall
+    clock (nights, weekends and holidays included)."""
+    every = policy.rules_for(draft.account).emergency_reminder
+    last = draft.reminded_at or draft.current.received_at
+    if now - last < every:
+        return
+    asked = asked_now(draft)
+    if not asked:
+        return
+    ctx = _base_context(draft)
+    for person, seat in asked:
+        mails.append(
+            MailSpec(
+                "reminder",
+                draft.id,
+                draft.version,
+                to=(person,),
+                context={**ctx, "reviewer": person, **_stand_in_context(draft, person, seat)},
+                token_for=person,
+            )
+        )
+    events.append(
+        _event(
+            "reminder_sent",
+            draft,
+            "gateway",
+            now,
+            reviewers=[p for p, _ in asked],
+            emergency=True,
+        )
+    )

@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gateway.checker import loadmemo
+from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import (
@@ -29,7 +31,7 @@ from gateway.checker.engine import (
 )
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.checker.prefilter import TriggerScan
-from gateway.model import Finding
+from gateway.model import Finding, Severity
 
 
 def _url_spans(draft: Draft) -> list[tuple[int, int]]:
@@ -64,7 +66,7 @@ def _first_clause(rule: Rule) -> frozenset[str] | None:
     clauses = ()
     if isinstance(rule, RegexRule):
         clauses = rule.trigger
-    elif isinstance(rule, TokenRule):
+    elif isinstance(rule, TokenRule) and rule.spelled_re is None:
         clauses = rule.phrase_trigger
     return frozenset(clauses[0]) if clauses else None
 
@@ -92,17 +94,21 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
     for rule_id, found in hits.items():
         rule = by_id[rule_id]
         # one finding per place: a hit inside a longer hit of the same rule is dropped
+        # (a prh rule has thinned its hits already, by prh's own filters)
+        own_overlaps = getattr(rule, "resolves_overlaps", False)
         found.sort(key=lambda h: (h.start, -(h.end - h.start)))
         last_end = -1
         for hit in found:
-            if hit.end <= last_end and hit.start < last_end:
+            if hit.end <= last_end and hit.start < last_end and not own_overlaps:
                 continue
             last_end = max(last_end, hit.end)
             if rule_id in token_ids and any(s <= hit.start and hit.end <= e for s, e in urls):
                 continue  # words inside a link are the link rules' business
             if rule.unless and rule.suppressed(draft, hit):
                 continue
-            out.append(rule.finding(draft, hit))
+            if rule.not_followed and draft.text.startswith(rule.not_followed, hit.end):
+                continue
+            out.append(rule.finding(draft, hit, rule.softened(draft, hit)))
     out.sort(key=lambda f: (f.line, f.column, f.rule))
     return out
 
@@ -110,7 +116,7 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
 def _has_own_hits(rule: Rule) -> bool:
     """Whether rule.hits() can yield: token rules without phrases are all in the index."""
     if isinstance(rule, TokenRule):
-        return rule.phrase_re is not None
+        return rule.phrase_re is not None or rule.spelled_re is not None
     return type(rule).hits is not Rule.hits
 
 
@@ -131,8 +137,13 @@ class Checker:
                 src, None, "ルールのフォルダがありません。", "rules directory not found"
             )
         rules = load_rules(src)
-        for rule in rules:
-            _self_test(rule)
+        loadmemo.save()
+        cache = default_cache()
+        key = _examples_key(cache, src, rules)
+        if not cache.has(key):  # examples that passed with these files and this code pass
+            for rule in rules:
+                _self_test(rule)
+            cache.put(key, {"rules": len(rules)})
         return cls(rules, src)
 
     def check(self, text: str, ctx: CheckContext = CheckContext()) -> list[Finding]:  # noqa: B008
@@ -141,6 +152,21 @@ class Checker:
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
+
+
+def _examples_key(cache: LoadCache, rules_dir: Path, rules: list[Rule]) -> str:
+    """The cache key of a rule set's examples: the name and bytes of every file in the
+    rules folder (rule files and the data beside them), and the digest of every prh
+    dictionary file the rules read, wherever it is (their specs are checked apart)."""
+    parts: list[bytes | str] = []
+    for path in sorted(rules_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            parts += [str(path.relative_to(rules_dir)), path.read_bytes()]
+    for rule in rules:
+        dictionary = getattr(rule, "dictionary", None)
+        if dictionary is not None:
+            parts += [rule.id, *dictionary.digests]
+    return cache.key("examples", *parts)
 
 
 def _self_test(rule: Rule) -> None:
@@ -153,6 +179,15 @@ def _self_test(rule: Rule) -> None:
                 rule.id,
                 f"例「{text}」に当てはまるはずですが、当てはまりませんでした。",
                 f"example expected to match did not: {text!r}",
+            )
+    for text, ctx in rule.examples_soft:
+        mine = [f for f in _run(single, Draft(text), ctx) if f.rule == rule.id]
+        if not mine or any(f.severity is not Severity.WARNING for f in mine):
+            raise RuleLoadError(
+                rule.source,
+                rule.id,
+                f"例「{text}」は警告（warning）になるはずですが、そうなりませんでした。",
+                f"example expected to be softened to a warning was not: {text!r}",
             )
     for text, ctx in rule.examples_no_match:
         hits = [f for f in _run(single, Draft(text), ctx) if f.rule == rule.id]

@@ -24,6 +24,8 @@ class CheckContext:
     link_blocklist: tuple[str, ...] = ()  # 3(7)オ: domains the admin has blocked
     recent_approved_texts: tuple[str, ...] = ()  # 3(8): texts approved in the last N days
     attachments: tuple[str, ...] = ()  # file names of attachments (photos prompt 3(4))
+    # 3(4): photos whose EXIF gives a place or a camera serial (photos.PhotoMetadata.describe)
+    photo_metadata: tuple[str, ...] = ()
     now: date | None = None  # "today", for tests; defaults to the schedule or the clock
 
     def reference_date(self) -> date:

@@ -15,9 +15,7 @@ from datetime import date
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
-from stdnum import luhn
-from stdnum.jp import in_ as mynumber
-
+from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
@@ -33,14 +31,18 @@ from gateway.checker.tokenizer import PERSON, WORD
 _MYNUMBER_RE = re.compile(r"\d(?<![\d-]\d)(?<!\d \d)\d{3}[ -]?\d{4}[ -]?\d{4}(?![\d-]| \d)")
 _CARD_RE = re.compile(r"[3-6](?<![\d-][3-6])\d{3}(?:[ -]?\d){9,15}(?![\d-])")
 _DASH = r"[-‐‑–—−ー ]"
-# A number: (?<![\d-]) then +81, ( or nothing, then 0 and the digits. Written as three
+# A number: (?<![\d-]) then +81 (the leading 0 dropped, kept, or bracketed: +81-90,
+# +81 090, +81 (0)90), ( or nothing, then 0 and the digits; the area code may be
+# bracketed ((0266)41-1112) and so may the exchange (0266(41)1112). Written as three
 # alternatives that each start with their own character (+, ( or 0), with the look-behind
-# after it, so that `re` skips in C every position where no number can start.
+# after it, so that `re` skips in C every position where no number can start. Every
+# quantifier is bounded, so a run of digits costs a constant per position.
 _PHONE_RE = re.compile(
-    rf"(?:\+(?<![\d-]\+)81{_DASH}?0|\((?<![\d-]\()(?=0\d{{1,4}}\))0|0(?<![\d-]0))"
-    rf"\d{{1,4}}(?:\)|{_DASH})?\d{{1,4}}{_DASH}?\d{{3,4}}(?![\d-])"
+    rf"(?:\+(?<![\d-]\+)81{_DASH}?(?:\(0\){_DASH}?|0)?(?=[1-9])"
+    rf"|\((?<![\d-]\()(?=0\d{{1,4}}\))0|0(?<![\d-]0))"
+    rf"\d{{1,4}}(?:\){_DASH}?|{_DASH}?\((?=\d{{1,4}}\))|{_DASH})?\d{{1,4}}(?:\){_DASH}?|{_DASH})?\d{{3,4}}(?![\d-])"
 )
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 def _digits(s: str) -> str:
@@ -73,8 +75,18 @@ def _dotted_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
 def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """12 digits with a valid My Number check digit (stdnum.jp.in_)."""
     for m in _MYNUMBER_RE.finditer(draft.norm):
+        from stdnum.jp import in_ as mynumber  # on use: most drafts have no 12 digits
+
         if mynumber.is_valid(_digits(m.group())):
-            yield Hit(*draft.orig_span(m.start(), m.end()))
+            s, e = draft.orig_span(m.start(), m.end())
+            if not _in_link(draft, s, e):  # 12 digits in a URL are an id, not a My Number
+                yield Hit(s, e)
+
+
+def _in_link(draft: Draft, start: int, end: int) -> bool:
+    if "://" not in draft.norm and "www." not in draft.norm:
+        return False
+    return any(s <= start and end <= e for s, e, *_ in _urls(draft))
 
 
 @detector("card_number")
@@ -82,6 +94,8 @@ def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator
     """13-19 digits passing the Luhn check, with a card-network first digit."""
     for m in _CARD_RE.finditer(draft.norm):
         d = _digits(m.group())
+        from stdnum import luhn  # on use: most drafts have no card-like number
+
         if 13 <= len(d) <= 19 and luhn.is_valid(d):
             yield Hit(*draft.orig_span(m.start(), m.end()))
 
@@ -100,8 +114,8 @@ def _phone_numbers(draft: Draft) -> list[tuple[int, int, str]]:
     out = []
     for m in _PHONE_RE.finditer(draft.norm):
         d = _digits(m.group())
-        if d.startswith("81"):
-            d = "0" + d[2:]
+        if m.group().startswith("+"):  # +81 90…, +81 (0)90…, +81 090…: a domestic 090…
+            d = d[2:] if d[2:3] == "0" else "0" + d[2:]
         out.append((m.start(), m.end(), d))
     draft.__dict__["_phones"] = out
     return out
@@ -111,16 +125,23 @@ class PhoneOptions(NamedTuple):
     want: str  # "mobile" or "fixed"
     free: tuple[str, ...]  # toll-free and navi-dial prefixes: never a person's number
     mobile: tuple[str, ...]
+    organisations: ContactOptions | None = None  # an organisation's contact is no person's
 
 
 def _phone_options(opts: dict[str, Any]) -> PhoneOptions:
     want = str(opts.get("class", "mobile"))
     if want not in ("mobile", "fixed"):
         raise ValueError(f"class must be mobile or fixed, not {want!r}")
+    orgs = None
+    if opts.get("organisation_endings"):
+        orgs = contact_options(
+            _words(opts, "contact_words"), _words(opts, "organisation_endings")
+        )
     return PhoneOptions(
         want,
         _words(opts, "free_prefixes", ("0120", "0800", "0570")),
         _words(opts, "mobile_prefixes", ("060", "070", "080", "090")),
+        orgs,
     )
 
 
@@ -136,6 +157,8 @@ def find_phone(draft: Draft, ctx: CheckContext, opts: PhoneOptions) -> Iterator[
             continue
         cls = "mobile" if d.startswith(opts.mobile) and len(d) == 11 else "fixed"
         if cls == opts.want and (cls == "mobile" or len(d) == 10 or d.startswith("050")):
+            if opts.organisations and organisation_contact(draft, start, opts.organisations):
+                continue
             yield Hit(*draft.orig_span(start, end))
 
 
@@ -239,8 +262,12 @@ def find_people_photo(draft: Draft, ctx: CheckContext, opts: PhotoOptions) -> It
         return
     if opts.consent.search(draft.norm):
         return
+    checked_to = -1  # each sentence is searched once, however many photos it names
     for m in opts.media.finditer(draft.text):
+        if m.start() < checked_to:
+            continue
         s, e = draft.sentence_span(m.start())
+        checked_to = e
         if opts.people.search(draft.text, s, e):
             yield Hit(m.start(), m.end())
             return
@@ -257,6 +284,18 @@ def find_photo_attachment(draft: Draft, ctx: CheckContext, exts: tuple[str, ...]
     photos = [a for a in ctx.attachments if a.lower().endswith(exts)]
     if photos:
         yield Hit(0, 0, {"excerpt": ", ".join(photos), "files": ", ".join(photos)})
+
+
+@detector("photo_metadata", options=lambda opts: frozenset(_words(opts, "platforms")))
+def find_photo_metadata(
+    draft: Draft, ctx: CheckContext, platforms: frozenset[str]
+) -> Iterator[Hit]:
+    """Attached photos that carry a GPS position or a camera serial (see photos.py), for an
+    account whose platform publishes the file as it is (no platform: every account)."""
+    if not ctx.photo_metadata or (ctx.platform is not None and ctx.platform not in platforms):
+        return
+    names = ", ".join(entry.split(": ", 1)[0] for entry in ctx.photo_metadata)
+    yield Hit(0, 0, {"excerpt": names, "files": names, "what": " / ".join(ctx.photo_metadata)})
 
 
 # --- links and hosts ---
@@ -370,22 +409,60 @@ def _bare_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
 
 # --- dates ---
 
-_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+# Each era: the year before its first year, and its first and last day. A date outside
+# its era's days (平成31年5月1日, 令和元年4月30日, 昭和64年1月8日) does not exist.
+_ERAS = {
+    "令和": (2018, date(2019, 5, 1), date.max),
+    "平成": (1988, date(1989, 1, 8), date(2019, 4, 30)),
+    "昭和": (1925, date(1926, 12, 25), date(1989, 1, 7)),
+}
+_ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}  # R8.11.25, H31.4.30, S63年
 _WEEKDAYS = "月火水木金土日"
-# (?=[令平昭\d\s]): every date starts with an era, a digit or (after 〜 から …) a space;
-# and after its run of era, digits and spaces comes 年, 月, 日, / or . (the second
-# look-ahead). Both reject other positions at once instead of trying three alternatives:
-# a phone number's digits are not followed by any of them.
+_KANJI_DIGITS = "〇一二三四五六七八九"
+_KN = "[〇一二三四五六七八九十]{1,3}"  # a kanji month, day or era year: 十一, 二十五, 三十一
+# The first look-ahead tests one character (a date starts with an era, a digit, a kanji
+# digit or, after 〜 / から, a space), so `re` rejects most positions at once; every
+# other quantifier is next to a literal that ends it, so each position costs O(1) plus
+# the run of spaces before the literal, and only the positions that start a run get that.
 _DATE_RE = re.compile(
-    r"(?=[令平昭\d\s])(?=[令和平成昭元\d\s]*[年月日/.])(?:"
-    r"(?:(?P<era>令和|平成|昭和)\s*(?P<ey>元|\d{1,2})\s*年\s*|(?P<y>\d{4})\s*年\s*)?"
-    r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
-    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*[/.]\s*)?(?P<m2>\d{1,2})\s*/\s*(?P<d2>\d{1,2})(?![\d/])"
-    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*(?P<d3>\d{1,2})\s*日"
+    r"(?=[令平昭RHS\d\s〇一二三四五六七八九十])(?:"
+    r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*+(?P<ey>元|\d{1,2}|" + _KN + r")\s*+年\s*+"
+    r"|(?P<y>\d{4}|[〇一二三四五六七八九]{4})\s*+年\s*+)?"
+    r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|" + _KN + r")\s*+月\s*+(?P<d>\d{1,2}|" + _KN + r")\s*+日"
+    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
+    r"|(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
+    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"
     r")"
 )
+
+
+def _number(written: str) -> int:
+    """An Arabic or kanji number as written in a date: 25, 二十五, 十一, 二〇二六, 元 (1)."""
+    if written.isascii():
+        return int(written)
+    if written == "元":
+        return 1
+    if "十" not in written:  # positional: 二〇二六
+        return int("".join(str(_KANJI_DIGITS.index(c)) for c in written))
+    tens, _, ones = written.partition("十")
+    return (_KANJI_DIGITS.index(tens) if tens else 1) * 10 + (
+        _KANJI_DIGITS.index(ones) if ones else 0
+    )
+
+
+def _era_year(era: str, written: str) -> tuple[int, str]:
+    """The Western year of an era year, and the era's name (R -> 令和)."""
+    name = _ERA_LETTERS.get(era, era)
+    return _ERAS[name][0] + _number(written), name
+
+
+def _in_era(name: str, dt: date) -> bool:
+    _, first, last = _ERAS[name]
+    return first <= dt <= last
+
+
 _WD_RE = re.compile(
-    r"\s*\(\s*(?P<w>[月火水木金土日])\s*(?:曜日?)?\s*(?:[・･,、]\s*(?P<h>祝|休|振替?)日?\s*)?\)"
+    r"\s*+\(\s*+(?P<w>[月火水木金土日])\s*+(?:曜日?)?\s*+(?:[・･,、]\s*+(?P<h>祝|休|振替?)日?\s*+)?\)"
 )
 
 
@@ -422,36 +499,47 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
     out: list[DateMention] = []
     draft.__dict__["_dates"] = out
     norm = draft.norm
-    if "月" not in norm and "/" not in norm:
+    if "月" not in norm and "/" not in norm and "." not in norm:
         return out
     ref = ctx.reference_date()
     last: tuple[int | None, int] | None = None  # (year, month) of the previous full date
     for m in _DATE_RE.finditer(norm):
-        era, era_year, y, mo, d, y2, m2, d2, d3 = m.groups()
+        g = m.groupdict()
         wd = _WD_RE.match(norm, m.end())
         year: int | None = None
-        if d3 is not None:  # 〜22日(日): the year and month of the date before
+        era: str | None = None
+        if g["d3"] is not None:  # 〜22日(日): the year and month of the date before
             if last is None or wd is None:
                 continue
-            year, month, day = last[0], last[1], int(d3)
-        elif m2 is not None:
-            month, day = int(m2), int(d2)
-            if y2:
-                year = int(y2)
+            year, month, day = last[0], last[1], int(g["d3"])
+        elif g["m2"] is not None:
+            month, day = int(g["m2"]), int(g["d2"])
+            if g["y2"]:
+                year = int(g["y2"])
             elif wd is None:
                 continue  # a bare 1/2 may be a fraction
+        elif g["m4"] is not None:  # R8.11.25, 2026.11.25
+            month, day = int(g["m4"]), int(g["d4"])
+            if wd is None and (month > 12 or day > 31):
+                continue  # 2024.13.1 is a version number, not a date
+            if g["ea"]:
+                year, era = _era_year(g["ea"], g["eay"])
+            else:
+                year = int(g["y4"])
         else:
-            month, day = int(mo), int(d)
-            if era:
-                year = _ERAS[era] + (1 if era_year == "元" else int(era_year))
-            elif y:
-                year = int(y)
+            month, day = _number(g["m"]), _number(g["d"])
+            if g["era"]:
+                year, era = _era_year(g["era"], g["ey"])
+            elif g["y"]:
+                year = _number(g["y"])
         if year is None:
             year = _infer_year(month, day, ref) if 1 <= month <= 12 else None
         s, e = draft.orig_span(m.start(), wd.end() if wd else m.end())
         if norm[m.start()].isspace():  # only 〜 22日 starts with a space
             s += len(draft.text[s:e]) - len(draft.text[s:e].lstrip())
         dt = _date_or_none(year, month, day) if year is not None else None
+        if dt is not None and era is not None and not _in_era(era, dt):
+            dt = None  # 平成31年5月1日: the day exists, but not in that era
         written, holiday = wd.groups() if wd is not None and dt is not None else (None, None)
         out.append(_mention((s, e, month, day, dt, written, holiday == "祝")))
         if dt is not None:
@@ -499,7 +587,7 @@ def _is_holiday(dt: date) -> bool:
 
 @detector("date_impossible")
 def find_impossible_date(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
-    """Dates that do not exist (2月30日, 4月31日, 13月, 2月29日 in a common year)."""
+    """Dates that do not exist (2月30日, 4月31日, 13月, 2月29日 in a common year, 平成31年5月1日)."""
     for mention in _dates(draft, ctx):
         if mention.date is None:
             label = f"{mention.month}月{mention.day}日"

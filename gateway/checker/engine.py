@@ -11,7 +11,6 @@ and a rule whose examples fail refuses to load (RuleLoadError).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,16 +19,26 @@ from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
+from gateway.checker.fold import Folded, fold_word, has_mask, inside_word, trie_regex
+from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
-from gateway.checker.tokenizer import Columns, tokenize
+from gateway.checker.rulefiles import RuleFileError, read_rule_file
+from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
 CLAUSE_RE = re.compile(r"^[34]\(\d{1,2}\)[アイウエオカキクケコ]?$")
 KINDS = ("lexicon", "sequence", "regex", "detector", "prh")
+# which of a morpheme's forms a lexicon entry is compared with (Element.cols bits)
+SURFACE, DICTIONARY, NORMALIZED = 1, 2, 4
+FORMS = {"surface": SURFACE, "dictionary": SURFACE | DICTIONARY, "normalized": 7}
+COMPOUNDS = ("none", "prefix", "suffix", "any")
+# what a softened finding (an error rule's match in a mention, or a 伏字 spelling) adds
+SOFT_NOTES = {
+    "context": "引用・説明・注意喚起の中で使われているように見えます。その読み方で合っているか確認してください。",
+    "mask": "伏字や崩した書き方の可能性があります。どの言葉を指しているか確認してください。",
+}
 
 
 class RuleLoadError(Exception):
@@ -51,6 +60,7 @@ class Hit:
     start: int
     end: int
     fields: dict[str, Any] | None = None
+    soft: str | None = None  # a key of SOFT_NOTES: report an error rule's match as a warning
 
 
 class _SafeFields(dict):
@@ -67,8 +77,13 @@ class ContextSet:
     words: frozenset[str] = frozenset()
     pattern: re.Pattern[str] | None = None
     scope: str = "sentence"  # "sentence", "window" (with its neighbours) or "draft"
+    quoted: bool = False  # also present when the match is inside 「」『』“” on its line
 
-    def present(self, draft: Draft, start: int) -> bool:
+    def present(self, draft: Draft, start: int, end: int | None = None) -> bool:
+        if self.quoted and _inside_quotes(draft.text, start, start + 1 if end is None else end):
+            return True
+        if not self.words and self.pattern is None:
+            return False
         if self.scope == "draft":
             s, e = 0, len(draft.text)
             if self.words and not self.words.isdisjoint(draft.lemma_set):
@@ -85,6 +100,23 @@ class ContextSet:
         return bool(self.pattern and self.pattern.search(draft.text, s, e))
 
 
+_QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ("\"", "\""))
+
+
+def _inside_quotes(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies between an opening and a closing quote on its line."""
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    if le < 0:
+        le = len(text)
+    for op, cl in _QUOTES[:-1]:
+        o = text.rfind(op, ls, start)
+        if o >= 0 and text.find(cl, o + 1, start) < 0 and text.find(cl, end, le) >= 0:
+            return True
+    q = '"'
+    return text.count(q, ls, start) % 2 == 1 and text.find(q, end, le) >= 0
+
+
 # --- token patterns (lexicon and sequence rules share them) ---
 
 
@@ -98,16 +130,20 @@ class Element:
     behind: bool = False  # first element only: the token before the match, not reported
     ahead: bool = False  # last element only: the token after the match, not reported
     end_ok: bool = False  # an `ahead` element also accepts the end of the text
+    cols: int = 7  # which forms `forms` is compared with: SURFACE | DICTIONARY | NORMALIZED
+    compound: str = "any"  # first element: may the match sit inside a longer word (COMPOUNDS)
 
     def accepts(self, cols: Columns, i: int) -> bool:
         """Whether morpheme i of a draft's columns fits this element."""
         forms = self.forms
-        if forms is not None and not (
-            cols.normalized[i] in forms
-            or cols.dictionary_forms[i] in forms
-            or cols.surfaces[i] in forms
-        ):
-            return False
+        if forms is not None:
+            c = self.cols
+            if not (
+                (c & SURFACE and cols.surfaces[i] in forms)
+                or (c & DICTIONARY and cols.dictionary_forms[i] in forms)
+                or (c & NORMALIZED and cols.normalized[i] in forms)
+            ):
+                return False
         nots = self.not_forms
         if nots and (
             cols.normalized[i] in nots
@@ -176,8 +212,13 @@ class Rule:
     kind: str
     source: str
     unless: tuple[ContextSet, ...] = ()
+    soften: tuple[ContextSet, ...] = ()  # contexts in which an error is reported as a warning
+    soft_message: str | None = None
+    not_followed: tuple[str, ...] = ()  # text that may not follow a match (ばか|でかい)
     examples_match: list[tuple[str, CheckContext]] = field(default_factory=list)
     examples_no_match: list[tuple[str, CheckContext]] = field(default_factory=list)
+    # an error rule's matches that a context softens: each must give a warning, no error
+    examples_soft: list[tuple[str, CheckContext]] = field(default_factory=list)
 
     # token rules expose patterns; others implement hits()
     patterns: tuple[tuple[Element, ...], ...] = ()
@@ -186,21 +227,35 @@ class Rule:
         return ()
 
     def suppressed(self, draft: Draft, hit: Hit) -> bool:
-        return any(c.present(draft, hit.start) for c in self.unless)
+        return any(c.present(draft, hit.start, hit.end) for c in self.unless)
 
-    def finding(self, draft: Draft, hit: Hit) -> Finding:
+    def softened(self, draft: Draft, hit: Hit) -> str | None:
+        """Why an error rule's match is only a warning here (a SOFT_NOTES key), or None."""
+        if self.severity is not Severity.ERROR:
+            return None
+        if hit.soft:
+            return hit.soft
+        if self.soften and any(c.present(draft, hit.start, hit.end) for c in self.soften):
+            return "context"
+        return None
+
+    def finding(self, draft: Draft, hit: Hit, soft: str | None = None) -> Finding:
         line, col = draft.line_col(min(hit.start, max(len(draft.text) - 1, 0)))
         fields = _SafeFields(hit.fields or {})
         excerpt = draft.text[hit.start : hit.end] or str(fields.get("excerpt", ""))
         fields.setdefault("excerpt", excerpt)
+        severity, message = self.severity, self.message
+        if soft:
+            severity = Severity.WARNING
+            message = SOFT_NOTES.get(soft, "") + (self.soft_message or message)
         return Finding(
             rule=self.id,
             clause=self.clause,
-            severity=self.severity,
+            severity=severity,
             line=line,
             column=col,
             excerpt=excerpt,
-            message=self.message.format_map(fields),
+            message=message.format_map(fields),
         )
 
 
@@ -210,19 +265,39 @@ class TokenRule(Rule):
 
     phrase_re: re.Pattern[str] | None = None
     phrase_trigger: Clauses = ()  # characters a phrase cannot match without (prefilter)
+    spelled_re: re.Pattern[str] | None = None  # `spelled` words, on the folded text
+    compound: str = "any"  # may a phrase or spelled word sit inside a longer word
 
     def __post_init__(self) -> None:
         if self.phrase_re is not None:
             self.phrase_trigger = required_strings(self.phrase_re)
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
-        # token patterns are run by the shared index (TokenIndex); only phrases here.
-        # A plain function, not a generator: most drafts stop at the prefilter.
-        if self.phrase_re is None or not passes(self.phrase_trigger, draft.norm):
-            return ()
-        return [
-            Hit(*draft.orig_span(m.start(), m.end())) for m in self.phrase_re.finditer(draft.norm)
-        ]
+        # token patterns are run by the shared index (TokenIndex); phrases and spelled
+        # words here. A plain function, not a generator: most drafts stop at the prefilter.
+        out: list[Hit] = []
+        norm, compound = draft.norm, self.compound
+        if self.phrase_re is not None and passes(self.phrase_trigger, norm):
+            for m in self.phrase_re.finditer(norm):
+                s, e = draft.orig_span(m.start(), m.end())
+                if not inside_word(draft, s, e, compound, raw=True):
+                    out.append(Hit(s, e))
+        if self.spelled_re is not None:
+            folded = folded_text(draft)
+            for m in self.spelled_re.finditer(folded.text):
+                s, e = draft.orig_span(*folded.norm_span(m.start(), m.end()))
+                if not inside_word(draft, s, e, compound, raw=True):
+                    soft = "mask" if has_mask(m.group()) else None
+                    out.append(Hit(s, e, soft=soft))
+        return out
+
+
+def folded_text(draft: Draft) -> Folded:
+    """The draft's folded text (fold.py), built once per draft."""
+    folded = draft.__dict__.get("_folded")
+    if folded is None:
+        folded = draft.__dict__["_folded"] = Folded(draft.norm)
+    return folded
 
 
 @dataclass
@@ -323,7 +398,7 @@ class TokenIndex:
             for i in range(len(ends)):
                 for rule, pat in self.scan:
                     j = _match_pattern(pat, cols, i)
-                    if j > i:
+                    if j > i and _whole_word(draft, pat, begins[i], ends[j - 1]):
                         yield rule, Hit(begins[i], ends[j - 1])
 
     def _run_keyed(
@@ -367,7 +442,16 @@ class TokenIndex:
                 seen.add(key)
                 j = _match_pattern(pat, cols, i)
                 if j > i:
-                    yield rule, Hit(draft.token_starts[i], cols.ends[j - 1])
+                    start, end = draft.token_starts[i], cols.ends[j - 1]
+                    if _whole_word(draft, pat, start, end):
+                        yield rule, Hit(start, end)
+
+
+def _whole_word(draft: Draft, pat: tuple[Element, ...], start: int, end: int) -> bool:
+    """Whether a token match is not part of a longer katakana or kanji word (南シナ海), as
+    its first element's `compound` allows."""
+    first = pat[1] if pat[0].behind else pat[0]
+    return first.compound == "any" or not inside_word(draft, start, end, first.compound)
 
 
 def _follow_forms(pat: tuple[Element, ...], k: int) -> frozenset[str] | None:
@@ -409,16 +493,20 @@ def _parse_context(raw: Any, path: Path, rule_id: str) -> CheckContext:
         ) from e
 
 
-def _examples(raw: Any, path: Path, rule_id: str) -> tuple[list, list]:
-    if not isinstance(raw, dict) or not raw.get("match"):
+def _examples(
+    raw: Any, path: Path, rule_id: str, required: bool = True
+) -> tuple[list, list, list]:
+    if not required and raw is None:
+        return [], [], []
+    if not isinstance(raw, dict) or (required and not raw.get("match")):
         raise RuleLoadError(
             path,
             rule_id,
             "examples.match（当てはまる例）を1つ以上書いてください。",
             "examples.match needs at least one example",
         )
-    out: tuple[list, list] = ([], [])
-    for key, dest in (("match", out[0]), ("no_match", out[1])):
+    out: tuple[list, list, list] = ([], [], [])
+    for key, dest in (("match", out[0]), ("no_match", out[1]), ("soft", out[2])):
         for item in _as_list(raw.get(key)):
             if isinstance(item, dict):
                 dest.append((str(item["text"]), _parse_context(item.get("context"), path, rule_id)))
@@ -446,10 +534,18 @@ def _element(spec: Any, path: Path, rule_id: str) -> Element:
     if "gap" in spec:
         return Element(gap=int(spec["gap"]))
     forms = None
+    form = spec.get("form", "normalized")
+    if form not in FORMS:
+        raise RuleLoadError(
+            path, rule_id, f"form は {', '.join(FORMS)} のいずれかです。", f"form must be one of {list(FORMS)}"
+        )
     if "forms" in spec:
-        forms = frozenset(f for w in _as_list(spec["forms"]) for f in _entry_forms(str(w)))
+        forms = frozenset(
+            f for w in _as_list(spec["forms"]) for f in _entry_forms(str(w), FORMS[form])
+        )
     return Element(
         forms=forms,
+        cols=FORMS[form],
         pos=tuple(_pos_tuple(p) for p in _as_list(spec.get("pos"))),
         conj=tuple(_as_list(spec.get("conj"))),
         not_forms=frozenset(_as_list(spec.get("not"))),
@@ -459,34 +555,90 @@ def _element(spec: Any, path: Path, rule_id: str) -> Element:
     )
 
 
-def _entry_forms(word: str) -> list[str]:
-    """Forms a one-token lexicon word is known by: as written, normalized, dictionary form."""
+def _entry_forms(word: str, cols: int = 7) -> list[str]:
+    """Forms a one-token word is known by: as written, and (as `cols` allows) its
+    dictionary form and normalized form."""
     toks = tokenize(word)
     forms = [word]
     if len(toks) == 1:
-        forms += [toks[0].normalized, toks[0].dictionary_form]
+        if cols & DICTIONARY:
+            forms.append(toks[0].dictionary_form)
+        if cols & NORMALIZED:
+            forms.append(toks[0].normalized)
     return list(dict.fromkeys(forms))
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon word and how it is matched.
+
+    form: `surface` (only as written), `dictionary` (any inflection of the word as
+    written: 殺す matches 殺した; ババア does not match おばあさん, whose ばあ is also 婆),
+    `normalized` (also spelling variants Sudachi normalizes: 馬鹿 / バカ / ばか).
+    imperative: only the imperative (命令形) of the word.
+    compound: may the word sit inside a longer katakana or kanji word (COMPOUNDS).
+    """
+
+    word: str
+    form: str = "dictionary"
+    imperative: bool = False
+    compound: str = "none"
+
+
+def _entries(raw: Any, form: str, compound: str, path: Path, rule_id: str) -> list[Entry]:
+    out = []
+    for item in _as_list(raw):
+        spec = item if isinstance(item, dict) else {"word": item}
+        entry = Entry(
+            word=str(spec.get("word") or ""),
+            form=str(spec.get("form", form)),
+            imperative=bool(spec.get("imperative", False)),
+            compound=str(spec.get("compound", compound)),
+        )
+        if not entry.word or entry.form not in FORMS or entry.compound not in COMPOUNDS:
+            raise RuleLoadError(
+                path,
+                rule_id,
+                f"語の書き方が不正です: {item!r}（form: {'/'.join(FORMS)}、compound: {'/'.join(COMPOUNDS)}）",
+                f"bad lexicon entry {item!r} (form: {list(FORMS)}, compound: {list(COMPOUNDS)})",
+            )
+        out.append(entry)
+    return out
+
+
 def _lexicon_patterns(
-    words: list[str],
+    entries: list[Entry],
     pos: tuple[tuple[str, ...], ...],
     conj: tuple[str, ...],
     not_next: frozenset[str] = frozenset(),
 ) -> list:
-    """Each word as a token sequence; `not_next` forms may not follow (ばか|でかい)."""
+    """Each entry as a token sequence; `not_next` forms may not follow (ばか|でかい)."""
     pats = []
-    for w in words:
-        toks = tokenize(w)
+    for entry in entries:
+        toks = tokenize(entry.word)
         if not toks:
             continue
+        cols = FORMS[entry.form]
+        last = len(toks) - 1
         elems = []
         for k, t in enumerate(toks):
-            forms = frozenset({t.normalized, t.dictionary_form, t.surface})
-            if k == 0:
-                elems.append(Element(forms=forms, pos=pos, conj=conj if len(toks) == 1 else ()))
-            else:
-                elems.append(Element(forms=forms))
+            forms = {t.surface}
+            if cols & DICTIONARY and (k == last or t.surface == t.dictionary_form):
+                forms.add(t.dictionary_form)
+            if cols & NORMALIZED:
+                forms.add(t.normalized)
+            c = conj if len(toks) == 1 else ()
+            if entry.imperative and k == last:
+                c = ("命令形",)
+            elems.append(
+                Element(
+                    forms=frozenset(forms),
+                    pos=pos if k == 0 else (),
+                    conj=c,
+                    cols=cols,
+                    compound=entry.compound if k == 0 else "any",
+                )
+            )
         if not_next:
             elems.append(Element(ahead=True, end_ok=True, not_forms=not_next))
         pats.append(tuple(elems))
@@ -504,12 +656,8 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        if path.suffix == ".toml":
-            with path.open("rb") as f:
-                data = tomllib.load(f)
-        else:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        data = read_rule_file(path) or {}  # parsed once per content (load cache)
+    except RuleFileError as e:
         raise RuleLoadError(
             path, None, f"ファイルを読めません: {e}", f"cannot read file: {e}"
         ) from e
@@ -528,12 +676,18 @@ def _context_sets(data: dict[str, Any], path: Path) -> dict[str, ContextSet]:
             if pats
             else None
         )
-        out[name] = ContextSet(name, words, pattern, spec.get("scope", "sentence"))
+        out[name] = ContextSet(
+            name, words, pattern, spec.get("scope", "sentence"), bool(spec.get("quoted"))
+        )
     return out
 
 
 def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet]) -> Rule:
     """Turn one rule mapping from a file into a Rule, checking every field."""
+    if raw.get("kind") == "prh":  # a rule that only names a dictionary is enough
+        from gateway.checker.prh import with_defaults
+
+        raw = with_defaults(raw, path)
     rule_id = str(raw.get("id") or "")
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rule_id):
         raise RuleLoadError(
@@ -572,17 +726,28 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
             f"kind は {', '.join(KINDS)} のいずれかです。",
             f"kind must be one of {KINDS}",
         )
-    unless = []
-    for name in _as_list(raw.get("unless")):
-        if name not in contexts:
-            raise RuleLoadError(
-                path,
-                rule_id,
-                f"unless の '{name}' が contexts にありません。",
-                f"unless names unknown context '{name}'",
-            )
-        unless.append(contexts[name])
-    ex_match, ex_no = _examples(raw.get("examples"), path, rule_id)
+    unless, soften = [], []
+    for key, dest in (("unless", unless), ("soften", soften)):
+        for name in _as_list(raw.get(key)):
+            if name not in contexts:
+                raise RuleLoadError(
+                    path,
+                    rule_id,
+                    f"{key} の '{name}' が contexts にありません。",
+                    f"{key} names unknown context '{name}'",
+                )
+            dest.append(contexts[name])
+    # a prh rule's examples are its dictionary's specs; its own are optional
+    ex_match, ex_no, ex_soft = _examples(
+        raw.get("examples"), path, rule_id, required=kind != "prh"
+    )
+    if ex_soft and (severity is not Severity.ERROR or not soften):
+        raise RuleLoadError(
+            path,
+            rule_id,
+            "examples.soft は soften のある error のルールにだけ書けます。",
+            "examples.soft needs an error rule with soften",
+        )
     common = dict(
         id=rule_id,
         clause=str(clause) if clause is not None else None,
@@ -591,24 +756,44 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
         kind=kind,
         source=str(path),
         unless=tuple(unless),
+        soften=tuple(soften),
+        soft_message=str(raw["soft_message"]).strip() if raw.get("soft_message") else None,
         examples_match=ex_match,
         examples_no_match=ex_no,
+        examples_soft=ex_soft,
     )
     if kind == "lexicon":
         pos = tuple(_pos_tuple(p) for p in _as_list(raw.get("pos")))
         conj = tuple(_as_list(raw.get("conj")))
         not_next = frozenset(f for w in _as_list(raw.get("not_next")) for f in _entry_forms(str(w)))
-        words = [str(w) for w in _as_list(raw.get("words"))]
-        pats = _lexicon_patterns(words, pos, conj, not_next)
-        phrase_re = _phrase_regex([str(p) for p in _as_list(raw.get("phrases"))])
-        if not pats and phrase_re is None:
+        form = str(raw.get("form", "dictionary"))
+        compound = str(raw.get("compound", "none"))
+        if form not in FORMS or compound not in COMPOUNDS:
             raise RuleLoadError(
                 path,
                 rule_id,
-                "words か phrases を書いてください。",
-                "lexicon needs words or phrases",
+                f"form は {'/'.join(FORMS)}、compound は {'/'.join(COMPOUNDS)} のいずれかです。",
+                f"form must be one of {list(FORMS)}, compound one of {list(COMPOUNDS)}",
             )
-        return TokenRule(**common, patterns=tuple(pats), phrase_re=phrase_re)
+        entries = _entries(raw.get("words"), form, compound, path, rule_id)
+        pats = _lexicon_patterns(entries, pos, conj, not_next)
+        phrase_re = _phrase_regex([str(p) for p in _as_list(raw.get("phrases"))])
+        spelled_re = trie_regex(fold_word(str(w)) for w in _as_list(raw.get("spelled")))
+        if not pats and phrase_re is None and spelled_re is None:
+            raise RuleLoadError(
+                path,
+                rule_id,
+                "words か phrases か spelled を書いてください。",
+                "lexicon needs words, phrases or spelled",
+            )
+        return TokenRule(
+            **common,
+            not_followed=tuple(str(w) for w in _as_list(raw.get("not_next"))),
+            patterns=tuple(pats),
+            phrase_re=phrase_re,
+            spelled_re=spelled_re,
+            compound=compound,
+        )
     if kind == "sequence":
         seqs = raw.get("patterns") or ([raw["pattern"]] if "pattern" in raw else [])
         pats = []
@@ -659,17 +844,14 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
                 path, rule_id, f"options が不正です: {e}", f"bad options: {e}"
             ) from e
         return DetectorRule(**common, fn=fn, options=dict(options), settings=settings)
-    # prh
-    from gateway.checker.prh import PrhRule, load_prh
+    from gateway.checker.prh import prh_rule
 
-    dict_path = path.parent / str(raw.get("dictionary", ""))
-    entries = load_prh(dict_path)
-    return PrhRule(**common, entries=tuple(entries))
+    return prh_rule(common, raw, path)
 
 
 def load_rules(rules_dir: Path) -> list[Rule]:
     """Read every *.yaml / *.yml / *.toml directly in `rules_dir` and build its rules."""
-    import gateway.checker.detectors  # noqa: F401  (registers detectors)
+    from gateway.checker import detectors, lookalike  # noqa: F401  (register detectors)
 
     files = sorted(
         p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml", ".toml") and p.is_file()

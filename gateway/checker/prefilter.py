@@ -36,11 +36,28 @@ def required_strings(regex: re.Pattern[str]) -> Clauses:
     A pattern that cannot be parsed again, or a Python whose private parser differs,
     gives no clauses (the rule is never skipped, only slower).
     """
+    return required_strings_of(regex.pattern, regex.flags)
+
+
+def required_strings_of(pattern: str, flags: int = 0, memo: bool = True) -> Clauses:
+    """Clauses for a pattern source, as `required_strings`; the source need not compile
+    with `re` (a `regex` module pattern with a variable-width lookbehind parses).
+    `memo`: remembered between starts (loadmemo), for the rule files' own regexes."""
     if sre_parse is None:
         return ()
-    ignorecase = bool(regex.flags & re.IGNORECASE)
+    if memo:
+        from gateway.checker import loadmemo
+
+        return loadmemo.clauses(pattern, flags, _required_strings_of)
+    return _required_strings_of(pattern, flags)
+
+
+def _required_strings_of(pattern: str, flags: int) -> Clauses:
+    if sre_parse is None:
+        return ()
+    ignorecase = bool(flags & re.IGNORECASE)
     try:
-        tree = sre_parse.parse(regex.pattern, regex.flags)
+        tree = sre_parse.parse(pattern, flags & (re.IGNORECASE | re.MULTILINE | re.DOTALL))
         clauses = dict.fromkeys(_sequence(list(tree), ignorecase))
     except Exception:  # a pattern or a parse tree we do not understand: no clauses
         return ()
@@ -191,7 +208,12 @@ class TriggerScan:
     def __init__(self, clauses: list[tuple[str, ...]]) -> None:
         strings = sorted({s for clause in clauses for s in clause if s}, key=len, reverse=True)
         self._regex = re.compile("|".join(map(re.escape, strings))) if strings else None
-        self._with_prefixes = {s: frozenset(t for t in strings if s.startswith(t)) for s in strings}
+        # each string's prefixes that are strings too: its own prefixes looked up in the
+        # set, so building costs the strings' total length (not strings x strings)
+        known = set(strings)
+        self._with_prefixes = {
+            s: frozenset(s[:k] for k in range(1, len(s) + 1) if s[:k] in known) for s in strings
+        }
 
     def present(self, text: str) -> set[str]:
         found: set[str] = set()

@@ -22,6 +22,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parseaddr
 from pathlib import Path
 
 from gateway.localmail import (
@@ -285,7 +288,7 @@ class DovecotMailSystem(MailSystemBase):
         for attempt in range(attempts):
             try:
                 with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
-                    lmtp.sendmail("", [recipient], to_crlf(raw))
+                    lmtp.sendmail(envelope_sender(raw), [recipient], to_crlf(raw))
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients.values()))[0]
@@ -320,6 +323,16 @@ class DovecotMailSystem(MailSystemBase):
 
 def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def envelope_sender(raw: bytes) -> str:
+    """The MAIL FROM a real MTA would have delivered with, so Dovecot writes the Return-Path a
+    real delivery has: the message's own Return-Path when the test wrote one (a bounce's
+    `<>`), else its From address (a person's mail never arrives with the null sender)."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    if headers.get("Return-Path") is not None:
+        return parseaddr(str(headers["Return-Path"]))[1]
+    return parseaddr(str(headers.get("From", "")))[1]
 
 
 def dovecot_available() -> bool:

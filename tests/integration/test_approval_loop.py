@@ -125,10 +125,10 @@ def test_send_back_returns_the_reason_and_a_reply_is_version_2(gw):
 
 def test_error_finding_is_rejected_without_reviewers(gw):
     gw.send_draft(
-        "連絡先", "アカウント: 辰野町公式X\n\n担当の携帯 090-1234-5678 までご連絡ください。\n"
+        "連絡先", "アカウント: 辰野町公式X\n\n申請者の個人番号 1234 5678 9018 をご確認ください。\n"
     )
     rejected = gw.wait(AUTHOR, "rejected", "連絡先")
-    assert "090-1234-5678" in body_text(rejected)
+    assert "1234 5678 9018" in body_text(rejected)
     gw.wait_handled(1)
     assert gw.mail.messages(KACHO) == [] and gw.mail.messages(KAKARI) == []
 

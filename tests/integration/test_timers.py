@@ -172,7 +172,7 @@ def test_digest_once_per_business_day_even_across_a_restart(mail_system, tmp_pat
         draft_id, requests = open_draft(gw, "防災訓練のお知らせ")
         gw.reply(requests[KACHO], outlook_ja(requests[KACHO], KACHO, "課長", "承認します。"), KACHO)
         gw.wait(KACHO, "receipt", draft_id)
-        gw.send_draft("連絡先", "アカウント: 辰野町公式X\n\n担当の携帯 090-1234-5678 まで。\n")
+        gw.send_draft("連絡先", "アカウント: 辰野町公式X\n\n申請者の個人番号 1234 5678 9018 です。\n")
         gw.wait(AUTHOR, "rejected", "連絡先")
         tick(gw)
         assert gw.mail.messages(ADMIN) == []  # before 08:30

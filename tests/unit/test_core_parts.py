@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import gateway
 from gateway.config import ConfigError, load_settings, staff_allowed
 from gateway.render import STATUSES, build_message, render_body
 from gateway.signing import canonical, load_or_create_key, load_public_key, verify_parts
@@ -55,7 +56,13 @@ def test_key_is_created_0600_and_signature_verifies_and_detects_changes(tmp_path
     text = "防災訓練を行います。".encode()
     import hashlib
 
-    record = {"draft_id": "D-000001", "version": 1, "text_sha256": hashlib.sha256(text).hexdigest()}
+    record = {
+        "type": "town-sns-gateway/approval",
+        "format": 2,
+        "draft_id": "D-000001",
+        "version": 1,
+        "text_sha256": hashlib.sha256(text).hexdigest(),
+    }
     sig = key.sign(record)
     public = load_public_key(tmp_path / "k" / "signing.key.pub")
     assert verify_parts(public, canonical(record), sig, text)[0] == 0
@@ -64,6 +71,9 @@ def test_key_is_created_0600_and_signature_verifies_and_detects_changes(tmp_path
     assert verify_parts(public, canonical(record), sig, "防災訓練を中止します。".encode())[0] == 1
     other = load_or_create_key(tmp_path / "other.key")
     assert verify_parts(other.public, canonical(record), sig, text)[0] == 1
+    # A validly signed record that is not ours (another type) is refused as well.
+    foreign = {**record, "type": "something-else"}
+    assert verify_parts(public, canonical(foreign), key.sign(foreign), text)[0] == 1
 
 
 # --------------------------------------------------------------------------- store
@@ -176,6 +186,7 @@ def test_message_headers_thread_and_token(tmp_path):
         parsed["Auto-Submitted"] == "auto-generated" and parsed["X-Auto-Response-Suppress"] == "All"
     )
     assert parsed["In-Reply-To"] == "<orig@town.example.jp>"
+    assert parsed["X-Mailer"] == f"town-sns-gateway/{gateway.__version__}"
     tok = make_token(SECRET, "D-000042", 1, "a@town.example.jp")
     assert parsed["Reply-To"].addresses[0].addr_spec == plus_address(
         "sns-check@town.example.jp", tok

@@ -1,0 +1,184 @@
+"""The checker's worst case: hostile drafts built to make regexes backtrack.
+
+Prints, for each input class, the time per 100 KB (UTF-8) at 10 KB and at 100 KB, and
+their ratio (about 1 for linear work, about 10 for quadratic), then the worst figure.
+Two columns: the whole check, and the check without Sudachi (the text tokenized before
+the clock starts), which is the part the gateway's own regexes and detectors cost.
+Target (issue 12): the worst time per 100 KB under 50 ms for the checker's own work.
+Asserts nothing. Usage: python bench/bench_adversarial.py [--only NAME] [--platform x]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gateway.checker import CheckContext, Checker
+from gateway.checker.checker import _run
+from gateway.checker.draft import Draft
+
+# name -> a unit repeated to size; (prefix, unit) for a marker followed by a long run
+UNITS: dict[str, str | tuple[str, str]] = {
+    # runs of one character
+    "spaces": " ",
+    "ideographic spaces": "\u3000",
+    "newlines": "\n",
+    "digit 1": "1",
+    "digit 0": "0",
+    "letter a": "a",
+    "hiragana": "あ",
+    "long vowel ー": "ー",
+    "hyphens": "-",
+    "dots": ".",
+    "slashes": "/",
+    "at signs": "@",
+    "hashes": "#",
+    "commas 、": "、",
+    "month 月": "月",
+    "year 年": "年",
+    "plus": "+",
+    "open brackets (": "(",
+    "backslashes": "\\",
+    "many 「」": "「」",
+    "nested 「「」」": "「「」",
+    # markers repeated
+    "パスワード:": "パスワード:",
+    "PW:": "PW:",
+    "PW:a": "PW:a",
+    "無断": "無断",
+    "全文": "全文",
+    "職員": "職員",
+    "http://": "http://",
+    "https://a": "https://a",
+    "www.": "www.",
+    "://": "://",
+    "令和": "令和",
+    "(火)": "(火)",
+    "月1日": "月1日",
+    "#タグ": "#タグ",
+    "a@": "a@",
+    "a.": "a.",
+    "a-": "a-",
+    "写真": "写真",
+    "皆さん": "皆さん",
+    "外国人": "外国人 ",
+    "らしい": "らしいらしい",
+    "😀👍🏻": "😀👍🏻",
+    "か\u3099": "か\u3099",
+    # mixed digit / separator runs
+    "1-": "1-",
+    "1/": "1/",
+    "1.": "1.",
+    "12-": "12-",
+    "0-": "0-",
+    "090-": "090-",
+    "1 ": "1 ",
+    "1年": "1年",
+    "1月": "1月",
+    "+81-": "+81-",
+    "(0": "(0",
+    "0(": "0(",
+    "1)": "1)",
+    "10.": "10.",
+    "192.168.": "192.168.",
+    "1 1": "1 1 ",
+    "R1.": "R1.",
+    "1番": "1番",
+    "1-1": "一1-1",
+    "十一": "十一",
+    # long links
+    "long url path": ("https://example.com/", "a"),
+    "long url ja": ("https://example.com/", "あ"),
+    "long url parens": ("https://example.com/", "("),
+    "long host a.": ("https://", "a."),
+    "long host a-": ("www.", "a-"),
+    "long query": ("https://example.com/?", "a="),
+    # a marker, then a long run of spaces (each \\s* after a marker scans it)
+    "無断+spaces": ("無断", " "),
+    "全文+spaces": ("全文", " "),
+    "パスワード+spaces": ("パスワード", " "),
+    "PW:+ascii": ("PW:", "x"),
+    "2026年+spaces": ("2026年", " "),
+    "、+spaces": ("、", " "),
+    "令和+spaces": ("令和", " "),
+    "1+spaces": ("1", " "),
+    "月+spaces": ("11", " "),
+    "http+a": ("http://", "a"),
+}
+
+
+def _make(unit: str | tuple[str, str], size: int) -> str:
+    prefix, unit = unit if isinstance(unit, tuple) else ("", unit)
+    per = len(unit.encode("utf-8"))
+    text = prefix + unit * max(1, (size - len(prefix.encode("utf-8"))) // per)
+    return text
+
+
+def _seconds(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only")
+    ap.add_argument("--platform", default="x")
+    ap.add_argument("--size", type=int, default=100_000)
+    args = ap.parse_args()
+    checker = Checker.load()
+    recent = tuple(_make(u, 2_000) for u in ("hiragana", "letter a", "1-"))
+    ctx = CheckContext(
+        platform=args.platform,
+        now=date(2026, 11, 1),
+        office_phone_allowlist=("0266-41-1111",),
+        office_domains=("town.tatsuno.lg.jp",),
+        internal_hosts=("tatsuno.local",),
+        recent_approved_texts=recent,
+    )
+    print(f"{'input':22s} {'whole ms/100KB':>16s} {'own ms/100KB':>14s} {'10KB→100KB':>10s}")
+    worst_whole = worst_own = 0.0
+    worst_name = ""
+    for name, unit in UNITS.items():
+        if args.only and args.only not in name:
+            continue
+        figures = []
+        for size in (args.size // 10, args.size):
+            text = _make(unit, size)
+            nbytes = len(text.encode("utf-8"))
+            draft = Draft(text)  # tokenized outside the clock for the "own" column
+            own = _seconds(lambda d=draft: _run(checker._rules, _fresh(d), ctx), 2)
+            whole = _seconds(lambda t=text: checker.check(t, ctx), 1)
+            figures.append((whole * 100_000 / nbytes, own * 100_000 / nbytes))
+            if own > 0.2:  # slow at 10 KB already: 100 KB may take minutes
+                figures.append((float("inf"), float("inf")))
+                break
+        (_, o10), (w100, o100) = figures[0], figures[-1]
+        ratio = o100 / o10 if o10 > 0 else 0.0
+        print(f"{name:22s} {w100 * 1000:16.1f} {o100 * 1000:14.1f} {ratio:10.1f}")
+        worst_whole = max(worst_whole, w100)
+        if o100 > worst_own:
+            worst_own, worst_name = o100, name
+    print(f"\nworst, whole check: {worst_whole * 1000:.1f} ms per 100 KB")
+    print(f"worst, checker's own work: {worst_own * 1000:.1f} ms per 100 KB ({worst_name})")
+    print("target: under 50 ms per 100 KB")
+    return 0
+
+
+def _fresh(draft: Draft) -> Draft:
+    """The same tokenized draft without what a previous check cached on it."""
+    d = Draft.__new__(Draft)
+    d.text, d.norm, d._offsets, d.columns = draft.text, draft.norm, draft._offsets, draft.columns
+    return d
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

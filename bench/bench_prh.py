@@ -1,0 +1,200 @@
+"""prh dictionaries and `gateway check` start-up, beside the tools they are measured against.
+
+Prints figures, asserts nothing. Targets (issue 14):
+- loading each dictionary of ../shared/peer/prh/ at most 2x the time npm prh 5.4.4 takes;
+- `gateway check` on one post, as a whole process, at most 2x a bare process that imports
+  Sudachi and tokenizes the same post.
+
+Loading is measured three ways: "cold" (no cache: every spec checked, every pattern
+translated and analysed, as on the first start after an install or an edit), "warm"
+(the load cache in place: what every later start does) and prh (npm prh in one Node
+process, each dictionary loaded `--rounds` times; the best time counts, for both sides).
+Needs Node.js and npm for the prh column (prh is installed into the test cache).
+Usage: python bench/bench_prh.py [--rounds N] [--post FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.checker import Checker  # noqa: E402
+
+PEER = next(
+    (p / "shared/peer/prh" for p in ROOT.parents if (p / "shared/peer/prh").is_dir()),
+    ROOT.parent / "shared/peer/prh",
+)
+POST = ROOT / "tests/data/drafts/clean/001-hotaru-festival.txt"
+PRH_VERSION = "5.4.4"
+
+NODE_LOADER = r"""
+const prh = require("prh");
+const [rounds, ...files] = process.argv.slice(1);
+const out = {};
+for (const f of files) {
+  let best = Infinity;
+  for (let i = 0; i < +rounds; i++) {
+    const t = process.hrtime.bigint();
+    prh.fromYAMLFilePath(f);
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  out[f] = best;
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def prh_dir() -> Path | None:
+    """npm prh 5.4.4, installed as the parity test installs it (None without Node)."""
+    npm = shutil.which("npm")
+    if not shutil.which("node") or not npm:
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    target = base / "gateway-tests" / f"prh-{PRH_VERSION}"
+    if not (target / "node_modules" / "prh" / "package.json").is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
+             f"prh@{PRH_VERSION}"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return target
+
+
+def prh_load_ms(dictionaries: list[Path], rounds: int) -> dict[str, float]:
+    where = prh_dir()
+    if where is None:
+        return {}
+    done = subprocess.run(
+        ["node", "-e", NODE_LOADER, str(rounds), *map(str, dictionaries)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NODE_PATH": str(where / "node_modules")},
+    )
+    return json.loads(done.stdout)
+
+
+def rules_naming(folder: Path, dictionary: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "prh.yaml").write_text(
+        f"rules:\n  - kind: prh\n    dictionary: {json.dumps(str(dictionary))}\n", encoding="utf-8"
+    )
+    return folder
+
+
+def gateway_load_ms(dictionary: Path, rounds: int, tmp: Path) -> tuple[float, float]:
+    """(cold, warm) best milliseconds to load a rule folder naming the dictionary."""
+    rules = rules_naming(tmp / "rules" / dictionary.stem, dictionary)
+    cold = []
+    for i in range(rounds):
+        os.environ["XDG_CACHE_HOME"] = str(tmp / f"cold-{dictionary.stem}-{i}")
+        t = time.perf_counter()
+        Checker.load(rules)
+        cold.append(time.perf_counter() - t)
+    os.environ["XDG_CACHE_HOME"] = str(tmp / "warm")
+    Checker.load(rules)  # fills the cache
+    warm = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        Checker.load(rules)
+        warm.append(time.perf_counter() - t)
+    return min(cold) * 1000, min(warm) * 1000
+
+
+def process_ms(argv: list[str], rounds: int, env: dict[str, str]) -> tuple[float, float]:
+    """(best, median) wall milliseconds of a whole process."""
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        subprocess.run(argv, check=False, capture_output=True, env=env)
+        times.append(time.perf_counter() - t)
+    return min(times) * 1000, statistics.median(times) * 1000
+
+
+def bench_loading(rounds: int) -> None:
+    dictionaries = sorted(PEER.rglob("*.yml"))
+    if not dictionaries:
+        print(f"no dictionaries in {PEER}")
+        return
+    # warm up the tokenizer and the imports first: they are not the dictionary's
+    Checker.load()
+    prh = prh_load_ms(dictionaries, rounds)
+    print(f"Loading prh dictionaries (best of {rounds}; ms)")
+    print(f"{'dictionary':48} {'rules':>5} {'cold':>8} {'warm':>8} {'prh':>8} {'cold/prh':>8} {'warm/prh':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.environ.get("XDG_CACHE_HOME")
+        for d in dictionaries:
+            cold, warm = gateway_load_ms(d, rounds, Path(tmp))
+            n = len(Checker.load(rules_naming(Path(tmp) / "rules" / d.stem, d)).rules[0].entries)
+            theirs = prh.get(str(d))
+            ratio = (f"{cold / theirs:8.1f} {warm / theirs:8.1f}" if theirs else f"{'-':>8} {'-':>8}")
+            print(f"{d.relative_to(PEER)!s:48} {n:5} {cold:8.1f} {warm:8.1f} "
+                  f"{theirs if theirs is not None else float('nan'):8.1f} {ratio}")  # fmt: skip
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
+
+
+SUDACHI_ONLY = """
+import sys
+from sudachipy import Dictionary, SplitMode
+text = open(sys.argv[1], encoding="utf-8").read()
+Dictionary(dict="core").tokenizer(mode=SplitMode.C).tokenize(text)
+"""
+
+
+def bench_check_process(rounds: int, post: Path) -> None:
+    python = sys.executable
+    # byte-code as an installed package has it (a checkout run with PYTHONDONTWRITEBYTECODE
+    # would otherwise compile every module from source on every start)
+    subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "gateway")], check=False,
+                   capture_output=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "XDG_CACHE_HOME": tmp}
+        env.pop("CACHE_DIRECTORY", None)
+        subprocess.run([python, "-m", "gateway.cli", "check", str(post)], env=env, check=False,
+                       capture_output=True)  # fmt: skip  (fills the load cache)
+        check = process_ms([python, "-m", "gateway.cli", "check", str(post)], rounds, env)
+        no_cache = process_ms(
+            [python, "-m", "gateway.cli", "check", str(post)],
+            max(3, rounds // 3),
+            {**env, "GATEWAY_NO_CACHE": "1"},
+        )
+        sudachi = process_ms([python, "-c", SUDACHI_ONLY, str(post)], rounds, env)
+        bare = process_ms([python, "-c", "pass"], rounds, env)
+    print(f"\n`gateway check` on {post.name} ({len(post.read_text(encoding='utf-8'))} chars), "
+          f"whole process, ms (best / median of {rounds})")  # fmt: skip
+    print(f"  python -c pass                  {bare[0]:7.1f} / {bare[1]:7.1f}")
+    print(f"  import sudachipy + tokenize     {sudachi[0]:7.1f} / {sudachi[1]:7.1f}")
+    print(f"  gateway check (load cache)      {check[0]:7.1f} / {check[1]:7.1f}"
+          f"   {check[0] / sudachi[0]:.2f}x / {check[1] / sudachi[1]:.2f}x Sudachi")  # fmt: skip
+    print(f"  gateway check (no cache)        {no_cache[0]:7.1f} / {no_cache[1]:7.1f}"
+          f"   {no_cache[0] / sudachi[0]:.2f}x / {no_cache[1] / sudachi[1]:.2f}x Sudachi")  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--post", type=Path, default=POST)
+    p.add_argument("--skip-load", action="store_true")
+    args = p.parse_args()
+    if not args.skip_load:
+        bench_loading(args.rounds)
+    bench_check_process(args.rounds * 2, args.post)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Planned absence (代決) and the 後閲 afterwards: the records' life, and their mails.
+
+A reviewer away (leave, a business trip, the assembly session) names a deputy for a
+date range. The admin sets it with `gateway absence add`; a reviewer sets it by mail
+(「不在 12/24-12/27 代理 dairi@town.example.jp」), and it takes effect only once they
+answer the gateway's confirmation mail, whose token is bound to their own address, so
+nobody can set it for someone else. While it lasts, gateway.routing hands the
+reviewer's waiting seats to the deputy. When it ends, the reviewer gets one 後閲 mail
+listing what was decided in their place.
+
+Decisions are pure; the message builders only render (the shell queues them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from gateway.records import Absence, Draft
+from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.routing import local_day, same_person
+from gateway.tokens import make_token, plus_address
+
+PENDING, CONFIRMED, REMOVED, REPORTED, LAPSED = (
+    "pending",
+    "confirmed",
+    "removed",
+    "reported",
+    "lapsed",
+)
+CONFIRM_WITHIN = timedelta(days=7)  # a mail-set absence not confirmed by then never counts
+STATUS = "absence"
+REPORT_STATUS = "absence-report"
+WEEKDAYS = "月火水木金土日"
+
+
+def day_label(day: date) -> str:
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+def overlaps(a: Absence, b: Absence) -> bool:
+    return a.start <= b.end and b.start <= a.end
+
+
+def problem(
+    reviewer: str, deputy: str, start: date, end: date, today: date, existing: Iterable[Absence]
+) -> str | None:
+    """Why this absence cannot be set (Japanese, for the reviewer or the admin), or None."""
+    if same_person(reviewer, deputy):
+        return "代理には、ご本人以外の方を指定してください。"
+    if end < start:
+        return "終わりの日が始まりの日より前になっています。"
+    if end < today:
+        return "過ぎた期間は設定できません。"
+    for other in existing:
+        live = other.state in (PENDING, CONFIRMED) and same_person(other.reviewer, reviewer)
+        if live and other.start <= end and start <= other.end:
+            return f"同じ期間に重なる不在（{other.id}）がすでにあります。"
+    return None
+
+
+def confirm(absence: Absence, now: datetime) -> Absence | None:
+    """The reviewer answered the confirmation in time: the absence counts from now on."""
+    if absence.state != PENDING or now - absence.created_at > CONFIRM_WITHIN:
+        return None
+    return replace(absence, state=CONFIRMED)
+
+
+def due_reports(absences: Sequence[Absence], now: datetime) -> list[Absence]:
+    """Confirmed absences whose last day is over: their 後閲 mail is due."""
+    today = local_day(now)
+    return [a for a in absences if a.state == CONFIRMED and a.end < today]
+
+
+def lapsed(absences: Sequence[Absence], now: datetime) -> list[Absence]:
+    """Mail-set absences never confirmed in time."""
+    return [a for a in absences if a.state == PENDING and now - a.created_at > CONFIRM_WITHIN]
+
+
+def report_entries(absence: Absence, drafts: Iterable[Draft]) -> list[dict[str, Any]]:
+    """What the deputy decided on drafts that the absent reviewer was asked to review,
+    during the absence (後閲): one line per decision, oldest first."""
+    out = []
+    first = absence.start
+    last = absence.end + timedelta(days=1)
+    for d in drafts:
+        seats = [*d.reviewers, *(m for st in d.stages for m in st.members)]
+        if not any(same_person(s, absence.reviewer) for s in seats):
+            continue
+        for v in d.votes:
+            if not same_person(v.reviewer, absence.deputy):
+                continue
+            if not first <= local_day(v.at) < last:
+                continue
+            subject = next((x.subject for x in d.versions if x.number == v.version), "")
+            out.append(
+                {
+                    "draft_id": d.id,
+                    "version": v.version,
+                    "subject": subject,
+                    "decision": str(v.decision),
+                    "comment": v.comment,
+                    "at": v.at.isoformat(timespec="minutes"),
+                    "state": d.state,
+                }
+            )
+    return sorted(out, key=lambda e: e["at"])
+
+
+def context(absence: Absence, **extra: Any) -> dict[str, Any]:
+    return {
+        "absence_id": absence.id,
+        "reviewer": absence.reviewer,
+        "deputy": absence.deputy,
+        "start": day_label(absence.start),
+        "end": day_label(absence.end),
+        **extra,
+    }
+
+
+def build_absence_message(
+    status: str,
+    kind: str,
+    absence: Absence,
+    ctx: dict[str, Any],
+    *,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    gateway_address: str,
+    token_secret: bytes | None,
+    now: datetime,
+    template_dir: str | None = None,
+) -> EmailMessage:
+    """A mail about one absence (no draft): confirmation request, confirmed, refused, 後閲.
+    A confirmation request carries a token bound to the reviewer's own address."""
+    msg = EmailMessage()
+    msg["From"] = Address(SENDER_NAME, addr_spec=gateway_address)
+    msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    label = {"absence": "不在の設定", "absence-report": "後閲"}[status]
+    msg["Subject"] = f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}"
+    msg["Date"] = format_datetime(now)
+    tail = hashlib.sha256(f"{kind}|{','.join(to)}".encode()).hexdigest()[:10]
+    if kind == "request" and token_secret is not None:
+        token = make_token(token_secret, absence.id, 1, absence.reviewer)
+        msg["Reply-To"] = Address(SENDER_NAME, addr_spec=plus_address(gateway_address, token))
+        msg["Message-ID"] = f"<{absence.id}.{status}.{token}@{domain_of(gateway_address)}>"
+    else:
+        msg["Message-ID"] = f"<{absence.id}.{status}.{kind}.{tail}@{domain_of(gateway_address)}>"
+    if ctx.get("in_reply_to"):
+        msg["In-Reply-To"] = ctx["in_reply_to"]
+        msg["References"] = ctx["in_reply_to"]
+    msg["X-Gateway-Status"] = status
+    msg["X-Gateway-Absence"] = absence.id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = gateway_address
+    msg.set_content(render_body(status, {**ctx, "kind": kind}, template_dir), charset="utf-8")
+    return msg

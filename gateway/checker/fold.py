@@ -1,0 +1,271 @@
+"""Spelling-folded text, for abuse words written to slip past a word list.
+
+People who write 死ね in a comment also write しね, シネ, ｼﾈ, 死 ね, 死​ね (a zero-width
+space), バ〇カ or ク●ソ. The `spelled` words of a lexicon rule are matched on a folded copy
+of the draft: NFKC (half-width kana, full-width letters), invisible characters and
+direction controls removed, spaces between Japanese letters removed, any 伏字 mark
+(○〇●＊× …) as 〇. Each word is looked for in hiragana and in katakana, with a mark put
+between two of its letters, and with a mark in place of one letter (not the first) when
+it has three or more. The words form one trie
+of literals, so `re` finds candidate positions by their first letter in C; the text
+itself is copied only when it has something to take out. Offsets map back to the text.
+
+Own code rather than a library: the folding is a few str.translate tables and two
+regexes; what is folded, and where a word may sit, are policy decisions of this checker.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.checker.draft import Draft
+
+MASK = "〇"  # every 伏字 mark is folded to this one
+_MASKS = "○〇●◯◎＊*×✕✖☓■□◆◇△▲"
+# zero-width characters, bidi controls and marks, word joiner, BOM, soft hyphen
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
+    "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufe0e\ufe0f\ufeff\uffa0"
+)
+# words are written folded (katakana as hiragana, any mask as MASK); the regexes match
+# either kana and any mask, so the draft's text itself needs no translation
+_FOLD = str.maketrans(
+    {
+        **{chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)},  # ァ..ヶ -> ぁ..ゖ
+        **{m: MASK for m in _MASKS},
+        **{z: None for z in _INVISIBLE},
+    }
+)
+_JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
+_HIDDEN = re.compile(f"[{_INVISIBLE}]")
+_MASK_RE = re.compile(f"[{re.escape(_MASKS)}]")
+_HIDDEN_OR_MASK = re.compile(f"[{_INVISIBLE}{re.escape(_MASKS)}]")  # one C scan, usually none
+_MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
+_SPACED_JA = re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
+
+
+def has_mask(text: str) -> bool:
+    return _MASK_RE.search(text) is not None
+
+
+def _spaced_japanese(text: str) -> bool:
+    """Whether a run of one or two spaces stands between two Japanese letters (バ カ)."""
+    i = text.find(" ")
+    n = len(text)
+    while i >= 0:
+        j = i + 1 if i + 1 < n and text[i + 1] != " " else i + 2
+        if i > 0 and j < n and script(text[i - 1]) != OTHER and script(text[j]) != OTHER:
+            return True
+        i = text.find(" ", j)
+    return False
+
+
+def fold_word(word: str) -> str:
+    """A rule's word as it is looked for in folded text."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", word).translate(_MASK_ONLY)
+
+
+class Folded:
+    """A draft's NFKC text without invisible characters and spaces inside Japanese words;
+    `norm_span` maps back to the NFKC text."""
+
+    __slots__ = ("_map", "text")
+
+    def __init__(self, norm: str) -> None:
+        special = _HIDDEN_OR_MASK.search(norm) is not None
+        masked = special and has_mask(norm)
+        hidden = special and _HIDDEN.search(norm) is not None
+        if not hidden and not _spaced_japanese(norm):
+            self.text = norm.translate(_MASK_ONLY) if masked else norm  # usually: as it is
+            self._map: list[int] | None = None
+            return
+        keep = [True] * len(norm)
+        for i, ch in enumerate(norm):
+            if ch in _INVISIBLE:
+                keep[i] = False
+        # spaced-out words: バ カ, し ね, ク ソ 野 郎 (spaces between Japanese letters go;
+        # where a word may sit is still judged on the text with its spaces, inside_word)
+        visible = "".join(ch if k else "" for ch, k in zip(norm, keep, strict=True))
+        vis_idx = [i for i, k in enumerate(keep) if k]
+        for m in _SPACED_JA.finditer(visible):
+            for k in range(m.start(1), m.end(1)):
+                keep[vis_idx[k]] = False
+        self._map = [i for i, k in enumerate(keep) if k]
+        self._map.append(len(norm))
+        self.text = "".join(norm[i] for i in self._map[:-1])
+        if masked:
+            self.text = self.text.translate(_MASK_ONLY)
+
+    def norm_offset(self, i: int) -> int:
+        return i if self._map is None else self._map[i]
+
+    def norm_span(self, start: int, end: int) -> tuple[int, int]:
+        if self._map is None:
+            return start, end
+        return self._map[start], self._map[end - 1] + 1 if end > start else self._map[start]
+
+
+# --- where a word may sit: not inside a longer katakana or kanji word ---
+
+HIRA, KATA, KANJI, OTHER = 1, 2, 3, 0
+
+
+def script(ch: str) -> int:
+    o = ord(ch)
+    if 0x3041 <= o <= 0x309F:
+        return HIRA
+    if 0x30A1 <= o <= 0x30FF or 0xFF66 <= o <= 0xFF9F or o == 0x30FC:
+        return KATA if o != 0x30FB else OTHER  # ・ separates words
+    if (
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0xF900 <= o <= 0xFAFF
+        or o in (0x3005, 0x3006)
+    ):
+        return KANJI
+    return OTHER
+
+
+_WORD_SCRIPTS = (KATA, KANJI)
+# after a hiragana ending, these may follow a word without making it a longer one
+# (死ねよ, バカね, しねー); anything else (死ねば, 殺せる) continues the word
+_TAIL_OK = frozenset("よやぞぜわなねさっーぇぁ～〜だじにはがをとのもみ")
+# before a hiragana start, a particle ends the previous word (お前らしね, このばか)
+_HEAD_OK = frozenset("はがをのらとよねなでても")
+
+
+def inside_word(draft: Draft, start: int, end: int, compound: str, raw: bool = False) -> bool:
+    """Whether draft.text[start:end] is part of a longer word, judged on Sudachi's tokens.
+
+    Inside a word: a match that begins or ends inside a token (クソ in フォークソング, ばか
+    in ばかり, バカ in 親バカ); before a suffix (シナ|海); a noun right next to a noun,
+    which Japanese writes as one compound (南|シナ|海, バカ|日誌, 有力|選手, 米軍|基地|外),
+    where the noun before ends in kanji or katakana (ほんと|バカ is two words). Not
+    inside: next to a verb, a particle or an adverbial noun (町長|死ね, 最近|シナ人), a
+    suffix of its own (全員|氏ね), punctuation or a space.
+    The hiragana test is for `raw` matches (spelled words and phrases found in the text,
+    not as tokens): Sudachi reads しね in ですしね as two particles, which the token
+    boundaries alone do not reject.
+    `compound`: "none", "prefix" (may be followed by more of a compound: めくら|判,
+    クソ暑い), "suffix" (may follow one: 在日チョン) or "any".
+    """
+    if compound == "any" or end <= start:
+        return False
+    cols, text = draft.columns, draft.text
+    starts, ends = draft.token_starts, cols.ends
+    n = len(ends)
+    if n == 0:
+        return False
+    if raw and _kana_joined(text, start, end):
+        return True
+    i = bisect_right(starts, start) - 1
+    if compound != "suffix" and i >= 0 and starts[i] != start:
+        return True  # begins inside a token
+    j = bisect_left(ends, end)
+    rest = text[end : ends[j]] if j < n else ""
+    if compound != "prefix" and rest and not all(c in _TAIL_OK for c in rest):
+        return True  # ends inside a token (帰れよ is one token, yet 帰れ ends there)
+    before = compound != "suffix" and i > 0
+    if before and _joined(cols.pos[i - 1], cols.surfaces[i - 1], cols.pos[i], text[start], False):
+        return True
+    return (
+        compound != "prefix"
+        and j + 1 < n
+        and _joined(cols.pos[j + 1], cols.surfaces[j + 1], cols.pos[j], text[end - 1], True)
+    )
+
+
+_NOMINAL = frozenset({"名詞", "形状詞", "接頭辞", "接尾辞"})
+
+
+def _joined(
+    pos: tuple[str, ...],
+    neighbour: str,
+    own_pos: tuple[str, ...],
+    edge_ch: str,
+    after: bool,
+) -> bool:
+    """Whether a neighbouring token (part of speech `pos`) continues the word whose edge
+    letter is `edge_ch` and whose edge token has part of speech `own_pos`."""
+    if not neighbour:
+        return False
+    near = neighbour[0] if after else neighbour[-1]
+    edge, nb = script(edge_ch), script(near)
+    if edge == OTHER or nb == OTHER:
+        return False  # a space, a bracket, a digit or a Latin letter ends a word
+    if after and pos[0] == "接尾辞" and nb in _WORD_SCRIPTS:
+        return True  # シナ|海; not 野郎|ども
+    if not after and nb not in _WORD_SCRIPTS:
+        return False  # ほんと|バカ, 釣り|バカ: a word ending in kana ends there
+    # two nouns side by side are one compound: 釣り|バカ, 有力|選手, 金庫|株
+    return (
+        pos[0] == "名詞"
+        and (len(pos) < 3 or pos[2] != "副詞可能")
+        and own_pos[0] in _NOMINAL
+        and own_pos[0] != "接尾辞"
+        and not (edge == HIRA and nb == HIRA)
+    )
+
+
+def _kana_joined(text: str, start: int, end: int) -> bool:
+    """A raw match's hiragana edge next to hiragana that is no particle or ending."""
+    if (
+        start > 0
+        and script(text[start]) == HIRA
+        and script(text[start - 1]) == HIRA
+        and text[start - 1] not in _HEAD_OK
+    ):
+        return True
+    if end < len(text) and script(text[end - 1]) == HIRA and script(text[end]) == HIRA:
+        return text[end] not in _TAIL_OK
+    return False
+
+
+# --- many words as one regex ---
+
+
+def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for folded words, as a trie (shared prefixes tested once), with their
+    katakana and 伏字 spellings (see the module docstring)."""
+    variants: set[str] = set()
+    for w in words:
+        if not w:
+            continue
+        for v in {w, w.translate(_FOLD), w.translate(_TO_KATA)}:  # as written, ひらがな, カタカナ
+            variants.add(v)
+            for k in range(1, len(v)):
+                variants.add(v[:k] + MASK + v[k:])  # a mark put in: 死〇ね, バ●カ
+                if len(v) >= 3 and v[k] != MASK:
+                    variants.add(v[:k] + MASK + v[k + 1 :])  # a mark for a letter: ば〇やろう
+    if not variants:
+        return None
+    trie: dict = {}
+    for v in variants:
+        node = trie
+        for ch in v:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return re.compile(_node_regex(trie))
+
+
+_TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+
+
+def _node_regex(node: dict) -> str:
+    alts = []
+    end = "" in node
+    for ch in sorted(k for k in node if k):
+        alts.append(re.escape(ch) + _node_regex(node[ch]))
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    if end:  # a word ends here and a longer one may go on: prefer the longer
+        return "(?:" + body + ")?"
+    return body

@@ -1,0 +1,373 @@
+"""JavaScript regular expressions (as prh compiles them: flags `gmu`, maybe `i`) in Python.
+
+prh dictionaries are written for JavaScript, and the same pattern means something else
+in Python: `\\b`, `\\w`, `\\d` are ASCII in JavaScript and Unicode in Python (so `\\bML\\b`
+never fires next to Japanese text in JavaScript, and does in Python); `.`, `^` and `$`
+know four line terminators, not one; `(?<name>…)` and `\\k<name>` are spelt differently;
+and JavaScript allows lookbehinds of any width, which only the `regex` module can run.
+`translate` rewrites a JavaScript source into a `regex` module source with the same
+meaning, and refuses what a JavaScript engine in `u` mode refuses (`\\-` outside a class,
+a lone `{`, `a**` …), so a dictionary that prh cannot load does not load here either.
+
+Our own code, not a library: the one published JS-to-Python converter (js-regex) targets
+`re`, knows no `u` mode and cannot express variable-width lookbehind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# What JavaScript's shorthand classes mean, as Python class bodies.
+_WORD = "A-Za-z0-9_"
+_DIGIT = "0-9"
+_SPACE = "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+_CLASSES = {"d": _DIGIT, "w": _WORD, "s": _SPACE}
+_LINE_END = "\\n\\r\\u2028\\u2029"
+_BOUNDARY, _NOT_BOUNDARY = "(?a:\\b)", "(?a:\\B)"  # ASCII word boundaries, as in JavaScript
+
+_SYNTAX = set("^$\\.*+?()[]{}|/")
+_SINGLE = {"t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r"}
+
+
+class JsRegexError(ValueError):
+    """The source is not a valid JavaScript regular expression in `u` mode."""
+
+
+def _lit(ch: str) -> str:
+    """One character as a Python regex literal, outside or inside a class."""
+    if (ch.isalnum() or ch == "_" or ord(ch) > 0x7F) and ch.isprintable():
+        return ch
+    if ch.isprintable() and ch != " ":
+        return "\\" + ch
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
+@dataclass
+class _Parser:
+    src: str
+    pos: int = 0
+    groups: int = 0
+
+    def error(self, what: str) -> JsRegexError:
+        return JsRegexError(f"{what} at {self.pos} in /{self.src}/")
+
+    def peek(self, k: int = 0) -> str:
+        i = self.pos + k
+        return self.src[i] if i < len(self.src) else ""
+
+    # --- outside classes ---
+
+    def translate(self) -> str:
+        out: list[str] = []
+        depth = 0
+        quantifiable = False  # whether the last piece may take a quantifier
+        while self.pos < len(self.src):
+            ch = self.src[self.pos]
+            if ch in "*+?{":
+                if ch == "{" and not self._quantifier_ahead():
+                    raise self.error("lone '{'")
+                if not quantifiable:
+                    raise self.error("nothing to repeat")
+                out.append(self._quantifier())
+                quantifiable = False
+                continue
+            self.pos += 1
+            if ch == "\\":
+                piece, quantifiable = self._escape()
+                out.append(piece)
+            elif ch == "(":
+                piece, quantifiable_after = self._group_open()
+                out.append(piece)
+                depth += 1
+                out.append("\0" if quantifiable_after else "\1")  # marker, resolved at ')'
+                quantifiable = False
+            elif ch == ")":
+                if depth == 0:
+                    raise self.error("unmatched ')'")
+                depth -= 1
+                # this group's marker (inner groups' markers are gone once they closed)
+                # says whether the group may be repeated
+                k = len(out) - 1
+                while out[k] not in ("\0", "\1"):
+                    k -= 1
+                quantifiable = out[k] == "\0"
+                out[k] = ""
+                out.append(")")
+            elif ch == "|":
+                out.append("|")
+                quantifiable = False
+            elif ch == "[":
+                out.append(self._class())
+                quantifiable = True
+            elif ch in "]}":
+                raise self.error(f"lone '{ch}'")
+            elif ch == ".":
+                out.append(f"[^{_LINE_END}]")
+                quantifiable = True
+            elif ch == "^":
+                out.append(f"(?<![^{_LINE_END}])")  # flag m: the start or after a line end
+                quantifiable = False
+            elif ch == "$":
+                out.append(f"(?![^{_LINE_END}])")
+                quantifiable = False
+            else:
+                out.append(_lit(ch))
+                quantifiable = True
+        if depth:
+            raise self.error("unterminated group")
+        return "".join(out)
+
+    def _quantifier_ahead(self) -> bool:
+        i = self.pos + 1
+        j = i
+        while j < len(self.src) and self.src[j].isdigit():
+            j += 1
+        if j == i:
+            return False
+        if j < len(self.src) and self.src[j] == ",":
+            j += 1
+            while j < len(self.src) and self.src[j].isdigit():
+                j += 1
+        return j < len(self.src) and self.src[j] == "}"
+
+    def _quantifier(self) -> str:
+        ch = self.src[self.pos]
+        if ch == "{":
+            end = self.src.index("}", self.pos)
+            body = self.src[self.pos + 1 : end]
+            lo, _, hi = body.partition(",")
+            if hi and int(hi) < int(lo):
+                raise self.error("numbers out of order in {} quantifier")
+            q = "{" + body + "}"
+            self.pos = end + 1
+        else:
+            q = ch
+            self.pos += 1
+        if self.peek() == "?":
+            q += "?"
+            self.pos += 1
+        if (self.peek() and self.peek() in "*+?") or (
+            self.peek() == "{" and self._quantifier_ahead()
+        ):
+            raise self.error("nothing to repeat")
+        return q
+
+    def _group_open(self) -> tuple[str, bool]:
+        """The Python opening of a group, and whether the group may be quantified."""
+        if self.peek() != "?":
+            self.groups += 1
+            return "(", True
+        nxt = self.peek(1)
+        if nxt == ":":
+            self.pos += 2
+            return "(?:", True
+        if nxt in "=!":
+            self.pos += 2
+            return "(?" + nxt, False  # u mode: a lookaround takes no quantifier
+        if nxt == "<" and self.peek(2) in "=!":
+            self.pos += 3
+            return "(?<" + self.src[self.pos - 1], False
+        if nxt == "<":
+            end = self.src.find(">", self.pos)
+            name = self.src[self.pos + 2 : end] if end > 0 else ""
+            if not name.isidentifier():
+                raise self.error("invalid capture group name")
+            self.pos = end + 1
+            self.groups += 1
+            return f"(?P<{name}>", True
+        raise self.error("invalid group")
+
+    def _escape(self) -> tuple[str, bool]:
+        """An escape outside a class (the backslash is consumed): Python text, quantifiable."""
+        ch = self.peek()
+        if not ch:
+            raise self.error("\\ at end of pattern")
+        self.pos += 1
+        if ch in _CLASSES:
+            return f"[{_CLASSES[ch]}]", True
+        if ch.lower() in _CLASSES:
+            return f"[^{_CLASSES[ch.lower()]}]", True
+        if ch == "b":
+            return _BOUNDARY, False
+        if ch == "B":
+            return _NOT_BOUNDARY, False
+        if ch.isdigit() and ch != "0":
+            j = self.pos
+            while j < len(self.src) and self.src[j].isdigit():
+                j += 1
+            number = int(self.src[self.pos - 1 : j])
+            self.pos = j
+            return f"(?:\\{number})", True
+        if ch == "k":
+            if self.peek() != "<" or ">" not in self.src[self.pos :]:
+                raise self.error("invalid named reference")
+            end = self.src.index(">", self.pos)
+            name = self.src[self.pos + 1 : end]
+            self.pos = end + 1
+            return f"(?P={name})", True
+        if ch in "pP":
+            if self.peek() != "{" or "}" not in self.src[self.pos :]:
+                raise self.error("invalid property name")
+            end = self.src.index("}", self.pos)
+            prop = self.src[self.pos : end + 1]
+            self.pos = end + 1
+            return f"\\{ch}{prop}", True
+        return _lit(self._char_escape(ch, in_class=False)), True
+
+    def _char_escape(self, ch: str, in_class: bool) -> str:
+        """The character an escape stands for (\\u, \\x, \\c, \\0, \\t …, identity)."""
+        if ch in _SINGLE:
+            return _SINGLE[ch]
+        if ch == "0" and not self.peek().isdigit():
+            return "\0"
+        if ch == "x":
+            hexa = self.src[self.pos : self.pos + 2]
+            if len(hexa) != 2 or not _is_hex(hexa):
+                raise self.error("invalid escape")
+            self.pos += 2
+            return chr(int(hexa, 16))
+        if ch == "u":
+            return self._unicode_escape()
+        if ch == "c":
+            letter = self.peek()
+            if not (letter.isascii() and letter.isalpha()):
+                raise self.error("invalid unicode escape")
+            self.pos += 1
+            return chr(ord(letter) % 32)
+        if ch in _SYNTAX or (in_class and ch == "-"):
+            return ch
+        raise self.error("invalid escape")
+
+    def _unicode_escape(self) -> str:
+        if self.peek() == "{":
+            end = self.src.find("}", self.pos)
+            hexa = self.src[self.pos + 1 : end] if end > 0 else ""
+            if not hexa or not _is_hex(hexa) or int(hexa, 16) > 0x10FFFF:
+                raise self.error("invalid unicode escape")
+            self.pos = end + 1
+            return chr(int(hexa, 16))
+        hexa = self.src[self.pos : self.pos + 4]
+        if len(hexa) != 4 or not _is_hex(hexa):
+            raise self.error("invalid unicode escape")
+        self.pos += 4
+        code = int(hexa, 16)
+        low = self.src[self.pos : self.pos + 6]
+        if 0xD800 <= code <= 0xDBFF and low[:2] == "\\u" and _is_hex(low[2:]) and len(low) == 6:
+            low_code = int(low[2:], 16)
+            if 0xDC00 <= low_code <= 0xDFFF:  # a surrogate pair is one character in u mode
+                self.pos += 6
+                return chr(0x10000 + ((code - 0xD800) << 10) + (low_code - 0xDC00))
+        return chr(code)
+
+    # --- classes ---
+
+    def _class(self) -> str:
+        """A [...] class (the '[' is consumed) as Python text."""
+        negated = self.peek() == "^"
+        if negated:
+            self.pos += 1
+        plain: list[str] = []  # Python class body pieces
+        complements: list[str] = []  # bodies of \D \W \S: the class holds what is NOT in them
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise self.error("unterminated character class")
+            self.pos += 1
+            if ch == "]":
+                break
+            kind, value = self._class_atom(ch)
+            if kind == "set":
+                if self.peek() == "-" and self.peek(1) not in ("]", ""):
+                    raise self.error("invalid character class")
+                (complements if value.startswith("^") else plain).append(value.lstrip("^"))
+                continue
+            if self.peek() == "-" and self.peek(1) not in ("]", ""):
+                self.pos += 1
+                kind2, value2 = self._class_atom(self._take())
+                if kind2 == "set":
+                    raise self.error("invalid character class")
+                if ord(value2) < ord(value):
+                    raise self.error("range out of order in character class")
+                plain.append(f"{_lit(value)}-{_lit(value2)}")
+            else:
+                plain.append(_lit(value))
+        body = "".join(plain)
+        if not complements:
+            if not body:
+                return "[^\\s\\S]" if not negated else "[\\s\\S]"
+            return f"[{'^' if negated else ''}{body}]"
+        # \D, \W, \S inside a class: Python's ASCII sets cannot be nested, so spell the union
+        if not negated:
+            alts = ([f"[{body}]"] if body else []) + [f"[^{c}]" for c in complements]
+            return "(?:" + "|".join(alts) + ")"
+        # [^…\W…]: not in the plain part and inside every complemented set
+        look = f"(?![{body}])" if body else ""
+        inside = "".join(f"(?=[{c}])" for c in complements[1:])
+        return f"(?:{look}{inside}[{complements[0]}])"
+
+    def _take(self) -> str:
+        ch = self.peek()
+        if not ch:
+            raise self.error("unterminated character class")
+        self.pos += 1
+        return ch
+
+    def _class_atom(self, ch: str) -> tuple[str, str]:
+        """('char', c) or ('set', body / '^' + body) for one class member."""
+        if ch != "\\":
+            return "char", ch
+        esc = self._take()
+        if esc in _CLASSES:
+            return "set", _CLASSES[esc]
+        if esc.lower() in _CLASSES:
+            return "set", "^" + _CLASSES[esc.lower()]
+        if esc == "b":
+            return "char", "\b"
+        if esc in "pP":
+            if self.peek() != "{" or "}" not in self.src[self.pos :]:
+                raise self.error("invalid property name")
+            end = self.src.index("}", self.pos)
+            prop = self.src[self.pos : end + 1]
+            self.pos = end + 1
+            if esc == "P":
+                return "set", "^\\p" + prop
+            return "set", "\\p" + prop
+        if esc.isdigit() and esc != "0":
+            raise self.error("invalid class escape")
+        return "char", self._char_escape(esc, in_class=True)
+
+
+def _is_hex(s: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in s)
+
+
+def translate(source: str) -> str:
+    """A `regex` module source that matches what JavaScript's /source/mu matches.
+
+    Raises JsRegexError for a source a JavaScript engine refuses in `u` mode.
+    """
+    return _Parser(source).translate()
+
+
+def compile_python(source: str, ignorecase: bool = False) -> Any:
+    """Compile a translated source: with `re` when it can (it compiles several times
+    faster), else with the `regex` module (variable-width lookbehind, \\p{…})."""
+    try:
+        return re.compile(source, re.IGNORECASE if ignorecase else 0)
+    except re.error:
+        pass
+    import regex  # imported only when a dictionary needs it
+
+    try:
+        return regex.compile(source, regex.V0 | (regex.IGNORECASE if ignorecase else 0))
+    except (regex.error, ValueError, OverflowError) as e:
+        raise JsRegexError(str(e)) from None

@@ -1,0 +1,83 @@
+"""Answers that loading the rules asks again on every start, kept between starts.
+
+Building the rules tokenizes every lexicon word and context word with Sudachi and parses
+every regex once more for its prefilter strings: the same questions with the same answers
+each time `gateway check` starts. Both answers are kept in the load cache (keyed by the
+code's identity, which includes the Sudachi dictionary), as two small records rewritten
+only when a rule file changed what is asked. Without a cache, everything is computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.checker.cache import LoadCache, default_cache
+from gateway.checker.tokenizer import Token
+from gateway.checker.tokenizer import tokenize as _tokenize
+
+
+class _Memo:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._cache: LoadCache | None = None
+        self._key = ""
+        self._stored: dict[str, Any] | None = None
+        self._used: dict[str, Any] = {}
+
+    def _load(self) -> dict[str, Any]:
+        if self._stored is None:
+            self._cache = default_cache()
+            self._key = self._cache.key("memo", self.name)
+            stored = self._cache.get(self._key)
+            self._stored = stored if isinstance(stored, dict) else {}
+        return self._stored
+
+    def get(self, key: str) -> Any:
+        value = self._load().get(key)
+        if value is not None:
+            self._used[key] = value
+        return value
+
+    def set(self, key: str, value: Any) -> None:
+        self._load()
+        self._used[key] = value
+
+    def save(self) -> None:
+        """Store what this load used (so the record never grows with old rules)."""
+        if self._cache is not None and self._used and self._used != self._stored:
+            self._cache.put(self._key, self._used)
+            self._stored = dict(self._used)
+        self._used = {}
+
+
+_WORDS = _Memo("word-tokens")
+_CLAUSES = _Memo("prefilter-clauses")
+
+
+def word_tokens(word: str) -> list[Token]:
+    """tokenize(word), for the words of rule files."""
+    stored = _WORDS.get(word)
+    if isinstance(stored, list):
+        try:
+            return [Token(s, n, d, tuple(p), b, e) for s, n, d, p, b, e in stored]
+        except (TypeError, ValueError):
+            pass
+    tokens = _tokenize(word)
+    _WORDS.set(word, [list(t) for t in tokens])
+    return tokens
+
+
+def clauses(pattern: str, flags: int, compute: Any) -> Any:
+    """compute(pattern, flags), remembered: the prefilter clauses of a rule's regex."""
+    key = f"{flags}:{pattern}"
+    stored = _CLAUSES.get(key)
+    if isinstance(stored, list):
+        return tuple(tuple(c) for c in stored)
+    found = compute(pattern, flags)
+    _CLAUSES.set(key, [list(c) for c in found])
+    return found
+
+
+def save() -> None:
+    _WORDS.save()
+    _CLAUSES.save()

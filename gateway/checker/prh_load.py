@@ -1,0 +1,520 @@
+"""Read prh dictionaries (npm `prh` 5.4.4's YAML) the way prh reads them.
+
+Every point follows prh's code: the YAML is read as js-yaml reads it (YAML 1.2: `on`,
+`yes`, `no` stay words); a rule is `expected` plus `pattern` / `patterns` (a literal,
+case- and width-sensitive, or `/regex/flags` in JavaScript syntax), and without a
+pattern `expected` itself, spread over both widths and cases of its letters and digits;
+a rule's patterns form one alternation (the first alternative that matches wins);
+`options.wordBoundary`, `regexpMustEmpty`, `specs` (checked here); `targets`; and
+`imports` (a path or `{path, disableImports, ignoreRules}`), where an imported rule whose
+`expected` is already loaded is dropped, as prh's `Engine.merge` does.
+
+What a file yields (its rules translated to Python, their prefilter strings, its specs
+passed) is kept in the load cache under the hash of its bytes, so a dictionary that has
+not changed is not parsed, translated or spec-checked again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from gateway.checker.cache import LoadCache, default_cache
+from gateway.checker.engine import RuleLoadError
+from gateway.checker.jsregex import JsRegexError, compile_python, translate
+from gateway.checker.prefilter import Clauses, required_strings_of
+from gateway.checker.prh_match import Target, spec_result
+
+_HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
+_SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
+_REGEXP_STRING = re.compile(r"/([^\n\r\u2028\u2029]*)/([gimy]*)")
+_MUST_EMPTY = re.compile(r"\$([0-9]+)")
+
+
+# --- YAML as js-yaml reads it ---
+
+
+@lru_cache(maxsize=1)
+def _yaml12_loader() -> type:
+    """PyYAML (in C where it can) with YAML 1.2's booleans, as js-yaml: only true/false
+    (`on`, `yes`, `no` stay words). Built on first use: a cached dictionary needs no YAML."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = type("Yaml12Loader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return loader
+
+
+def read_yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.load(text, Loader=_yaml12_loader())  # a safe loader
+
+
+# --- one rule ---
+
+
+@dataclass(eq=False)
+class PrhEntry:
+    """One prh rule, as prh compiles it, in Python."""
+
+    expected: str
+    source: str  # `regex` module source with the meaning of prh's JavaScript regex
+    ignorecase: bool
+    js: str  # the regex as prh prints it (/…/gmu): what `ignoreRules: [{pattern}]` names
+    must_empty: int | None
+    note: str  # the rule's `prh` field
+    specs: tuple[tuple[str, str], ...]
+    where: str  # the dictionary file
+    clauses: Clauses = ()
+    _regex: re.Pattern[str] | None = field(default=None, repr=False)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """Compiled on first use: most of a big dictionary never runs on a given draft."""
+        if self._regex is None:
+            self._regex = compile_python(self.source, self.ignorecase)
+        return self._regex
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.expected, self.source, self.ignorecase, self.js, self.must_empty, self.note,
+            [list(s) for s in self.specs], [list(c) for c in self.clauses],
+        ]  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: list[Any], where: str) -> PrhEntry:
+        expected, source, ic, js, must, note, specs, clauses = data
+        return cls(
+            expected, source, ic, js, must, note,
+            tuple(tuple(s) for s in specs), where, tuple(tuple(c) for c in clauses),
+        )  # fmt: skip
+
+
+def _label(raw: Any, index: int) -> str:
+    expected = raw.get("expected") if isinstance(raw, dict) else raw
+    return f"rules[{index}]" + (f" expected: {expected}" if expected is not None else "")
+
+
+def _error(path: Path, label: str | None, ja: str, en: str) -> RuleLoadError:
+    return RuleLoadError(path, label, ja, en)
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript's truthiness for YAML values (an empty list is true there)."""
+    if isinstance(value, list | dict):
+        return True
+    return bool(value)
+
+
+def parse_regexp_string(text: str) -> tuple[str, str] | None:
+    """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
+    m = _REGEXP_STRING.fullmatch(text)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def escape_special(text: str) -> str:
+    """prh's escapeSpecialChars (the backslash itself stays as it is, as in prh)."""
+    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
+
+
+def spread_alphanum(expected: str) -> str:
+    """prh's spreadAlphaNum: each letter or digit as a class of both cases and widths.
+    The rest stays as written, unescaped (prh builds a RegExp from it)."""
+    out = []
+    for ch in expected:
+        up, low = _HANKAKU.find(ch.upper()), _HANKAKU.find(ch.lower())
+        if up == -1 and low == -1:
+            out.append(ch)
+        elif up == low:
+            out.append(f"[{ch}{_ZENKAKU[up]}]")
+        else:
+            zen_up = _ZENKAKU[up] if up >= 0 else ""
+            zen_low = _ZENKAKU[low] if low >= 0 else ""
+            out.append(f"[{ch.upper()}{ch.lower()}{zen_up}{zen_low}]")
+    return "".join(out)
+
+
+def js_display(source: str) -> str:
+    """A RegExp's `source` as JavaScript shows it: `/` outside classes escaped."""
+    if not source:
+        return "(?:)"
+    out = []
+    in_class = escaped = False
+    for ch in source:
+        if escaped:
+            out.append(ch)
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "/" and not in_class:
+            out.append("\\/")
+            continue
+        out.append({"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}.get(ch, ch))
+    return "".join(out)
+
+
+class _PatternError(ValueError):
+    def __init__(self, ja: str, en: str) -> None:
+        super().__init__(en)
+        self.ja = ja
+
+
+def _js_pattern(pattern: Any, expected: str, word_boundary: bool) -> tuple[str, bool]:
+    """prh's `Rule._patternToRegExp`: (JavaScript source, ignore case)."""
+    if pattern is None:
+        source, flags = spread_alphanum(expected), ""
+    elif isinstance(pattern, str):
+        parsed = parse_regexp_string(pattern)
+        source, flags = parsed if parsed else (escape_special(pattern), "")
+        if len(set(flags)) != len(flags):
+            raise _PatternError(
+                f"正規表現のフラグ {flags} が不正です。", f"invalid flags '{flags}'"
+            )
+    elif isinstance(pattern, list):
+        parts = [_js_pattern(p, expected, word_boundary) for p in pattern]
+        if len({ic for _, ic in parts}) > 1:
+            raise _PatternError(
+                "patterns に i フラグのあるものとないものが混ざっています。",
+                "combining different flags (some patterns have 'i', some do not)",
+            )
+        ignorecase = bool(parts) and parts[0][1]
+        return "(?:" + "|".join(s for s, _ in parts) + ")", ignorecase
+    else:
+        raise _PatternError(
+            f"pattern は文字列か文字列の並びにしてください（{pattern!r}）。",
+            f"unexpected pattern: {pattern!r}",
+        )
+    if word_boundary:
+        source = f"\\b{source}\\b"
+    return source, "i" in flags
+
+
+def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
+    """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed."""
+    label = _label(raw, index)
+    if isinstance(raw, str):
+        raw = {"expected": raw}
+    if not isinstance(raw, dict):
+        raise _error(path, label, "rules の各項目は表にしてください。", "a rule must be a mapping")
+    for key in ("pattern", "patterns"):
+        value = raw.get(key)
+        if value == "" or (isinstance(value, list) and "" in value):
+            raise _error(path, label, f"{key} が空です。", f"{key} can't be empty")
+    expected = raw.get("expected")
+    if not isinstance(expected, str):
+        raise _error(
+            path, label, "expected を文字列で書いてください。", "expected is required (a string)"
+        )
+    options = raw.get("options") if isinstance(raw.get("options"), dict) else {}
+    pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
+    try:
+        js_source, ignorecase = _js_pattern(pattern, expected, _truthy(options.get("wordBoundary")))
+        source = translate(js_source)
+        compiled = compile_python(source, ignorecase)
+    except _PatternError as e:
+        raise _error(path, label, e.ja, str(e)) from None
+    except JsRegexError as e:
+        raise _error(
+            path,
+            label,
+            f"パターンを正規表現として読めません（{e}）。",
+            f"invalid regular expression: {e}",
+        ) from None
+    must = raw.get("regexpMustEmpty")
+    must_empty = None
+    if _truthy(must):
+        m = _MUST_EMPTY.fullmatch(str(must))
+        if not m:
+            raise _error(
+                path,
+                label,
+                "regexpMustEmpty は $1 のように書いてください。",
+                "regexpMustEmpty: please use $1 format",
+            )
+        must_empty = int(m.group(1))
+    specs = []
+    for spec in raw.get("specs") or []:
+        src, dst = (spec.get("from"), spec.get("to")) if isinstance(spec, dict) else (None, None)
+        if not src or not dst:
+            raise _error(
+                path, label, "specs には from と to を書いてください。", "a spec needs from and to"
+            )
+        specs.append((str(src), str(dst)))
+    note = raw.get("prh")
+    entry = PrhEntry(
+        expected=expected,
+        source=source,
+        ignorecase=ignorecase,
+        js=f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}",
+        must_empty=must_empty,
+        note=str(note).strip() if note is not None else "",
+        specs=tuple(specs),
+        where=str(path),
+        clauses=required_strings_of(source, re.IGNORECASE if ignorecase else 0, memo=False),
+        _regex=compiled,
+    )
+    for src, dst in entry.specs:
+        got = spec_result(entry, src)
+        if got != dst:
+            raise _error(
+                path,
+                label,
+                f"specs が合いません:「{src}」は「{dst}」になるはずが「{got}」になりました（{entry.js}）。",
+                f"spec failed: {src!r} should become {dst!r} but became {got!r} ({entry.js})",
+            )
+    return entry
+
+
+# --- one file ---
+
+
+@dataclass
+class _Import:
+    path: str
+    disable_imports: bool
+    ignore: list[dict[str, str]]  # {"pattern": …} or {"expected": …}
+
+
+@dataclass
+class DictFile:
+    """What one dictionary file says, before its imports are read."""
+
+    path: Path
+    version: float
+    entries: list[PrhEntry]
+    targets: list[list[Any]]  # [file source, file flags, [[src, ic] includes], [[…] excludes]]
+    imports: list[_Import]
+
+
+def _version(value: Any) -> float:
+    """prh: `+src.version || 1`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 1.0
+    return number if number == number and number != 0 else 1.0
+
+
+def _target_pattern(spec: Any, path: Path) -> list[Any]:
+    text = spec.get("pattern") if isinstance(spec, dict) else spec
+    if not isinstance(text, str) or not text:
+        raise _error(
+            path,
+            "targets",
+            "includes / excludes に pattern を書いてください。",
+            "pattern is required",
+        )
+    parsed = parse_regexp_string(text)
+    source, flags = parsed if parsed else (escape_special(text), "")
+    return [source, "i" in flags]
+
+
+def _targets(raw: Any, path: Path) -> list[list[Any]]:
+    out = []
+    for t in raw or []:
+        if not isinstance(t, dict) or not isinstance(t.get("file"), str):
+            raise _error(
+                path, "targets", "targets には file を書いてください。", "target needs file"
+            )
+        parsed = parse_regexp_string(t["file"])
+        file_src, file_flags = parsed if parsed else (escape_special(t["file"]), "")
+        out.append(
+            [
+                file_src,
+                file_flags,
+                [_target_pattern(p, path) for p in t.get("includes") or []],
+                [_target_pattern(p, path) for p in t.get("excludes") or []],
+            ]
+        )
+    return out
+
+
+def _imports(raw: Any, path: Path) -> list[_Import]:
+    specs = [raw] if isinstance(raw, str) else list(raw or [])
+    out = []
+    for spec in specs:
+        if isinstance(spec, str):
+            spec = {"path": spec}
+        if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
+            raise _error(
+                path, "imports", "imports には path を書いてください。", "import needs path"
+            )
+        ignore = []
+        for rule in spec.get("ignoreRules") or []:
+            rule = {"pattern": rule} if isinstance(rule, str) else rule
+            if isinstance(rule, dict):
+                ignore.append({k: v for k, v in rule.items() if k in ("pattern", "expected")})
+        out.append(_Import(spec["path"], _truthy(spec.get("disableImports")), ignore))
+    return out
+
+
+def parse_file(path: Path, data: bytes) -> DictFile:
+    """One dictionary file's own content: rules compiled and spec-checked, targets, imports."""
+    import yaml
+
+    try:
+        raw = read_yaml(data.decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise _error(
+            path, None, f"prh 辞書を YAML として読めません: {e}", f"not a YAML file: {e}"
+        ) from None
+    if not isinstance(raw, dict):
+        raise _error(
+            path, None, "prh 辞書の最上位は表にしてください。", "top level must be a mapping"
+        )
+    rules = raw.get("rules") or []
+    if not isinstance(rules, list):
+        raise _error(path, None, "rules は並びにしてください。", "rules must be a list")
+    entries = []
+    for i, r in enumerate(rules):
+        try:
+            entries.append(build_entry(r, path, i))
+        except RuleLoadError:
+            raise
+        except Exception as e:  # anything unforeseen: still the file and the rule, no traceback
+            raise _error(
+                path,
+                _label(r, i),
+                f"このルールを読み込めません（{type(e).__name__}: {e}）。",
+                f"cannot load this rule ({type(e).__name__}: {e})",
+            ) from e
+    return DictFile(
+        path, _version(raw.get("version")), entries, _targets(raw.get("targets"), path),
+        _imports(raw.get("imports"), path),
+    )  # fmt: skip
+
+
+def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
+    """A dictionary file, from the cache when its bytes are unchanged; and its digest."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise _error(
+            path,
+            None,
+            f"prh 辞書を読めません（{e.strerror or e}）。",
+            f"cannot read prh dictionary: {e}",
+        ) from None
+    key = cache.key("prh-dictionary", data)
+    stored = cache.get(key)
+    if isinstance(stored, dict):
+        try:
+            return (
+                DictFile(
+                    path,
+                    float(stored["version"]),
+                    [PrhEntry.from_json(e, str(path)) for e in stored["entries"]],
+                    stored["targets"],
+                    [_Import(**i) for i in stored["imports"]],
+                ),
+                key,
+            )
+        except (KeyError, TypeError, ValueError):
+            pass  # an old or damaged record: read the file again
+    parsed = parse_file(path, data)
+    cache.put(
+        key,
+        {
+            "version": parsed.version,
+            "entries": [e.to_json() for e in parsed.entries],
+            "targets": parsed.targets,
+            "imports": [vars(i) for i in parsed.imports],
+        },
+    )
+    return parsed, key
+
+
+# --- a dictionary with its imports ---
+
+
+@dataclass
+class PrhDictionary:
+    """A dictionary as prh's Engine holds it after its imports were merged."""
+
+    entries: list[PrhEntry]
+    targets: list[list[Any]]
+    version: float
+    digests: list[str] = field(default_factory=list)  # of every file read
+
+    def compiled_targets(self) -> list[Target]:
+        out = []
+        for file_src, file_flags, includes, excludes in self.targets:
+            out.append(
+                Target(
+                    _compile(file_src, "i" in file_flags),
+                    tuple(_compile(s, ic) for s, ic in includes),
+                    tuple(_compile(s, ic) for s, ic in excludes),
+                )
+            )
+        return out
+
+    def merge(self, other: PrhDictionary, path: Path) -> None:
+        """prh's `Engine.merge`: a rule whose `expected` is already here is dropped."""
+        if other.version != self.version:
+            raise _error(
+                path,
+                "imports",
+                "取り込む辞書と version が違います。",
+                "version mismatch between a dictionary and its import",
+            )
+        files = {t[0] + "/" + t[1] for t in self.targets}
+        self.targets += [t for t in other.targets if t[0] + "/" + t[1] not in files]
+        known = {e.expected for e in self.entries}
+        self.entries += [e for e in other.entries if e.expected not in known]
+        self.digests += other.digests
+
+
+def _compile(js_source: str, ignorecase: bool) -> re.Pattern[str]:
+    return compile_python(translate(js_source), ignorecase)
+
+
+def _ignored(entry: PrhEntry, ignore: list[dict[str, str]]) -> bool:
+    """prh's `Rule._shouldIgnore`: by the regex as prh prints it, or by `expected`."""
+    return any(
+        ig.get("pattern") == entry.js or ig.get("expected") == entry.expected for ig in ignore
+    )
+
+
+def load_dictionary(
+    path: Path, cache: LoadCache | None = None, *, _disable_imports: bool = False,
+    _stack: tuple[str, ...] = (),
+) -> PrhDictionary:  # fmt: skip
+    """Read a prh dictionary and, as prh does, its imports (merged after its own rules)."""
+    cache = cache if cache is not None else default_cache()
+    real = os.path.realpath(path)
+    if real in _stack:
+        raise _error(path, "imports", "imports が循環しています。", "imports form a cycle")
+    file, digest = read_file(path, cache)
+    out = PrhDictionary(list(file.entries), list(file.targets), file.version, [digest])
+    if _disable_imports:
+        return out
+    for imp in file.imports:
+        # node's path.join: an import path is always below the importing file's folder
+        target = Path(os.path.normpath(os.path.dirname(path) + os.sep + imp.path))
+        sub = load_dictionary(
+            target, cache, _disable_imports=imp.disable_imports, _stack=(*_stack, real)
+        )
+        if imp.ignore:
+            sub.entries = [e for e in sub.entries if not _ignored(e, imp.ignore)]
+        out.merge(sub, path)
+    return out

@@ -1,0 +1,436 @@
+"""The shell's side of staff and admin commands (issue 11), beside gateway.pipeline.
+
+- Mail commands on a draft (状況, 取り下げ, 再送): recognised strictly (gateway.commands),
+  decided purely (gateway.draft_commands), persisted by the pipeline.
+- Absences by mail: 「不在 … 代理 …」 from a listed reviewer -> a pending record and a
+  confirmation mail with a token bound to that reviewer's address; the answer 「はい」 with
+  that token confirms it. A forged From never gets the token, so it never takes effect.
+- Admin commands from the CLI (`gateway absence add|remove`, `gateway reassign`): the
+  daemon holds the state, so the CLI drops a small JSON file in the spool's `commands/`
+  and the daemon applies it on its next tick (within a minute), in a transaction.
+- On each tick: 後閲 mails for absences that ended, lapsed confirmations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gateway import absence as ab
+from gateway.commands import Command, read_absence, read_command
+from gateway.config import Settings, staff_allowed
+from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
+from gateway.identity import try_canonical
+from gateway.records import Absence, AuditEvent, Draft, Outcome
+from gateway.replies import own_words
+from gateway.routing import deciders, local_day, same_person, seat_of
+from gateway.store import write_atomically
+
+if TYPE_CHECKING:
+    from gateway.model import Incoming
+    from gateway.pipeline import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def listed_reviewers(settings: Settings) -> list[str]:
+    """Everyone listed as a reviewer of some account (pair, pool or stage)."""
+    out: list[str] = []
+    for acc in settings.accounts:
+        for person in (*acc.reviewers, *(m for st in acc.rules.stages for m in st.members)):
+            if not any(same_person(person, p) for p in out):
+                out.append(person)
+    return out
+
+
+def account_people(settings: Settings, account: str) -> list[str]:
+    """Everyone listed for one account (reviewers and stage members)."""
+    acc = settings.account(account)
+    if acc is None:
+        return []
+    return list(
+        dict.fromkeys((*acc.reviewers, *(m for st in acc.rules.stages for m in st.members)))
+    )
+
+
+def is_listed_reviewer(settings: Settings, address: str) -> bool:
+    return any(same_person(address, p) for p in listed_reviewers(settings))
+
+
+def _event(
+    action: str, draft_id: str | None, actor: str, at: datetime, **detail: Any
+) -> AuditEvent:
+    return AuditEvent(action, draft_id, actor or "-", at, detail)
+
+
+# --------------------------------------------------------------------------- draft commands
+
+
+def draft_command(
+    draft: Draft, inc: Incoming, now: datetime, *, has_token: bool, sent: list[str] = ()
+) -> tuple[Outcome, str] | None:
+    """状況 / 取り下げ / 再送 on `draft`, when the sender's own words are just that command."""
+    sender = inc.from_addr
+    command = read_command(own_words(inc.text, sent))
+    if command not in (Command.STATUS, Command.WITHDRAW, Command.RESEND):
+        return None
+    is_author = same_person(sender, draft.author)
+    on_route = seat_of(draft, sender) is not None or any(
+        same_person(sender, p) for p in deciders(draft)
+    )
+    if command == Command.STATUS and (is_author or on_route):
+        return status_report(draft, sender, now, inc.message_id), "status_report"
+    if command == Command.WITHDRAW and is_author:
+        if not has_token:  # withdrawing needs proof it is the author: their reply's token
+            return notice(
+                draft, sender, "withdraw-needs-reply", now, inc.message_id, "command_refused"
+            ), "command_refused"
+        return withdraw(draft, sender, now, inc.message_id), "withdrawn"
+    if command == Command.RESEND and not is_author:
+        return resend(draft, sender, now, inc.message_id), "resend"
+    return None
+
+
+# --------------------------------------------------------------------------- absences by mail
+
+
+def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
+    """A new mail (no token) whose own words are 「不在 … 代理 …」: a pending absence and a
+    confirmation mail to the sender's address. None when the mail is not such a command."""
+    sender = inc.from_addr
+    request = read_absence(absence_words(inc.text), local_day(now))
+    if request is None:
+        return None
+    store = gw.store
+    if not is_listed_reviewer(gw.settings, sender):
+        store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
+        return "absence_refused"
+    deputy = try_canonical(request.deputy)
+    if deputy is not None:
+        request = replace(request, deputy=deputy)
+    reason = ab.problem(
+        sender, request.deputy, request.start, request.end, local_day(now), store.absences()
+    )
+    if reason is None and deputy is None:
+        reason = f"{request.deputy} はメールアドレスとして使えません。"
+    if reason is None and not staff_allowed(gw.settings, request.deputy):
+        reason = (
+            f"代理の {request.deputy} さんは、このシステムを使える職員のアドレスではありません。"
+        )
+    absence = Absence(
+        id=store.next_absence_id(),
+        reviewer=sender,
+        deputy=request.deputy,
+        start=request.start,
+        end=request.end,
+        state=ab.PENDING if reason is None else "refused",
+        set_by=sender,
+        created_at=now,
+    )
+    kind = "request" if reason is None else "refused"
+    if reason is None:
+        store.put_absence(absence)
+    store.add_event(
+        _event(
+            "absence_requested" if reason is None else "absence_refused",
+            None,
+            sender,
+            now,
+            absence_id=absence.id,
+            deputy=absence.deputy,
+            start=absence.start.isoformat(),
+            end=absence.end.isoformat(),
+            message_id=inc.message_id,
+            **({"reason": reason} if reason else {}),
+        )
+    )
+    _queue(
+        gw, absence, ab.STATUS, kind, [sender], [], now, reason=reason, in_reply_to=inc.message_id
+    )
+    return "absence_" + kind
+
+
+_ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}[@＠][A-Za-z0-9.-]{1,190}")
+
+
+def absence_words(text: str) -> str:
+    """The sender's own words, with the address on a 「不在」 line kept: the reply reader
+    would otherwise take a line with an address for a signature line."""
+    kept: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        kept.append(m.group(0))
+        return f"〔代理{len(kept) - 1}〕"
+
+    lines = [
+        _ADDRESS_RE.sub(hide, line)
+        if unicodedata.normalize("NFKC", line).lstrip().startswith("不在")
+        else line
+        for line in (text or "").splitlines()
+    ]
+    words = own_words("\n".join(lines))
+    for i, address in enumerate(kept):
+        words = words.replace(f"〔代理{i}〕", address)
+    return words
+
+
+def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
+    """A reply carrying an absence token. It counts only when the token was made for this
+    From (the reviewer's own mailbox) and the own words are just 「はい」."""
+    from gateway.tokens import token_matches
+
+    store = gw.store
+    absence = store.get_absence(token.draft_id)
+    sender = inc.from_addr
+    if absence is None or not token_matches(gw.token_secret, token, sender):
+        store.add_event(
+            _event(
+                "absence_not_confirmed",
+                None,
+                sender,
+                now,
+                absence_id=token.draft_id,
+                reason="token-not-for-sender",
+            )
+        )
+        return "absence_not_confirmed"
+    if read_command(own_words(inc.text)) != Command.CONFIRM:
+        store.add_event(
+            _event(
+                "absence_not_confirmed",
+                None,
+                sender,
+                now,
+                absence_id=absence.id,
+                reason="not-a-yes",
+            )
+        )
+        _queue(
+            gw,
+            absence,
+            ab.STATUS,
+            "not-confirmed",
+            [absence.reviewer],
+            [],
+            now,
+            in_reply_to=inc.message_id,
+        )
+        return "absence_not_confirmed"
+    confirmed = ab.confirm(absence, now)
+    if confirmed is None:
+        store.add_event(
+            _event(
+                "absence_not_confirmed",
+                None,
+                sender,
+                now,
+                absence_id=absence.id,
+                reason=absence.state,
+            )
+        )
+        return "absence_not_confirmed"
+    store.put_absence(confirmed)
+    store.add_event(
+        _event(
+            "absence_confirmed",
+            None,
+            sender,
+            now,
+            absence_id=absence.id,
+            deputy=absence.deputy,
+            start=absence.start.isoformat(),
+            end=absence.end.isoformat(),
+        )
+    )
+    _queue(
+        gw,
+        confirmed,
+        ab.STATUS,
+        "confirmed",
+        [absence.reviewer],
+        [absence.deputy],
+        now,
+        in_reply_to=inc.message_id,
+    )
+    return "absence_confirmed"
+
+
+def _queue(
+    gw: Gateway,
+    absence: Absence,
+    status: str,
+    kind: str,
+    to: list[str],
+    cc: list[str],
+    now: datetime,
+    **extra: Any,
+) -> None:
+    ctx = ab.context(absence, **extra)
+    msg = ab.build_absence_message(
+        status,
+        kind,
+        absence,
+        ctx,
+        to=to,
+        cc=cc,
+        gateway_address=gw.address,
+        token_secret=gw.token_secret,
+        now=now,
+        template_dir=gw.settings.templates_dir,
+    )
+    gw.queue_standalone(msg, status, [*to, *cc], now)
+
+
+# --------------------------------------------------------------------------- ticks
+
+
+def absence_ticks(gw: Gateway, now: datetime) -> int:
+    """Inside the tick's transaction: 後閲 for absences that ended; lapse old pending ones."""
+    store = gw.store
+    changed = 0
+    absences = store.absences()
+    for a in ab.lapsed(absences, now):
+        store.put_absence(replace(a, state=ab.LAPSED))
+        store.add_event(_event("absence_lapsed", None, "gateway", now, absence_id=a.id))
+        changed += 1
+    for a in ab.due_reports(absences, now):
+        entries = ab.report_entries(a, store.all_drafts())
+        done = replace(a, state=ab.REPORTED, reported_at=now)
+        store.put_absence(done)
+        _queue(gw, done, ab.REPORT_STATUS, "report", [a.reviewer], [], now, entries=entries)
+        store.add_event(
+            _event(
+                "absence_reported",
+                None,
+                "gateway",
+                now,
+                absence_id=a.id,
+                reviewer=a.reviewer,
+                deputy=a.deputy,
+                decisions=[f"{e['draft_id']} v{e['version']} {e['decision']}" for e in entries],
+            )
+        )
+        changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------- admin commands
+
+
+def commands_dir(settings: Settings) -> Path:
+    state = Path(settings.state_path)
+    return state.with_name(state.name + ".spool") / "commands"
+
+
+def queue_admin_command(settings: Settings, command: dict[str, Any]) -> Path:
+    """The CLI's side: one JSON file the daemon applies on its next tick."""
+    folder = commands_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.json"
+    path = folder / name
+    write_atomically(path, json.dumps(command, ensure_ascii=False).encode("utf-8"), mode=0o644)
+    return path
+
+
+def queued_admin_commands(settings: Settings) -> list[tuple[Path, dict[str, Any]]]:
+    folder = commands_dir(settings)
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            out.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            log.warning("event=admin_command_unreadable path=%s", path)
+    return out
+
+
+def apply_admin_commands(gw: Gateway, now: datetime) -> int:
+    """Inside the tick's transaction: apply the CLI's queued commands, oldest first."""
+    done = 0
+    for path, command in queued_admin_commands(gw.settings):
+        try:
+            result = _apply(gw, command, now)
+        except (KeyError, ValueError, TypeError) as exc:
+            result = f"読めない指示です ({exc!r})"
+        if result:
+            gw.store.add_event(
+                _event(
+                    "admin_command_failed",
+                    command.get("draft_id"),
+                    "admin",
+                    now,
+                    command=command,
+                    reason=result,
+                )
+            )
+            log.warning("event=admin_command_failed command=%s reason=%s", command, result)
+        path.unlink(missing_ok=True)
+        done += 1
+    return done
+
+
+def _apply(gw: Gateway, command: dict[str, Any], now: datetime) -> str | None:
+    store = gw.store
+    kind = command["command"]
+    if kind == "absence-add":
+        start, end = date.fromisoformat(command["start"]), date.fromisoformat(command["end"])
+        reason = ab.problem(
+            command["reviewer"], command["deputy"], start, end, local_day(now), store.absences()
+        )
+        if reason:
+            return reason
+        absence = Absence(
+            id=store.next_absence_id(),
+            reviewer=command["reviewer"],
+            deputy=command["deputy"],
+            start=start,
+            end=end,
+            state=ab.CONFIRMED,
+            set_by="admin",
+            created_at=now,
+        )
+        store.put_absence(absence)
+        store.add_event(
+            _event(
+                "absence_set",
+                None,
+                "admin",
+                now,
+                absence_id=absence.id,
+                reviewer=absence.reviewer,
+                deputy=absence.deputy,
+                start=command["start"],
+                end=command["end"],
+            )
+        )
+        _queue(gw, absence, ab.STATUS, "confirmed", [absence.reviewer], [absence.deputy], now)
+        return None
+    if kind == "absence-remove":
+        absence = store.get_absence(command["absence_id"])
+        if absence is None or absence.state not in (ab.PENDING, ab.CONFIRMED):
+            return f"{command['absence_id']} は取り消せる不在ではありません。"
+        store.put_absence(replace(absence, state=ab.REMOVED))
+        store.add_event(_event("absence_removed", None, "admin", now, absence_id=absence.id))
+        return None
+    if kind == "reassign":
+        draft = store.get_draft(command["draft_id"])
+        if draft is None:
+            return f"{command['draft_id']} が見つかりません。"
+        outcome = reassign(
+            draft,
+            command["from"],
+            command["to"],
+            now,
+            listed=account_people(gw.settings, draft.account),
+        )
+        if isinstance(outcome, str):
+            return outcome
+        gw.persist(outcome, now)
+        return None
+    return f"知らない指示です: {kind}"

@@ -1,0 +1,124 @@
+"""Bounded reading: a MIME bomb or an oversized mail is refused with a clear reason (never
+parsed in full), and the spool deletes what nothing refers to any more."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from offline import offline_gateway
+
+from gateway.mime import REFUSED_TOO_COMPLEX, REFUSED_TOO_LARGE, read_message
+from gateway.model import Kind
+
+GATEWAY = "sns-check@town.example.jp"
+AUTHOR = "sato@town.example.jp"
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def nested(levels: int, kind: str = "multipart") -> bytes:
+    head = (
+        f"From: {AUTHOR}\r\nTo: {GATEWAY}\r\nSubject: =?UTF-8?B?6Ziy54G96KiT57e0?=\r\n"
+        "Message-ID: <bomb@town.example.jp>\r\nMIME-Version: 1.0\r\n"
+    ).encode()
+    body = b""
+    for i in range(levels):
+        if kind == "multipart":
+            body += b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        else:
+            body += b"Content-Type: message/rfc822\r\n\r\n"
+    body += b"Content-Type: text/plain; charset=UTF-8\r\n\r\nhello\r\n"
+    if kind == "multipart":
+        for i in reversed(range(levels)):
+            body += b"--b%d--\r\n" % i
+    return head + body
+
+
+def rejected_body(gw) -> str:
+    entries = [e for e in gw.store.outbox.all() if e["mail_status"] == "rejected"]
+    assert len(entries) == 1
+    msg = message_from_bytes(gw.spool.get_mail(entries[0]["path"]), policy=policy.default)
+    return msg.get_body(("plain",)).get_content()
+
+
+def test_a_thousand_levels_of_mime_are_refused_with_a_reason_to_the_author(tmp_path):
+    for kind in ("multipart", "message"):
+        raw = nested(1000, kind)
+        inc = read_message(raw, [GATEWAY])
+        assert inc.refused == REFUSED_TOO_COMPLEX
+        assert inc.kind == Kind.DRAFT and inc.subject == "防災訓練"
+        assert not any("RecursionError" in p for p in inc.problems)
+    gw = offline_gateway(tmp_path, Clock())
+    assert gw.handle_raw(nested(1000)) == "draft"
+    assert "構造が複雑すぎる" in rejected_body(gw)
+
+
+def test_nesting_past_the_walk_limit_is_refused_not_silently_emptied(tmp_path):
+    inc = read_message(nested(60), [GATEWAY])
+    assert inc.refused == REFUSED_TOO_COMPLEX and inc.kind == Kind.DRAFT
+    ordinary = read_message(nested(5), [GATEWAY])
+    assert ordinary.refused == "" and ordinary.text.strip() == "hello"
+
+
+def big_draft(mb: float) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = AUTHOR
+    msg["To"] = GATEWAY
+    msg["Subject"] = "写真"
+    msg["Message-ID"] = "<big@town.example.jp>"
+    msg.set_content("アカウント: 辰野町公式X\n\n写真を送ります。\n", charset="utf-8")
+    msg.add_attachment(os.urandom(int(mb * 1024 * 1024)), maintype="image", subtype="jpeg",
+                       filename="photo.jpg")  # fmt: skip
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+def test_an_oversized_mail_is_read_as_headers_only_and_returned_with_the_limit(tmp_path):
+    gw = offline_gateway(tmp_path, Clock(), limits={"max_message_mb": 1})
+    raw = big_draft(2)
+    inc = read_message(raw, [GATEWAY], refuse=REFUSED_TOO_LARGE)
+    assert inc.text == "" and inc.attachments == () and inc.raw_size == len(raw)
+    assert gw.handle_raw(raw) == "draft"
+    assert "大きすぎます" in rejected_body(gw)
+    assert list((gw.spool.root / "attachments").iterdir()) == []  # the photo never spooled
+
+
+def test_the_intake_can_hand_over_the_header_block_alone(tmp_path):
+    gw = offline_gateway(tmp_path, Clock(), limits={"max_message_mb": 1})
+    raw = big_draft(2)
+    head = raw[: raw.index(b"\r\n\r\n") + 4]
+    assert gw.handle_oversize(head, len(raw)) == "draft"
+    assert "上限 1MB" in rejected_body(gw)
+    assert gw.handle_oversize(head, len(raw)) == "duplicate"
+
+
+def test_the_spool_deletes_what_no_draft_refers_to(tmp_path):
+    clock = Clock()
+    gw = offline_gateway(tmp_path, clock)
+    raw = big_draft(0.01)
+    assert gw.handle_raw(raw) == "draft"
+    attachments = gw.spool.root / "attachments"
+    (kept,) = list(attachments.iterdir())
+    orphan = attachments / ("0" * 64)
+    orphan.write_bytes(b"left over from a draft that was archived")
+    fresh = attachments / ("1" * 64)
+    fresh.write_bytes(b"written by a transaction still in progress")
+    old = time.time() - 3 * 3600
+    os.utime(orphan, (old, old))
+    os.utime(kept, (old, old))
+    clock.now += timedelta(hours=2)
+    gw.tick()
+    assert kept.exists()  # the draft still refers to it
+    assert fresh.exists()  # too young to judge
+    assert not orphan.exists()

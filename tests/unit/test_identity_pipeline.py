@@ -1,0 +1,220 @@
+"""Issue 10, point 2 through the real pipeline (MIME, config, store, templates; no network):
+an alias of a reviewer never reviews his own draft, odd addresses never pass the staff list,
+a From with an address in its display name is nobody."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from clients import gmail_ja, outlook_ja
+from offline import offline_gateway, offline_settings
+
+from gateway.config import ConfigError, staff_allowed
+from gateway.workflow import pick_reviewers
+
+GATEWAY = "sns-check@town.example.jp"
+KACHO, KAKARI, DAIRI = "kacho@town.example.jp", "kakaricho@town.example.jp", "dairi@town.example.jp"
+DRAFT = "アカウント: 辰野町公式X\n\n12月6日（日）午前9時から防災訓練を行います。\n"
+PEOPLE = [{"name": "課長 山田", "addresses": [KACHO, "yamada.t@town.example.jp", "yamada@mobile.example.jp"]}]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_gateway(tmp_path: Path, **tables):
+    clock = Clock()
+    return offline_gateway(tmp_path, clock, **tables), clock
+
+
+_counter = iter(range(1, 10_000))
+
+
+def raw_draft(from_header: str, body: str = DRAFT, subject: str = "防災訓練のお知らせ", extra: str = "") -> bytes:
+    """A draft exactly as written, the From header byte for byte (no library rewriting it)."""
+    n = next(_counter)
+    head = (
+        f"From: {from_header}\r\nTo: {GATEWAY}\r\nSubject: =?utf-8?b?"
+        f"{base64.b64encode(subject.encode()).decode()}?=\r\n"
+        f"Date: Tue, 24 Nov 2026 09:00:00 +0900\r\nMessage-ID: <d{n}@town.example.jp>\r\n{extra}"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return head.encode() + base64.encodebytes(body.encode())
+
+
+def recipients(gw, status: str | None = None) -> set[str]:
+    return {
+        r
+        for e in gw.store.outbox.all()
+        if status is None or e["mail_status"] == status
+        for r in e["recipients"]
+    }
+
+
+def requests_by_reviewer(gw) -> dict[str, bytes]:
+    out = {}
+    for e in gw.store.outbox.all():
+        if e["mail_status"] == "review-request":
+            out[e["recipients"][0]] = gw.spool.get_mail(e["path"])
+    return out
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        "kacho+sns@town.example.jp",
+        '"kacho"@town.example.jp',
+        "課長 <Kacho+SNS@Town.Example.JP>",
+        '"kacho+sns"@town.example.jp',
+    ],
+)
+def test_an_alias_author_is_never_his_own_reviewer(tmp_path, from_header):
+    gw, _ = make_gateway(tmp_path)
+    assert gw.handle_raw(raw_draft(from_header)) == "draft"
+    draft = gw.store.get_draft("D-000001")
+    assert draft.author == KACHO
+    assert draft.reviewers == (KAKARI, DAIRI)
+    assert KACHO not in recipients(gw, "review-request")
+    assert recipients(gw, "received") == {KACHO}
+
+
+def test_a_listed_alias_on_another_address_is_the_same_person(tmp_path):
+    gw, _ = make_gateway(tmp_path, people=PEOPLE)
+    assert gw.handle_raw(raw_draft("山田 <Yamada.T@town.example.jp>")) == "draft"
+    draft = gw.store.get_draft("D-000001")
+    assert draft.author == KACHO and KACHO not in draft.reviewers
+    # ...and his own (forwarded or guessed) approval from any of his addresses never counts
+    requests = requests_by_reviewer(gw)
+    reply = outlook_ja(requests[KAKARI], "yamada@mobile.example.jp", "山田", "承認します。")
+    assert gw.handle_raw(reply) == "reply_not_counted"
+    assert gw.store.get_draft("D-000001").votes_for(1) == {}
+
+
+def test_the_alternate_is_never_the_author_under_another_spelling(tmp_path):
+    gw, clock = make_gateway(
+        tmp_path,
+        accounts=[
+            {"name": "辰野町公式X", "platform": "x", "reviewers": [KAKARI, DAIRI, "Yamada.T@town.example.jp", "soumu@town.example.jp"]}
+        ],
+        people=PEOPLE,
+    )
+    assert gw.handle_raw(raw_draft("kacho+x@town.example.jp")) == "draft"
+    for _ in range(12):  # days pass: reminders, then alternates for both silent reviewers
+        clock.now += timedelta(days=1)
+        gw.tick()
+    draft = gw.store.get_draft("D-000001")
+    asked = {a for _, a in draft.alternates if a}
+    assert KACHO not in asked and KACHO not in draft.deciders
+    assert asked == {"soumu@town.example.jp"}
+
+
+def test_a_reviewer_answering_from_another_spelling_still_counts(tmp_path):
+    gw, _ = make_gateway(tmp_path)
+    gw.handle_raw(raw_draft("sato@town.example.jp"))
+    requests = requests_by_reviewer(gw)
+    assert gw.handle_raw(gmail_ja(requests[KACHO], "Kacho+phone@Town.Example.JP", "課長", "承認します")) == "reply_approve"
+    assert set(gw.store.get_draft("D-000001").votes_for(1)) == {KACHO}
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        '"mallory@evil.example.com>"@town.example.jp',
+        "mallory%evil.example.com@town.example.jp",
+        "<mallory%evil.example.com@town.example.jp>",
+        "kacho@town.example.jp <mallory@evil.example.com>",
+        '"kacho@town.example.jp" <mallory@evil.example.com>',
+        "<@relay.example:kacho@town.example.jp>",
+        "kacho@town.example.jp, mallory@evil.example.com",
+    ],
+)
+def test_odd_or_two_faced_from_is_nobody(tmp_path, from_header):
+    gw, _ = make_gateway(tmp_path)
+    assert gw.handle_raw(raw_draft(from_header)) == "other_ignored"
+    assert gw.store.all_drafts() == []
+    assert recipients(gw) == set()
+    problems = [p for e in gw.store.all_events() for p in e["detail"].get("problems", ())]
+    assert any(p.startswith("From refused") for p in problems)
+
+
+def test_two_from_headers_or_a_different_sender_are_nobody(tmp_path):
+    gw, _ = make_gateway(tmp_path)
+    two = raw_draft(KACHO, extra="From: sato@town.example.jp\r\n")
+    assert gw.handle_raw(two) == "other_ignored"
+    on_behalf = raw_draft(KACHO, extra="Sender: sato@town.example.jp\r\n")
+    assert gw.handle_raw(on_behalf) == "other_ignored"
+    same = raw_draft(KACHO, extra="Sender: Kacho@town.example.jp\r\n")
+    assert gw.handle_raw(same) == "draft"
+
+
+def test_the_rate_limit_counts_a_person_not_a_spelling(tmp_path):
+    gw, clock = make_gateway(tmp_path, limits={"per_sender_per_hour": 2})
+    results = []
+    for i, spelling in enumerate(["sato@town.example.jp", "Sato+a@town.example.jp", '"sato"@town.example.jp']):
+        clock.now += timedelta(minutes=1)
+        results.append(gw.handle_raw(raw_draft(spelling, subject=f"お知らせ{i}")))
+    assert results == ["draft", "draft", "deferred"]
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_staff_list_takes_any_spelling_and_refuses_odd_addresses(tmp_path):
+    s = offline_settings(tmp_path, staff={"allowed": ["Kacho@Town.Example.JP"]}, people=PEOPLE)
+    assert staff_allowed(s, "kacho+sns@town.example.jp")
+    assert staff_allowed(s, '"kacho"@town.example.jp')
+    assert staff_allowed(s, "yamada@mobile.example.jp")  # a listed address of kacho
+    assert not staff_allowed(s, '"kacho@town.example.jp>"@town.example.jp')
+    assert not staff_allowed(s, "kacho%evil.example.com@town.example.jp")
+    d = offline_settings(tmp_path)  # *@town.example.jp
+    assert not staff_allowed(d, '"mallory@evil.example.com>"@town.example.jp')
+    assert not staff_allowed(d, "mallory%evil.example.com@town.example.jp")
+    assert staff_allowed(d, "MALLORY@TOWN.EXAMPLE.JP")
+
+
+def test_config_reviewers_are_people_not_spellings(tmp_path):
+    with pytest.raises(ConfigError, match="two distinct reviewers"):
+        offline_settings(
+            tmp_path,
+            accounts=[{"name": "X", "platform": "x", "reviewers": [KACHO, "Kacho+sns@town.example.jp"]}],
+        )
+    with pytest.raises(ConfigError, match="two distinct reviewers"):
+        offline_settings(
+            tmp_path,
+            accounts=[{"name": "X", "platform": "x", "reviewers": [KACHO, "yamada.t@town.example.jp"]}],
+            people=PEOPLE,
+        )
+    s = offline_settings(
+        tmp_path,
+        accounts=[{"name": "X", "platform": "x", "reviewers": ["Yamada.T@town.example.jp", KAKARI]}],
+        people=PEOPLE,
+    )
+    assert s.accounts[0].reviewers == (KACHO, KAKARI)
+
+
+@pytest.mark.parametrize(
+    ("tables", "key"),
+    [
+        ({"people": [{"name": "a", "addresses": [KACHO]}, {"name": "b", "addresses": ["kacho+x@town.example.jp"]}]}, "people"),
+        ({"people": [{"name": "a", "addresses": ["mallory%x@town.example.jp"]}]}, "people[0].addresses"),
+        ({"staff": {"allowed": ['"a@b>"@town.example.jp']}}, "staff.allowed"),
+        ({"admin": {"address": "admin!x@town.example.jp"}}, "admin.address"),
+    ],
+)
+def test_config_refuses_odd_or_shared_addresses(tmp_path, tables, key):
+    with pytest.raises(ConfigError) as info:
+        offline_settings(tmp_path, **tables)
+    assert info.value.key == key
+
+
+def test_pure_workflow_compares_people_under_any_spelling():
+    assert pick_reviewers(["Kacho@town.example.jp", KAKARI, "kakaricho+x@town.example.jp", DAIRI], "kacho+sns@town.example.jp") == (KAKARI, DAIRI)

@@ -1,0 +1,143 @@
+"""The load cache: what passed is not run again until a file or the code changes; a cache
+that cannot be written or read back costs time, never a wrong result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.checker import Checker, RuleLoadError
+from gateway.checker import checker as checker_module
+from gateway.checker.cache import LoadCache, cache_directory
+from gateway.checker.paths import rules_dir
+from gateway.checker.prefilter import TriggerScan
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "prh" / "prose-sample.txt"
+
+
+def _rules_with_dictionary(tmp_path: Path) -> Path:
+    """The shipped rules plus a prh rule naming a dictionary of our own."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in rules_dir().iterdir():
+        target = folder / path.name
+        if path.is_dir():
+            target.mkdir()
+            for inner in path.iterdir():
+                (target / inner.name).write_bytes(inner.read_bytes())
+        else:
+            target.write_bytes(path.read_bytes())
+    (folder / "own").mkdir()
+    (folder / "own" / "style.yml").write_text(
+        "version: 1\nrules:\n  - expected: ウェブサイト\n    patterns: [Webサイト, ホームページ]\n"
+        "    specs:\n      - from: 町のWebサイト\n        to: 町のウェブサイト\n",
+        encoding="utf-8",
+    )
+    (folder / "own-style.yaml").write_text(
+        "rules:\n  - kind: prh\n    dictionary: own/style.yml\n", encoding="utf-8"
+    )
+    return folder
+
+
+def _findings(checker: Checker) -> list:
+    return checker.check(SAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
+    monkeypatch.delenv("GATEWAY_NO_CACHE", raising=False)
+    return home / "gateway" / "checker"
+
+
+def test_a_warm_load_finds_exactly_what_a_cold_one_does(tmp_path, cache_home) -> None:
+    rules = _rules_with_dictionary(tmp_path)
+    cold = _findings(Checker.load(rules))
+    assert any(f.rule == "prh-own-style" for f in cold)
+    assert list(cache_home.glob("*.json"))  # something was kept
+    warm = _findings(Checker.load(rules))
+    assert warm == cold
+
+
+def test_examples_are_not_run_again_until_a_file_changes(
+    tmp_path, cache_home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = _rules_with_dictionary(tmp_path)
+    Checker.load(rules)
+    ran: list[str] = []
+    real = checker_module._self_test
+    monkeypatch.setattr(
+        checker_module, "_self_test", lambda rule: ran.append(rule.id) or real(rule)
+    )
+    Checker.load(rules)
+    assert ran == []
+    path = rules / "rumor.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    Checker.load(rules)
+    assert len(ran) > 10  # every rule's examples ran again
+
+
+def test_a_changed_dictionary_is_checked_again(tmp_path, cache_home) -> None:
+    rules = _rules_with_dictionary(tmp_path)
+    Checker.load(rules)
+    style = rules / "own" / "style.yml"
+    style.write_text(
+        style.read_text(encoding="utf-8").replace("to: 町のウェブサイト", "to: 町のホームページ"),
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleLoadError, match=r"style\.yml"):
+        Checker.load(rules)
+
+
+def test_damaged_records_are_read_as_missing(tmp_path, cache_home) -> None:
+    rules = _rules_with_dictionary(tmp_path)
+    cold = _findings(Checker.load(rules))
+    for record in cache_home.glob("*.json"):
+        record.write_bytes(
+            b'{"version": 1, "entries": [["broken"]]'
+            if record.stat().st_size % 2
+            else b"\x00garbage"
+        )
+    assert _findings(Checker.load(rules)) == cold
+    # …and were written again, whole
+    assert _findings(Checker.load(rules)) == cold
+
+
+def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
+    rules = _rules_with_dictionary(tmp_path)
+    first = _findings(Checker.load(rules))
+    assert first == _findings(Checker.load(rules))
+    assert blocker.is_file()
+
+
+def test_where_the_cache_lives() -> None:
+    assert cache_directory({"GATEWAY_NO_CACHE": "1", "HOME": "/h"}) is None
+    assert cache_directory({"CACHE_DIRECTORY": "/var/cache/gateway", "HOME": "/h"}) == Path(
+        "/var/cache/gateway/checker"
+    )
+    assert cache_directory({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/gateway/checker")
+    assert cache_directory({"XDG_CACHE_HOME": "relative", "HOME": "/h"}) == Path(
+        "/h/.cache/gateway/checker"
+    )
+
+
+def test_keys_depend_on_every_part() -> None:
+    cache = LoadCache(None)
+    assert cache.key("k", b"ab", b"c") != cache.key("k", b"a", b"bc")
+    assert cache.key("k", b"x") != cache.key("j", b"x")
+    assert cache.key("k", b"x") == cache.key("k", b"x")
+
+
+def test_trigger_scan_finds_exactly_the_strings_present() -> None:
+    # prefixes of each other, as prh dictionaries have by the hundred (サーバ, サーバー …)
+    strings = ["サ", "サー", "サーバ", "サーバー", "バ", "バー", "abc", "ab", "b"]
+    scan = TriggerScan([tuple(strings)])
+    for text in ["サーバーとバ", "サーバ", "xabcx", "サ", "なし", "ab b"]:
+        assert scan.present(text) == {s for s in strings if s in text}, text

@@ -1,0 +1,377 @@
+"""Issue 11 through the real pipeline (real MIME, store, templates), no network: absences set
+by mail and their confirmation (forged ones never take effect), the strict command
+recogniser, 状況 / 取り下げ / 再送 by mail, the admin's queued commands, config."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from clients import gmail_ja, iphone_ja, outlook_ja
+from offline import offline_gateway, offline_settings
+
+from gateway.commands import Command, read_absence, read_command
+from gateway.config import ConfigError
+from gateway.demo import compose_draft
+from gateway.staffdesk import queue_admin_command
+
+JST_NOW = datetime(2026, 12, 18, 9, 0).astimezone()
+AUTHOR, KACHO, KAKARI, DAIRI = (
+    "sato@town.example.jp",
+    "kacho@town.example.jp",
+    "kakaricho@town.example.jp",
+    "dairi@town.example.jp",
+)
+DRAFT = "アカウント: 辰野町公式X\n\n12月26日（土）午前9時から防災訓練を行います。\n"
+
+
+class Clock:
+    def __init__(self) -> None:
+        from gateway.businessdays import JST
+
+        self.now = datetime(2026, 12, 18, 9, 0, tzinfo=JST)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make(tmp_path, **tables):
+    clock = Clock()
+    return offline_gateway(tmp_path, clock, **tables), clock
+
+
+def sent(gw, status=None, to=None) -> list[bytes]:
+    out = []
+    for entry in gw.store.outbox.all():
+        if status and entry["mail_status"] != status:
+            continue
+        if to and to not in entry["recipients"]:
+            continue
+        out.append(gw.spool.get_mail(entry["path"]))
+    return out
+
+
+def body(raw: bytes) -> str:
+    return message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+
+
+def actions(gw) -> list[str]:
+    return [e["action"] for e in gw.store.all_events()]
+
+
+# --------------------------------------------------------------------------- the recogniser
+
+
+@pytest.mark.parametrize(
+    "words,command",
+    [
+        ("状況", Command.STATUS),
+        ("状況を教えてください。", Command.STATUS),
+        ("お疲れ様です。\n状況を教えてください。\nよろしくお願いします。", Command.STATUS),
+        ("取り下げ", Command.WITHDRAW),
+        ("取り下げをお願いします", Command.WITHDRAW),
+        ("取り下げます。", Command.WITHDRAW),
+        ("再送", Command.RESEND),
+        ("再送してください", Command.RESEND),
+        ("はい", Command.CONFIRM),
+        ("ＨＡＩ", None),
+        ("状況は分かりました。承認します。", None),  # more than the command: never one
+        ("取り下げないでください", None),
+        ("取り下げるかどうか検討中です", None),
+        ("再送は不要です", None),
+        ("", None),
+        ("状況" * 300, None),
+    ],
+)
+def test_commands_are_only_the_whole_own_words(words, command):
+    assert read_command(words) == command
+
+
+@pytest.mark.parametrize(
+    "words,start,end,deputy",
+    [
+        ("不在 12/24-12/27 代理 dairi@town.example.jp", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        (
+            "不在：１２月２４日〜１２月２７日　代理：dairi@town.example.jp",
+            (2026, 12, 24),
+            (2026, 12, 27),
+            DAIRI,
+        ),
+        ("不在 12/28-1/4 代理 Dairi@Town.example.jp", (2026, 12, 28), (2027, 1, 4), DAIRI),
+        (
+            "不在 1/5 代理 dairi@town.example.jp<mailto:dairi@town.example.jp>",
+            (2027, 1, 5),
+            (2027, 1, 5),
+            DAIRI,
+        ),
+        (
+            "お疲れ様です。\n不在 12/24(木)から12/25(金)まで 代理 dairi@town.example.jp\nよろしくお願いします。",
+            (2026, 12, 24),
+            (2026, 12, 25),
+            DAIRI,
+        ),
+    ],
+)
+def test_absence_requests(words, start, end, deputy):
+    got = read_absence(words, date(2026, 12, 18))
+    assert got is not None
+    assert (got.start, got.end, got.deputy) == (date(*start), date(*end), deputy)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "不在 12/24-12/27",  # no deputy
+        "不在 2/30 代理 dairi@town.example.jp",  # no such day
+        "不在 2026/12/1-2026/12/3 代理 dairi@town.example.jp",  # over
+        "12/24から不在です。代理は dairi@town.example.jp です。承認します",
+        "不在 12/24-12/27 代理 dairi@town.example.jp と kacho@town.example.jp",
+    ],
+)
+def test_not_absence_requests(words):
+    assert read_absence(words, date(2026, 12, 18)) is None
+
+
+# --------------------------------------------------------------------------- absences by mail
+
+
+def absence_mail(sender: str, text: str = "不在 12/24-12/27 代理 dairi@town.example.jp") -> bytes:
+    return compose_draft(sender, "不在の連絡", text + "\n")
+
+
+def test_an_absence_by_mail_counts_only_after_the_reviewer_answers_yes(tmp_path):
+    gw, clock = make(tmp_path)
+    assert gw.handle_raw(absence_mail(KAKARI)) == "absence_request"
+    request = sent(gw, "absence", KAKARI)[-1]
+    assert "「はい」とだけ" in body(request)
+    assert gw.store.absences()[0].state == "pending"
+    assert sent(gw, "review-request") == []  # it was never read as a draft
+    clock.now += timedelta(minutes=5)
+    assert gw.handle_raw(iphone_ja(request, KAKARI, "係長", "はい")) == "absence_confirmed"
+    assert gw.store.absences()[0].state == "confirmed"
+    confirmed = sent(gw, "absence", DAIRI)[-1]
+    assert "有効になりました" in body(confirmed)
+
+
+def test_a_forged_absence_never_takes_effect(tmp_path):
+    gw, clock = make(tmp_path)
+    # Someone forges KAKARI's From naming themselves as deputy.
+    assert (
+        gw.handle_raw(absence_mail(KAKARI, "不在 12/21-12/27 代理 dairi@town.example.jp"))
+        == "absence_request"
+    )
+    request = sent(gw, "absence", KAKARI)[-1]  # went to the real KAKARI, who ignores it
+    # The forger answers the confirmation without having it: no token, or the token from
+    # a mail of their own, or KAKARI's token from their own address.
+    forged = compose_draft(KAKARI, "RE: [不在の設定 A-000001]", "はい\n")
+    assert gw.handle_raw(forged) != "absence_confirmed"
+    assert gw.handle_raw(outlook_ja(request, DAIRI, "代理", "はい")) == "absence_not_confirmed"
+    # The real KAKARI answers, but not "はい": nothing changes.
+    assert (
+        gw.handle_raw(gmail_ja(request, KAKARI, "係長", "これは私ではありません"))
+        == "absence_not_confirmed"
+    )
+    assert gw.store.absences()[0].state == "pending"
+    clock.now = datetime(2026, 12, 21, 10, 0, tzinfo=clock.now.tzinfo)
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)) == "draft"
+    draft_id = gw.store.drafts_by_author(AUTHOR)[-1].id
+    asked = {
+        m
+        for e in gw.store.outbox.all()
+        if e["mail_status"] == "review-request" and e["draft_id"] == draft_id
+        for m in e["recipients"]
+    }
+    assert asked == {KACHO, KAKARI}  # the deputy is never asked
+    clock.now += timedelta(days=8)
+    gw.tick()
+    assert gw.store.absences()[0].state == "lapsed"
+
+
+def test_only_a_listed_reviewer_can_set_an_absence(tmp_path):
+    gw, _ = make(tmp_path)
+    assert gw.handle_raw(absence_mail(AUTHOR)) == "absence_refused"
+    assert gw.store.absences() == [] and sent(gw) == []
+
+
+def test_an_absence_naming_an_outsider_as_deputy_is_refused_with_the_reason(tmp_path):
+    gw, _ = make(tmp_path)
+    raw = absence_mail(KAKARI, "不在 12/24-12/27 代理 someone@outside.example.com")
+    assert gw.handle_raw(raw) == "absence_refused"
+    assert "職員のアドレスではありません" in body(sent(gw, "absence", KAKARI)[-1])
+    assert gw.store.absences() == []
+
+
+# --------------------------------------------------------------------------- draft commands by mail
+
+
+def open_draft(gw):
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)) == "draft"
+    return sent(gw, "received", AUTHOR)[-1], {
+        r: sent(gw, "review-request", r)[-1] for r in (KACHO, KAKARI)
+    }
+
+
+def test_status_withdraw_and_resend_by_mail(tmp_path):
+    gw, clock = make(tmp_path)
+    received, requests = open_draft(gw)
+    clock.now += timedelta(minutes=10)
+    gw.handle_raw(gmail_ja(requests[KACHO], KACHO, "課長", "承認します"))
+    clock.now += timedelta(minutes=10)
+    assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", "状況")) == "status_report"
+    report = body(sent(gw, "status-report", AUTHOR)[-1])
+    assert KACHO in report.split("返信待ち")[0] and KAKARI in report.split("返信待ち")[1]
+    # A reviewer who lost the request replies 再送 to the receipt (no token in it).
+    receipt = sent(gw, "receipt", KACHO)[-1]
+    assert gw.handle_raw(gmail_ja(receipt, KACHO, "課長", "再送してください")) == "resend"
+    assert "いまあなたに確認をお願いしているものはありません" in body(sent(gw, "notice", KACHO)[-1])
+    before = len(sent(gw, "review-request", KAKARI))
+    assert gw.handle_raw(gmail_ja(requests[KAKARI], KAKARI, "係長", "再送")) == "resend"
+    assert len(sent(gw, "review-request", KAKARI)) == before + 1
+    assert gw.store.get_draft("D-000001").votes_for(1).keys() == {KACHO}  # 再送 is no decision
+    # 取り下げ from the author's own mail client, replying to the receipt.
+    assert (
+        gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", "取り下げをお願いします。"))
+        == "withdrawn"
+    )
+    assert gw.store.get_draft("D-000001").state == "withdrawn"
+    told = message_from_bytes(sent(gw, "withdrawn")[-1], policy=policy.default)
+    assert KACHO in str(told["Cc"]) and KAKARI in str(told["Cc"])
+    late = gmail_ja(requests[KAKARI], KAKARI, "係長", "承認します")
+    gw.handle_raw(late)
+    assert gw.store.get_draft("D-000001").state == "withdrawn"
+    assert "取り下げました" in body(sent(gw, "notice", KAKARI)[-1])
+
+
+def test_a_withdraw_without_the_authors_token_is_refused_politely(tmp_path):
+    gw, _ = make(tmp_path)
+    open_draft(gw)
+    forged = compose_draft(AUTHOR, "RE: [受付 D-000001] 防災訓練のお知らせ", "取り下げ\n")
+    assert gw.handle_raw(forged) == "command_refused"
+    assert gw.store.get_draft("D-000001").state == "in_review"
+    assert "返信して「取り下げ」" in body(sent(gw, "notice", AUTHOR)[-1])
+
+
+def test_a_decision_that_mentions_a_command_is_still_a_decision(tmp_path):
+    gw, _ = make(tmp_path)
+    _, requests = open_draft(gw)
+    assert (
+        gw.handle_raw(gmail_ja(requests[KACHO], KACHO, "課長", "状況は確認しました。承認します。"))
+        == "reply_approve"
+    )
+
+
+# --------------------------------------------------------------------------- admin commands
+
+
+def test_admin_absence_and_reassign_are_applied_on_the_next_tick(tmp_path):
+    people = [KACHO, KAKARI, DAIRI, "hosa@town.example.jp"]
+    gw, clock = make(
+        tmp_path, accounts=[{"name": "辰野町公式X", "platform": "x", "reviewers": people}]
+    )
+    open_draft(gw)
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KAKARI,
+            "deputy": DAIRI,
+            "start": "2026-12-18",
+            "end": "2026-12-20",
+        },
+    )
+    gw.tick()
+    assert [a.state for a in gw.store.absences()] == ["confirmed"]
+    assert "absence_set" in actions(gw)
+    assert sent(gw, "review-request", DAIRI)  # the open request moved at once
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "reassign",
+            "draft_id": "D-000001",
+            "from": KACHO,
+            "to": "hosa@town.example.jp",
+        },
+    )
+    gw.tick()
+    assert [
+        e["detail"]["reason"]
+        for e in gw.store.all_events()
+        if e["action"] == "admin_command_failed"
+    ] == []
+    assert "hosa@town.example.jp" in gw.store.get_draft("D-000001").reviewers
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "reassign",
+            "draft_id": "D-000001",
+            "from": "hosa@town.example.jp",
+            "to": "x@town.example.jp",
+        },
+    )
+    gw.tick()
+    failed = [
+        e["detail"]["reason"]
+        for e in gw.store.all_events()
+        if e["action"] == "admin_command_failed"
+    ]
+    assert len(failed) == 1 and "登録されていません" in failed[0]
+    assert "reviewer_replaced" in actions(gw)
+    # After the absence: one 後閲 mail to KAKARI.
+    clock.now = datetime(2026, 12, 21, 8, 0, tzinfo=clock.now.tzinfo)
+    gw.tick()
+    gw.tick()
+    assert len(sent(gw, "absence-report", KAKARI)) == 1
+
+
+# --------------------------------------------------------------------------- config
+
+
+def account(**extra):
+    return {"name": "辰野町公式X", "platform": "x", "reviewers": [KACHO, KAKARI, DAIRI], **extra}
+
+
+def test_config_reads_each_kind_of_section_rule(tmp_path):
+    s = offline_settings(tmp_path, accounts=[account(required=2, emergency=True)])
+    rules = s.accounts[0].rules
+    assert rules.stages[0].required == 2 and rules.stages[0].members == (KACHO, KAKARI, DAIRI)
+    assert rules.emergency and rules.emergency_reminder == timedelta(minutes=15)
+    staged = account(
+        stages=[{"name": "係長", "reviewers": [KAKARI]}, {"name": "課長", "reviewers": [KACHO]}]
+    )
+    del staged["reviewers"]
+    s = offline_settings(tmp_path, accounts=[staged])
+    assert [st.name for st in s.accounts[0].rules.stages] == ["係長", "課長"]
+    assert s.accounts[0].reviewers == (KAKARI, KACHO)
+    s = offline_settings(tmp_path, review={"closed_days": ["2026-08-13..2026-08-16", "2026-11-30"]})
+    assert len(s.closed_days) == 5
+
+
+@pytest.mark.parametrize(
+    "bad,key",
+    [
+        (account(required=1), "required"),
+        (account(required=9), "required"),
+        (account(stages=[{"reviewers": [KACHO]}]), "stages"),
+        (account(required=2, stages=[{"reviewers": [KACHO], "required": 1}]), "required"),
+        (
+            account(fixed_texts=[{"name": "x", "text": "{日時}", "approved_by": [KACHO, KAKARI]}]),
+            "fixed_texts",
+        ),
+        (account(emergency="yes"), "emergency"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path, bad, key):
+    with pytest.raises(ConfigError) as err:
+        offline_settings(tmp_path, accounts=[bad])
+    assert key in err.value.key
+
+
+def test_closed_days_count_as_holidays(tmp_path):
+    s = offline_settings(tmp_path, review={"closed_days": ["2026-08-13..2026-08-14"]})
+    from gateway.pipeline import policy_for
+
+    cal = policy_for(s).calendar
+    assert cal.closure(date(2026, 8, 13)) == "休業日" and cal.closure(date(2026, 8, 12)) is None
+    with pytest.raises(ConfigError):
+        offline_settings(tmp_path, review={"closed_days": ["8月13日"]})
