@@ -274,6 +274,35 @@ class Gateway:
             return self._only_event(
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
+        if self.settings.require_authenticated:
+            auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
+            if not auth.passed:
+                # A forged staff From: nothing is forwarded, and nobody is answered (the
+                # From may not be the sender's); the admin sees it in the log and digest.
+                log.warning(
+                    "event=draft_not_authenticated from=%s message_id=%s reason=%r",
+                    inc.from_addr,
+                    inc.message_id,
+                    auth.reason,
+                )
+                return self._only_event(
+                    "draft_not_authenticated",
+                    None,
+                    sender,
+                    now,
+                    subject=inc.subject,
+                    message_id=inc.message_id,
+                    reason=auth.reason,
+                ), "draft_not_authenticated"
+        if staffdesk.answers_absence_mail(inc):  # e.g. 「ありがとうございます」 to a 後閲 mail
+            return self._only_event(
+                "reply_not_counted",
+                None,
+                sender,
+                now,
+                reason="answer-to-absence-mail",
+                message_id=inc.message_id,
+            ), "reply_not_counted"
         mentioned = self._mentioned_draft(inc)
         if mentioned is not None:
             handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
@@ -456,18 +485,19 @@ class Gateway:
             if not token_matches(self.token_secret, token, sender):
                 continue
             is_author = sender == draft.author
+            if self.settings.require_authenticated:
+                # Reviewers' decisions, the author's revisions and commands alike.
+                auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
+                if not auth.passed:
+                    return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
+                        "reply_not_authenticated"
+                    )
             sent = () if is_author else self._sent_texts(draft.id, sender)
             handled = staffdesk.draft_command(draft, inc, now, has_token=True, sent=list(sent))
             if handled is not None:
                 return handled
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
-            if not is_author and self.settings.require_authenticated:
-                auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
-                if not auth.passed:
-                    return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
-                        "reply_not_authenticated"
-                    )
             # The author's words are read only for the audit log: the workflow never counts them.
             reading = read_reply(inc.text, sent, alternatives=inc.alt_texts)
             reply = Reply(
@@ -677,9 +707,10 @@ class Gateway:
                 template_dir=self.settings.templates_dir,
                 sign=self.key.sign,
             )
-            data = msg.as_bytes(policy=policy.SMTP)
+            del attachments  # the message holds them now (base64)
             message_id = msg["Message-ID"]
-            path = self.spool.put_mail(message_id, data)
+            path = self.spool.put_message(message_id, msg)
+            del msg
             store.queue_mail(
                 {
                     "message_id": message_id,

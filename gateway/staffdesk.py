@@ -181,6 +181,16 @@ def absence_words(text: str) -> str:
     return words
 
 
+_ABSENCE_MAIL_ID_RE = re.compile(r"<A-\d{6}\.absence(?:-report)?\.")
+
+
+def answers_absence_mail(inc: Incoming) -> bool:
+    """A mail (without an absence token) that answers one of our absence mails: never a
+    draft. Our absence mails' Message-IDs start with the absence id."""
+    refs = [inc.in_reply_to or "", *inc.references]
+    return any(_ABSENCE_MAIL_ID_RE.match(r.strip()) for r in refs)
+
+
 def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
     """A reply carrying an absence token. It counts only when the token was made for this
     From (the reviewer's own mailbox) and the own words are just 「はい」."""

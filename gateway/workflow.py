@@ -6,7 +6,12 @@ taken here, so the tests can drive whole conversations in memory.
 
 States: in_review -> approved | returned | expired; rejected (the automatic check
 or the account failed). A new version (a reply to `returned`, or a new draft with the
-same subject from the same author) starts the approvals over.
+same subject from the same author) starts the approvals over; `withdrawn` when the author
+takes it back (gateway.draft_commands).
+
+Split by job: the records are in gateway.records, who is asked in gateway.routing, the
+mails and audit events in gateway.route_mail, the clock in gateway.timers (re-exported
+here), the commands on one draft in gateway.draft_commands.
 """
 
 from __future__ import annotations
@@ -17,12 +22,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 from gateway.approval_format import RECORD_FORMAT, RECORD_TYPE, attachment_entries
-from gateway.businessdays import JST
-from gateway.identity import try_canonical
 from gateway.model import Decision, Finding, Severity
 from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabulary)
     APPROVED,
@@ -44,20 +47,28 @@ from gateway.records import (  # noqa: F401  (re-exported: the workflow's vocabu
     Version,
     Vote,
 )
+from gateway.route_mail import (  # noqa: F401  (re-exported)
+    _base_context,
+    _event,
+    _finding_dicts,
+    _stand_in_context,
+    _why,
+    move_seat,
+    person_key,
+    review_requests,
+    route_event,
+    route_of,
+)
 from gateway.routing import (
     Route,
-    asked_now,
     deputy_moves,
     match_fixed_text,
     may_decide,
     open_stage_index,
-    people_for,
     pick_pair,
     plan,
     progress,
-    replace_seat,
     same_person,
-    staff_moves,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -96,47 +107,9 @@ def diff_lines(old: str, new: str) -> list[str]:
     return out
 
 
-def person_key(address: str) -> str:
-    """The shell hands the workflow person keys (gateway.identity); comparing through the
-    canonical spelling as well means no spelling of one address is ever two people here."""
-    return try_canonical(address) or address.strip().lower()
-
-
 def pick_reviewers(candidates: Sequence[str], author: str) -> tuple[str, ...]:
     """The first two listed reviewers who are not the author."""
     return pick_pair(candidates, author)
-
-
-def _event(action: str, draft: Draft | None, actor: str, at: datetime, **detail: Any) -> AuditEvent:
-    return AuditEvent(action, draft.id if draft else None, actor, at, detail)
-
-
-def _finding_dicts(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    return [f.as_json() for f in findings]
-
-
-def _base_context(draft: Draft) -> dict[str, Any]:
-    v = draft.current
-    return {
-        "draft_id": draft.id,
-        "version": v.number,
-        "subject": v.subject,
-        "account": draft.account,
-        "author": draft.author,
-        "author_name": draft.author_name,
-        "text": v.text,
-        "schedule": v.schedule.strftime("%Y-%m-%d %H:%M") if v.schedule else None,
-        "reviewers": list(draft.reviewers),
-        "findings": _finding_dicts(v.findings),
-        "warnings": _finding_dicts([f for f in v.findings if f.severity != Severity.INFO]),
-        "attachments": [a.filename for a in v.attachments],
-        "emergency": draft.emergency,
-        "fixed_text": draft.fixed_text,
-        "stages": [
-            {"name": st.name, "members": list(st.members), "required": st.required}
-            for st in draft.stages
-        ],
-    }
 
 
 # --------------------------------------------------------------------------- draft arrival
@@ -270,30 +243,72 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
     deputies, nobody = deputy_moves(draft, policy.absences, event.at, candidates)
     draft = replace(draft, stand_ins=tuple(deputies))
     ctx = _base_context(draft)
+    events: list[AuditEvent] = []
+    mails: list[MailSpec] = []
     if previous is not None:
         ctx["previous_version"] = previous.version
         ctx["diff"] = diff_lines(previous.current.text, event.text)
+        if previous.account and previous.account != account:
+            # The revision names another account: that account's reviewers decide, from
+            # scratch; those of the old account are told they need not answer any more.
+            ctx["previous_account"] = previous.account
+            dropped = [r for r in previous.deciders if r not in draft.reviewers]
+            events.append(
+                _event(
+                    "draft_account_changed",
+                    draft,
+                    event.author,
+                    event.at,
+                    version=number,
+                    previous_account=previous.account,
+                    account=account,
+                    previous_reviewers=list(previous.reviewers),
+                    reviewers=list(draft.reviewers),
+                )
+            )
+            mails.extend(
+                MailSpec(
+                    "notice",
+                    draft.id,
+                    number,
+                    to=(r,),
+                    context={**ctx, "reason": "account-changed", "token_version": previous.version},
+                )
+                for r in dropped
+            )
     if event.emergency and not draft.emergency:
         ctx["emergency_refused"] = True
-    mails = [
+    mails.insert(
+        0,
         MailSpec(
             "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
-        )
-    ]
+        ),
+    )
     mails.extend(review_requests(draft, ctx))
     if draft.emergency and policy.admin:
-        mails.append(MailSpec("emergency", draft.id, number, to=(policy.admin,), context=ctx))
+        mails.append(
+            MailSpec(
+                "emergency",
+                draft.id,
+                number,
+                to=(policy.admin,),
+                context=ctx,
+                token_for=policy.admin,
+            )
+        )  # with a token: an answer from the admin is logged, never taken for a new draft
     action = "draft_revised" if previous else "draft_received"
     return Outcome(
         draft,
         tuple(mails),
         (
+            *events,
             _event(
                 action,
                 draft,
                 event.author,
                 event.at,
                 version=number,
+                account=account,
                 reviewers=list(draft.reviewers),
                 text_sha256=version.text_sha256,
                 warnings=len(ctx["warnings"]),
@@ -315,7 +330,12 @@ def choose_route(
         fixed = match_fixed_text(event.text, rules.fixed_texts) if emergency else None
         return plan(rules, candidates, event.author, emergency=emergency, fixed=fixed)
     reviewers = previous.reviewers if previous and previous.reviewers else ()
-    if previous is not None and (previous.stages or previous.emergency):
+    if previous is not None and (
+        previous.stages or previous.emergency or previous.account != account
+    ):
+        # Another account (a revision naming it) is that account's reviewers' decision,
+        # from scratch: a draft's reviewers always belong to its account, so the signed
+        # record never names one account with another account's approvals.
         reviewers = ()
     listed = [*candidates]
     if (
@@ -327,66 +347,7 @@ def choose_route(
     return Route((), reviewers, rules.at_least_one_of)
 
 
-def route_of(draft: Draft) -> Route:
-    return Route(
-        draft.stages, draft.reviewers, draft.at_least_one_of, draft.emergency, draft.fixed_text
-    )
-
-
-def route_event(draft: Draft, at: datetime, nobody: Sequence[str] = ()) -> AuditEvent:
-    """Every route decision is in the audit log: the rules applied, who is asked, who stands
-    in for whom and why."""
-    return _event(
-        "route_decided",
-        draft,
-        "gateway",
-        at,
-        version=draft.version,
-        **route_of(draft).describe(),
-        stage=open_stage_index(draft) + 1,
-        asked=[p for p, _ in asked_now(draft)],
-        stand_ins=[
-            {"in_place_of": s.seat, "person": s.person, "why": s.why}
-            for s in draft.stand_ins
-            if s.person
-        ],
-        nobody_for=list(nobody),
-    )
-
-
-def review_requests(
-    draft: Draft, ctx: dict[str, Any], only: Sequence[str] | None = None
-) -> list[MailSpec]:
-    """A review request (with the photos) to everyone asked now, or to `only` of them."""
-    mails = []
-    for person, seat in asked_now(draft):
-        if only is not None and person not in only:
-            continue
-        extra: dict[str, Any] = {"reviewer": person}
-        if person != seat:
-            extra["in_place_of"] = seat
-            extra["why"] = next((s.why for s in draft.stand_ins if s.person == person), "silent")
-        mails.append(
-            MailSpec(
-                "review-request",
-                draft.id,
-                draft.version,
-                to=(person,),
-                context={**ctx, **extra},
-                token_for=person,
-                attach_version=True,
-            )
-        )
-    return mails
-
-
 # --------------------------------------------------------------------------- replies
-
-
-def _why(draft: Draft, seat: str, person: str) -> str:
-    if any(s.seat == seat and s.person == person for s in draft.stand_ins):
-        return next(s.why for s in draft.stand_ins if s.seat == seat and s.person == person)
-    return "silent"  # an alternate asked after the reviewer stayed silent
 
 
 def _approval(draft: Draft, seat: str, vote: Vote) -> dict[str, Any]:
@@ -638,280 +599,5 @@ def unmatched_reply(
     return Outcome(None, (mail,), (event,))
 
 
-# --------------------------------------------------------------------------- time
-
-
-def schedule_passed(draft: Draft, now: datetime, tz: tzinfo) -> bool:
-    """The current version's planned posting time has come and it is not approved yet."""
-    schedule = draft.current.schedule
-    if schedule is None or draft.state != IN_REVIEW:
-        return False
-    if schedule.tzinfo is None:
-        schedule = schedule.replace(tzinfo=tz)
-    return now >= schedule
-
-
-def next_alternate(draft: Draft, candidates: Sequence[str]) -> str:
-    """The next listed reviewer who is neither the author, a reviewer, nor already asked."""
-    taken = {person_key(draft.author), *(person_key(r) for r in draft.deciders)}
-    for person in candidates:
-        if person_key(person) not in taken:
-            return person
-    return ""
-
-
-def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
-    """Time passed: expiry, a warning when the planned posting time passed, a reminder to
-    silent reviewers, and later a request to an alternate in a still-silent reviewer's place.
-
-    Every interval counts from the current version's arrival (expiry, first reminder) or
-    from the first reminder (alternate), in working time when the policy has a calendar.
-    """
-    if draft.state != IN_REVIEW:
-        return Outcome()
-    since = draft.current.received_at
-    elapsed = policy.elapsed(since, now)
-    ctx = _base_context(draft)
-    if elapsed >= policy.expire_after:
-        waiting = draft.waiting_on()
-        stand_ins = tuple(a for r in waiting if (a := draft.alternate_for(r)))
-        expired = replace(draft, state=EXPIRED, updated_at=now, reason="expired")
-        mail = MailSpec(
-            "expired",
-            draft.id,
-            draft.version,
-            to=(draft.author,),
-            cc=(*waiting, *stand_ins),
-            context={**ctx, "waiting_on": list(waiting)},
-            token_for=draft.author,
-        )
-        return Outcome(
-            expired,
-            (mail,),
-            (_event("draft_expired", draft, "gateway", now, version=draft.version),),
-        )
-
-    updated = draft
-    mails: list[MailSpec] = []
-    events: list[AuditEvent] = []
-    tz = policy.calendar.tz if policy.calendar else JST  # drafts write local time
-    if schedule_passed(draft, now, tz) and draft.schedule_warned != draft.version:
-        mails.append(
-            MailSpec(
-                "schedule-passed",
-                draft.id,
-                draft.version,
-                to=(draft.author,),
-                context={**ctx, "waiting_on": list(draft.waiting_on())},
-                token_for=draft.author,
-            )
-        )
-        updated = replace(updated, schedule_warned=draft.version)
-        events.append(
-            _event(
-                "schedule_passed",
-                draft,
-                "gateway",
-                now,
-                version=draft.version,
-                schedule=ctx["schedule"],
-            )
-        )
-
-    updated = _staff_changes(updated, now, policy, mails, events)
-    updated = _absences(updated, now, policy, mails, events)
-    ctx = _base_context(updated)
-    if updated.emergency:
-        _emergency_reminders(updated, now, policy, mails, events)
-        if mails and mails[-1].status == "reminder":
-            updated = replace(updated, reminded_at=now)
-        return _ticked(draft, updated, now, mails, events)
-
-    silent = [r for r in updated.waiting_on() if r not in updated.reminded]
-    if silent and elapsed >= policy.reminder_after:
-        mails.extend(
-            MailSpec(
-                "reminder",
-                draft.id,
-                draft.version,
-                to=(person,),
-                context={**ctx, "reviewer": person, **_stand_in_context(updated, person, r)},
-                token_for=person,
-            )
-            for r in silent
-            for person in people_for(updated, r)
-        )
-        updated = replace(updated, reminded=(*updated.reminded, *silent), reminded_at=now)
-        events.append(_event("reminder_sent", draft, "gateway", now, reviewers=silent))
-    elif updated.reminded_at is not None and (
-        policy.elapsed(updated.reminded_at, now) >= policy.reminder_after
-    ):
-        asked = {r for r, _ in updated.alternates}
-        for r in updated.waiting_on():
-            if r not in updated.reminded or r in asked:
-                continue
-            alternate = next_alternate(updated, policy.accounts.get(draft.account, ()))
-            updated = replace(updated, alternates=(*updated.alternates, (r, alternate)))
-            if not alternate:
-                events.append(_event("alternate_unavailable", draft, "gateway", now, reviewer=r))
-                continue
-            mails.append(
-                MailSpec(
-                    "reminder",
-                    draft.id,
-                    draft.version,
-                    to=(alternate,),
-                    context={**ctx, "reviewer": alternate, "alternate_for": r},
-                    token_for=alternate,
-                    attach_version=True,
-                )
-            )
-            events.append(
-                _event("alternate_asked", draft, "gateway", now, reviewer=r, alternate=alternate)
-            )
-    return _ticked(draft, updated, now, mails, events)
-
-
-def _ticked(
-    draft: Draft, updated: Draft, now: datetime, mails: list[MailSpec], events: list[AuditEvent]
-) -> Outcome:
-    if updated == draft:
-        return Outcome()
-    return Outcome(replace(updated, updated_at=now), tuple(mails), tuple(events))
-
-
-def _stand_in_context(draft: Draft, person: str, seat: str) -> dict[str, Any]:
-    if person == seat:
-        return {}
-    why = _why(draft, seat, person)
-    if why == "silent":
-        return {"alternate_for": seat}
-    return {"in_place_of": seat, "why": why}
-
-
-def _staff_changes(
-    draft: Draft, now: datetime, policy: Policy, mails: list[MailSpec], events: list[AuditEvent]
-) -> Draft:
-    """After a config edit: a waiting seat whose holder is no longer listed for the account
-    moves to the next person; the new reviewer and the author are told."""
-    if draft.account not in policy.accounts:
-        return draft
-    rules = policy.rules_for(draft.account)
-    moves = staff_moves(draft, rules, policy.accounts[draft.account], policy.absences, now)
-    for old, new in moves:
-        if not new:
-            if not any(e.action == "reviewer_left" for e in events):
-                events.append(_event("reviewer_left", draft, "gateway", now, reviewer=old, to=""))
-            continue
-        draft = move_seat(draft, old, new, now, "left", mails, events)
-    return draft
-
-
-def move_seat(
-    draft: Draft,
-    old: str,
-    new: str,
-    now: datetime,
-    why: str,
-    mails: list[MailSpec],
-    events: list[AuditEvent],
-    actor: str = "gateway",
-) -> Draft:
-    """`new` takes `old`'s seat on this and later versions: a request to `new` (with the
-    photos), a notice to the author, an audit event."""
-    draft = replace_seat(draft, old, new)
-    ctx = _base_context(draft)
-    mails.extend(review_requests(draft, ctx, only=(new,)))
-    mails.append(
-        MailSpec(
-            "reassigned",
-            draft.id,
-            draft.version,
-            to=(draft.author,),
-            context={**ctx, "from_reviewer": old, "to_reviewer": new, "why": why},
-            token_for=draft.author,
-        )
-    )
-    events.append(
-        _event(
-            "reviewer_replaced",
-            draft,
-            actor,
-            now,
-            version=draft.version,
-            **{"from": old},
-            to=new,
-            why=why,
-        )
-    )
-    return draft
-
-
-def _absences(
-    draft: Draft, now: datetime, policy: Policy, mails: list[MailSpec], events: list[AuditEvent]
-) -> Draft:
-    """From the first day of a confirmed absence, a waiting seat goes to the deputy (代決):
-    the deputy gets the request with the photos, the absent reviewer is told."""
-    moves, nobody = deputy_moves(
-        draft, policy.absences, now, policy.accounts.get(draft.account, ())
-    )
-    if not moves:
-        return draft
-    draft = replace(draft, stand_ins=(*draft.stand_ins, *moves))
-    ctx = _base_context(draft)
-    for move in moves:
-        if not move.person:
-            continue
-        mails.extend(review_requests(draft, ctx, only=(move.person,)))
-        mails.append(
-            MailSpec(
-                "reassigned",
-                draft.id,
-                draft.version,
-                to=(move.seat,),
-                context={
-                    **ctx,
-                    "from_reviewer": move.seat,
-                    "to_reviewer": move.person,
-                    "why": "absence",
-                },
-            )
-        )
-    events.append(route_event(draft, now, nobody))
-    return draft
-
-
-def _emergency_reminders(
-    draft: Draft, now: datetime, policy: Policy, mails: list[MailSpec], events: list[AuditEvent]
-) -> None:
-    """緊急: everyone still asked is reminded every `emergency_reminder_minutes`, by the wall
-    clock (nights, weekends and holidays included)."""
-    every = policy.rules_for(draft.account).emergency_reminder
-    last = draft.reminded_at or draft.current.received_at
-    if now - last < every:
-        return
-    asked = asked_now(draft)
-    if not asked:
-        return
-    ctx = _base_context(draft)
-    for person, seat in asked:
-        mails.append(
-            MailSpec(
-                "reminder",
-                draft.id,
-                draft.version,
-                to=(person,),
-                context={**ctx, "reviewer": person, **_stand_in_context(draft, person, seat)},
-                token_for=person,
-            )
-        )
-    events.append(
-        _event(
-            "reminder_sent",
-            draft,
-            "gateway",
-            now,
-            reviewers=[p for p, _ in asked],
-            emergency=True,
-        )
-    )
+# The clock's transitions live in gateway.timers; re-exported as the workflow's own.
+from gateway.timers import next_alternate, on_tick, schedule_passed  # noqa: E402, F401

@@ -61,9 +61,7 @@ def organisation_contact(draft: Draft, start: int, opts: ContactOptions) -> bool
     if e <= s:
         return True
     cols = draft.columns
-    return not any(
-        cols.kinds[i] & PERSON for i in _token_range(draft, s, e)
-    )
+    return not any(cols.kinds[i] & PERSON for i in _token_range(draft, s, e))
 
 
 def _token_range(draft: Draft, start: int, end: int) -> range:

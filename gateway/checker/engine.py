@@ -100,7 +100,7 @@ class ContextSet:
         return bool(self.pattern and self.pattern.search(draft.text, s, e))
 
 
-_QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ("\"", "\""))
+_QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ('"', '"'))
 
 
 def _inside_quotes(text: str, start: int, end: int) -> bool:
@@ -493,9 +493,7 @@ def _parse_context(raw: Any, path: Path, rule_id: str) -> CheckContext:
         ) from e
 
 
-def _examples(
-    raw: Any, path: Path, rule_id: str, required: bool = True
-) -> tuple[list, list, list]:
+def _examples(raw: Any, path: Path, rule_id: str, required: bool = True) -> tuple[list, list, list]:
     if not required and raw is None:
         return [], [], []
     if not isinstance(raw, dict) or (required and not raw.get("match")):
@@ -537,7 +535,10 @@ def _element(spec: Any, path: Path, rule_id: str) -> Element:
     form = spec.get("form", "normalized")
     if form not in FORMS:
         raise RuleLoadError(
-            path, rule_id, f"form は {', '.join(FORMS)} のいずれかです。", f"form must be one of {list(FORMS)}"
+            path,
+            rule_id,
+            f"form は {', '.join(FORMS)} のいずれかです。",
+            f"form must be one of {list(FORMS)}",
         )
     if "forms" in spec:
         forms = frozenset(
@@ -738,9 +739,7 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
                 )
             dest.append(contexts[name])
     # a prh rule's examples are its dictionary's specs; its own are optional
-    ex_match, ex_no, ex_soft = _examples(
-        raw.get("examples"), path, rule_id, required=kind != "prh"
-    )
+    ex_match, ex_no, ex_soft = _examples(raw.get("examples"), path, rule_id, required=kind != "prh")
     if ex_soft and (severity is not Severity.ERROR or not soften):
         raise RuleLoadError(
             path,

@@ -163,7 +163,23 @@ SUDACHI_MAX_BYTES = 49_149
 _PIECE_BYTES = 2_048
 # Where a long text may be cut, best first: paragraphs, lines, sentences, then spaces and
 # commas. Sudachi makes each of them a token of its own, so a cut there changes no word.
-_BOUNDARIES = ("\n\n", "\n", "。", "！", "？", "!", "?", "．", ". ", "\u3000", " ", "、", "，", ",", "\t")
+_BOUNDARIES = (
+    "\n\n",
+    "\n",
+    "。",
+    "！",
+    "？",
+    "!",
+    "?",
+    "．",
+    ". ",
+    "\u3000",
+    " ",
+    "、",
+    "，",
+    ",",
+    "\t",
+)
 
 
 def text_pieces(text: str, max_bytes: int = _PIECE_BYTES) -> list[tuple[int, int]]:
@@ -202,8 +218,10 @@ def _cut(text: str, start: int, end: int) -> int:
     cut = end
     # never between a character and a mark, joiner or selector that belongs to it
     while cut > start + 1 and (
-        unicodedata.combining(text[cut]) or unicodedata.category(text[cut]) in ("Mn", "Me", "Cf")
-        or "\ufe00" <= text[cut] <= "\ufe0f" or "\U0001f3fb" <= text[cut] <= "\U0001f3ff"
+        unicodedata.combining(text[cut])
+        or unicodedata.category(text[cut]) in ("Mn", "Me", "Cf")
+        or "\ufe00" <= text[cut] <= "\ufe0f"
+        or "\U0001f3fb" <= text[cut] <= "\U0001f3ff"
     ):
         cut -= 1
     return cut

@@ -375,3 +375,33 @@ def test_closed_days_count_as_holidays(tmp_path):
     assert cal.closure(date(2026, 8, 13)) == "休業日" and cal.closure(date(2026, 8, 12)) is None
     with pytest.raises(ConfigError):
         offline_settings(tmp_path, review={"closed_days": ["8月13日"]})
+
+
+def test_a_thank_you_to_an_absence_mail_is_never_a_draft(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    gw.handle_raw(iphone_ja(request, KAKARI, "係長", "はい"))
+    confirmed = sent(gw, "absence", KAKARI)[-1]
+    assert "有効になりました" in body(confirmed)
+    thanks = gmail_ja(confirmed, KAKARI, "係長", "ありがとうございます。よろしくお願いします。")
+    assert gw.handle_raw(thanks) == "reply_not_counted"
+    assert gw.store.all_drafts() == [] and sent(gw, "review-request") == []
+
+
+def test_the_admins_answer_to_an_emergency_mail_is_logged_not_a_draft(tmp_path):
+    people = [KACHO, KAKARI, DAIRI]
+    gw, _ = make(
+        tmp_path,
+        admin={"address": "somu@town.example.jp"},
+        accounts=[{"name": "辰野町公式X", "platform": "x", "reviewers": people, "emergency": True}],
+    )
+    raw = compose_draft(AUTHOR, "【緊急】断水のお知らせ", "町内全域で断水しています。\n")
+    assert gw.handle_raw(raw) == "draft"
+    assert len(sent(gw, "review-request")) == 3
+    alert = sent(gw, "emergency", "somu@town.example.jp")[-1]
+    gw.handle_raw(outlook_ja(alert, "somu@town.example.jp", "総務", "承認します。"))
+    refused = [e for e in gw.store.all_events() if e["action"] == "reply_not_counted"]
+    assert refused[-1]["detail"]["reason"] == "not-a-reviewer"
+    assert len(gw.store.all_drafts()) == 1
+    assert gw.store.all_drafts()[0].votes == ()
