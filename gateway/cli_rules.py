@@ -11,8 +11,24 @@ import argparse
 import json
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
-from gateway.config import load_settings, staff_allowed
+if TYPE_CHECKING:
+    from gateway.config import Settings
+
+
+def load_settings(path: str) -> Settings:
+    """The config, read on use: every `gateway` command builds this parser."""
+    from gateway.config import load_settings as load
+
+    return load(path)
+
+
+def staff_allowed(settings: Settings, address: str) -> bool:
+    from gateway.config import staff_allowed as allowed
+
+    return allowed(settings, address)
+
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
