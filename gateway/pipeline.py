@@ -504,7 +504,7 @@ class Gateway:
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
                 return self._new_draft(inc, now, draft), "revision"
             # The author's words are read only for the audit log: the workflow never counts them.
-            reading = read_reply(inc.text, sent)
+            reading = read_reply(inc.text, sent, alternatives=inc.alt_texts)
             reply = Reply(
                 sender,
                 draft.id,
