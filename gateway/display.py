@@ -190,6 +190,13 @@ def visible_post(text: str) -> str:
     return "\n".join(out)
 
 
+def visible_line(text: str, one_line: bool = True) -> str:
+    """Text from the post shown elsewhere in a mail (a diff line, a finding's excerpt or
+    message): hidden characters as notes; line breaks as ⏎ so it stays one line, or kept."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return ("⏎" if one_line else "\n").join(_visible_chars(line) for line in lines)
+
+
 def shown_lines(text: str) -> list[str]:
     """Lines as a mail body carries them: trailing spaces dropped (our renderer and many
     mail systems drop them), line ends normalised."""
