@@ -246,6 +246,11 @@ class Gateway(Deferral):
         only authentication looks at the From's own domain."""
         return self.settings.people.key_or_none(inc.from_addr) or ""
 
+    def _as_person(self, inc: Incoming) -> Incoming:
+        """The mail with its From replaced by the person key, for the staff desk (commands,
+        absences), which compares addresses as people do."""
+        return replace(inc, from_addr=self._person(inc))
+
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
         sender = self._person(inc)
         if self._is_loop(inc):
@@ -267,6 +272,26 @@ class Gateway(Deferral):
             return self._only_event(
                 "stranger_ignored", None, sender, now, subject=inc.subject
             ), "stranger"
+        if self.settings.require_authenticated:
+            auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
+            if not auth.passed:
+                # A forged staff From: nothing is forwarded, and nobody is answered (the
+                # From may not be the sender's); the admin sees it in the log and digest.
+                log.warning(
+                    "event=draft_not_authenticated from=%s message_id=%s reason=%r",
+                    inc.from_addr,
+                    inc.message_id,
+                    auth.reason,
+                )
+                return self._only_event(
+                    "draft_not_authenticated",
+                    None,
+                    sender,
+                    now,
+                    subject=inc.subject,
+                    message_id=inc.message_id,
+                    reason=auth.reason,
+                ), "draft_not_authenticated"
         if staffdesk.answers_absence_mail(inc):  # e.g. 「ありがとうございます」 to a 後閲 mail
             return self._only_event(
                 "reply_not_counted",
@@ -278,11 +303,11 @@ class Gateway(Deferral):
             ), "reply_not_counted"
         mentioned = self._mentioned_draft(inc)
         if mentioned is not None:
-            handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
+            handled = staffdesk.draft_command(mentioned, self._as_person(inc), now, has_token=False)
             if handled is not None:
                 return handled
         else:
-            absence = staffdesk.absence_by_mail(self, inc, now)
+            absence = staffdesk.absence_by_mail(self, self._as_person(inc), now)
             if absence is not None:
                 return Outcome(), absence
         if (
@@ -311,7 +336,7 @@ class Gateway(Deferral):
             if token is None:
                 continue
             if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
-                return Outcome(), staffdesk.confirm_by_mail(self, inc, token, now)
+                return Outcome(), staffdesk.confirm_by_mail(self, self._as_person(inc), token, now)
             draft = self.store.get_draft(token.draft_id)
             if draft is None:
                 continue
@@ -319,20 +344,21 @@ class Gateway(Deferral):
             if not token_matches(self.token_secret, token, sender):
                 continue
             is_author = sender == draft.author
-            sent = () if is_author else self._sent_texts(draft.id, sender)
-            handled = staffdesk.draft_command(draft, inc, now, has_token=True, sent=list(sent))
-            if handled is not None:
-                return handled
-            if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
-                return self._new_draft(inc, now, draft), "revision"
-            if not is_author and self.settings.require_authenticated:
+            if self.settings.require_authenticated:
+                # Reviewers' decisions, the author's revisions and commands alike.
                 auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
                 if not auth.passed:
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
                     )
+            sent = () if is_author else self._sent_texts(draft.id, sender)
+            handled = staffdesk.draft_command(draft, self._as_person(inc), now, has_token=True, sent=list(sent))
+            if handled is not None:
+                return handled
+            if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
+                return self._new_draft(inc, now, draft), "revision"
             # The author's words are read only for the audit log: the workflow never counts them.
-            reading = read_reply(inc.text, sent)
+            reading = read_reply(inc.text, sent, alternatives=inc.alt_texts)
             reply = Reply(
                 sender,
                 draft.id,
@@ -348,7 +374,7 @@ class Gateway(Deferral):
         reason = "token-not-for-sender" if first_draft else "no-token"
         target = first_draft or self._mentioned_draft(inc)
         if target is not None:  # 状況 / 再送 need no token: the answer goes to the asked address
-            handled = staffdesk.draft_command(target, inc, now, has_token=False)
+            handled = staffdesk.draft_command(target, self._as_person(inc), now, has_token=False)
             if handled is not None:
                 return handled
         outcome = unmatched_reply(

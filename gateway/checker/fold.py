@@ -6,9 +6,9 @@ of the draft: NFKC (half-width kana, full-width letters), invisible characters a
 direction controls removed, spaces between Japanese letters removed, any 伏字 mark
 (○〇●＊× …) as 〇. Each word is looked for in hiragana and in katakana, with a mark put
 between two of its letters, and with a mark in place of one letter (not the first) when
-it has three or more. The words form one trie
-of literals, so `re` finds candidate positions by their first letter in C; the text
-itself is copied only when it has something to take out. Offsets map back to the text.
+it has three or more. The words form one trie of literals, so `re` finds candidate
+positions by their first letter in C; the text itself is copied only when it has
+something to take out. Offsets map back to the text.
 
 Own code rather than a library: the folding is a few str.translate tables and two
 regexes; what is folded, and where a word may sit, are policy decisions of this checker.
@@ -25,22 +25,16 @@ if TYPE_CHECKING:
     from gateway.checker.draft import Draft
 
 MASK = "〇"  # every 伏字 mark is folded to this one
-_MASKS = "○〇●◯◎＊*×✕✖☓■□◆◇△▲"
+# 伏字 marks, and separators put inside a word to break it up (バ・カ, 死.ね)
+_MASKS = "○〇●◯◎＊*×✕✖☓■□◆◇△▲・._"
 # zero-width characters, bidi controls and marks, word joiner, BOM, soft hyphen
 _INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
     "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufe0e\ufe0f\ufeff\uffa0"
 )
-# words are written folded (katakana as hiragana, any mask as MASK); the regexes match
-# either kana and any mask, so the draft's text itself needs no translation
-_FOLD = str.maketrans(
-    {
-        **{chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)},  # ァ..ヶ -> ぁ..ゖ
-        **{m: MASK for m in _MASKS},
-        **{z: None for z in _INVISIBLE},
-    }
-)
+# a word's hiragana and katakana spellings, both looked for (the draft is not translated)
+_TO_HIRA = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})  # ァ..ヶ
 _JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
 _HIDDEN = re.compile(f"[{_INVISIBLE}]")
 _MASK_RE = re.compile(f"[{re.escape(_MASKS)}]")
@@ -102,9 +96,6 @@ class Folded:
         self.text = "".join(norm[i] for i in self._map[:-1])
         if masked:
             self.text = self.text.translate(_MASK_ONLY)
-
-    def norm_offset(self, i: int) -> int:
-        return i if self._map is None else self._map[i]
 
     def norm_span(self, start: int, end: int) -> tuple[int, int]:
         if self._map is None:
@@ -238,7 +229,7 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
     for w in words:
         if not w:
             continue
-        for v in {w, w.translate(_FOLD), w.translate(_TO_KATA)}:  # as written, ひらがな, カタカナ
+        for v in {w, w.translate(_TO_HIRA), w.translate(_TO_KATA)}:  # as written, ひらがな, カタカナ
             variants.add(v)
             for k in range(1, len(v)):
                 variants.add(v[:k] + MASK + v[k:])  # a mark put in: 死〇ね, バ●カ

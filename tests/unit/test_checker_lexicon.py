@@ -141,7 +141,14 @@ def test_evasions_are_caught_with_original_positions(
 
 
 @pytest.mark.parametrize(
-    "text", ["あいつマジで死●ね", "ば〇やろう！", "毎回苦情を送ってくるク×野郎"]
+    "text",
+    [
+        "あいつマジで死●ね",
+        "ば〇やろう！",
+        "毎回苦情を送ってくるク×野郎",
+        "役場の連中はバ・カ",
+        "死.ね",
+    ],
 )
 def test_masked_words_are_warnings_for_the_reviewers(checker: Checker, text: str) -> None:
     fs = [f for f in checker.check(text) if f.clause in ("3(7)ア", "3(7)カ")]

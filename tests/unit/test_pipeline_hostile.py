@@ -135,7 +135,12 @@ M365_PASS = (
 
 def test_require_authenticated_counts_only_vouched_replies(tmp_path):
     gw, _ = make_gateway(tmp_path, review={"require_authenticated": True, "authserv_ids": ["-"]})
-    requests = open_draft(gw)
+    # The draft itself must be vouched for too (issue 10, point 7).
+    draft = compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)
+    assert gw.handle_raw(draft) == "draft_not_authenticated"
+    vouched = compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)
+    assert gw.handle_raw(with_header(vouched, "Authentication-Results", M365_PASS)) == "draft"
+    requests = {r: sent(gw, "review-request", r)[-1] for r in (KACHO, KAKARI)}
     unvouched = outlook_ja(requests[KACHO], KACHO, "課長", "承認します。")
     assert gw.handle_raw(unvouched) == "reply_not_authenticated"
     assert gw.store.get_draft("D-000001").votes_for(1) == {}
