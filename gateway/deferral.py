@@ -41,13 +41,15 @@ class Deferral:
         return budget_key(self._person(inc), self._proven(inc))
 
     def _proven(self: Gateway, inc: Incoming) -> bool:
-        """A reply token made for this From, or the receiving server's word for its domain."""
+        """Where the office names its receiving server (`[review] authserv_ids`), that
+        server's word for the From domain: mail that fails authentication never uses up the
+        real person's budget, token or not. Elsewhere, a reply token made for this From."""
+        if self.settings.authserv_ids:
+            return verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids).passed
         for raw_token in inc.tokens:
             token = parse_token(raw_token)
             if token is not None and token_matches(self.token_secret, token, self._person(inc)):
                 return True
-        if self.settings.authserv_ids:
-            return verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids).passed
         return False
 
     def _may_handle_now(self: Gateway, bucket: str, now: datetime) -> bool:
