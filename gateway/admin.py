@@ -10,6 +10,7 @@ start-up: a broken template stops it at once instead of at the first mail.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import socket
@@ -17,13 +18,20 @@ import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from gateway.businessdays import JST, WorkCalendar
 from gateway.config import ConfigError, Settings, load_settings
+from gateway.confirmation import verify_confirmation
 from gateway.model import Decision, Finding, Severity
 from gateway.render import STATUSES, build_message, render_body, templates_dir
+from gateway.signing import SigningKey
 from gateway.workflow import (
     AttachmentRef,
     Draft,
@@ -66,6 +74,7 @@ class TemplatesBroken(Exception):
 
 
 _T0 = datetime(2026, 11, 24, 9, 0, tzinfo=JST)
+SAMPLE_PHOTO = b"\xff\xd8\xff\xd9"  # a sample photo: its hash is the one the sample record signs
 _AUTHOR = "sato@town.example.jp"
 _R1, _R2, _R3 = "kacho@town.example.jp", "kakaricho@town.example.jp", "dairi@town.example.jp"
 _ACCOUNTS = {"辰野町公式X": (_R1, _R2, _R3), "辰野町観光FB": (_R1, _R2)}
@@ -86,7 +95,11 @@ def _new(text: str, *, account: str | None, findings=(), at=_T0, number=1) -> Ne
         account=account,
         schedule=datetime(2026, 11, 25, 10, 0),
         findings=tuple(findings),
-        attachments=(AttachmentRef("photo.jpg", "image/jpeg", "0" * 64, 1024),),
+        attachments=(
+            AttachmentRef(
+                "photo.jpg", "image/jpeg", hashlib.sha256(SAMPLE_PHOTO).hexdigest(), len(SAMPLE_PHOTO)
+            ),
+        ),
         at=at,
     )
 
@@ -232,6 +245,20 @@ def describe_template_error(exc: BaseException, status: str) -> str:
     return f"{place}: 文面を作れませんでした（{kind}: {exc}）。"
 
 
+def _unverifiable(msg: EmailMessage, key: SigningKey, label: str) -> list[str]:
+    """Problems `gateway verify` would find in an approved mail made with these templates
+    (an office template that drops the post block or rewrites it breaks every confirmation)."""
+    raw = msg.as_bytes(policy=email_policy.SMTP)
+    verdict = verify_confirmation(
+        message_from_bytes(raw, policy=email_policy.default),  # type: ignore[arg-type]
+        key.public,
+    )
+    return [
+        f"{label}: この文面では「gateway verify」で承認を確かめられません（{p.ja}）"
+        for p in verdict.problems
+    ]
+
+
 def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
     """Render every mail with sample data; returns (problems in Japanese, mails rendered)."""
     from gateway.digest import build_digest_message
@@ -240,25 +267,27 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
     rendered = 0
     from gateway.rule_samples import sample_absence_messages, sample_rule_mails
 
+    key = SigningKey(Ed25519PrivateKey.generate())  # a throwaway key for the sample records
     for label, spec, draft in [*sample_mails(), *sample_rule_mails()]:
         try:
-            build_message(
+            msg = build_message(
                 spec,
                 draft,
                 gateway_address="sns-check@town.example.jp",
                 token_secret=b"k" * 32,
                 now=_T0,
-                attachments=[("photo.jpg", "image/jpeg", b"\xff\xd8")]
-                if spec.attach_version
-                else [],
+                attachments=[("photo.jpg", "image/jpeg", SAMPLE_PHOTO)] if spec.attach_version else [],
                 template_dir=template_dir,
-                sign=lambda _record: "c2FtcGxl",
+                sign=key.sign,
             )
             rendered += 1
         except Exception as exc:  # any template error: report it, keep checking the rest
             problem = describe_template_error(exc, label)
             if problem not in problems:
                 problems.append(problem)
+            continue
+        if spec.approval_record is not None:
+            problems.extend(_unverifiable(msg, key, label))
     try:
         for _label, _msg in sample_absence_messages(template_dir):
             rendered += 1

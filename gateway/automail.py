@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 #: Only this much of a body is searched for signs or JSON (automatic notices are short).
 BODY_WINDOW = 64 * 1024
 #: flufl.bounce runs its heuristics only on bounces up to this size (they are small).
-BOUNCE_SCAN_LIMIT = 2 * 1024 * 1024
+BOUNCE_SCAN_LIMIT = 256 * 1024
+MAX_SUBJECT = 2000
 
 
 @dataclass(frozen=True)
@@ -186,13 +187,13 @@ def cloud_bounce(text: str) -> dict | None:
         return None
     try:
         data, _end = json.JSONDecoder().raw_decode(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: `[[[[…` thousands deep
         return None
     for _ in range(2):  # SNS "Notification" carries the SES JSON as a string in Message
         if isinstance(data, dict) and isinstance(data.get("Message"), str):
             try:
                 data = json.loads(data["Message"][:BODY_WINDOW])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
     if not isinstance(data, dict):
         return None
@@ -218,7 +219,8 @@ def recognise(
     report_type: str | None,
 ) -> Verdict:
     """Weigh the signs; `report_type` is None when the mail is not a multipart/report."""
-    subject = subject or ""
+    subject = (subject or "")[:MAX_SUBJECT]  # a megabyte of subject is searched no further
+    from_addr = (from_addr or "")[:MAX_SUBJECT]
     if report_type is not None:
         if report_type in ("delivery-status", ""):
             return Verdict(Kind.BOUNCE, "delivery status report (RFC 3464)")

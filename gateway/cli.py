@@ -400,7 +400,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(argv: list[str] | None) -> str | None:
+    """The subcommand named in argv (None: not known, e.g. for the man page)."""
+    if argv is None:
+        return None
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the argv it will parse, commands other than the one named
+    are registered without importing their modules (`init` reads the config module)."""
     p = argparse.ArgumentParser(
         prog="gateway", description="SNS投稿の承認ゲートウェイ (email approval gateway)"
     )
@@ -479,11 +488,18 @@ def build_parser() -> argparse.ArgumentParser:
     templates_check.add_argument("-c", "--config")
     templates_check.set_defaults(func=cmd_templates_check)
 
-    from gateway.init_cmd import add_parser as add_init
     from gateway.restore import add_parser as add_restore
 
     add_restore(sub)
-    add_init(sub)
+    command = _command(argv)
+    if command is None or command == "init" or command not in sub.choices:
+        from gateway.init_cmd import add_parser as add_init
+
+        add_init(sub)
+    else:  # listed in --help, not imported: this run is another command
+        sub.add_parser(
+            "init", help="最初の設定を対話で作る (write the config interactively or from answers)"
+        )
     from gateway.cli_rules import add_parsers as add_rules
 
     add_rules(sub)
@@ -491,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     try:
         return args.func(args)
     except Exception as exc:

@@ -161,6 +161,12 @@ def _check_headers(msg: Message, record: dict[str, Any], verdict: Verdict) -> No
         "X-Gateway-Version": str(record.get("version")),
         "X-Gateway-Status": "approved",
     }
+    forwarded = any(p.get_content_type() == "message/rfc822" for p in msg.walk())
+    if not msg.get_all("X-Gateway-Draft") and forwarded:
+        verdict.note(
+            "転送されたメールのようです。添付されている元の承認通知を保存して、そちらを確かめてください。",
+            "this looks like a forward: save the attached original confirmation and verify that",
+        )
     for header, want in expected.items():
         values = [str(v).strip() for v in msg.get_all(header) or []]
         if len(values) != 1:

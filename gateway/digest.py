@@ -41,6 +41,10 @@ OUTCOME_LABELS = {
     "draft_returned": "差戻し",
     "draft_rejected": "要修正（自動確認・受付できず）",
     "draft_expired": "期限切れ",
+    "draft_withdrawn": "取り下げ",
+    "reviewer_replaced": "確認者の変更（異動・管理者の操作）",
+    "absence_confirmed": "不在の設定（メール）",
+    "absence_set": "不在の設定（管理者）",
 }
 REASON_LABELS = {
     "check-error": "自動確認のエラー",
@@ -184,6 +188,7 @@ def build_digest_context(
     outcomes: Counter[str] = Counter()
     clauses: Counter[str] = Counter()
     deferred: Counter[str] = Counter()
+    unproven: list[dict[str, str]] = []
     for e in events:
         at = _instant(e.get("at"), calendar)
         if at is None or not since <= at < now:
@@ -202,6 +207,16 @@ def build_digest_context(
             )
         if action == "rate_deferred":
             deferred[e.get("actor", "")] += 1
+        unproven_what = _unproven(action, detail)
+        if unproven_what:
+            unproven.append(
+                {
+                    "at": moment_label(calendar.local(at)),
+                    "who": e.get("actor") or "-",
+                    "subject": detail.get("subject") or subjects.get(draft_id, ""),
+                    "what": unproven_what,
+                }
+            )
         if action in OUTCOME_LABELS:
             outcomes[OUTCOME_LABELS[action]] += 1
         if action == "draft_rejected":
@@ -220,7 +235,22 @@ def build_digest_context(
         "undelivered": _undelivered(outbox, subjects, since, now, calendar)
         + _bounced(events, since, now, calendar),
         "deferred": [{"sender": k, "count": v} for k, v in deferred.most_common()],
+        "unproven": unproven,
     }
+
+
+def _unproven(action: object, detail: Mapping[str, Any]) -> str:
+    """What was refused because its sender could not be proven (forged From, odd address):
+    nobody else is told of these, so the admin must be (SECURITY.md)."""
+    if action == "draft_not_authenticated":
+        return "投稿案（送信元のサーバーを確認できず、転送していません）"
+    if action == "reply_not_counted" and detail.get("reason") == "not-authenticated":
+        return "返信（送信元のサーバーを確認できず、数えていません）"
+    if action == "other_ignored" and any(
+        str(p).startswith("From refused") for p in detail.get("problems", ())
+    ):
+        return "差出人アドレスの形が不正なメール（処理していません）"
+    return ""
 
 
 def build_digest_message(

@@ -34,6 +34,7 @@ from gateway.routing import (
     same_person,
     seat_of,
     seat_votes,
+    stage_opened_at,
     stages_of,
     waiting_seats,
 )
@@ -58,12 +59,7 @@ def _since(draft: Draft, seat: str, person: str) -> datetime:
     for silent, alternate in draft.alternates:
         if silent == seat and alternate == person:
             return draft.updated_at
-    stages = stages_of(draft)
-    index = next((i for i, st in enumerate(stages) if seat in st.members), 0)
-    if index == 0:
-        return draft.current.received_at
-    approvals = [v.at for i, _, v in progress(draft).approvals if i == index - 1]
-    return max(approvals, default=draft.current.received_at)
+    return stage_opened_at(draft)
 
 
 def status_report(draft: Draft, asker: str, at: datetime, message_id: str) -> Outcome:
@@ -105,7 +101,8 @@ def status_report(draft: Draft, asker: str, at: datetime, message_id: str) -> Ou
             "asked": asked,
             "stage_label": stage_label,
         },
-        token_for=asker,
+        # The author's token never decides; a reviewer's would, on a mail without the text.
+        token_for=asker if same_person(asker, draft.author) else None,
         in_reply_to=message_id,
     )
     event = _event(

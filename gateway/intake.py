@@ -43,6 +43,7 @@ _CONNECT_TIMEOUT = 15.0  # seconds to open the TCP (and TLS) connection
 _READ_TIMEOUT = 60.0  # seconds a single command may wait for the server
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 60.0
+_PIECE = 2 * 1024 * 1024  # larger messages are fetched in pieces of this size
 
 
 class TransientError(Exception):
@@ -187,10 +188,12 @@ class MailboxWatcher:
                 continue
             size = self._size_of(client, uid)
             oversize = size is not None and self._max_bytes is not None and size > self._max_bytes
-            part = b"BODY[HEADER]" if oversize else b"BODY[]"
-            fetch_item = b"BODY.PEEK[HEADER]" if oversize else b"BODY.PEEK[]"
-            fetched = client.fetch([uid], [fetch_item]).get(uid, {})
-            raw = fetched.get(part)
+            if oversize:
+                raw = client.fetch([uid], [b"BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]")
+            elif size is not None and size > _PIECE:
+                raw = self._fetch_in_pieces(client, uid)
+            else:
+                raw = client.fetch([uid], [b"BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
             if raw is None:  # expunged by someone else meanwhile
                 continue
             message_id = _message_id(raw)
@@ -225,6 +228,23 @@ class MailboxWatcher:
                 self._move(uid, self.settings.processed_folder)
             done += 1
         return done
+
+    @staticmethod
+    def _fetch_in_pieces(client: IMAPClient, uid: int) -> bytes | None:
+        """A large message in partial fetches (RFC 3501 BODY[]<offset.length>): fetched
+        whole, imaplib and imapclient hold about three copies of it at once."""
+        pieces: list[bytes] = []
+        offset = 0
+        while True:  # until a short piece: RFC822.SIZE is only a hint on some servers
+            item = f"BODY.PEEK[]<{offset}.{_PIECE}>".encode()
+            got = client.fetch([uid], [item]).get(uid, {})
+            piece = next((v for k, v in got.items() if k.startswith(b"BODY[]")), None)
+            if piece is None:
+                return None if offset == 0 else b"".join(pieces)
+            pieces.append(piece)
+            offset += len(piece)
+            if len(piece) < _PIECE:
+                return b"".join(pieces)
 
     def _size_of(self, client: IMAPClient, uid: int) -> int | None:
         if self._max_bytes is None or self._handle_oversize is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import email
+import email.feedparser
 import email.header
 import email.message
 import email.utils
@@ -20,10 +21,10 @@ import quopri
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from html.parser import HTMLParser
 from urllib.parse import unquote_to_bytes
 
 from gateway.automail import failed_recipients, recognise
+from gateway.htmltext import html_to_text, render_html  # noqa: F401 - html_to_text re-exported
 from gateway.identity import FromError, parse_from, try_canonical
 from gateway.model import Attachment, Incoming, Kind
 from gateway.safetext import neutral_filename
@@ -41,6 +42,8 @@ MAX_HEADER_BYTES = 256 * 1024
 #: `Incoming.refused` values: the body was not read, the sender is told why.
 REFUSED_TOO_COMPLEX = "mime-too-complex"
 REFUSED_TOO_LARGE = "message-too-large"
+#: Raw 8-bit bytes in a header, as the email package keeps them (surrogate escapes).
+_SURROGATE_RE = re.compile("[\udc80-\udcff]")
 
 # ---------------------------------------------------------------------------
 # Charsets
@@ -232,19 +235,32 @@ def _decode_strict(data: bytes, charset: str) -> str:
 _CP932_STRAY = re.compile("[\uf8f0-\uf8f3]")
 
 
+_SCORE_SAMPLE = 64 * 1024
+_GOOD_CHARS_RE = re.compile("[\x00-\x7f\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+_ODD2_CHARS_RE = re.compile("[\uff61-\uff9f\ue000-\uf8ff\ufffd]")
+_ODD1_CHARS_RE = re.compile("[\x80-\xff]")
+
+
 def _japanese_score(text: str) -> float:
-    """How much `text` looks like real Japanese (or plain ASCII) rather than mojibake."""
-    good = 0
-    odd = 0
-    for ch in text:
-        o = ord(ch)
-        if o < 0x80 or 0x3000 <= o <= 0x30FF or 0x4E00 <= o <= 0x9FFF or 0xFF01 <= o <= 0xFF5E:
-            good += 1
-        elif 0xFF61 <= o <= 0xFF9F or 0xE000 <= o <= 0xF8FF or o == 0xFFFD:
-            odd += 2  # half-width katakana runs are what EUC read as SJIS looks like
-        elif 0x80 <= o < 0x100:
-            odd += 1
-    return good - odd
+    """How much `text` looks like real Japanese (or plain ASCII) rather than mojibake.
+    Half-width katakana and private-use runs (what EUC read as SJIS looks like) count
+    double against it. Counted by the regex engine, on at most the first 64 K characters
+    (scaled to the whole): enough to tell charsets apart, bounded on a 30 MB body."""
+    sample = text[:_SCORE_SAMPLE]
+    good = _GOOD_CHARS_RE.subn("", sample)[1]
+    odd = 2 * _ODD2_CHARS_RE.subn("", sample)[1] + _ODD1_CHARS_RE.subn("", sample)[1]
+    score = good - odd
+    return score * len(text) / len(sample) if len(text) > len(sample) else score
+
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _mostly_8bit(data: bytes) -> bool:
+    """ISO-2022-JP is 7-bit: on data with many 8-bit bytes its (slow) lenient reading
+    cannot win, so it is not tried."""
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
+    return high * 100 > len(data)
 
 
 def _candidates(data: bytes) -> list[str]:
@@ -291,8 +307,9 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None, list[
     options = [c for c in (wanted, canonical_charset(_normalizer_guess(data))) if c]
     options += [c for c in _candidates(data) if c not in options]
     best: tuple[float, str, str, int] | None = None
+    skip_jis = _mostly_8bit(data)
     for cand in options:
-        if cand in _ASCII_ONLY_CODECS:
+        if cand in _ASCII_ONLY_CODECS or (cand == "iso-2022-jp" and skip_jis):
             continue
         text, bad = _decode_lenient(data, cand)
         rank = _japanese_score(text) - 4 * bad
@@ -382,7 +399,7 @@ def decode_header_value(value: object, problems: list[str] | None = None) -> str
     text = str(value)
     # unfold
     text = re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE_RE.search(text):
         raw = _raw_header_bytes(text)
         decoded, _cs, probs = decode_bytes(raw, None)
         problems.extend(f"header: {p}" for p in probs)
@@ -425,7 +442,7 @@ def decode_header_value(value: object, problems: list[str] | None = None) -> str
 def _raw_text(value: object) -> str:
     """A header value as text, with raw 8-bit bytes decoded but encoded words kept."""
     text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE_RE.search(text):
         text = decode_bytes(_raw_header_bytes(text), None)[0]
     return text
 
@@ -474,133 +491,8 @@ def _strict_from(
 
 
 # ---------------------------------------------------------------------------
-# HTML -> text
+# HTML -> text: gateway.htmltext (linear, only what a person sees)
 # ---------------------------------------------------------------------------
-
-_BLOCK_TAGS = {
-    "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "pre", "hr", "blockquote", "section", "article", "header", "footer", "dl", "dt", "dd",
-    "address", "center", "form", "fieldset", "o:p",
-}  # fmt: skip
-_SKIP_TAGS = {"script", "style", "head", "title", "template", "xml", "noscript"}
-_VOID_TAGS = {"br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr"}
-
-
-class _HtmlToText(HTMLParser):
-    """Renders HTML mail as plain text a reply reader can work on.
-
-    Quoted material keeps its shape: blockquote content becomes `> ` lines, and from
-    Outlook's reply header (divRplyFwdMsg, or the border-top div of desktop Outlook)
-    to the end of the enclosing element everything is quoted, since Outlook does not
-    put the original message in a blockquote.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.current: list[str] = []
-        self.quote_depth = 0
-        self.skip_depth = 0
-        self.pre_depth = 0
-        self.stack: list[tuple[str, bool]] = []  # (tag, opened an outlook quote)
-        self.outlook_quote = 0  # >0 while inside/after an Outlook reply header
-        self.outlook_all_rest = False
-
-    def _flush(self) -> None:
-        text = "".join(self.current)
-        self.current = []
-        if self.pre_depth == 0:
-            text = re.sub(r"[ \t\r\n\f\u00a0]+", " ", text).strip()
-        depth = self.quote_depth + (1 if (self.outlook_quote or self.outlook_all_rest) else 0)
-        if not text and not self.lines:
-            return
-        prefix = "> " * depth
-        for line in text.split("\n") if self.pre_depth else [text]:
-            self.lines.append((prefix + line).rstrip() if depth else line)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            if tag not in _VOID_TAGS:
-                self.skip_depth += 1
-            return
-        if self.skip_depth:
-            return
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        if tag == "hr":
-            self.lines.append("________________________________")
-        opens_quote = False
-        ident = a.get("id", "").lower()
-        style = a.get("style", "").replace(" ", "").lower()
-        if ident in (
-            "divrplyfwdmsg",
-            "appendonsend",
-            "x_divrplyfwdmsg",
-            "mail-editor-reference-message-container",
-        ) or ("border-top:solid#e1e1e1" in style or "border-top:solid#b5c4df" in style):
-            opens_quote = True
-            # Outlook: the original follows the header as siblings, so quote to the end
-            self.outlook_all_rest = True
-        if tag == "blockquote":
-            self.quote_depth += 1
-        if tag == "pre":
-            self.pre_depth += 1
-        if tag not in _VOID_TAGS:
-            self.stack.append((tag, opens_quote))
-
-    def handle_endtag(self, tag: str) -> None:
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            self.skip_depth = max(0, self.skip_depth - 1)
-            return
-        if self.skip_depth:
-            return
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        # pop to the matching tag (HTML mail is often unbalanced)
-        for idx in range(len(self.stack) - 1, -1, -1):
-            if self.stack[idx][0] == tag:
-                for t, _q in self.stack[idx:]:
-                    if t == "blockquote":
-                        self.quote_depth = max(0, self.quote_depth - 1)
-                    if t == "pre":
-                        self.pre_depth = max(0, self.pre_depth - 1)
-                del self.stack[idx:]
-                break
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag.lower() not in _VOID_TAGS:
-            self.handle_endtag(tag)
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip_depth:
-            self.current.append(data)
-
-    def text(self) -> str:
-        self._flush()
-        lines = self.lines
-        # collapse runs of blank lines
-        out: list[str] = []
-        for line in lines:
-            if not line.strip(" >") and out and not out[-1].strip(" >"):
-                continue
-            out.append(line)
-        return "\n".join(out).strip("\n")
-
-
-def html_to_text(html: str) -> str:
-    """Convert an HTML body to text with quoting kept visible. Never raises."""
-    parser = _HtmlToText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # html.parser is lenient, but be sure
-        log.warning("event=html_parser_gave_up fallback=strip_tags")
-        return re.sub(r"<[^>]*>", " ", html)
-    return parser.text()
 
 
 def unflow(text: str, delsp: bool = False) -> str:
@@ -643,8 +535,15 @@ def _content_type(part: email.message.Message) -> str:
     return ct.lower()
 
 
+#: A Content-Type / Content-Disposition longer than this has its parameters ignored: the
+#: stdlib's parameter parser is quadratic in the header's length, and no real header needs it.
+MAX_PARAM_HEADER = 16 * 1024
+
+
 def _param(part: email.message.Message, name: str, header: str = "content-type") -> object:
     try:
+        if len(str(part.get(header, ""))) > MAX_PARAM_HEADER:
+            return None
         return part.get_param(name, header=header)
     except Exception:
         return None
@@ -680,7 +579,7 @@ def _raw_8bit_param(
     for key, value in part.raw_items():
         if key.lower() != header or not isinstance(value, str):
             continue
-        if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        if len(value) > MAX_PARAM_HEADER or not _SURROGATE_RE.search(value):
             return None
         m = re.search(rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]+))', value, re.IGNORECASE)
         if not m:
@@ -715,7 +614,11 @@ def _raw_filename(part: email.message.Message, problems: list[str]) -> str | Non
         if decoded:
             return decoded.replace("\r", "").replace("\n", "").strip()
     try:
-        fn = part.get_filename()
+        too_long = any(
+            len(str(part.get(h, ""))) > MAX_PARAM_HEADER
+            for h in ("content-type", "content-disposition")
+        )
+        fn = None if too_long else part.get_filename()
     except Exception:
         fn = None
     if fn:
@@ -740,6 +643,13 @@ def _payload_bytes(part: email.message.Message, problems: list[str]) -> bytes:
     if cte == "base64":
         if re.search(rb"[^A-Za-z0-9+/=\s]", rawb):
             problems.append("malformed base64 body (invalid characters skipped)")
+        else:
+            eq = rawb.find(b"=")
+            if eq < 0 or not rawb[eq:].strip(b"=\r\n\t "):
+                try:  # well-formed (the usual case): one pass, no copies of a 30 MB body
+                    return binascii.a2b_base64(rawb)
+                except binascii.Error:
+                    pass
         body = re.sub(rb"[^A-Za-z0-9+/=]", b"", rawb).split(b"=", 1)[0]
         if len(body) % 4 == 1:
             problems.append("malformed base64 body (truncated)")
@@ -755,6 +665,29 @@ def _payload_bytes(part: email.message.Message, problems: list[str]) -> bytes:
             problems.append("broken quoted-printable body")
             return rawb
     return rawb
+
+
+class BodyText(str):
+    """A body text that carries its other readings (`variants`): the other parts of a
+    multipart/alternative, and the certainly-visible reading of HTML when some of it may
+    be hidden. A reviewer's decision must be the same in every reading (issue 10)."""
+
+    variants: tuple[str, ...] = ()
+
+    def __new__(cls, text: str, variants: tuple[str, ...] = ()) -> BodyText:
+        obj = super().__new__(cls, text)
+        obj.variants = tuple(v for v in dict.fromkeys(variants) if v != text)
+        return obj
+
+
+def body_variants(texts: list[tuple[str, str | None]]) -> tuple[str, ...]:
+    """Whole-body alternatives: the body with one part read another way."""
+    out: list[str] = []
+    plain = [t for t, _ in texts if t is not None]
+    for i, t in enumerate(plain):
+        for variant in getattr(t, "variants", ()):
+            out.append("\n".join([*plain[:i], variant, *plain[i + 1 :]]))
+    return tuple(dict.fromkeys(out))
 
 
 class _Walk:
@@ -778,7 +711,9 @@ class _Walk:
             self.problems.append(f"body: {p}")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _content_type(part) == "text/html":
-            text = html_to_text(text)
+            reading = render_html(text)
+            self.problems.extend(f"html: {note}" for note in reading.notes)
+            text = BodyText(reading.text, (reading.seen,))
         elif str(_param(part, "format") or "").lower() == "flowed":
             delsp = str(_param(part, "delsp") or "").lower() == "yes"
             text = unflow(text, delsp)
@@ -861,19 +796,43 @@ class _Walk:
     def _alternative(
         self, children: list[email.message.Message], depth: int
     ) -> list[tuple[str, str | None]]:
+        chosen = self._chosen_alternative(children, depth)
+        if chosen is None:
+            return []
+        child, texts = chosen
+        # The other alternatives, read without collecting their attachments a second time.
+        others: list[str] = []
+        for other in children:
+            if other is child:
+                continue
+            side = _Walk([])
+            side.parts_seen = self.parts_seen  # one budget of parts for the whole message
+            other_texts = side.body_of(other, depth + 1)
+            self.parts_seen = side.parts_seen
+            self.too_complex = self.too_complex or side.too_complex
+            if any(t.strip() for t, _ in other_texts):
+                others.append("\n".join(t for t, _ in other_texts))
+                others.extend(body_variants(other_texts))
+        joined = "\n".join(t for t, _ in texts)
+        variants = (*body_variants(texts), *others)
+        return [(BodyText(joined, variants), texts[0][1])]
+
+    def _chosen_alternative(
+        self, children: list[email.message.Message], depth: int
+    ) -> tuple[email.message.Message, list[tuple[str, str | None]]] | None:
+        """text/plain when it has text, else the richest (last) other alternative."""
         plain = [c for c in children if _content_type(c) == "text/plain"]
-        if plain:
-            for c in plain:
-                texts = self.body_of(c, depth + 1)
-                if any(t.strip() for t, _ in texts):
-                    return texts
+        for c in plain:
+            texts = self.body_of(c, depth + 1)
+            if any(t.strip() for t, _ in texts):
+                return c, texts
         for child in reversed(children):  # the richest alternative comes last
             if _content_type(child) == "text/plain":
                 continue
             texts = self.body_of(child, depth + 1)
             if any(t.strip() for t, _ in texts):
-                return texts
-        return []
+                return child, texts
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -1013,6 +972,20 @@ _CONTAINER_RE = re.compile(
 )
 
 
+_FEED_CHUNK = 64 * 1024
+
+
+def parse_bytes(data: bytes) -> email.message.Message:
+    """`email.message_from_bytes`, fed in 64 KB pieces: the stdlib's one-call form decodes
+    the whole message to one str and copies it into a StringIO (four bytes per character),
+    about six times the message's size at once; fed piecewise, only the parts remain."""
+    parser = email.feedparser.BytesFeedParser()
+    view = memoryview(data)
+    for start in range(0, len(data), _FEED_CHUNK):
+        parser.feed(bytes(view[start : start + _FEED_CHUNK]))
+    return parser.close()
+
+
 def _too_many_containers(data: bytes) -> bool:
     return any(count > MAX_CONTAINERS for count, _ in enumerate(_CONTAINER_RE.finditer(data), 1))
 
@@ -1066,7 +1039,7 @@ def _read(
     if raw.startswith(_BOM):  # a UTF-8 byte-order mark would turn the headers into body
         raw = raw[len(_BOM) :]
         problems.append("message starts with a UTF-8 byte-order mark (removed)")
-    msg = email.message_from_bytes(raw)
+    msg = parse_bytes(raw)
     raw_headers = list(msg.raw_items())  # items() would wrap 8-bit values in lossy Headers
     headers = [(str(k), decode_header_value(v, problems)) for k, v in raw_headers]
 
@@ -1091,6 +1064,7 @@ def _read(
     if walk.too_complex and not refused:
         refused = REFUSED_TOO_COMPLEX
     text = "\n".join(t for t, _ in texts if t is not None)
+    alternatives = body_variants(texts)
     charset = next((cs for t, cs in texts if t.strip()), texts[0][1] if texts else None)
     if "\ufffd" in text and not any("U+FFFD" in p for p in problems):
         problems.append("body contains U+FFFD replacement characters")
@@ -1146,4 +1120,5 @@ def _read(
         raw_size=len(raw) if size is None else size,
         bounced=bounced,
         refused=refused,
+        alt_texts=alternatives,
     )

@@ -28,7 +28,7 @@ from gateway.approval_format import (
     SIGNATURE_FILENAME,
     carried_name,
 )
-from gateway.display import POST_END, POST_START, post_summary, visible_post
+from gateway.display import POST_END, POST_START, post_summary, visible_line, visible_post
 from gateway.resources import data_dir
 from gateway.tokens import make_token, plus_address
 from gateway.version import MAILER
@@ -79,6 +79,7 @@ def environment(directory: str | None = None) -> jinja2.Environment:
     # The post is always shown with its hidden parts made visible (gateway.display).
     env.filters["visible_post"] = visible_post
     env.filters["post_summary"] = post_summary
+    env.filters["visible_line"] = visible_line
     env.globals["POST_START"] = POST_START
     env.globals["POST_END"] = POST_END
     return env

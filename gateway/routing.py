@@ -152,6 +152,16 @@ def open_stage_index(draft: Draft) -> int:
     return min(progress(draft).current, len(stages_of(draft)) - 1)
 
 
+def stage_opened_at(draft: Draft) -> datetime:
+    """When the open stage was asked: the version's arrival for the first stage, else the
+    approval that completed the stage before it (reminders count from then)."""
+    index = open_stage_index(draft)
+    if index == 0:
+        return draft.current.received_at
+    times = [v.at for i, _, v in progress(draft).approvals if i == index - 1]
+    return max(times, default=draft.current.received_at)
+
+
 def waiting_seats(draft: Draft) -> tuple[str, ...]:
     """Seats of the open stage nobody has decided yet (or, when only the required role is
     missing, that role's seats)."""

@@ -6,12 +6,14 @@ variant its template branches on, made by the real pure code from sample data.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from gateway import absence as ab
+from gateway.admin import SAMPLE_PHOTO
 from gateway.businessdays import JST, WorkCalendar
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
 from gateway.model import Decision
@@ -55,7 +57,14 @@ def _new(text: str, subject: str = "防災訓練のお知らせ", *, emergency: 
         account="辰野町公式X",
         schedule=None,
         findings=(),
-        attachments=(AttachmentRef("photo.jpg", "image/jpeg", "0" * 64, 1024),),
+        attachments=(
+            AttachmentRef(
+                "photo.jpg",
+                "image/jpeg",
+                hashlib.sha256(SAMPLE_PHOTO).hexdigest(),  # what check_templates attaches
+                len(SAMPLE_PHOTO),
+            ),
+        ),
         at=T0,
         emergency=emergency,
     )

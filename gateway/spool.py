@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from email import policy
+from email.generator import BytesGenerator
+from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +55,31 @@ class Spool:
     def put_mail(self, message_id: str, data: bytes) -> str:
         name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
         self._write(self.root / "outbox" / name, data)
+        return name
+
+    def put_message(self, message_id: str, msg: Message) -> str:
+        """Like put_mail, but the message is written straight to the file: a review request
+        carrying 22 MB of photos is never held as bytes as well as a message."""
+        name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
+        path = self.root / "outbox" / name
+        if path.exists():
+            return name
+        fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
         return name
 
     def get_mail(self, name: str) -> bytes:

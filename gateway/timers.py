@@ -33,6 +33,7 @@ from gateway.routing import (
     deputy_moves,
     people_for,
     staff_moves,
+    stage_opened_at,
 )
 
 
@@ -123,7 +124,8 @@ def on_tick(draft: Draft, now: datetime, policy: Policy) -> Outcome:
         return _ticked(draft, updated, now, mails, events)
 
     silent = [r for r in updated.waiting_on() if r not in updated.reminded]
-    if silent and elapsed >= policy.reminder_after:
+    asked_for = policy.elapsed(stage_opened_at(updated), now)  # stage 2 counts from its start
+    if silent and asked_for >= policy.reminder_after:
         mails.extend(
             MailSpec(
                 "reminder",

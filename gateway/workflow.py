@@ -243,16 +243,47 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
     deputies, nobody = deputy_moves(draft, policy.absences, event.at, candidates)
     draft = replace(draft, stand_ins=tuple(deputies))
     ctx = _base_context(draft)
+    events: list[AuditEvent] = []
+    mails: list[MailSpec] = []
     if previous is not None:
         ctx["previous_version"] = previous.version
         ctx["diff"] = diff_lines(previous.current.text, event.text)
+        if previous.account and previous.account != account:
+            # The revision names another account: that account's reviewers decide, from
+            # scratch; those of the old account are told they need not answer any more.
+            ctx["previous_account"] = previous.account
+            dropped = [r for r in previous.deciders if r not in draft.reviewers]
+            events.append(
+                _event(
+                    "draft_account_changed",
+                    draft,
+                    event.author,
+                    event.at,
+                    version=number,
+                    previous_account=previous.account,
+                    account=account,
+                    previous_reviewers=list(previous.reviewers),
+                    reviewers=list(draft.reviewers),
+                )
+            )
+            mails.extend(
+                MailSpec(
+                    "notice",
+                    draft.id,
+                    number,
+                    to=(r,),
+                    context={**ctx, "reason": "account-changed", "token_version": previous.version},
+                )
+                for r in dropped
+            )
     if event.emergency and not draft.emergency:
         ctx["emergency_refused"] = True
-    mails = [
+    mails.insert(
+        0,
         MailSpec(
             "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
-        )
-    ]
+        ),
+    )
     mails.extend(review_requests(draft, ctx))
     if draft.emergency and policy.admin:
         mails.append(
@@ -270,12 +301,14 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
         draft,
         tuple(mails),
         (
+            *events,
             _event(
                 action,
                 draft,
                 event.author,
                 event.at,
                 version=number,
+                account=account,
                 reviewers=list(draft.reviewers),
                 text_sha256=version.text_sha256,
                 warnings=len(ctx["warnings"]),
@@ -297,7 +330,12 @@ def choose_route(
         fixed = match_fixed_text(event.text, rules.fixed_texts) if emergency else None
         return plan(rules, candidates, event.author, emergency=emergency, fixed=fixed)
     reviewers = previous.reviewers if previous and previous.reviewers else ()
-    if previous is not None and (previous.stages or previous.emergency):
+    if previous is not None and (
+        previous.stages or previous.emergency or previous.account != account
+    ):
+        # Another account (a revision naming it) is that account's reviewers' decision,
+        # from scratch: a draft's reviewers always belong to its account, so the signed
+        # record never names one account with another account's approvals.
         reviewers = ()
     listed = [*candidates]
     if (

@@ -15,6 +15,7 @@ from datetime import date
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
+from gateway.checker import xtext
 from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -712,68 +713,22 @@ def _sentences(draft: Draft) -> Iterator[tuple[int, int]]:
 
 # --- platform limits ---
 
-_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_X_URL_RE = re.compile(r"https?://[^\s<>\"'「」『』()（）、。]+", re.I)
-
-
-_X_LIGHT_RE = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_LIGHT) + "]")
-_X_LIGHT_RUN_RE = re.compile(_X_LIGHT_RE.pattern + "+")  # runs: far fewer matches to count
-_EMOJI_SEQ_RE = re.compile(
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]"
-    "(?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[\U0001f000-\U0001faff\u2600-\u27bf])*"
-)
-
-
-def _without_spans(text: str, matches: list[re.Match[str]]) -> str:
-    """`text` with the matched parts cut out (as sub("") would, without a second scan)."""
-    pieces = []
-    done = 0
-    for m in matches:
-        pieces.append(text[done : m.start()])
-        done = m.end()
-    pieces.append(text[done:])
-    return "".join(pieces)
-
-
 def x_weighted_length(text: str) -> tuple[int, int | None]:
-    """twitter-text v3 weighted length: CJK 2, Latin 1, a URL 23, an emoji 2.
-
-    Returns (length, offset of the first character past 280 or None). The common case
-    (under the limit) is counted with regexes; only an overlong post is walked by hand
-    to find where it crosses the limit.
-    """
-    urls = list(_X_URL_RE.finditer(text))
-    rest = _without_spans(text, urls) if urls else text
-    rest = _EMOJI_SEQ_RE.sub("\u3000", rest)  # one emoji sequence weighs one CJK char
-    light = sum(map(len, _X_LIGHT_RUN_RE.findall(rest)))
-    length = 23 * len(urls) + light + 2 * (len(rest) - light)
-    if length <= 280:
-        return length, None
-    units = 0
-    url_spans = {m.start(): m.end() for m in urls}
-    i, n = 0, len(text)
-    while i < n:
-        start = i
-        if i in url_spans:
-            units += 23
-            i = url_spans[i]
-        elif (m := _EMOJI_SEQ_RE.match(text, i)) is not None:
-            units += 2
-            i = m.end()
-        else:
-            units += 1 if _X_LIGHT_RE.match(text[i]) else 2
-            i += 1
-        if units > 280:
-            return length, start
-    return length, None
+    """X's weighted length (twitter-text v3, see xtext.py) and the offset of the first
+    character past 280, or None."""
+    parsed = xtext.parse(text)
+    over = parsed.over
+    if over is not None and over >= len(text):  # NFC made the text shorter
+        over = max(len(text) - 1, 0)
+    return parsed.weighted_length, over
 
 
 def x_length_bound(text: str) -> int:
-    """An upper bound of x_weighted_length(text)[0], in two C calls: ASCII weighs 1, any
-    other character at most 2, and a link at most 23 more than its characters (each has
-    a "://"). Most posts are far enough under the limit to stop here."""
+    """An upper bound of x_weighted_length(text)[0], in three C calls: ASCII weighs 1,
+    any other character at most 2, and a link (which has a dot) at most 23. Most posts
+    are far enough under the limit to stop here."""
     ascii_count = len(text.encode("ascii", "ignore"))
-    return ascii_count + 2 * (len(text) - ascii_count) + 23 * text.count("://")
+    return ascii_count + 2 * (len(text) - ascii_count) + 23 * text.count(".")
 
 
 def _limits(opts: dict[str, Any]) -> dict[str, int]:

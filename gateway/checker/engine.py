@@ -21,7 +21,8 @@ from typing import Any
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.fold import Folded, fold_word, has_mask, inside_word, trie_regex
+from gateway.checker.fold import Folded, fold_word, has_mask, inside_word
+from gateway.checker.loadmemo import trie_regex  # remembered between starts
 from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
 from gateway.checker.rulefiles import RuleFileError, read_rule_file

@@ -16,8 +16,10 @@ Our own code, not a library: the one published JS-to-Python converter (js-regex)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from gateway.checker.prefilter import Clauses, most_selective, ordered, uncased
 
 # What JavaScript's shorthand classes mean, as Python class bodies.
 _WORD = "A-Za-z0-9_"
@@ -28,6 +30,7 @@ _LINE_END = "\\n\\r\\u2028\\u2029"
 _BOUNDARY, _NOT_BOUNDARY = "(?a:\\b)", "(?a:\\B)"  # ASCII word boundaries, as in JavaScript
 
 _SYNTAX = set("^$\\.*+?()[]{}|/")
+_MAX_CLASS = 64  # as the prefilter: a larger class is no useful clause
 _SINGLE = {"t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r"}
 
 
@@ -56,6 +59,17 @@ class _Parser:
     src: str
     pos: int = 0
     groups: int = 0
+    # the pattern's shape, for `required_strings`: frames of (kind, alternatives), each
+    # alternative a list of items ("c", chars | None) | ("z",) | ("g", kind, alts) |
+    # ("q", least, item)
+    frames: list = field(default_factory=lambda: [("root", [[]])])
+    class_chars: frozenset[str] | None = None
+    max_reference: int = 0
+    references: set[str] = field(default_factory=set)
+    names: list[str] = field(default_factory=list)
+
+    def _add(self, item: tuple) -> None:
+        self.frames[-1][1][-1].append(item)
 
     def error(self, what: str) -> JsRegexError:
         return JsRegexError(f"{what} at {self.pos} in /{self.src}/")
@@ -77,7 +91,17 @@ class _Parser:
                     raise self.error("lone '{'")
                 if not quantifiable:
                     raise self.error("nothing to repeat")
-                out.append(self._quantifier())
+                q = self._quantifier()
+                out.append(q)
+                seq = self.frames[-1][1][-1]
+                least = (
+                    0
+                    if q[0] in "*?"
+                    else 1
+                    if q[0] == "+"
+                    else int(q[1:].split(",")[0].rstrip("}?"))
+                )
+                seq[-1] = ("q", least, seq[-1])
                 quantifiable = False
                 continue
             self.pos += 1
@@ -89,6 +113,10 @@ class _Parser:
                 out.append(piece)
                 depth += 1
                 out.append("\0" if quantifiable_after else "\1")  # marker, resolved at ')'
+                kind = (
+                    "la" if piece in ("(?=", "(?<=") else "neg" if piece in ("(?!", "(?<!") else "g"
+                )
+                self.frames.append((kind, [[]]))
                 quantifiable = False
             elif ch == ")":
                 if depth == 0:
@@ -102,28 +130,42 @@ class _Parser:
                 quantifiable = out[k] == "\0"
                 out[k] = ""
                 out.append(")")
+                kind, alts = self.frames.pop()
+                self._add(("g", kind, alts))
             elif ch == "|":
                 out.append("|")
+                self.frames[-1][1].append([])
                 quantifiable = False
             elif ch == "[":
                 out.append(self._class())
+                self._add(("c", self.class_chars))
                 quantifiable = True
             elif ch in "]}":
                 raise self.error(f"lone '{ch}'")
             elif ch == ".":
                 out.append(f"[^{_LINE_END}]")
+                self._add(("c", None))
                 quantifiable = True
             elif ch == "^":
                 out.append(f"(?<![^{_LINE_END}])")  # flag m: the start or after a line end
+                self._add(("z",))
                 quantifiable = False
             elif ch == "$":
                 out.append(f"(?![^{_LINE_END}])")
+                self._add(("z",))
                 quantifiable = False
             else:
                 out.append(_lit(ch))
+                self._add(("c", frozenset(ch)))
                 quantifiable = True
         if depth:
             raise self.error("unterminated group")
+        if self.max_reference > self.groups:
+            raise self.error("invalid escape (a reference to a group that does not exist)")
+        if not self.references <= set(self.names):
+            raise self.error("invalid named capture referenced")
+        if len(set(self.names)) != len(self.names):
+            raise self.error("duplicate capture group name")
         return "".join(out)
 
     def _quantifier_ahead(self) -> bool:
@@ -183,6 +225,7 @@ class _Parser:
                 raise self.error("invalid capture group name")
             self.pos = end + 1
             self.groups += 1
+            self.names.append(name)
             return f"(?P<{name}>", True
         raise self.error("invalid group")
 
@@ -192,27 +235,33 @@ class _Parser:
         if not ch:
             raise self.error("\\ at end of pattern")
         self.pos += 1
-        if ch in _CLASSES:
-            return f"[{_CLASSES[ch]}]", True
-        if ch.lower() in _CLASSES:
-            return f"[^{_CLASSES[ch.lower()]}]", True
-        if ch == "b":
-            return _BOUNDARY, False
-        if ch == "B":
-            return _NOT_BOUNDARY, False
+        if ch == "d":
+            self._add(("c", frozenset("0123456789")))
+            return f"[{_DIGIT}]", True
+        if ch in _CLASSES or ch.lower() in _CLASSES:
+            self._add(("c", None))
+            negate = "^" if ch.isupper() else ""
+            return f"[{negate}{_CLASSES[ch.lower()]}]", True
+        if ch in "bB":
+            self._add(("z",))
+            return (_BOUNDARY if ch == "b" else _NOT_BOUNDARY), False
         if ch.isdigit() and ch != "0":
             j = self.pos
             while j < len(self.src) and self.src[j].isdigit():
                 j += 1
             number = int(self.src[self.pos - 1 : j])
+            self.max_reference = max(self.max_reference, number)
             self.pos = j
+            self._add(("c", None))
             return f"(?:\\{number})", True
         if ch == "k":
             if self.peek() != "<" or ">" not in self.src[self.pos :]:
                 raise self.error("invalid named reference")
             end = self.src.index(">", self.pos)
             name = self.src[self.pos + 1 : end]
+            self.references.add(name)
             self.pos = end + 1
+            self._add(("c", None))
             return f"(?P={name})", True
         if ch in "pP":
             if self.peek() != "{" or "}" not in self.src[self.pos :]:
@@ -220,8 +269,11 @@ class _Parser:
             end = self.src.index("}", self.pos)
             prop = self.src[self.pos : end + 1]
             self.pos = end + 1
+            self._add(("c", None))
             return f"\\{ch}{prop}", True
-        return _lit(self._char_escape(ch, in_class=False)), True
+        char = self._char_escape(ch, in_class=False)
+        self._add(("c", frozenset(char)))
+        return _lit(char), True
 
     def _char_escape(self, ch: str, in_class: bool) -> str:
         """The character an escape stands for (\\u, \\x, \\c, \\0, \\t …, identity)."""
@@ -277,6 +329,8 @@ class _Parser:
             self.pos += 1
         plain: list[str] = []  # Python class body pieces
         complements: list[str] = []  # bodies of \D \W \S: the class holds what is NOT in them
+        members: set[str] = set()  # the characters, while they are few and known
+        unknown = False
         while True:
             ch = self.peek()
             if not ch:
@@ -289,6 +343,10 @@ class _Parser:
                 if self.peek() == "-" and self.peek(1) not in ("]", ""):
                     raise self.error("invalid character class")
                 (complements if value.startswith("^") else plain).append(value.lstrip("^"))
+                if value == _DIGIT:
+                    members.update("0123456789")
+                else:
+                    unknown = True
                 continue
             if self.peek() == "-" and self.peek(1) not in ("]", ""):
                 self.pos += 1
@@ -298,9 +356,15 @@ class _Parser:
                 if ord(value2) < ord(value):
                     raise self.error("range out of order in character class")
                 plain.append(f"{_lit(value)}-{_lit(value2)}")
+                if ord(value2) - ord(value) < _MAX_CLASS:
+                    members.update(map(chr, range(ord(value), ord(value2) + 1)))
+                else:
+                    unknown = True
             else:
                 plain.append(_lit(value))
+                members.add(value)
         body = "".join(plain)
+        self.class_chars = None if negated or complements or unknown else frozenset(members)
         if not complements:
             if not body:
                 return "[^\\s\\S]" if not negated else "[\\s\\S]"
@@ -371,3 +435,69 @@ def compile_python(source: str, ignorecase: bool = False) -> Any:
         return regex.compile(source, regex.V0 | (regex.IGNORECASE if ignorecase else 0))
     except (regex.error, ValueError, OverflowError) as e:
         raise JsRegexError(str(e)) from None
+
+
+# --- what a match cannot do without (the prefilter's clauses, from the JavaScript source) ---
+
+
+def required_strings(source: str, ignorecase: bool) -> Clauses:
+    """Clauses as prefilter.required_strings gives them, read from a JavaScript source
+    directly: each clause is a set of strings one of which is in any text the pattern
+    matches in. Parsing each prh pattern once more with re's parser cost more than
+    everything else prh's loading does."""
+    return translate_with_clauses(source, ignorecase)[1]
+
+
+def translate_with_clauses(source: str, ignorecase: bool) -> tuple[str, Clauses]:
+    """`translate` and `required_strings` from one reading of the source."""
+    parser = _Parser(source)
+    python = parser.translate()
+    _root, alternatives = parser.frames[0]
+    return python, ordered(_alternatives(alternatives, ignorecase))
+
+
+def _alternatives(alternatives: list[list[tuple]], ignorecase: bool) -> list[frozenset[str]]:
+    if len(alternatives) == 1:
+        return _sequence(alternatives[0], ignorecase)
+    union: set[str] = set()
+    for alternative in alternatives:
+        clauses = _sequence(alternative, ignorecase)
+        if not clauses:
+            return []
+        union |= most_selective(clauses)
+    return [frozenset(union)] if len(union) <= _MAX_CLASS else []
+
+
+def _one_char(item: tuple, ignorecase: bool) -> frozenset[str] | None:
+    if item[0] != "c" or item[1] is None or len(item[1]) > _MAX_CLASS:
+        return None
+    if ignorecase and not all(map(uncased, item[1])):
+        return None
+    return item[1]
+
+
+def _sequence(items: list[tuple], ignorecase: bool) -> list[frozenset[str]]:
+    """Adjacent single characters make one clause of strings (as the prefilter does)."""
+    out: list[frozenset[str]] = []
+    run: set[str] = set()
+    for item in items:
+        chars = _one_char(item, ignorecase)
+        if chars is not None and run and len(run) * len(chars) <= _MAX_CLASS:
+            run = {r + c for r in run for c in chars}
+            continue
+        if run:
+            out.append(frozenset(run))
+        run = set(chars) if chars is not None else set()
+        if chars is None:
+            out.extend(_item(item, ignorecase))
+    if run:
+        out.append(frozenset(run))
+    return out
+
+
+def _item(item: tuple, ignorecase: bool) -> list[frozenset[str]]:
+    if item[0] == "q":  # repeated: needed only when at least once
+        return _sequence([item[2]], ignorecase) if item[1] >= 1 else []
+    if item[0] == "g" and item[1] != "neg":  # a group or a positive lookaround
+        return _alternatives(item[2], ignorecase)
+    return []  # anchors, negative lookarounds, unknown or case-folded characters

@@ -1,14 +1,16 @@
 """Answers that loading the rules asks again on every start, kept between starts.
 
-Building the rules tokenizes every lexicon word and context word with Sudachi and parses
-every regex once more for its prefilter strings: the same questions with the same answers
-each time `gateway check` starts. Both answers are kept in the load cache (keyed by the
-code's identity, which includes the Sudachi dictionary), as two small records rewritten
+Building the rules tokenizes every lexicon word and context word with Sudachi, parses
+every regex once more for its prefilter strings and builds a trie regex of every spelled
+word list: the same questions with the same answers each time `gateway check` starts. The answers are kept in the load cache (keyed by the
+code's identity, which includes the Sudachi dictionary), as small records rewritten
 only when a rule file changed what is asked. Without a cache, everything is computed.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
@@ -52,6 +54,7 @@ class _Memo:
 
 _WORDS = _Memo("word-tokens")
 _CLAUSES = _Memo("prefilter-clauses")
+_TRIES = _Memo("word-tries")
 
 
 def word_tokens(word: str) -> list[Token]:
@@ -63,7 +66,7 @@ def word_tokens(word: str) -> list[Token]:
         except (TypeError, ValueError):
             pass
     tokens = _tokenize(word)
-    _WORDS.set(word, [list(t) for t in tokens])
+    _WORDS.set(word, [[t[0], t[1], t[2], list(t[3]), t[4], t[5]] for t in tokens])  # as JSON
     return tokens
 
 
@@ -78,6 +81,21 @@ def clauses(pattern: str, flags: int, compute: Any) -> Any:
     return found
 
 
+def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
+    """fold.trie_regex(words), its source remembered (building the trie is the cost)."""
+    from gateway.checker import fold
+
+    listed = list(words)
+    key = "\n".join(listed)
+    stored = _TRIES.get(key)
+    if isinstance(stored, str):
+        return re.compile(stored) if stored else None
+    pattern = fold.trie_regex(listed)
+    _TRIES.set(key, pattern.pattern if pattern is not None else "")
+    return pattern
+
+
 def save() -> None:
     _WORDS.save()
     _CLAUSES.save()
+    _TRIES.save()

@@ -13,6 +13,7 @@ negated or case-insensitive letters …) simply give fewer clauses, never wrong 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 try:  # re's own parser (CPython 3.11+). It is private: without it, rules are not skipped.
@@ -61,9 +62,23 @@ def _required_strings_of(pattern: str, flags: int) -> Clauses:
         clauses = dict.fromkeys(_sequence(list(tree), ignorecase))
     except Exception:  # a pattern or a parse tree we do not understand: no clauses
         return ()
-    # the likeliest to fail first, each with its rarest strings first
-    ordered = sorted(clauses, key=_commonness)
-    return tuple(tuple(sorted(c, key=_string_commonness)) for c in ordered)
+    return ordered(clauses)
+
+
+def ordered(clauses: Iterable[frozenset[str]]) -> Clauses:
+    """Clauses as `passes` wants them: the likeliest to fail first, each with its rarest
+    strings first (duplicates dropped)."""
+    unique = sorted(dict.fromkeys(clauses), key=_commonness)
+    return tuple(tuple(sorted(c, key=_string_commonness)) for c in unique)
+
+
+def uncased(ch: str) -> bool:
+    """A character IGNORECASE matches only as itself (kana, kanji, digits, symbols)."""
+    return _uncased(ch)
+
+
+def most_selective(clauses: list[frozenset[str]]) -> frozenset[str]:
+    return _most_selective(clauses)
 
 
 def passes(clauses: Clauses, text: str) -> bool:

@@ -16,6 +16,7 @@ not changed is not parsed, translated or spec-checked again.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,8 +26,13 @@ from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
-from gateway.checker.jsregex import JsRegexError, compile_python, translate
-from gateway.checker.prefilter import Clauses, required_strings_of
+from gateway.checker.jsregex import (
+    JsRegexError,
+    compile_python,
+    translate,
+    translate_with_clauses,
+)
+from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
 
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -34,6 +40,7 @@ _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖ�
 _SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
 _REGEXP_STRING = re.compile(r"/([^\n\r\u2028\u2029]*)/([gimy]*)")
 _MUST_EMPTY = re.compile(r"\$([0-9]+)")
+log = logging.getLogger("gateway.checker")
 
 
 # --- YAML as js-yaml reads it ---
@@ -87,7 +94,15 @@ class PrhEntry:
     def regex(self) -> re.Pattern[str]:
         """Compiled on first use: most of a big dictionary never runs on a given draft."""
         if self._regex is None:
-            self._regex = compile_python(self.source, self.ignorecase)
+            try:
+                self._regex = compile_python(self.source, self.ignorecase)
+            except JsRegexError as e:  # the JavaScript source was valid: never seen
+                log.warning(
+                    "event=prh_pattern_unusable file=%s expected=%r error=%r "
+                    "ja='この表記ルールは使えないため飛ばします'",
+                    self.where, self.expected, str(e),
+                )  # fmt: skip
+                self._regex = re.compile("(?!)")
         return self._regex
 
     def to_json(self) -> list[Any]:
@@ -229,8 +244,10 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
     pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
     try:
         js_source, ignorecase = _js_pattern(pattern, expected, _truthy(options.get("wordBoundary")))
-        source = translate(js_source)
-        compiled = compile_python(source, ignorecase)
+        # refuses what JavaScript refuses; and what a match cannot do without (prefilter)
+        source, clauses = translate_with_clauses(js_source, ignorecase)
+        # compiled now only to check the specs; the others on first use (most never are)
+        compiled = compile_python(source, ignorecase) if raw.get("specs") else None
     except _PatternError as e:
         raise _error(path, label, e.ja, str(e)) from None
     except JsRegexError as e:
@@ -270,7 +287,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         note=str(note).strip() if note is not None else "",
         specs=tuple(specs),
         where=str(path),
-        clauses=required_strings_of(source, re.IGNORECASE if ignorecase else 0, memo=False),
+        clauses=clauses,
         _regex=compiled,
     )
     for src, dst in entry.specs:

@@ -114,3 +114,23 @@ def test_a_headerless_auto_responder_does_not_loop(gw):
     gw.wait_until(lambda: len(gw.events("auto_reply_ignored")) >= 1)
     assert len(gw.mail.messages(AUTHOR)) == 1  # the receipt, and nothing after it
     assert answered == 1
+
+
+def test_a_large_draft_is_fetched_in_pieces_and_forwarded_intact(gw):
+    import hashlib
+    import os
+    from email.message import EmailMessage
+
+    photo = os.urandom(5 * 1024 * 1024)  # over the 2 MB fetch piece: several partial fetches
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = AUTHOR, "sns-check@town.example.jp", "運動会の写真"
+    msg.set_content(DRAFT.format(n=10), charset="utf-8")
+    msg.add_attachment(photo, maintype="image", subtype="jpeg", filename="undoukai.jpg")
+    gw.send(msg.as_bytes(policy=policy.SMTP), AUTHOR)
+    request = gw.wait(KACHO, "review-request", "運動会", timeout=120)
+    parts = [
+        p for p in message_from_bytes(request, policy=policy.default).iter_attachments()
+        if p.get_filename() == "undoukai.jpg"
+    ]
+    assert len(parts) == 1
+    assert hashlib.sha256(parts[0].get_content()).digest() == hashlib.sha256(photo).digest()

@@ -296,3 +296,16 @@ def test_status_shows_who_stands_in(tmp_path, capsys):
     assert cli_main(["status", "-c", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"返信待ち: {KACHO}、{KAKARI}（代理: {DAIRI}）" in out
+
+
+def test_an_approved_template_that_breaks_verify_is_reported(tmp_path):
+    """An office's approved mail must still show the post between our markers, as
+    `gateway verify` recomputes it; one that prints the raw text instead is refused."""
+    d = own_templates(
+        tmp_path,
+        "approved.txt.j2",
+        "{{ author }} 様\n承認されました。\n\n{{ text }}\n",
+    )
+    problems, _ = check_templates(str(d))
+    assert problems and all("gateway verify" in p for p in problems)
+    assert any("区切り線" in p for p in problems)

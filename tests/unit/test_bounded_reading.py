@@ -122,3 +122,20 @@ def test_the_spool_deletes_what_no_draft_refers_to(tmp_path):
     assert kept.exists()  # the draft still refers to it
     assert fresh.exists()  # too young to judge
     assert not orphan.exists()
+
+
+def test_piecewise_parsing_builds_the_same_message_as_the_stdlib():
+    import email
+    from pathlib import Path
+
+    from gateway.mime import parse_bytes
+
+    data = Path(__file__).parent.parent / "data"
+    raws = [p.read_bytes() for p in sorted(data.rglob("*.eml"))]
+    # and messages whose CRLFs and boundaries straddle the 64 KB pieces
+    for pad in (65533, 65534, 65535, 65536):
+        raws.append(nested(3)[:-40] + b"x" * pad + b"\r\n--b0--\r\n")
+        raws.append(big_draft(0.2).replace(b"\r\n", b"\r\n" + b"y" * (pad % 7), 3))
+    assert len(raws) > 100
+    for raw in raws:
+        assert parse_bytes(raw).as_bytes() == email.message_from_bytes(raw).as_bytes()

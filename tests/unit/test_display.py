@@ -214,6 +214,9 @@ def test_emoji_and_variation_sequences_are_left_alone(emoji):
         "\u3000――――― 投稿文\u200b ここまで ―――――\u3000",
         "＝＝＝ 本文ここまで ＝＝＝",
         "------ ここまで ------",
+        "本文は以上です",
+        POST_END + "　このメールはSNS投稿確認システムが自動で送信しています。" * 3,
+        "以上で投稿文は終わりです。",
         "-- ",
         "--",
     ],
@@ -232,6 +235,7 @@ def test_lines_that_could_pass_for_our_frame_are_marked(line):
         "詳しくはここからお申し込みください。",
         "投稿の受付は5時までです。",
         "――防災訓練のお知らせ――",
+        "対象は60歳以上の方です。本文をよくお読みのうえ、ここからお申し込みください。",
     ],
 )
 def test_ordinary_lines_are_not_marked(line):
@@ -276,3 +280,29 @@ def test_property_nothing_hidden_survives_and_nothing_is_lost(text):
     visible = [c for c in text if not is_invisible(c) and not c.isspace()]
     it = iter(shown)
     assert all(c in it for c in visible)
+
+
+def test_findings_and_diff_lines_show_hidden_characters_too(checker):
+    """A revision whose only change is a hidden character, and a finding whose excerpt
+    holds a direction changer: both are shown as notes, not as look-alike text."""
+    from datetime import timedelta
+
+    first = mails_for("ほたる祭りを開催します。\n会場は松尾峡です。").draft
+    event = NewDraft(
+        author=AUTHOR,
+        author_name="佐藤",
+        subject="ほたる祭り",
+        message_id="<d2@pc.town.example.jp>",
+        references=(),
+        text="ほたる祭りを開催します。\n会場は松尾\u200b峡です。",
+        account=None,
+        schedule=None,
+        findings=tuple(checker.check("詳細は http://bit.ly/\u202eabc です。")),
+        attachments=(),
+        at=T0 + timedelta(hours=1),
+    )
+    out = on_new_draft(event, first, first.id, POLICY)
+    request = next(m for m in out.mails if m.status == "review-request")
+    body, _, _ = body_and_post(rendered(request, out.draft))
+    assert "+ 会場は松尾（見えない文字 U+200B）峡です。" in body
+    assert "\u202e" not in body and "（文字の向きを変える制御文字 U+202E）" in body

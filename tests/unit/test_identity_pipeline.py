@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -218,3 +219,165 @@ def test_config_refuses_odd_or_shared_addresses(tmp_path, tables, key):
 
 def test_pure_workflow_compares_people_under_any_spelling():
     assert pick_reviewers(["Kacho@town.example.jp", KAKARI, "kakaricho+x@town.example.jp", DAIRI], "kacho+sns@town.example.jp") == (KAKARI, DAIRI)
+
+
+# --------------------------------------------------------------------------- point 7: drafts authenticated
+
+AUTHED = {"review": {"require_authenticated": True, "authserv_ids": ["mail.town.example.jp"]}}
+PASS = "Authentication-Results: mail.town.example.jp; dkim=pass header.d=town.example.jp; dmarc=pass header.from=town.example.jp\r\n"
+FAIL = "Authentication-Results: mail.town.example.jp; spf=fail smtp.mailfrom=town.example.jp; dkim=none; dmarc=fail header.from=town.example.jp\r\n"
+SMUGGLED = 'Authentication-Results: mail.town.example.jp; spf=none smtp.mailfrom="a;dmarc=pass"@evil.example; dmarc=fail header.from=town.example.jp\r\n'
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",  # no Authentication-Results at all
+        FAIL,
+        FAIL + PASS,  # a pass the forger wrote below the office server's fail
+        SMUGGLED,
+        PASS.replace("mail.town.example.jp", "mx.evil.example"),  # another server's word
+    ],
+)
+def test_a_forged_staff_draft_is_not_forwarded(tmp_path, extra):
+    gw, _ = make_gateway(tmp_path, **AUTHED)
+    assert gw.handle_raw(raw_draft("係長 <kakaricho@town.example.jp>", extra=extra)) == "draft_not_authenticated"
+    assert gw.store.all_drafts() == []
+    assert recipients(gw) == set()  # nobody hears: not the reviewers, not the forged author
+    events = [e for e in gw.store.all_events() if e["action"] == "draft_not_authenticated"]
+    assert len(events) == 1 and events[0]["actor"] == KAKARI and events[0]["detail"]["reason"]
+
+
+def test_an_authenticated_staff_draft_is_forwarded(tmp_path):
+    gw, _ = make_gateway(tmp_path, **AUTHED)
+    assert gw.handle_raw(raw_draft("sato@town.example.jp", extra=PASS)) == "draft"
+    assert recipients(gw, "review-request") == {KACHO, KAKARI}
+
+
+def test_a_forged_revision_with_the_authors_token_is_not_a_revision(tmp_path):
+    gw, _ = make_gateway(tmp_path, **AUTHED)
+    gw.handle_raw(raw_draft("sato@town.example.jp", extra=PASS))
+    requests = requests_by_reviewer(gw)
+    sendback = outlook_ja(requests[KACHO], KACHO, "課長", "差戻しします。日付を確認してください。")
+    sendback = PASS.encode() + sendback
+    assert gw.handle_raw(sendback) == "reply_send_back"
+    returned = next(
+        gw.spool.get_mail(e["path"]) for e in gw.store.outbox.all() if e["mail_status"] == "returned"
+    )
+    forged = outlook_ja(returned, "sato@town.example.jp", "佐藤", "アカウント: 辰野町公式X\n\n別の文章です。")
+    assert gw.handle_raw(forged) == "reply_not_authenticated"
+    assert gw.store.get_draft("D-000001").version == 1
+    genuine = PASS.encode() + outlook_ja(returned, "sato@town.example.jp", "佐藤", "アカウント: 辰野町公式X\n\n直した文章です。")
+    assert gw.handle_raw(genuine) == "revision"
+    assert gw.store.get_draft("D-000001").version == 2
+
+
+def test_the_admin_sees_forged_and_odd_mail_in_the_digest(tmp_path):
+    gw, clock = make_gateway(tmp_path, admin={"address": "soumu@town.example.jp"}, **AUTHED)
+    clock.now = datetime(2026, 11, 24, 7, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    gw.handle_raw(raw_draft("係長 <kakaricho@town.example.jp>", subject="偽の投稿案"))
+    gw.handle_raw(raw_draft("mallory%evil.example.com@town.example.jp", subject="変な差出人"))
+    clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    gw.tick()
+    (entry,) = [e for e in gw.store.outbox.all() if e["mail_status"] == "digest"]
+    msg = message_from_bytes(gw.spool.get_mail(entry["path"]), policy=policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    assert "■ 送信者を確かめられなかったメール 2件" in text
+    assert "kakaricho@town.example.jp「偽の投稿案」" in text and "転送していません" in text
+    assert "「変な差出人」" in text and "差出人アドレスの形が不正" in text
+
+
+# --------------------------------------------------------------------------- point 3: account switch
+
+TWO_ACCOUNTS = {
+    "accounts": [
+        {"name": "辰野町公式X", "platform": "x", "reviewers": [KACHO, KAKARI]},
+        {"name": "辰野町公式Instagram", "platform": "instagram", "reviewers": [DAIRI, "soumu@town.example.jp"]},
+    ]
+}
+SOUMU = "soumu@town.example.jp"
+AUTHOR = "sato@town.example.jp"
+
+
+def _mail(gw, status: str, to: str) -> bytes:
+    found = [
+        gw.spool.get_mail(e["path"])
+        for e in gw.store.outbox.all()
+        if e["mail_status"] == status and to in e["recipients"]
+    ]
+    assert found, (status, to)
+    return found[-1]
+
+
+def _record(raw: bytes) -> dict:
+    import json
+
+    msg = message_from_bytes(raw, policy=policy.default)
+    (part,) = [p for p in msg.iter_attachments() if p.get_filename() == "approval-record.json"]
+    return json.loads(part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode())
+
+
+def test_a_revision_that_switches_account_goes_to_that_accounts_reviewers(tmp_path):
+    gw, _ = make_gateway(tmp_path, **TWO_ACCOUNTS)
+    gw.handle_raw(raw_draft(AUTHOR))
+    x_requests = {r: _mail(gw, "review-request", r) for r in (KACHO, KAKARI)}
+    # KAKARI approves version 1 for X, KACHO sends it back.
+    assert gw.handle_raw(gmail_ja(x_requests[KAKARI], KAKARI, "係長", "承認します")) == "reply_approve"
+    assert gw.handle_raw(outlook_ja(x_requests[KACHO], KACHO, "課長", "差戻しします。Instagramで出してください。")) == "reply_send_back"
+    returned = _mail(gw, "returned", AUTHOR)
+    revision = outlook_ja(returned, AUTHOR, "佐藤", "アカウント: 辰野町公式Instagram\n\n12月6日（日）午前9時から防災訓練を行います。写真もご覧ください。\n")
+    assert gw.handle_raw(revision) == "revision"
+    draft = gw.store.get_draft("D-000001")
+    assert (draft.account, draft.version, draft.reviewers) == ("辰野町公式Instagram", 2, (DAIRI, SOUMU))
+    assert draft.votes_for(2) == {}
+    assert {r for e in gw.store.outbox.all() if e["mail_status"] == "review-request" for r in e["recipients"]} == {KACHO, KAKARI, DAIRI, SOUMU}
+    # The X reviewers are told they need not answer; their answers no longer count.
+    notice = message_from_bytes(_mail(gw, "notice", KAKARI), policy=policy.default).get_body(("plain",)).get_content()
+    assert "辰野町公式Instagram" in notice and "返信は不要" in notice
+    gw.handle_raw(gmail_ja(x_requests[KAKARI], KAKARI, "係長", "承認します"))
+    assert gw.store.get_draft("D-000001").votes_for(2) == {}
+    # The Instagram reviewers approve: the signed record names Instagram and them.
+    ig = {r: _mail(gw, "review-request", r) for r in (DAIRI, SOUMU)}
+    assert gw.handle_raw(gmail_ja(ig[DAIRI], DAIRI, "代理", "承認します")) == "reply_approve"
+    assert gw.handle_raw(gmail_ja(ig[SOUMU], SOUMU, "総務", "承認します")) == "reply_approve"
+    record = _record(_mail(gw, "approved", AUTHOR))
+    assert record["account"] == "辰野町公式Instagram"
+    assert [a["reviewer"] for a in record["approvals"]] == [DAIRI, SOUMU]
+    assert any(e["action"] == "draft_account_changed" for e in gw.store.all_events())
+
+
+def test_a_new_draft_with_the_same_subject_and_another_account_is_reviewed_afresh(tmp_path):
+    gw, _ = make_gateway(tmp_path, **TWO_ACCOUNTS)
+    gw.handle_raw(raw_draft(AUTHOR))
+    assert gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram"))) == "draft"
+    draft = gw.store.get_draft("D-000001")
+    assert (draft.account, draft.version, draft.reviewers) == ("辰野町公式Instagram", 2, (DAIRI, SOUMU))
+
+
+def test_stale_reviewers_never_survive_a_rejected_switch(tmp_path):
+    gw, _ = make_gateway(tmp_path, **TWO_ACCOUNTS)
+    gw.handle_raw(raw_draft(AUTHOR))
+    gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram").replace("防災訓練", "")))
+    gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "存在しないアカウント")))
+    assert gw.store.get_draft("D-000001").state == "rejected"
+    gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram")))
+    draft = gw.store.get_draft("D-000001")
+    assert (draft.account, draft.reviewers) == ("辰野町公式Instagram", (DAIRI, SOUMU))
+
+
+def test_a_deputy_named_by_the_authors_alias_never_decides_his_draft(tmp_path):
+    from clients import iphone_ja
+
+    gw, clock = make_gateway(tmp_path, people=PEOPLE)
+    clock.now = datetime(2026, 12, 18, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    absence = raw_draft(KAKARI, body="不在 12/18-12/27 代理 Yamada.T@town.example.jp\n", subject="不在の連絡")
+    assert gw.handle_raw(absence) == "absence_request"
+    request = _mail(gw, "absence", KAKARI)
+    clock.now += timedelta(minutes=5)
+    assert gw.handle_raw(iphone_ja(request, KAKARI, "係長", "はい")) == "absence_confirmed"
+    assert gw.store.absences()[0].deputy == KACHO  # the alias is its person
+    clock.now += timedelta(minutes=5)
+    assert gw.handle_raw(raw_draft("kacho+sns@town.example.jp")) == "draft"
+    draft = gw.store.get_draft("D-000001")
+    assert KACHO not in draft.deciders
+    assert KACHO not in recipients(gw, "review-request")

@@ -49,7 +49,23 @@ def test_javascript_only_syntax_is_spelt_for_python() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [r"e\-mail", "a{", "a**", r"a{2}*", "(?i)a", "(a", "a)", "]", r"\k", "[b-a]", "(?=a)*"]
+    "bad",
+    [
+        r"e\-mail",
+        "a{",
+        "a**",
+        r"a{2}*",
+        "(?i)a",
+        "(a",
+        "a)",
+        "]",
+        r"\k",
+        "[b-a]",
+        "(?=a)*",
+        r"(a)\2",
+        r"\k<x>(?<y>a)",
+        "(?<a>x)(?<a>y)",
+    ],
 )
 def test_what_javascript_refuses_in_u_mode_is_refused(bad: str) -> None:
     with pytest.raises(JsRegexError):
@@ -240,3 +256,29 @@ def test_gateway_check_says_what_cannot_load_without_a_traceback(
     assert "d.yml" in err and "rules[0] expected: x" in err
     assert "ルールを読み込めません" in err and "Cannot load rule" in err
     assert "Traceback" not in err
+
+
+def test_the_prefilter_read_from_javascript_never_skips_a_rule_that_matches() -> None:
+    """Every rule of every peer dictionary, on its dictionary's spec texts and the prose
+    sample: wherever the rule matches, its clauses let the text through."""
+    from gateway.checker.cache import LoadCache
+    from gateway.checker.prefilter import passes
+    from gateway.checker.prh_load import load_dictionary
+
+    root = Path(__file__).resolve().parents[2]
+    peer = next(
+        (p / "shared/peer/prh" for p in root.parents if (p / "shared/peer/prh").is_dir()), None
+    )
+    if peer is None:
+        pytest.skip("../shared/peer/prh not found")
+    prose = (root / "tests/data/prh/prose-sample.txt").read_text(encoding="utf-8")
+    checked = 0
+    for path in sorted(peer.rglob("*.yml")):
+        entries = load_dictionary(path, LoadCache(None)).entries
+        texts = [prose] + [src for e in entries for src, _ in e.specs]
+        for entry in entries:
+            for text in texts:
+                if entry.regex.search(text):
+                    assert passes(entry.clauses, text), (entry.js, entry.clauses, text)
+                    checked += 1
+    assert checked > 300

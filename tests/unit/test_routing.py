@@ -398,3 +398,18 @@ def test_resend_goes_only_to_someone_asked_now():
     d = answer(d, KAKARI, MON + timedelta(hours=2)).draft
     assert to_of(resend(d, KAKARI, MON, "<r@x>"), "notice") == [KAKARI]  # already answered
     assert asked_now(d) == ((KACHO, KACHO),)
+
+
+def test_stage_two_is_reminded_a_full_interval_after_it_was_asked():
+    d = on_new_draft(new(), None, "D-000001", policy(STAGES)).draft
+    later = CAL.add_working_time(MON, timedelta(hours=20))
+    d = answer(d, KAKARI, later, pol=policy(STAGES)).draft  # stage 1 took 20 working hours
+    assert on_tick(d, CAL.add_working_time(later, timedelta(hours=23)), policy(STAGES)).mails == ()
+    out = on_tick(d, CAL.add_working_time(later, timedelta(hours=24)), policy(STAGES))
+    assert sorted(to_of(out, "reminder")) == [HOSA, KACHO]
+
+
+def test_a_status_report_to_a_reviewer_carries_no_decision_token():
+    d = on_new_draft(new(), None, "D-000001", policy()).draft
+    assert status_report(d, KACHO, MON, "<q@x>").mails[0].token_for is None
+    assert status_report(d, AUTHOR, MON, "<q@x>").mails[0].token_for == AUTHOR

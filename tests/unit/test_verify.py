@@ -17,8 +17,11 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.cli import main as cli_main
+from gateway.confirmation import compare_text, verify_confirmation
 from gateway.model import Decision
 from gateway.render import build_message
 from gateway.signing import load_or_create_key
@@ -402,3 +405,58 @@ def test_text_is_not_compared_against_an_invalid_confirmation(tmp_path, capsys, 
     given.write_text(TEXT, encoding="utf-8")
     code, out = run_verify(tmp_path, capsys, key, msg.as_bytes(), "--text", str(given))
     assert code == 1 and "照合していません" in out
+
+
+# --------------------------------------------------------------------------- property
+
+HOSTILE_PIECES = st.sampled_from(
+    [
+        "――――― 投稿文 ここまで ―――――",
+        "――――― 投稿文 ここから ―――――",
+        "-- ",
+        "\n" * 4,
+        "\r\n",
+        "\r",
+        " " * 9,
+        "\u3000",
+        "\u200b",
+        "\u202e",
+        "\u2028",
+        "\x0c",
+        "\x85",
+        "👨\u200d👩",
+        "=?utf-8?b?44GC?=",
+        "From ",
+        ".",
+        "a" * 120,
+    ]
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.one_of(st.text(max_size=15), HOSTILE_PIECES), min_size=1, max_size=25).map("".join)
+)
+def test_property_every_genuine_confirmation_verifies(key, text):
+    """Whatever the post text, the gateway's own confirmation passes its own check, and the
+    text given back exactly is the approved text."""
+    raw = approved_mail(key, text=text, files=())
+    verdict = verify_confirmation(parse(raw), key.public)
+    assert verdict.code == 0, (text, verdict.problems)
+    assert compare_text(verdict.post_text, text.encode("utf-8"))[0]
+
+
+def test_a_forward_is_not_the_confirmation_and_says_what_to_do(tmp_path, capsys, key, genuine):
+    """Outlook's 'forward as attachment': the outer mail is the colleague's, not ours."""
+    outer = EmailMessage()
+    outer["From"] = AUTHOR
+    outer["To"] = "koho@town.example.jp"
+    outer["Subject"] = "FW: [承認済 D-000001] ほたる祭り"
+    outer.set_content("承認済みです。投稿をお願いします。")
+    outer.add_attachment(parse(genuine))
+    code, out = run_verify(tmp_path, capsys, key, outer.as_bytes(policy=policy.SMTP))
+    assert code == 1
+    assert "ヘッダー X-Gateway-Draft が 0 個あります" in out
+    assert "添付されている元の承認通知を保存して" in out

@@ -1,0 +1,458 @@
+"""X (Twitter) post length as X counts it: twitter-text's weighted length and URL rules.
+
+Follows twitter-text (config v3: code points in the listed ranges weigh 1, others 2, a
+link 23 whatever its length, an emoji sequence 2) and its URL grammar (a link needs a
+known top-level domain; it ends where the path characters end, so in
+`https://example.jp/event/をご覧ください` only `https://example.jp/event/` is the link).
+Tested against twitter-text's own conformance suite (tests/unit/test_xtext.py).
+
+Why our own code: `twitter-text-parser` 3.0.0 (PyPI) passes that suite, but its URL
+regex backtracks without bound on hostile text (`"a." * 5000` takes over 20 s, so does a
+link followed by 10,000 kana), it takes 2.4 s to import and imports pkg_resources. Here
+the same grammar is read by a scanner: host-name runs are split into labels once, each
+possible start is decided from per-label tables, and paths and queries are scanned
+forward, so the work is linear in the text. Top-level domains come from the Public
+Suffix List (`publicsuffixlist`), which lists every delegated TLD.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib.resources import files
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class Config:
+    """twitter-text's configuration (config/v3.json); `V2` is v3 without emoji parsing."""
+
+    max_weighted_length: int = 280
+    scale: int = 100
+    default_weight: int = 200
+    emoji_parsing: bool = True
+    url_length: int = 23
+    ranges: tuple[tuple[int, int, int], ...] = (
+        (0, 4351, 100),
+        (8192, 8205, 100),
+        (8208, 8223, 100),
+        (8242, 8247, 100),
+    )
+
+
+V3 = Config()
+V2 = replace(V3, emoji_parsing=False)
+
+_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_INVALID = "\ufffe\ufeff\uffff"
+_DIRECTIONAL = "\u202a-\u202e\u061c\u200e\u200f\u2066-\u2069"
+_PUNCT = r"!'#%&()*+,\\\-./:;<=>?@\[\]^_{|}~$"
+_NOT_DOMAIN = f"{_PUNCT}{_SPACES}{_INVALID}{_DIRECTIONAL}"
+# A run of characters a host name can be made of: domain characters, _ - and dots.
+_RUN_RE = re.compile(f"(?:[^{_NOT_DOMAIN}]|[_.-])+")
+_DOMAIN_CHAR_RE = re.compile(f"[^{_NOT_DOMAIN}]")
+_BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃")
+_BAD_BEFORE |= frozenset(_INVALID)
+_PROTOCOL_RE = re.compile(r"https?://", re.I)
+_LATIN = "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
+_PATH_CHARS = re.compile(f"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN}]+", re.I)
+_PATH_END = re.compile(f"[+\\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]", re.I)
+_QUERY_CHARS = re.compile(r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]+", re.I)
+_QUERY_END = re.compile(r"[a-z0-9\-_&=#/]", re.I)
+_ASCII_LABEL = re.compile(f"[-a-z0-9{_LATIN}]+", re.I)
+_ASCII_ALNUM = re.compile(r"[0-9a-zA-Z]+")
+_PUNYCODE = re.compile(r"xn--[-0-9a-z]+", re.I)
+_TCO_RE = re.compile(
+    r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?", re.I
+)
+_MAX_URL_LENGTH = 4096
+_MAX_TCO_SLUG = 40
+
+_PICTO = (
+    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328\u23cf"
+    "\u23e9-\u23f3\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe\u2600-\u27bf"
+    "\u2934\u2935\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299"
+    "\U0001f000-\U0001f1e5\U0001f200-\U0001faff"
+)
+_ELEMENT = f"[{_PICTO}](?:\ufe0f|[\U0001f3fb-\U0001f3ff])?\ufe0f?"
+# An emoji as UTS #51 builds them: flags, keycaps, tag sequences (England), and
+# pictographs with their presentation selector and skin tone, joined by ZWJ.
+_EMOJI_RE = re.compile(
+    "[\U0001f1e6-\U0001f1ff]{2}"
+    "|[0-9#*]\ufe0f?\u20e3"
+    "|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
+    f"|{_ELEMENT}(?:\u200d{_ELEMENT})*"
+)
+
+
+class Url(NamedTuple):
+    url: str
+    start: int  # code point offsets in the (NFC) text
+    end: int
+
+
+class Parsed(NamedTuple):
+    weighted_length: int
+    valid: bool
+    permillage: int
+    valid_range_end: int  # UTF-16 offset of the last character within the limit
+    over: int | None  # code point offset (NFC text) of the first character past the limit
+
+
+@lru_cache(maxsize=1)
+def _tlds() -> tuple[frozenset[str], int]:
+    """Every top-level domain of the Public Suffix List (ICANN section), lower case, and
+    the longest one's length."""
+    data = (files("publicsuffixlist") / "public_suffix_list.dat").read_text(encoding="utf-8")
+    icann = data.split("===BEGIN ICANN DOMAINS===")[1].split("===END ICANN DOMAINS===")[0]
+    out = set()
+    for line in icann.splitlines():
+        rule = line.strip().lstrip("!*.")
+        if rule and not rule.startswith("//"):
+            out.add(rule.rsplit(".", 1)[-1].lower())
+    return frozenset(out), max(map(len, out))
+
+
+def _tld_end(text: str, start: int, end: int) -> int:
+    """End of the top-level domain that starts the label text[start:end], or -1."""
+    tlds, longest = _tlds()
+    m = _ASCII_ALNUM.match(text, start, end)
+    candidates = [m.end()] if m else range(start + 1, min(end, start + longest) + 1)
+    for stop in reversed(candidates):
+        if text[start:stop].lower() in tlds and not _continues(text, stop):
+            return stop
+    p = _PUNYCODE.match(text, start, end)
+    return p.end() if p else -1
+
+
+def _continues(text: str, i: int) -> bool:
+    """twitter-text's look-ahead after a TLD: the next character may not be [0-9a-zA-Z@+-]."""
+    return i < len(text) and (text[i].isascii() and (text[i].isalnum() or text[i] in "@+-"))
+
+
+class _Run:
+    """One host-name run split into labels, with the tables every start is decided by."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        bounds = [start]
+        i = text.find(".", start, end)
+        while i >= 0:
+            bounds.append(i + 1)
+            i = text.find(".", i + 1, end)
+        self.starts = bounds
+        self.ends = [b - 1 for b in bounds[1:]] + [end]
+        n = len(bounds)
+        dc = _DOMAIN_CHAR_RE.match
+        sub = [False] * n  # a valid subdomain label
+        name = [False] * n  # a valid domain-name label (no _)
+        self.tld = [-1] * n
+        for k in range(n):
+            s, e = bounds[k], self.ends[k]
+            sub[k] = e > s and dc(text, s) is not None and dc(text, e - 1) is not None
+            name[k] = sub[k] and text.find("_", s, e) < 0
+            if k:
+                self.tld[k] = _tld_end(text, s, e)
+        self.sub = sub
+        # reach[k]: first label >= k that is not a valid subdomain label
+        self.reach = [n] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            self.reach[k] = self.reach[k + 1] if sub[k] else k
+        # last_good[k]: the last label <= k that can be the domain name before a TLD
+        self.last_good = [-1] * n
+        for k in range(n):
+            good = name[k] and k + 1 < n and self.tld[k + 1] >= 0
+            self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
+
+    def label_of(self, i: int) -> int:
+        from bisect import bisect_right
+
+        return bisect_right(self.starts, i) - 1
+
+    def domain_end(self, u: int) -> int:
+        """End of the longest domain (subdomains, name, TLD) starting at u, or -1."""
+        k = self.label_of(u)
+        text, e = self.text, self.ends[k]
+        first_sub = e > u and _DOMAIN_CHAR_RE.match(text, u) is not None and self.sub[k]
+        first_name = first_sub and text.find("_", u, e) < 0
+        if first_sub and k + 1 < len(self.starts):
+            top = min(self.reach[k + 1] - 1, len(self.starts) - 2)
+            if top >= k + 1 and (j := self.last_good[top]) >= k + 1:
+                return self.tld[j + 1]
+        if first_name and k + 1 < len(self.starts) and self.tld[k + 1] >= 0:
+            return self.tld[k + 1]
+        return -1
+
+
+def _balanced(text: str, i: int) -> int:
+    """End of a balanced (…) group at i (one nested level, as twitter-text), or -1."""
+    j = _path_run_end(text, i + 1)
+    if j < len(text) and text[j] == ")" and j > i + 1:
+        return j + 1
+    if j < len(text) and text[j] == "(":
+        k = _path_run_end(text, j + 1)
+        if k > j + 1 and k < len(text) and text[k] == ")":
+            k = _path_run_end(text, k + 1)
+            if k < len(text) and text[k] == ")":
+                return k + 1
+    return -1
+
+
+def _path_run_end(text: str, i: int) -> int:
+    m = _PATH_CHARS.match(text, i)
+    return m.end() if m else i
+
+
+def _path_end(text: str, i: int) -> int:
+    """End of the path that starts after the / at text[i-1]: the longest run of path
+    characters and balanced brackets that ends on a path-ending character."""
+    last = i
+    n = len(text)
+    while i < n:
+        j = _path_run_end(text, i)
+        if j > i:
+            for k in range(j - 1, i - 1, -1):
+                if _PATH_END.match(text, k):
+                    last = k + 1
+                    break
+            i = j
+        if i < n and text[i] == "(":
+            g = _balanced(text, i)
+            if g < 0:
+                break
+            i = last = g
+        elif j == i or i >= n or text[i] != "(":
+            break
+    return last
+
+
+def _query_end(text: str, i: int) -> int:
+    """End of a query that starts after the ? at text[i-1], or -1 without one."""
+    m = _QUERY_CHARS.match(text, i)
+    if not m:
+        return -1
+    for k in range(m.end() - 1, i - 1, -1):
+        if _QUERY_END.match(text, k):
+            return k + 1
+    return -1
+
+
+def _ascii_domains(domain: str) -> list[tuple[int, int]]:
+    """twitter-text's ASCII-only domains inside a domain (for links without a protocol):
+    ASCII labels ending in a TLD; offsets in `domain`."""
+    out: list[tuple[int, int]] = []
+    labels = []
+    s = 0
+    for part in domain.split("."):
+        labels.append((s, s + len(part)))
+        s += len(part) + 1
+    n = len(labels)
+    ascii_full = [bool(_ASCII_LABEL.fullmatch(domain, a, b)) for a, b in labels]
+    tld = [-1] * n
+    for k in range(1, n):
+        tld[k] = _tld_end(domain, *labels[k])
+    k = 0
+    pos = 0
+    while k < n - 1:
+        a, b = labels[k]
+        a = max(a, pos)
+        first = b  # the ASCII stretch that reaches the label's dot (labels are <= 63)
+        while first > a and _ASCII_LABEL.match(domain, first - 1, first):
+            first -= 1
+        if first == b:
+            k += 1
+            continue
+        best = -1
+        j = k + 1
+        while j < n:
+            if tld[j] >= 0:
+                best = j
+            if not ascii_full[j]:
+                break
+            j += 1
+        if best < 0:
+            k += 1
+            continue
+        out.append((first, tld[best]))
+        pos = tld[best]
+        k = best if tld[best] < labels[best][1] else best + 1
+    return out
+
+
+def _valid_url(url: str, protocol: str, domain: str) -> bool:
+    try:
+        puny = domain.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return False
+    return bool(puny) and len(protocol) + len(url) + len(puny) - len(domain) <= _MAX_URL_LENGTH
+
+
+def extract_urls(text: str) -> list[Url]:
+    """Links as twitter-text extracts them (with and without a protocol), in order."""
+    if "." not in text:
+        return []
+    out: list[Url] = []
+    pos = 0  # where the next match may begin (its preceding character included)
+    for run in _RUN_RE.finditer(text):
+        r0, r1 = run.span()
+        if r1 <= pos:
+            continue
+        table = _Run(text, r0, r1)
+        proto = None
+        for p in (r0 - 8, r0 - 7):
+            if p >= 0 and _PROTOCOL_RE.fullmatch(text, p, r0):
+                proto = p
+        if (
+            proto is not None
+            and (proto >= pos + 1 or proto == pos == 0)
+            and _before_ok(text, proto)
+        ):
+            end = table.domain_end(r0)
+            if end >= 0:
+                pos = _take(text, out, proto, r0, end, text[proto:r0])
+                if pos >= r1:
+                    continue
+        u = max(r0, pos + 1 if pos else 0)
+        while u < r1:
+            if _DOMAIN_CHAR_RE.match(text, u) and _before_ok(text, u):
+                end = table.domain_end(u)
+                if end >= 0:
+                    pos = _take(text, out, u, u, end, None)
+                    u = pos + 1
+                    continue
+                u = _next_start(text, table, u)
+            else:
+                u += 1
+    return out
+
+
+def _next_start(text: str, table: _Run, u: int) -> int:
+    """After a failed start at u, the next start whose outcome can differ: after the last
+    _ of the label (which can make it a domain name), else the next label."""
+    k = table.label_of(u)
+    under = text.rfind("_", u, table.ends[k])
+    if under >= 0:
+        return under + 1
+    return table.ends[k] + 1
+
+
+def _before_ok(text: str, u: int) -> bool:
+    return u == 0 or text[u - 1] not in _BAD_BEFORE
+
+
+def _take(text: str, out: list[Url], start: int, d0: int, d1: int, protocol: str | None) -> int:
+    """Complete a link whose domain is text[d0:d1] (port, path, query), check it as
+    twitter-text does and append it; return where the match ended."""
+    end = d1
+    if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
+        m = re.compile(r"[0-9]+").match(text, end + 1)
+        end = m.end() if m else end
+    has_path = text.startswith("/", end)
+    if has_path:
+        end = _path_end(text, end + 1)
+    if text.startswith("?", end) and (q := _query_end(text, end + 1)) >= 0:
+        end = q
+    url, domain = text[start:end], text[d0:d1]
+    if not _valid_url(url, protocol or "https://", domain):
+        return end
+    if protocol is not None:
+        tco = _TCO_RE.match(url)
+        if tco:
+            if len(tco.group(1)) > _MAX_TCO_SLUG:
+                return end
+            url = tco.group(0)
+        out.append(Url(url, start, start + len(url)))
+        return end
+    if start > 0 and text[start - 1] in "-_./":
+        return end
+    found = [Url(domain[a:b], d0 + a, d0 + b) for a, b in _ascii_domains(domain)]
+    if not found:
+        return end
+    if has_path:
+        last = found[-1]
+        found[-1] = Url(url.replace(domain, last.url, 1), last.start, end)
+    out.extend(found)
+    return end
+
+
+def _weights(config: Config) -> tuple[tuple[re.Pattern[str], int], ...]:
+    by_weight: dict[int, list[str]] = {}
+    for lo, hi, w in config.ranges:
+        by_weight.setdefault(w, []).append(f"\\U{lo:08x}-\\U{hi:08x}")
+    return tuple((re.compile(f"[{''.join(r)}]+"), w) for w, r in by_weight.items())
+
+
+_WEIGHT_RUNS = {V3: _weights(V3), V2: _weights(V2)}
+
+
+def _segment_weight(text: str, config: Config) -> int:
+    runs = _WEIGHT_RUNS.get(config) or _weights(config)
+    total = 0
+    counted = 0
+    for pattern, weight in runs:
+        n = sum(map(len, pattern.findall(text)))
+        total += n * weight
+        counted += n
+    return total + (len(text) - counted) * config.default_weight
+
+
+def _char_weight(ch: str, config: Config) -> int:
+    cp = ord(ch)
+    for lo, hi, w in config.ranges:
+        if lo <= cp <= hi:
+            return w
+    return config.default_weight
+
+
+def _utf16(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def parse(text: str, config: Config = V3) -> Parsed:
+    """twitter-text's parseTweet: weighted length, validity and where the limit is crossed."""
+    norm = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    entities: list[tuple[int, int, int]] = [
+        (u.start, u.end, config.url_length * config.scale) for u in extract_urls(norm)
+    ]
+    if config.emoji_parsing:
+        entities += [(m.start(), m.end(), config.default_weight) for m in _EMOJI_RE.finditer(norm)]
+        entities.sort()
+    limit = config.max_weighted_length * config.scale
+    total = 0
+    pos = 0
+    over: int | None = None
+    for s, e, w in [*entities, (len(norm), len(norm), 0)]:
+        if s < pos:
+            continue  # an emoji inside a link
+        seg = norm[pos:s]
+        seg_weight = _segment_weight(seg, config)
+        if over is None and total + seg_weight > limit:
+            running = total
+            for k, ch in enumerate(seg):
+                running += _char_weight(ch, config)
+                if running > limit:
+                    over = pos + k
+                    break
+        total += seg_weight
+        if e > s:
+            total += w
+            if over is None and total > limit:
+                over = s
+        pos = e
+    invalid = (
+        next((i for i, ch in enumerate(norm) if ch in _INVALID), None)
+        if any(c in norm for c in _INVALID)
+        else None
+    )
+    stop = min(x for x in (over, invalid, len(norm)) if x is not None)
+    length = total // config.scale
+    valid_end = _utf16(norm[:stop]) - 1 + _utf16(text) - _utf16(norm)
+    return Parsed(
+        length,
+        invalid is None and 0 < length <= config.max_weighted_length,
+        length * 1000 // config.max_weighted_length,
+        valid_end,
+        over,
+    )

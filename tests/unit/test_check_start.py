@@ -1,0 +1,46 @@
+"""`gateway check` imports what checking needs and nothing of the daemon's: a fresh
+process checks a post, then lists the modules it loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+POST = ROOT / "tests" / "data" / "drafts" / "clean" / "001-hotaru-festival.txt"
+
+PROBE = """
+import json, sys
+from gateway.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+# the daemon's side: state, mail in and out, templates, signing, the event loop, the config
+NOT_NEEDED = (
+    "gateway.daemon", "gateway.store", "gateway.workflow", "gateway.intake",
+    "gateway.outbox", "gateway.mime", "gateway.signing", "gateway.render",
+    "gateway.admin", "gateway.config", "gateway.init_cmd", "gateway.pipeline",
+    "imapclient", "aiosmtplib", "jinja2", "cryptography", "tinydb", "asyncio",
+    "email.parser", "yaml", "regex",
+)  # fmt: skip
+
+
+def test_check_loads_no_daemon_module(tmp_path: Path) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    # twice: the first fills the load cache (and may read YAML), the second is a usual start
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, "check", "--format", "json", str(POST)],
+            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+        )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    report = json.loads(lines[-1])
+    assert report["code"] in (0, 1), done.stderr
+    findings = json.loads("\n".join(lines[:-1]))["findings"]
+    assert findings, "the check ran on the post"
+    loaded = set(report["modules"])
+    assert "gateway.checker.engine" in loaded and "sudachipy" in loaded
+    assert sorted(loaded & set(NOT_NEEDED)) == []

@@ -1,0 +1,65 @@
+"""`gateway absence add|list|remove` and `gateway reassign`: checked at once, applied by the
+daemon's next tick (here: a real Gateway on the same state, no network)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from test_admin import DAIRI, KACHO, KAKARI, write_config
+
+from gateway.businessdays import JST
+from gateway.cli import main as cli_main
+from gateway.config import load_settings
+from gateway.daemon import open_gateway
+from gateway.demo import compose_draft
+
+AUTHOR = "sato@town.example.jp"
+NOW = datetime(2026, 12, 18, 9, 0, tzinfo=JST)
+
+
+def test_absence_commands_are_checked_then_applied_by_the_daemon(tmp_path, capsys):
+    config = str(write_config(tmp_path))
+    gw = open_gateway(load_settings(config), clock=lambda: NOW)
+    # Checked at once: not a reviewer, an outsider as deputy, yourself as deputy.
+    base = ["absence", "add", "-c", config, "--from", "2026-12-21", "--to", "2026-12-23"]
+    assert cli_main([*base, "--reviewer", AUTHOR, "--deputy", DAIRI]) == 1
+    assert cli_main([*base, "--reviewer", KAKARI, "--deputy", "x@outside.example.com"]) == 1
+    assert cli_main([*base, "--reviewer", KAKARI, "--deputy", "Kakaricho@Town.Example.JP"]) == 1
+    capsys.readouterr()
+    assert cli_main([*base, "--reviewer", KAKARI, "--deputy", DAIRI]) == 0
+    assert "次の定期処理" in capsys.readouterr().out
+    assert cli_main(["absence", "list", "-c", config]) == 0
+    assert "（反映待ち）" in capsys.readouterr().out
+    gw.tick()
+    assert cli_main(["absence", "list", "-c", config, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["absences"]
+    assert [(r["id"], r["reviewer"], r["deputy"], r["state"]) for r in rows] == [
+        ("A-000001", KAKARI, DAIRI, "confirmed")
+    ]
+    assert cli_main(["absence", "remove", "-c", config, "A-000009"]) == 1
+    assert cli_main(["absence", "remove", "-c", config, "a-000001"]) == 0
+    gw.tick()
+    assert [a.state for a in gw.store.absences()] == ["removed"]
+
+
+def test_reassign_is_checked_then_applied_by_the_daemon(tmp_path, capsys):
+    config = str(write_config(tmp_path))
+    gw = open_gateway(load_settings(config), clock=lambda: NOW)
+    text = "アカウント: 辰野町公式X\n\n防災訓練を行います。\n"
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練", text)) == "draft"
+    assert cli_main(["reassign", "-c", config, "D-000009", "--from", KAKARI, "--to", DAIRI]) == 1
+    assert cli_main(["reassign", "-c", config, "D-000001", "--from", KAKARI, "--to", AUTHOR]) == 1
+    assert (
+        cli_main(
+            ["reassign", "-c", config, "D-000001", "--from", KAKARI, "--to", "x@town.example.jp"]
+        )
+        == 1
+    )  # not listed for the account
+    capsys.readouterr()
+    assert cli_main(["reassign", "-c", config, "d-000001", "--from", KAKARI, "--to", DAIRI]) == 0
+    gw.tick()
+    draft = gw.store.get_draft("D-000001")
+    assert draft.reviewers == (KACHO, DAIRI)
+    moved = [e for e in gw.store.all_events() if e["action"] == "reviewer_replaced"]
+    assert moved[0]["actor"] == "admin" and moved[0]["detail"]["why"] == "reassign"
