@@ -61,6 +61,7 @@ from gateway.route_mail import (  # noqa: F401  (re-exported)
 )
 from gateway.routing import (
     Route,
+    asked_now,
     deputy_moves,
     match_fixed_text,
     may_decide,
