@@ -253,6 +253,11 @@ class Gateway:
         only authentication looks at the From's own domain."""
         return self.settings.people.key_or_none(inc.from_addr) or ""
 
+    def _as_person(self, inc: Incoming) -> Incoming:
+        """The mail with its From replaced by the person key, for the staff desk (commands,
+        absences), which compares addresses as people do."""
+        return replace(inc, from_addr=self._person(inc))
+
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
         sender = self._person(inc)
         if self._is_loop(inc):
@@ -305,11 +310,11 @@ class Gateway:
             ), "reply_not_counted"
         mentioned = self._mentioned_draft(inc)
         if mentioned is not None:
-            handled = staffdesk.draft_command(mentioned, inc, now, has_token=False)
+            handled = staffdesk.draft_command(mentioned, self._as_person(inc), now, has_token=False)
             if handled is not None:
                 return handled
         else:
-            absence = staffdesk.absence_by_mail(self, inc, now)
+            absence = staffdesk.absence_by_mail(self, self._as_person(inc), now)
             if absence is not None:
                 return Outcome(), absence
         if (
@@ -477,7 +482,7 @@ class Gateway:
             if token is None:
                 continue
             if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
-                return Outcome(), staffdesk.confirm_by_mail(self, inc, token, now)
+                return Outcome(), staffdesk.confirm_by_mail(self, self._as_person(inc), token, now)
             draft = self.store.get_draft(token.draft_id)
             if draft is None:
                 continue
@@ -493,7 +498,7 @@ class Gateway:
                         "reply_not_authenticated"
                     )
             sent = () if is_author else self._sent_texts(draft.id, sender)
-            handled = staffdesk.draft_command(draft, inc, now, has_token=True, sent=list(sent))
+            handled = staffdesk.draft_command(draft, self._as_person(inc), now, has_token=True, sent=list(sent))
             if handled is not None:
                 return handled
             if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
@@ -515,7 +520,7 @@ class Gateway:
         reason = "token-not-for-sender" if first_draft else "no-token"
         target = first_draft or self._mentioned_draft(inc)
         if target is not None:  # 状況 / 再送 need no token: the answer goes to the asked address
-            handled = staffdesk.draft_command(target, inc, now, has_token=False)
+            handled = staffdesk.draft_command(target, self._as_person(inc), now, has_token=False)
             if handled is not None:
                 return handled
         outcome = unmatched_reply(
