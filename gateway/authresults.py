@@ -123,14 +123,16 @@ def verdict(headers: Sequence[str], from_addr: str, trusted_ids: Sequence[str]) 
     from_domain = _domain(from_addr) if "@" in from_addr else ""
     if not from_domain:
         return AuthVerdict(False, "no From domain to authenticate")
-    header = next((h for h in headers if authserv_id(h) in trusted), None)
+    # The id is read from the first MAX_HEADER characters only, so an overlong header costs
+    # no more than a long one; an overlong trusted header is then refused by parse().
+    header = next((h for h in headers if authserv_id(h[:MAX_HEADER]) in trusted), None)
     if header is None:
         return AuthVerdict(False, "no Authentication-Results from a trusted server")
     try:
         server, found = parse(header)
     except ValueError as exc:
         return AuthVerdict(False, f"trusted Authentication-Results {exc}")
-    if server != authserv_id(header):
+    if server != authserv_id(header[:MAX_HEADER]):
         return AuthVerdict(False, "authserv-id read two ways")
     seen = [f"{r.method}={r.result}" for r in found]
     for r in found:

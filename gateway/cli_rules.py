@@ -51,9 +51,9 @@ def cmd_absence_add(args: argparse.Namespace) -> int:
     from gateway.staffdesk import is_listed_reviewer, queue_admin_command
 
     settings = load_settings(args.config)
-    from gateway.identity import try_canonical
 
-    reviewer, deputy = try_canonical(args.reviewer), try_canonical(args.deputy)
+    reviewer = settings.people.key_or_none(args.reviewer)
+    deputy = settings.people.key_or_none(args.deputy)
     if reviewer is None or deputy is None:
         return _die("メールアドレスの形ではありません。", "not a usable email address", EXIT_USAGE)
     if not is_listed_reviewer(settings, reviewer):
@@ -157,7 +157,9 @@ def cmd_reassign(args: argparse.Namespace) -> int:
     draft = Store(settings.state_path).get_draft(draft_id)
     if draft is None:
         return _die(f"{draft_id} が見つかりません。", f"no draft {draft_id}")
-    old, new = args.from_.strip().lower(), args.to.strip().lower()
+    # people, not spellings (gateway.identity); an odd address is refused by staff_allowed
+    old = settings.people.key_or_none(args.from_) or args.from_.strip().lower()
+    new = settings.people.key_or_none(args.to) or args.to.strip().lower()
     if not staff_allowed(settings, new):
         return _die(
             f"{new} は [staff] allowed に含まれる職員のアドレスではありません。",

@@ -41,6 +41,10 @@ OUTCOME_LABELS = {
     "draft_returned": "差戻し",
     "draft_rejected": "要修正（自動確認・受付できず）",
     "draft_expired": "期限切れ",
+    "draft_withdrawn": "取り下げ",
+    "reviewer_replaced": "確認者の変更（異動・管理者の操作）",
+    "absence_confirmed": "不在の設定（メール）",
+    "absence_set": "不在の設定（管理者）",
 }
 REASON_LABELS = {
     "check-error": "自動確認のエラー",

@@ -39,7 +39,9 @@ def explain(
         "attachments": [a.filename for a in incoming.attachments],
     }
     if kind == Kind.REPLY:
-        reading = read_reply(incoming.text, sent_texts, extra_approve, extra_send_back)
+        reading = read_reply(
+            incoming.text, sent_texts, extra_approve, extra_send_back, incoming.alt_texts
+        )
         result["decision"] = str(reading.decision)
         result["comment"] = reading.comment
     elif kind == Kind.DRAFT:

@@ -14,12 +14,14 @@ failed, sends them directly).
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 
 from gateway.config import Settings, staff_allowed
+from gateway.identity import FromError, parse_from
 from gateway.render import SENDER_NAME, domain_of, render_body
 from gateway.version import MAILER
 
@@ -37,7 +39,7 @@ class Envelope:
         self.automatic = True  # unknown: never answer it
         try:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
-            self.sender = parseaddr(str(msg.get("From", "")))[1].strip().lower()
+            self.sender = _strict_sender(msg)
             self.subject = " ".join(str(msg.get("Subject", "")).split())
             self.message_id = str(msg.get("Message-ID", "")).strip()
             auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
@@ -51,6 +53,18 @@ class Envelope:
             )
         except Exception:  # the mail is unreadable even to the stdlib: only the admin hears
             self.loops = []
+
+
+def _strict_sender(msg: email.message.Message) -> str:
+    """The From read as strictly as any mail (gateway.identity): an apology never goes to an
+    address that a two-faced From (`kacho@… <mallory@…>`) only names."""
+    raw = [(str(k).lower(), str(v)) for k, v in msg.raw_items()]
+    try:
+        return parse_from(
+            [v for k, v in raw if k == "from"], [v for k, v in raw if k == "sender"]
+        ).address
+    except FromError:
+        return ""
 
 
 def failure_mails(

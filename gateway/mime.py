@@ -21,10 +21,10 @@ import quopri
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from html.parser import HTMLParser
 from urllib.parse import unquote_to_bytes
 
 from gateway.automail import failed_recipients, recognise
+from gateway.htmltext import html_to_text, render_html  # noqa: F401 - html_to_text re-exported
 from gateway.identity import FromError, parse_from, try_canonical
 from gateway.model import Attachment, Incoming, Kind
 from gateway.safetext import neutral_filename
@@ -491,133 +491,8 @@ def _strict_from(
 
 
 # ---------------------------------------------------------------------------
-# HTML -> text
+# HTML -> text: gateway.htmltext (linear, only what a person sees)
 # ---------------------------------------------------------------------------
-
-_BLOCK_TAGS = {
-    "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "pre", "hr", "blockquote", "section", "article", "header", "footer", "dl", "dt", "dd",
-    "address", "center", "form", "fieldset", "o:p",
-}  # fmt: skip
-_SKIP_TAGS = {"script", "style", "head", "title", "template", "xml", "noscript"}
-_VOID_TAGS = {"br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr"}
-
-
-class _HtmlToText(HTMLParser):
-    """Renders HTML mail as plain text a reply reader can work on.
-
-    Quoted material keeps its shape: blockquote content becomes `> ` lines, and from
-    Outlook's reply header (divRplyFwdMsg, or the border-top div of desktop Outlook)
-    to the end of the enclosing element everything is quoted, since Outlook does not
-    put the original message in a blockquote.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.current: list[str] = []
-        self.quote_depth = 0
-        self.skip_depth = 0
-        self.pre_depth = 0
-        self.stack: list[tuple[str, bool]] = []  # (tag, opened an outlook quote)
-        self.outlook_quote = 0  # >0 while inside/after an Outlook reply header
-        self.outlook_all_rest = False
-
-    def _flush(self) -> None:
-        text = "".join(self.current)
-        self.current = []
-        if self.pre_depth == 0:
-            text = re.sub(r"[ \t\r\n\f\u00a0]+", " ", text).strip()
-        depth = self.quote_depth + (1 if (self.outlook_quote or self.outlook_all_rest) else 0)
-        if not text and not self.lines:
-            return
-        prefix = "> " * depth
-        for line in text.split("\n") if self.pre_depth else [text]:
-            self.lines.append((prefix + line).rstrip() if depth else line)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            if tag not in _VOID_TAGS:
-                self.skip_depth += 1
-            return
-        if self.skip_depth:
-            return
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        if tag == "hr":
-            self.lines.append("________________________________")
-        opens_quote = False
-        ident = a.get("id", "").lower()
-        style = a.get("style", "").replace(" ", "").lower()
-        if ident in (
-            "divrplyfwdmsg",
-            "appendonsend",
-            "x_divrplyfwdmsg",
-            "mail-editor-reference-message-container",
-        ) or ("border-top:solid#e1e1e1" in style or "border-top:solid#b5c4df" in style):
-            opens_quote = True
-            # Outlook: the original follows the header as siblings, so quote to the end
-            self.outlook_all_rest = True
-        if tag == "blockquote":
-            self.quote_depth += 1
-        if tag == "pre":
-            self.pre_depth += 1
-        if tag not in _VOID_TAGS:
-            self.stack.append((tag, opens_quote))
-
-    def handle_endtag(self, tag: str) -> None:
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            self.skip_depth = max(0, self.skip_depth - 1)
-            return
-        if self.skip_depth:
-            return
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        # pop to the matching tag (HTML mail is often unbalanced)
-        for idx in range(len(self.stack) - 1, -1, -1):
-            if self.stack[idx][0] == tag:
-                for t, _q in self.stack[idx:]:
-                    if t == "blockquote":
-                        self.quote_depth = max(0, self.quote_depth - 1)
-                    if t == "pre":
-                        self.pre_depth = max(0, self.pre_depth - 1)
-                del self.stack[idx:]
-                break
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag.lower() not in _VOID_TAGS:
-            self.handle_endtag(tag)
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip_depth:
-            self.current.append(data)
-
-    def text(self) -> str:
-        self._flush()
-        lines = self.lines
-        # collapse runs of blank lines
-        out: list[str] = []
-        for line in lines:
-            if not line.strip(" >") and out and not out[-1].strip(" >"):
-                continue
-            out.append(line)
-        return "\n".join(out).strip("\n")
-
-
-def html_to_text(html: str) -> str:
-    """Convert an HTML body to text with quoting kept visible. Never raises."""
-    parser = _HtmlToText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # html.parser is lenient, but be sure
-        log.warning("event=html_parser_gave_up fallback=strip_tags")
-        return re.sub(r"<[^>]*>", " ", html)
-    return parser.text()
 
 
 def unflow(text: str, delsp: bool = False) -> str:
@@ -792,6 +667,29 @@ def _payload_bytes(part: email.message.Message, problems: list[str]) -> bytes:
     return rawb
 
 
+class BodyText(str):
+    """A body text that carries its other readings (`variants`): the other parts of a
+    multipart/alternative, and the certainly-visible reading of HTML when some of it may
+    be hidden. A reviewer's decision must be the same in every reading (issue 10)."""
+
+    variants: tuple[str, ...] = ()
+
+    def __new__(cls, text: str, variants: tuple[str, ...] = ()) -> BodyText:
+        obj = super().__new__(cls, text)
+        obj.variants = tuple(v for v in dict.fromkeys(variants) if v != text)
+        return obj
+
+
+def body_variants(texts: list[tuple[str, str | None]]) -> tuple[str, ...]:
+    """Whole-body alternatives: the body with one part read another way."""
+    out: list[str] = []
+    plain = [t for t, _ in texts if t is not None]
+    for i, t in enumerate(plain):
+        for variant in getattr(t, "variants", ()):
+            out.append("\n".join([*plain[:i], variant, *plain[i + 1 :]]))
+    return tuple(dict.fromkeys(out))
+
+
 class _Walk:
     """Collects body text and attachments from a parsed message, iteratively."""
 
@@ -813,7 +711,9 @@ class _Walk:
             self.problems.append(f"body: {p}")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _content_type(part) == "text/html":
-            text = html_to_text(text)
+            reading = render_html(text)
+            self.problems.extend(f"html: {note}" for note in reading.notes)
+            text = BodyText(reading.text, (reading.seen,))
         elif str(_param(part, "format") or "").lower() == "flowed":
             delsp = str(_param(part, "delsp") or "").lower() == "yes"
             text = unflow(text, delsp)
@@ -896,19 +796,43 @@ class _Walk:
     def _alternative(
         self, children: list[email.message.Message], depth: int
     ) -> list[tuple[str, str | None]]:
+        chosen = self._chosen_alternative(children, depth)
+        if chosen is None:
+            return []
+        child, texts = chosen
+        # The other alternatives, read without collecting their attachments a second time.
+        others: list[str] = []
+        for other in children:
+            if other is child:
+                continue
+            side = _Walk([])
+            side.parts_seen = self.parts_seen  # one budget of parts for the whole message
+            other_texts = side.body_of(other, depth + 1)
+            self.parts_seen = side.parts_seen
+            self.too_complex = self.too_complex or side.too_complex
+            if any(t.strip() for t, _ in other_texts):
+                others.append("\n".join(t for t, _ in other_texts))
+                others.extend(body_variants(other_texts))
+        joined = "\n".join(t for t, _ in texts)
+        variants = (*body_variants(texts), *others)
+        return [(BodyText(joined, variants), texts[0][1])]
+
+    def _chosen_alternative(
+        self, children: list[email.message.Message], depth: int
+    ) -> tuple[email.message.Message, list[tuple[str, str | None]]] | None:
+        """text/plain when it has text, else the richest (last) other alternative."""
         plain = [c for c in children if _content_type(c) == "text/plain"]
-        if plain:
-            for c in plain:
-                texts = self.body_of(c, depth + 1)
-                if any(t.strip() for t, _ in texts):
-                    return texts
+        for c in plain:
+            texts = self.body_of(c, depth + 1)
+            if any(t.strip() for t, _ in texts):
+                return c, texts
         for child in reversed(children):  # the richest alternative comes last
             if _content_type(child) == "text/plain":
                 continue
             texts = self.body_of(child, depth + 1)
             if any(t.strip() for t, _ in texts):
-                return texts
-        return []
+                return child, texts
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -1140,6 +1064,7 @@ def _read(
     if walk.too_complex and not refused:
         refused = REFUSED_TOO_COMPLEX
     text = "\n".join(t for t, _ in texts if t is not None)
+    alternatives = body_variants(texts)
     charset = next((cs for t, cs in texts if t.strip()), texts[0][1] if texts else None)
     if "\ufffd" in text and not any("U+FFFD" in p for p in problems):
         problems.append("body contains U+FFFD replacement characters")
@@ -1195,4 +1120,5 @@ def _read(
         raw_size=len(raw) if size is None else size,
         bounced=bounced,
         refused=refused,
+        alt_texts=alternatives,
     )

@@ -71,6 +71,9 @@ class Incoming:
     raw_size: int = 0
     bounced: tuple[str, ...] = ()  # for a BOUNCE: the recipients it says did not receive
     refused: str = ""  # why the body was not read ("mime-too-complex", "message-too-large")
+    # Other readings of the body (the other multipart/alternative parts; the HTML read
+    # without what may be hidden): a reviewer's decision must be the same in all of them.
+    alt_texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -621,8 +621,18 @@ def read_reply(
     sent_texts: Sequence[str] = (),
     extra_approve: Sequence[str] = (),
     extra_send_back: Sequence[str] = (),
+    alternatives: Sequence[str] = (),
 ) -> ReplyReading:
-    """Read a reviewer's reply body: their own words and the decision they make."""
+    """Read a reviewer's reply body: their own words and the decision they make.
+
+    `alternatives` are other readings of the same body (the text/html part beside the
+    text/plain one, the HTML without what may be hidden): when any of them decides
+    differently, the reply is `unclear` and the reviewer is asked again.
+    """
     own = own_words(text, sent_texts)
     decision = decide(own, extra_approve, extra_send_back)
+    for other in alternatives:
+        if decide(own_words(other, sent_texts), extra_approve, extra_send_back) != decision:
+            decision = Decision.UNCLEAR
+            break
     return ReplyReading(decision=decision, comment=_comment(own), own_text=own)

@@ -27,7 +27,6 @@ from gateway import absence as ab
 from gateway.commands import Command, read_absence, read_command
 from gateway.config import Settings, staff_allowed
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
-from gateway.identity import try_canonical
 from gateway.records import Absence, AuditEvent, Draft, Outcome
 from gateway.replies import own_words
 from gateway.routing import deciders, local_day, same_person, seat_of
@@ -112,7 +111,7 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
     if not is_listed_reviewer(gw.settings, sender):
         store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
-    deputy = try_canonical(request.deputy)
+    deputy = gw.settings.people.key_or_none(request.deputy)  # a [[people]] alias is its person
     if deputy is not None:
         request = replace(request, deputy=deputy)
     reason = ab.problem(

@@ -74,3 +74,21 @@ def test_without_an_admin_address_only_the_author_hears(tmp_path) -> None:
     mails = _mails(tmp_path, _draft(), admin=None)
     assert list(mails) == [AUTHOR]
     assert "システムの記録に残しました" in mails[AUTHOR]
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        "sato@town.example.jp <mallory@evil.example.com>",
+        "mallory%evil.example.com@town.example.jp",
+        '"sato@town.example.jp" <mallory@evil.example.com>',
+    ],
+)
+def test_a_two_faced_or_odd_from_gets_no_apology(tmp_path, from_header: str) -> None:
+    raw = f"From: {from_header}\r\nTo: {GATEWAY}\r\nSubject: x\r\nMessage-ID: <f@x>\r\n\r\nbody".encode()
+    assert list(_mails(tmp_path, raw)) == [ADMIN]
+
+
+def test_the_apology_goes_to_the_canonical_address(tmp_path) -> None:
+    raw = _draft("Sato+SNS@Town.Example.JP")
+    assert set(_mails(tmp_path, raw)) == {AUTHOR, ADMIN}

@@ -363,3 +363,21 @@ def test_stale_reviewers_never_survive_a_rejected_switch(tmp_path):
     gw.handle_raw(raw_draft(AUTHOR, body=DRAFT.replace("辰野町公式X", "辰野町公式Instagram")))
     draft = gw.store.get_draft("D-000001")
     assert (draft.account, draft.reviewers) == ("辰野町公式Instagram", (DAIRI, SOUMU))
+
+
+def test_a_deputy_named_by_the_authors_alias_never_decides_his_draft(tmp_path):
+    from clients import iphone_ja
+
+    gw, clock = make_gateway(tmp_path, people=PEOPLE)
+    clock.now = datetime(2026, 12, 18, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    absence = raw_draft(KAKARI, body="不在 12/18-12/27 代理 Yamada.T@town.example.jp\n", subject="不在の連絡")
+    assert gw.handle_raw(absence) == "absence_request"
+    request = _mail(gw, "absence", KAKARI)
+    clock.now += timedelta(minutes=5)
+    assert gw.handle_raw(iphone_ja(request, KAKARI, "係長", "はい")) == "absence_confirmed"
+    assert gw.store.absences()[0].deputy == KACHO  # the alias is its person
+    clock.now += timedelta(minutes=5)
+    assert gw.handle_raw(raw_draft("kacho+sns@town.example.jp")) == "draft"
+    draft = gw.store.get_draft("D-000001")
+    assert KACHO not in draft.deciders
+    assert KACHO not in recipients(gw, "review-request")

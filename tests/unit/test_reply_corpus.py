@@ -22,7 +22,9 @@ def _read(name: str, sent: list[str]):
     label = LABELS[name]
     reading = None
     if "decision" in label:
-        reading = read_reply(incoming.text, sent, label.get("extra_approve", ()))
+        reading = read_reply(
+            incoming.text, sent, label.get("extra_approve", ()), alternatives=incoming.alt_texts
+        )
     return incoming, reading
 
 

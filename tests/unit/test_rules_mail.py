@@ -405,3 +405,33 @@ def test_the_admins_answer_to_an_emergency_mail_is_logged_not_a_draft(tmp_path):
     assert refused[-1]["detail"]["reason"] == "not-a-reviewer"
     assert len(gw.store.all_drafts()) == 1
     assert gw.store.all_drafts()[0].votes == ()
+
+
+def test_the_digest_counts_withdrawals_replacements_and_absences(tmp_path):
+    from gateway.businessdays import WorkCalendar
+    from gateway.digest import build_digest_context
+
+    gw, clock = make(tmp_path)
+    received, _ = open_draft(gw)
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KAKARI,
+            "deputy": DAIRI,
+            "start": "2026-12-28",
+            "end": "2026-12-30",
+        },
+    )
+    gw.tick()
+    gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", "取り下げ"))
+    ctx = build_digest_context(
+        gw.store.all_drafts(),
+        gw.store.all_events(),
+        clock.now - timedelta(days=1),
+        clock.now + timedelta(hours=1),
+        WorkCalendar(),
+        [],
+    )
+    labels = {o["label"]: o["count"] for o in ctx["outcomes"]}
+    assert labels["取り下げ"] == 1 and labels["不在の設定（管理者）"] == 1

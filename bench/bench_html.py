@@ -1,0 +1,91 @@
+"""Worst-case HTML reading time per 100 KB of adversarial input (issue 13; target < 100 ms).
+
+Each shape is built at 100 KB and 400 KB: the per-100 KB figure of a linear reader is the
+same at both sizes (a quadratic one grows 4x). Times are CPU time (process_time), so a
+busy machine inflates them less. Python's own html.parser is timed on the `<a ` shape for
+comparison (it stalled intake for 100 s on an 88 kB mail).
+
+    python bench/bench_html.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gateway.htmltext import render_html
+
+KB = 1024
+
+
+def _fill(unit: str, size: int) -> str:
+    return unit * (size // len(unit) + 1)
+
+
+SHAPES = {
+    "`<a ` repeated (unclosed tags)": lambda n: _fill("<a ", n),
+    "`<div>` nesting, never closed": lambda n: _fill("<div>", n),
+    "`<span>` nesting, closed": lambda n: _fill("<span>", n // 2) + _fill("</span>", n // 2),
+    "deep `<b><div>` then `</b>` (adoption agency)": lambda n: _fill("<b><div>x", n // 2)
+    + _fill("</b>", n // 2),
+    "`<p><table>` + `<div>` (scope checks)": lambda n: "<p><table>" + _fill("<div></span>", n),
+    "one long attribute, unclosed quote": lambda n: '<a href="' + "x" * n,
+    "many attributes in one tag": lambda n: "<a " + _fill('x="1" ', n) + ">t",
+    "many entities": lambda n: _fill("&amp;&#12354;&#x3042;&nbsp;&bogus;", n),
+    "huge numeric entity": lambda n: "&#" + "9" * n + ";",
+    "`<!--` comment openers": lambda n: _fill("<!--", n),
+    "`<!` bogus comment openers": lambda n: _fill("<!x", n),
+    "`</` end tag openers": lambda n: _fill("</x ", n),
+    "`<style>` never closed": lambda n: "<style>" + _fill(".a{display:none}", n),
+    "many stylesheet rules + classes": lambda n: "<style>"
+    + "".join(f".c{i}{{display:none}}" for i in range(2000))
+    + "</style>"
+    + _fill('<span class="c1 c2 c3 c4 c5 c6 c7 c8">x</span>', n),
+    "long style attribute": lambda n: '<span style="' + _fill("color:red;", n) + '">x</span>',
+    "CSS comment openers": lambda n: '<span style="' + _fill("/*", n) + '">x</span>',
+    "conditional comments": lambda n: _fill("<!--[if mso]><b>x</b><![endif]-->", n),
+    "text with `<` and `&` only": lambda n: _fill("< & <3 a<b ", n),
+    "ordinary Outlook reply": lambda n: _fill(
+        '<p class=MsoNormal><span style="color:#1F497D">承認します。<o:p></o:p></span></p>\n', n
+    ),
+}
+
+
+def _time(fn, text: str, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        fn(text)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def main() -> None:
+    print(f"{'shape':52} {'ms/100KB @100KB':>16} {'ms/100KB @400KB':>16}")
+    worst = 0.0
+    for name, build in SHAPES.items():
+        figures = []
+        for size in (100 * KB, 400 * KB):
+            text = build(size)
+            seconds = _time(render_html, text)
+            figures.append(seconds * 1000 * (100 * KB) / len(text))
+        worst = max(worst, *figures)
+        print(f"{name:52} {figures[0]:16.1f} {figures[1]:16.1f}")
+    print(f"\nworst case: {worst:.1f} ms per 100 KB (target < 100 ms)")
+
+    def stdlib(text: str) -> None:
+        parser = HTMLParser()
+        parser.feed(text)
+        parser.close()
+
+    text = SHAPES["`<a ` repeated (unclosed tags)"](20 * KB)
+    seconds = _time(stdlib, text, repeat=1)
+    print(f"for comparison, html.parser on 20 KB of `<a `: {seconds * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
