@@ -65,6 +65,7 @@ _SPECIAL = _BLOCK | _SCOPE | {"br", "img", "hr", "iframe", "li", "select", "text
 _FORMATTING = {"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike",
                "strong", "tt", "u"}  # fmt: skip
 _TABLE_CONTEXT = {"table", "tbody", "thead", "tfoot", "tr"}
+_IMPLIED_ENDS = {"li", "dd", "dt", "td", "th", "tr", "a", "nobr"}  # start tags that may end others
 # Elements whose name alone changes what or how their text shows.
 _STYLED_BY_NAME = {"blockquote", "pre", "listing", "xmp", "textarea", "plaintext", "noscript",
                    "a", "font"} | _NEVER_SHOWN  # fmt: skip
@@ -128,7 +129,7 @@ class _Style(NamedTuple):
     tiny_margin: bool = False  # MsoNormal paragraphs: a line, not a paragraph
 
 
-@dataclass
+@dataclass(slots=True)
 class _Element:
     name: str
     style: _Style
@@ -618,11 +619,13 @@ class _Converter:
         if name == "head":
             self.in_head = True
             return
-        if name in _CLOSES_P:
+        if name in _CLOSES_P and self.positions.get("p"):
             idx = self._in_scope("p")
             if idx >= 0:
                 self._pop_until(idx)
-        if name == "li":
+        if name not in _IMPLIED_ENDS:
+            pass
+        elif name == "li":
             idx = self._in_scope("li", frozenset(("ol", "ul")))
             if idx >= 0:
                 self._pop_until(idx)

@@ -30,7 +30,8 @@ class ContactOptions(NamedTuple):
 
 def contact_options(contact_words: tuple[str, ...], org_endings: tuple[str, ...]) -> ContactOptions:
     """Patterns from a rule's word lists (endings may be regexes, e.g. `\\(株\\)`)."""
-    contact = re.compile("|".join(contact_words), re.IGNORECASE)
+    # case as written (TEL, Tel, tel are listed): IGNORECASE would cost a slower scan
+    contact = re.compile("|".join(contact_words))
     # the end of an organisation word: one of the endings, not continued by another kanji
     # (会 in 会場 is no organisation). Only the ending is matched, so `re` skips to the
     # endings' first letters in C.

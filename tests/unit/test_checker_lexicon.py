@@ -141,7 +141,14 @@ def test_evasions_are_caught_with_original_positions(
 
 
 @pytest.mark.parametrize(
-    "text", ["あいつマジで死●ね", "ば〇やろう！", "毎回苦情を送ってくるク×野郎"]
+    "text",
+    [
+        "あいつマジで死●ね",
+        "ば〇やろう！",
+        "毎回苦情を送ってくるク×野郎",
+        "役場の連中はバ・カ",
+        "死.ね",
+    ],
 )
 def test_masked_words_are_warnings_for_the_reviewers(checker: Checker, text: str) -> None:
     fs = [f for f in checker.check(text) if f.clause in ("3(7)ア", "3(7)カ")]
@@ -186,6 +193,19 @@ def test_hate_from_neutral_words_is_an_error(checker: Checker, text: str) -> Non
 )
 def test_groups_with_ordinary_words_are_not_hate(checker: Checker, text: str) -> None:
     assert "hate-speech" not in found(checker, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "これは差別じゃなくて区別だ。チョンは日本から出ていけ",
+        "ヘイトなんかじゃない。在日は国へ帰れ",
+        "はっきり言いたい。朝鮮人は出て行け、と言いたい",
+    ],
+)
+def test_denying_discrimination_does_not_soften_hate(checker: Checker, text: str) -> None:
+    sev = {f.severity for f in checker.check(text) if f.clause == "3(7)イ"}
+    assert Severity.ERROR in sev, text
 
 
 def test_quoted_hate_in_a_human_rights_notice_is_a_warning(checker: Checker) -> None:

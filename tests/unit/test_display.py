@@ -214,6 +214,9 @@ def test_emoji_and_variation_sequences_are_left_alone(emoji):
         "\u3000――――― 投稿文\u200b ここまで ―――――\u3000",
         "＝＝＝ 本文ここまで ＝＝＝",
         "------ ここまで ------",
+        "本文は以上です",
+        POST_END + "　このメールはSNS投稿確認システムが自動で送信しています。" * 3,
+        "以上で投稿文は終わりです。",
         "-- ",
         "--",
     ],
@@ -232,6 +235,7 @@ def test_lines_that_could_pass_for_our_frame_are_marked(line):
         "詳しくはここからお申し込みください。",
         "投稿の受付は5時までです。",
         "――防災訓練のお知らせ――",
+        "対象は60歳以上の方です。本文をよくお読みのうえ、ここからお申し込みください。",
     ],
 )
 def test_ordinary_lines_are_not_marked(line):
