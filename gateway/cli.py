@@ -179,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from gateway.explain import explain, format_explain_text
+    from gateway.explain import explain, format_explain_text, sender_lines
     from gateway.mime import read_message
 
     settings = _settings(args.config)
@@ -192,11 +192,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     gateway_addresses = [settings.mailbox.address] if settings else []
     incoming = read_message(raw, gateway_addresses)
+    authentication = None
+    if settings and settings.authserv_ids:
+        from gateway.authresults import verdict
+
+        authentication = verdict(incoming.auth_results, incoming.from_addr, settings.authserv_ids)
+    person = settings.people.key_or_none(incoming.from_addr) if settings else None
     result = explain(incoming, as_reply=args.as_ == "reply")
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False))
     else:
-        sys.stdout.write(format_explain_text(result))
+        text = format_explain_text(result)
+        first, _, rest = text.partition("\n")
+        extra = "".join(f"{line}\n" for line in sender_lines(incoming, authentication, person))
+        sys.stdout.write(f"{first}\n{extra}{rest}")
     return EXIT_OK
 
 
