@@ -141,6 +141,7 @@ class _Element:
     forced_none: bool = False  # hidden attribute, <head>/<style>/<template> …
     forced_uncertain: bool = False  # an inexact stylesheet rule, <noscript>
     level: int = VISIBLE  # visibility(style), computed once
+    generated: dict[str, str] | None = None  # ::before / ::after text from a stylesheet
 
 
 def _unescape(text: str) -> str:
@@ -397,6 +398,7 @@ class _Rule:
     decls: dict[str, str]
     exact: bool  # False: a descendant/attribute/pseudo selector or an @media rule
     order: int
+    generated: tuple[str, str] | None = None  # ("before" | "after", text) from `content:`
 
 
 class _Sheet:
@@ -446,6 +448,13 @@ class _Sheet:
                 return
             last = re.split(r"[\s>+~]+", selector)[-1]
             exact = exact_block and last == selector
+            generated = None
+            pseudo = re.search(r"::?(before|after)\b", last)
+            if pseudo and "content" in decls:
+                text = "".join(a or b for a, b in re.findall(r'"([^"]*)"|\'([^\']*)\'', decls["content"]))
+                if not text.strip():
+                    continue
+                generated = (pseudo.group(1), text)
             simple = re.sub(r"\[[^\]]*\]|::?[a-z-]+(?:\([^)]*\))?", "", last)
             if simple != last:
                 exact = False
@@ -456,7 +465,8 @@ class _Sheet:
             classes = tuple(c[1:] for c in re.findall(r"\.[a-z0-9_-]+", m.group(2) or "", re.I))
             idents = re.findall(r"#([a-z0-9_-]+)", m.group(2) or "", re.I)
             rule = _Rule(tag, tuple(c.lower() for c in classes),
-                         (idents[0] if idents else "").lower(), decls, exact, self.count)  # fmt: skip
+                         (idents[0] if idents else "").lower(), decls, exact, self.count,
+                         generated)  # fmt: skip
             key = f"#{rule.ident}" if rule.ident else (f".{rule.classes[0]}" if classes else tag)
             self.by_key.setdefault(key, []).append(rule)
             self.count += 1
@@ -537,7 +547,14 @@ class _Converter:
             self.links.pop()
         self._closed(el)
 
+    def _generated(self, el: _Element, text: str) -> None:
+        level = self._vis(el.style, el.level)
+        level = level if level == HIDDEN else UNCERTAIN
+        self.segments.append(("t", text, level, el.style.quote, el.style.pre))
+
     def _closed(self, el: _Element) -> None:
+        if el.generated and "after" in el.generated:
+            self._generated(el, el.generated["after"])
         if el.name in _BLOCK or el.name in ("td", "th"):
             self._break(el, 2 if el.name == "p" and not el.style.tiny_margin else 1)
         if el.href is not None and el.link_text is not None:
@@ -664,6 +681,8 @@ class _Converter:
         if name in ("td", "th"):
             self.segments.append(("t", " ", self._vis(el.style), el.style.quote, el.style.pre))
         self._push(el)
+        if el.generated and "before" in el.generated:
+            self._generated(el, el.generated["before"])
 
     def _element(self, name: str, attrs: dict[str, str]) -> _Element:
         table_part = name in _TABLE_CONTEXT or name in ("td", "th", "caption", "colgroup")
@@ -681,7 +700,13 @@ class _Converter:
         ident = attrs.get("id", "").lower().strip()
         decls: dict[str, str] = {}
         inexact: dict[str, str] = {}
+        generated: dict[str, str] = {}
         for rule in self.sheet.matching(name, classes, ident):
+            if rule.generated is not None:
+                # text a stylesheet adds (::before / ::after): a reader sees it; we may not
+                # match the selector exactly, so it is read as uncertain
+                generated[rule.generated[0]] = rule.generated[1]
+                continue
             (decls if rule.exact else inexact).update(rule.decls)
         raw_style = attrs.get("style", "")
         inline = parse_declarations(raw_style) if raw_style else {}
@@ -732,6 +757,7 @@ class _Converter:
             forced_none=forced_none,
             forced_uncertain=forced_uncertain,
             level=visibility(st),
+            generated=generated or None,
         )
 
     def end_tag(self, name: str) -> None:
