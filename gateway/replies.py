@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -465,30 +466,37 @@ def has_blocker(text: str) -> bool:
     return any(_blockers(s, tokenize(s)) for s in _sentences(text))
 
 
-def _before_condition(before: str) -> bool:
-    """A condition or deferral in the words before 承認 (修正すれば / 明日 / まだ …)."""
-    for tok in tokenize(before):
+def _first_condition_end(tokens: list[Token]) -> int:
+    """Where the sentence's first condition or deferral ends (修正すれば / 明日 / まだ …):
+    an approval word after it is conditional. Once per sentence, so many anchors in one
+    long sentence stay linear."""
+    for tok in tokens:
         if tok.surface in G.BEFORE_CONDITION_SURFACES and tok.pos[0] in ("助詞", "助動詞"):
-            return True
+            return tok.end
         if tok.normalized in G.BEFORE_CONDITION_WORDS or tok.surface in G.BEFORE_CONDITION_WORDS:
-            return True
-    return False
+            return tok.end
+    return 1 << 62
 
 
-def _read_approval(sentence: str, start: int, end: int) -> str:
+_MAX_TAIL = 300  # no approving ending is longer; a longer rest is never an approval
+_NEGATION_WINDOW = 12  # words after 承認 read for a negation (send-back vs unclear)
+
+
+def _read_approval(
+    sentence: str, start: int, end: int, condition_end: int, after: list[Token]
+) -> str:
     """What an approval word at sentence[start:end] says: approve | send_back | unclear."""
-    before = _squeeze(sentence[:start])
-    tail = sentence[end:]
+    before = _squeeze(sentence[max(0, start - 16) : start])
+    tail = sentence[end : end + _MAX_TAIL + 1]
     if before.endswith(G.NEGATING_PREFIXES):
         return G.SEND_BACK
     if before.endswith(G.HEDGING_PREFIXES) or before.endswith("の"):
         return G.UNCLEAR
     if before and _CJK_RE.fullmatch(before[-1]):
         return G.UNCLEAR  # 課長承認, 最終承認: a compound noun, not a decision
-    if G.APPROVING_TAIL_RE.fullmatch(_squeeze(tail)):
-        return G.UNCLEAR if _before_condition(sentence[:start]) else G.APPROVE
-    stripped = tail.lstrip(" 、," + G.CLOSE_BRACKETS)
-    if _negated(_first_clause(_content(tokenize(stripped)))):
+    if len(tail) <= _MAX_TAIL and G.APPROVING_TAIL_RE.fullmatch(_squeeze(tail)):
+        return G.UNCLEAR if condition_end <= start else G.APPROVE
+    if _negated(_first_clause(_content(after)[:_NEGATION_WINDOW])):
         return G.SEND_BACK
     return G.UNCLEAR
 
@@ -504,13 +512,15 @@ def _window(tokens: list[Token], start: int) -> list[Token]:
     return _first_clause(out)
 
 
-def _read_send_back(tokens: list[Token], i: int, end: int, question: bool) -> str:
+def _read_send_back(
+    tokens: list[Token], i: int, end: int, question: bool, first_condition: int
+) -> str:
     after = _window(tokens, end)
     if _negated(after):
         return "none"  # 差し戻しの必要はありません: not a send-back (nor an approval)
     if question:
         return G.UNCLEAR
-    if any(t.surface in _CONDITIONAL_SURFACES for t in tokens[:i] + after):
+    if first_condition < i or any(t.surface in _CONDITIONAL_SURFACES for t in after):
         return G.UNCLEAR  # 差し戻す場合は…: instructions, not a decision
     return G.SEND_BACK
 
@@ -527,10 +537,19 @@ def _phrase_spans(text: str, phrases: Sequence[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def _tok_range(tokens: list[Token], span: tuple[int, int]) -> tuple[int, int]:
-    start = next((k for k, t in enumerate(tokens) if t.end > span[0]), len(tokens))
-    end = next((k for k, t in enumerate(tokens) if t.begin >= span[1]), len(tokens))
-    return start, end
+def _claim(covered: bytearray, span: tuple[int, int]) -> bool:
+    """Mark a span's characters as read; False when any already was (one word, one signal)."""
+    if any(covered[span[0] : span[1]]):
+        return False
+    covered[span[0] : span[1]] = b"\x01" * (span[1] - span[0])
+    return True
+
+
+def _tok_range(
+    tokens: list[Token], ends: list[int], begins: list[int], span: tuple[int, int]
+) -> tuple[int, int]:
+    """Token indices covering a character span (binary search: many spans stay linear)."""
+    return bisect_right(ends, span[0]), bisect_left(begins, span[1])
 
 
 @dataclass(frozen=True)
@@ -561,31 +580,33 @@ def read_grammar(
         tokens = tokenize(sentence)
         blockers.extend(_blockers(sentence, tokens))
         question = bool(_QUESTION_END_RE.search(_squeeze(sentence)))
-        approval_spans = [
-            (m.start(), m.end())
-            for word in G.APPROVAL_WORDS
-            for m in re.finditer(re.escape(word), sentence)
+        condition_end = _first_condition_end(tokens)
+        first_condition = next(
+            (k for k, t in enumerate(tokens) if t.surface in _CONDITIONAL_SURFACES), 1 << 62
+        )
+        approval_spans = list(
+            dict.fromkeys(
+                [(m.start(), m.end()) for w in G.APPROVAL_WORDS for m in re.finditer(w, sentence)]
+                + _phrase_spans(sentence, extra_approve)
+            )
+        )
+        covered = bytearray(len(sentence) + 1)  # characters already read as a send-back word
+        back_spans = [
+            span
+            for span in [(m.start(), m.end()) for m in _SEND_BACK_SURFACE_RE.finditer(sentence)]
+            + [(t.begin, t.end) for t in tokens if t.normalized in _SEND_BACK_NORMALIZED]
+            + _phrase_spans(sentence, extra_send_back)
+            if _claim(covered, span)
         ]
-        approval_spans += [
-            s for s in _phrase_spans(sentence, extra_approve) if s not in approval_spans
-        ]
-        back_spans = [(m.start(), m.end()) for m in _SEND_BACK_SURFACE_RE.finditer(sentence)]
-        back_spans += [
-            (t.begin, t.end)
-            for t in tokens
-            if t.normalized in _SEND_BACK_NORMALIZED
-            and not any(s < t.end and t.begin < e for s, e in back_spans)
-        ]
-        back_spans += [
-            s
-            for s in _phrase_spans(sentence, extra_send_back)
-            if not any(a < s[1] and s[0] < b for a, b in back_spans)
-        ]
+        ends = [t.end for t in tokens]
+        begins = [t.begin for t in tokens]
         for span in back_spans:
-            s, e = _tok_range(tokens, span)
-            signals.append(_read_send_back(tokens, s, max(e, s + 1), question))
+            s, e = _tok_range(tokens, ends, begins, span)
+            signals.append(_read_send_back(tokens, s, max(e, s + 1), question, first_condition))
         for start, end in approval_spans:
-            signals.append(_read_approval(sentence, start, end))
+            k = bisect_left(begins, end)
+            after = tokens[k : k + 2 * _NEGATION_WINDOW]
+            signals.append(_read_approval(sentence, start, end, condition_end, after))
     return GrammarReading(tuple(s for s in signals if s != "none"), tuple(blockers))
 
 
