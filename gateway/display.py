@@ -32,6 +32,7 @@ INSIDE_NOTE = "（投稿文の一部）"
 
 BLANK_RUN_MIN = 3  # this many blank lines or more become one note
 SPACE_RUN_MIN = 8  # this many spaces in a row inside a line become one note
+FRAME_CORE_MAX = 16  # letters in a line that can still pass for a marker line
 
 # Bidi controls: embeddings, overrides, isolates, marks.
 _BIDI = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
@@ -52,6 +53,10 @@ _PICTOGRAPHIC = re.compile(
 # these words, could pass for our marker lines.
 _POST_WORDS = ("投稿文", "投稿案", "本文")
 _EDGE_WORDS = ("ここまで", "ここから", "終わり", "おわり", "以上", "終了")
+_NAMED_EDGE_RE = re.compile(
+    "(?:投稿文|投稿案|本文).{0,4}(?:ここまで|ここから|終わり|おわり|以上|終了)"
+    "|(?:ここまで|ここから).?(?:投稿文|投稿案|本文)"
+)
 _RULE_RE = re.compile("[\\-\u2010-\u2015\u2212\u30fc\uff0d\u2500-\u257f=＝_＿~〜～]{3}")
 
 
@@ -151,6 +156,10 @@ def looks_like_frame(line: str) -> bool:
         for ch in unicodedata.normalize("NFKC", line)
         if unicodedata.category(ch)[0] in "LN"  # letters and digits only
     )
+    if _NAMED_EDGE_RE.search(core):  # 「投稿文ここまで」 however long the line around it
+        return True
+    if len(core) > FRAME_CORE_MAX:  # a sentence of the post, not a marker line
+        return False
     names_post = any(word in core for word in _POST_WORDS)
     names_edge = any(word in core for word in _EDGE_WORDS)
     if names_post and names_edge:

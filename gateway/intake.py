@@ -191,7 +191,7 @@ class MailboxWatcher:
             if oversize:
                 raw = client.fetch([uid], [b"BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]")
             elif size is not None and size > _PIECE:
-                raw = self._fetch_in_pieces(client, uid, size)
+                raw = self._fetch_in_pieces(client, uid)
             else:
                 raw = client.fetch([uid], [b"BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
             if raw is None:  # expunged by someone else meanwhile
@@ -230,22 +230,21 @@ class MailboxWatcher:
         return done
 
     @staticmethod
-    def _fetch_in_pieces(client: IMAPClient, uid: int, size: int) -> bytes | None:
+    def _fetch_in_pieces(client: IMAPClient, uid: int) -> bytes | None:
         """A large message in partial fetches (RFC 3501 BODY[]<offset.length>): fetched
         whole, imaplib and imapclient hold about three copies of it at once."""
         pieces: list[bytes] = []
         offset = 0
-        while offset < size:
+        while True:  # until a short piece: RFC822.SIZE is only a hint on some servers
             item = f"BODY.PEEK[]<{offset}.{_PIECE}>".encode()
             got = client.fetch([uid], [item]).get(uid, {})
             piece = next((v for k, v in got.items() if k.startswith(b"BODY[]")), None)
             if piece is None:
                 return None if offset == 0 else b"".join(pieces)
-            if not piece:
-                break
             pieces.append(piece)
             offset += len(piece)
-        return b"".join(pieces)
+            if len(piece) < _PIECE:
+                return b"".join(pieces)
 
     def _size_of(self, client: IMAPClient, uid: int) -> int | None:
         if self._max_bytes is None or self._handle_oversize is None:

@@ -4,7 +4,7 @@ People who write 死ね in a comment also write しね, シネ, ｼﾈ, 死 ね,
 space), バ〇カ or ク●ソ. The `spelled` words of a lexicon rule are matched on a folded copy
 of the draft: NFKC (half-width kana, full-width letters), invisible characters and
 direction controls removed, spaces between Japanese letters removed, any 伏字 mark
-(○〇●＊× …) as 〇. Each word is looked for in hiragana and in katakana, with a mark put
+(○〇●＊× …, matched by the words' regex) as one. Each word is looked for in hiragana and in katakana, with a mark put
 between two of its letters, and with a mark in place of one letter (not the first) when
 it has three or more. The words form one trie of literals, so `re` finds candidate
 positions by their first letter in C; the text itself is copied only when it has
@@ -38,7 +38,6 @@ _TO_HIRA = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})
 _JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
 _HIDDEN = re.compile(f"[{_INVISIBLE}]")
 _MASK_RE = re.compile(f"[{re.escape(_MASKS)}]")
-_HIDDEN_OR_MASK = re.compile(f"[{_INVISIBLE}{re.escape(_MASKS)}]")  # one C scan, usually none
 _MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
 _SPACED_JA = re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
 
@@ -73,11 +72,8 @@ class Folded:
     __slots__ = ("_map", "text")
 
     def __init__(self, norm: str) -> None:
-        special = _HIDDEN_OR_MASK.search(norm) is not None
-        masked = special and has_mask(norm)
-        hidden = special and _HIDDEN.search(norm) is not None
-        if not hidden and not _spaced_japanese(norm):
-            self.text = norm.translate(_MASK_ONLY) if masked else norm  # usually: as it is
+        if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
+            self.text = norm  # usually: as it is (marks are matched by the regex)
             self._map: list[int] | None = None
             return
         keep = [True] * len(norm)
@@ -94,8 +90,6 @@ class Folded:
         self._map = [i for i, k in enumerate(keep) if k]
         self._map.append(len(norm))
         self.text = "".join(norm[i] for i in self._map[:-1])
-        if masked:
-            self.text = self.text.translate(_MASK_ONLY)
 
     def norm_span(self, start: int, end: int) -> tuple[int, int]:
         if self._map is None:
@@ -253,7 +247,10 @@ def _node_regex(node: dict) -> str:
     alts = []
     end = "" in node
     for ch in sorted(k for k in node if k):
-        alts.append(re.escape(ch) + _node_regex(node[ch]))
+        # a mark is never a word's first letter, so every alternative still starts with a
+        # literal and `re` keeps skipping to candidate first letters in C
+        letter = f"[{re.escape(_MASKS)}]" if ch == MASK else re.escape(ch)
+        alts.append(letter + _node_regex(node[ch]))
     if not alts:
         return ""
     body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"

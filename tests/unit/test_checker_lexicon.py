@@ -195,6 +195,19 @@ def test_groups_with_ordinary_words_are_not_hate(checker: Checker, text: str) ->
     assert "hate-speech" not in found(checker, text), text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "これは差別じゃなくて区別だ。チョンは日本から出ていけ",
+        "ヘイトなんかじゃない。在日は国へ帰れ",
+        "はっきり言いたい。朝鮮人は出て行け、と言いたい",
+    ],
+)
+def test_denying_discrimination_does_not_soften_hate(checker: Checker, text: str) -> None:
+    sev = {f.severity for f in checker.check(text) if f.clause == "3(7)イ"}
+    assert Severity.ERROR in sev, text
+
+
 def test_quoted_hate_in_a_human_rights_notice_is_a_warning(checker: Checker) -> None:
     text = (
         "「〇〇人は出て行け」「国へ帰れ」などと排除する言動は、ヘイトスピーチとして許されません。"

@@ -296,3 +296,20 @@ def test_state_and_key_files_are_0600(tmp_path, name):
     gw, _ = make_gateway(tmp_path)
     open_draft(gw)
     assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_mail_failing_authentication_never_uses_the_real_persons_budget(tmp_path):
+    gw, clock = make_gateway(
+        tmp_path, limits={"per_sender_per_hour": 3}, review={"authserv_ids": ["-"]}
+    )
+    requests = open_draft(gw)
+    outcomes = []
+    for n in range(5):  # KACHO's From and even KACHO's token, but no server vouches for it
+        clock.now += timedelta(seconds=30)
+        outcomes.append(gw.handle_raw(outlook_ja(requests[KACHO], KACHO, "課長", f"確認中です{n}")))
+    assert outcomes.count("deferred") == 2
+    vouched = with_header(
+        outlook_ja(requests[KACHO], KACHO, "課長", "承認します。"), "Authentication-Results", M365_PASS
+    )
+    assert gw.handle_raw(vouched) == "reply_approve"  # its own budget is untouched
+    assert set(gw.store.get_draft("D-000001").votes_for(1)) == {KACHO}
