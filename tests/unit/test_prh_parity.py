@@ -6,9 +6,9 @@ dictionary, on a prose sample and on half the checker's draft corpus the finding
 matched text, what to write) must be those prh reports. prh runs once, in one Node
 process, for all dictionaries.
 
-prh lists a change even where the new text equals the matched one (`$1` rules); there
-is nothing to tell the author there, so both sides leave those out (as textlint's prh
-rule does). Needs Node.js and npm (test.sh installs them); skipped, saying so, without.
+prh lists a change even where the new text equals the matched one (`$1` rules, which
+its CLI prints as `X → X`); there is nothing to tell the author there, so both sides
+leave those out (they still take their place in prh's overlap filters). Needs Node.js and npm (test.sh installs them); skipped, saying so, without.
 """
 
 from __future__ import annotations
