@@ -713,6 +713,7 @@ def _sentences(draft: Draft) -> Iterator[tuple[int, int]]:
 
 # --- platform limits ---
 
+
 def x_weighted_length(text: str) -> tuple[int, int | None]:
     """X's weighted length (twitter-text v3, see xtext.py) and the offset of the first
     character past 280, or None."""
