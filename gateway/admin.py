@@ -97,7 +97,10 @@ def _new(text: str, *, account: str | None, findings=(), at=_T0, number=1) -> Ne
         findings=tuple(findings),
         attachments=(
             AttachmentRef(
-                "photo.jpg", "image/jpeg", hashlib.sha256(SAMPLE_PHOTO).hexdigest(), len(SAMPLE_PHOTO)
+                "photo.jpg",
+                "image/jpeg",
+                hashlib.sha256(SAMPLE_PHOTO).hexdigest(),
+                len(SAMPLE_PHOTO),
             ),
         ),
         at=at,
@@ -276,7 +279,9 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
                 gateway_address="sns-check@town.example.jp",
                 token_secret=b"k" * 32,
                 now=_T0,
-                attachments=[("photo.jpg", "image/jpeg", SAMPLE_PHOTO)] if spec.attach_version else [],
+                attachments=[("photo.jpg", "image/jpeg", SAMPLE_PHOTO)]
+                if spec.attach_version
+                else [],
                 template_dir=template_dir,
                 sign=key.sign,
             )

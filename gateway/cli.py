@@ -179,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from gateway.explain import explain, format_explain_text
+    from gateway.explain import explain, format_explain_text, sender_lines
     from gateway.mime import read_message
 
     settings = _settings(args.config)
@@ -192,11 +192,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     gateway_addresses = [settings.mailbox.address] if settings else []
     incoming = read_message(raw, gateway_addresses)
+    authentication = None
+    if settings and settings.authserv_ids:
+        from gateway.authresults import verdict
+
+        authentication = verdict(incoming.auth_results, incoming.from_addr, settings.authserv_ids)
+    person = settings.people.key_or_none(incoming.from_addr) if settings else None
     result = explain(incoming, as_reply=args.as_ == "reply")
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False))
     else:
-        sys.stdout.write(format_explain_text(result))
+        text = format_explain_text(result)
+        first, _, rest = text.partition("\n")
+        extra = "".join(f"{line}\n" for line in sender_lines(incoming, authentication, person))
+        sys.stdout.write(f"{first}\n{extra}{rest}")
     return EXIT_OK
 
 
@@ -272,6 +281,17 @@ STATE_LABELS = {
 }
 
 
+def _route_columns(draft) -> dict:
+    """The section rules' part of a status row: emergency, and the open stage of several."""
+    from gateway.routing import open_stage_index
+
+    stage = ""
+    if len(draft.stages) > 1:
+        i = open_stage_index(draft)
+        stage = f"{i + 1}/{len(draft.stages)} {draft.stages[i].name}".strip()
+    return {"emergency": draft.emergency, "stage": stage}
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from gateway.store import Store
 
@@ -288,6 +308,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "waiting_on": list(d.waiting_on()),
             "alternates": {r: a for r in d.waiting_on() if (a := d.alternate_for(r))},
             "since": d.current.received_at.isoformat(timespec="minutes"),
+            **_route_columns(d),  # (addition) emergency, stage
         }
         for d in drafts
     ]
@@ -306,7 +327,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             for w in r["waiting_on"]
         ]
         print(
-            f"{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}\n"
+            f"{'【緊急】' if r['emergency'] else ''}{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}"
+            f"{'  段階: ' + t(r['stage']) if r['stage'] else ''}\n"
             f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(waiting) or 'なし'}"
         )
     return EXIT_OK

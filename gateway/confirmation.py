@@ -427,6 +427,21 @@ def format_verdict(verdict: Verdict) -> str:
             f"（{record.get('account')}、承認 {len(record.get('approvals') or [])} 名{covered}）"
         )
         lines.append(f"valid approval record: {record.get('draft_id')} v{record.get('version')}")
+        # What the signature vouches for, from the record itself, not from the body.
+        lines.append(f"　件名: {shown(str(record.get('subject', '')))}")
+        lines.append(f"　作成: {shown(str(record.get('author', '')))}")
+        for a in record.get("approvals") or []:
+            if isinstance(a, dict):
+                when = str(a.get("at", ""))[:16].replace("T", " ")
+                deputy = (
+                    f"（{shown(str(a['in_place_of']))} さんの代理）" if a.get("in_place_of") else ""
+                )
+                lines.append(f"　承認: {shown(str(a.get('reviewer', '')))}（{when}）{deputy}")
+        for f in files if isinstance(files, list) else []:
+            if isinstance(f, dict):
+                lines.append(
+                    f"　添付: {shown(str(f.get('filename', '')))}（SHA-256 {str(f.get('sha256'))[:12]}…）"
+                )
     elif verdict.code == MISSING:
         lines.append("署名付きの承認記録が見つかりません。")
         lines.append("no signed approval record found")

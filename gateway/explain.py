@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gateway.authresults import AuthVerdict
 from gateway.drafts import split_draft
 from gateway.model import Incoming, Kind
 from gateway.replies import read_reply
@@ -83,3 +84,24 @@ def format_explain_text(d: dict[str, object]) -> str:
     body = text.split("\n") if text else ["（なし）"]
     lines.extend(f"  {line}" for line in body)
     return "\n".join(lines) + "\n"
+
+
+def sender_lines(
+    incoming: Incoming, authentication: AuthVerdict | None, person: str | None
+) -> list[str]:
+    """For the text form (an addition to the contract; the JSON shape is unchanged): who the
+    gateway takes the sender to be (gateway.identity) and, with `[review] authserv_ids`,
+    whether the office's server vouched for the From domain: what an admin checks before
+    turning `require_authenticated` on."""
+    refused = next((p for p in incoming.problems if p.startswith("From refused")), None)
+    if refused:
+        lines = [f"差出人: 読めません（{refused}）"]
+    elif incoming.from_addr:
+        same = not person or person == incoming.from_addr
+        lines = [f"差出人: {incoming.from_addr}" + ("" if same else f"（{person} と同じ人）")]
+    else:
+        lines = ["差出人: （なし）"]
+    if authentication is not None:
+        verdict = "確認できました" if authentication.passed else "確認できません"
+        lines.append(f"送信元サーバーの確認: {verdict}（{authentication.reason}）")
+    return lines

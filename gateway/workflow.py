@@ -61,6 +61,7 @@ from gateway.route_mail import (  # noqa: F401  (re-exported)
 )
 from gateway.routing import (
     Route,
+    asked_now,
     deputy_moves,
     match_fixed_text,
     may_decide,
@@ -278,10 +279,16 @@ def on_new_draft(event: NewDraft, previous: Draft | None, new_id: str, policy: P
             )
     if event.emergency and not draft.emergency:
         ctx["emergency_refused"] = True
+    asked = [p for p, _ in asked_now(draft)]  # deputies in place of absent reviewers
     mails.insert(
         0,
         MailSpec(
-            "received", draft.id, number, to=(event.author,), context=ctx, token_for=event.author
+            "received",
+            draft.id,
+            number,
+            to=(event.author,),
+            context={**ctx, "reviewers": asked} if draft.stand_ins else ctx,
+            token_for=event.author,
         ),
     )
     mails.extend(review_requests(draft, ctx))

@@ -74,7 +74,11 @@ echo /etc/gateway/gateway.toml.example > "$STAGE/DEBIAN/conffiles"
 PYVER="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
 ARCH="$(dpkg --print-architecture)"
 # Debian orders 1.2.dev3 after 1.2; "~" sorts before everything, as a pre-release should.
-DEBVERSION="$(echo "$VERSION" | sed -E 's/\.?(dev|a|b|rc)([0-9]+)/~\1\2/g')-1"
+DEBVERSION="$("$PYTHON" -c '
+import re, sys
+public, plus, local = sys.argv[1].partition("+")  # the local part (+gHASH) stays as it is
+print(re.sub(r"\.?(dev|a|b|rc)([0-9]+)", r"~\1\2", public) + plus + local + "-1")
+' "$VERSION")"
 SIZE="$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)"
 cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: $PKG

@@ -48,8 +48,8 @@ class _Memo:
         """Store what this load used (so the record never grows with old rules)."""
         if self._cache is not None and self._used and self._used != self._stored:
             self._cache.put(self._key, self._used)
-            self._stored = dict(self._used)
         self._used = {}
+        self._stored = None  # the next load reads the cache where it then is
 
 
 _WORDS = _Memo("word-tokens")

@@ -23,6 +23,9 @@ _SERIAL_TAGS = (
     ExifTags.Base.BodySerialNumber,  # 0xA431, Exif IFD
     ExifTags.Base.LensSerialNumber,  # 0xA435, Exif IFD
 )
+# Formats whose EXIF Pillow reads with the header; for others (PNG) getexif() decodes the
+# whole image when the EXIF is not before the pixels: never done here for a mail's photo.
+_HEADER_EXIF = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
 _DNG_SERIAL = 0xC62F  # CameraSerialNumber, IFD0 (DNG and some cameras' JPEGs)
 
 
@@ -49,6 +52,8 @@ def read_photo_metadata(filename: str, data: bytes) -> PhotoMetadata | None:
     or is not an image Pillow can read."""
     try:
         with Image.open(io.BytesIO(data)) as im:
+            if "exif" not in im.info and im.format not in _HEADER_EXIF:
+                return None  # a PNG's late eXIf chunk would need the pixels decoded
             exif = im.getexif()
             gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
             sub = exif.get_ifd(ExifTags.IFD.Exif)

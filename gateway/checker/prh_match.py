@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway.checker.jsregex import JsRegexError, compile_python, translate
+from gateway.checker.jsregex import JsRegexError, translate
 from gateway.checker.prefilter import Clauses, passes
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
@@ -119,11 +119,26 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _ignore_pattern(source: str) -> re.Pattern[str]:
+_PRAGMA_SECONDS = 0.05  # a pragma's pattern comes from the draft: it may not stall a check
+
+
+def _ignore_pattern(source: str) -> Callable[[str], bool]:
+    """A `prh:disable:PATTERN` test. The pattern is written in the draft, so it runs in
+    the `regex` module with a time limit: a pattern built to backtrack ignores nothing."""
+    import regex
+
     try:
-        return compile_python(f"({translate(source)})")
-    except JsRegexError:  # prh would stop here; the pragma's text, literally
-        return re.compile(re.escape(source))
+        pattern = regex.compile(f"({translate(source)})", regex.V0)
+    except (JsRegexError, regex.error, ValueError, OverflowError):
+        pattern = regex.compile(regex.escape(source))  # prh would stop; the text, literally
+
+    def ignores(matched: str) -> bool:
+        try:
+            return pattern.search(matched, timeout=_PRAGMA_SECONDS) is not None
+        except TimeoutError:
+            return False
+
+    return ignores
 
 
 def _collides(start: int, end: int, other_start: int, other_end: int) -> bool:
@@ -156,7 +171,7 @@ def paragraph_diffs(
         if any(_collides(d.start, d.end, s, e) for s, e in ranges):
             continue
         matched = content[d.start : d.end]
-        if any(p.search(matched) for p in ignores):
+        if any(ignores_it(matched) for ignores_it in ignores):
             continue
         kept.append(Diff(d.start + offset, d.end + offset, d.new_text, d.entry))
     return kept

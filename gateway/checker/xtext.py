@@ -297,8 +297,8 @@ def extract_urls(text: str) -> list[Url]:
     pos = 0  # where the next match may begin (its preceding character included)
     for run in _RUN_RE.finditer(text):
         r0, r1 = run.span()
-        if r1 <= pos:
-            continue
+        if r1 <= pos or text.find(".", r0, r1) < 0:
+            continue  # passed already, or no dot: no domain (a Japanese sentence is a run)
         table = _Run(text, r0, r1)
         proto = None
         for p in (r0 - 8, r0 - 7):
@@ -407,7 +407,8 @@ def _char_weight(ch: str, config: Config) -> int:
 
 
 def _utf16(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """Length in UTF-16 code units, as twitter-text's ranges are given."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def parse(text: str, config: Config = V3) -> Parsed:

@@ -142,3 +142,34 @@ def body_text(raw: bytes) -> str:
     msg = message_from_bytes(raw, policy=policy.default)
     part = msg.get_body(("plain",))
     return part.get_content() if part is not None else ""
+
+
+def write_init_answers(path: Path, mail, password_line: str) -> Path:
+    """An answers file for `gateway init --from` that points at the test mail system
+    (IMAP login as the gateway; SMTP without login, as aiosmtpd takes it)."""
+    path.write_text(
+        f"""office_name = "辰野町"
+address = "{GATEWAY}"
+admin = "somu@town.example.jp"
+
+[imap]
+host = "127.0.0.1"
+port = {mail.imap_port}
+security = "none"
+username = "{GATEWAY}"
+{password_line}
+
+[smtp]
+host = "127.0.0.1"
+port = {mail.smtp_port}
+security = "none"
+login = false
+
+[[accounts]]
+name = "辰野町公式X"
+platform = "x"
+reviewers = ["{KACHO}", "{KAKARI}"]
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -5,6 +5,7 @@ against a real Dovecot, upgrade, purge. It changes the machine (/opt/gateway, /e
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import GATEWAY, PASSWORD
+from harness import GATEWAY, PASSWORD, write_init_answers
 
 pytestmark = pytest.mark.integration
 
@@ -70,33 +71,6 @@ def package(tmp_path):
             shutil.rmtree(STATE, ignore_errors=True)
 
 
-def _answers(tmp_path: Path, mail) -> Path:
-    path = tmp_path / "answers.toml"
-    path.write_text(
-        f"""office_name = "辰野町"
-address = "{GATEWAY}"
-admin = "somu@town.example.jp"
-[imap]
-host = "127.0.0.1"
-port = {mail.imap_port}
-security = "none"
-username = "{GATEWAY}"
-password = "{PASSWORD}"
-[smtp]
-host = "127.0.0.1"
-port = {mail.smtp_port}
-security = "none"
-login = false
-[[accounts]]
-name = "辰野町公式X"
-platform = "x"
-reviewers = ["kacho@town.example.jp", "kakaricho@town.example.jp"]
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def _start_daemon_until_state(timeout: float = 60) -> None:
     """Run the installed daemon until it has written its key and state, then stop it."""
     proc = subprocess.Popen(
@@ -117,12 +91,15 @@ def _start_daemon_until_state(timeout: float = 60) -> None:
 
 def test_package_installs_sets_up_upgrades_and_purges(package, mail_system, tmp_path):
     mail_system.add_user(GATEWAY, PASSWORD)
+    answers = write_init_answers(tmp_path / "answers.toml", mail_system, f'password = "{PASSWORD}"')
     deb_version = _run("dpkg-deb", "-f", str(package), "Version").stdout.strip()
 
     _run("dpkg", "-i", str(package))
     shown = _run("gateway", "--version").stdout.strip()
     # Debian spells a pre-release with "~"; the program says the Python version.
-    assert shown == "gateway " + deb_version.rsplit("-", 1)[0].replace("~", ".")
+    upstream = deb_version.rsplit("-", 1)[0]
+    python_version = re.sub(r"~(a|b|rc)", r"\1", upstream.replace("~dev", ".dev"))
+    assert shown == f"gateway {python_version}"
     _run("systemd-analyze", "verify", "/lib/systemd/system/gateway.service")
     assert Path("/etc/gateway/gateway.toml.example").is_file()
     assert Path("/usr/share/man/man1/gateway.1.gz").is_file()
@@ -131,7 +108,7 @@ def test_package_installs_sets_up_upgrades_and_purges(package, mail_system, tmp_
     # Installing enables nothing by itself.
     assert not Path("/etc/systemd/system/multi-user.target.wants/gateway.service").exists()
 
-    init = _run("gateway", "init", "--from", str(_answers(tmp_path, mail_system)), check=False)
+    init = _run("gateway", "init", "--from", str(answers), check=False)
     assert init.returncode == 0, init.stdout + init.stderr
     assert "ログインしてフォルダ INBOX を開けました" in init.stdout
     check = _run("gateway", "config", "check", "-c", "/etc/gateway/gateway.toml", check=False)

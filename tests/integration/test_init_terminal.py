@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from harness import GATEWAY, PASSWORD
+from harness import GATEWAY, PASSWORD, write_init_answers
 
 from gateway.config import load_settings
 
@@ -94,31 +94,8 @@ def test_init_from_answers_file_then_config_check(mail_system, tmp_path):
     mail_system.add_user(GATEWAY, PASSWORD)
     secret = tmp_path / "imap-secret"
     secret.write_text(PASSWORD + "\n", encoding="utf-8")
-    answers = tmp_path / "answers.toml"
-    answers.write_text(
-        f"""office_name = "辰野町"
-address = "{GATEWAY}"
-admin = "somu@town.example.jp"
-
-[imap]
-host = "127.0.0.1"
-port = {mail_system.imap_port}
-security = "none"
-username = "{GATEWAY}"
-password_file = "{secret}"
-
-[smtp]
-host = "127.0.0.1"
-port = {mail_system.smtp_port}
-security = "none"
-login = false
-
-[[accounts]]
-name = "辰野町公式X"
-platform = "x"
-reviewers = ["kacho@town.example.jp", "kakaricho@town.example.jp"]
-""",
-        encoding="utf-8",
+    answers = write_init_answers(
+        tmp_path / "answers.toml", mail_system, f'password_file = "{secret}"'
     )
     target = tmp_path / "etc" / "gateway.toml"
     child = _spawn(tmp_path, "--from", str(answers), "-c", str(target))

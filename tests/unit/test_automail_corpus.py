@@ -32,6 +32,7 @@ BOUNCED = {
     "carrier_mail_subject_only.eml": ("hanako.k@mobile.example.ne.jp",),
     "ses_bounce_via_sns_email_json.eml": ("takahashi@example.org",),
     "ses_bounce_sns_email.eml": ("takahashi@example.org",),
+    "exim_bounce_x_failed_recipients.eml": ("ito@example-host.jp",),
 }
 
 

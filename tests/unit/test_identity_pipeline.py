@@ -381,3 +381,51 @@ def test_a_deputy_named_by_the_authors_alias_never_decides_his_draft(tmp_path):
     draft = gw.store.get_draft("D-000001")
     assert KACHO not in draft.deciders
     assert KACHO not in recipients(gw, "review-request")
+
+
+def test_explain_shows_who_sent_it_and_the_servers_word(tmp_path, capsys):
+    from gateway.cli import main as cli_main
+
+    cfg = tmp_path / "gateway.toml"
+    cfg.write_text(
+        f"""[mailbox]
+host = "127.0.0.1"
+security = "none"
+username = "{GATEWAY}"
+password = "x"
+address = "{GATEWAY}"
+[smtp]
+host = "127.0.0.1"
+security = "none"
+[state]
+path = "{tmp_path}/state.json"
+[signing]
+key_file = "{tmp_path}/signing.key"
+[staff]
+allowed = ["*@town.example.jp"]
+[review]
+require_authenticated = true
+authserv_ids = ["mail.town.example.jp"]
+[[people]]
+name = "課長"
+addresses = ["{KACHO}", "yamada.t@town.example.jp"]
+[[accounts]]
+name = "辰野町公式X"
+platform = "x"
+reviewers = ["{KACHO}", "{KAKARI}"]
+""",
+        encoding="utf-8",
+    )
+    vouched = tmp_path / "vouched.eml"
+    vouched.write_bytes(raw_draft("Yamada.T@town.example.jp", extra=PASS))
+    assert cli_main(["explain", "-c", str(cfg), str(vouched)]) == 0
+    out = capsys.readouterr().out
+    assert f"差出人: yamada.t@town.example.jp（{KACHO} と同じ人）" in out
+    assert "送信元サーバーの確認: 確認できました（dkim=pass aligned (town.example.jp)）" in out
+    forged = tmp_path / "forged.eml"
+    forged.write_bytes(raw_draft("kacho@town.example.jp <mallory@evil.example.com>", extra=SMUGGLED))
+    assert cli_main(["explain", "-c", str(cfg), str(forged)]) == 0
+    out = capsys.readouterr().out
+    assert "差出人: 読めません（From refused" in out and "確認できません" in out
+    assert cli_main(["explain", "-c", str(cfg), "--format", "json", str(vouched)]) == 0
+    assert "差出人" not in capsys.readouterr().out  # the contract's JSON shape is unchanged

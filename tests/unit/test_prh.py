@@ -282,3 +282,11 @@ def test_the_prefilter_read_from_javascript_never_skips_a_rule_that_matches() ->
                     assert passes(entry.clauses, text), (entry.js, entry.clauses, text)
                     checked += 1
     assert checked > 300
+
+
+def test_a_pragma_pattern_built_to_backtrack_does_not_stall_the_check(tmp_path: Path) -> None:
+    """`prh:disable:PATTERN` comes from the draft: its pattern runs with a time limit and,
+    when it runs out, ignores nothing (without the limit this check takes minutes)."""
+    checker = checker_for(tmp_path, "rules:\n  - expected: X\n    pattern: /x{20,}/\n")
+    text = "x" * 40 + "\nprh:disable:(x|xx)+y"
+    assert found(checker, text) == [said("x" * 40, "X")]

@@ -413,3 +413,9 @@ def test_a_status_report_to_a_reviewer_carries_no_decision_token():
     d = on_new_draft(new(), None, "D-000001", policy()).draft
     assert status_report(d, KACHO, MON, "<q@x>").mails[0].token_for is None
     assert status_report(d, AUTHOR, MON, "<q@x>").mails[0].token_for == AUTHOR
+
+
+def test_the_author_is_told_who_is_actually_asked():
+    out = on_new_draft(new(), None, "D-000001", policy(absences=[away(KAKARI, DAIRI)]))
+    received = next(m for m in out.mails if m.status == "received")
+    assert received.context["reviewers"] == [KACHO, DAIRI]

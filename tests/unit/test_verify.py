@@ -146,6 +146,8 @@ def test_genuine_confirmation_is_valid_and_names_draft_and_photos(tmp_path, caps
     code, out = run_verify(tmp_path, capsys, key, genuine)
     assert code == 0, out
     assert "有効な承認記録です: D-000001 第1版" in out and "添付 1 点" in out
+    assert f"承認: {KACHO}（2026-11-24 10:00）" in out and f"承認: {KAKARI}" in out
+    assert "添付: hotaru.jpg" in out
     record = json.loads(part_named(parse(genuine), "approval-record.json").get_content())
     assert record["format"] == 2
     assert record["attachments"] == [

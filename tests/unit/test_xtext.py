@@ -123,3 +123,44 @@ def test_an_overlong_post_with_a_link_followed_by_japanese_is_found() -> None:
 )
 def test_emoji_and_decomposed_kana_weigh_as_x_counts(text: str, weight: int) -> None:
     assert parse(text).weighted_length == weight
+
+
+HOSTILE = {
+    "dotted labels": "a.",
+    "dotted kana": "あ.",
+    "underscored": "a_b.",
+    "cctld then space": "x.jp ",
+    "links back to back": "https://a.jp/https://",
+    "open brackets in a path": "https://e.jp/(a",
+    "nested brackets": "https://e.jp/((a)",
+    "long query": "https://e.jp/?a=",
+    "kana after a link": "https://e.jp/あ",
+    "flags": "\U0001f1ef",
+}
+
+
+@pytest.mark.parametrize("unit", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_link_scanning_does_work_linear_in_the_text(unit: str, monkeypatch) -> None:
+    """Counted, not timed: label tables built, starts decided and path runs scanned grow
+    no faster than the text (twitter-text-parser's regex retries every start)."""
+    from gateway.checker import xtext
+
+    steps = {"n": 0}
+
+    def counting(fn):
+        def wrapper(*args, **kwargs):
+            steps["n"] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(xtext, "_tld_end", counting(xtext._tld_end))
+    monkeypatch.setattr(xtext._Run, "domain_end", counting(xtext._Run.domain_end))
+    monkeypatch.setattr(xtext, "_path_run_end", counting(xtext._path_run_end))
+    monkeypatch.setattr(xtext, "_balanced", counting(xtext._balanced))
+    counts = []
+    for size in (2_000, 8_000):
+        steps["n"] = 0
+        xtext.parse(unit * (size // len(unit)))
+        counts.append(steps["n"])
+    assert counts[1] <= 4.5 * counts[0] + 10, counts
