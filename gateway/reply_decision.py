@@ -236,8 +236,8 @@ def _window(tokens: list[Token], start: int) -> list[Token]:
     """Tokens after a send-back word up to the next comma, at most eight: its own phrase
     (差し戻しの必要はありません), not the reason that follows on a joined line."""
     out: list[Token] = []
-    for tok in tokens[start:]:
-        if tok.surface in ("、", ",", "，", "。") or len(out) == 8:
+    for tok in tokens[start : start + 8]:  # a slice of eight: many anchors stay linear
+        if tok.surface in ("、", ",", "，", "。"):
             break
         out.append(tok)
     return _first_clause(out)
