@@ -66,7 +66,7 @@ REPLY_SHAPES = {
 }
 
 
-def _time(fn, text: str, repeat: int = 3) -> float:
+def _time(fn, text: str, repeat: int = 5) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
