@@ -127,6 +127,22 @@ def _tld_end(text: str, start: int, end: int) -> int:
     return p.end() if p else -1
 
 
+_TLD_HEAD_RE = re.compile(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])")
+_PUNY_HEAD_RE = re.compile(r"\.xn--", re.I)
+
+
+def _may_hold_tld(text: str, start: int, end: int) -> bool:
+    """Whether some label of the run text[start:end] may begin with a TLD: a superset of
+    _tld_end's test in C calls (labels in other scripts always pass), so that a run like
+    `a.a.a.…` or `10.10.10.…`, which holds no link, costs no per-label work."""
+    tlds, _ = _tlds()
+    for m in _TLD_HEAD_RE.finditer(text, start, end):
+        head = m.group(1)
+        if head is None or head.lower() in tlds:
+            return True
+    return _PUNY_HEAD_RE.search(text, start, end) is not None
+
+
 def _continues(text: str, i: int) -> bool:
     """twitter-text's look-ahead after a TLD: the next character may not be [0-9a-zA-Z@+-]."""
     return i < len(text) and (text[i].isascii() and (text[i].isalnum() or text[i] in "@+-"))
@@ -297,8 +313,8 @@ def extract_urls(text: str) -> list[Url]:
     pos = 0  # where the next match may begin (its preceding character included)
     for run in _RUN_RE.finditer(text):
         r0, r1 = run.span()
-        if r1 <= pos or text.find(".", r0, r1) < 0:
-            continue  # passed already, or no dot: no domain (a Japanese sentence is a run)
+        if r1 <= pos or text.find(".", r0, r1) < 0 or not _may_hold_tld(text, r0, r1):
+            continue  # passed already, or no label after a dot can be a TLD: no domain
         table = _Run(text, r0, r1)
         proto = None
         for p in (r0 - 8, r0 - 7):
