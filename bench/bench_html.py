@@ -3,7 +3,8 @@
 Each shape is built at 100 KB and 400 KB: the per-100 KB figure of a linear reader is the
 same at both sizes (a quadratic one grows 4x). Times are CPU time (process_time), so a
 busy machine inflates them less. Python's own html.parser is timed on the `<a ` shape for
-comparison (it stalled intake for 100 s on an 88 kB mail).
+comparison (it stalled intake for 100 s on an 88 kB mail). A second table times the
+decision grammar (`read_reply`) on hostile reply text, per 100 KB of UTF-8.
 
     python bench/bench_html.py
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.htmltext import render_html
+from gateway.replies import read_reply
 
 KB = 1024
 
@@ -55,7 +57,16 @@ SHAPES = {
 }
 
 
-def _time(fn, text: str, repeat: int = 3) -> float:
+# The decision grammar on the text such mail becomes (the reply's own words).
+REPLY_SHAPES = {
+    "承認できません repeated, one sentence": lambda n: _fill("承認できません", n // 3),
+    "承認します、差戻し、 repeated": lambda n: _fill("承認します、差戻し、", n // 3),
+    "承認⏎ repeated (wrapped lines)": lambda n: _fill("承認\n", n // 3),
+    "quoted lines and 承認 signatures": lambda n: _fill("> 承認する場合は\n承認・決裁担当\n", n // 3),
+}
+
+
+def _time(fn, text: str, repeat: int = 5) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
@@ -76,6 +87,15 @@ def main() -> None:
         worst = max(worst, *figures)
         print(f"{name:52} {figures[0]:16.1f} {figures[1]:16.1f}")
     print(f"\nworst case: {worst:.1f} ms per 100 KB (target < 100 ms)")
+
+    print(f"\n{'reply text (read_reply)':52} {'ms/100KB @100KB':>16} {'ms/100KB @400KB':>16}")
+    for name, build in REPLY_SHAPES.items():
+        figures = []
+        for size in (100 * KB, 400 * KB):
+            text = build(size)
+            seconds = _time(read_reply, text, repeat=1)
+            figures.append(seconds * 1000 * (100 * KB) / len(text.encode()))
+        print(f"{name:52} {figures[0]:16.1f} {figures[1]:16.1f}")
 
     def stdlib(text: str) -> None:
         parser = HTMLParser()

@@ -27,8 +27,6 @@ POST_FILENAME = "post.txt"
 RESERVED_NAMES = frozenset({RECORD_FILENAME, SIGNATURE_FILENAME, POST_FILENAME})
 RENAMED_PREFIX = "添付-"
 
-# Mails that show the post text between the markers, and so carry it as post.txt too.
-POST_STATUSES = frozenset({"review-request", "reminder", "returned", "rejected", "approved"})
 
 
 def name_key(filename: str) -> str:

@@ -281,6 +281,17 @@ STATE_LABELS = {
 }
 
 
+def _route_columns(draft) -> dict:
+    """The section rules' part of a status row: emergency, and the open stage of several."""
+    from gateway.routing import open_stage_index
+
+    stage = ""
+    if len(draft.stages) > 1:
+        i = open_stage_index(draft)
+        stage = f"{i + 1}/{len(draft.stages)} {draft.stages[i].name}".strip()
+    return {"emergency": draft.emergency, "stage": stage}
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from gateway.store import Store
 
@@ -297,6 +308,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "waiting_on": list(d.waiting_on()),
             "alternates": {r: a for r in d.waiting_on() if (a := d.alternate_for(r))},
             "since": d.current.received_at.isoformat(timespec="minutes"),
+            **_route_columns(d),  # (addition) emergency, stage
         }
         for d in drafts
     ]
@@ -315,7 +327,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             for w in r["waiting_on"]
         ]
         print(
-            f"{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}\n"
+            f"{'【緊急】' if r['emergency'] else ''}{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}"
+            f"{'  段階: ' + t(r['stage']) if r['stage'] else ''}\n"
             f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(waiting) or 'なし'}"
         )
     return EXIT_OK

@@ -28,12 +28,18 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
-VISIBLE, UNCERTAIN, HIDDEN = 0, 1, 2
+from gateway.htmlstyle import (
+    HIDDEN,
+    UNCERTAIN,
+    VISIBLE,
+    Sheet,
+    Style,
+    apply_style,
+    parse_declarations,
+    visibility,
+)
 
-_WS = "\t\n\f\r "
-_NAME_END_RE = re.compile(r"[\t\n\f\r />]")
 _TAG_NAME_RE = re.compile(r"[A-Za-z][^\t\n\f\r />]*")
 _ATTR_NAME_RE = re.compile(r"[^\t\n\f\r />][^\t\n\f\r /=>]*")
 _SPACE_RUN_RE = re.compile(r"[\t\n\f\r ]*")
@@ -72,32 +78,7 @@ _STYLED_BY_NAME = {"blockquote", "pre", "listing", "xmp", "textarea", "plaintext
 _OUTLOOK_QUOTE_IDS = {"divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend",
                       "mail-editor-reference-message-container"}  # fmt: skip
 _QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix"}
-_MAX_RULES = 400  # stylesheet rules kept; more makes the reading uncertain
 _MAX_RESTYLE = 64  # elements re-styled when a formatting element closes under blocks
-
-# CSS colours: the basic names, the light ones (white-on-white is what hides text) and
-# the system colours Outlook writes. Others make a colour comparison uncertain.
-_NAMED = {
-    "black": "000000", "white": "ffffff", "red": "ff0000", "green": "008000", "blue": "0000ff",
-    "yellow": "ffff00", "navy": "000080", "maroon": "800000", "purple": "800080",
-    "teal": "008080", "olive": "808000", "lime": "00ff00", "aqua": "00ffff", "cyan": "00ffff",
-    "fuchsia": "ff00ff", "magenta": "ff00ff", "orange": "ffa500", "gray": "808080",
-    "grey": "808080", "silver": "c0c0c0", "snow": "fffafa", "ivory": "fffff0",
-    "ghostwhite": "f8f8ff", "whitesmoke": "f5f5f5", "seashell": "fff5ee", "floralwhite": "fffaf0",
-    "mintcream": "f5fffa", "azure": "f0ffff", "aliceblue": "f0f8ff", "honeydew": "f0fff0",
-    "lavenderblush": "fff0f5", "linen": "faf0e6", "oldlace": "fdf5e6", "cornsilk": "fff8dc",
-    "lightyellow": "ffffe0", "beige": "f5f5dc", "lemonchiffon": "fffacd",
-    "lightgoldenrodyellow": "fafad2", "papayawhip": "ffefd5", "blanchedalmond": "ffebcd",
-    "mistyrose": "ffe4e1", "antiquewhite": "faebd7", "bisque": "ffe4c4", "lavender": "e6e6fa",
-    "gainsboro": "dcdcdc", "lightgray": "d3d3d3", "lightgrey": "d3d3d3", "darkgray": "a9a9a9",
-    "darkgrey": "a9a9a9", "dimgray": "696969", "dimgrey": "696969", "windowtext": "000000",
-    "window": "ffffff", "canvas": "ffffff", "canvastext": "000000", "darkblue": "00008b",
-    "darkred": "8b0000", "darkgreen": "006400", "crimson": "dc143c", "brown": "a52a2a",
-}  # fmt: skip
-_UNKNOWN = (-1.0, -1.0, -1.0)
-_WHITE = (1.0, 1.0, 1.0)
-_BLACK = (0.0, 0.0, 0.0)
-
 
 @dataclass(frozen=True)
 class HtmlText:
@@ -112,27 +93,10 @@ class HtmlText:
         return self.text != self.seen
 
 
-class _Style(NamedTuple):
-    """The computed style that decides whether text is seen (inherited down the stack).
-
-    A NamedTuple: one is made per element, and equal styles share one visibility lookup."""
-
-    none: bool = False  # display:none, hidden, clipped, off-screen: nothing below shows
-    invisible: bool = False  # visibility:hidden (a child may set visible again)
-    font_px: float = 16.0
-    color: tuple[float, ...] | None = _BLACK  # None: transparent
-    background: tuple[float, ...] = _WHITE
-    opacity: float = 1.0
-    uncertain: bool = False  # mso-hide, conditional comments, inexact stylesheet rules …
-    quote: int = 0
-    pre: bool = False
-    tiny_margin: bool = False  # MsoNormal paragraphs: a line, not a paragraph
-
-
 @dataclass(slots=True)
 class _Element:
     name: str
-    style: _Style
+    style: Style
     special: bool
     scope: bool
     href: str | None = None
@@ -141,341 +105,13 @@ class _Element:
     forced_none: bool = False  # hidden attribute, <head>/<style>/<template> …
     forced_uncertain: bool = False  # an inexact stylesheet rule, <noscript>
     level: int = VISIBLE  # visibility(style), computed once
+    generated: dict[str, str] | None = None  # ::before / ::after text from a stylesheet
 
 
 def _unescape(text: str) -> str:
     if "&" not in text:
         return text
     return html.unescape(_LONG_CHARREF_RE.sub(r"\1\2", text))
-
-
-def _strip_css_comments(css: str) -> str:
-    out: list[str] = []
-    pos = 0
-    while True:
-        start = css.find("/*", pos)
-        if start < 0:
-            out.append(css[pos:])
-            break
-        out.append(css[pos:start])
-        end = css.find("*/", start + 2)
-        if end < 0:
-            break
-        pos = end + 2
-    return "".join(out)
-
-
-def parse_declarations(css: str) -> dict[str, str]:
-    """`a: b; c: d` -> {"a": "b", "c": "d"}, lower-cased, !important dropped."""
-    decls: dict[str, str] = {}
-    for part in _strip_css_comments(css).split(";"):
-        name, sep, value = part.partition(":")
-        if not sep:
-            continue
-        name = name.strip().lower()
-        value = value.strip().lower().replace("!important", "").strip()
-        if name:
-            decls[name] = value
-    return decls
-
-
-def _channel(value: str) -> float | None:
-    value = value.strip()
-    try:
-        if value.endswith("%"):
-            return max(0.0, min(1.0, float(value[:-1]) / 100))
-        return max(0.0, min(1.0, float(value) / 255))
-    except ValueError:
-        return None
-
-
-def parse_color(value: str) -> tuple[float, ...] | None:
-    """An RGB triple in 0..1, None for transparent, or _UNKNOWN."""
-    v = value.strip().lower()
-    if not v or v in ("inherit", "currentcolor", "initial", "unset", "auto"):
-        return _UNKNOWN
-    if v == "transparent":
-        return None
-    v = _NAMED.get(v, v).lstrip("#") if not v.startswith(("rgb", "hsl")) else v
-    if re.fullmatch(r"[0-9a-f]{3,4}", v):
-        if len(v) == 4 and v[3] == "0":
-            return None
-        return tuple(int(c * 2, 16) / 255 for c in v[:3])  # type: ignore[return-value]
-    if re.fullmatch(r"[0-9a-f]{6}(?:[0-9a-f]{2})?", v):
-        if len(v) == 8 and int(v[6:], 16) < 13:
-            return None
-        return tuple(int(v[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
-    m = re.fullmatch(r"rgba?\(([^)]{0,80})\)", v)
-    if m:
-        parts = [p for p in re.split(r"[\s,/]+", m.group(1)) if p]
-        if len(parts) >= 4:
-            alpha = _channel(parts[3]) if parts[3].endswith("%") else None
-            try:
-                alpha = alpha if alpha is not None else float(parts[3])
-            except ValueError:
-                alpha = 1.0
-            if alpha < 0.05:
-                return None
-        chans = [_channel(p) for p in parts[:3]]
-        if len(chans) == 3 and all(c is not None for c in chans):
-            return tuple(chans)  # type: ignore[return-value]
-    return _UNKNOWN
-
-
-def _luminance(rgb: tuple[float, float, float]) -> float:
-    def lin(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = rgb
-    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-
-
-def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    """WCAG contrast ratio (1 = the same colour, 21 = black on white)."""
-    la, lb = _luminance(a), _luminance(b)
-    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
-
-
-_LENGTH_RE = re.compile(r"^(-?[0-9]*\.?[0-9]+)\s*(px|pt|em|rem|%|mm|cm|in|pc|q|ex|ch|vw|vh)?$")
-_UNITS = {"px": 1.0, "pt": 4 / 3, "mm": 3.78, "cm": 37.8, "in": 96.0, "pc": 16.0, "q": 0.945}
-_KEYWORD_SIZES = {"xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0,
-                  "large": 18.0, "x-large": 24.0, "xx-large": 32.0, "xxx-large": 48.0}  # fmt: skip
-
-
-def _length(value: str, parent_px: float) -> float | None:
-    """A CSS length in px (relative units against the parent's font size)."""
-    m = _LENGTH_RE.match(value.strip())
-    if not m:
-        return None
-    number, unit = float(m.group(1)), m.group(2) or "px"
-    if unit in _UNITS:
-        return number * _UNITS[unit]
-    if unit in ("em", "ex", "ch"):
-        return number * parent_px * (0.5 if unit != "em" else 1.0)
-    if unit == "rem":
-        return number * 16.0
-    if unit == "%":
-        return number * parent_px / 100
-    return None  # vw / vh: depends on the window
-
-
-def _font_size(value: str, parent_px: float) -> float | None:
-    v = value.strip().split()[0] if value.strip() else ""
-    if v in _KEYWORD_SIZES:
-        return _KEYWORD_SIZES[v]
-    if v == "smaller":
-        return parent_px * 0.83
-    if v == "larger":
-        return parent_px * 1.2
-    return _length(v, parent_px)
-
-
-def _zero(value: str) -> bool:
-    v = value.strip()
-    m = _LENGTH_RE.match(v)
-    return bool(m) and float(m.group(1)) <= 0.0
-
-
-_VISUAL_PROPS = ("display", "visibility", "font-size", "font", "color", "background",
-                 "background-color", "opacity", "mso-hide", "height", "max-height", "width",
-                 "max-width", "overflow", "line-height", "text-indent", "left", "top",
-                 "margin-left", "margin-top", "position", "clip", "clip-path", "transform",
-                 "content", "white-space", "font-size-adjust")  # fmt: skip
-
-
-def _apply(decls: dict[str, str], st: _Style) -> _Style:
-    """The style of an element with `decls`, inheriting from its parent's `st`."""
-    none, invisible, font_px = st.none, st.invisible, st.font_px
-    color, background, opacity, uncertain = st.color, st.background, st.opacity, st.uncertain
-    pre = st.pre
-    d = decls.get
-    if d("display", "").split()[:1] == ["none"]:
-        none = True
-    vis = d("visibility")
-    if vis in ("hidden", "collapse"):
-        invisible = True
-    elif vis == "visible":
-        invisible = False
-    if d("mso-hide", "") == "all":
-        uncertain = True  # Outlook hides it; other clients show it
-    size = d("font-size") or (d("font", "").split("/")[0].split()[-1:] or [""])[0]
-    if size:
-        px = _font_size(size, font_px)
-        if px is not None:
-            font_px = px
-        elif "vw" in size or "vh" in size or "calc" in size or "var" in size:
-            uncertain = True
-    for prop in ("color",):
-        if d(prop):
-            c = parse_color(d(prop, ""))
-            if c == _UNKNOWN:
-                if d(prop) not in ("inherit", "currentcolor", "initial", "unset"):
-                    uncertain = True
-            else:
-                color = c  # type: ignore[assignment]
-    bg_value = d("background-color") or d("background", "")
-    if bg_value:
-        if "url(" in bg_value or "gradient" in bg_value:
-            background = _UNKNOWN
-        else:
-            for word in [bg_value, *bg_value.split()]:
-                c = parse_color(word)
-                if c is not None and c != _UNKNOWN:
-                    background = c  # type: ignore[assignment]
-                    break
-    if d("opacity"):
-        try:
-            value = d("opacity", "1").strip()
-            opacity *= float(value[:-1]) / 100 if value.endswith("%") else float(value)
-        except ValueError:
-            uncertain = True
-    overflow_hidden = d("overflow", "") in ("hidden", "clip") or "hidden" in d("overflow", "")
-    for box in ("height", "max-height", "width", "max-width"):
-        if d(box) and _zero(d(box, "")) and overflow_hidden:
-            none = True
-    if d("line-height") and _zero(d("line-height", "")) and overflow_hidden:
-        none = True
-    for offset in ("text-indent", "left", "top", "margin-left", "margin-top"):
-        px = _length(d(offset, ""), font_px) if d(offset) else None
-        if px is not None and px <= -500:
-            none = True
-    if "rect(0" in d("clip", "").replace(" ", "") or "inset(50%" in d("clip-path", "").replace(
-        " ", ""
-    ):
-        none = True
-    if re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", d("transform", "")):
-        none = True
-    ws = d("white-space")
-    if ws:
-        pre = ws.startswith("pre") or ws == "break-spaces"
-    return _Style(none, invisible, font_px, color, background, opacity, uncertain, st.quote,
-                  pre, st.tiny_margin)  # fmt: skip
-
-
-_VISIBILITY_CACHE: dict[_Style, int] = {}
-
-
-def visibility(st: _Style) -> int:
-    """VISIBLE, UNCERTAIN or HIDDEN for text with this computed style (memoised: a mail
-    has few distinct styles)."""
-    level = _VISIBILITY_CACHE.get(st)
-    if level is None:
-        if len(_VISIBILITY_CACHE) > 4096:
-            _VISIBILITY_CACHE.clear()
-        level = _VISIBILITY_CACHE[st] = _visibility(st)
-    return level
-
-
-def _visibility(st: _Style) -> int:
-    if st.none or st.invisible or st.color is None or st.font_px < 1.5 or st.opacity < 0.05:
-        return HIDDEN
-    level = UNCERTAIN if st.uncertain else VISIBLE
-    if st.font_px < 5 or st.opacity < 0.3:
-        level = UNCERTAIN
-    if st.color == _UNKNOWN or st.background == _UNKNOWN:
-        return level
-    ratio = contrast(st.color, st.background)
-    if ratio < 1.1:
-        return HIDDEN
-    if ratio < 1.5:
-        return UNCERTAIN
-    return level
-
-
-# ---------------------------------------------------------------------------
-# Stylesheets: simple selectors exactly, anything else as "may apply"
-# ---------------------------------------------------------------------------
-
-_COMPOUND_RE = re.compile(r"^([a-z][a-z0-9:_-]*|\*)?((?:[.#][a-z0-9_-]+)*)$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class _Rule:
-    tag: str  # "" for any
-    classes: tuple[str, ...]
-    ident: str
-    decls: dict[str, str]
-    exact: bool  # False: a descendant/attribute/pseudo selector or an @media rule
-    order: int
-
-
-class _Sheet:
-    """Rules from <style> elements, indexed by their last compound selector."""
-
-    def __init__(self) -> None:
-        self.by_key: dict[str, list[_Rule]] = {}
-        self.count = 0
-        self.notes: list[str] = []
-
-    def add(self, css: str) -> None:
-        css = _strip_css_comments(css).replace("<!--", " ").replace("-->", " ")
-        pos, n, depth_exact = 0, len(css), [True]
-        while pos < n:
-            brace = css.find("{", pos)
-            close = css.find("}", pos)
-            if close >= 0 and (brace < 0 or close < brace):
-                if len(depth_exact) > 1:
-                    depth_exact.pop()
-                pos = close + 1
-                continue
-            if brace < 0:
-                break
-            prelude = css[pos:brace].strip().lower()
-            if prelude.startswith("@"):
-                if prelude.startswith(("@media", "@supports", "@document", "@container")):
-                    depth_exact.append(False)
-                    pos = brace + 1
-                    continue
-                end = css.find("}", brace)  # @font-face / @page: a block of declarations
-                pos = n if end < 0 else end + 1
-                continue
-            end = css.find("}", brace)
-            body = css[brace + 1 : n if end < 0 else end]
-            pos = n if end < 0 else end + 1
-            decls = {k: v for k, v in parse_declarations(body).items() if k in _VISUAL_PROPS}
-            if decls:
-                self._add_rule(prelude, decls, depth_exact[-1])
-
-    def _add_rule(self, selectors: str, decls: dict[str, str], exact_block: bool) -> None:
-        for selector in selectors.split(","):
-            selector = selector.strip()
-            if not selector:
-                continue
-            if self.count >= _MAX_RULES:
-                self.notes.append("stylesheet too large; rules beyond the limit ignored")
-                return
-            last = re.split(r"[\s>+~]+", selector)[-1]
-            exact = exact_block and last == selector
-            simple = re.sub(r"\[[^\]]*\]|::?[a-z-]+(?:\([^)]*\))?", "", last)
-            if simple != last:
-                exact = False
-            m = _COMPOUND_RE.match(simple)
-            if not m:
-                continue
-            tag = (m.group(1) or "").lower().replace("*", "")
-            classes = tuple(c[1:] for c in re.findall(r"\.[a-z0-9_-]+", m.group(2) or "", re.I))
-            idents = re.findall(r"#([a-z0-9_-]+)", m.group(2) or "", re.I)
-            rule = _Rule(tag, tuple(c.lower() for c in classes),
-                         (idents[0] if idents else "").lower(), decls, exact, self.count)  # fmt: skip
-            key = f"#{rule.ident}" if rule.ident else (f".{rule.classes[0]}" if classes else tag)
-            self.by_key.setdefault(key, []).append(rule)
-            self.count += 1
-
-    def matching(self, tag: str, classes: tuple[str, ...], ident: str) -> list[_Rule]:
-        if not self.by_key:
-            return []
-        found: dict[int, _Rule] = {}
-        keys = [tag, "", *(f".{c}" for c in classes[:32])]
-        if ident:
-            keys.append(f"#{ident}")
-        cls = set(classes)
-        for key in keys:
-            for rule in self.by_key.get(key, ()):
-                if (not rule.tag or rule.tag == tag) and set(rule.classes) <= cls and (
-                    not rule.ident or rule.ident == ident
-                ):
-                    found[rule.order] = rule
-        return [found[k] for k in sorted(found)]
 
 
 # ---------------------------------------------------------------------------
@@ -490,9 +126,9 @@ class _Converter:
         self.positions: dict[str, list[int]] = {}
         self.scope_positions: list[int] = []
         self.special_positions: list[int] = []
-        self.root = _Style()
+        self.root = Style()
         self.segments: list[tuple[str, str, int, int, bool]] = []  # (kind, text, vis, quote, pre)
-        self.sheet = _Sheet()
+        self.sheet = Sheet()
         self.notes: list[str] = []
         self.degraded = False
         self.outlook_from = -1  # segment where Outlook's reply header starts the quote
@@ -500,7 +136,7 @@ class _Converter:
 
     # --- the stack ------------------------------------------------------------------
 
-    def style(self) -> _Style:
+    def style(self) -> Style:
         return self.stack[-1].style if self.stack else self.root
 
     def _insert_parent(self) -> _Element | None:
@@ -515,7 +151,7 @@ class _Converter:
                 return self.stack[idx - 1] if idx > 0 else None
         return top
 
-    def _parent_style_for_insert(self) -> _Style:
+    def _parent_style_for_insert(self) -> Style:
         parent = self._insert_parent()
         return parent.style if parent is not None else self.root
 
@@ -537,7 +173,14 @@ class _Converter:
             self.links.pop()
         self._closed(el)
 
+    def _generated(self, el: _Element, text: str) -> None:
+        level = self._vis(el.style, el.level)
+        level = level if level == HIDDEN else UNCERTAIN
+        self.segments.append(("t", text, level, el.style.quote, el.style.pre))
+
     def _closed(self, el: _Element) -> None:
+        if el.generated and "after" in el.generated:
+            self._generated(el, el.generated["after"])
         if el.name in _BLOCK or el.name in ("td", "th"):
             self._break(el, 2 if el.name == "p" and not el.style.tiny_margin else 1)
         if el.href is not None and el.link_text is not None:
@@ -562,7 +205,7 @@ class _Converter:
 
     # --- output -----------------------------------------------------------------------
 
-    def _vis(self, st: _Style, level: int | None = None) -> int:
+    def _vis(self, st: Style, level: int | None = None) -> int:
         if level is None:
             level = visibility(st)
         if self.in_head and level != HIDDEN:
@@ -613,7 +256,7 @@ class _Converter:
             for attr, prop in (("bgcolor", "background-color"), ("text", "color")):
                 if attrs.get(attr):
                     decls.setdefault(prop, attrs[attr])
-            self.root = _apply(decls, self.root)
+            self.root = apply_style(decls, self.root)
             self.in_head = False
             return
         if name == "head":
@@ -664,6 +307,8 @@ class _Converter:
         if name in ("td", "th"):
             self.segments.append(("t", " ", self._vis(el.style), el.style.quote, el.style.pre))
         self._push(el)
+        if el.generated and "before" in el.generated:
+            self._generated(el, el.generated["before"])
 
     def _element(self, name: str, attrs: dict[str, str]) -> _Element:
         table_part = name in _TABLE_CONTEXT or name in ("td", "th", "caption", "colgroup")
@@ -681,7 +326,13 @@ class _Converter:
         ident = attrs.get("id", "").lower().strip()
         decls: dict[str, str] = {}
         inexact: dict[str, str] = {}
+        generated: dict[str, str] = {}
         for rule in self.sheet.matching(name, classes, ident):
+            if rule.generated is not None:
+                # text a stylesheet adds (::before / ::after): a reader sees it; we may not
+                # match the selector exactly, so it is read as uncertain
+                generated[rule.generated[0]] = rule.generated[1]
+                continue
             (decls if rule.exact else inexact).update(rule.decls)
         raw_style = attrs.get("style", "")
         inline = parse_declarations(raw_style) if raw_style else {}
@@ -693,10 +344,10 @@ class _Converter:
         if attrs.get("bgcolor"):
             decls["background-color"] = attrs["bgcolor"]
         decls.update(inline)
-        st = _apply(decls, parent) if decls else parent
+        st = apply_style(decls, parent) if decls else parent
         # a rule that may or may not apply (descendant selector, @media) and would change
         # whether the text is seen makes it uncertain
-        uncertain_rule = bool(inexact) and visibility(_apply({**decls, **inexact, **inline},
+        uncertain_rule = bool(inexact) and visibility(apply_style({**decls, **inexact, **inline},
                                                              parent)) != visibility(st)  # fmt: skip
         forced_none = "hidden" in attrs or name in _NEVER_SHOWN
         forced_uncertain = uncertain_rule or name == "noscript"
@@ -732,6 +383,7 @@ class _Converter:
             forced_none=forced_none,
             forced_uncertain=forced_uncertain,
             level=visibility(st),
+            generated=generated or None,
         )
 
     def end_tag(self, name: str) -> None:
@@ -789,7 +441,7 @@ class _Converter:
         del self.stack[idx:]
         parent = self.stack[-1].style if self.stack else self.root
         for child in above:
-            st = _apply(child.decls or {}, parent)
+            st = apply_style(child.decls or {}, parent)
             old = child.style
             child.style = st._replace(none=st.none or child.forced_none,
                                   uncertain=st.uncertain or child.forced_uncertain,

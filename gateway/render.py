@@ -23,7 +23,6 @@ import jinja2
 
 from gateway.approval_format import (
     POST_FILENAME,
-    POST_STATUSES,
     RECORD_FILENAME,
     SIGNATURE_FILENAME,
     carried_name,
@@ -185,12 +184,13 @@ def build_message(
     msg["X-Mailer"] = MAILER
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = gateway_address
-    msg.set_content(render_body(spec.status, spec.context, template_dir), charset="utf-8")
+    body = render_body(spec.status, spec.context, template_dir)
+    msg.set_content(body, charset="utf-8")
 
-    if spec.status in POST_STATUSES and "text" in spec.context:
+    if POST_START in body.split("\n"):  # every mail that shows the post (post_block)
         # The exact text, whatever the body shows: reviewers and the poster can rely on it.
         msg.add_attachment(
-            draft.current.text.encode("utf-8"),
+            str(spec.context.get("text", draft.current.text)).encode("utf-8"),
             maintype="text",
             subtype="plain",
             filename=POST_FILENAME,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from gateway.pipeline import Gateway
 
 log = logging.getLogger(__name__)
+_MAX_COMMAND_MAIL = 200_000  # characters: beyond this a mail is never read as a command
 
 
 def listed_reviewers(settings: Settings) -> list[str]:
@@ -77,6 +78,8 @@ def draft_command(
 ) -> tuple[Outcome, str] | None:
     """状況 / 取り下げ / 再送 on `draft`, when the sender's own words are just that command."""
     sender = inc.from_addr
+    if len(inc.text) > _MAX_COMMAND_MAIL:  # a command with its quote is never this long
+        return None
     command = read_command(own_words(inc.text, sent))
     if command not in (Command.STATUS, Command.WITHDRAW, Command.RESEND):
         return None
@@ -104,6 +107,8 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
     """A new mail (no token) whose own words are 「不在 … 代理 …」: a pending absence and a
     confirmation mail to the sender's address. None when the mail is not such a command."""
     sender = inc.from_addr
+    if len(inc.text) > _MAX_COMMAND_MAIL or "不在" not in unicodedata.normalize("NFKC", inc.text):
+        return None  # the common case, a draft: no reading of own words at all
     request = read_absence(absence_words(inc.text), local_day(now))
     if request is None:
         return None

@@ -308,4 +308,4 @@ def test_an_approved_template_that_breaks_verify_is_reported(tmp_path):
     )
     problems, _ = check_templates(str(d))
     assert problems and all("gateway verify" in p for p in problems)
-    assert any("区切り線" in p for p in problems)
+    assert any("投稿文の添付（post.txt）がありません" in p for p in problems)

@@ -63,3 +63,31 @@ def test_reassign_is_checked_then_applied_by_the_daemon(tmp_path, capsys):
     assert draft.reviewers == (KACHO, DAIRI)
     moved = [e for e in gw.store.all_events() if e["action"] == "reviewer_replaced"]
     assert moved[0]["actor"] == "admin" and moved[0]["detail"]["why"] == "reassign"
+
+
+def test_status_shows_the_open_stage_and_emergencies(tmp_path, capsys):
+    extra = ""
+    config = write_config(tmp_path, extra)
+    text = config.read_text(encoding="utf-8").replace(
+        f'reviewers = ["{KACHO}", "{KAKARI}", "{DAIRI}"]',
+        f'emergency = true\n[[accounts.stages]]\nname = "係長"\nreviewers = ["{KAKARI}"]\n'
+        f'[[accounts.stages]]\nname = "課長"\nreviewers = ["{KACHO}", "{DAIRI}"]',
+        1,
+    )
+    config.write_text(text, encoding="utf-8")
+    gw = open_gateway(load_settings(str(config)), clock=lambda: NOW)
+    body = "アカウント: 辰野町公式X\n\n防災訓練を行います。\n"
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練", body)) == "draft"
+    assert (
+        gw.handle_raw(compose_draft(AUTHOR, "【緊急】断水", body.replace("防災訓練", "断水")))
+        == "draft"
+    )
+    capsys.readouterr()
+    assert cli_main(["status", "-c", str(config), "--format", "json"]) == 0
+    rows = {r["draft_id"]: r for r in json.loads(capsys.readouterr().out)["in_review"]}
+    assert rows["D-000001"]["stage"] == "1/2 係長" and rows["D-000001"]["waiting_on"] == [KAKARI]
+    assert rows["D-000002"]["emergency"] is True
+    assert sorted(rows["D-000002"]["waiting_on"]) == sorted([KACHO, KAKARI, DAIRI])
+    assert cli_main(["status", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "【緊急】D-000002" in out and "段階: 1/2 係長" in out

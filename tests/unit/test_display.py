@@ -306,3 +306,36 @@ def test_findings_and_diff_lines_show_hidden_characters_too(checker):
     body, _, _ = body_and_post(rendered(request, out.draft))
     assert "+ 会場は松尾（見えない文字 U+200B）峡です。" in body
     assert "\u202e" not in body and "（文字の向きを変える制御文字 U+202E）" in body
+
+
+def test_every_mail_that_shows_the_post_carries_it_exactly():
+    """Every kind of mail the workflow and the routing rules send (the template check's
+    samples): where the body shows the post, it is the visible form of the exact text, and
+    that text is attached once as post.txt (charset=utf-8)."""
+    from gateway.admin import sample_mails
+    from gateway.display import shown_lines
+    from gateway.rule_samples import sample_rule_mails
+
+    showing = set()
+    for label, spec, draft in [*sample_mails(), *sample_rule_mails()]:
+        body, posts = None, []
+        msg = message_from_bytes(rendered(spec, draft), policy=policy.default)
+        body = msg.get_body(("plain",)).get_content()
+        posts = [p for p in msg.iter_attachments() if p.get_filename() == "post.txt"]
+        if POST_START not in body.split("\n"):
+            assert posts == [], label
+            continue
+        showing.add(spec.status)
+        text = spec.context["text"]
+        (post,) = posts
+        assert post.get_payload(decode=True) == text.encode("utf-8"), label
+        assert post.get_content_charset() == "utf-8"
+        assert shown_lines("\n".join(post_section(body))) == shown_lines(visible_post(text))
+    assert {
+        "review-request",
+        "reminder",
+        "returned",
+        "rejected",
+        "approved",
+        "emergency",
+    } <= showing

@@ -159,6 +159,35 @@ def test_hostile_html_reads_without_error(html: str) -> None:
     assert len(reading.text) <= len(html)
 
 
+def test_text_a_stylesheet_adds_is_read_as_uncertain() -> None:
+    html = '<style>.x::after{content:"できません"}</style><span class=x>承認</span>'
+    reading = render_html(html)
+    assert (reading.seen, reading.text) == ("承認", "承認できません")
+    assert _decision(_mail([("text/html", html)])) != Decision.APPROVE
+
+
+WORDS = [f"語{chr(0x3042 + i)}" for i in range(12)]  # 語あ 語ぃ …: distinct, no markup
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["span", "div", "p", "b", "font", "td"]),
+                  st.one_of(st.none(), st.sampled_from(HIDING))),
+        min_size=1, max_size=12,
+    )
+)  # fmt: skip
+def test_property_hidden_fragments_never_read_visible_ones_always(fragments) -> None:
+    parts, visible, hidden = [], [], []
+    for (tag, attr), word in zip(fragments, WORDS, strict=False):
+        parts.append(f"<{tag} {attr or ''}>{word}</{tag}>")
+        (hidden if attr else visible).append(word)
+    reading = render_html("<table><tr><td>" + "".join(parts) + "</td></tr></table>")
+    flat = reading.seen.replace("\n", "").replace(" ", "")
+    assert flat == "".join(visible)
+    assert not any(word in reading.text for word in hidden)
+
+
 def test_unclosed_tag_drops_the_rest_as_a_browser_does() -> None:
     assert render_html("承認しません<a ").text == "承認しません"
     assert render_html('確認中<span title="承認します').text == "確認中"

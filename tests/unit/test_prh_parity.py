@@ -2,12 +2,13 @@
 
 For every dictionary in ../shared/peer/prh/ (public dictionaries, with their licences), a
 rule file that only names the dictionary must load, and on every spec text of the
-dictionary and on a prose sample the findings (place, matched text, what to write) must
-be those prh reports. prh runs once, in one Node process, for all dictionaries.
+dictionary, on a prose sample and on half the checker's draft corpus the findings (place,
+matched text, what to write) must be those prh reports. prh runs once, in one Node
+process, for all dictionaries.
 
-prh lists a change even where the new text equals the matched one (`$1` rules); there
-is nothing to tell the author there, so both sides leave those out (as textlint's prh
-rule does). Needs Node.js and npm (test.sh installs them); skipped, saying so, without.
+prh lists a change even where the new text equals the matched one (`$1` rules, which
+its CLI prints as `X → X`); there is nothing to tell the author there, so both sides
+leave those out (they still take their place in prh's overlap filters). Needs Node.js and npm (test.sh installs them); skipped, saying so, without.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ PEER = next(
     REPO.parent / "shared" / "peer" / "prh",
 )
 PROSE = REPO / "tests" / "data" / "prh" / "prose-sample.txt"
+DRAFTS = REPO / "tests" / "data" / "drafts"
 RUNNER = REPO / "tests" / "peer" / "run_prh.js"
 PRH_VERSION = "5.4.4"
 
@@ -178,6 +180,8 @@ def test_every_peer_dictionary_gives_prhs_findings(prh_runner, tmp_path, monkeyp
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
     prose = PROSE.read_text(encoding="utf-8")
+    # and ordinary posts: every other draft of the checker's corpus (clean and violating)
+    drafts = [p.read_text(encoding="utf-8") for p in sorted(DRAFTS.rglob("*.txt"))[::2]]
     # the dictionaries that only hold targets, applied over a big one, as prh-rules
     # intends them to be combined; for file names the targets match and one they do not
     combined = tmp_path / "combined" / "prh.yml"
@@ -188,8 +192,8 @@ def test_every_peer_dictionary_gives_prhs_findings(prh_runner, tmp_path, monkeyp
         f"  - {json.dumps(os.path.relpath(PEER / p, combined.parent))}\n" for p in parts
     )
     combined.write_text("version: 1\nimports:\n" + imports, encoding="utf-8")
-    jobs = [{"dictionary": str(d), "file": "post.txt", "texts": [prose], "withSpecs": True}
-            for d in DICTIONARIES]  # fmt: skip
+    jobs = [{"dictionary": str(d), "file": "post.txt", "texts": [prose, *drafts],
+             "withSpecs": True} for d in DICTIONARIES]  # fmt: skip
     review = (
         "#@ Javascript のコメント\n//list[a][Javascript]{\nJavascript\n//}\nJavascript と github\n"
     )
@@ -208,7 +212,7 @@ def test_every_peer_dictionary_gives_prhs_findings(prh_runner, tmp_path, monkeyp
         problems += _compare(checker, job, result)
         compared += len(result["texts"])
     assert not problems, "\n".join(problems[:20])
-    assert compared > 400  # the spec texts were there to compare
+    assert compared > 400 + 100 * len(DICTIONARIES)  # spec texts and drafts were compared
     # prh found something to say on the prose sample with most dictionaries
     assert sum(bool(prh_findings(r["results"][0])) for r in results) >= 10
 
