@@ -27,6 +27,7 @@ from gateway.records import (
     MailSpec,
     Outcome,
 )
+from gateway.route_mail import notice
 from gateway.routing import (
     asked_now,
     deciders,
@@ -116,27 +117,6 @@ def status_report(draft: Draft, asker: str, at: datetime, message_id: str) -> Ou
         message_id=message_id,
     )
     return Outcome(None, (mail,), (event,))
-
-
-def notice(
-    draft: Draft, to: str, reason: str, at: datetime, message_id: str, action: str
-) -> Outcome:
-    mail = MailSpec(
-        "notice",
-        draft.id,
-        draft.version,
-        to=(to,),
-        context={
-            **_base_context(draft),
-            "reason": reason,
-            "token_version": draft.version,
-            "state": draft.state,
-        },
-        in_reply_to=message_id,
-    )
-    return Outcome(
-        None, (mail,), (_event(action, draft, to, at, reason=reason, message_id=message_id),)
-    )
 
 
 def withdraw(draft: Draft, author: str, at: datetime, message_id: str) -> Outcome:

@@ -17,6 +17,7 @@ from gateway.records import (
     AuditEvent,
     Draft,
     MailSpec,
+    Outcome,
 )
 from gateway.routing import (
     Route,
@@ -62,6 +63,39 @@ def _base_context(draft: Draft) -> dict[str, Any]:
             for st in draft.stages
         ],
     }
+
+
+def notice(
+    draft: Draft,
+    to: str,
+    reason: str,
+    at: datetime,
+    message_id: str,
+    action: str,
+    *,
+    token_version: int | None = None,
+    **detail: Any,
+) -> Outcome:
+    """A short mail telling one person why their mail changed nothing (late, duplicate,
+    withdrawn, a command they may not give), and the audit event that says so. A reply's
+    `token_version` (the version its token was made for) goes into the mail and the event."""
+    if token_version is not None:
+        detail = {"token_version": token_version, **detail}
+    mail = MailSpec(
+        "notice",
+        draft.id,
+        draft.version,
+        to=(to,),
+        context={
+            **_base_context(draft),
+            "reason": reason,
+            "token_version": draft.version if token_version is None else token_version,
+            "state": draft.state,
+        },
+        in_reply_to=message_id,
+    )
+    event = _event(action, draft, to, at, reason=reason, message_id=message_id, **detail)
+    return Outcome(None, (mail,), (event,))
 
 
 def route_of(draft: Draft) -> Route:

@@ -59,6 +59,7 @@ from gateway.route_mail import (  # noqa: F401  (re-exported)
     route_event,
     route_of,
 )
+from gateway.route_mail import notice as send_notice
 from gateway.routing import (
     Route,
     asked_now,
@@ -406,34 +407,15 @@ def on_reply(draft: Draft, reply: Reply, policy: Policy | None = None) -> Outcom
     ctx = _base_context(draft)
 
     def notice(reason: str, action: str) -> Outcome:
-        mail = MailSpec(
-            "notice",
-            draft.id,
-            draft.version,
-            to=(sender,),
-            context={
-                **ctx,
-                "reason": reason,
-                "token_version": reply.token_version,
-                "state": draft.state,
-            },
-            in_reply_to=reply.message_id,
-        )
-        return Outcome(
-            None,
-            (mail,),
-            (
-                _event(
-                    action,
-                    draft,
-                    sender,
-                    at,
-                    reason=reason,
-                    message_id=reply.message_id,
-                    token_version=reply.token_version,
-                    decision=str(reply.reading_decision),
-                ),
-            ),
+        return send_notice(
+            draft,
+            sender,
+            reason,
+            at,
+            reply.message_id,
+            action,
+            token_version=reply.token_version,
+            decision=str(reply.reading_decision),
         )
 
     if same_person(sender, draft.author):
