@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from harness import PASSWORD, USERS, RunningGateway, write_config
 from mailsystem import DOVECOT, DovecotMailSystem, DovecotServer, dovecot_available
 
 
@@ -57,3 +58,17 @@ def mail_system(dovecot_server: DovecotServer) -> Iterator[DovecotMailSystem]:
     """A fresh mail system per test: no users, no mail, its own SMTP port."""
     with DovecotMailSystem(dovecot_server) as mail:
         yield mail
+
+
+@pytest.fixture
+def gw(mail_system, tmp_path) -> Iterator[RunningGateway]:
+    """The office of the demo (author, two reviewers, alternate) and the real daemon
+    watching its mailbox; a test file with other needs defines its own `gw`."""
+    for user in USERS:
+        mail_system.add_user(user, PASSWORD)
+    running = RunningGateway(mail_system, write_config(mail_system, tmp_path)).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+

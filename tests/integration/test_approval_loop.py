@@ -3,7 +3,6 @@ the real daemon, and replies as real clients write them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 
 import pytest
@@ -14,12 +13,9 @@ from harness import (
     GATEWAY,
     KACHO,
     KAKARI,
-    PASSWORD,
-    USERS,
     RunningGateway,
     body_text,
     header,
-    write_config,
 )
 
 from gateway.cli import main as cli_main
@@ -33,17 +29,6 @@ DRAFT = """アカウント: 辰野町公式X
 12月6日（日）午前9時から、町内全域で防災訓練を行います。
 お近くの避難場所へ避難してください。
 """
-
-
-@pytest.fixture
-def gw(mail_system, tmp_path) -> Iterator[RunningGateway]:
-    for user in USERS:
-        mail_system.add_user(user, PASSWORD)
-    running = RunningGateway(mail_system, write_config(mail_system, tmp_path)).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def tamper_post_text(raw: bytes, new_text: str) -> bytes:

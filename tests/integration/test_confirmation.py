@@ -5,7 +5,6 @@ and SMTP; the approved mail carries the photo, the record signs it, and `gateway
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.utils import format_datetime, make_msgid
 
@@ -16,11 +15,7 @@ from harness import (
     GATEWAY,
     KACHO,
     KAKARI,
-    PASSWORD,
-    USERS,
-    RunningGateway,
     header,
-    write_config,
 )
 
 from gateway.cli import main as cli_main
@@ -71,17 +66,6 @@ def iphone_draft_with_photo() -> bytes:
         "",
     ]
     return "\r\n".join(lines).encode("ascii")
-
-
-@pytest.fixture
-def gw(mail_system, tmp_path) -> Iterator[RunningGateway]:
-    for user in USERS:
-        mail_system.add_user(user, PASSWORD)
-    running = RunningGateway(mail_system, write_config(mail_system, tmp_path)).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_photo_is_signed_carried_and_verified(gw, tmp_path, capsys):

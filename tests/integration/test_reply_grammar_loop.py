@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import base64
 import unicodedata
-from collections.abc import Iterator
 from email.header import Header
 from email.utils import format_datetime, make_msgid
 
 import pytest
 from clients import JST, _orig, _refs, _when
-from harness import AUTHOR, KACHO, KAKARI, PASSWORD, USERS, RunningGateway, body_text, write_config
+from harness import AUTHOR, KACHO, KAKARI, body_text
 from test_approval_loop import open_draft
 
 from gateway.model import Decision
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def gw(mail_system, tmp_path) -> Iterator[RunningGateway]:
-    for user in USERS:
-        mail_system.add_user(user, PASSWORD)
-    running = RunningGateway(mail_system, write_config(mail_system, tmp_path)).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def width(text: str) -> int:
