@@ -180,6 +180,7 @@ def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
     Raises ConfigError if the daemon's own loader refuses what would be written (then
     nothing is written)."""
     from gateway.config import load_settings
+    from gateway.store import fsync_dir
 
     target = target.absolute()
     target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -207,11 +208,7 @@ def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
             for name in (IMAP_PASSWORD_FILE, SMTP_PASSWORD_FILE, target.name):
                 os.replace(staging / name, target.parent / name)
                 written.append(target.parent / name)
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_dir(target.parent)
         return written
     finally:
         for leftover in staging.iterdir():

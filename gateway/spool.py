@@ -17,7 +17,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gateway.store import write_atomically
+from gateway.store import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
     from gateway.config import Settings
@@ -75,11 +75,7 @@ class Spool:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(path.parent)
         return name
 
     def get_mail(self, name: str) -> bytes:

@@ -70,7 +70,8 @@ class StateError(Exception):
         return "\n".join(lines)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (the directory entry itself is flushed)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -91,7 +92,7 @@ def write_atomically(path: Path, payload: bytes, mode: int = 0o600) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _dumps(obj: Any) -> str:
@@ -474,7 +475,7 @@ class Archive:
             elif kind == "seen":
                 self.seen.update(d["key"] for d in group)
         if self.root.exists():
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
 
     def get_draft_doc(self, draft_id: str) -> dict[str, Any] | None:
         where = self.draft_index.get(draft_id)
@@ -721,7 +722,7 @@ class Store:
             old_fd, self._fds.journal = self._fds.journal, new_fd
             if old_fd is not None:
                 os.close(old_fd)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
             self._journal_size = 0
             self._snapshot_seq = self._seq
             log.debug("event=state_snapshot seq=%d bytes=%d", self._seq, len(payload))
