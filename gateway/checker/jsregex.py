@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.checker.prefilter import Clauses, most_selective, ordered, uncased
+from gateway.checker.prefilter import Clauses, most_selective, ordered, spell_runs, uncased
 
 # What JavaScript's shorthand classes mean, as Python class bodies.
 _WORD = "A-Za-z0-9_"
@@ -478,21 +478,7 @@ def _one_char(item: tuple, ignorecase: bool) -> frozenset[str] | None:
 
 def _sequence(items: list[tuple], ignorecase: bool) -> list[frozenset[str]]:
     """Adjacent single characters make one clause of strings (as the prefilter does)."""
-    out: list[frozenset[str]] = []
-    run: set[str] = set()
-    for item in items:
-        chars = _one_char(item, ignorecase)
-        if chars is not None and run and len(run) * len(chars) <= _MAX_CLASS:
-            run = {r + c for r in run for c in chars}
-            continue
-        if run:
-            out.append(frozenset(run))
-        run = set(chars) if chars is not None else set()
-        if chars is None:
-            out.extend(_item(item, ignorecase))
-    if run:
-        out.append(frozenset(run))
-    return out
+    return spell_runs(items, lambda it: _one_char(it, ignorecase), lambda it: _item(it, ignorecase))
 
 
 def _item(item: tuple, ignorecase: bool) -> list[frozenset[str]]:

@@ -13,8 +13,8 @@ negated or case-insensitive letters …) simply give fewer clauses, never wrong 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 try:  # re's own parser (CPython 3.11+). It is private: without it, rules are not skipped.
     from re import _constants as C
@@ -27,6 +27,7 @@ except (ImportError, AttributeError):  # pragma: no cover - a Python that moved 
 Clauses = tuple[tuple[str, ...], ...]  # each clause: strings, any one of which is needed
 _Clause = frozenset[str]
 
+T = TypeVar("T")
 _MAX_CLASS = 64  # a character class larger than this is no useful clause
 
 
@@ -98,15 +99,28 @@ def _uncased(ch: str) -> bool:
 
 
 def _sequence(items: list[tuple[object, Any]], ignorecase: bool) -> list[_Clause]:
-    """Clauses of a sequence of parsed items: each item's clauses must all hold.
+    """Clauses of a sequence of parsed items: each item's clauses must all hold."""
+    return spell_runs(
+        items,
+        lambda it: _one_char(it[0], it[1], ignorecase),
+        lambda it: _item(it[0], it[1], ignorecase),
+    )
+
+
+def spell_runs(
+    items: Iterable[T],
+    one_char: Callable[[T], frozenset[str] | None],
+    clauses_of: Callable[[T], list[_Clause]],
+) -> list[_Clause]:
+    """Clauses of a sequence of items (of `re`'s parse tree, or prh's JavaScript regexes).
 
     Adjacent items that each match one character (a literal, a small class) are adjacent
     in the text too: together they make one clause of strings, every combination of their
     characters (`[WwＷｗ][Ii]` -> Wi, wi, Ｗi …), while there are few enough."""
     out: list[_Clause] = []
     run: set[str] = set()  # strings the items so far in the run spell, one of which is here
-    for op, av in items:
-        chars = _one_char(op, av, ignorecase)
+    for item in items:
+        chars = one_char(item)
         if chars is not None and run and len(run) * len(chars) <= _MAX_CLASS:
             run = {r + c for r in run for c in chars}
             continue
@@ -114,7 +128,7 @@ def _sequence(items: list[tuple[object, Any]], ignorecase: bool) -> list[_Clause
             out.append(frozenset(run))
         run = set(chars) if chars is not None else set()
         if chars is None:
-            out.extend(_item(op, av, ignorecase))
+            out.extend(clauses_of(item))
     if run:
         out.append(frozenset(run))
     return out
