@@ -283,16 +283,29 @@ class DovecotMailSystem(MailSystemBase):
             self._deliver_one(raw, recipient)
 
     def _deliver_one(self, raw: bytes, recipient: str, attempts: int = 40) -> None:
-        """LMTP with retries on 4xx, as a real MTA would: right after `doveadm reload`
-        (every reset) Dovecot's auth restarts and answers 451 for a moment."""
+        """LMTP with retries, as a real MTA would: right after `doveadm reload` (every
+        reset) Dovecot's auth restarts and answers 451, and an LMTP process being replaced
+        may reset a new connection before its greeting, for a moment. A connection lost
+        after the transaction started is not retried (the mail may have been delivered)."""
         for attempt in range(attempts):
+            last = attempt == attempts - 1
+            lmtp = smtplib.LMTP(timeout=10)
             try:
-                with smtplib.LMTP(self.server.host, self.server.lmtp_port, timeout=10) as lmtp:
+                lmtp.connect(self.server.host, self.server.lmtp_port)
+                lmtp.ehlo_or_helo_if_needed()
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                lmtp.close()
+                if last:
+                    raise RuntimeError(f"LMTP connection failed: {exc}") from exc
+                time.sleep(0.05)
+                continue
+            try:
+                with lmtp:
                     lmtp.sendmail(envelope_sender(raw), [recipient], to_crlf(raw))
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients.values()))[0]
-                if code >= 500 or attempt == attempts - 1:
+                if code >= 500 or last:
                     raise RuntimeError(f"LMTP refused: {exc.recipients}") from exc
             time.sleep(0.05)
 
