@@ -440,7 +440,15 @@ class Gateway(Deferral):
         else:
             findings.extend(
                 self.checker.check(
-                    parts.post_text, self._check_context(account, acc, parts, now, photos)
+                    parts.post_text,
+                    self._check_context(
+                        account,
+                        acc,
+                        parts,
+                        now,
+                        photos,
+                        tuple(a.filename for a in inc.attachments if a.filename),
+                    ),
                 )
             )
         if previous is None:
@@ -472,7 +480,13 @@ class Gateway(Deferral):
         return on_new_draft(event, previous, new_id, self.current_policy())
 
     def _check_context(
-        self, account, acc, parts, now: datetime, photo_metadata: tuple[str, ...] = ()
+        self,
+        account,
+        acc,
+        parts,
+        now: datetime,
+        photo_metadata: tuple[str, ...] = (),
+        attachments: tuple[str, ...] = (),  # file names: a photo prompts 3(4) (photo-attachment)
     ) -> CheckContext:
         ck = self.settings.check
         window = now - timedelta(days=ck.spam_window_days)
@@ -490,6 +504,7 @@ class Gateway(Deferral):
             link_blocklist=ck.link_blocklist,
             recent_approved_texts=recent,
             photo_metadata=photo_metadata,
+            attachments=attachments,
             now=now.date(),
         )
 
