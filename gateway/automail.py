@@ -133,7 +133,11 @@ AUTO_REPLY_LABELS = (
     "autosvar", "automatiskt svar", "automatisk svar", "automaattinen vastaus",
     "automatyczna odpowiedź", "odpowiedź automatyczna", "automatická odpověď",
     "автоответ", "автоматический ответ", "otomatik yanıt", "otomatik cevap",
+    "不在", "不在通知", "不在のお知らせ", "不在連絡",  # Exchange 2003 (ja): 「不在: 件名」
 )  # fmt: skip
+#: Words that are a label only in brackets (【休暇中】): with a colon or alone they are a
+#: person's subject as often as a machine's.
+BRACKET_LABELS = ("休暇中", "休暇のお知らせ", "長期不在", "出張中")
 #: Subjects that are nothing but a foreign auto-responder's label ("Auto reply"): no member
 #: of a Japanese town's staff titles a draft so. The Japanese 「自動返信」 alone is weak.
 BARE_LABEL_SUBJECTS = (
@@ -208,14 +212,15 @@ _FORWARD_PREFIX_RE = re.compile(
 )
 _OPEN, _CLOSE = r"[【\[［(（〔<＜]", r"[】\]］)）〕>＞]"
 _LABELS = _literal_alternatives(AUTO_REPLY_LABELS)
+_BRACKETED = _literal_alternatives(AUTO_REPLY_LABELS + BRACKET_LABELS)
 #: A label and a colon before the subject (「自動応答: 件名」), or in brackets before or
 #: after it (【自動返信】, "(Automatic Response)"). The word alone is not enough:
 #: 「自動応答電話サービスのお知らせ」 or a subject that is just 「自動返信」 is a person's
 #: draft until a second sign says otherwise (ABSENCE_SUBJECTS).
 _AUTO_SUBJECT_RE = re.compile(
-    _RE_PREFIX + r"(?:(?:" + _LABELS + r")\s*[:：]|" + _OPEN + r"\s*(?:" + _LABELS
+    _RE_PREFIX + r"(?:(?:" + _LABELS + r")\s*[:：]\s*\S|" + _OPEN + r"\s*(?:" + _BRACKETED
     + r")\s*" + _CLOSE + r")"
-    r"|" + _OPEN + r"\s*(?:" + _LABELS + r")\s*" + _CLOSE + r"\s*$",
+    r"|" + _OPEN + r"\s*(?:" + _BRACKETED + r")\s*" + _CLOSE + r"\s*$",
     re.IGNORECASE,
 )  # fmt: skip
 #: A subject that is *only* an absence notice (with at most a name or date after it).
