@@ -1,16 +1,14 @@
 """Answers that loading the rules asks again on every start, kept between starts.
 
-Building the rules tokenizes every lexicon word and context word with Sudachi, parses
-every regex once more for its prefilter strings and builds a trie regex of every spelled
-word list: the same questions with the same answers each time `gateway check` starts. The answers are kept in the load cache (keyed by the
+Building the rules tokenizes every lexicon word and context word with Sudachi and
+parses every regex once more for its prefilter strings: the same questions with the
+same answers each time `gateway check` starts. The answers are kept in the load cache (keyed by the
 code's identity, which includes the Sudachi dictionary), as small records rewritten
 only when a rule file changed what is asked. Without a cache, everything is computed.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
@@ -54,7 +52,6 @@ class _Memo:
 
 _WORDS = _Memo("word-tokens")
 _CLAUSES = _Memo("prefilter-clauses")
-_TRIES = _Memo("word-tries")
 
 
 def word_tokens(word: str) -> list[Token]:
@@ -81,21 +78,6 @@ def clauses(pattern: str, flags: int, compute: Any) -> Any:
     return found
 
 
-def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
-    """fold.trie_regex(words), its source remembered (building the trie is the cost)."""
-    from gateway.checker import fold
-
-    listed = list(words)
-    key = "\n".join(listed)
-    stored = _TRIES.get(key)
-    if isinstance(stored, str):
-        return re.compile(stored) if stored else None
-    pattern = fold.trie_regex(listed)
-    _TRIES.set(key, pattern.pattern if pattern is not None else "")
-    return pattern
-
-
 def save() -> None:
     _WORDS.save()
     _CLAUSES.save()
-    _TRIES.save()
