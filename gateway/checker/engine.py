@@ -22,6 +22,7 @@ from typing import Any
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.fold import Folded, SpelledWords, fold_word, has_mask, inside_word
+from gateway.checker.loadmemo import compile_regex
 from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
 from gateway.checker.rulefiles import RuleFileError, read_rule_file
@@ -518,7 +519,7 @@ def _compile_regex(src: str, flags: str, path: Path, rule_id: str) -> re.Pattern
     for ch in flags or "":
         f |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(ch, 0)
     try:
-        return re.compile(src, f)
+        return compile_regex(src, f)  # compiled on first use once known to compile
     except re.error as e:
         raise RuleLoadError(path, rule_id, f"正規表現が不正です: {e}", f"invalid regex: {e}") from e
 
@@ -652,7 +653,7 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
     if not phrases:
         return None
     alts = sorted({unicodedata.normalize("NFKC", p) for p in phrases}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(a) for a in alts), re.IGNORECASE)
+    return compile_regex("|".join(re.escape(a) for a in alts), re.IGNORECASE)
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,7 +40,13 @@ _JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u
 _HIDDEN = re.compile(f"[{_INVISIBLE}]")
 _MASK_RE = re.compile(f"[{re.escape(_MASKS)}]")
 _MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
-_SPACED_JA = re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
+
+
+@cache
+def _spaced_ja() -> re.Pattern[str]:
+    """Runs of one or two spaces between Japanese letters (compiled when a draft first
+    has one: its classes cost ~3 ms to compile, on every start)."""
+    return re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
 
 
 def has_mask(text: str) -> bool:
@@ -91,7 +98,7 @@ class Folded:
         # where a word may sit is still judged on the text with its spaces, inside_word)
         visible = "".join(ch if k else "" for ch, k in zip(norm, keep, strict=True))
         vis_idx = [i for i, k in enumerate(keep) if k]
-        for m in _SPACED_JA.finditer(visible):
+        for m in _spaced_ja().finditer(visible):
             for k in range(m.start(1), m.end(1)):
                 keep[vis_idx[k]] = False
         self._map = [i for i, k in enumerate(keep) if k]
