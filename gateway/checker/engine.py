@@ -652,7 +652,8 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
 
     if not phrases:
         return None
-    alts = sorted({unicodedata.normalize("NFKC", p) for p in phrases}, key=len, reverse=True)
+    # longest first; the same order in every process (the load cache knows the pattern)
+    alts = sorted({unicodedata.normalize("NFKC", p) for p in phrases}, key=lambda a: (-len(a), a))
     return compile_regex("|".join(re.escape(a) for a in alts), re.IGNORECASE)
 
 
