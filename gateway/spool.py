@@ -17,6 +17,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gateway.model import Attachment, StoredFile
 from gateway.store import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
@@ -51,6 +52,21 @@ class Spool:
 
     def get_attachment(self, digest: str) -> bytes:
         return (self.root / "attachments" / digest).read_bytes()
+
+    def attachment_path(self, digest: str) -> Path:
+        return self.root / "attachments" / digest
+
+    def attachment_writer(self) -> AttachmentWriter:
+        """A file an attachment is decoded into while the mail is read (`mime`): named by
+        its SHA-256 when closed, durable before the transaction that refers to it."""
+        return AttachmentWriter(self.root / "attachments")
+
+    def adopt_attachment(self, attachment: Attachment) -> str:
+        """The SHA-256 name of an attachment's file in the spool (written now if it was
+        read into memory)."""
+        if attachment.stored is not None:
+            return attachment.stored.sha256
+        return self.put_attachment(attachment.data)
 
     def put_mail(self, message_id: str, data: bytes) -> str:
         name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
@@ -113,3 +129,39 @@ class Spool:
 def spool_for(settings: Settings) -> Spool:
     state = Path(settings.state_path)
     return Spool(state.with_name(state.name + ".spool"))
+
+
+class AttachmentWriter:
+    """A temporary file in the attachment folder, hashed as it is written; `close` fsyncs
+    it and renames it to its SHA-256 (an existing file of that name is the same bytes)."""
+
+    def __init__(self, folder: Path) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=folder)
+        os.fchmod(fd, 0o600)
+        self._file = os.fdopen(fd, "wb")
+        self._tmp = Path(tmp)
+        self._folder = folder
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self._size += len(data)
+        return self._file.write(data)
+
+    def close(self) -> StoredFile:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        digest = self._hash.hexdigest()
+        path = self._folder / digest
+        if path.exists():
+            self._tmp.unlink(missing_ok=True)
+        else:
+            os.replace(self._tmp, path)
+            fsync_dir(self._folder)
+        return StoredFile(str(path), digest, self._size)
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
