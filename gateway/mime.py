@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import BinaryIO
 
 from gateway.automail import failed_recipients
@@ -159,7 +160,14 @@ def read_message_file(
         )  # fmt: skip
     except Exception as exc:  # the contract: nothing escapes
         log.exception("event=message_unreadable")
-        return _empty(b"", f"unreadable message: {type(exc).__name__}: {exc}")
+        unreadable = _empty(b"", f"unreadable message: {type(exc).__name__}: {exc}")
+        try:  # named by its bytes, like read_message names it
+            source.seek(0)
+            digest = hashlib.file_digest(source, "sha256").hexdigest()  # type: ignore[arg-type]
+            size = source.seek(0, 2)
+        except Exception:
+            return unreadable
+        return replace(unreadable, message_id=f"<{digest[:32]}@gateway.invalid>", raw_size=size)
 
 
 def _read(

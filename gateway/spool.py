@@ -7,17 +7,21 @@ commits; `sweep` deletes what nothing refers to any more.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
+import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from gateway.model import Attachment, StoredFile
+from gateway.rawruns import encode_base64_lines
 from gateway.store import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
@@ -73,9 +77,13 @@ class Spool:
         self._write(self.root / "outbox" / name, data)
         return name
 
-    def put_message(self, message_id: str, msg: Message) -> str:
+    def put_message(
+        self, message_id: str, msg: Message, files: dict[bytes, Path] | None = None
+    ) -> str:
         """Like put_mail, but the message is written straight to the file: a review request
-        carrying 22 MB of photos is never held as bytes as well as a message."""
+        carrying 22 MB of photos is never held as bytes as well as a message. `files`
+        ({stand-in line: file}, `render.file_parts`): each stand-in line is replaced by
+        that file's base64, encoded in pieces as it is written."""
         name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
         path = self.root / "outbox" / name
         if path.exists():
@@ -84,7 +92,10 @@ class Spool:
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
-                BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
+                if files:
+                    _write_with_files(f, msg, files)
+                else:
+                    BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -97,14 +108,36 @@ class Spool:
     def get_mail(self, name: str) -> bytes:
         return (self.root / "outbox" / name).read_bytes()
 
-    def put_held(self, data: bytes) -> str:
-        """A message deferred by the per-sender limit, kept until it is handled."""
-        name = hashlib.sha256(data).hexdigest() + ".eml"
-        self._write(self.root / "held" / name, data)
+    def put_held(self, data: bytes | Path) -> str:
+        """A message deferred by the per-sender limit, kept until it is handled (a fetched
+        file is copied in pieces, never read whole)."""
+        if isinstance(data, bytes):
+            name = hashlib.sha256(data).hexdigest() + ".eml"
+            self._write(self.root / "held" / name, data)
+            return name
+        with data.open("rb") as f:
+            name = hashlib.file_digest(f, "sha256").hexdigest() + ".eml"
+        path = self.root / "held" / name
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "wb") as out, data.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1024 * 1024)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            fsync_dir(path.parent)
         return name
 
     def get_held(self, name: str) -> bytes:
-        return (self.root / "held" / name).read_bytes()
+        return self.held_path(name).read_bytes()
+
+    def held_path(self, name: str) -> Path:
+        return self.root / "held" / name
 
     def sweep(self, keep: dict[str, set[str]], cutoff: float) -> int:
         """Delete files that nothing refers to any more (`keep`: the names still referred
@@ -124,6 +157,23 @@ class Spool:
                 except OSError as exc:
                     log.warning("event=spool_sweep_error path=%s error=%r", path, exc)
         return removed
+
+
+def _write_with_files(out: BinaryIO, msg: Message, files: dict[bytes, Path]) -> None:
+    """Flatten `msg` (small: its photos are stand-ins) and write it with each stand-in
+    line replaced by its file's base64 lines."""
+    buf = io.BytesIO()
+    BytesGenerator(buf, mangle_from_=False, policy=policy.SMTP).flatten(msg)
+    flat = buf.getvalue()
+    del buf
+    pattern = re.compile(b"(" + b"|".join(re.escape(k) for k in files) + rb")\r\n")
+    pos = 0
+    for m in pattern.finditer(flat):
+        out.write(flat[pos : m.start()])
+        with files[m.group(1)].open("rb") as source:
+            encode_base64_lines(source, out)
+        pos = m.end()
+    out.write(flat[pos:])
 
 
 def spool_for(settings: Settings) -> Spool:

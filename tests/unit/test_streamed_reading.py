@@ -147,3 +147,31 @@ def test_base64_lines_are_what_the_email_package_writes() -> None:
         body = msg.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[1]
         assert out.getvalue() == body
         assert base64.b64decode(out.getvalue()) == data
+
+
+def test_a_photo_given_as_a_file_is_written_as_the_email_package_writes_it(tmp_path: Path) -> None:
+    from gateway.render import _stand_in_for_file, file_parts
+
+    photos = [os.urandom(n) for n in (0, 57, 1_234_567)]
+    paths = []
+    for i, data in enumerate(photos):
+        paths.append(tmp_path / f"p{i}")
+        paths[-1].write_bytes(data)
+
+    def message(as_files: bool) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = "写真"
+        msg["Message-ID"] = "<same@town.example.jp>"
+        msg.set_content("本文\n.\n")
+        for data, path in zip(photos, paths, strict=True):
+            msg.add_attachment(b"" if as_files else data, maintype="image", subtype="jpeg", filename="a.jpg")
+            if as_files:
+                _stand_in_for_file(msg, path)
+        msg.set_boundary("BOUNDARY")
+        return msg
+
+    spool = Spool(tmp_path / "spool")
+    streamed = message(True)
+    assert len(file_parts(streamed)) == 3
+    name = spool.put_message("<a@x>", streamed, file_parts(streamed))
+    assert spool.get_mail(name) == message(False).as_bytes(policy=SMTP)
