@@ -106,7 +106,10 @@ class Spool:
         return name
 
     def get_mail(self, name: str) -> bytes:
-        return (self.root / "outbox" / name).read_bytes()
+        return self.mail_path(name).read_bytes()
+
+    def mail_path(self, name: str) -> Path:
+        return self.root / "outbox" / name
 
     def put_held(self, data: bytes | Path) -> str:
         """A message deferred by the per-sender limit, kept until it is handled (a fetched
