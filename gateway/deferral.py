@@ -160,6 +160,7 @@ class Deferral:
             },
             "outbox": {str(e.get("path")) for e in self.store.outbox_entries()},
             "held": self.hold.paths(),
+            "incoming": set(),  # a fetched mail is deleted once handled; older: a crash's
         }
         removed = self.spool.sweep(keep, time.time() - SWEEP_GRACE.total_seconds())
         if removed:

@@ -34,12 +34,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Spool:
-    """Files beside the state file: rendered outgoing mail and draft attachments."""
+    """Files beside the state file: rendered outgoing mail, draft attachments, held mail
+    and large mail being fetched (`incoming`, deleted once handled)."""
 
     root: Path
 
     def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments", "held"):
+        for sub in ("outbox", "attachments", "held", "incoming"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @staticmethod
