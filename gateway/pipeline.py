@@ -43,6 +43,7 @@ from gateway.ratelimit import (
     Budgets,
     Hold,
 )
+from gateway.rawruns import reduce_message
 from gateway.render import build_message, file_parts
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.routing import is_emergency_subject
@@ -135,6 +136,21 @@ def _sha256_of(raw: bytes | Path) -> str:
         return hashlib.sha256(raw).hexdigest()
     with raw.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _plain_body(path: Path) -> str | None:
+    """The text/plain body of a mail we sent, read without its photos (`rawruns`: a
+    review request carries up to 30 MB of them)."""
+    with path.open("rb") as f:
+        reduced = reduce_message(f)
+        msg = message_from_bytes(reduced.data, policy=policy.default)
+        body = msg.get_body(("plain",))
+        if body is None:
+            return None
+        payload = body.get_payload()
+        if isinstance(payload, str) and reduced.runs.has_markers(payload.encode("ascii", "replace")):
+            body.set_payload(reduced.runs.expand(payload.encode("ascii")).decode("ascii"))
+        return body.get_content()
 
 
 def policy_for(settings: Settings) -> Policy:
@@ -531,12 +547,11 @@ class Gateway(Deferral):
             if recipient not in entry.get("recipients", ()):
                 continue
             try:
-                msg = message_from_bytes(self.spool.get_mail(entry["path"]), policy=policy.default)
-                body = msg.get_body(("plain",))
-                if body is not None:
-                    texts.append(body.get_content())
+                body = _plain_body(self.spool.mail_path(entry["path"]))
             except (OSError, LookupError, ValueError):
                 continue
+            if body is not None:
+                texts.append(body)
         return texts
 
     @staticmethod

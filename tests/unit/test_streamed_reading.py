@@ -175,3 +175,22 @@ def test_a_photo_given_as_a_file_is_written_as_the_email_package_writes_it(tmp_p
     assert len(file_parts(streamed)) == 3
     name = spool.put_message("<a@x>", streamed, file_parts(streamed))
     assert spool.get_mail(name) == message(False).as_bytes(policy=SMTP)
+
+
+@pytest.mark.parametrize("body_chars", [100, 60_000])
+def test_our_own_sent_mail_is_read_back_without_its_photos(tmp_path: Path, body_chars: int) -> None:
+    """The reply reader compares a reply with what we sent: the plain body of a review
+    request, whose base64 may itself be longer than a run (a long post)."""
+    from email import message_from_bytes, policy
+
+    from gateway.pipeline import _plain_body
+
+    msg = EmailMessage()
+    msg["Subject"] = "確認依頼"
+    msg.set_content(("投稿案です。" * body_chars)[:body_chars] + "\n")
+    msg.add_attachment(os.urandom(300_000), maintype="image", subtype="jpeg", filename="a.jpg")
+    path = tmp_path / "sent.eml"
+    path.write_bytes(msg.as_bytes(policy=SMTP))
+    want = message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",))
+    assert _plain_body(path) == want.get_content()
+    assert len(reduce_message(io.BytesIO(path.read_bytes())).runs.spans) == (2 if body_chars > 50_000 else 1)
