@@ -20,7 +20,6 @@ from pathlib import Path
 
 from gateway.admin import ensure_templates
 from gateway.checker import Checker
-from gateway.config import Settings
 from gateway.failures import STATUS as FAILURE_STATUS
 from gateway.failures import failure_mails
 from gateway.health import StorageAlarm, archive_old
@@ -28,6 +27,7 @@ from gateway.intake import MailboxWatcher, TransientError
 from gateway.mime import MAX_HEADER_BYTES
 from gateway.outbox import Outbox
 from gateway.pipeline import Gateway, now_jst, spool_for
+from gateway.settings import Settings
 from gateway.signing import load_or_create_key
 from gateway.store import StateError, Store
 

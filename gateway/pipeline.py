@@ -26,7 +26,6 @@ from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
 from gateway.checker.photos import photo_metadata_of
-from gateway.config import Limits, Settings, staff_allowed
 from gateway.deferral import Deferral
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
@@ -47,6 +46,7 @@ from gateway.rawruns import reduce_message
 from gateway.render import build_message, file_parts
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.routing import is_emergency_subject
+from gateway.settings import Limits, Settings, staff_allowed
 from gateway.signing import SigningKey
 from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
 from gateway.store import Store
@@ -488,7 +488,15 @@ class Gateway(Deferral):
         else:
             findings.extend(
                 self.checker.check(
-                    parts.post_text, self._check_context(account, acc, parts, now, photos)
+                    parts.post_text,
+                    self._check_context(
+                        account,
+                        acc,
+                        parts,
+                        now,
+                        photos,
+                        tuple(a.filename for a in inc.attachments if a.filename),
+                    ),
                 )
             )
         if previous is None:
@@ -518,7 +526,13 @@ class Gateway(Deferral):
         return on_new_draft(event, previous, new_id, self.current_policy())
 
     def _check_context(
-        self, account, acc, parts, now: datetime, photo_metadata: tuple[str, ...] = ()
+        self,
+        account,
+        acc,
+        parts,
+        now: datetime,
+        photo_metadata: tuple[str, ...] = (),
+        attachments: tuple[str, ...] = (),  # file names: a photo prompts 3(4) (photo-attachment)
     ) -> CheckContext:
         ck = self.settings.check
         window = now - timedelta(days=ck.spam_window_days)
@@ -536,6 +550,7 @@ class Gateway(Deferral):
             link_blocklist=ck.link_blocklist,
             recent_approved_texts=recent,
             photo_metadata=photo_metadata,
+            attachments=attachments,
             now=now.date(),
         )
 

@@ -25,7 +25,7 @@ from gateway.rawruns import encode_base64_lines
 from gateway.store import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
-    from gateway.config import Settings
+    from gateway.settings import Settings
 
 __all__ = ["Spool", "spool_for"]
 

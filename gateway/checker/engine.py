@@ -39,6 +39,7 @@ COMPOUNDS = ("none", "prefix", "suffix", "any")
 SOFT_NOTES = {
     "context": "引用・説明・注意喚起の中で使われているように見えます。その読み方で合っているか確認してください。",
     "mask": "伏字や崩した書き方の可能性があります。どの言葉を指しているか確認してください。",
+    "year": "年が書かれていないため、投稿予定日に近い年の日付として確かめました。",
 }
 
 
@@ -741,12 +742,13 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
             dest.append(contexts[name])
     # a prh rule's examples are its dictionary's specs; its own are optional
     ex_match, ex_no, ex_soft = _examples(raw.get("examples"), path, rule_id, required=kind != "prh")
-    if ex_soft and (severity is not Severity.ERROR or not soften):
+    # a detector may soften its own hits (a date without a year)
+    if ex_soft and (severity is not Severity.ERROR or not (soften or kind == "detector")):
         raise RuleLoadError(
             path,
             rule_id,
-            "examples.soft は soften のある error のルールにだけ書けます。",
-            "examples.soft needs an error rule with soften",
+            "examples.soft は soften のある error のルール（または detector）にだけ書けます。",
+            "examples.soft needs an error rule with soften, or a detector",
         )
     common = dict(
         id=rule_id,
