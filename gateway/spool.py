@@ -20,9 +20,9 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from gateway.durable import fsync_dir, write_atomically
 from gateway.model import Attachment, StoredFile
 from gateway.rawruns import encode_base64_lines
-from gateway.store import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
