@@ -37,8 +37,11 @@ from gateway.model import Kind
 
 log = logging.getLogger(__name__)
 
-#: Only this much of a body is searched for signs or JSON (automatic notices are short).
+#: Only this much of a body is searched for JSON or failed recipients.
 BODY_WINDOW = 64 * 1024
+#: Only this much for words: a notice says what it is near its top; what follows is the
+#: returned original. Keeps the cost per mail flat (bench/bench_automail.py).
+WORDS_WINDOW = 16 * 1024
 #: flufl.bounce runs its heuristics only on bounces up to this size (they are small).
 BOUNCE_SCAN_LIMIT = 256 * 1024
 MAX_SUBJECT = 2000
@@ -107,7 +110,7 @@ NOREPLY_LOCAL_PARTS = (
     "notification", "notifications", "notify", "auto-reply", "autoreply", "automail",
     "auto-mail", "autoconfirm", "auto-confirm", "daemon", "root", "nobody", "cron",
     "www-data", "apache", "system", "alert", "alerts", "dmarc", "dmarcreport",
-    "dmarc-reports", "dmarc_rua", "rua", "abuse-reports", "fbl",
+    "dmarc-reports", "dmarc_rua", "rua", "abuse-reports", "fbl", "abuse", "spamcop",
 )  # fmt: skip
 #: Display names mail systems give their bounces and notices (weak).
 DAEMON_DISPLAY_NAMES = (
@@ -177,6 +180,11 @@ BOUNCE_SUBJECT_WORDS = (
     r"送信できませんでした", r"配信されませんでした", r"届きませんでした", r"不達",
     r"配信の問題", r"配信状態通知", r"配信不可", r"user\s+unknown",
 )  # fmt: skip
+#: Subjects of spam and abuse complaints that are not in ARF (RFC 5965) form.
+COMPLAINT_SUBJECT_WORDS = (
+    r"abuse\s+(?:report|complaint|notification)", r"spam\s+(?:complaint|report)",
+    r"\[spamcop\b", r"迷惑メール(?:の)?(?:報告|申告)", r"complaint\s+about\s+message",
+)  # fmt: skip
 #: Japanese carriers' notices that say nothing but this in the subject.
 BARE_NOTICE_SUBJECTS = ("mail", "メール", "お知らせ", "notice", "通知")
 #: Words only challenge-response systems (Boxbe, Bluebottle, SpamArrest, Mailinblack …)
@@ -206,7 +214,7 @@ def _literal_alternatives(words: Iterable[str]) -> str:
     return "|".join(sorted(escaped, key=len, reverse=True))
 
 
-_RE_PREFIX = r"^\s*(?:(?:re|fw|fwd|aw|sv|tr|wg|rv|antw|odp)\s*[:：]\s*)*"
+_RE_PREFIX = r"^\s*(?:(?:re|fw|fwd|aw|sv|tr|wg|rv|antw|odp)\s*[:：]\s*){0,8}"
 _FORWARD_PREFIX_RE = re.compile(
     r"^\s*(?:fw|fwd|wg|tr|rv|i|vs|doorst|転送|fwd?\.)\s*[:：]", re.IGNORECASE
 )
@@ -234,10 +242,15 @@ _BARE_LABEL_SUBJECT_RE = re.compile(
     re.IGNORECASE,
 )
 _BOUNCE_SUBJECT_RE = re.compile(_alternatives(BOUNCE_SUBJECT_WORDS), re.IGNORECASE)
+_COMPLAINT_SUBJECT_RE = re.compile(_alternatives(COMPLAINT_SUBJECT_WORDS), re.IGNORECASE)
 _BARE_NOTICE_SUBJECT_RE = re.compile(
     r"^\s*(?:" + _literal_alternatives(BARE_NOTICE_SUBJECTS) + r")\s*$", re.IGNORECASE
 )
-_DMARC_SUBJECT_RE = re.compile(r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:", re.I)
+_DMARC_SUBJECT_RE = re.compile(
+    r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:|\bdmarc\b.{0,60}\b(?:aggregate|forensic|failure)?"
+    r"\s*report\b|\breport\b.{0,60}\bdmarc\b",
+    re.I,
+)
 _DMARC_FILE_RE = re.compile(
     r"^[^!/\\]+![^!/\\]+!\d{9,11}!\d{9,11}(?:![^!]*)?\.(?:xml|zip|gz|xml\.gz)$", re.I
 )
@@ -260,6 +273,7 @@ _BODY_MARKER_RE = re.compile(
     r"^\s*(?:" + _OPEN + r"\s*(?:自動送信|自動返信|自動応答|自動通知|不在通知|自動配信)"
     r"(?:メール)?\s*" + _CLOSE + r"|※\s*(?:このメールは|本メールは)?自動(?:送信|返信|応答)|"
     r"(?:この|本)メールは(?:システム(?:から|より))?自動(?:的に)?(?:送信|返信|応答|配信)|"
+    r"(?:こちらは|これは)自動(?:返信|応答|送信)(?:メール)?(?:です|にて)|"
     r"this\s+is\s+an\s+auto(?:matic|mated)?[-\s]?(?:reply|response|generated)|"
     r"i\s+apologi[sz]e\s+for\s+this\s+automatic\s+reply|"
     r"i\s+am\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:on|from))|"
@@ -271,7 +285,7 @@ _NO_REPLY_BODY_RE = re.compile(
     r"このメールには(?:直接)?(?:ご)?返信(?:いただけません|できません|しないでください)|"
     r"(?:この|本)メールは(?:送信専用|配信専用)|送信専用(?:の)?(?:メール)?アドレス|"
     r"(?:ご)?返信(?:いただいても|されても)(?:お答え|回答|対応|ご回答)(?:でき|いたしかね)|"
-    r"(?:この|本)メールは.{0,30}自動(?:的に)?(?:送信|配信|生成|返信)(?:されて|して|いた)|"
+    r"(?:この|本)メールは.{0,30}自動(?:的に)?(?:送信|配信|生成|返信|応答)|"
     r"do\s+not\s+reply\s+to\s+this\s+(?:e-?mail|message)|"
     r"please\s+do\s+not\s+reply|this\s+(?:e-?mail|mailbox)\s+(?:is\s+)?(?:not\s+monitored|"
     r"cannot\s+receive\s+replies)|"
@@ -331,13 +345,6 @@ _CARRIER_TO_LINE_RE = re.compile(
 
 def _values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
     return [v for k, v in headers if k.lower() == name]
-
-
-def _first_line(text: str) -> str:
-    for line in text[:BODY_WINDOW].splitlines():
-        if line.strip():
-            return line
-    return ""
 
 
 def _opening(text: str, lines: int = 3) -> str:
@@ -462,7 +469,7 @@ def recognise(
     ):
         return Verdict(Kind.OTHER, "DMARC aggregate report (RFC 7489)")
 
-    body = text[:BODY_WINDOW]
+    body = text[:WORDS_WINDOW]
     bounce_words = bool(_BOUNCE_SUBJECT_RE.search(subject) or _BOUNCE_BODY_RE.search(body))
     auto_kind = Kind.BOUNCE if bounce_words else Kind.AUTO_REPLY
     decided = _header_verdict(headers, auto_kind)
@@ -481,7 +488,7 @@ def recognise(
         return Verdict(Kind.BOUNCE, "delivery-failure subject and no sender")
     if _AUTO_SUBJECT_RE.search(subject) or _BARE_LABEL_SUBJECT_RE.match(subject):
         return Verdict(auto_kind, "auto-reply label in the subject")
-    if _BODY_MARKER_RE.match(_first_line(body)):
+    if any(_BODY_MARKER_RE.match(line) for line in opening.splitlines()):
         return Verdict(auto_kind, "body starts with an auto-reply marker")
 
     weak = []
@@ -493,6 +500,8 @@ def recognise(
         weak.append("absence-notice subject")
     if _BOUNCE_SUBJECT_RE.search(subject) or _BARE_NOTICE_SUBJECT_RE.match(subject):
         weak.append("error-notice subject")
+    if _COMPLAINT_SUBJECT_RE.search(subject):
+        weak.append("abuse-complaint subject")
     if _NO_REPLY_BODY_RE.search(body):
         weak.append("body says it cannot be answered")
     if _ABSENCE_BODY_RE.search(body):
