@@ -15,7 +15,7 @@ from gateway.safetext import csv_cell, json_safe, terminal_safe
 from gateway.version import VERSION
 
 if TYPE_CHECKING:
-    from gateway.config import Settings
+    from gateway.settings import Settings
 
 # Each command imports what it needs when it runs: `gateway check` starts without the
 # daemon's modules (state, IMAP, SMTP, templates, signing) and their libraries.
@@ -28,7 +28,7 @@ def load_settings(path: str) -> Settings:
 
 
 def exposed_secret_files(path: str) -> list[Any]:
-    from gateway.config import exposed_secret_files as exposed
+    from gateway.credentials import exposed_secret_files as exposed
 
     return list(exposed(path))
 
@@ -534,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except Exception as exc:
         state_error = _loaded_class("gateway.store", "StateError")
-        config_error = _loaded_class("gateway.config", "ConfigError")
+        config_error = _loaded_class("gateway.config_reader", "ConfigError")
         if state_error is not None and isinstance(exc, state_error):
             print(exc.bilingual(), file=sys.stderr)  # type: ignore[attr-defined]
             return EXIT_FAIL

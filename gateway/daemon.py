@@ -19,13 +19,13 @@ from datetime import datetime
 
 from gateway.admin import ensure_templates
 from gateway.checker import Checker
-from gateway.config import Settings
 from gateway.failures import STATUS as FAILURE_STATUS
 from gateway.failures import failure_mails
 from gateway.health import StorageAlarm, archive_old
 from gateway.intake import MailboxWatcher, TransientError
 from gateway.outbox import Outbox
 from gateway.pipeline import Gateway, now_jst, spool_for
+from gateway.settings import Settings
 from gateway.signing import load_or_create_key
 from gateway.store import StateError, Store
 

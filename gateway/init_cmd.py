@@ -227,7 +227,7 @@ def _load_answers_file(path: str) -> Answers:
 
 def cmd_init(args: argparse.Namespace, prompter: Prompter | None = None) -> int:
     from gateway.admin import config_report, failed
-    from gateway.config import ConfigError
+    from gateway.config_reader import ConfigError
 
     target = Path(args.config)
     out = prompter.write if prompter else print

@@ -30,7 +30,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError, LoginError
 
 if TYPE_CHECKING:
-    from gateway.config import MailboxSettings
+    from gateway.settings import MailboxSettings
 
 __all__ = ["PROCESSED_KEYWORD", "MailboxWatcher", "TransientError"]
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import aiosmtplib
 
-from gateway.config import SmtpSettings
+from gateway.settings import SmtpSettings
 from gateway.spool import Spool
 from gateway.store import Store
 

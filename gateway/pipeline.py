@@ -23,7 +23,6 @@ from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
 from gateway.checker.photos import photo_metadata_of
-from gateway.config import Limits, Settings, staff_allowed
 from gateway.deferral import Deferral
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
@@ -36,6 +35,7 @@ from gateway.ratelimit import (
 from gateway.render import build_message
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.routing import is_emergency_subject
+from gateway.settings import Limits, Settings, staff_allowed
 from gateway.signing import SigningKey
 from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
 from gateway.store import Store

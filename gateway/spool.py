@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from gateway.store import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
-    from gateway.config import Settings
+    from gateway.settings import Settings
 
 __all__ = ["Spool", "spool_for"]
 
