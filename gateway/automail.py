@@ -422,6 +422,8 @@ def recognise(
     subject = (subject or "")[:MAX_SUBJECT]  # a megabyte of subject is searched no further
     from_addr = (from_addr or "")[:MAX_SUBJECT]
     if report_type is not None:
+        if report_type == "" and _DMARC_SUBJECT_RE.search(subject):  # Exim's DMARC reports
+            return Verdict(Kind.OTHER, "DMARC failure report (multipart/report)")
         if report_type in ("delivery-status", ""):
             return Verdict(Kind.BOUNCE, "delivery status report (RFC 3464)")
         if report_type == "feedback-report":
