@@ -82,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gateway.admin import TemplatesBroken
     from gateway.checker import RuleLoadError
     from gateway.daemon import Daemon
-    from gateway.store import StateError
+    from gateway.statefiles import StateError
 
     settings = load_settings(args.config)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -590,7 +590,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except Exception as exc:
-        state_error = _loaded_class("gateway.store", "StateError")
+        state_error = _loaded_class("gateway.statefiles", "StateError")
         config_error = _loaded_class("gateway.config_reader", "ConfigError")
         if state_error is not None and isinstance(exc, state_error):
             print(exc.bilingual(), file=sys.stderr)  # type: ignore[attr-defined]

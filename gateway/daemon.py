@@ -27,7 +27,8 @@ from gateway.outbox import Outbox
 from gateway.pipeline import Gateway, now_jst, spool_for
 from gateway.settings import Settings
 from gateway.signing import load_or_create_key
-from gateway.store import StateError, Store
+from gateway.statefiles import StateError
+from gateway.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway.authresults import verdict
+from gateway.draftdocs import draft_from_doc
 from gateway.mime import read_message
 from gateway.model import Incoming, Kind
 from gateway.ratelimit import DEFERRED_STATUS, HeldMessage, budget_key, deferred_notice
 from gateway.settings import staff_allowed
-from gateway.store import draft_from_doc
 from gateway.tokens import parse_token, token_matches
 from gateway.workflow import AuditEvent, Outcome
 

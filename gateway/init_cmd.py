@@ -180,7 +180,7 @@ def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
     Raises ConfigError if the daemon's own loader refuses what would be written (then
     nothing is written)."""
     from gateway.config import load_settings
-    from gateway.store import fsync_dir
+    from gateway.durable import fsync_dir
 
     target = target.absolute()
     target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)

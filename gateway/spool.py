@@ -17,7 +17,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gateway.store import fsync_dir, write_atomically
+from gateway.durable import fsync_dir, write_atomically
 
 if TYPE_CHECKING:
     from gateway.settings import Settings

@@ -19,12 +19,14 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 # the daemon's side: state, mail in and out, templates, signing, the event loop, the config
-# (its reading, people and accounts, settings and passwords)
+# (its reading, people and accounts, settings and passwords), the state's files and codecs
 NOT_NEEDED = (
     "gateway.daemon", "gateway.store", "gateway.workflow", "gateway.intake",
     "gateway.outbox", "gateway.mime", "gateway.signing", "gateway.render",
     "gateway.admin", "gateway.config", "gateway.init_cmd", "gateway.pipeline",
     "gateway.config_reader", "gateway.config_accounts", "gateway.settings", "gateway.credentials",
+    "gateway.statedb", "gateway.statefiles", "gateway.memtables", "gateway.archive",
+    "gateway.draftdocs", "gateway.durable",
     "imapclient", "aiosmtplib", "jinja2", "cryptography", "tinydb", "asyncio",
     "email.parser", "yaml", "regex",
 )  # fmt: skip

@@ -18,7 +18,8 @@ from gateway.config_reader import ConfigError
 from gateway.render import STATUSES, build_message, render_body
 from gateway.settings import staff_allowed
 from gateway.signing import canonical, load_or_create_key, load_public_key, verify_parts
-from gateway.store import StateError, Store
+from gateway.statefiles import StateError
+from gateway.store import Store
 from gateway.tokens import find_tokens, make_token, parse_token, plus_address, token_matches
 from gateway.workflow import NewDraft, Policy, on_new_draft
 

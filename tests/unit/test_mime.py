@@ -296,7 +296,6 @@ def test_auto_reply_headers(header: str) -> None:
         "Automatic reply: x",
         "自動転送: x",
         "RE: 自動応答: x",
-        "不在のお知らせ",
     ],
 )
 def test_auto_reply_subjects(subject: str) -> None:
