@@ -175,10 +175,14 @@ BOUNCE_SUBJECT_WORDS = (
     r"no\s+se\s+puede\s+entregar", r"no\s+entregado", r"não\s+(?:é\s+possível\s+)?entreg",
     r"onbestelbaar", r"kan\s+niet\s+worden\s+bezorgd", r"impossibile\s+recapitare",
     r"退信", r"未送达", r"无法投递", r"無法傳遞", r"배달되지\s*않음", r"전송\s*실패",
-    r"配信不能", r"配送不能", r"配信できません", r"配送できません", r"配信失敗", r"配送失敗",
-    r"配信エラー", r"送信エラー", r"未配達", r"宛先不明", r"メールエラー", r"エラー通知",
-    r"送信できませんでした", r"配信されませんでした", r"届きませんでした", r"不達",
-    r"配信の問題", r"配信状態通知", r"配信不可", r"user\s+unknown",
+    r"配信不能", r"配送不能", r"エラー通知", r"配信状態通知", r"user\s+unknown",
+)  # fmt: skip
+#: The same in words a town's own post may use (「メール不達のお知らせ」): prose, so they
+#: count only beside a sign a person's mail does not carry.
+BOUNCE_SUBJECT_PROSE = (
+    r"配信できません", r"配送できません", r"配信失敗", r"配送失敗", r"配信エラー", r"送信エラー",
+    r"未配達", r"宛先不明", r"メールエラー", r"送信できませんでした", r"配信されませんでした",
+    r"届きませんでした", r"不達", r"配信の問題", r"配信不可",
 )  # fmt: skip
 #: Subjects of spam and abuse complaints that are not in ARF (RFC 5965) form.
 COMPLAINT_SUBJECT_WORDS = (
@@ -242,6 +246,7 @@ _BARE_LABEL_SUBJECT_RE = re.compile(
     re.IGNORECASE,
 )
 _BOUNCE_SUBJECT_RE = re.compile(_alternatives(BOUNCE_SUBJECT_WORDS), re.IGNORECASE)
+_BOUNCE_SUBJECT_PROSE_RE = re.compile(_alternatives(BOUNCE_SUBJECT_PROSE))
 _COMPLAINT_SUBJECT_RE = re.compile(_alternatives(COMPLAINT_SUBJECT_WORDS), re.IGNORECASE)
 _BARE_NOTICE_SUBJECT_RE = re.compile(
     r"^\s*(?:" + _literal_alternatives(BARE_NOTICE_SUBJECTS) + r")\s*$", re.IGNORECASE
@@ -283,7 +288,6 @@ _BODY_MARKER_RE = re.compile(
 )  # fmt: skip
 _NO_REPLY_BODY_RE = re.compile(
     r"このメールには(?:直接)?(?:ご)?返信(?:いただけません|できません|しないでください)|"
-    r"(?:この|本)メールは(?:送信専用|配信専用)|送信専用(?:の)?(?:メール)?アドレス|"
     r"(?:ご)?返信(?:いただいても|されても)(?:お答え|回答|対応|ご回答)(?:でき|いたしかね)|"
     r"(?:この|本)メールは.{0,30}自動(?:的に)?(?:送信|配信|生成|返信|応答)|"
     r"do\s+not\s+reply\s+to\s+this\s+(?:e-?mail|message)|"
@@ -292,6 +296,10 @@ _NO_REPLY_BODY_RE = re.compile(
     r"this\s+(?:is\s+an\s+)?(?:automated|automatically\s+generated)\s+(?:message|e-?mail)",
     re.IGNORECASE,
 )  # fmt: skip
+#: 「送信専用」: a notice's words, and a town's post about its own mail service's too.
+_SEND_ONLY_BODY_RE = re.compile(
+    r"(?:この|本)メールは(?:送信専用|配信専用)|送信専用(?:の)?(?:メール)?アドレス"
+)
 _ABSENCE_BODY_RE = re.compile(
     r"不在に(?:して)?(?:おります|しています)|休暇を(?:いただいて|頂いて|取って)|"
     r"(?:出社|帰社|戻り)(?:次第|後に?)(?:ご)?(?:返信|確認|対応|連絡)|"
@@ -304,16 +312,20 @@ _ABSENCE_BODY_RE = re.compile(
     re.IGNORECASE,
 )  # fmt: skip
 _BOUNCE_BODY_RE = re.compile(
-    r"宛先(?:不明|のアドレス|のメールアドレス)|(?:届け|送信|配信|送付)(?:られ|でき)ませんでした|"
-    r"(?:届き|配達でき)ませんでした|存在しないアドレス|受信(?:拒否|できません)|"
     r"user\s+unknown|unknown\s+user|no\s+such\s+user|mailbox\s+(?:is\s+)?(?:full|unavailable)|"
     r"recipient\s+address\s+rejected|address\s+not\s+found|delivery\s+to\s+the\s+following|"
     r"could\s+not\s+be\s+delivered|unable\s+to\s+deliver|permanent\s+(?:error|failure)|"
     r"following\s+(?:addresses|recipients)\s+(?:had|failed)|\b5\.\d\.\d+\b|"
-    r"delivery\s+has\s+failed\s+to\s+these\s+recipients|配信に失敗しました|"
+    r"delivery\s+has\s+failed\s+to\s+these\s+recipients|did\s+not\s+reach\s+the\s+following|"
+    r"was\s+not\s+delivered\s+to|次の受信者またはグループへの配信に失敗しました|"
     r"konnte\s+nicht\s+zugestellt\s+werden|n'a\s+pas\s+pu\s+être\s+remis",
     re.IGNORECASE,
 )  # fmt: skip
+#: Delivery failure told in Japanese prose, as carriers write it and as a town's post may.
+_BOUNCE_PROSE_RE = re.compile(
+    r"宛先(?:不明|のアドレス|のメールアドレス)|(?:届け|送信|配信|送付)(?:られ|でき)ませんでした|"
+    r"(?:届き|配達でき)ませんでした|存在しないアドレス|受信(?:拒否|できません)|配信に失敗しました"
+)
 #: The first lines of a draft as staff write it (CONTRACT: optional `アカウント:` and
 #: `投稿予定:` lines) or of an absence command: a person wrote this, whatever its words say.
 _DRAFT_OPENING_RE = re.compile(r"^\s*(?:アカウント|投稿予定)\s*[:：]")
@@ -470,7 +482,12 @@ def recognise(
         return Verdict(Kind.OTHER, "DMARC aggregate report (RFC 7489)")
 
     body = text[:WORDS_WINDOW]
-    bounce_words = bool(_BOUNCE_SUBJECT_RE.search(subject) or _BOUNCE_BODY_RE.search(body))
+    bounce_words = bool(
+        _BOUNCE_SUBJECT_RE.search(subject)
+        or _BOUNCE_SUBJECT_PROSE_RE.search(subject)
+        or _BOUNCE_BODY_RE.search(body)
+        or _BOUNCE_PROSE_RE.search(body)
+    )
     auto_kind = Kind.BOUNCE if bounce_words else Kind.AUTO_REPLY
     decided = _header_verdict(headers, auto_kind)
     if decided is not None:
@@ -491,6 +508,20 @@ def recognise(
     if any(_BODY_MARKER_RE.match(line) for line in opening.splitlines()):
         return Verdict(auto_kind, "body starts with an auto-reply marker")
 
+    return _weighed(_weak_signs(headers, from_addr, subject, body), auto_kind)
+
+
+#: Weak signs a town's own post may carry in its words (prose); the others are signs of
+#: a machine (its sender, a technical status) that a person's mail does not carry.
+PROSE_SIGNS = frozenset(
+    {"absence-notice subject", "absence wording", "delivery failure in Japanese prose",
+     "delivery-failure subject in prose", "body says it is send-only"}
+)  # fmt: skip
+
+
+def _weak_signs(
+    headers: Sequence[tuple[str, str]], from_addr: str, subject: str, body: str
+) -> list[str]:
     weak = []
     if _NOREPLY_SENDER_RE.match(from_addr):
         weak.append("no-reply sender")
@@ -500,15 +531,30 @@ def recognise(
         weak.append("absence-notice subject")
     if _BOUNCE_SUBJECT_RE.search(subject) or _BARE_NOTICE_SUBJECT_RE.match(subject):
         weak.append("error-notice subject")
+    elif _BOUNCE_SUBJECT_PROSE_RE.search(subject):
+        weak.append("delivery-failure subject in prose")
     if _COMPLAINT_SUBJECT_RE.search(subject):
         weak.append("abuse-complaint subject")
     if _NO_REPLY_BODY_RE.search(body):
         weak.append("body says it cannot be answered")
+    if _SEND_ONLY_BODY_RE.search(body):
+        weak.append("body says it is send-only")
     if _ABSENCE_BODY_RE.search(body):
         weak.append("absence wording")
     if _BOUNCE_BODY_RE.search(body):
         weak.append("delivery-failure wording")
-    if len(weak) >= 2:
+    if _BOUNCE_PROSE_RE.search(body):
+        weak.append("delivery failure in Japanese prose")
+    return weak
+
+
+def _weighed(weak: list[str], auto_kind: Kind) -> Verdict:
+    """Two weak signs decide when one is a machine's; prose alone decides only as the
+    classic absence notice (subject and wording) or with three signs. So 「メール不達の
+    お知らせ」 over 「…が届きませんでした」 stays a person's post."""
+    machine = [w for w in weak if w not in PROSE_SIGNS]
+    absence_pair = {"absence-notice subject", "absence wording"} <= set(weak)
+    if len(weak) >= 3 or (len(weak) >= 2 and (machine or absence_pair)):
         return Verdict(auto_kind, "signs together: " + ", ".join(weak))
     return PERSON
 

@@ -206,3 +206,18 @@ def test_dmarc_report_subjects(subject):
 def test_a_plain_text_abuse_complaint_needs_its_sender_too():
     assert verdict("[SpamCop (http://x/) id:1]防災", "", sender="spamcop@example.net").kind
     assert verdict("Spam complaint の書き方", "迷惑メールの申告方法です。").kind is None
+
+
+def test_delivery_failure_in_prose_alone_is_a_towns_post():
+    """「メール不達のお知らせ」 over 「…届きませんでした。宛先不明…」 is a post about the town's
+    own mail service; the same words from a no-reply sender are a carrier's notice."""
+    subject, body = "メール不達のお知らせ", "防災メールが一部の方に届きませんでした。宛先不明のアドレスです。"
+    assert verdict(subject, body).kind is None
+    assert verdict(subject, body, sender="no-reply@carrier.example.ne.jp").kind == Kind.BOUNCE
+    assert verdict("Mail", body, sender="no-reply@carrier.example.ne.jp").kind == Kind.BOUNCE
+
+
+def test_send_only_words_alone_are_a_towns_post():
+    body = "配信されるメールは送信専用です。このメールは送信専用のアドレスから届きます。"
+    assert verdict("メール配信サービス", body).kind is None
+    assert verdict("ご登録ありがとうございます", body, sender="noreply@example.jp").kind
