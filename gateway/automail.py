@@ -17,30 +17,33 @@ loses a draft or a decision. So the signs are weighed:
   decides only together with another one. A person's 「休暇中の対応について」 is one
   weak sign at most, so it stays a person's draft.
 
-Pure functions over what `mime` has already decoded; the bounce's failed recipients are
-found by `flufl.bounce` (maintained by GNU Mailman) and, for the two shapes it does not
-know, by the JSON of cloud notifications and the Japanese carriers' 宛先 lines.
+Pure functions over what `mime` has already decoded. Who did not receive the mail a bounce
+reports is `bounce_recipients`' job (re-exported here as `failed_recipients`).
 """
 
 from __future__ import annotations
 
-import email.message
 import email.utils
-import json
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gateway.bounce_recipients import BODY_WINDOW, cloud_bounce, failed_recipients
 from gateway.model import Kind
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "PERSON",
+    "Verdict",
+    "cloud_bounce",
+    "failed_recipients",
+    "null_reverse_path",
+    "recognise",
+]
 
-#: Only this much of a body is searched for signs or JSON (automatic notices are short).
-BODY_WINDOW = 64 * 1024
-#: flufl.bounce runs its heuristics only on bounces up to this size (they are small).
-BOUNCE_SCAN_LIMIT = 256 * 1024
+#: Only this much for words: a notice says what it is near its top; what follows is the
+#: returned original. Keeps the cost per mail flat (bench/bench_automail.py).
+WORDS_WINDOW = 16 * 1024
 MAX_SUBJECT = 2000
 
 
@@ -107,7 +110,7 @@ NOREPLY_LOCAL_PARTS = (
     "notification", "notifications", "notify", "auto-reply", "autoreply", "automail",
     "auto-mail", "autoconfirm", "auto-confirm", "daemon", "root", "nobody", "cron",
     "www-data", "apache", "system", "alert", "alerts", "dmarc", "dmarcreport",
-    "dmarc-reports", "dmarc_rua", "rua", "abuse-reports", "fbl",
+    "dmarc-reports", "dmarc_rua", "rua", "abuse-reports", "fbl", "abuse", "spamcop",
 )  # fmt: skip
 #: Display names mail systems give their bounces and notices (weak).
 DAEMON_DISPLAY_NAMES = (
@@ -172,10 +175,19 @@ BOUNCE_SUBJECT_WORDS = (
     r"no\s+se\s+puede\s+entregar", r"no\s+entregado", r"não\s+(?:é\s+possível\s+)?entreg",
     r"onbestelbaar", r"kan\s+niet\s+worden\s+bezorgd", r"impossibile\s+recapitare",
     r"退信", r"未送达", r"无法投递", r"無法傳遞", r"배달되지\s*않음", r"전송\s*실패",
-    r"配信不能", r"配送不能", r"配信できません", r"配送できません", r"配信失敗", r"配送失敗",
-    r"配信エラー", r"送信エラー", r"未配達", r"宛先不明", r"メールエラー", r"エラー通知",
-    r"送信できませんでした", r"配信されませんでした", r"届きませんでした", r"不達",
-    r"配信の問題", r"配信状態通知", r"配信不可", r"user\s+unknown",
+    r"配信不能", r"配送不能", r"エラー通知", r"配信状態通知", r"user\s+unknown",
+)  # fmt: skip
+#: The same in words a town's own post may use (「メール不達のお知らせ」): prose, so they
+#: count only beside a sign a person's mail does not carry.
+BOUNCE_SUBJECT_PROSE = (
+    r"配信できません", r"配送できません", r"配信失敗", r"配送失敗", r"配信エラー", r"送信エラー",
+    r"未配達", r"宛先不明", r"メールエラー", r"送信できませんでした", r"配信されませんでした",
+    r"届きませんでした", r"不達", r"配信の問題", r"配信不可",
+)  # fmt: skip
+#: Subjects of spam and abuse complaints that are not in ARF (RFC 5965) form.
+COMPLAINT_SUBJECT_WORDS = (
+    r"abuse\s+(?:report|complaint|notification)", r"spam\s+(?:complaint|report)",
+    r"\[spamcop\b", r"迷惑メール(?:の)?(?:報告|申告)", r"complaint\s+about\s+message",
 )  # fmt: skip
 #: Japanese carriers' notices that say nothing but this in the subject.
 BARE_NOTICE_SUBJECTS = ("mail", "メール", "お知らせ", "notice", "通知")
@@ -206,7 +218,7 @@ def _literal_alternatives(words: Iterable[str]) -> str:
     return "|".join(sorted(escaped, key=len, reverse=True))
 
 
-_RE_PREFIX = r"^\s*(?:(?:re|fw|fwd|aw|sv|tr|wg|rv|antw|odp)\s*[:：]\s*)*"
+_RE_PREFIX = r"^\s*(?:(?:re|fw|fwd|aw|sv|tr|wg|rv|antw|odp)\s*[:：]\s*){0,8}"
 _FORWARD_PREFIX_RE = re.compile(
     r"^\s*(?:fw|fwd|wg|tr|rv|i|vs|doorst|転送|fwd?\.)\s*[:：]", re.IGNORECASE
 )
@@ -234,10 +246,16 @@ _BARE_LABEL_SUBJECT_RE = re.compile(
     re.IGNORECASE,
 )
 _BOUNCE_SUBJECT_RE = re.compile(_alternatives(BOUNCE_SUBJECT_WORDS), re.IGNORECASE)
+_BOUNCE_SUBJECT_PROSE_RE = re.compile(_alternatives(BOUNCE_SUBJECT_PROSE))
+_COMPLAINT_SUBJECT_RE = re.compile(_alternatives(COMPLAINT_SUBJECT_WORDS), re.IGNORECASE)
 _BARE_NOTICE_SUBJECT_RE = re.compile(
     r"^\s*(?:" + _literal_alternatives(BARE_NOTICE_SUBJECTS) + r")\s*$", re.IGNORECASE
 )
-_DMARC_SUBJECT_RE = re.compile(r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:", re.I)
+_DMARC_SUBJECT_RE = re.compile(
+    r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:|\bdmarc\b.{0,60}\b(?:aggregate|forensic|failure)?"
+    r"\s*report\b|\breport\b.{0,60}\bdmarc\b",
+    re.I,
+)
 _DMARC_FILE_RE = re.compile(
     r"^[^!/\\]+![^!/\\]+!\d{9,11}!\d{9,11}(?:![^!]*)?\.(?:xml|zip|gz|xml\.gz)$", re.I
 )
@@ -260,6 +278,7 @@ _BODY_MARKER_RE = re.compile(
     r"^\s*(?:" + _OPEN + r"\s*(?:自動送信|自動返信|自動応答|自動通知|不在通知|自動配信)"
     r"(?:メール)?\s*" + _CLOSE + r"|※\s*(?:このメールは|本メールは)?自動(?:送信|返信|応答)|"
     r"(?:この|本)メールは(?:システム(?:から|より))?自動(?:的に)?(?:送信|返信|応答|配信)|"
+    r"(?:こちらは|これは)自動(?:返信|応答|送信)(?:メール)?(?:です|にて)|"
     r"this\s+is\s+an\s+auto(?:matic|mated)?[-\s]?(?:reply|response|generated)|"
     r"i\s+apologi[sz]e\s+for\s+this\s+automatic\s+reply|"
     r"i\s+am\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:on|from))|"
@@ -269,15 +288,18 @@ _BODY_MARKER_RE = re.compile(
 )  # fmt: skip
 _NO_REPLY_BODY_RE = re.compile(
     r"このメールには(?:直接)?(?:ご)?返信(?:いただけません|できません|しないでください)|"
-    r"(?:この|本)メールは(?:送信専用|配信専用)|送信専用(?:の)?(?:メール)?アドレス|"
     r"(?:ご)?返信(?:いただいても|されても)(?:お答え|回答|対応|ご回答)(?:でき|いたしかね)|"
-    r"(?:この|本)メールは.{0,30}自動(?:的に)?(?:送信|配信|生成|返信)(?:されて|して|いた)|"
+    r"(?:この|本)メールは.{0,30}自動(?:的に)?(?:送信|配信|生成|返信|応答)|"
     r"do\s+not\s+reply\s+to\s+this\s+(?:e-?mail|message)|"
     r"please\s+do\s+not\s+reply|this\s+(?:e-?mail|mailbox)\s+(?:is\s+)?(?:not\s+monitored|"
     r"cannot\s+receive\s+replies)|"
     r"this\s+(?:is\s+an\s+)?(?:automated|automatically\s+generated)\s+(?:message|e-?mail)",
     re.IGNORECASE,
 )  # fmt: skip
+#: 「送信専用」: a notice's words, and a town's post about its own mail service's too.
+_SEND_ONLY_BODY_RE = re.compile(
+    r"(?:この|本)メールは(?:送信専用|配信専用)|送信専用(?:の)?(?:メール)?アドレス"
+)
 _ABSENCE_BODY_RE = re.compile(
     r"不在に(?:して)?(?:おります|しています)|休暇を(?:いただいて|頂いて|取って)|"
     r"(?:出社|帰社|戻り)(?:次第|後に?)(?:ご)?(?:返信|確認|対応|連絡)|"
@@ -290,16 +312,20 @@ _ABSENCE_BODY_RE = re.compile(
     re.IGNORECASE,
 )  # fmt: skip
 _BOUNCE_BODY_RE = re.compile(
-    r"宛先(?:不明|のアドレス|のメールアドレス)|(?:届け|送信|配信|送付)(?:られ|でき)ませんでした|"
-    r"(?:届き|配達でき)ませんでした|存在しないアドレス|受信(?:拒否|できません)|"
     r"user\s+unknown|unknown\s+user|no\s+such\s+user|mailbox\s+(?:is\s+)?(?:full|unavailable)|"
     r"recipient\s+address\s+rejected|address\s+not\s+found|delivery\s+to\s+the\s+following|"
     r"could\s+not\s+be\s+delivered|unable\s+to\s+deliver|permanent\s+(?:error|failure)|"
     r"following\s+(?:addresses|recipients)\s+(?:had|failed)|\b5\.\d\.\d+\b|"
-    r"delivery\s+has\s+failed\s+to\s+these\s+recipients|配信に失敗しました|"
+    r"delivery\s+has\s+failed\s+to\s+these\s+recipients|did\s+not\s+reach\s+the\s+following|"
+    r"was\s+not\s+delivered\s+to|次の受信者またはグループへの配信に失敗しました|"
     r"konnte\s+nicht\s+zugestellt\s+werden|n'a\s+pas\s+pu\s+être\s+remis",
     re.IGNORECASE,
 )  # fmt: skip
+#: Delivery failure told in Japanese prose, as carriers write it and as a town's post may.
+_BOUNCE_PROSE_RE = re.compile(
+    r"宛先(?:不明|のアドレス|のメールアドレス)|(?:届け|送信|配信|送付)(?:られ|でき)ませんでした|"
+    r"(?:届き|配達でき)ませんでした|存在しないアドレス|受信(?:拒否|できません)|配信に失敗しました"
+)
 #: The first lines of a draft as staff write it (CONTRACT: optional `アカウント:` and
 #: `投稿予定:` lines) or of an absence command: a person wrote this, whatever its words say.
 _DRAFT_OPENING_RE = re.compile(r"^\s*(?:アカウント|投稿予定)\s*[:：]")
@@ -308,36 +334,10 @@ _ABSENCE_COMMAND_RE = re.compile(
     r"\d{1,2}[^\n]{0,60}代理",
     re.MULTILINE,
 )
-_ADDRESS_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-#: Plain-text bounces of MTAs flufl.bounce has no detector for (OpenMail, InterScan,
-#: au one net, m-FILTER …): the failed address follows one of these, inline or on the
-#: next few lines.
-FAILURE_INTROS = (
-    r"(?:following|these)\s+(?:e-?mail\s+)?(?:addresses|address|recipients?)(?:\s+or\s+groups)?"
-    r"\s+(?:had|have|has|failed|could|was|were)[^\n]{0,60}",
-    r"unable\s+to\s+deliver\s+(?:the\s+)?(?:message\s+)?to", r"could\s+not\s+be\s+delivered\s+to",
-    r"delivery\s+to\s+the\s+following\s+recipients?\s+failed[^\n]{0,40}",
-    r"以下のメールアドレスへの送信に失敗しました。?", r"次のあて先へのメッセージはエラーのため送信できませんでした。?",
-    r"次の受信者またはグループへの配信に失敗しました[:：]?",
-)  # fmt: skip
-_FAILURE_INTRO_RE = re.compile(
-    r"(?:" + "|".join(FAILURE_INTROS) + r")[:：]?[ \t]*((?:[^\n]{0,300}\n?){1,4})", re.IGNORECASE
-)
-_CARRIER_TO_LINE_RE = re.compile(
-    r"^[ \t]*(?:宛先|送信先|あて先|受信者|宛て先|To|Recipient|Original-Recipient)[^\n]{0,40}?[:：]?[ \t]*([^\n]{0,300})$",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 def _values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
     return [v for k, v in headers if k.lower() == name]
-
-
-def _first_line(text: str) -> str:
-    for line in text[:BODY_WINDOW].splitlines():
-        if line.strip():
-            return line
-    return ""
 
 
 def _opening(text: str, lines: int = 3) -> str:
@@ -371,27 +371,6 @@ def _daemon_sender(from_addr: str, headers: Sequence[tuple[str, str]]) -> bool:
         if "@" not in candidate and _DAEMON_SENDER_RE.match(candidate):
             return True
     return False
-
-
-def cloud_bounce(text: str) -> dict | None:
-    """The JSON of an Amazon SES notification (direct, or wrapped in an SNS message)."""
-    body = text[:BODY_WINDOW].lstrip()
-    if not body.startswith("{"):
-        return None
-    try:
-        data, _end = json.JSONDecoder().raw_decode(body)
-    except (ValueError, RecursionError):  # RecursionError: `[[[[…` thousands deep
-        return None
-    for _ in range(2):  # SNS "Notification" carries the SES JSON as a string in Message
-        if isinstance(data, dict) and isinstance(data.get("Message"), str):
-            try:
-                data = json.loads(data["Message"][:BODY_WINDOW])
-            except (ValueError, RecursionError):
-                return None
-    if not isinstance(data, dict):
-        return None
-    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
-    return data if kind else None
 
 
 def _cloud_verdict(data: dict) -> Verdict:
@@ -462,8 +441,13 @@ def recognise(
     ):
         return Verdict(Kind.OTHER, "DMARC aggregate report (RFC 7489)")
 
-    body = text[:BODY_WINDOW]
-    bounce_words = bool(_BOUNCE_SUBJECT_RE.search(subject) or _BOUNCE_BODY_RE.search(body))
+    body = text[:WORDS_WINDOW]
+    bounce_words = bool(
+        _BOUNCE_SUBJECT_RE.search(subject)
+        or _BOUNCE_SUBJECT_PROSE_RE.search(subject)
+        or _BOUNCE_BODY_RE.search(body)
+        or _BOUNCE_PROSE_RE.search(body)
+    )
     auto_kind = Kind.BOUNCE if bounce_words else Kind.AUTO_REPLY
     decided = _header_verdict(headers, auto_kind)
     if decided is not None:
@@ -481,9 +465,23 @@ def recognise(
         return Verdict(Kind.BOUNCE, "delivery-failure subject and no sender")
     if _AUTO_SUBJECT_RE.search(subject) or _BARE_LABEL_SUBJECT_RE.match(subject):
         return Verdict(auto_kind, "auto-reply label in the subject")
-    if _BODY_MARKER_RE.match(_first_line(body)):
+    if any(_BODY_MARKER_RE.match(line) for line in opening.splitlines()):
         return Verdict(auto_kind, "body starts with an auto-reply marker")
 
+    return _weighed(_weak_signs(headers, from_addr, subject, body), auto_kind)
+
+
+#: Weak signs a town's own post may carry in its words (prose); the others are signs of
+#: a machine (its sender, a technical status) that a person's mail does not carry.
+PROSE_SIGNS = frozenset(
+    {"absence-notice subject", "absence wording", "delivery failure in Japanese prose",
+     "delivery-failure subject in prose", "body says it is send-only"}
+)  # fmt: skip
+
+
+def _weak_signs(
+    headers: Sequence[tuple[str, str]], from_addr: str, subject: str, body: str
+) -> list[str]:
     weak = []
     if _NOREPLY_SENDER_RE.match(from_addr):
         weak.append("no-reply sender")
@@ -493,74 +491,29 @@ def recognise(
         weak.append("absence-notice subject")
     if _BOUNCE_SUBJECT_RE.search(subject) or _BARE_NOTICE_SUBJECT_RE.match(subject):
         weak.append("error-notice subject")
+    elif _BOUNCE_SUBJECT_PROSE_RE.search(subject):
+        weak.append("delivery-failure subject in prose")
+    if _COMPLAINT_SUBJECT_RE.search(subject):
+        weak.append("abuse-complaint subject")
     if _NO_REPLY_BODY_RE.search(body):
         weak.append("body says it cannot be answered")
+    if _SEND_ONLY_BODY_RE.search(body):
+        weak.append("body says it is send-only")
     if _ABSENCE_BODY_RE.search(body):
         weak.append("absence wording")
     if _BOUNCE_BODY_RE.search(body):
         weak.append("delivery-failure wording")
-    if len(weak) >= 2:
+    if _BOUNCE_PROSE_RE.search(body):
+        weak.append("delivery failure in Japanese prose")
+    return weak
+
+
+def _weighed(weak: list[str], auto_kind: Kind) -> Verdict:
+    """Two weak signs decide when one is a machine's; prose alone decides only as the
+    classic absence notice (subject and wording) or with three signs. So 「メール不達の
+    お知らせ」 over 「…が届きませんでした」 stays a person's post."""
+    machine = [w for w in weak if w not in PROSE_SIGNS]
+    absence_pair = {"absence-notice subject", "absence wording"} <= set(weak)
+    if len(weak) >= 3 or (len(weak) >= 2 and (machine or absence_pair)):
         return Verdict(auto_kind, "signs together: " + ", ".join(weak))
     return PERSON
-
-
-# --------------------------------------------------------------------------- recipients
-
-
-def failed_recipients(
-    msg: email.message.Message, text: str, raw_size: int, ours: Iterable[str] = ()
-) -> tuple[str, ...]:
-    """Who did not receive the mail this bounce reports, lower-cased, ours left out."""
-    own = {a.lower() for a in ours}
-    found: list[str] = []
-    data = cloud_bounce(text)
-    if data is not None:
-        bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
-        for r in bounce.get("bouncedRecipients") or ():
-            if isinstance(r, dict) and isinstance(r.get("emailAddress"), str):
-                found.append(r["emailAddress"])
-    if not found and raw_size <= BOUNCE_SCAN_LIMIT:
-        found.extend(_flufl(msg))
-    if not found:
-        found.extend(_carrier_lines(text))
-    if not found:
-        found.extend(_failure_lines(text))
-    out: dict[str, None] = {}
-    for addr in found:
-        m = _ADDRESS_RE.search(addr)
-        if m and m.group(0).lower() not in own:
-            out.setdefault(m.group(0).lower(), None)
-    return tuple(out)[:50]
-
-
-def _flufl(msg: email.message.Message) -> list[str]:
-    try:
-        from flufl.bounce import all_failures
-
-        temporary, permanent = all_failures(msg)
-    except Exception as exc:  # a heuristic: its failure must not lose the mail
-        log.info("event=bounce_scan_failed error=%r", exc)
-        return []
-    return [
-        a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a)
-        for a in (*sorted(permanent), *sorted(temporary))
-    ]
-
-
-def _failure_lines(text: str) -> list[str]:
-    """The first addresses after a failure intro (FAILURE_INTROS)."""
-    out: list[str] = []
-    for m in _FAILURE_INTRO_RE.finditer(text[:BODY_WINDOW]):
-        out.extend(_ADDRESS_RE.findall(m.group(1))[:10])
-        if len(out) >= 50:
-            break
-    return out
-
-
-def _carrier_lines(text: str) -> list[str]:
-    """Japanese carriers' notices name the failed address on a 宛先 / 送信先 line;
-    flufl.bounce has no detector for them."""
-    out = []
-    for m in _CARRIER_TO_LINE_RE.finditer(text[:BODY_WINDOW]):
-        out.extend(_ADDRESS_RE.findall(m.group(1)))
-    return out

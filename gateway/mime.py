@@ -15,7 +15,9 @@ import email.message
 import hashlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import BinaryIO
 
 from gateway.automail import failed_recipients
 from gateway.mailheaders import (
@@ -28,8 +30,9 @@ from gateway.mailheaders import (
     strict_from,
 )
 from gateway.mailkind import classify, header_values
-from gateway.mimewalk import Walk, body_variants
+from gateway.mimewalk import BlobFile, Walk, body_variants
 from gateway.model import Incoming, Kind
+from gateway.rawruns import RUN_MIN, Runs, reduce_message
 from gateway.tokens import find_tokens
 
 log = logging.getLogger(__name__)
@@ -131,9 +134,55 @@ def read_message(
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
 
 
-def _read(
-    raw: bytes, gateway_addresses: tuple[str, ...], *, refused: str = "", size: int | None = None
+def read_message_file(
+    source: BinaryIO,
+    gateway_addresses: Iterable[str] = (),
+    *,
+    blobs: Callable[[], BlobFile] | None = None,
+    run_min: int = RUN_MIN,
 ) -> Incoming:
+    """`read_message` for a message in a file (seekable), without holding its photos: the
+    long base64 runs stay in the file (`rawruns`) while the structure is parsed, and each
+    attachment is decoded from there in pieces into a file of `blobs` (else into bytes).
+    The same Incoming as `read_message` gives for the file's bytes. Never raises."""
+    try:
+        reduced = reduce_message(source, run_min)
+        data = reduced.data
+        addresses_ = tuple(gateway_addresses)
+        if _too_many_containers(data):  # runs hold no header line: the same count
+            return _read(
+                header_block(data), addresses_, refused=REFUSED_TOO_COMPLEX,
+                size=reduced.size, digest=reduced.sha256, bom=reduced.bom,
+            )  # fmt: skip
+        return _read(
+            data, addresses_, size=reduced.size, digest=reduced.sha256, bom=reduced.bom,
+            runs=reduced.runs, blobs=blobs,
+        )  # fmt: skip
+    except Exception as exc:  # the contract: nothing escapes
+        log.exception("event=message_unreadable")
+        unreadable = _empty(b"", f"unreadable message: {type(exc).__name__}: {exc}")
+        try:  # named by its bytes, like read_message names it
+            source.seek(0)
+            digest = hashlib.file_digest(source, "sha256").hexdigest()  # type: ignore[arg-type]
+            size = source.seek(0, 2)
+        except Exception:
+            return unreadable
+        return replace(unreadable, message_id=f"<{digest[:32]}@gateway.invalid>", raw_size=size)
+
+
+def _read(
+    raw: bytes,
+    gateway_addresses: tuple[str, ...],
+    *,
+    refused: str = "",
+    size: int | None = None,
+    digest: str | None = None,
+    bom: bool = False,
+    runs: Runs | None = None,
+    blobs: Callable[[], BlobFile] | None = None,
+) -> Incoming:
+    """`digest` and `bom` are given when `raw` was reduced from a file (`rawruns`): the
+    real message's SHA-256 and whether a byte-order mark was taken off its start."""
     problems: list[str] = []
     if refused:
         problems.append(f"body not read: {refused}")
@@ -141,6 +190,8 @@ def _read(
         return _empty(raw, "empty message")
     if raw.startswith(_BOM):  # a UTF-8 byte-order mark would turn the headers into body
         raw = raw[len(_BOM) :]
+        bom = True
+    if bom:
         problems.append("message starts with a UTF-8 byte-order mark (removed)")
     msg = parse_bytes(raw)
     raw_headers = list(msg.raw_items())  # items() would wrap 8-bit values in lossy Headers
@@ -155,14 +206,14 @@ def _read(
     subject = (header_values(headers, "Subject") or [""])[0].strip()
     mid = message_id_of((header_values(headers, "Message-ID") or [None])[0])
     if mid is None:
-        mid = _synth_message_id(raw)
+        mid = f"<{digest[:32]}@gateway.invalid>" if digest else _synth_message_id(raw)
         problems.append("no Message-ID; synthesized one from the raw bytes")
     in_reply_to_ids = msg_ids((header_values(headers, "In-Reply-To") or [""])[0])
     in_reply_to = in_reply_to_ids[0] if in_reply_to_ids else None
     references = msg_ids(" ".join(header_values(headers, "References")))
     date = parse_date((header_values(headers, "Date") or [None])[0])
 
-    walk = Walk(problems)
+    walk = Walk(problems, runs, blobs)
     texts = walk.body_of(msg, 0)
     if walk.too_complex and not refused:
         refused = REFUSED_TOO_COMPLEX
@@ -193,7 +244,9 @@ def _read(
     if why:
         problems.append(why)
     bounced = (
-        failed_recipients(msg, text, len(raw), gateway_addresses) if kind == Kind.BOUNCE else ()
+        failed_recipients(msg, text, len(raw) if size is None else size, gateway_addresses)
+        if kind == Kind.BOUNCE
+        else ()
     )
     if msg.defects:
         problems.append(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import binascii
 import email.message
+import io
 import quopri
 import re
 from urllib.parse import unquote_to_bytes
 
 from gateway.charsets import decode_bytes
 from gateway.mailheaders import SURROGATE_RE, base64_decode, decode_header_value, raw_header_bytes
+from gateway.rawruns import BlobWriter, Runs, decode_base64_runs
 from gateway.safetext import neutral_filename
 
 
@@ -122,15 +124,42 @@ def disposition(part: email.message.Message) -> str:
     return str(value).split(";", 1)[0].strip().lower()
 
 
-def payload_bytes(part: email.message.Message, problems: list[str]) -> bytes:
-    """The decoded body bytes of a leaf part, tolerating bad base64 / QP."""
-    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+def _raw_payload(part: email.message.Message) -> bytes:
     # the private attribute on purpose: get_payload() "helpfully" decodes 8-bit bytes
     # with the declared charset and errors="replace", which loses lying-label bodies
     raw = getattr(part, "_payload", "")
-    if not isinstance(raw, str):
-        return b""
-    rawb = raw.encode("utf-8", "surrogateescape")
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _cte(part: email.message.Message) -> str:
+    return str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+
+
+def payload_to(
+    part: email.message.Message, problems: list[str], runs: Runs | None, sink: BlobWriter
+) -> None:
+    """The decoded body of a leaf part written to `sink`: a base64 body whose runs are
+    still in the message file is decoded from there in pieces, never held whole."""
+    rawb = _raw_payload(part)
+    if runs is not None and _cte(part) == "base64" and runs.has_markers(rawb):
+        decode_base64_runs(runs, rawb, sink, problems)
+    else:
+        sink.write(payload_bytes(part, problems, runs))
+
+
+def payload_bytes(
+    part: email.message.Message, problems: list[str], runs: Runs | None = None
+) -> bytes:
+    """The decoded body bytes of a leaf part, tolerating bad base64 / QP. With `runs`
+    (a message read from a file), the runs left in the file are read back first."""
+    cte = _cte(part)
+    rawb = _raw_payload(part)
+    if runs is not None and runs.has_markers(rawb):
+        if cte == "base64":
+            out = io.BytesIO()
+            decode_base64_runs(runs, rawb, out, problems)
+            return out.getvalue()
+        rawb = runs.expand(rawb)
     if cte == "base64":
         if re.search(rb"[^A-Za-z0-9+/=\s]", rawb):
             problems.append("malformed base64 body (invalid characters skipped)")

@@ -8,6 +8,8 @@ at a nesting and part budget so a MIME bomb is refused rather than walked.
 from __future__ import annotations
 
 import email.message
+from collections.abc import Callable
+from typing import Protocol
 
 from gateway.charsets import canonical_charset, decode_bytes
 from gateway.htmltext import render_html
@@ -17,9 +19,19 @@ from gateway.mimeparts import (
     filename,
     param,
     payload_bytes,
+    payload_to,
     unflow,
 )
-from gateway.model import Attachment
+from gateway.model import Attachment, StoredFile
+from gateway.rawruns import BlobWriter, Runs
+
+
+class BlobFile(BlobWriter, Protocol):
+    """A file an attachment is decoded into: `close` makes it durable and names it."""
+
+    def close(self) -> StoredFile: ...
+
+    def discard(self) -> None: ...
 
 MAX_DEPTH = 40  # MIME nesting deeper than this is not walked (a bomb, not mail)
 MAX_PARTS = 500
@@ -51,8 +63,18 @@ def body_variants(texts: list[tuple[str, str | None]]) -> tuple[str, ...]:
 class Walk:
     """Collects body text and attachments from a parsed message, iteratively."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(
+        self,
+        problems: list[str],
+        runs: Runs | None = None,
+        blobs: Callable[[], BlobFile] | None = None,
+        *,
+        collect: bool = True,
+    ) -> None:
         self.problems = problems
+        self.runs = runs  # a message read from a file: its long runs are still there
+        self.blobs = blobs  # where attachments are decoded to (else they are bytes)
+        self.collect = collect  # False: the other alternatives, read for their text only
         self.texts: list[tuple[str, str | None]] = []  # (text, charset)
         self.attachments: list[Attachment] = []
         self.parts_seen = 0
@@ -61,7 +83,7 @@ class Walk:
         self.too_complex = False
 
     def leaf_text(self, part: email.message.Message) -> tuple[str, str | None]:
-        data = payload_bytes(part, self.problems)
+        data = payload_bytes(part, self.problems, self.runs)
         label = param(part, "charset")
         label_s = label if isinstance(label, str) else None
         text, used, probs = decode_bytes(data, label_s)
@@ -87,8 +109,12 @@ class Walk:
         return not ct.startswith(("text/", "multipart/", "message/delivery-status"))
 
     def add_attachment(self, part: email.message.Message) -> None:
+        if not self.collect:
+            return
         name = filename(part, self.problems)
         ct = content_type(part)
+        data = b""
+        stored: StoredFile | None = None
         if ct.startswith("message/"):
             try:
                 data = part.as_bytes() if not part.is_multipart() else b""
@@ -97,14 +123,30 @@ class Walk:
                     data = inner[0].as_bytes()
             except Exception:
                 data = b""
-        else:
-            data = payload_bytes(part, self.problems)
+            if self.runs is not None:
+                data = self.runs.expand(data)
+        elif self.blobs is None:
+            data = payload_bytes(part, self.problems, self.runs)
+        if self.blobs is not None:
+            blob = self.blobs()
+            try:
+                if ct.startswith("message/"):
+                    blob.write(data)
+                else:
+                    payload_to(part, self.problems, self.runs, blob)
+                stored = blob.close()
+            except BaseException:
+                blob.discard()
+                raise
+            data = b""
         if not name:
             ext = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}.get(ct, "")
             if ct == "message/rfc822":
                 ext = ".eml"
             name = f"part-{len(self.attachments) + 1}{ext or '.bin'}"
-        self.attachments.append(Attachment(filename=name, content_type=ct, data=data))
+        self.attachments.append(
+            Attachment(filename=name, content_type=ct, data=data, stored=stored)
+        )
 
     def body_of(self, part: email.message.Message, depth: int) -> list[tuple[str, str | None]]:
         """Texts of this part, choosing text/plain over text/html in alternatives."""
@@ -163,7 +205,7 @@ class Walk:
         for other in children:
             if other is child:
                 continue
-            side = Walk([])
+            side = Walk([], self.runs, collect=False)
             side.parts_seen = self.parts_seen  # one budget of parts for the whole message
             other_texts = side.body_of(other, depth + 1)
             self.parts_seen = side.parts_seen

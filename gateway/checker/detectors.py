@@ -15,7 +15,6 @@ from datetime import date
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
-from gateway.checker import xtext
 from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -754,7 +753,10 @@ def _sentences(draft: Draft) -> Iterator[tuple[int, int]]:
 
 def x_weighted_length(text: str) -> tuple[int, int | None]:
     """X's weighted length (twitter-text v3, see xtext.py) and the offset of the first
-    character past 280, or None."""
+    character past 280, or None. xtext is imported here: most posts stop at the bound
+    (x_length_bound), and `gateway check` starts ~5 ms sooner without it."""
+    from gateway.checker import xtext
+
     parsed = xtext.parse(text)
     over = parsed.over
     if over is not None and over >= len(text):  # NFC made the text shorter

@@ -171,3 +171,53 @@ def test_label_like_floods_are_no_sign():
     body = ("不在 " * 200_000) + "\n" + ("following addresses had " * 10_000)
     assert verdict("自動応答" * 250_000, body).kind is None
     assert verdict("Re: " * 100_000, "x" * 1_000_000).kind is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "いつもお世話になっております。\nこちらは自動返信メールです。\n8月17日以降にご返信します。",
+        "お問い合わせありがとうございます。\n※本メールは自動送信です。",
+        "Thank you for your message.\nThis is an automatic reply.",
+    ],
+)
+def test_a_marker_after_a_greeting_line(body):
+    assert verdict("Re: ほたる祭り", body, sender="info@kanko.example.jp").kind is not None
+
+
+def test_a_marker_deep_in_a_persons_text_is_not_a_marker():
+    body = "不審なメールにご注意ください。\n件名は普通です。\n本文は長いです。\n【自動送信】と書かれています。"
+    assert verdict("不審なメール", body).kind is None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "DMARC Aggregate Report for town.example.jp",
+        "Report domain: town.example.jp Submitter: google.com Report-ID: <123>",
+        "Yandex DMARC report for town.example.jp",
+    ],
+)
+def test_dmarc_report_subjects(subject):
+    v = verdict(subject, "", sender="noreply-dmarc@example.com")
+    assert v.kind == Kind.OTHER
+
+
+def test_a_plain_text_abuse_complaint_needs_its_sender_too():
+    assert verdict("[SpamCop (http://x/) id:1]防災", "", sender="spamcop@example.net").kind
+    assert verdict("Spam complaint の書き方", "迷惑メールの申告方法です。").kind is None
+
+
+def test_delivery_failure_in_prose_alone_is_a_towns_post():
+    """「メール不達のお知らせ」 over 「…届きませんでした。宛先不明…」 is a post about the town's
+    own mail service; the same words from a no-reply sender are a carrier's notice."""
+    subject, body = "メール不達のお知らせ", "防災メールが一部の方に届きませんでした。宛先不明のアドレスです。"
+    assert verdict(subject, body).kind is None
+    assert verdict(subject, body, sender="no-reply@carrier.example.ne.jp").kind == Kind.BOUNCE
+    assert verdict("Mail", body, sender="no-reply@carrier.example.ne.jp").kind == Kind.BOUNCE
+
+
+def test_send_only_words_alone_are_a_towns_post():
+    body = "配信されるメールは送信専用です。このメールは送信専用のアドレスから届きます。"
+    assert verdict("メール配信サービス", body).kind is None
+    assert verdict("ご登録ありがとうございます", body, sender="noreply@example.jp").kind
