@@ -136,7 +136,7 @@ AUTO_REPLY_LABELS = (
     "autosvar", "automatiskt svar", "automatisk svar", "automaattinen vastaus",
     "automatyczna odpowiedź", "odpowiedź automatyczna", "automatická odpověď",
     "автоответ", "автоматический ответ", "otomatik yanıt", "otomatik cevap",
-    "不在", "不在通知", "不在のお知らせ", "不在連絡",  # Exchange 2003 (ja): 「不在: 件名」
+    "不在", "不在通知", "不在のお知らせ", "不在連絡",  # older Japanese Outlook: 「不在: 件名」
 )  # fmt: skip
 #: Words that are a label only in brackets (【休暇中】): with a colon or alone they are a
 #: person's subject as often as a machine's.
