@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.store import Store, draft_to_doc
+from gateway.draftdocs import draft_to_doc
+from gateway.store import Store
 from gateway.workflow import APPROVED, AuditEvent, NewDraft, Policy, on_new_draft
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -27,10 +27,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.businessdays import JST, WorkCalendar
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.config import load_settings
+from gateway.config_reader import ConfigError
 from gateway.confirmation import verify_confirmation
 from gateway.model import Decision, Finding, Severity
 from gateway.render import STATUSES, build_message, render_body, templates_dir
+from gateway.settings import Settings
 from gateway.signing import SigningKey
 from gateway.workflow import (
     AttachmentRef,

@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gateway.config import Settings
+    from gateway.settings import Settings
 
 
 def load_settings(path: str) -> Settings:
@@ -25,7 +25,7 @@ def load_settings(path: str) -> Settings:
 
 
 def staff_allowed(settings: Settings, address: str) -> bool:
-    from gateway.config import staff_allowed as allowed
+    from gateway.settings import staff_allowed as allowed
 
     return allowed(settings, address)
 

@@ -16,18 +16,21 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 
 from gateway.admin import ensure_templates
 from gateway.checker import Checker
-from gateway.config import Settings
 from gateway.failures import STATUS as FAILURE_STATUS
 from gateway.failures import failure_mails
 from gateway.health import StorageAlarm, archive_old
 from gateway.intake import MailboxWatcher, TransientError
+from gateway.mime import MAX_HEADER_BYTES
 from gateway.outbox import Outbox
 from gateway.pipeline import Gateway, now_jst, spool_for
+from gateway.settings import Settings
 from gateway.signing import load_or_create_key
-from gateway.store import StateError, Store
+from gateway.statefiles import StateError
+from gateway.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,12 @@ class Daemon:
             raise
         self.alarm.ok()
 
+    def _handle_file(self, path: Path) -> None:
+        """A large mail the intake fetched into a file (never read whole)."""
+        with path.open("rb") as f:
+            head = f.read(MAX_HEADER_BYTES)  # enough to tell the sender, should it fail
+        self._handle(head, lambda: self.gateway.handle_file(path))
+
     def _handle_oversize(self, head: bytes, size: int) -> None:
         """A mail over the size limit: only its header block was fetched."""
         self._handle(head, lambda: self.gateway.handle_oversize(head, size))
@@ -188,6 +197,8 @@ class Daemon:
             use_idle=self.use_idle,
             max_bytes=int(self.settings.limits.max_message_mb * 1024 * 1024),
             handle_oversize=self._handle_oversize,
+            handle_file=self._handle_file,
+            fetch_dir=self.gateway.spool.root / "incoming",
         )
         intake = threading.Thread(target=watcher.run, name="imap-intake", daemon=True)
         intake.start()

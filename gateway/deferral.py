@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.authresults import verdict
-from gateway.config import staff_allowed
-from gateway.mime import read_message
+from gateway.draftdocs import draft_from_doc
 from gateway.model import Incoming, Kind
 from gateway.ratelimit import DEFERRED_STATUS, HeldMessage, budget_key, deferred_notice
-from gateway.store import draft_from_doc
+from gateway.settings import staff_allowed
 from gateway.tokens import parse_token, token_matches
 from gateway.workflow import AuditEvent, Outcome
 
@@ -58,7 +58,9 @@ class Deferral:
             return False
         return self.budgets.allows(bucket, now)
 
-    def _defer(self: Gateway, inc: Incoming, raw: bytes, key: str, bucket: str, now: datetime) -> None:
+    def _defer(
+        self: Gateway, inc: Incoming, raw: bytes | Path, key: str, bucket: str, now: datetime
+    ) -> None:
         """Over the budget: keep the raw message, handle it when the window allows; tell the
         sender once per window (only a member of staff or a reviewer: no backscatter)."""
         path = self.spool.put_held(raw)
@@ -115,12 +117,12 @@ class Deferral:
                 blocked.add(held.bucket)  # a later one of the same budget must wait too
                 continue
             try:
-                raw = self.spool.get_held(held.path)
+                with self.spool.held_path(held.path).open("rb") as f:
+                    inc = self._read(f)  # its photos into the spool, in pieces
             except OSError as exc:
                 log.error("event=held_message_lost path=%s error=%r", held.path, exc)
                 self.hold.remove(held)
                 continue
-            inc = read_message(raw, [self.address])
             self.hold.remove(held)
             self.budgets.charge(held.bucket, now)
             outcome, name = self._decide(inc, now)
@@ -158,6 +160,7 @@ class Deferral:
             },
             "outbox": {str(e.get("path")) for e in self.store.outbox_entries()},
             "held": self.hold.paths(),
+            "incoming": set(),  # a fetched mail is deleted once handled; older: a crash's
         }
         removed = self.spool.sweep(keep, time.time() - SWEEP_GRACE.total_seconds())
         if removed:

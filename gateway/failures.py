@@ -20,9 +20,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from gateway.config import Settings, staff_allowed
 from gateway.identity import FromError, parse_from
 from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.settings import Settings, staff_allowed
 from gateway.version import MAILER
 
 STATUS = "failed"

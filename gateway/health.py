@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from gateway.config import Settings
+from gateway.settings import Settings
 from gateway.store import Store
 from gateway.version import MAILER
 

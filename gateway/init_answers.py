@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.config import PLATFORMS, is_loopback
+from gateway.config_reader import SECURITY_MODES, is_loopback
+from gateway.settings import PLATFORMS
 
-SECURITY_MODES = ("ssl", "starttls", "none")
 IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 PLATFORM_LABELS = {

@@ -180,7 +180,7 @@ def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
     Raises ConfigError if the daemon's own loader refuses what would be written (then
     nothing is written)."""
     from gateway.config import load_settings
-    from gateway.store import fsync_dir
+    from gateway.durable import fsync_dir
 
     target = target.absolute()
     target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -227,7 +227,7 @@ def _load_answers_file(path: str) -> Answers:
 
 def cmd_init(args: argparse.Namespace, prompter: Prompter | None = None) -> int:
     from gateway.admin import config_report, failed
-    from gateway.config import ConfigError
+    from gateway.config_reader import ConfigError
 
     target = Path(args.config)
     out = prompter.write if prompter else print

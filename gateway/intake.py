@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from email.parser import BytesHeaderParser
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError, LoginError
 
 if TYPE_CHECKING:
-    from gateway.config import MailboxSettings
+    from gateway.settings import MailboxSettings
 
 __all__ = ["PROCESSED_KEYWORD", "MailboxWatcher", "TransientError"]
 
@@ -93,6 +96,8 @@ class MailboxWatcher:
         log: logging.Logger = logging.getLogger(__name__),  # noqa: B008 - shared module logger
         max_bytes: int | None = None,
         handle_oversize: Callable[[bytes, int], None] | None = None,
+        handle_file: Callable[[Path], None] | None = None,
+        fetch_dir: Path | None = None,
     ) -> None:
         if settings.security not in ("ssl", "starttls", "none"):
             raise ValueError(f"unknown mailbox security {settings.security!r}")
@@ -102,6 +107,10 @@ class MailboxWatcher:
         # is called instead: a 50 MB mail is never held in memory, let alone parsed.
         self._max_bytes = max_bytes
         self._handle_oversize = handle_oversize
+        # A message larger than one piece is fetched piece by piece into a file in
+        # `fetch_dir` and `handle_file(path)` is called: it is never held in memory whole.
+        self._handle_file = handle_file if fetch_dir is not None else None
+        self._fetch_dir = fetch_dir
         self._stop = stop
         self._wake_interval = 1.0 if wake_interval is None else max(0.05, wake_interval)
         self._use_idle = use_idle
@@ -188,8 +197,12 @@ class MailboxWatcher:
                 continue
             size = self._size_of(client, uid)
             oversize = size is not None and self._max_bytes is not None and size > self._max_bytes
+            fetched: Path | None = None
             if oversize:
                 raw = client.fetch([uid], [b"BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]")
+            elif size is not None and size > _PIECE and self._handle_file is not None:
+                fetched = self._fetch_to_file(client, uid)
+                raw = _head_of(fetched) if fetched is not None else None
             elif size is not None and size > _PIECE:
                 raw = self._fetch_in_pieces(client, uid)
             else:
@@ -200,6 +213,8 @@ class MailboxWatcher:
             try:
                 if oversize and self._handle_oversize is not None:
                     self._handle_oversize(raw, size or 0)
+                elif fetched is not None and self._handle_file is not None:
+                    self._handle_file(fetched)
                 else:
                     self._handle(raw)
             except TransientError as exc:
@@ -226,8 +241,42 @@ class MailboxWatcher:
                 # while Failed stays unread for the admin's attention.
                 client.add_flags([uid], [_SEEN])
                 self._move(uid, self.settings.processed_folder)
+            finally:
+                if fetched is not None:
+                    fetched.unlink(missing_ok=True)
             done += 1
         return done
+
+    def _fetch_to_file(self, client: IMAPClient, uid: int) -> Path | None:
+        """A large message in partial fetches (RFC 3501 BODY[]<offset.length>), each piece
+        written to a file as it arrives: only one piece (and imaplib's copies of it) is
+        ever in memory. None when the message is gone."""
+        assert self._fetch_dir is not None
+        self._fetch_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, name = tempfile.mkstemp(prefix="fetch-", suffix=".eml", dir=self._fetch_dir)
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                offset = 0
+                while True:  # until a short piece: RFC822.SIZE is only a hint on some servers
+                    item = f"BODY.PEEK[]<{offset}.{_PIECE}>".encode()
+                    got = client.fetch([uid], [item]).get(uid, {})
+                    piece = next((v for k, v in got.items() if k.startswith(b"BODY[]")), None)
+                    del got
+                    if piece is None and offset == 0:
+                        path.unlink(missing_ok=True)
+                        return None
+                    if piece is None:
+                        break
+                    out.write(piece)
+                    offset += len(piece)
+                    if len(piece) < _PIECE:
+                        break
+                    del piece
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
 
     @staticmethod
     def _fetch_in_pieces(client: IMAPClient, uid: int) -> bytes | None:
@@ -460,6 +509,12 @@ def _signals_news(responses: Sequence[Any]) -> bool:
         if len(response) > 1 and response[1] in (b"EXISTS", b"RECENT"):
             return True
     return False
+
+
+def _head_of(path: Path) -> bytes:
+    """The start of a fetched file: its header block, for the log's Message-ID."""
+    with path.open("rb") as f:
+        return f.read(256 * 1024)
 
 
 def _message_id(raw: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 
 class Kind(StrEnum):
@@ -36,10 +37,28 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """An attachment decoded straight into a file (the spool's), never held in memory."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content_type: str
-    data: bytes = field(repr=False)
+    data: bytes = field(default=b"", repr=False)  # empty when `stored`
+    stored: StoredFile | None = None
+
+    @property
+    def size(self) -> int:
+        return self.stored.size if self.stored is not None else len(self.data)
+
+    def content(self) -> bytes | Path:
+        """The bytes, or the file that holds them (read it in pieces)."""
+        return Path(self.stored.path) if self.stored is not None else self.data
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 import aiosmtplib
 
-from gateway.config import SmtpSettings
+from gateway.settings import SmtpSettings
+from gateway.smtpstream import send_file
 from gateway.spool import Spool
 from gateway.store import Store
 
@@ -143,12 +144,11 @@ class Outbox:
         self, client: aiosmtplib.SMTP, entry: dict
     ) -> tuple[str | None, bool, bool]:
         """(error or None, permanent?, connection broken?)"""
-        try:
-            data = self.spool.get_mail(entry["path"])
-        except OSError as exc:
-            return f"spool file missing: {exc}", True, False
-        try:
-            await client.sendmail(self.envelope_from, entry["recipients"], data)
+        path = self.spool.mail_path(entry["path"])
+        if not path.is_file():
+            return f"spool file missing: {path}", True, False
+        try:  # from the file, in pieces: a review request with photos is never read whole
+            await send_file(client, self.envelope_from, entry["recipients"], path)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             return f"recipients refused: {exc}", True, False
         except aiosmtplib.SMTPServerDisconnected as exc:

@@ -10,12 +10,15 @@ acknowledge the message on the IMAP server.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from gateway import staffdesk
@@ -23,19 +26,27 @@ from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
 from gateway.checker.photos import photo_metadata_of
-from gateway.config import Limits, Settings, staff_allowed
 from gateway.deferral import Deferral
 from gateway.digest import queue_digest
 from gateway.drafts import split_draft
-from gateway.mime import REFUSED_TOO_COMPLEX, REFUSED_TOO_LARGE, header_block, read_message
+from gateway.mime import (
+    MAX_HEADER_BYTES,
+    REFUSED_TOO_COMPLEX,
+    REFUSED_TOO_LARGE,
+    header_block,
+    read_message,
+    read_message_file,
+)
 from gateway.model import Finding, Incoming, Kind, Severity
 from gateway.ratelimit import (
     Budgets,
     Hold,
 )
-from gateway.render import build_message
+from gateway.rawruns import reduce_message
+from gateway.render import build_message, file_parts
 from gateway.replies import new_text_of_reply, read_reply
 from gateway.routing import is_emergency_subject
+from gateway.settings import Limits, Settings, staff_allowed
 from gateway.signing import SigningKey
 from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
 from gateway.store import Store
@@ -110,14 +121,36 @@ def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
             )
         )
     for a in inc.attachments:
-        if len(a.data) > limits.max_attachment_mb * mb:
+        if a.size > limits.max_attachment_mb * mb:
             out.append(
                 finding(
                     "attachment-too-large",
-                    f"添付ファイル「{a.filename}」が大きすぎます（{len(a.data) / mb:.1f}MB、上限 {limits.max_attachment_mb:g}MB）。",
+                    f"添付ファイル「{a.filename}」が大きすぎます（{a.size / mb:.1f}MB、上限 {limits.max_attachment_mb:g}MB）。",
                 )
             )
     return out
+
+
+def _sha256_of(raw: bytes | Path) -> str:
+    if isinstance(raw, bytes):
+        return hashlib.sha256(raw).hexdigest()
+    with raw.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _plain_body(path: Path) -> str | None:
+    """The text/plain body of a mail we sent, read without its photos (`rawruns`: a
+    review request carries up to 30 MB of them)."""
+    with path.open("rb") as f:
+        reduced = reduce_message(f)
+        msg = message_from_bytes(reduced.data, policy=policy.default)
+        body = msg.get_body(("plain",))
+        if body is None:
+            return None
+        payload = body.get_payload()
+        if isinstance(payload, str) and reduced.runs.has_markers(payload.encode("ascii", "replace")):
+            body.set_payload(reduced.runs.expand(payload.encode("ascii")).decode("ascii"))
+        return body.get_content()
 
 
 def policy_for(settings: Settings) -> Policy:
@@ -167,10 +200,25 @@ class Gateway(Deferral):
         """Handle one raw message; returns a short outcome name for logs and tests.
 
         A message over `max_message_mb` is read as headers only (its body is never parsed):
-        the author is told the limit."""
+        the author is told the limit. Read like a fetched file (`handle_file`): the
+        attachments go to the spool as they are decoded."""
         if len(raw) > self.settings.limits.max_message_mb * 1024 * 1024:
             return self.handle_oversize(raw, len(raw))
-        return self._handle(read_message(raw, [self.address]), raw)
+        return self._handle(self._read(io.BytesIO(raw)), raw)
+
+    def handle_file(self, path: Path) -> str:
+        """Handle one message the intake fetched into a file: it is never held whole, its
+        photos are decoded from the file into the spool in pieces (`read_message_file`)."""
+        size = path.stat().st_size
+        if size > self.settings.limits.max_message_mb * 1024 * 1024:
+            with path.open("rb") as f:
+                return self.handle_oversize(f.read(MAX_HEADER_BYTES + 4), size)
+        with path.open("rb") as f:
+            incoming = self._read(f)
+        return self._handle(incoming, path)
+
+    def _read(self, source: BinaryIO) -> Incoming:
+        return read_message_file(source, [self.address], blobs=self.spool.attachment_writer)
 
     def handle_oversize(self, head: bytes, size: int) -> str:
         """A message of `size` bytes of which only `head` (at least its header block) was
@@ -178,8 +226,8 @@ class Gateway(Deferral):
         incoming = read_message(head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size)
         return self._handle(incoming, header_block(head))
 
-    def _handle(self, incoming: Incoming, raw: bytes) -> str:
-        key = incoming.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    def _handle(self, incoming: Incoming, raw: bytes | Path) -> str:
+        key = incoming.message_id or "sha256:" + _sha256_of(raw)
         now = self.clock()
         with self.store.transaction() as store:
             if store.is_seen(key):
@@ -434,21 +482,27 @@ class Gateway(Deferral):
             account = self.settings.accounts[0].name
         acc = self.settings.account(account) if account else None
         findings: list[Finding] = list(size_findings(inc, self.settings.limits))
-        photos = photo_metadata_of((a.filename, a.data) for a in inc.attachments)  # EXIF, 3(4)
+        photos = photo_metadata_of((a.filename, a.content()) for a in inc.attachments)  # EXIF
         if not parts.post_text.strip():
             findings.append(empty_post_finding())
         else:
             findings.extend(
                 self.checker.check(
-                    parts.post_text, self._check_context(account, acc, parts, now, photos)
+                    parts.post_text,
+                    self._check_context(
+                        account,
+                        acc,
+                        parts,
+                        now,
+                        photos,
+                        tuple(a.filename for a in inc.attachments if a.filename),
+                    ),
                 )
             )
         if previous is None:
             previous = find_previous(author, inc.subject, self.store.drafts_by_author(author))
         attachments = tuple(
-            AttachmentRef(
-                a.filename, a.content_type, self.spool.put_attachment(a.data), len(a.data)
-            )
+            AttachmentRef(a.filename, a.content_type, self.spool.adopt_attachment(a), a.size)
             for a in inc.attachments
         )
         subject = inc.subject
@@ -472,7 +526,13 @@ class Gateway(Deferral):
         return on_new_draft(event, previous, new_id, self.current_policy())
 
     def _check_context(
-        self, account, acc, parts, now: datetime, photo_metadata: tuple[str, ...] = ()
+        self,
+        account,
+        acc,
+        parts,
+        now: datetime,
+        photo_metadata: tuple[str, ...] = (),
+        attachments: tuple[str, ...] = (),  # file names: a photo prompts 3(4) (photo-attachment)
     ) -> CheckContext:
         ck = self.settings.check
         window = now - timedelta(days=ck.spam_window_days)
@@ -490,6 +550,7 @@ class Gateway(Deferral):
             link_blocklist=ck.link_blocklist,
             recent_approved_texts=recent,
             photo_metadata=photo_metadata,
+            attachments=attachments,
             now=now.date(),
         )
 
@@ -501,12 +562,11 @@ class Gateway(Deferral):
             if recipient not in entry.get("recipients", ()):
                 continue
             try:
-                msg = message_from_bytes(self.spool.get_mail(entry["path"]), policy=policy.default)
-                body = msg.get_body(("plain",))
-                if body is not None:
-                    texts.append(body.get_content())
+                body = _plain_body(self.spool.mail_path(entry["path"]))
             except (OSError, LookupError, ValueError):
                 continue
+            if body is not None:
+                texts.append(body)
         return texts
 
     @staticmethod
@@ -552,8 +612,8 @@ class Gateway(Deferral):
             assert draft is not None, spec
             attachments = []
             if spec.attach_version:
-                attachments = [
-                    (a.filename, a.content_type, self.spool.get_attachment(a.sha256))
+                attachments = [  # files: encoded in pieces as each mail is written
+                    (a.filename, a.content_type, self.spool.attachment_path(a.sha256))
                     for a in draft.current.attachments
                 ]
             msg = build_message(
@@ -566,9 +626,8 @@ class Gateway(Deferral):
                 template_dir=self.settings.templates_dir,
                 sign=self.key.sign,
             )
-            del attachments  # the message holds them now (base64)
             message_id = msg["Message-ID"]
-            path = self.spool.put_message(message_id, msg)
+            path = self.spool.put_message(message_id, msg, file_parts(msg))
             del msg
             store.queue_mail(
                 {

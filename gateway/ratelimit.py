@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from gateway.render import SENDER_NAME, domain_of, render_body
 
 if TYPE_CHECKING:
-    from gateway.config import Settings
     from gateway.model import Incoming
+    from gateway.settings import Settings
 
 WINDOW = timedelta(hours=1)
 DEFERRED_STATUS = "deferred"

@@ -10,6 +10,7 @@ so a mail queued twice is one mail.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.headerregistry import Address
@@ -140,6 +141,27 @@ def message_id(spec: MailSpec, recipient: str, gateway_address: str, token: str 
     return f"<{spec.draft_id}.v{spec.version}.{spec.status}.{tail}@{domain_of(gateway_address)}>"
 
 
+#: `EmailMessage` attribute: {stand-in line: file} for attachments given as files.
+_FILE_PARTS = "gateway_file_parts"
+
+
+def _stand_in_for_file(msg: EmailMessage, path: Path) -> None:
+    """The last attachment's body becomes a one-line stand-in for `path`: a photo is never
+    base64-encoded into the message in memory, once per reviewer; `spool.put_message`
+    writes the file's base64 in its place, in pieces, as the email package would."""
+    files: dict[bytes, Path] = getattr(msg, _FILE_PARTS, None) or {}
+    stand_in = b"GWFILE%s.%d." % (secrets.token_hex(12).encode(), len(files))
+    part = msg.get_payload()[-1]
+    part.set_payload(stand_in.decode("ascii") + "\n")
+    files[stand_in] = path
+    setattr(msg, _FILE_PARTS, files)
+
+
+def file_parts(msg: EmailMessage) -> dict[bytes, Path]:
+    """{stand-in line: file} of a message built with attachments given as files."""
+    return dict(getattr(msg, _FILE_PARTS, None) or {})
+
+
 def build_message(
     spec: MailSpec,
     draft: Draft,
@@ -147,11 +169,14 @@ def build_message(
     gateway_address: str,
     token_secret: bytes,
     now: datetime,
-    attachments: Sequence[tuple[str, str, bytes]] = (),
+    attachments: Sequence[tuple[str, str, bytes | Path]] = (),
     template_dir: str | None = None,
     sign: Callable[[dict[str, Any]], str] | None = None,
 ) -> EmailMessage:
-    """Render one MailSpec into a ready-to-send message (one per spec: To and Cc together)."""
+    """Render one MailSpec into a ready-to-send message (one per spec: To and Cc together).
+
+    An attachment given as a file (a spooled photo) is a stand-in until the message is
+    written with `spool.put_message`, which streams the file's base64 into its place."""
     token = None
     reply_to = None
     if spec.token_for:
@@ -199,11 +224,13 @@ def build_message(
     for filename, content_type, data in attachments:
         maintype, _, subtype = content_type.partition("/")
         msg.add_attachment(
-            data,
+            b"" if isinstance(data, Path) else data,
             maintype=maintype or "application",
             subtype=subtype or "octet-stream",
             filename=carried_name(filename),  # never one of our own files' names
         )
+        if isinstance(data, Path):
+            _stand_in_for_file(msg, data)
     if spec.approval_record is not None:
         if sign is None:
             raise ValueError("an approved mail needs a signing function")

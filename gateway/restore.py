@@ -11,7 +11,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     # imported here: every `gateway` command builds this parser, and `check` must start fast
     from gateway.config import load_settings
     from gateway.pipeline import now_jst
-    from gateway.store import StateError, Store, cut_damaged_journal, restore_last_good
+    from gateway.statefiles import StateError, cut_damaged_journal
+    from gateway.store import Store, restore_last_good
 
     settings = load_settings(args.config)
     path = settings.state_path

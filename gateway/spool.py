@@ -7,20 +7,25 @@ commits; `sweep` deletes what nothing refers to any more.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
+import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from gateway.store import fsync_dir, write_atomically
+from gateway.durable import fsync_dir, write_atomically
+from gateway.model import Attachment, StoredFile
+from gateway.rawruns import encode_base64_lines
 
 if TYPE_CHECKING:
-    from gateway.config import Settings
+    from gateway.settings import Settings
 
 __all__ = ["Spool", "spool_for"]
 
@@ -29,12 +34,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Spool:
-    """Files beside the state file: rendered outgoing mail and draft attachments."""
+    """Files beside the state file: rendered outgoing mail, draft attachments, held mail
+    and large mail being fetched (`incoming`, deleted once handled)."""
 
     root: Path
 
     def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments", "held"):
+        for sub in ("outbox", "attachments", "held", "incoming"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @staticmethod
@@ -52,14 +58,33 @@ class Spool:
     def get_attachment(self, digest: str) -> bytes:
         return (self.root / "attachments" / digest).read_bytes()
 
+    def attachment_path(self, digest: str) -> Path:
+        return self.root / "attachments" / digest
+
+    def attachment_writer(self) -> AttachmentWriter:
+        """A file an attachment is decoded into while the mail is read (`mime`): named by
+        its SHA-256 when closed, durable before the transaction that refers to it."""
+        return AttachmentWriter(self.root / "attachments")
+
+    def adopt_attachment(self, attachment: Attachment) -> str:
+        """The SHA-256 name of an attachment's file in the spool (written now if it was
+        read into memory)."""
+        if attachment.stored is not None:
+            return attachment.stored.sha256
+        return self.put_attachment(attachment.data)
+
     def put_mail(self, message_id: str, data: bytes) -> str:
         name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
         self._write(self.root / "outbox" / name, data)
         return name
 
-    def put_message(self, message_id: str, msg: Message) -> str:
+    def put_message(
+        self, message_id: str, msg: Message, files: dict[bytes, Path] | None = None
+    ) -> str:
         """Like put_mail, but the message is written straight to the file: a review request
-        carrying 22 MB of photos is never held as bytes as well as a message."""
+        carrying 22 MB of photos is never held as bytes as well as a message. `files`
+        ({stand-in line: file}, `render.file_parts`): each stand-in line is replaced by
+        that file's base64, encoded in pieces as it is written."""
         name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
         path = self.root / "outbox" / name
         if path.exists():
@@ -68,7 +93,10 @@ class Spool:
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
-                BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
+                if files:
+                    _write_with_files(f, msg, files)
+                else:
+                    BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -79,16 +107,41 @@ class Spool:
         return name
 
     def get_mail(self, name: str) -> bytes:
-        return (self.root / "outbox" / name).read_bytes()
+        return self.mail_path(name).read_bytes()
 
-    def put_held(self, data: bytes) -> str:
-        """A message deferred by the per-sender limit, kept until it is handled."""
-        name = hashlib.sha256(data).hexdigest() + ".eml"
-        self._write(self.root / "held" / name, data)
+    def mail_path(self, name: str) -> Path:
+        return self.root / "outbox" / name
+
+    def put_held(self, data: bytes | Path) -> str:
+        """A message deferred by the per-sender limit, kept until it is handled (a fetched
+        file is copied in pieces, never read whole)."""
+        if isinstance(data, bytes):
+            name = hashlib.sha256(data).hexdigest() + ".eml"
+            self._write(self.root / "held" / name, data)
+            return name
+        with data.open("rb") as f:
+            name = hashlib.file_digest(f, "sha256").hexdigest() + ".eml"
+        path = self.root / "held" / name
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "wb") as out, data.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1024 * 1024)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            fsync_dir(path.parent)
         return name
 
     def get_held(self, name: str) -> bytes:
-        return (self.root / "held" / name).read_bytes()
+        return self.held_path(name).read_bytes()
+
+    def held_path(self, name: str) -> Path:
+        return self.root / "held" / name
 
     def sweep(self, keep: dict[str, set[str]], cutoff: float) -> int:
         """Delete files that nothing refers to any more (`keep`: the names still referred
@@ -110,6 +163,59 @@ class Spool:
         return removed
 
 
+def _write_with_files(out: BinaryIO, msg: Message, files: dict[bytes, Path]) -> None:
+    """Flatten `msg` (small: its photos are stand-ins) and write it with each stand-in
+    line replaced by its file's base64 lines."""
+    buf = io.BytesIO()
+    BytesGenerator(buf, mangle_from_=False, policy=policy.SMTP).flatten(msg)
+    flat = buf.getvalue()
+    del buf
+    pattern = re.compile(b"(" + b"|".join(re.escape(k) for k in files) + rb")\r\n")
+    pos = 0
+    for m in pattern.finditer(flat):
+        out.write(flat[pos : m.start()])
+        with files[m.group(1)].open("rb") as source:
+            encode_base64_lines(source, out)
+        pos = m.end()
+    out.write(flat[pos:])
+
+
 def spool_for(settings: Settings) -> Spool:
     state = Path(settings.state_path)
     return Spool(state.with_name(state.name + ".spool"))
+
+
+class AttachmentWriter:
+    """A temporary file in the attachment folder, hashed as it is written; `close` fsyncs
+    it and renames it to its SHA-256 (an existing file of that name is the same bytes)."""
+
+    def __init__(self, folder: Path) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=folder)
+        os.fchmod(fd, 0o600)
+        self._file = os.fdopen(fd, "wb")
+        self._tmp = Path(tmp)
+        self._folder = folder
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self._size += len(data)
+        return self._file.write(data)
+
+    def close(self) -> StoredFile:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        digest = self._hash.hexdigest()
+        path = self._folder / digest
+        if path.exists():
+            self._tmp.unlink(missing_ok=True)
+        else:
+            os.replace(self._tmp, path)
+            fsync_dir(self._folder)
+        return StoredFile(str(path), digest, self._size)
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)

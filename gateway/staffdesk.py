@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from gateway import absence as ab
 from gateway.commands import Command, read_absence, read_command
-from gateway.config import Settings, staff_allowed
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
+from gateway.durable import write_atomically
 from gateway.records import Absence, AuditEvent, Draft, Outcome
 from gateway.replies import own_words
 from gateway.routing import deciders, local_day, same_person, seat_of
-from gateway.store import write_atomically
+from gateway.settings import Settings, staff_allowed
 
 if TYPE_CHECKING:
     from gateway.model import Incoming

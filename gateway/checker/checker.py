@@ -66,7 +66,7 @@ def _first_clause(rule: Rule) -> frozenset[str] | None:
     clauses = ()
     if isinstance(rule, RegexRule):
         clauses = rule.trigger
-    elif isinstance(rule, TokenRule) and rule.spelled_re is None:
+    elif isinstance(rule, TokenRule) and rule.spelled is None:
         clauses = rule.phrase_trigger
     return frozenset(clauses[0]) if clauses else None
 
@@ -116,7 +116,7 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
 def _has_own_hits(rule: Rule) -> bool:
     """Whether rule.hits() can yield: token rules without phrases are all in the index."""
     if isinstance(rule, TokenRule):
-        return rule.phrase_re is not None or rule.spelled_re is not None
+        return rule.phrase_re is not None or rule.spelled is not None
     return type(rule).hits is not Rule.hits
 
 

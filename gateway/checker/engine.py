@@ -21,8 +21,8 @@ from typing import Any
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.fold import Folded, fold_word, has_mask, inside_word
-from gateway.checker.loadmemo import trie_regex  # remembered between starts
+from gateway.checker.fold import Folded, SpelledWords, fold_word, has_mask, inside_word
+from gateway.checker.loadmemo import compile_regex
 from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
 from gateway.checker.rulefiles import RuleFileError, read_rule_file
@@ -39,6 +39,7 @@ COMPOUNDS = ("none", "prefix", "suffix", "any")
 SOFT_NOTES = {
     "context": "引用・説明・注意喚起の中で使われているように見えます。その読み方で合っているか確認してください。",
     "mask": "伏字や崩した書き方の可能性があります。どの言葉を指しているか確認してください。",
+    "year": "年が書かれていないため、投稿予定日に近い年の日付として確かめました。",
 }
 
 
@@ -266,7 +267,7 @@ class TokenRule(Rule):
 
     phrase_re: re.Pattern[str] | None = None
     phrase_trigger: Clauses = ()  # characters a phrase cannot match without (prefilter)
-    spelled_re: re.Pattern[str] | None = None  # `spelled` words, on the folded text
+    spelled: SpelledWords | None = None  # `spelled` words, on the folded text
     compound: str = "any"  # may a phrase or spelled word sit inside a longer word
 
     def __post_init__(self) -> None:
@@ -283,12 +284,12 @@ class TokenRule(Rule):
                 s, e = draft.orig_span(m.start(), m.end())
                 if not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
-        if self.spelled_re is not None:
+        if self.spelled is not None:
             folded = folded_text(draft)
-            for m in self.spelled_re.finditer(folded.text):
-                s, e = draft.orig_span(*folded.norm_span(m.start(), m.end()))
+            for fs, fe in self.spelled.spans(folded.literal):
+                s, e = draft.orig_span(*folded.norm_span(fs, fe))
                 if not inside_word(draft, s, e, compound, raw=True):
-                    soft = "mask" if has_mask(m.group()) else None
+                    soft = "mask" if has_mask(folded.text[fs:fe]) else None
                     out.append(Hit(s, e, soft=soft))
         return out
 
@@ -519,7 +520,7 @@ def _compile_regex(src: str, flags: str, path: Path, rule_id: str) -> re.Pattern
     for ch in flags or "":
         f |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(ch, 0)
     try:
-        return re.compile(src, f)
+        return compile_regex(src, f)  # compiled on first use once known to compile
     except re.error as e:
         raise RuleLoadError(path, rule_id, f"正規表現が不正です: {e}", f"invalid regex: {e}") from e
 
@@ -652,8 +653,9 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
 
     if not phrases:
         return None
-    alts = sorted({unicodedata.normalize("NFKC", p) for p in phrases}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(a) for a in alts), re.IGNORECASE)
+    # longest first; the same order in every process (the load cache knows the pattern)
+    alts = sorted({unicodedata.normalize("NFKC", p) for p in phrases}, key=lambda a: (-len(a), a))
+    return compile_regex("|".join(re.escape(a) for a in alts), re.IGNORECASE)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -741,12 +743,13 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
             dest.append(contexts[name])
     # a prh rule's examples are its dictionary's specs; its own are optional
     ex_match, ex_no, ex_soft = _examples(raw.get("examples"), path, rule_id, required=kind != "prh")
-    if ex_soft and (severity is not Severity.ERROR or not soften):
+    # a detector may soften its own hits (a date without a year)
+    if ex_soft and (severity is not Severity.ERROR or not (soften or kind == "detector")):
         raise RuleLoadError(
             path,
             rule_id,
-            "examples.soft は soften のある error のルールにだけ書けます。",
-            "examples.soft needs an error rule with soften",
+            "examples.soft は soften のある error のルール（または detector）にだけ書けます。",
+            "examples.soft needs an error rule with soften, or a detector",
         )
     common = dict(
         id=rule_id,
@@ -778,8 +781,8 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
         entries = _entries(raw.get("words"), form, compound, path, rule_id)
         pats = _lexicon_patterns(entries, pos, conj, not_next)
         phrase_re = _phrase_regex([str(p) for p in _as_list(raw.get("phrases"))])
-        spelled_re = trie_regex(fold_word(str(w)) for w in _as_list(raw.get("spelled")))
-        if not pats and phrase_re is None and spelled_re is None:
+        spelled = SpelledWords(fold_word(str(w)) for w in _as_list(raw.get("spelled"))) or None
+        if not pats and phrase_re is None and spelled is None:
             raise RuleLoadError(
                 path,
                 rule_id,
@@ -791,7 +794,7 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
             not_followed=tuple(str(w) for w in _as_list(raw.get("not_next"))),
             patterns=tuple(pats),
             phrase_re=phrase_re,
-            spelled_re=spelled_re,
+            spelled=spelled,
             compound=compound,
         )
     if kind == "sequence":

@@ -4,10 +4,10 @@ People who write 死ね in a comment also write しね, シネ, ｼﾈ, 死 ね,
 space), バ〇カ or ク●ソ. The `spelled` words of a lexicon rule are matched on a folded copy
 of the draft: NFKC (half-width kana, full-width letters), invisible characters and
 direction controls removed, spaces between Japanese letters removed, any 伏字 mark
-(○〇●＊× …, matched by the words' regex) as one. Each word is looked for in hiragana and in katakana, with a mark put
-between two of its letters, and with a mark in place of one letter (not the first) when
-it has three or more. The words form one trie of literals, so `re` finds candidate
-positions by their first letter in C; the text itself is copied only when it has
+(○〇●＊× …) as one. Each word is looked for in hiragana and in katakana, with a mark
+put between two of its letters, and with a mark in place of one letter (not the first)
+when it has three or more. A rule's spellings form one trie of literals (SpelledWords),
+walked from where their first letters stand; the text itself is copied only when it has
 something to take out. Offsets map back to the text.
 
 Own code rather than a library: the folding is a few str.translate tables and two
@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,11 +40,22 @@ _JA = "\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u
 _HIDDEN = re.compile(f"[{_INVISIBLE}]")
 _MASK_RE = re.compile(f"[{re.escape(_MASKS)}]")
 _MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
-_SPACED_JA = re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
+
+
+@cache
+def _spaced_ja() -> re.Pattern[str]:
+    """Runs of one or two spaces between Japanese letters (compiled when a draft first
+    has one: its classes cost ~3 ms to compile, on every start)."""
+    return re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
 
 
 def has_mask(text: str) -> bool:
     return _MASK_RE.search(text) is not None
+
+
+def _one_mark(text: str) -> str:
+    """The text with every 伏字 mark as MASK (same length: offsets do not move)."""
+    return text.translate(_MASK_ONLY) if has_mask(text) else text
 
 
 def _spaced_japanese(text: str) -> bool:
@@ -66,15 +78,17 @@ def fold_word(word: str) -> str:
 
 
 class Folded:
-    """A draft's NFKC text without invisible characters and spaces inside Japanese words;
-    `norm_span` maps back to the NFKC text."""
+    """A draft's NFKC text without invisible characters and spaces inside Japanese words
+    (`text`; `literal`: the same with every mark as MASK); `norm_span` maps back to the
+    NFKC text."""
 
-    __slots__ = ("_map", "text")
+    __slots__ = ("_map", "literal", "text")
 
     def __init__(self, norm: str) -> None:
         if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
-            self.text = norm  # usually: as it is (marks are matched by the regex)
+            self.text = norm  # usually: as it is
             self._map: list[int] | None = None
+            self.literal = _one_mark(norm)
             return
         keep = [True] * len(norm)
         for i, ch in enumerate(norm):
@@ -84,12 +98,13 @@ class Folded:
         # where a word may sit is still judged on the text with its spaces, inside_word)
         visible = "".join(ch if k else "" for ch, k in zip(norm, keep, strict=True))
         vis_idx = [i for i, k in enumerate(keep) if k]
-        for m in _SPACED_JA.finditer(visible):
+        for m in _spaced_ja().finditer(visible):
             for k in range(m.start(1), m.end(1)):
                 keep[vis_idx[k]] = False
         self._map = [i for i, k in enumerate(keep) if k]
         self._map.append(len(norm))
         self.text = "".join(norm[i] for i in self._map[:-1])
+        self.literal = _one_mark(self.text)
 
     def norm_span(self, start: int, end: int) -> tuple[int, int]:
         if self._map is None:
@@ -213,47 +228,86 @@ def _kana_joined(text: str, start: int, end: int) -> bool:
     return False
 
 
-# --- many words as one regex ---
+# --- many words, found together ---
 
 
-def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for folded words, as a trie (shared prefixes tested once), with their
-    katakana and 伏字 spellings (see the module docstring)."""
-    variants: set[str] = set()
-    for w in words:
-        if not w:
-            continue
-        for v in {w, w.translate(_TO_HIRA), w.translate(_TO_KATA)}:  # as written, ひらがな, カタカナ
-            variants.add(v)
-            for k in range(1, len(v)):
-                variants.add(v[:k] + MASK + v[k:])  # a mark put in: 死〇ね, バ●カ
-                if len(v) >= 3 and v[k] != MASK:
-                    variants.add(v[:k] + MASK + v[k + 1 :])  # a mark for a letter: ば〇やろう
-    if not variants:
-        return None
-    trie: dict = {}
-    for v in variants:
-        node = trie
-        for ch in v:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    return re.compile(_node_regex(trie))
+class SpelledWords:
+    """A rule's spelled words with their hiragana, katakana and 伏字 spellings (see the
+    module docstring), found in folded text: at each position the longest spelling that
+    starts there, leftmost first, without overlaps.
+
+    A dict trie walked from the positions of the spellings' first letters, rather than
+    one regex: the spellings are literals once every mark is folded to MASK (a mark is
+    never a first letter), and `re` spent ~130 ms compiling the rules' tries on every
+    start; the trie is built in about a millisecond and the scan is linear (each start
+    is walked at most as deep as the longest spelling).
+    """
+
+    __slots__ = ("_firsts", "_trie")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        trie: dict[str, dict] = {}
+        for v in _spellings(words):
+            node = trie
+            for ch in v:
+                node = node.setdefault(ch, {})
+            node[_END] = {}
+        self._trie = trie
+        self._firsts = tuple(sorted(trie))
+
+    def __bool__(self) -> bool:
+        return bool(self._trie)
+
+    def spans(self, literal: str) -> list[tuple[int, int]]:
+        """(start, end) of each spelling in `literal`, folded text with every mark as
+        MASK (Folded.literal)."""
+        starts: list[int] = []
+        for ch in self._firsts:
+            i = literal.find(ch)
+            while i >= 0:
+                starts.append(i)
+                i = literal.find(ch, i + 1)
+        if not starts:
+            return []
+        starts.sort()
+        trie, n = self._trie, len(literal)
+        out: list[tuple[int, int]] = []
+        done = 0
+        for i in starts:
+            if i < done:
+                continue  # inside the previous match
+            node = trie[literal[i]]
+            j = i + 1
+            end = j if _END in node else 0
+            while j < n:
+                node = node.get(literal[j])  # type: ignore[assignment]
+                if node is None:
+                    break
+                j += 1
+                if _END in node:
+                    end = j  # the longest spelling wins
+            if end:
+                out.append((i, end))
+                done = end
+        return out
 
 
+_END = ""  # a trie key no text character can be: a spelling ends at this node
 _TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 
 
-def _node_regex(node: dict) -> str:
-    alts = []
-    end = "" in node
-    for ch in sorted(k for k in node if k):
-        # a mark is never a word's first letter, so every alternative still starts with a
-        # literal and `re` keeps skipping to candidate first letters in C
-        letter = f"[{re.escape(_MASKS)}]" if ch == MASK else re.escape(ch)
-        alts.append(letter + _node_regex(node[ch]))
-    if not alts:
-        return ""
-    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-    if end:  # a word ends here and a longer one may go on: prefer the longer
-        return "(?:" + body + ")?"
-    return body
+def _spellings(words: Iterable[str]) -> set[str]:
+    """Each folded word as written, in ひらがな and カタカナ, with a mark put between two
+    of its letters (死〇ね, バ●カ) and, from three letters on, a mark for one letter that
+    is not the first (ば〇やろう)."""
+    out: set[str] = set()
+    for w in words:
+        if not w:
+            continue
+        for v in {w, w.translate(_TO_HIRA), w.translate(_TO_KATA)}:
+            out.add(v)
+            for k in range(1, len(v)):
+                out.add(v[:k] + MASK + v[k:])
+                if len(v) >= 3 and v[k] != MASK:
+                    out.add(v[:k] + MASK + v[k + 1 :])
+    return out

@@ -1,16 +1,20 @@
 """Answers that loading the rules asks again on every start, kept between starts.
 
-Building the rules tokenizes every lexicon word and context word with Sudachi, parses
-every regex once more for its prefilter strings and builds a trie regex of every spelled
-word list: the same questions with the same answers each time `gateway check` starts. The answers are kept in the load cache (keyed by the
-code's identity, which includes the Sudachi dictionary), as small records rewritten
-only when a rule file changed what is asked. Without a cache, everything is computed.
+Building the rules tokenizes every lexicon word and context word with Sudachi and
+parses every regex once more for its prefilter strings: the same questions with the
+same answers each time `gateway check` starts. The answers are kept in the load cache
+(keyed by the code's identity, which includes the Sudachi dictionary), as small records
+rewritten only when a rule file changed what is asked. Without a cache, everything is
+computed.
+
+The rule files' regexes are compiled when a draft first needs them (most drafts never
+reach most of them: the prefilter skips them), once the cache knows they compile; a
+regex not yet known is compiled while loading, so a broken one is still refused there.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
@@ -54,7 +58,7 @@ class _Memo:
 
 _WORDS = _Memo("word-tokens")
 _CLAUSES = _Memo("prefilter-clauses")
-_TRIES = _Memo("word-tries")
+_COMPILES = _Memo("regexes-that-compile")
 
 
 def word_tokens(word: str) -> list[Token]:
@@ -81,21 +85,44 @@ def clauses(pattern: str, flags: int, compute: Any) -> Any:
     return found
 
 
-def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
-    """fold.trie_regex(words), its source remembered (building the trie is the cost)."""
-    from gateway.checker import fold
+class LazyPattern:
+    """A regex that `re` compiles on first use; otherwise a re.Pattern (its methods and
+    attributes are the compiled pattern's). Compiling costs `re` far more than matching
+    on a post, and a start that checks one post uses few of the rules' regexes."""
 
-    listed = list(words)
-    key = "\n".join(listed)
-    stored = _TRIES.get(key)
-    if isinstance(stored, str):
-        return re.compile(stored) if stored else None
-    pattern = fold.trie_regex(listed)
-    _TRIES.set(key, pattern.pattern if pattern is not None else "")
-    return pattern
+    __slots__ = ("_compiled", "_given", "flags", "pattern")
+
+    def __init__(self, pattern: str, given: int, flags: int) -> None:
+        self.pattern = pattern
+        self.flags = flags  # as the compiled pattern's (with inline flags such as (?i))
+        self._given = given
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self._given)
+        return self._compiled
+
+    def __getattr__(self, name: str) -> Any:  # finditer, search, sub ...
+        return getattr(self.compiled(), name)
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r}, {self._given})"
+
+
+def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """re.compile(pattern, flags) for a rule file's regex, deferred to its first use when
+    the cache knows that it compiles (raises re.error as re.compile does)."""
+    key = f"{flags}:{pattern}"
+    known = _COMPILES.get(key)
+    if isinstance(known, int) and not isinstance(known, bool):
+        return LazyPattern(pattern, flags, known)  # type: ignore[return-value]  (duck-typed)
+    compiled = re.compile(pattern, flags)
+    _COMPILES.set(key, compiled.flags)
+    return compiled
 
 
 def save() -> None:
     _WORDS.save()
     _CLAUSES.save()
-    _TRIES.save()
+    _COMPILES.save()

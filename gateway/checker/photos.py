@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from pathlib import Path
 from typing import NamedTuple
 
 from PIL import ExifTags, Image
@@ -47,11 +48,12 @@ class PhotoMetadata(NamedTuple):
         return f"{self.filename}: {'、'.join(what)}"
 
 
-def read_photo_metadata(filename: str, data: bytes) -> PhotoMetadata | None:
+def read_photo_metadata(filename: str, data: bytes | Path) -> PhotoMetadata | None:
     """The GPS position and serial number in a photo's EXIF; None when it has neither
-    or is not an image Pillow can read."""
+    or is not an image Pillow can read. `data` may be the file that holds the photo
+    (Pillow then reads only its header from there)."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(data if isinstance(data, Path) else io.BytesIO(data)) as im:
             if "exif" not in im.info and im.format not in _HEADER_EXIF:
                 return None  # a PNG's late eXIf chunk would need the pixels decoded
             exif = im.getexif()
@@ -93,7 +95,7 @@ def _text(value: object) -> str | None:
     return value[:64] or None
 
 
-def photo_metadata_of(attachments: Iterable[tuple[str, bytes]]) -> tuple[str, ...]:
+def photo_metadata_of(attachments: Iterable[tuple[str, bytes | Path]]) -> tuple[str, ...]:
     """CheckContext.photo_metadata for a draft's attachments (file name, content): one
     entry per photo that carries a position or a serial. Files that are not images cost
     Pillow one look at their first bytes."""

@@ -16,7 +16,6 @@ not changed is not parsed, translated or spec-checked again.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -40,7 +39,6 @@ _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖ�
 _SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
 _REGEXP_STRING = re.compile(r"/([^\n\r\u2028\u2029]*)/([gimy]*)")
 _MUST_EMPTY = re.compile(r"\$([0-9]+)")
-log = logging.getLogger("gateway.checker")
 
 
 # --- YAML as js-yaml reads it ---
@@ -97,7 +95,9 @@ class PrhEntry:
             try:
                 self._regex = compile_python(self.source, self.ignorecase)
             except JsRegexError as e:  # the JavaScript source was valid: never seen
-                log.warning(
+                import logging
+
+                logging.getLogger("gateway.checker").warning(
                     "event=prh_pattern_unusable file=%s expected=%r error=%r "
                     "ja='この表記ルールは使えないため飛ばします'",
                     self.where, self.expected, str(e),

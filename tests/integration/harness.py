@@ -9,9 +9,10 @@ from collections.abc import Callable, Sequence
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from gateway.config import Settings, load_settings
+from gateway.config import load_settings
 from gateway.daemon import Daemon
 from gateway.demo import compose_draft, config_text
+from gateway.settings import Settings
 
 GATEWAY = "sns-check@town.example.jp"
 AUTHOR = "sato@town.example.jp"

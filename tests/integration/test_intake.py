@@ -15,9 +15,9 @@ import pytest
 from mailsystem import DovecotMailSystem
 from pki import make_pki
 
-from gateway.config import MailboxSettings
 from gateway.intake import MailboxWatcher, TransientError
 from gateway.localmail import MailSystemBase, PymapMailSystem, free_port
+from gateway.settings import MailboxSettings
 
 GW = "sns-check@town.example.jp"
 PW = "gw-secret-パス"

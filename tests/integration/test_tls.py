@@ -16,12 +16,12 @@ from aiosmtpd.controller import Controller
 from mailsystem import DovecotMailSystem, DovecotServer
 from pki import make_pki
 
-from gateway.config import MailboxSettings, SmtpSettings
 from gateway.demo import compose_draft
 from gateway.intake import MailboxWatcher
 from gateway.localmail import free_port
 from gateway.outbox import Outbox
 from gateway.pipeline import Spool
+from gateway.settings import MailboxSettings, SmtpSettings
 from gateway.store import Store
 
 pytestmark = pytest.mark.integration

@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.config import Settings, parse_settings
+from gateway.config import parse_settings
 from gateway.daemon import open_gateway
 from gateway.pipeline import Gateway
+from gateway.settings import Settings
 
 GATEWAY = "sns-check@town.example.jp"
 REVIEWERS = ("kacho@town.example.jp", "kakaricho@town.example.jp", "dairi@town.example.jp")

@@ -291,6 +291,40 @@ def test_weekday(checker: Checker, text: str, schedule: datetime | None, bad: bo
     assert ("date-weekday-mismatch" in rules_of(fs)) is bad
 
 
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        # the year written: the weekday is checked against it, an error
+        ("2022年10月22日（金）から公民館まつりです。", Severity.ERROR),
+        ("2022/10/22(金)", Severity.ERROR),
+        # no year: a report of a past event or next year's date may be right
+        ("10月22日（土）から公民館まつりが始まります。", Severity.WARNING),
+        ("10/22(土)〜24日(月)", Severity.WARNING),
+        ("9月21日(月)10時30分から敬老のつどいを開催", Severity.WARNING),
+    ],
+)
+def test_weekday_without_year_is_a_warning(checker: Checker, text: str, severity: Severity) -> None:
+    ctx = CheckContext(schedule=datetime(2025, 11, 20, 9, 0))
+    found = [f for f in checker.check(text, ctx) if f.rule == "date-weekday-mismatch"]
+    assert found and {f.severity for f in found} == {severity}
+    if severity is Severity.WARNING:
+        assert "年が書かれていない" in found[0].message
+
+
+def test_weekday_without_year_names_the_year_it_fits(checker: Checker) -> None:
+    ctx = CheckContext(schedule=datetime(2025, 11, 20, 9, 0))
+    (f,) = [f for f in checker.check("10月22日（土）", ctx) if f.rule == "date-weekday-mismatch"]
+    assert "2022年の日付なら合っています" in f.message
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_leap_day_without_year_is_never_an_error(checker: Checker, year: int) -> None:
+    ctx = CheckContext(schedule=datetime(year, 2, 1, 9, 0))
+    fs = checker.check("2月29日（木）生まれの方にお祝いの品を贈ります。", ctx)
+    assert not [f for f in fs if f.severity is Severity.ERROR]
+    assert "date-impossible" in rules_of(checker.check("2026年2月29日に開催します。", ctx))
+
+
 # --- links, accounts, spam, platforms ---
 
 

@@ -8,7 +8,8 @@ import math
 import pytest
 from offline import offline_settings
 
-from gateway.config import ConfigError, load_settings
+from gateway.config import load_settings
+from gateway.config_reader import ConfigError
 
 
 def refused(tmp_path, **tables) -> ConfigError:

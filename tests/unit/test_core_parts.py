@@ -13,10 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import gateway
-from gateway.config import ConfigError, load_settings, staff_allowed
+from gateway.config import load_settings
+from gateway.config_reader import ConfigError
 from gateway.render import STATUSES, build_message, render_body
+from gateway.settings import staff_allowed
 from gateway.signing import canonical, load_or_create_key, load_public_key, verify_parts
-from gateway.store import StateError, Store
+from gateway.statefiles import StateError
+from gateway.store import Store
 from gateway.tokens import find_tokens, make_token, parse_token, plus_address, token_matches
 from gateway.workflow import NewDraft, Policy, on_new_draft
 
@@ -282,7 +285,7 @@ def test_canonical_json_is_stable():
 
 
 def test_secret_files_readable_by_others_are_reported(tmp_path):
-    from gateway.config import exposed_secret_files
+    from gateway.credentials import exposed_secret_files
 
     path = write_config(tmp_path)
     (tmp_path / "imap-password").chmod(0o644)

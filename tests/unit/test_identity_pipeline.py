@@ -14,7 +14,8 @@ import pytest
 from clients import gmail_ja, outlook_ja
 from offline import offline_gateway, offline_settings
 
-from gateway.config import ConfigError, staff_allowed
+from gateway.config_reader import ConfigError
+from gateway.settings import staff_allowed
 from gateway.workflow import pick_reviewers
 
 GATEWAY = "sns-check@town.example.jp"

@@ -141,3 +141,44 @@ def test_trigger_scan_finds_exactly_the_strings_present() -> None:
     scan = TriggerScan([tuple(strings)])
     for text in ["サーバーとバ", "サーバ", "xabcx", "サ", "なし", "ab b"]:
         assert scan.present(text) == {s for s in strings if s in text}, text
+
+
+def test_rule_regexes_known_to_compile_wait_for_their_first_use(tmp_path, cache_home) -> None:
+    from gateway.checker.engine import RegexRule
+    from gateway.checker.loadmemo import LazyPattern
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yaml").write_text(
+        "rules:\n  - id: shout\n    severity: warning\n    kind: regex\n"
+        "    message: 「{excerpt}」\n    pattern: '(?i)kyu+kou'\n"
+        "    examples:\n      match: [本日KYUUKOUです]\n      no_match: [本日休講です]\n",
+        encoding="utf-8",
+    )
+    cold = Checker.load(rules)
+    assert isinstance(cold.rules[0], RegexRule)
+    assert not isinstance(cold.rules[0].regex, LazyPattern)  # compiled: not yet known
+    warm = Checker.load(rules)
+    lazy = warm.rules[0].regex
+    assert isinstance(lazy, LazyPattern) and lazy._compiled is None
+    # the flags the prefilter reads are the compiled pattern's, inline (?i) included
+    assert lazy.flags == cold.rules[0].regex.flags
+    assert warm.rules[0].trigger == cold.rules[0].trigger
+    text = "明日はKyuuKouです。明後日はkyukouです。"
+    assert [f.excerpt for f in warm.check(text)] == ["KyuuKou", "kyukou"]
+    assert lazy._compiled is not None
+
+
+def test_a_broken_regex_is_refused_with_a_warm_cache_too(tmp_path, cache_home) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    body = (
+        "rules:\n  - id: broken\n    severity: warning\n    kind: regex\n"
+        "    message: x\n    pattern: '{}'\n    examples:\n      match: [abc]\n"
+    )
+    (rules / "r.yaml").write_text(body.format("abc"), encoding="utf-8")
+    Checker.load(rules)
+    (rules / "r.yaml").write_text(body.format("a(bc"), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(RuleLoadError, match="invalid regex"):
+            Checker.load(rules)

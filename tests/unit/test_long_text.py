@@ -86,7 +86,7 @@ def test_pieces_cover_the_text_and_each_fits(parts: list[str], max_bytes: int) -
         # a piece that does not end the text ends at a boundary when its window has one
         window_has_boundary = any(c in text[s:e] for c in "。\n ")
         if e < len(text) and window_has_boundary:
-            assert text[e - 1] in "。\n !？、 " or text[e - 2 : e] == ". "
+            assert text[e - 1] in "。\n !？、 \u3000" or text[e - 2 : e] == ". "
 
 
 @pytest.mark.parametrize(

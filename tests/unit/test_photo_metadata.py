@@ -144,3 +144,12 @@ def test_a_photo_without_metadata_brings_no_such_warning(tmp_path) -> None:
     assert gw.handle_raw(_blog_draft([("IMG_0002.JPG", photo())])) == "draft"
     rules = {f.rule for f in gw.store.get_draft("D-000001").current.findings}
     assert "photo-location-metadata" not in rules
+
+
+def test_the_daemon_passes_attachment_names_so_a_photo_prompts_a_portrait_check(tmp_path) -> None:
+    # photo-attachment (info, 3(4)) asks the reviewers to look at who is in the photo; it
+    # needs the attachment names, which the daemon must pass to the checker
+    gw, _ = make_gateway(tmp_path, accounts=BLOG)
+    assert gw.handle_raw(_blog_draft([("IMG_0002.JPG", photo())])) == "draft"
+    found = [f for f in gw.store.get_draft("D-000001").current.findings if f.rule == "photo-attachment"]
+    assert found and "IMG_0002.JPG" in found[0].excerpt

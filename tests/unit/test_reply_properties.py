@@ -9,7 +9,7 @@ import unicodedata
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gateway.mime import html_to_text
+from gateway.htmltext import html_to_text
 from gateway.model import Decision
 from gateway.replies import own_words, read_reply
 

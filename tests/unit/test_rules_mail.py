@@ -12,7 +12,7 @@ from clients import gmail_ja, iphone_ja, outlook_ja
 from offline import offline_gateway, offline_settings
 
 from gateway.commands import Command, read_absence, read_command
-from gateway.config import ConfigError
+from gateway.config_reader import ConfigError
 from gateway.demo import compose_draft
 from gateway.staffdesk import queue_admin_command
 

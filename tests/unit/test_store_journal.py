@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.store import StateError, Store, cut_damaged_journal, restore_last_good
+from gateway.statefiles import StateError, cut_damaged_journal
+from gateway.store import Store, restore_last_good
 from gateway.workflow import APPROVED, AuditEvent, NewDraft, Policy, on_new_draft
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import credential_path
+from gateway.credentials import credential_path
 from gateway.daemon import watchdog_interval
 
 ROOT = Path(__file__).resolve().parents[2]
