@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.automail import _carrier_lines, _failure_lines, recognise
+from gateway.automail import recognise
+from gateway.bounce_recipients import _carrier_lines, _failure_lines
 from gateway.mime import read_message
 from gateway.model import Kind
 

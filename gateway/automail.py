@@ -17,33 +17,33 @@ loses a draft or a decision. So the signs are weighed:
   decides only together with another one. A person's 「休暇中の対応について」 is one
   weak sign at most, so it stays a person's draft.
 
-Pure functions over what `mime` has already decoded; the bounce's failed recipients are
-found by `flufl.bounce` (maintained by GNU Mailman) and, for the two shapes it does not
-know, by the JSON of cloud notifications and the Japanese carriers' 宛先 lines.
+Pure functions over what `mime` has already decoded. Who did not receive the mail a bounce
+reports is `bounce_recipients`' job (re-exported here as `failed_recipients`).
 """
 
 from __future__ import annotations
 
-import email.message
 import email.utils
-import json
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gateway.bounce_recipients import BODY_WINDOW, cloud_bounce, failed_recipients
 from gateway.model import Kind
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "PERSON",
+    "Verdict",
+    "cloud_bounce",
+    "failed_recipients",
+    "null_reverse_path",
+    "recognise",
+]
 
-#: Only this much of a body is searched for JSON or failed recipients.
-BODY_WINDOW = 64 * 1024
 #: Only this much for words: a notice says what it is near its top; what follows is the
 #: returned original. Keeps the cost per mail flat (bench/bench_automail.py).
 WORDS_WINDOW = 16 * 1024
-#: flufl.bounce runs its heuristics only on bounces up to this size (they are small).
-BOUNCE_SCAN_LIMIT = 256 * 1024
 MAX_SUBJECT = 2000
 
 
@@ -136,7 +136,7 @@ AUTO_REPLY_LABELS = (
     "autosvar", "automatiskt svar", "automatisk svar", "automaattinen vastaus",
     "automatyczna odpowiedź", "odpowiedź automatyczna", "automatická odpověď",
     "автоответ", "автоматический ответ", "otomatik yanıt", "otomatik cevap",
-    "不在", "不在通知", "不在のお知らせ", "不在連絡",  # Exchange 2003 (ja): 「不在: 件名」
+    "不在", "不在通知", "不在のお知らせ", "不在連絡",  # older Japanese Outlook: 「不在: 件名」
 )  # fmt: skip
 #: Words that are a label only in brackets (【休暇中】): with a colon or alone they are a
 #: person's subject as often as a machine's.
@@ -334,25 +334,6 @@ _ABSENCE_COMMAND_RE = re.compile(
     r"\d{1,2}[^\n]{0,60}代理",
     re.MULTILINE,
 )
-_ADDRESS_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-#: Plain-text bounces of MTAs flufl.bounce has no detector for (OpenMail, InterScan,
-#: au one net, m-FILTER …): the failed address follows one of these, inline or on the
-#: next few lines.
-FAILURE_INTROS = (
-    r"(?:following|these)\s+(?:e-?mail\s+)?(?:addresses|address|recipients?)(?:\s+or\s+groups)?"
-    r"\s+(?:had|have|has|failed|could|was|were)[^\n]{0,60}",
-    r"unable\s+to\s+deliver\s+(?:the\s+)?(?:message\s+)?to", r"could\s+not\s+be\s+delivered\s+to",
-    r"delivery\s+to\s+the\s+following\s+recipients?\s+failed[^\n]{0,40}",
-    r"以下のメールアドレスへの送信に失敗しました。?", r"次のあて先へのメッセージはエラーのため送信できませんでした。?",
-    r"次の受信者またはグループへの配信に失敗しました[:：]?",
-)  # fmt: skip
-_FAILURE_INTRO_RE = re.compile(
-    r"(?:" + "|".join(FAILURE_INTROS) + r")[:：]?[ \t]*((?:[^\n]{0,300}\n?){1,4})", re.IGNORECASE
-)
-_CARRIER_TO_LINE_RE = re.compile(
-    r"^[ \t]*(?:宛先|送信先|あて先|受信者|宛て先|To|Recipient|Original-Recipient)[^\n]{0,40}?[:：]?[ \t]*([^\n]{0,300})$",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 def _values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
@@ -390,27 +371,6 @@ def _daemon_sender(from_addr: str, headers: Sequence[tuple[str, str]]) -> bool:
         if "@" not in candidate and _DAEMON_SENDER_RE.match(candidate):
             return True
     return False
-
-
-def cloud_bounce(text: str) -> dict | None:
-    """The JSON of an Amazon SES notification (direct, or wrapped in an SNS message)."""
-    body = text[:BODY_WINDOW].lstrip()
-    if not body.startswith("{"):
-        return None
-    try:
-        data, _end = json.JSONDecoder().raw_decode(body)
-    except (ValueError, RecursionError):  # RecursionError: `[[[[…` thousands deep
-        return None
-    for _ in range(2):  # SNS "Notification" carries the SES JSON as a string in Message
-        if isinstance(data, dict) and isinstance(data.get("Message"), str):
-            try:
-                data = json.loads(data["Message"][:BODY_WINDOW])
-            except (ValueError, RecursionError):
-                return None
-    if not isinstance(data, dict):
-        return None
-    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
-    return data if kind else None
 
 
 def _cloud_verdict(data: dict) -> Verdict:
@@ -462,6 +422,8 @@ def recognise(
     subject = (subject or "")[:MAX_SUBJECT]  # a megabyte of subject is searched no further
     from_addr = (from_addr or "")[:MAX_SUBJECT]
     if report_type is not None:
+        if report_type == "" and _DMARC_SUBJECT_RE.search(subject):  # Exim's DMARC reports
+            return Verdict(Kind.OTHER, "DMARC failure report (multipart/report)")
         if report_type in ("delivery-status", ""):
             return Verdict(Kind.BOUNCE, "delivery status report (RFC 3464)")
         if report_type == "feedback-report":
@@ -557,65 +519,3 @@ def _weighed(weak: list[str], auto_kind: Kind) -> Verdict:
     if len(weak) >= 3 or (len(weak) >= 2 and (machine or absence_pair)):
         return Verdict(auto_kind, "signs together: " + ", ".join(weak))
     return PERSON
-
-
-# --------------------------------------------------------------------------- recipients
-
-
-def failed_recipients(
-    msg: email.message.Message, text: str, raw_size: int, ours: Iterable[str] = ()
-) -> tuple[str, ...]:
-    """Who did not receive the mail this bounce reports, lower-cased, ours left out."""
-    own = {a.lower() for a in ours}
-    found: list[str] = []
-    data = cloud_bounce(text)
-    if data is not None:
-        bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
-        for r in bounce.get("bouncedRecipients") or ():
-            if isinstance(r, dict) and isinstance(r.get("emailAddress"), str):
-                found.append(r["emailAddress"])
-    if not found and raw_size <= BOUNCE_SCAN_LIMIT:
-        found.extend(_flufl(msg))
-    if not found:
-        found.extend(_carrier_lines(text))
-    if not found:
-        found.extend(_failure_lines(text))
-    out: dict[str, None] = {}
-    for addr in found:
-        m = _ADDRESS_RE.search(addr)
-        if m and m.group(0).lower() not in own:
-            out.setdefault(m.group(0).lower(), None)
-    return tuple(out)[:50]
-
-
-def _flufl(msg: email.message.Message) -> list[str]:
-    try:
-        from flufl.bounce import all_failures
-
-        temporary, permanent = all_failures(msg)
-    except Exception as exc:  # a heuristic: its failure must not lose the mail
-        log.info("event=bounce_scan_failed error=%r", exc)
-        return []
-    return [
-        a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a)
-        for a in (*sorted(permanent), *sorted(temporary))
-    ]
-
-
-def _failure_lines(text: str) -> list[str]:
-    """The first addresses after a failure intro (FAILURE_INTROS)."""
-    out: list[str] = []
-    for m in _FAILURE_INTRO_RE.finditer(text[:BODY_WINDOW]):
-        out.extend(_ADDRESS_RE.findall(m.group(1))[:10])
-        if len(out) >= 50:
-            break
-    return out
-
-
-def _carrier_lines(text: str) -> list[str]:
-    """Japanese carriers' notices name the failed address on a 宛先 / 送信先 line;
-    flufl.bounce has no detector for them."""
-    out = []
-    for m in _CARRIER_TO_LINE_RE.finditer(text[:BODY_WINDOW]):
-        out.extend(_ADDRESS_RE.findall(m.group(1)))
-    return out

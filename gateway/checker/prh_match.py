@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
 from gateway.checker.jsregex import JsRegexError, translate
 from gateway.checker.prefilter import Clauses, passes
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_PRAGMA = re.compile(translate(r"^(?:.*?)prh:disable(?::([^\n\s]*))?"))
 _DOLLAR_GROUP = re.compile(r"\$([0-9]{1,2})")
 
 
@@ -119,6 +119,12 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
+@cache
+def _pragma() -> re.Pattern[str]:
+    """prh's `prh:disable` comment, compiled when a paragraph first has one."""
+    return re.compile(translate(r"^(?:.*?)prh:disable(?::([^\n\s]*))?"))
+
+
 _PRAGMA_SECONDS = 0.05  # a pragma's pattern comes from the draft: it may not stall a check
 
 
@@ -161,7 +167,7 @@ def paragraph_diffs(
         return [Diff(d.start + offset, d.end + offset, d.new_text, d.entry) for d in diffs]
     ranges = []
     ignores = []
-    for m in _PRAGMA.finditer(content):
+    for m in _pragma().finditer(content):
         if not m.group(1):
             return []  # `prh:disable` alone: nothing in this paragraph
         ranges.append((m.start(), m.end()))

@@ -68,3 +68,27 @@ def test_unified_ideographs_are_taken_as_inert_as_unicodedata_says() -> None:
             else:
                 ranges.append([cp, cp])
     assert draft._inert_class() == "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges)
+
+
+def test_the_check_command_ends_with_all_its_output_and_its_code(tmp_path: Path) -> None:
+    """As a command, `gateway check` ends without tearing its objects down (os._exit):
+    everything it wrote still arrives, and the exit code is the check's."""
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    violating = ROOT / "tests" / "data" / "drafts" / "violating" / "105-insult-shine.txt"
+    for post, code in ((POST, 0), (violating, 1)):
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", "check", "--format", "json", str(post)],
+            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == code, done.stderr
+        report = json.loads(done.stdout)  # whole: the output was flushed before the exit
+        assert any(f["severity"] == "error" for f in report["findings"]) == (code == 1)
+    big = tmp_path / "big.txt"  # more than a pipe holds, so the writes had to wait
+    big.write_text("町長しね。\n" * 20_000, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "check", "--format", "json", str(big)],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)["findings"]
+    assert sum(f["rule"] == "public-order-violence" for f in found) == 20_000
