@@ -81,6 +81,8 @@ def recognition(folders: list[Path], persons: set[str], strip: set[Path]) -> Non
                 else:
                     misses.append(path.name)
                 seen += 1
+            if not seen:
+                continue
             label = group.relative_to(folder.parent) if folder != group else group.name
             print(f"{label}: {hits}/{seen} right ({100 * hits / max(seen, 1):.1f} %)")
             for name in misses:
