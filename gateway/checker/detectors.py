@@ -735,7 +735,7 @@ def find_opinion(draft: Draft, ctx: CheckContext, opts: OpinionOptions) -> Itera
         toks = draft.tokens_in(s, e)
         for i, t in enumerate(toks):
             if t.dictionary_form in markers and _connective(t, toks[i + 1 : i + 2]):
-                continue  # 〜と考え、アンケートを行います: the reason for an action
+                continue  # と考え、アンケートを行います; 町の考え方: no opinion stated
             forms.add(t.normalized)
             forms.add(t.dictionary_form)
         if not forms.isdisjoint(topics) and not forms.isdisjoint(markers):
@@ -745,12 +745,13 @@ def find_opinion(draft: Draft, ctx: CheckContext, opts: OpinionOptions) -> Itera
 
 def _connective(token: Token, after: list[Token]) -> bool:
     """A verb in its continuative form before a comma (と考え、/ と思い、): it gives the
-    reason for what the sentence says is done, not an opinion the sentence states."""
+    reason for what the sentence says is done, not an opinion the sentence states; or
+    before 方 (考え方): a noun, the way of thinking."""
     return (
         token.pos[0] == "動詞"
         and token.pos[5].startswith("連用形")
         and bool(after)
-        and after[0].surface in ("、", "，", ",")
+        and after[0].surface in ("、", "，", ",", "方")
     )
 
 
