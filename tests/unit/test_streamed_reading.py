@@ -214,3 +214,33 @@ def test_a_forwarded_mail_with_photos_comes_out_whole(tmp_path: Path) -> None:
     same(read_message(raw, GW), streamed)
     assert [a.size for a in streamed.attachments] == [250_000, 90_000]  # the inner photos
     assert all(a.stored is not None for a in streamed.attachments)
+
+
+def test_a_full_disk_is_not_the_mails_fault(tmp_path: Path) -> None:
+    """Writing a photo to the spool fails: the reader raises (the daemon keeps the mail on
+    the server and alarms), it never files the draft as an unreadable mail."""
+    import errno
+
+    class Full:
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):  # pragma: no cover - never reached
+            raise AssertionError
+
+        def discard(self) -> None:
+            pass
+
+    with pytest.raises(OSError):
+        read_message_file(io.BytesIO(photo_mail(100_000)), GW, blobs=Full)
+    # and in the pipeline: the message is not marked seen, so it is fetched again
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from offline import offline_gateway
+
+    gw = offline_gateway(tmp_path, lambda: datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
+    gw.spool.attachment_writer = lambda: Full()  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        gw.handle_raw(photo_mail(100_000))
+    assert gw.store.seen.all() == []
