@@ -65,9 +65,64 @@ def _yaml12_loader() -> type:
 
 
 def read_yaml(text: str) -> Any:
-    import yaml
+    """yaml.load(text) with the loader above (a safe loader), building the plain strings,
+    lists and mappings of the node tree directly: PyYAML's generic constructor costs
+    more than parsing a big dictionary in C. Anything else (numbers, booleans, dates,
+    merge keys `<<`, explicit tags, a structure that contains itself) is built by
+    PyYAML's own constructor, so the data is always what yaml.load gives."""
 
-    return yaml.load(text, Loader=_yaml12_loader())  # a safe loader
+    loader = _yaml12_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _PlainBuilder(loader).build(node)
+        except _NotPlain:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+class _NotPlain(Exception):
+    """A structure that contains itself: left to PyYAML."""
+
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _PlainBuilder:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # an alias is the same object, as in PyYAML
+        self.open: set[int] = set()
+
+    def build(self, node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR and isinstance(node.value, str):
+            return node.value
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.open:
+            raise _NotPlain
+        if tag == _SEQ:
+            self.open.add(key)
+            out: Any = [self.build(n) for n in node.value]
+        elif tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            self.open.add(key)
+            out = {}
+            for k, v in node.value:
+                name = self.build(k)
+                if isinstance(name, list | dict):  # PyYAML's own error for it
+                    return self.loader.construct_object(node, deep=True)
+                out[name] = self.build(v)
+        else:
+            out = self.loader.construct_object(node, deep=True)
+        self.open.discard(key)
+        self.built[key] = out
+        return out
 
 
 # --- one rule ---
