@@ -37,8 +37,10 @@ from gateway.checker.prh_match import Target, spec_result
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
 _SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
-_REGEXP_STRING = re.compile(r"/([^\n\r\u2028\u2029]*)/([gimy]*)")
-_MUST_EMPTY = re.compile(r"\$([0-9]+)")
+# compiled (and kept by `re`) when a dictionary is first read, not on a start that has
+# its dictionaries in the load cache
+_REGEXP_STRING = r"/([^\n\r\u2028\u2029]*)/([gimy]*)"
+_MUST_EMPTY = r"\$([0-9]+)"
 
 
 # --- YAML as js-yaml reads it ---
@@ -193,7 +195,7 @@ def _truthy(value: Any) -> bool:
 
 def parse_regexp_string(text: str) -> tuple[str, str] | None:
     """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
-    m = _REGEXP_STRING.fullmatch(text)
+    m = re.fullmatch(_REGEXP_STRING, text)
     return (m.group(1), m.group(2)) if m else None
 
 
@@ -315,7 +317,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
     must = raw.get("regexpMustEmpty")
     must_empty = None
     if _truthy(must):
-        m = _MUST_EMPTY.fullmatch(str(must))
+        m = re.fullmatch(_MUST_EMPTY, str(must))
         if not m:
             raise _error(
                 path,
