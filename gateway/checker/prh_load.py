@@ -221,10 +221,15 @@ def spread_alphanum(expected: str) -> str:
     return "".join(out)
 
 
+_DISPLAY_CHANGES = frozenset("\\[]/\n\r\u2028\u2029")  # what js_display may write otherwise
+
+
 def js_display(source: str) -> str:
     """A RegExp's `source` as JavaScript shows it: `/` outside classes escaped."""
     if not source:
         return "(?:)"
+    if _DISPLAY_CHANGES.isdisjoint(source):
+        return source  # most patterns: nothing to show differently
     out = []
     in_class = escaped = False
     for ch in source:

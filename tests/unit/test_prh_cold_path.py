@@ -106,3 +106,26 @@ def test_plain_text_of_every_kind_translates_as_the_parser_does(seed: int) -> No
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12)))
         for ignorecase in (False, True):
             assert jsregex.translate_with_clauses(text, ignorecase) == _slow(text, ignorecase)
+
+
+def _display_loop(source: str) -> str:
+    """prh_load.js_display without its shortcut."""
+    saved = prh_load._DISPLAY_CHANGES
+    prh_load._DISPLAY_CHANGES = frozenset(source[:1]) if source else saved
+    try:
+        return prh_load.js_display(source)
+    finally:
+        prh_load._DISPLAY_CHANGES = saved
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_patterns_are_shown_as_the_full_reading_shows_them(seed: int) -> None:
+    rnd = random.Random(10 + seed)
+    sources = [s for s, _ in _dictionary_sources()]
+    alphabet = list("ab/[]\\\n\r\u2028\u2029あ亜()|.* \t")
+    sources += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 10))) for _ in range(3000)]
+    shortcut = 0
+    for source in sources:
+        shortcut += prh_load._DISPLAY_CHANGES.isdisjoint(source)
+        assert prh_load.js_display(source) == _display_loop(source)
+    assert shortcut > 100
