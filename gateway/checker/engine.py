@@ -88,7 +88,7 @@ class ContextSet:
             return False
         if self.scope == "draft":
             s, e = 0, len(draft.text)
-            if self.words and not self.words.isdisjoint(draft.lemma_set):
+            if self.words and draft.has_lemma(self.words):
                 return True
         else:
             s, e = draft.sentence_span(start)

@@ -81,11 +81,15 @@ class PrhRule(Rule):
                 self._by_string.setdefault(s, []).append(i)
         self._scan: TriggerScan | None = None
 
-    def candidates(self, paragraph: str) -> list[int]:
-        """Indices of the entries that may match in `paragraph`, in dictionary order."""
+    def _present(self, text: str) -> set[str]:
+        """The entries' first-clause strings that occur in `text`."""
         if self._scan is None:  # built on the first check, not at load
             self._scan = TriggerScan([tuple(self._by_string)])
-        present = self._scan.present(paragraph)
+        return self._scan.present(text)
+
+    def candidates(self, paragraph: str) -> list[int]:
+        """Indices of the entries that may match in `paragraph`, in dictionary order."""
+        present = self._present(paragraph)
         todo = set(self._unfiltered)
         for s in present:
             todo.update(self._by_string[s])
@@ -94,6 +98,8 @@ class PrhRule(Rule):
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         text = draft.text
+        if not self._unfiltered and not self._present(text):
+            return []  # no entry's strings anywhere, so in no paragraph: most drafts
         out = []
         for d in find(self.entries, self.targets, text, self.file, self.candidates):
             if d.new_text == text[d.start : d.end]:

@@ -3,6 +3,8 @@ staff write the same words (tests/data/automail holds whole messages of each).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gateway.automail import recognise
@@ -221,3 +223,30 @@ def test_send_only_words_alone_are_a_towns_post():
     body = "配信されるメールは送信専用です。このメールは送信専用のアドレスから届きます。"
     assert verdict("メール配信サービス", body).kind is None
     assert verdict("ご登録ありがとうございます", body, sender="noreply@example.jp").kind
+
+
+DRAFTS = Path(__file__).parent.parent / "data" / "drafts"
+
+
+def test_no_draft_of_the_draft_corpus_is_taken_for_automatic():
+    """Every draft staff wrote for the checker's corpus (tests/data/drafts), with and
+    without its `アカウント:` lines, under its first line or its file name as subject."""
+    drafts = sorted(DRAFTS.rglob("*.txt"))
+    assert len(drafts) > 100
+    for path in drafts:
+        text = path.read_text("utf-8")
+        bare = "\n".join(
+            line for line in text.splitlines() if not line.startswith(("アカウント", "投稿予定"))
+        )
+        first = next((line for line in text.splitlines() if line.strip()), "")[:40]
+        for subject in (first, path.stem):
+            for body in (text, bare):
+                assert verdict(subject, body).kind is None, (path.name, subject)
+
+
+def test_a_dmarc_report_without_report_type_is_no_bounce():
+    """Exim sends DMARC failure reports as multipart/report without report-type (parsedmarc's
+    sample): a report, not a bounce naming a failed recipient."""
+    v = recognise([], "no-reply@mailgate.example.net", "DMARC Forensic Report for example.com from IP 203.0.113.68", "", [], "")
+    assert v.kind == Kind.OTHER
+    assert recognise([], "", "Returned mail", "", [], "").kind == Kind.BOUNCE

@@ -139,3 +139,34 @@ def test_piecewise_parsing_builds_the_same_message_as_the_stdlib():
     assert len(raws) > 100
     for raw in raws:
         assert parse_bytes(raw).as_bytes() == email.message_from_bytes(raw).as_bytes()
+
+
+def test_a_fetched_file_is_read_held_and_released_without_being_read_whole(tmp_path):
+    """`handle_file` (the intake's way for mail over one piece): the photo lands in the
+    spool by its SHA-256; a mail over the hourly budget is held as a copy of the file
+    and released from it; a file over the size limit is read for its headers only."""
+    import hashlib
+
+    clock = Clock()
+    gw = offline_gateway(tmp_path, clock, limits={"per_sender_per_hour": 1, "max_message_mb": 3})
+    first, second = tmp_path / "first.eml", tmp_path / "second.eml"
+    first.write_bytes(big_draft(1.5))
+    second.write_bytes(big_draft(1.2).replace(b"<big@", b"<big2@"))
+    assert gw.handle_file(first) == "draft"
+    photo = read_message(first.read_bytes(), [GATEWAY]).attachments[0].data
+    attachments = gw.spool.root / "attachments"
+    assert (attachments / hashlib.sha256(photo).hexdigest()).read_bytes() == photo
+    assert gw.handle_file(second) == "deferred"
+    (held,) = list((gw.spool.root / "held").iterdir())
+    assert held.read_bytes() == second.read_bytes()
+    clock.now += timedelta(hours=2)
+    gw.tick()
+    assert any(e["action"] == "held_released" for e in gw.store.all_events())
+    photo2 = read_message(second.read_bytes(), [GATEWAY]).attachments[0].data
+    assert (attachments / hashlib.sha256(photo2).hexdigest()).read_bytes() == photo2
+    assert not [p for p in attachments.iterdir() if p.name.startswith(".")]
+    over = tmp_path / "over.eml"
+    over.write_bytes(big_draft(4).replace(b"<big@", b"<big3@"))
+    clock.now += timedelta(hours=2)
+    assert gw.handle_file(over) == "draft"
+    assert len(list(attachments.iterdir())) == 2  # the photo over the limit never spooled
