@@ -78,10 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from gateway.admin import TemplatesBroken
     from gateway.checker import RuleLoadError
     from gateway.daemon import Daemon
     from gateway.statefiles import StateError
+    from gateway.template_check import TemplatesBroken
 
     settings = load_settings(args.config)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)

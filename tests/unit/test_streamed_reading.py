@@ -194,3 +194,23 @@ def test_our_own_sent_mail_is_read_back_without_its_photos(tmp_path: Path, body_
     want = message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",))
     assert _plain_body(path) == want.get_content()
     assert len(reduce_message(io.BytesIO(path.read_bytes())).runs.spans) == (2 if body_chars > 50_000 else 1)
+
+
+def test_a_forwarded_mail_with_photos_comes_out_whole(tmp_path: Path) -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    inner = message_from_bytes(photo_mail(250_000, 90_000), policy=email_policy.default)
+    outer = EmailMessage()
+    outer["From"] = "sato@town.example.jp"
+    outer["To"] = GW[0]
+    outer["Subject"] = "Fwd: 運動会の写真"
+    outer.set_content("転送します。\n")
+    outer.add_attachment(inner)
+    raw = outer.as_bytes(policy=SMTP)
+    assert len(reduce_message(io.BytesIO(raw)).runs.spans) == 2
+    spool = Spool(tmp_path)
+    streamed = read_message_file(io.BytesIO(raw), GW, blobs=spool.attachment_writer)
+    same(read_message(raw, GW), streamed)
+    assert [a.size for a in streamed.attachments] == [250_000, 90_000]  # the inner photos
+    assert all(a.stored is not None for a in streamed.attachments)
