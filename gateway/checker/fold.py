@@ -239,38 +239,54 @@ class SpelledWords:
     A dict trie walked from the positions of the spellings' first letters, rather than
     one regex: the spellings are literals once every mark is folded to MASK (a mark is
     never a first letter), and `re` spent ~130 ms compiling the rules' tries on every
-    start; the trie is built in about a millisecond and the scan is linear (each start
-    is walked at most as deep as the longest spelling).
+    start. The scan is linear (each start is walked at most as deep as the longest
+    spelling); a first letter's branch of the trie is built when a text first has it.
     """
 
-    __slots__ = ("_firsts", "_trie")
+    __slots__ = ("_branches", "_forms")
 
     def __init__(self, words: Iterable[str]) -> None:
-        trie: dict[str, dict] = {}
-        for v in _spellings(words):
-            node = trie
-            for ch in v:
-                node = node.setdefault(ch, {})
-            node[_END] = {}
-        self._trie = trie
-        self._firsts = tuple(sorted(trie))
+        # each word as written, in ひらがな and in カタカナ, by its first letter
+        self._forms: dict[str, set[str]] = {}
+        for w in words:
+            if w:
+                for v in (w, w.translate(_TO_HIRA), w.translate(_TO_KATA)):
+                    self._forms.setdefault(v[0], set()).add(v)
+        self._branches: dict[str, dict[str, dict]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self._trie)
+        return bool(self._forms)
+
+    def _branch(self, first: str) -> dict[str, dict]:
+        """The trie below a first letter: every spelling of the words that start with it.
+        (Built whole before it is kept: a thread that races another builds the same.)"""
+        branch = self._branches.get(first)
+        if branch is None:
+            branch = {}
+            for v in _spellings(self._forms[first]):
+                node = branch
+                for ch in v[1:]:
+                    node = node.setdefault(ch, {})
+                node[_END] = {}
+            self._branches[first] = branch
+        return branch
 
     def spans(self, literal: str) -> list[tuple[int, int]]:
         """(start, end) of each spelling in `literal`, folded text with every mark as
         MASK (Folded.literal)."""
         starts: list[int] = []
-        for ch in self._firsts:
+        trie: dict[str, dict] = {}
+        for ch in self._forms:
             i = literal.find(ch)
+            if i >= 0:
+                trie[ch] = self._branch(ch)
             while i >= 0:
                 starts.append(i)
                 i = literal.find(ch, i + 1)
         if not starts:
             return []
         starts.sort()
-        trie, n = self._trie, len(literal)
+        n = len(literal)
         out: list[tuple[int, int]] = []
         done = 0
         for i in starts:
@@ -296,18 +312,15 @@ _END = ""  # a trie key no text character can be: a spelling ends at this node
 _TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 
 
-def _spellings(words: Iterable[str]) -> set[str]:
-    """Each folded word as written, in ひらがな and カタカナ, with a mark put between two
-    of its letters (死〇ね, バ●カ) and, from three letters on, a mark for one letter that
-    is not the first (ば〇やろう)."""
+def _spellings(forms: Iterable[str]) -> set[str]:
+    """Each form (a folded word, or its ひらがな or カタカナ) as it is, with a mark put
+    between two of its letters (死〇ね, バ●カ) and, from three letters on, a mark for one
+    letter that is not the first (ば〇やろう)."""
     out: set[str] = set()
-    for w in words:
-        if not w:
-            continue
-        for v in {w, w.translate(_TO_HIRA), w.translate(_TO_KATA)}:
-            out.add(v)
-            for k in range(1, len(v)):
-                out.add(v[:k] + MASK + v[k:])
-                if len(v) >= 3 and v[k] != MASK:
-                    out.add(v[:k] + MASK + v[k + 1 :])
+    for v in forms:
+        out.add(v)
+        for k in range(1, len(v)):
+            out.add(v[:k] + MASK + v[k:])
+            if len(v) >= 3 and v[k] != MASK:
+                out.add(v[:k] + MASK + v[k + 1 :])
     return out

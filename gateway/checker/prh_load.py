@@ -37,8 +37,10 @@ from gateway.checker.prh_match import Target, spec_result
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
 _SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
-_REGEXP_STRING = re.compile(r"/([^\n\r\u2028\u2029]*)/([gimy]*)")
-_MUST_EMPTY = re.compile(r"\$([0-9]+)")
+# compiled (and kept by `re`) when a dictionary is first read, not on a start that has
+# its dictionaries in the load cache
+_REGEXP_STRING = r"/([^\n\r\u2028\u2029]*)/([gimy]*)"
+_MUST_EMPTY = r"\$([0-9]+)"
 
 
 # --- YAML as js-yaml reads it ---
@@ -65,9 +67,64 @@ def _yaml12_loader() -> type:
 
 
 def read_yaml(text: str) -> Any:
-    import yaml
+    """yaml.load(text) with the loader above (a safe loader), building the plain strings,
+    lists and mappings of the node tree directly: PyYAML's generic constructor costs
+    more than parsing a big dictionary in C. Anything else (numbers, booleans, dates,
+    merge keys `<<`, explicit tags, a structure that contains itself) is built by
+    PyYAML's own constructor, so the data is always what yaml.load gives."""
 
-    return yaml.load(text, Loader=_yaml12_loader())  # a safe loader
+    loader = _yaml12_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _PlainBuilder(loader).build(node)
+        except _NotPlain:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+class _NotPlain(Exception):
+    """A structure that contains itself: left to PyYAML."""
+
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _PlainBuilder:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # an alias is the same object, as in PyYAML
+        self.open: set[int] = set()
+
+    def build(self, node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR and isinstance(node.value, str):
+            return node.value
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.open:
+            raise _NotPlain
+        if tag == _SEQ:
+            self.open.add(key)
+            out: Any = [self.build(n) for n in node.value]
+        elif tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            self.open.add(key)
+            out = {}
+            for k, v in node.value:
+                name = self.build(k)
+                if isinstance(name, list | dict):  # PyYAML's own error for it
+                    return self.loader.construct_object(node, deep=True)
+                out[name] = self.build(v)
+        else:
+            out = self.loader.construct_object(node, deep=True)
+        self.open.discard(key)
+        self.built[key] = out
+        return out
 
 
 # --- one rule ---
@@ -138,7 +195,7 @@ def _truthy(value: Any) -> bool:
 
 def parse_regexp_string(text: str) -> tuple[str, str] | None:
     """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
-    m = _REGEXP_STRING.fullmatch(text)
+    m = re.fullmatch(_REGEXP_STRING, text)
     return (m.group(1), m.group(2)) if m else None
 
 
@@ -164,10 +221,15 @@ def spread_alphanum(expected: str) -> str:
     return "".join(out)
 
 
+_DISPLAY_CHANGES = frozenset("\\[]/\n\r\u2028\u2029")  # what js_display may write otherwise
+
+
 def js_display(source: str) -> str:
     """A RegExp's `source` as JavaScript shows it: `/` outside classes escaped."""
     if not source:
         return "(?:)"
+    if _DISPLAY_CHANGES.isdisjoint(source):
+        return source  # most patterns: nothing to show differently
     out = []
     in_class = escaped = False
     for ch in source:
@@ -260,7 +322,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
     must = raw.get("regexpMustEmpty")
     must_empty = None
     if _truthy(must):
-        m = _MUST_EMPTY.fullmatch(str(must))
+        m = re.fullmatch(_MUST_EMPTY, str(must))
         if not m:
             raise _error(
                 path,
