@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.generator import BytesGenerator
@@ -40,7 +41,7 @@ class Spool:
     root: Path
 
     def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments", "held", "incoming"):
+        for sub in ("outbox", "attachments", "encoded", "held", "incoming"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @staticmethod
@@ -60,6 +61,30 @@ class Spool:
 
     def attachment_path(self, digest: str) -> Path:
         return self.root / "attachments" / digest
+
+    def encoded_attachment(self, path: Path) -> Path | None:
+        """The base64 lines of a spooled attachment (`path`, from `attachment_path`),
+        encoded once and kept beside it: every reviewer's copy and the confirmation copy
+        the same encoding. None for a file that is not a spooled attachment."""
+        if path.parent != self.root / "attachments":
+            return None
+        encoded = self.root / "encoded" / (path.name + ".b64")
+        size = path.stat().st_size
+        want = 4 * -(-size // 3) + 2 * -(-size // 57)  # 76-character lines and CRLFs
+        if encoded.exists() and encoded.stat().st_size == want:
+            return encoded
+        fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=encoded.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+                encode_base64_lines(source, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, encoded)  # a cache: rebuilt from the attachment if lost
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return encoded
 
     def attachment_writer(self) -> AttachmentWriter:
         """A file an attachment is decoded into while the mail is read (`mime`): named by
@@ -94,7 +119,7 @@ class Spool:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
                 if files:
-                    _write_with_files(f, msg, files)
+                    _write_with_files(f, msg, files, self.encoded_attachment)
                 else:
                     BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
                 f.flush()
@@ -163,9 +188,15 @@ class Spool:
         return removed
 
 
-def _write_with_files(out: BinaryIO, msg: Message, files: dict[bytes, Path]) -> None:
+def _write_with_files(
+    out: BinaryIO,
+    msg: Message,
+    files: dict[bytes, Path],
+    encoded: Callable[[Path], Path | None] = lambda _path: None,
+) -> None:
     """Flatten `msg` (small: its photos are stand-ins) and write it with each stand-in
-    line replaced by its file's base64 lines."""
+    line replaced by its file's base64 lines (copied from `encoded(file)` when there is
+    one, else encoded now), in pieces."""
     buf = io.BytesIO()
     BytesGenerator(buf, mangle_from_=False, policy=policy.SMTP).flatten(msg)
     flat = buf.getvalue()
@@ -174,8 +205,13 @@ def _write_with_files(out: BinaryIO, msg: Message, files: dict[bytes, Path]) -> 
     pos = 0
     for m in pattern.finditer(flat):
         out.write(flat[pos : m.start()])
-        with files[m.group(1)].open("rb") as source:
-            encode_base64_lines(source, out)
+        ready = encoded(files[m.group(1)])
+        if ready is not None:
+            with ready.open("rb") as lines:
+                shutil.copyfileobj(lines, out, 1024 * 1024)
+        else:
+            with files[m.group(1)].open("rb") as source:
+                encode_base64_lines(source, out)
         pos = m.end()
     out.write(flat[pos:])
 

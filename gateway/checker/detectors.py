@@ -93,12 +93,15 @@ def _in_link(draft: Draft, start: int, end: int) -> bool:
 
 @detector("card_number")
 def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
-    """13-19 digits passing the Luhn check, with a card-network first digit."""
+    """13-19 digits passing the Luhn check, with a card-network first digit. A 13-digit
+    number with a valid EAN-13 check digit is a product's JAN code (a recall notice lists
+    them; JAN codes of Japan begin with 45/49, like a Visa number), not a card: no card
+    network issues 13-digit numbers any more."""
     for m in _CARD_RE.finditer(draft.norm):
         d = _digits(m.group())
-        from stdnum import luhn  # on use: most drafts have no card-like number
+        from stdnum import ean, luhn  # on use: most drafts have no card-like number
 
-        if 13 <= len(d) <= 19 and luhn.is_valid(d):
+        if 13 <= len(d) <= 19 and luhn.is_valid(d) and not (len(d) == 13 and ean.is_valid(d)):
             yield Hit(*draft.orig_span(m.start(), m.end()))
 
 
