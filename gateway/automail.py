@@ -288,8 +288,8 @@ _BODY_MARKER_RE = re.compile(
     r"(?:こちらは|これは)自動(?:返信|応答|送信)(?:メール)?(?:です|にて)|"
     r"this\s+is\s+an\s+auto(?:matic|mated)?[-\s]?(?:reply|response|generated)|"
     r"i\s+apologi[sz]e\s+for\s+this\s+automatic\s+reply|"
-    r"i\s+am\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:on|from))|"
-    r"i'm\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:on|from))|"
+    r"(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|"
+    r"away\s+(?:on|from|until)|on\s+(?:vacation|leave|holiday|annual\s+leave))|"
     r"thank\s+you\s+for\s+your\s+(?:e-?mail|message)\.\s+i\s+am\s+(?:out|away))",
     re.IGNORECASE,
 )  # fmt: skip

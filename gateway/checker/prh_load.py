@@ -37,6 +37,7 @@ from gateway.checker.prh_match import Target, spec_result
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
 _SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
+_SPECIAL_SET = frozenset(_SPECIAL)
 # compiled (and kept by `re`) when a dictionary is first read, not on a start that has
 # its dictionaries in the load cache
 _REGEXP_STRING = r"/([^\n\r\u2028\u2029]*)/([gimy]*)"
@@ -201,6 +202,8 @@ def parse_regexp_string(text: str) -> tuple[str, str] | None:
 
 def escape_special(text: str) -> str:
     """prh's escapeSpecialChars (the backslash itself stays as it is, as in prh)."""
+    if _SPECIAL_SET.isdisjoint(text):
+        return text  # most patterns
     return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
 
 
@@ -221,7 +224,8 @@ def spread_alphanum(expected: str) -> str:
     return "".join(out)
 
 
-_DISPLAY_CHANGES = frozenset("\\[]/\n\r\u2028\u2029")  # what js_display may write otherwise
+# the only characters js_display writes otherwise (escapes and classes only decide which)
+_DISPLAY_CHANGES = frozenset("/\n\r\u2028\u2029")
 
 
 def js_display(source: str) -> str:
@@ -288,19 +292,27 @@ def _js_pattern(pattern: Any, expected: str, word_boundary: bool) -> tuple[str, 
 
 def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
     """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed."""
-    label = _label(raw, index)
+    given = raw  # named in errors only (their label is built when one is raised)
     if isinstance(raw, str):
         raw = {"expected": raw}
     if not isinstance(raw, dict):
-        raise _error(path, label, "rules の各項目は表にしてください。", "a rule must be a mapping")
+        raise _error(
+            path,
+            _label(given, index),
+            "rules の各項目は表にしてください。",
+            "a rule must be a mapping",
+        )
     for key in ("pattern", "patterns"):
         value = raw.get(key)
         if value == "" or (isinstance(value, list) and "" in value):
-            raise _error(path, label, f"{key} が空です。", f"{key} can't be empty")
+            raise _error(path, _label(given, index), f"{key} が空です。", f"{key} can't be empty")
     expected = raw.get("expected")
     if not isinstance(expected, str):
         raise _error(
-            path, label, "expected を文字列で書いてください。", "expected is required (a string)"
+            path,
+            _label(given, index),
+            "expected を文字列で書いてください。",
+            "expected is required (a string)",
         )
     options = raw.get("options") if isinstance(raw.get("options"), dict) else {}
     pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
@@ -311,11 +323,11 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         # compiled now only to check the specs; the others on first use (most never are)
         compiled = compile_python(source, ignorecase) if raw.get("specs") else None
     except _PatternError as e:
-        raise _error(path, label, e.ja, str(e)) from None
+        raise _error(path, _label(given, index), e.ja, str(e)) from None
     except JsRegexError as e:
         raise _error(
             path,
-            label,
+            _label(given, index),
             f"パターンを正規表現として読めません（{e}）。",
             f"invalid regular expression: {e}",
         ) from None
@@ -326,7 +338,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         if not m:
             raise _error(
                 path,
-                label,
+                _label(given, index),
                 "regexpMustEmpty は $1 のように書いてください。",
                 "regexpMustEmpty: please use $1 format",
             )
@@ -336,7 +348,10 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         src, dst = (spec.get("from"), spec.get("to")) if isinstance(spec, dict) else (None, None)
         if not src or not dst:
             raise _error(
-                path, label, "specs には from と to を書いてください。", "a spec needs from and to"
+                path,
+                _label(given, index),
+                "specs には from と to を書いてください。",
+                "a spec needs from and to",
             )
         specs.append((str(src), str(dst)))
     note = raw.get("prh")
@@ -357,7 +372,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         if got != dst:
             raise _error(
                 path,
-                label,
+                _label(given, index),
                 f"specs が合いません:「{src}」は「{dst}」になるはずが「{got}」になりました（{entry.js}）。",
                 f"spec failed: {src!r} should become {dst!r} but became {got!r} ({entry.js})",
             )
