@@ -64,6 +64,8 @@ def recognition(folders: list[Path], persons: set[str], strip: set[Path]) -> Non
             for path in sorted(group.iterdir()):
                 if not path.is_file() or path.suffix.lower() not in (".eml", ".txt", ".msg"):
                     continue
+                if path.name.upper().startswith(("LICENSE", "README")):
+                    continue
                 raw = path.read_bytes()
                 if raw.startswith(b"From "):  # an mbox separator line
                     raw = raw.split(b"\n", 1)[1]
@@ -79,6 +81,8 @@ def recognition(folders: list[Path], persons: set[str], strip: set[Path]) -> Non
                 else:
                     misses.append(path.name)
                 seen += 1
+            if not seen:
+                continue
             label = group.relative_to(folder.parent) if folder != group else group.name
             print(f"{label}: {hits}/{seen} right ({100 * hits / max(seen, 1):.1f} %)")
             for name in misses:

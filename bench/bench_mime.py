@@ -7,8 +7,10 @@ Part 1 (no servers): each adversarial shape is built at about 1 MB and read with
 milliseconds per 100 KB. Target: under 100 ms per 100 KB for every shape.
 
 Part 2 (Dovecot, `gateway run` as a process): idle RSS after a warm-up draft, then the
-peak RSS (VmHWM) while it handles a draft just under `max_message_mb` (two photos), and
-while it handles a mail over the limit (only its header block is fetched). Target: the
+peak RSS (VmHWM) while it handles a draft just under `max_message_mb` (two photos) up to
+both review requests, then up to the signed confirmation (with the photos) once both
+reviewers approve, and while it handles a mail over the limit (only its header block is
+fetched). Target: the
 largest allowed mail costs under twice its size above the idle RSS.
 
     python bench/bench_mime.py [--size-kb 1024] [--no-daemon]
@@ -213,7 +215,18 @@ def _reset_peak(pid: int) -> bool:
     return True
 
 
+REVIEWERS = ("kacho@town.example.jp", "kakaricho@town.example.jp")
+
+
+def _reply_to(request: bytes) -> str:
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(request, policy=policy.default)
+    return (msg.get("Reply-To") or msg["From"]).addresses[0].addr_spec
+
+
 def daemon_memory() -> None:
+    from clients import gmail_ja, outlook_ja
     from harness import AUTHOR, PASSWORD, USERS, write_config
     from mailsystem import DovecotMailSystem, DovecotServer
     from process import GatewayProcess
@@ -237,9 +250,19 @@ def daemon_memory() -> None:
                 reset = _reset_peak(gw.pid)
                 raw = photo_draft(29.5)
                 mail.deliver(raw, [GW])
-                mail.wait_for("kacho@town.example.jp", lambda r: "運動会".encode() in r or b"photos" in r, 300)
+                requests = {
+                    r: mail.wait_for(r, lambda m: b"photos-29.5" in m, 300) for r in REVIEWERS
+                }
                 time.sleep(2)
                 peak = _rss_kb(gw.pid, "VmHWM")
+                # both approve: the confirmation to the author carries the photos too
+                for reviewer, reply in zip(REVIEWERS, (outlook_ja, gmail_ja), strict=True):
+                    request = requests[reviewer]
+                    answer = reply(request, reviewer, "課長", "承認します。")
+                    mail.deliver(answer, [_reply_to(request)])
+                mail.wait_for(AUTHOR, lambda m: b"X-Gateway-Status: approved" in m, 300)
+                time.sleep(2)
+                peak_confirmed = _rss_kb(gw.pid, "VmHWM")
                 big = photo_draft(50)
                 mail.deliver(big.replace(b"<photos-50", b"<over-50"), [GW])
                 mail.wait_for(AUTHOR, lambda r: b"rejected" in r, 120)
@@ -255,8 +278,11 @@ def daemon_memory() -> None:
         print("  (could not reset VmHWM: the start-up peak may hide the mail's; an upper bound)")
     print(f"  largest allowed mail {size_mb:.1f} MB (two photos, forwarded to both reviewers):"
           f" peak {peak / 1024:.0f} MB, {above:.0f} MB above idle = {above / size_mb:.2f}x its size (target < 2x)")
+    above_all = (peak_confirmed - idle) / 1024
+    print(f"  then both approve, the signed confirmation with the photos goes to the author:"
+          f" peak {peak_confirmed / 1024:.0f} MB, {above_all:.0f} MB above idle = {above_all / size_mb:.2f}x")
     print(f"  a {len(big) / 1024 / 1024:.0f} MB mail over the limit (header block fetched only):"
-          f" peak grew by {(peak_after_big - peak) / 1024:.0f} MB")
+          f" peak grew by {(peak_after_big - peak_confirmed) / 1024:.0f} MB")
 
 
 def main() -> None:

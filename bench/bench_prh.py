@@ -10,6 +10,11 @@ translated and analysed, as on the first start after an install or an edit), "wa
 (the load cache in place: what every later start does) and prh (npm prh in one Node
 process, each dictionary loaded `--rounds` times; the best time counts, for both sides).
 Needs Node.js and npm for the prh column (prh is installed into the test cache).
+
+Every figure is given twice: wall-clock time, and CPU time (user + system, of the
+process or, for a whole process, of the child). On a machine shared with other work the
+wall clock also counts the time spent waiting for a core; CPU time does not, so the
+CPU ratios are the steadier ones there (the targets are about a quiet machine).
 Usage: python bench/bench_prh.py [--rounds N] [--post FILE]
 """
 
@@ -43,13 +48,16 @@ const prh = require("prh");
 const [rounds, ...files] = process.argv.slice(1);
 const out = {};
 for (const f of files) {
-  let best = Infinity;
+  let best = Infinity, bestCpu = Infinity;
   for (let i = 0; i < +rounds; i++) {
     const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
     prh.fromYAMLFilePath(f);
+    const used = process.cpuUsage(c);
     best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+    bestCpu = Math.min(bestCpu, (used.user + used.system) / 1e3);
   }
-  out[f] = best;
+  out[f] = [best, bestCpu];
 }
 console.log(JSON.stringify(out));
 """
@@ -72,7 +80,8 @@ def prh_dir() -> Path | None:
     return target
 
 
-def prh_load_ms(dictionaries: list[Path], rounds: int) -> dict[str, float]:
+def prh_load_ms(dictionaries: list[Path], rounds: int) -> dict[str, list[float]]:
+    """{file: [best wall ms, best CPU ms]} of npm prh loading each dictionary."""
     where = prh_dir()
     if where is None:
         return {}
@@ -94,33 +103,47 @@ def rules_naming(folder: Path, dictionary: Path) -> Path:
     return folder
 
 
-def gateway_load_ms(dictionary: Path, rounds: int, tmp: Path) -> tuple[float, float]:
-    """(cold, warm) best milliseconds to load a rule folder naming the dictionary."""
+def _timed(fn) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of one call."""
+    t, c = time.perf_counter(), time.process_time()
+    fn()
+    return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+
+
+def gateway_load_ms(dictionary: Path, rounds: int, tmp: Path) -> dict[str, tuple[float, float]]:
+    """{"cold": (wall, CPU), "warm": (wall, CPU)}, the best milliseconds of `rounds` loads
+    of a rule folder naming the dictionary."""
     rules = rules_naming(tmp / "rules" / dictionary.stem, dictionary)
     cold = []
     for i in range(rounds):
         os.environ["XDG_CACHE_HOME"] = str(tmp / f"cold-{dictionary.stem}-{i}")
-        t = time.perf_counter()
-        Checker.load(rules)
-        cold.append(time.perf_counter() - t)
+        cold.append(_timed(lambda: Checker.load(rules)))
     os.environ["XDG_CACHE_HOME"] = str(tmp / "warm")
     Checker.load(rules)  # fills the cache
-    warm = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        Checker.load(rules)
-        warm.append(time.perf_counter() - t)
-    return min(cold) * 1000, min(warm) * 1000
+    warm = [_timed(lambda: Checker.load(rules)) for _ in range(rounds)]
+    return {
+        "cold": (min(w for w, _ in cold), min(c for _, c in cold)),
+        "warm": (min(w for w, _ in warm), min(c for _, c in warm)),
+    }
 
 
-def process_ms(argv: list[str], rounds: int, env: dict[str, str]) -> tuple[float, float]:
-    """(best, median) wall milliseconds of a whole process."""
-    times = []
+def process_ms(argv: list[str], rounds: int, env: dict[str, str]) -> tuple[float, ...]:
+    """(best, median) wall and (best, median) CPU milliseconds of a whole process (the
+    CPU time is the child's user + system time)."""
+    import resource
+
+    times, cpu = [], []
     for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(argv, check=False, capture_output=True, env=env)
         times.append(time.perf_counter() - t)
-    return min(times) * 1000, statistics.median(times) * 1000
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return (
+        min(times) * 1000, statistics.median(times) * 1000,
+        min(cpu) * 1000, statistics.median(cpu) * 1000,
+    )  # fmt: skip
 
 
 def bench_loading(rounds: int) -> None:
@@ -131,21 +154,27 @@ def bench_loading(rounds: int) -> None:
     # warm up the tokenizer and the imports first: they are not the dictionary's
     Checker.load()
     prh = prh_load_ms(dictionaries, rounds)
-    print(f"Loading prh dictionaries (best of {rounds}; ms)")
-    print(f"{'dictionary':48} {'rules':>5} {'cold':>8} {'warm':>8} {'prh':>8} {'cold/prh':>8} {'warm/prh':>8}")
+    print(f"Loading prh dictionaries (best of {rounds}; ms; wall clock, and CPU time)")
+    print(f"{'dictionary':44} {'rules':>5} {'cold':>6} {'warm':>6} {'prh':>6} {'cold/prh':>8}"
+          f" {'warm/prh':>8} | {'cpu cold':>8} {'prh':>6} {'cold/prh':>8}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.environ.get("XDG_CACHE_HOME")
         for d in dictionaries:
-            cold, warm = gateway_load_ms(d, rounds, Path(tmp))
+            got = gateway_load_ms(d, rounds, Path(tmp))
+            (cold, cold_cpu), (warm, _) = got["cold"], got["warm"]
             n = len(Checker.load(rules_naming(Path(tmp) / "rules" / d.stem, d)).rules[0].entries)
-            theirs = prh.get(str(d))
-            ratio = (f"{cold / theirs:8.1f} {warm / theirs:8.1f}" if theirs else f"{'-':>8} {'-':>8}")
-            print(f"{d.relative_to(PEER)!s:48} {n:5} {cold:8.1f} {warm:8.1f} "
-                  f"{theirs if theirs is not None else float('nan'):8.1f} {ratio}")  # fmt: skip
+            theirs, theirs_cpu = prh.get(str(d), (float("nan"), float("nan")))
+            print(f"{d.relative_to(PEER)!s:44} {n:5} {cold:6.1f} {warm:6.1f} {theirs:6.1f}"
+                  f" {_ratio(cold, theirs)} {_ratio(warm, theirs)} |"
+                  f" {cold_cpu:8.1f} {theirs_cpu:6.1f} {_ratio(cold_cpu, theirs_cpu)}")  # fmt: skip
         if saved is None:
             os.environ.pop("XDG_CACHE_HOME", None)
         else:
             os.environ["XDG_CACHE_HOME"] = saved
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:8.1f}" if theirs and theirs == theirs else f"{'-':>8}"
 
 
 SUDACHI_ONLY = """
@@ -165,8 +194,12 @@ def bench_check_process(rounds: int, post: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "XDG_CACHE_HOME": tmp}
         env.pop("CACHE_DIRECTORY", None)
-        subprocess.run([python, "-m", "gateway.cli", "check", str(post)], env=env, check=False,
-                       capture_output=True)  # fmt: skip  (fills the load cache)
+        subprocess.run(
+            [python, "-m", "gateway.cli", "check", str(post)],
+            env=env,
+            check=False,
+            capture_output=True,
+        )  # fmt: skip  (fills the load cache)
         check = process_ms([python, "-m", "gateway.cli", "check", str(post)], rounds, env)
         no_cache = process_ms(
             [python, "-m", "gateway.cli", "check", str(post)],
@@ -176,13 +209,20 @@ def bench_check_process(rounds: int, post: Path) -> None:
         sudachi = process_ms([python, "-c", SUDACHI_ONLY, str(post)], rounds, env)
         bare = process_ms([python, "-c", "pass"], rounds, env)
     print(f"\n`gateway check` on {post.name} ({len(post.read_text(encoding='utf-8'))} chars), "
-          f"whole process, ms (best / median of {rounds})")  # fmt: skip
-    print(f"  python -c pass                  {bare[0]:7.1f} / {bare[1]:7.1f}")
-    print(f"  import sudachipy + tokenize     {sudachi[0]:7.1f} / {sudachi[1]:7.1f}")
-    print(f"  gateway check (load cache)      {check[0]:7.1f} / {check[1]:7.1f}"
-          f"   {check[0] / sudachi[0]:.2f}x / {check[1] / sudachi[1]:.2f}x Sudachi")  # fmt: skip
-    print(f"  gateway check (no cache)        {no_cache[0]:7.1f} / {no_cache[1]:7.1f}"
-          f"   {no_cache[0] / sudachi[0]:.2f}x / {no_cache[1] / sudachi[1]:.2f}x Sudachi")  # fmt: skip
+          f"whole process, ms (best / median of {rounds}): wall clock | CPU time")  # fmt: skip
+
+    def line(name: str, f: tuple[float, ...]) -> str:
+        return f"  {name:32} {f[0]:7.1f} / {f[1]:7.1f} | {f[2]:7.1f} / {f[3]:7.1f}"
+
+    def vs(f: tuple[float, ...]) -> str:
+        s = sudachi
+        return (f"   wall {f[0] / s[0]:.2f}x / {f[1] / s[1]:.2f}x,"
+                f" CPU {f[2] / s[2]:.2f}x / {f[3] / s[3]:.2f}x Sudachi")  # fmt: skip
+
+    print(line("python -c pass", bare))
+    print(line("import sudachipy + tokenize", sudachi))
+    print(line("gateway check (load cache)", check) + vs(check))
+    print(line("gateway check (no cache)", no_cache) + vs(no_cache))
 
 
 def main() -> None:

@@ -2,20 +2,24 @@
 
 A gateway that answers automatic mail starts loops (a naive auto-responder answered our
 receipt 59 times) and fills the audit log; one that takes a person's mail for automatic
-loses a draft or a decision. So the signs are weighed:
+loses a draft or a decision. So the signs are weighed, in this order:
 
-- a *strong* sign alone decides: a `multipart/report` (RFC 3464 delivery status, RFC 5965
-  abuse feedback, RFC 8098 read receipt), the null reverse-path `Return-Path: <>` (RFC
-  5321 4.5.5: only bounces and auto-responders send with it, RFC 3834 3.3), Auto-Submitted
-  and its relatives (RFC 3834), list headers (RFC 2369 List-Unsubscribe …, RFC 2919
-  List-Id, the Japanese fml/mailman X-ML-Name, X-MLServer, Mailing-List), a mailer-daemon
-  sender, a DMARC aggregate report (RFC 7489 7.2.1.1 subject and file name), a cloud
-  notification whose body is a bounce in JSON (Amazon SES/SNS), a body whose first line
-  is an auto-reply marker (【自動返信】);
-- a *weak* sign (a no-reply sender, a subject that is just an absence notice or an error
-  notice, a body saying it cannot be answered, absence wording, delivery-failure wording)
-  decides only together with another one. A person's 「休暇中の対応について」 is one
-  weak sign at most, so it stays a person's draft.
+1. headers a person's client never writes decide alone: a `multipart/report` (RFC 3464
+   delivery status, RFC 5965 abuse feedback, RFC 8098 read receipt), the null reverse-path
+   `Return-Path: <>` (RFC 5321 4.5.5; RFC 3834 3.3), Auto-Submitted and its relatives
+   (RFC 3834), Precedence, list headers (RFC 2369, RFC 2919, fml, Mailman), a mailer-daemon
+   sender, a DMARC report (RFC 7489 7.2.1.1), a cloud notification carrying a bounce in JSON;
+2. a person's own mail is recognised next and words no longer count: a forward (`FW:`), a
+   draft opening with its `アカウント:` line, an absence command 「不在 … 代理 …」;
+3. labels decide alone: an auto-responder's subject label (「自動応答:」, "Automatic reply:",
+   【自動返信】, "(Automatic Response)"), an auto-reply marker on one of the first lines,
+   challenge-response wording;
+4. weak signs decide in pairs when one of them is a machine's (its sender, a technical
+   status); words a town's own post may use (「不在」, 「届きませんでした」, 「送信専用」) decide
+   only as the classic absence notice or three together.
+
+The words are tables (data) below, in the languages real servers write them; the
+real-system corpus is tests/data/automail.
 
 Pure functions over what `mime` has already decoded. Who did not receive the mail a bounce
 reports is `bounce_recipients`' job (re-exported here as `failed_recipients`).
@@ -251,9 +255,12 @@ _COMPLAINT_SUBJECT_RE = re.compile(_alternatives(COMPLAINT_SUBJECT_WORDS), re.IG
 _BARE_NOTICE_SUBJECT_RE = re.compile(
     r"^\s*(?:" + _literal_alternatives(BARE_NOTICE_SUBJECTS) + r")\s*$", re.IGNORECASE
 )
-_DMARC_SUBJECT_RE = re.compile(
-    r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:|\bdmarc\b.{0,60}\b(?:aggregate|forensic|failure)?"
-    r"\s*report\b|\breport\b.{0,60}\bdmarc\b",
+#: RFC 7489 7.2.1.1's subject: only a reporter writes it.
+_DMARC_SUBJECT_RE = re.compile(r"^\s*report\s+domain\s*:\s*\S+.*\bsubmitter\s*:", re.I)
+#: Other reporters' subjects ("DMARC Aggregate Report for …"): words, read after the
+#: person checks.
+_DMARC_WORDS_RE = re.compile(
+    r"\bdmarc\b.{0,60}\b(?:aggregate|forensic|failure)?\s*report\b|\breport\b.{0,60}\bdmarc\b",
     re.I,
 )
 _DMARC_FILE_RE = re.compile(
@@ -281,8 +288,8 @@ _BODY_MARKER_RE = re.compile(
     r"(?:こちらは|これは)自動(?:返信|応答|送信)(?:メール)?(?:です|にて)|"
     r"this\s+is\s+an\s+auto(?:matic|mated)?[-\s]?(?:reply|response|generated)|"
     r"i\s+apologi[sz]e\s+for\s+this\s+automatic\s+reply|"
-    r"i\s+am\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:on|from))|"
-    r"i'm\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:on|from))|"
+    r"(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|"
+    r"away\s+(?:on|from|until)|on\s+(?:vacation|leave|holiday|annual\s+leave))|"
     r"thank\s+you\s+for\s+your\s+(?:e-?mail|message)\.\s+i\s+am\s+(?:out|away))",
     re.IGNORECASE,
 )  # fmt: skip
@@ -422,7 +429,9 @@ def recognise(
     subject = (subject or "")[:MAX_SUBJECT]  # a megabyte of subject is searched no further
     from_addr = (from_addr or "")[:MAX_SUBJECT]
     if report_type is not None:
-        if report_type == "" and _DMARC_SUBJECT_RE.search(subject):  # Exim's DMARC reports
+        if report_type == "" and (  # Exim's DMARC failure reports
+            _DMARC_SUBJECT_RE.search(subject) or _DMARC_WORDS_RE.search(subject)
+        ):
             return Verdict(Kind.OTHER, "DMARC failure report (multipart/report)")
         if report_type in ("delivery-status", ""):
             return Verdict(Kind.BOUNCE, "delivery status report (RFC 3464)")
@@ -461,6 +470,8 @@ def recognise(
         or _ABSENCE_COMMAND_RE.search(unicodedata.normalize("NFKC", opening))
     ):
         return PERSON  # a person's forward or draft: its words are quoted or its own
+    if _DMARC_WORDS_RE.search(subject):
+        return Verdict(Kind.OTHER, "DMARC report (subject)")
     if _CHALLENGE_RE.search(body[:4000]):
         return Verdict(Kind.AUTO_REPLY, "challenge-response (asks the sender to verify)")
     if _BOUNCE_SUBJECT_RE.search(subject) and not from_addr:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 BODY_WINDOW = 64 * 1024
 #: flufl.bounce runs its heuristics only on bounces up to this size (they are small).
 BOUNCE_SCAN_LIMIT = 256 * 1024
+#: At most this many failure intros are read (a hostile text of intros costs no more).
+MAX_INTROS = 100
 
 _ADDRESS_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: Plain-text bounces of MTAs flufl.bounce has no detector for (OpenMail, InterScan,
@@ -35,9 +37,11 @@ FAILURE_INTROS = (
     r"次の受信者またはグループへの配信に失敗しました[:：]?",
     r"did\s+not\s+reach\s+the\s+following\s+recipient\(?s?\)?",  # Exchange 2003
     r"was\s+not\s+delivered\s+to",  # Lotus Domino
+    r"(?:was\s+)?undeliverable\s+to\s+the\s+following",  # Novell GroupWise
+    r"\n[ \t]*the\s+(?:mail\s+system|postfix\s+program)[ \t]*(?=\n)",  # Postfix's bounce(8)
 )  # fmt: skip
 _FAILURE_INTRO_RE = re.compile(
-    r"(?:" + "|".join(FAILURE_INTROS) + r")[:：]?[ \t]*((?:[^\n]{0,300}\n?){1,4})", re.IGNORECASE
+    r"(?:" + "|".join(FAILURE_INTROS) + r")[:：]?[ \t]*((?:[^\n]{0,300}\n?){1,8})", re.IGNORECASE
 )
 _CARRIER_TO_LINE_RE = re.compile(
     r"^[ \t]*(?:宛先|送信先|あて先|受信者|宛て先|To|Recipient|Original-Recipient)[^\n]{0,40}?[:：]?[ \t]*([^\n]{0,300})$",
@@ -78,8 +82,8 @@ def failed_recipients(
         for r in bounce.get("bouncedRecipients") or ():
             if isinstance(r, dict) and isinstance(r.get("emailAddress"), str):
                 found.append(r["emailAddress"])
-    if not found and raw_size <= BOUNCE_SCAN_LIMIT:
-        found.extend(_flufl(msg))
+    if not found and raw_size <= BOUNCE_SCAN_LIMIT:  # its heuristics may return a fragment
+        found.extend(a for a in _flufl(msg) if _ADDRESS_RE.search(a))
     if not found:
         found.extend(_carrier_lines(text))
     if not found:
@@ -107,12 +111,21 @@ def _flufl(msg: email.message.Message) -> list[str]:
 
 
 def _failure_lines(text: str) -> list[str]:
-    """The first addresses after a failure intro (FAILURE_INTROS)."""
+    """The first addresses after a failure intro (FAILURE_INTROS). An intro whose lines
+    hold no address is skipped, not consumed: Postfix's 「could not be delivered to one or
+    more recipients」 comes ten lines before 「The mail system」 and the address."""
+    window = text[:BODY_WINDOW]
     out: list[str] = []
-    for m in _FAILURE_INTRO_RE.finditer(text[:BODY_WINDOW]):
-        out.extend(_ADDRESS_RE.findall(m.group(1))[:10])
+    pos = 0
+    for _ in range(MAX_INTROS):
+        m = _FAILURE_INTRO_RE.search(window, pos)
+        if m is None:
+            break
+        found = _ADDRESS_RE.findall(m.group(1))[:10]
+        out.extend(found)
         if len(out) >= 50:
             break
+        pos = m.end() if found else m.start() + 1
     return out
 
 

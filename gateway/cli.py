@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from gateway.safetext import csv_cell, json_safe, terminal_safe
 from gateway.version import VERSION
 
 if TYPE_CHECKING:
@@ -79,10 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from gateway.admin import TemplatesBroken
     from gateway.checker import RuleLoadError
     from gateway.daemon import Daemon
     from gateway.statefiles import StateError
+    from gateway.template_check import TemplatesBroken
 
     settings = load_settings(args.config)
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -296,6 +295,7 @@ def _route_columns(draft) -> dict:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from gateway.safetext import json_safe, terminal_safe
     from gateway.store import Store
 
     settings = load_settings(args.config)
@@ -348,6 +348,8 @@ def export_csv(events: list[dict]) -> bytes:
     import csv
     import io
 
+    from gateway.safetext import csv_cell
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_HEADERS)
@@ -368,6 +370,7 @@ def export_csv(events: list[dict]) -> bytes:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from gateway.safetext import json_safe
     from gateway.store import Store
 
     settings = load_settings(args.config)

@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from gateway.admin import ensure_templates
 from gateway.checker import Checker
 from gateway.failures import STATUS as FAILURE_STATUS
 from gateway.failures import failure_mails
@@ -31,6 +30,7 @@ from gateway.settings import Settings
 from gateway.signing import load_or_create_key
 from gateway.statefiles import StateError
 from gateway.store import Store
+from gateway.template_check import ensure_templates
 
 log = logging.getLogger(__name__)
 

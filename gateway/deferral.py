@@ -151,13 +151,15 @@ class Deferral:
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
             return
         self._last_sweep = now
+        attachments = {
+            a.sha256
+            for doc in self.store.drafts.all()
+            for v in draft_from_doc(doc).versions
+            for a in v.attachments
+        }
         keep = {
-            "attachments": {
-                a.sha256
-                for doc in self.store.drafts.all()
-                for v in draft_from_doc(doc).versions
-                for a in v.attachments
-            },
+            "attachments": attachments,
+            "encoded": {f"{sha}.b64" for sha in attachments},
             "outbox": {str(e.get("path")) for e in self.store.outbox_entries()},
             "held": self.hold.paths(),
             "incoming": set(),  # a fetched mail is deleted once handled; older: a crash's

@@ -1,20 +1,28 @@
-"""TinyDB on an in-memory dict that reports which documents each write touched.
+"""TinyDB for the state: tables on an in-memory dict that report which documents each write
+touched (and AtomicJSONStorage, for tools that want plain TinyDB).
 
 TinyDB's own storages rewrite the whole file on every change; here the tables live in
-memory and gateway.statedb journals only the touched documents.
+memory and gateway.statedb journals only the touched documents. The one module that
+imports tinydb: the state's other modules take `Document` from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
+
+from gateway.durable import write_atomically
+from gateway.statefiles import compact_json, read_snapshot
 
 if TYPE_CHECKING:
     from gateway.workflow import Draft
+
+__all__ = ["AtomicJSONStorage", "Document", "JournaledDB", "JournaledTable", "MemoryStorage"]
 
 
 class MemoryStorage(Storage):
@@ -112,3 +120,20 @@ class JournaledDB(TinyDB):
     """TinyDB whose tables report their writes (JournaledTable)."""
 
     table_class = JournaledTable
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that replaces its file atomically; kept for tools that want plain TinyDB."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return read_snapshot(self.path)
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        write_atomically(self.path, compact_json(data).encode("utf-8"))
+
+    def close(self) -> None:
+        pass

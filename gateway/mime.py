@@ -144,7 +144,8 @@ def read_message_file(
     """`read_message` for a message in a file (seekable), without holding its photos: the
     long base64 runs stay in the file (`rawruns`) while the structure is parsed, and each
     attachment is decoded from there in pieces into a file of `blobs` (else into bytes).
-    The same Incoming as `read_message` gives for the file's bytes. Never raises."""
+    The same Incoming as `read_message` gives for the file's bytes. Raises only OSError
+    (reading the file or writing `blobs` failed), never for what the mail contains."""
     try:
         reduced = reduce_message(source, run_min)
         data = reduced.data
@@ -158,7 +159,11 @@ def read_message_file(
             data, addresses_, size=reduced.size, digest=reduced.sha256, bom=reduced.bom,
             runs=reduced.runs, blobs=blobs,
         )  # fmt: skip
-    except Exception as exc:  # the contract: nothing escapes
+    except OSError:
+        # The disk, not the mail (a full spool, an unreadable file): the caller keeps the
+        # mail and tries again, as when the state cannot be written.
+        raise
+    except Exception as exc:  # the contract: nothing the mail does escapes
         log.exception("event=message_unreadable")
         unreadable = _empty(b"", f"unreadable message: {type(exc).__name__}: {exc}")
         try:  # named by its bytes, like read_message names it

@@ -123,15 +123,16 @@ class Walk:
                     data = inner[0].as_bytes()
             except Exception:
                 data = b""
-            if self.runs is not None:
+            if self.runs is not None and self.blobs is None:
                 data = self.runs.expand(data)
         elif self.blobs is None:
             data = payload_bytes(part, self.problems, self.runs)
         if self.blobs is not None:
             blob = self.blobs()
             try:
-                if ct.startswith("message/"):
-                    blob.write(data)
+                if ct.startswith("message/"):  # a forwarded mail: its photos in pieces
+                    for piece in self.runs.segments(data) if self.runs else (data,):
+                        blob.write(piece)
                 else:
                     payload_to(part, self.problems, self.runs, blob)
                 stored = blob.close()

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from gateway import absence as ab
-from gateway.admin import SAMPLE_PHOTO
 from gateway.businessdays import JST, WorkCalendar
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
+from gateway.mail_samples import SAMPLE_PHOTO
 from gateway.model import Decision
 from gateway.records import (
     Absence,

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.generator import BytesGenerator
@@ -20,7 +21,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from gateway.durable import fsync_dir, write_atomically
+from gateway.durable import TEMP_PREFIX, fsync_dir, write_atomically
 from gateway.model import Attachment, StoredFile
 from gateway.rawruns import encode_base64_lines
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["Spool", "spool_for"]
 
 log = logging.getLogger(__name__)
+#: Temporary files of ours, renamed into place when whole; one left behind is a crash's.
+_SPOOL_PREFIX = ".spool-"
+_PART_PREFIX = ".part-"
+_TEMP_PREFIXES = (_SPOOL_PREFIX, _PART_PREFIX, TEMP_PREFIX)
 
 
 @dataclass
@@ -40,7 +45,7 @@ class Spool:
     root: Path
 
     def __post_init__(self) -> None:
-        for sub in ("outbox", "attachments", "held", "incoming"):
+        for sub in ("outbox", "attachments", "encoded", "held", "incoming"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @staticmethod
@@ -60,6 +65,30 @@ class Spool:
 
     def attachment_path(self, digest: str) -> Path:
         return self.root / "attachments" / digest
+
+    def encoded_attachment(self, path: Path) -> Path | None:
+        """The base64 lines of a spooled attachment (`path`, from `attachment_path`),
+        encoded once and kept beside it: every reviewer's copy and the confirmation copy
+        the same encoding. None for a file that is not a spooled attachment."""
+        if path.parent != self.root / "attachments":
+            return None
+        encoded = self.root / "encoded" / (path.name + ".b64")
+        size = path.stat().st_size
+        want = 4 * -(-size // 3) + 2 * -(-size // 57)  # 76-character lines and CRLFs
+        if encoded.exists() and encoded.stat().st_size == want:
+            return encoded
+        fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=encoded.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+                encode_base64_lines(source, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, encoded)  # a cache: rebuilt from the attachment if lost
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return encoded
 
     def attachment_writer(self) -> AttachmentWriter:
         """A file an attachment is decoded into while the mail is read (`mime`): named by
@@ -89,12 +118,12 @@ class Spool:
         path = self.root / "outbox" / name
         if path.exists():
             return name
-        fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=path.parent)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
                 if files:
-                    _write_with_files(f, msg, files)
+                    _write_with_files(f, msg, files, self.encoded_attachment)
                 else:
                     BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
                 f.flush()
@@ -123,7 +152,7 @@ class Spool:
             name = hashlib.file_digest(f, "sha256").hexdigest() + ".eml"
         path = self.root / "held" / name
         if not path.exists():
-            fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=path.parent)
             try:
                 os.fchmod(fd, 0o600)
                 with os.fdopen(fd, "wb") as out, data.open("rb") as f:
@@ -146,12 +175,16 @@ class Spool:
     def sweep(self, keep: dict[str, set[str]], cutoff: float) -> int:
         """Delete files that nothing refers to any more (`keep`: the names still referred
         to, per folder) and that are older than `cutoff` (a time.time() value), so a file
-        written for a transaction still in progress is never taken. Returns how many."""
+        written for a transaction still in progress is never taken. A temporary file of
+        ours (`.spool-…`, `.part-…`) that old is what a crash left mid-write: a write in
+        progress touches its file with every piece. Returns how many."""
         removed = 0
         for sub, names in keep.items():
             folder = self.root / sub
             for path in folder.iterdir() if folder.is_dir() else ():
-                if path.name in names or path.name.startswith("."):
+                if path.name in names or (
+                    path.name.startswith(".") and not path.name.startswith(_TEMP_PREFIXES)
+                ):
                     continue
                 try:
                     if path.stat().st_mtime >= cutoff:
@@ -163,9 +196,15 @@ class Spool:
         return removed
 
 
-def _write_with_files(out: BinaryIO, msg: Message, files: dict[bytes, Path]) -> None:
+def _write_with_files(
+    out: BinaryIO,
+    msg: Message,
+    files: dict[bytes, Path],
+    encoded: Callable[[Path], Path | None] = lambda _path: None,
+) -> None:
     """Flatten `msg` (small: its photos are stand-ins) and write it with each stand-in
-    line replaced by its file's base64 lines."""
+    line replaced by its file's base64 lines (copied from `encoded(file)` when there is
+    one, else encoded now), in pieces."""
     buf = io.BytesIO()
     BytesGenerator(buf, mangle_from_=False, policy=policy.SMTP).flatten(msg)
     flat = buf.getvalue()
@@ -174,8 +213,13 @@ def _write_with_files(out: BinaryIO, msg: Message, files: dict[bytes, Path]) -> 
     pos = 0
     for m in pattern.finditer(flat):
         out.write(flat[pos : m.start()])
-        with files[m.group(1)].open("rb") as source:
-            encode_base64_lines(source, out)
+        ready = encoded(files[m.group(1)])
+        if ready is not None:
+            with ready.open("rb") as lines:
+                shutil.copyfileobj(lines, out, 1024 * 1024)
+        else:
+            with files[m.group(1)].open("rb") as source:
+                encode_base64_lines(source, out)
         pos = m.end()
     out.write(flat[pos:])
 
@@ -190,7 +234,7 @@ class AttachmentWriter:
     it and renames it to its SHA-256 (an existing file of that name is the same bytes)."""
 
     def __init__(self, folder: Path) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=_PART_PREFIX, dir=folder)
         os.fchmod(fd, 0o600)
         self._file = os.fdopen(fd, "wb")
         self._tmp = Path(tmp)

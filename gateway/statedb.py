@@ -32,11 +32,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from tinydb.table import Document
-
 from gateway.archive import Archive
 from gateway.durable import fsync_dir
-from gateway.memtables import JournaledDB, MemoryStorage
+from gateway.memtables import Document, JournaledDB, MemoryStorage
 from gateway.statefiles import (
     StateError,
     compact_json,

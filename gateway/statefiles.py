@@ -17,10 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb.storages import Storage
-
-from gateway.durable import write_atomically
-
 
 class StateError(Exception):
     """The state file cannot be used; the daemon must not start or must stop taking mail."""
@@ -43,21 +39,6 @@ def compact_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that replaces its file atomically; kept for tools that want plain TinyDB."""
-
-    def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        return read_snapshot(self.path)
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_atomically(self.path, compact_json(data).encode("utf-8"))
-
-    def close(self) -> None:
-        pass
 
 
 def read_snapshot(path: Path) -> dict[str, dict[str, Any]] | None:

@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tinydb.table import Document
-
 from gateway.draftdocs import draft_from_doc, draft_number, draft_to_doc, optional_datetime
 from gateway.durable import write_atomically
+from gateway.memtables import Document
 from gateway.records import Absence
 from gateway.statedb import StateDB
 from gateway.statefiles import StateError, compact_json, exclusive_lock

@@ -8,7 +8,8 @@ organisation's when, before it on its line or the two lines above, there is a co
 word (問い合わせ, TEL, 電話, FAX …; or after it on its line: …へご連絡ください) and a
 word naming an organisation by its kind (…会,
 …館, …局, …センター, 実行委員会 …: a pattern of endings, not a list of names), and no
-person's name stands between that organisation and the number.
+person's name stands between that organisation and the number. Without a contact word,
+a number right beside or under the organisation's name counts too (中川警察署 / 052-…).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.tokenizer import PERSON
 
 _WINDOW = 120  # characters before the number (its line and up to two lines above)
+_SEPARATORS = re.compile(r"[\s:：、,（(）)]*")
 
 
 class ContactOptions(NamedTuple):
@@ -39,8 +41,36 @@ def contact_options(contact_words: tuple[str, ...], org_endings: tuple[str, ...]
     return ContactOptions(contact, org)
 
 
-def organisation_contact(draft: Draft, start: int, opts: ContactOptions) -> bool:
-    """Whether the number at `start` (an offset in draft.norm) is an organisation's contact."""
+def organisation_contact(draft: Draft, start: int, opts: ContactOptions, depth: int = 0) -> bool:
+    """Whether the number at `start` (an offset in draft.norm) is an organisation's contact.
+
+    A number that follows, in the same block, another number that is the organisation's
+    (TEL … / (内線 …) / FAX …, one item a line as a web page's footer lays it out) is the
+    same organisation's too."""
+    if _own_contact(draft, start, opts):
+        return True
+    if depth >= 2:
+        return False
+    text = draft.norm
+    block = text.rfind("\n\n", max(0, start - _WINDOW), start)
+    lo = max(block + 2 if block >= 0 else 0, start - _WINDOW)
+    previous = list(_NUMBER_RE.finditer(text, lo, start))
+    if not previous:
+        return False
+    last = previous[-1]
+    # only a few characters of labels between (FAX:, (内線 …)), and nobody's name
+    if start - last.end() > _CHAIN_GAP or not _nobody_between(draft, last.end(), start):
+        return False
+    return organisation_contact(draft, last.start(), opts, depth + 1)
+
+
+_CHAIN_GAP = 24  # characters between two numbers of one contact block
+
+
+_NUMBER_RE = re.compile(r"(?<![\d-])\d{2,5}[-(]\d{1,4}[-)]\d{3,4}(?![\d-])")
+
+
+def _own_contact(draft: Draft, start: int, opts: ContactOptions) -> bool:
     text = draft.norm
     lo = start
     for _ in range(3):  # its line and two above
@@ -51,14 +81,21 @@ def organisation_contact(draft: Draft, start: int, opts: ContactOptions) -> bool
     window = text[lo:start]
     line_end = text.find("\n", start)
     after = text[start : len(text) if line_end < 0 else line_end]
-    if not (opts.contact.search(window) or opts.contact.search(after)):
-        return False  # 〇〇会 TEL …, or 〇〇署（…）へご連絡ください
     last_org = -1
     for m in opts.organisation.finditer(window):
         last_org = m.end()
     if last_org < 0:
         return False
-    s, e = draft.orig_span(lo + last_org, start) if start > lo + last_org else (0, 0)
+    if not (opts.contact.search(window) or opts.contact.search(after)):
+        # 〇〇会 TEL …, or 〇〇署（…）へご連絡ください; without a contact word, only a number
+        # right under or beside the body's name (■情報配信 / 中川警察署 / 052-354-0110)
+        return _SEPARATORS.fullmatch(window[last_org:]) is not None
+    return _nobody_between(draft, lo + last_org, start)
+
+
+def _nobody_between(draft: Draft, start: int, end: int) -> bool:
+    """No person's name between two offsets of draft.norm."""
+    s, e = draft.orig_span(start, end) if end > start else (0, 0)
     if e <= s:
         return True
     cols = draft.columns

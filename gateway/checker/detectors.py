@@ -93,12 +93,15 @@ def _in_link(draft: Draft, start: int, end: int) -> bool:
 
 @detector("card_number")
 def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
-    """13-19 digits passing the Luhn check, with a card-network first digit."""
+    """13-19 digits passing the Luhn check, with a card-network first digit. A 13-digit
+    number with a valid EAN-13 check digit is a product's JAN code (a recall notice lists
+    them; JAN codes of Japan begin with 45/49, like a Visa number), not a card: no card
+    network issues 13-digit numbers any more."""
     for m in _CARD_RE.finditer(draft.norm):
         d = _digits(m.group())
-        from stdnum import luhn  # on use: most drafts have no card-like number
+        from stdnum import ean, luhn  # on use: most drafts have no card-like number
 
-        if 13 <= len(d) <= 19 and luhn.is_valid(d):
+        if 13 <= len(d) <= 19 and luhn.is_valid(d) and not (len(d) == 13 and ean.is_valid(d)):
             yield Hit(*draft.orig_span(m.start(), m.end()))
 
 
@@ -735,7 +738,7 @@ def find_opinion(draft: Draft, ctx: CheckContext, opts: OpinionOptions) -> Itera
         toks = draft.tokens_in(s, e)
         for i, t in enumerate(toks):
             if t.dictionary_form in markers and _connective(t, toks[i + 1 : i + 2]):
-                continue  # 〜と考え、アンケートを行います: the reason for an action
+                continue  # と考え、アンケートを行います; 町の考え方: no opinion stated
             forms.add(t.normalized)
             forms.add(t.dictionary_form)
         if not forms.isdisjoint(topics) and not forms.isdisjoint(markers):
@@ -745,12 +748,13 @@ def find_opinion(draft: Draft, ctx: CheckContext, opts: OpinionOptions) -> Itera
 
 def _connective(token: Token, after: list[Token]) -> bool:
     """A verb in its continuative form before a comma (と考え、/ と思い、): it gives the
-    reason for what the sentence says is done, not an opinion the sentence states."""
+    reason for what the sentence says is done, not an opinion the sentence states; or
+    before 方 (考え方): a noun, the way of thinking."""
     return (
         token.pos[0] == "動詞"
         and token.pos[5].startswith("連用形")
         and bool(after)
-        and after[0].surface in ("、", "，", ",")
+        and after[0].surface in ("、", "，", ",", "方")
     )
 
 

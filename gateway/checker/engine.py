@@ -314,7 +314,7 @@ class SpelledScan(NamedTuple):
     """What the spelled words of several rules start with, looked for once per draft for
     all of them (the checker puts its rule set's scan on the draft, SPELLED_SCAN)."""
 
-    letters: re.Pattern[str]  # first letters as in Folded.text (fold.first_letters_regex)
+    letters: frozenset[str]  # first letters as in Folded.text (SpelledWords.letters)
     heads: frozenset[str]  # first two letters (SpelledWords.heads)
     singles: frozenset[str]  # spellings of one letter
     covers: frozenset[int]  # id() of each SpelledWords it was made of
@@ -323,7 +323,7 @@ class SpelledScan(NamedTuple):
     def of(cls, spelled: Iterable[SpelledWords]) -> SpelledScan:
         words = list(spelled)
         return cls(
-            first_letters_regex(frozenset().union(*(w.letters for w in words))),
+            frozenset().union(*(w.letters for w in words)),
             frozenset().union(*(w.heads for w in words)),
             frozenset().union(*(w.singles for w in words)),
             frozenset(map(id, words)),
@@ -348,7 +348,7 @@ def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
         heads, singles = scan.heads, scan.singles
         starts = [
             i
-            for i in map(_match_start, scan.letters.finditer(text))
+            for i in map(_match_start, _letters_regex(scan.letters).finditer(text))
             if text[i : i + 2] in heads or text[i] in singles
         ]
         found = draft.__dict__["_spelled_starts"] = (scan, starts)
@@ -358,6 +358,12 @@ def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
 @lru_cache(maxsize=256)
 def _own_scan(spelled: SpelledWords) -> SpelledScan:
     return SpelledScan.of([spelled])
+
+
+@lru_cache(maxsize=64)
+def _letters_regex(letters: frozenset[str]) -> re.Pattern[str]:
+    """The class of first letters, compiled on the first check rather than at load."""
+    return first_letters_regex(letters)
 
 
 _match_start = re.Match.start

@@ -248,57 +248,86 @@ class SpelledWords:
     A dict trie walked from the positions of the spellings' first letters, rather than
     one regex: the spellings are literals once every mark is folded to MASK (a mark is
     never a first letter), and `re` spent ~130 ms compiling the rules' tries on every
-    start; the trie is built in about a millisecond and the scan is linear (each start
-    is walked at most as deep as the longest spelling).
+    start. The scan is linear (each start is walked at most as deep as the longest
+    spelling); a first letter's branch of the trie is built when a text first has it.
     """
 
-    __slots__ = ("_firsts", "_trie", "heads", "letters", "singles")
+    __slots__ = ("_branches", "_forms", "heads", "letters", "singles")
 
     def __init__(self, words: Iterable[str]) -> None:
-        trie: dict[str, dict] = {}
-        for v in _spellings(words):
-            node = trie
-            for ch in v:
-                node = node.setdefault(ch, {})
-            node[_END] = {}
-        self._trie = trie
-        # the spellings' first letters, as they stand in Folded.text
-        self.letters = frozenset(a for first in trie for a in _as_written(first))
-        self._firsts = first_letters_regex(frozenset(trie))
-        # every spelling starts with one of `heads` (its first two letters) or is one of
-        # `singles`, as they stand in Folded.text: MASK there as every mark it stands for
+        # each word as written, in ひらがな and in カタカナ, by its first letter
+        self._forms: dict[str, set[str]] = {}
+        for w in words:
+            if w:
+                for v in (w, w.translate(_TO_HIRA), w.translate(_TO_KATA)):
+                    self._forms.setdefault(v[0], set()).add(v)
+        self._branches: dict[str, dict[str, dict]] = {}
+        # What a spelling starts with, as it stands in Folded.text (MASK there as any
+        # mark): one of `letters`; then one of `heads` (its first two letters: the word's,
+        # or its first and a mark), unless it is one of `singles` (one letter). A rule set
+        # looks for them once per draft (engine.SpelledScan) before walking any trie.
         heads: set[str] = set()
         singles: set[str] = set()
-        for first, node in trie.items():
-            for a in _as_written(first):
-                if _END in node:
-                    singles.add(a)
-                heads.update(a + b for second in node if second for b in _as_written(second))
+        for first, forms in self._forms.items():
+            for v in forms:
+                if len(v) == 1:
+                    singles.update(_as_written(first))
+                    continue
+                seconds = _as_written(v[1]) + _MASKS
+                heads.update(a + b for a in _as_written(first) for b in seconds)
+        self.letters = frozenset(a for first in self._forms for a in _as_written(first))
         self.heads = frozenset(heads)
         self.singles = frozenset(singles)
 
     def __bool__(self) -> bool:
-        return bool(self._trie)
+        return bool(self._forms)
 
-    def spans(self, literal: str, starts: Iterable[int] | None = None) -> list[tuple[int, int]]:
+    def _branch(self, first: str) -> dict[str, dict]:
+        """The trie below a first letter: every spelling of the words that start with it.
+        (Built whole before it is kept: a thread that races another builds the same.)"""
+        branch = self._branches.get(first)
+        if branch is None:
+            branch = {}
+            for v in _spellings(self._forms[first]):
+                node = branch
+                for ch in v[1:]:
+                    node = node.setdefault(ch, {})
+                node[_END] = {}
+            self._branches[first] = branch
+        return branch
+
+    def spans(self, literal: str, starts: list[int] | None = None) -> list[tuple[int, int]]:
         """(start, end) of each spelling in `literal`, folded text with every mark as
         MASK (Folded.literal).
 
-        `starts`: ascending positions in `literal` that include every position of one of
-        this rule's first letters, found once for several rules (first_letters_regex of
-        all their letters); positions of other letters are passed over. None: found here.
+        `starts`: ascending positions in `literal` that include every place a spelling of
+        this rule starts (engine.SpelledScan finds them once for several rules); other
+        positions are passed over. None: every position of a first letter, found here.
         """
+        forms = self._forms
         if starts is None:
-            starts = map(_match_start, self._firsts.finditer(literal))
-        trie, n = self._trie, len(literal)
+            starts = []
+            for ch in forms:
+                i = literal.find(ch)
+                while i >= 0:
+                    starts.append(i)
+                    i = literal.find(ch, i + 1)
+            if not starts:
+                return []
+            starts.sort()
+        branches = self._branches
+        n = len(literal)
         out: list[tuple[int, int]] = []
         done = 0
         for i in starts:
             if i < done:
                 continue  # inside the previous match
-            node = trie.get(literal[i])  # type: ignore[assignment]
+            ch = literal[i]
+            node = branches.get(ch)  # type: ignore[assignment]
             if node is None:
-                continue  # another rule's first letter
+                if ch not in forms:
+                    continue  # another rule's first letter
+                node = self._branch(ch)
             j = i + 1
             end = j if _END in node else 0
             while j < n:
@@ -321,29 +350,24 @@ def _as_written(letter: str) -> str:
 
 def first_letters_regex(letters: Iterable[str]) -> re.Pattern[str]:
     """One character class of spellings' first letters: `re` finds where they stand in
-    one C pass (a str.find per letter was ~30 scans of the text per rule), and a class
-    of a few dozen letters compiles in microseconds."""
+    one C pass, and a class of a few dozen letters compiles in well under a millisecond."""
     chars = "".join(map(re.escape, sorted(set(letters))))
     return re.compile(f"[{chars}]" if chars else "(?!)")
 
 
-_match_start = re.Match.start
 _END = ""  # a trie key no text character can be: a spelling ends at this node
 _TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 
 
-def _spellings(words: Iterable[str]) -> set[str]:
-    """Each folded word as written, in ひらがな and カタカナ, with a mark put between two
-    of its letters (死〇ね, バ●カ) and, from three letters on, a mark for one letter that
-    is not the first (ば〇やろう)."""
+def _spellings(forms: Iterable[str]) -> set[str]:
+    """Each form (a folded word, or its ひらがな or カタカナ) as it is, with a mark put
+    between two of its letters (死〇ね, バ●カ) and, from three letters on, a mark for one
+    letter that is not the first (ば〇やろう)."""
     out: set[str] = set()
-    for w in words:
-        if not w:
-            continue
-        for v in {w, w.translate(_TO_HIRA), w.translate(_TO_KATA)}:
-            out.add(v)
-            for k in range(1, len(v)):
-                out.add(v[:k] + MASK + v[k:])
-                if len(v) >= 3 and v[k] != MASK:
-                    out.add(v[:k] + MASK + v[k + 1 :])
+    for v in forms:
+        out.add(v)
+        for k in range(1, len(v)):
+            out.add(v[:k] + MASK + v[k:])
+            if len(v) >= 3 and v[k] != MASK:
+                out.add(v[:k] + MASK + v[k + 1 :])
     return out

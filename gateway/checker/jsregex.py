@@ -450,6 +450,9 @@ def required_strings(source: str, ignorecase: bool) -> Clauses:
 
 def translate_with_clauses(source: str, ignorecase: bool) -> tuple[str, Clauses]:
     """`translate` and `required_strings` from one reading of the source."""
+    if source and _SYNTAX.isdisjoint(source) and (not ignorecase or all(map(uncased, source))):
+        # plain text, as most prh patterns are: what the parser gives, without parsing
+        return "".join(map(_lit, source)), ((source,),)
     parser = _Parser(source)
     python = parser.translate()
     _root, alternatives = parser.frames[0]

@@ -37,8 +37,11 @@ from gateway.checker.prh_match import Target, spec_result
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
 _SPECIAL = "¥*+.?{}()[]^$-|/"  # what prh escapes in a literal pattern (not the backslash)
-_REGEXP_STRING = re.compile(r"/([^\n\r\u2028\u2029]*)/([gimy]*)")
-_MUST_EMPTY = re.compile(r"\$([0-9]+)")
+_SPECIAL_SET = frozenset(_SPECIAL)
+# compiled (and kept by `re`) when a dictionary is first read, not on a start that has
+# its dictionaries in the load cache
+_REGEXP_STRING = r"/([^\n\r\u2028\u2029]*)/([gimy]*)"
+_MUST_EMPTY = r"\$([0-9]+)"
 
 
 # --- YAML as js-yaml reads it ---
@@ -65,9 +68,64 @@ def _yaml12_loader() -> type:
 
 
 def read_yaml(text: str) -> Any:
-    import yaml
+    """yaml.load(text) with the loader above (a safe loader), building the plain strings,
+    lists and mappings of the node tree directly: PyYAML's generic constructor costs
+    more than parsing a big dictionary in C. Anything else (numbers, booleans, dates,
+    merge keys `<<`, explicit tags, a structure that contains itself) is built by
+    PyYAML's own constructor, so the data is always what yaml.load gives."""
 
-    return yaml.load(text, Loader=_yaml12_loader())  # a safe loader
+    loader = _yaml12_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _PlainBuilder(loader).build(node)
+        except _NotPlain:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+class _NotPlain(Exception):
+    """A structure that contains itself: left to PyYAML."""
+
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _PlainBuilder:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # an alias is the same object, as in PyYAML
+        self.open: set[int] = set()
+
+    def build(self, node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR and isinstance(node.value, str):
+            return node.value
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.open:
+            raise _NotPlain
+        if tag == _SEQ:
+            self.open.add(key)
+            out: Any = [self.build(n) for n in node.value]
+        elif tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            self.open.add(key)
+            out = {}
+            for k, v in node.value:
+                name = self.build(k)
+                if isinstance(name, list | dict):  # PyYAML's own error for it
+                    return self.loader.construct_object(node, deep=True)
+                out[name] = self.build(v)
+        else:
+            out = self.loader.construct_object(node, deep=True)
+        self.open.discard(key)
+        self.built[key] = out
+        return out
 
 
 # --- one rule ---
@@ -138,12 +196,14 @@ def _truthy(value: Any) -> bool:
 
 def parse_regexp_string(text: str) -> tuple[str, str] | None:
     """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
-    m = _REGEXP_STRING.fullmatch(text)
+    m = re.fullmatch(_REGEXP_STRING, text)
     return (m.group(1), m.group(2)) if m else None
 
 
 def escape_special(text: str) -> str:
     """prh's escapeSpecialChars (the backslash itself stays as it is, as in prh)."""
+    if _SPECIAL_SET.isdisjoint(text):
+        return text  # most patterns
     return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
 
 
@@ -164,10 +224,16 @@ def spread_alphanum(expected: str) -> str:
     return "".join(out)
 
 
+# the only characters js_display writes otherwise (escapes and classes only decide which)
+_DISPLAY_CHANGES = frozenset("/\n\r\u2028\u2029")
+
+
 def js_display(source: str) -> str:
     """A RegExp's `source` as JavaScript shows it: `/` outside classes escaped."""
     if not source:
         return "(?:)"
+    if _DISPLAY_CHANGES.isdisjoint(source):
+        return source  # most patterns: nothing to show differently
     out = []
     in_class = escaped = False
     for ch in source:
@@ -226,19 +292,27 @@ def _js_pattern(pattern: Any, expected: str, word_boundary: bool) -> tuple[str, 
 
 def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
     """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed."""
-    label = _label(raw, index)
+    given = raw  # named in errors only (their label is built when one is raised)
     if isinstance(raw, str):
         raw = {"expected": raw}
     if not isinstance(raw, dict):
-        raise _error(path, label, "rules の各項目は表にしてください。", "a rule must be a mapping")
+        raise _error(
+            path,
+            _label(given, index),
+            "rules の各項目は表にしてください。",
+            "a rule must be a mapping",
+        )
     for key in ("pattern", "patterns"):
         value = raw.get(key)
         if value == "" or (isinstance(value, list) and "" in value):
-            raise _error(path, label, f"{key} が空です。", f"{key} can't be empty")
+            raise _error(path, _label(given, index), f"{key} が空です。", f"{key} can't be empty")
     expected = raw.get("expected")
     if not isinstance(expected, str):
         raise _error(
-            path, label, "expected を文字列で書いてください。", "expected is required (a string)"
+            path,
+            _label(given, index),
+            "expected を文字列で書いてください。",
+            "expected is required (a string)",
         )
     options = raw.get("options") if isinstance(raw.get("options"), dict) else {}
     pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
@@ -249,22 +323,22 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         # compiled now only to check the specs; the others on first use (most never are)
         compiled = compile_python(source, ignorecase) if raw.get("specs") else None
     except _PatternError as e:
-        raise _error(path, label, e.ja, str(e)) from None
+        raise _error(path, _label(given, index), e.ja, str(e)) from None
     except JsRegexError as e:
         raise _error(
             path,
-            label,
+            _label(given, index),
             f"パターンを正規表現として読めません（{e}）。",
             f"invalid regular expression: {e}",
         ) from None
     must = raw.get("regexpMustEmpty")
     must_empty = None
     if _truthy(must):
-        m = _MUST_EMPTY.fullmatch(str(must))
+        m = re.fullmatch(_MUST_EMPTY, str(must))
         if not m:
             raise _error(
                 path,
-                label,
+                _label(given, index),
                 "regexpMustEmpty は $1 のように書いてください。",
                 "regexpMustEmpty: please use $1 format",
             )
@@ -274,7 +348,10 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         src, dst = (spec.get("from"), spec.get("to")) if isinstance(spec, dict) else (None, None)
         if not src or not dst:
             raise _error(
-                path, label, "specs には from と to を書いてください。", "a spec needs from and to"
+                path,
+                _label(given, index),
+                "specs には from と to を書いてください。",
+                "a spec needs from and to",
             )
         specs.append((str(src), str(dst)))
     note = raw.get("prh")
@@ -295,7 +372,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         if got != dst:
             raise _error(
                 path,
-                label,
+                _label(given, index),
                 f"specs が合いません:「{src}」は「{dst}」になるはずが「{got}」になりました（{entry.js}）。",
                 f"spec failed: {src!r} should become {dst!r} but became {got!r} ({entry.js})",
             )

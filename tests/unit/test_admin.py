@@ -11,21 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.admin import (
-    FAIL,
-    TemplatesBroken,
-    check_templates,
-    config_report,
-    ensure_templates,
-    failed,
-    reviewers_report,
-)
+from gateway.admin import FAIL, config_report, failed, reviewers_report
 from gateway.businessdays import JST
 from gateway.cli import export_csv
 from gateway.cli import main as cli_main
 from gateway.config import load_settings
 from gateway.daemon import open_gateway
 from gateway.render import STATUSES, templates_dir
+from gateway.template_check import TemplatesBroken, check_templates, ensure_templates
 
 KACHO, KAKARI, DAIRI = "kacho@town.example.jp", "kakaricho@town.example.jp", "dairi@town.example.jp"
 

@@ -166,7 +166,7 @@ def test_a_from_written_as_one_encoded_word_yields_its_address():
 
 
 def test_the_deferred_notice_and_digest_render(tmp_path):
-    from gateway.admin import check_templates
+    from gateway.template_check import check_templates
 
     problems, _ = check_templates()
     assert problems == []

@@ -181,6 +181,8 @@ def test_label_like_floods_are_no_sign():
         "いつもお世話になっております。\nこちらは自動返信メールです。\n8月17日以降にご返信します。",
         "お問い合わせありがとうございます。\n※本メールは自動送信です。",
         "Thank you for your message.\nThis is an automatic reply.",
+        "Thank you for your email.\nI will be out of the office from 24 to 30 November.",
+        "Hello,\nI am currently on annual leave until 1 December.",
     ],
 )
 def test_a_marker_after_a_greeting_line(body):
@@ -250,3 +252,10 @@ def test_a_dmarc_report_without_report_type_is_no_bounce():
     v = recognise([], "no-reply@mailgate.example.net", "DMARC Forensic Report for example.com from IP 203.0.113.68", "", [], "")
     assert v.kind == Kind.OTHER
     assert recognise([], "", "Returned mail", "", [], "").kind == Kind.BOUNCE
+
+
+def test_a_reviewer_saying_in_japanese_that_they_are_away_is_a_person():
+    """A reviewer's own reply 「出張のため不在にしております…」 is a person's mail (the
+    gateway asks again); only an auto-responder's label or marker makes it automatic."""
+    body = "出張のため不在にしております。戻り次第確認します。"
+    assert verdict("Re: [確認依頼] 防災訓練のお知らせ", body).kind is None

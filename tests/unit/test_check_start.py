@@ -26,7 +26,7 @@ NOT_NEEDED = (
     "gateway.admin", "gateway.config", "gateway.init_cmd", "gateway.pipeline",
     "gateway.config_reader", "gateway.config_accounts", "gateway.settings", "gateway.credentials",
     "gateway.statedb", "gateway.statefiles", "gateway.memtables", "gateway.archive",
-    "gateway.draftdocs", "gateway.durable",
+    "gateway.draftdocs", "gateway.durable", "gateway.template_check", "gateway.mail_samples",
     "imapclient", "aiosmtplib", "jinja2", "cryptography", "tinydb", "asyncio",
     "email.parser", "yaml", "regex",
 )  # fmt: skip

@@ -264,6 +264,27 @@ def test_phone_classes(checker: Checker) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        ("カード番号 4111 1111 1111 1111", True),  # 16 digits, Luhn-valid: a card
+        ("JANコード 4901234567894 の商品を回収します", False),  # valid EAN-13 (and Luhn)
+        ("商品 4902102072618", False),  # a JAN code that is not Luhn-valid anyway
+    ],
+)
+def test_a_jan_code_is_not_a_card_number(checker: Checker, text: str, card: bool) -> None:
+    assert ("personal-card-number" in rules_of(checker.check(text))) is card
+
+
+def test_free_wifi_password_is_a_warning_and_an_office_password_an_error(checker: Checker) -> None:
+    free = "町民会館ではフリーWi-Fiをご利用いただけます。SSID: tatsuno_free　パスワード: tatsuno2025"
+    office = "庁内LANのパスワード：tatsuno2025 です。"
+    sev = {f.rule: f.severity for f in checker.check(free)}
+    assert sev["security-password"] is Severity.WARNING
+    sev = {f.rule: f.severity for f in checker.check(office)}
+    assert sev["security-password"] is Severity.ERROR
+
+
 def test_mynumber_needs_a_valid_check_digit(checker: Checker) -> None:
     assert "personal-mynumber" in rules_of(checker.check("番号 1234 5678 9018"))
     assert "personal-mynumber" not in rules_of(checker.check("番号 1234 5678 9012"))

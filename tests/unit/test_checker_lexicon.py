@@ -274,6 +274,10 @@ def test_incitement_with_reassurance_is_caught(checker: Checker) -> None:
         "問合せ：辰野町秋まつり実行委員会事務局 0266-41-5555",
         "申込・問い合わせ：川島公民館　電話 0266-48-3210（平日9時～17時）",
         "辰野警察署（0266-41-0110）へご連絡ください。",
+        # the body's name right above its number, no contact word (a police e-mail alert)
+        "■情報配信\n中川警察署\n052-354-0110",
+        # a web page's contact footer, one item a line: the FAX is the same body's
+        "お問い合わせ先:\n市民生活部 市民協働課\n電話:\n0299-48-1111\n(内線:\n1131〜1134\n)\nFAX:\n0299-48-1199",
     ],
 )
 def test_an_organisations_contact_is_not_personal_data(checker: Checker, text: str) -> None:
@@ -284,6 +288,19 @@ def test_a_person_between_organisation_and_number_is_still_a_warning(checker: Ch
     assert "personal-fixed-phone" in found(
         checker, "子ども会の連絡先\n会長 鈴木花子さん宅 0266-43-5678"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a person's number after the organisation's in the same block is still a person's
+        "お問い合わせ：辰野町商工会 TEL 0266-41-2345\n当日は鈴木（0266-43-9876）まで",
+        # a number under a name that is a surname, with no organisation ending
+        "■連絡先\n中川\n052-354-0110",
+    ],
+)
+def test_a_persons_number_near_an_organisations_is_still_a_warning(checker: Checker, text: str) -> None:
+    assert "personal-fixed-phone" in found(checker, text), text
     text = "問い合わせ：ほたる祭り実行委員会　担当 山田太郎 0266-43-9876"
     assert "personal-fixed-phone" in found(checker, text)
 

@@ -312,8 +312,8 @@ def test_every_mail_that_shows_the_post_carries_it_exactly():
     """Every kind of mail the workflow and the routing rules send (the template check's
     samples): where the body shows the post, it is the visible form of the exact text, and
     that text is attached once as post.txt (charset=utf-8)."""
-    from gateway.admin import sample_mails
     from gateway.display import shown_lines
+    from gateway.mail_samples import sample_mails
     from gateway.rule_samples import sample_rule_mails
 
     showing = set()

@@ -194,3 +194,88 @@ def test_our_own_sent_mail_is_read_back_without_its_photos(tmp_path: Path, body_
     want = message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",))
     assert _plain_body(path) == want.get_content()
     assert len(reduce_message(io.BytesIO(path.read_bytes())).runs.spans) == (2 if body_chars > 50_000 else 1)
+
+
+def test_a_forwarded_mail_with_photos_comes_out_whole(tmp_path: Path) -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    inner = message_from_bytes(photo_mail(250_000, 90_000), policy=email_policy.default)
+    outer = EmailMessage()
+    outer["From"] = "sato@town.example.jp"
+    outer["To"] = GW[0]
+    outer["Subject"] = "Fwd: 運動会の写真"
+    outer.set_content("転送します。\n")
+    outer.add_attachment(inner)
+    raw = outer.as_bytes(policy=SMTP)
+    assert len(reduce_message(io.BytesIO(raw)).runs.spans) == 2
+    spool = Spool(tmp_path)
+    streamed = read_message_file(io.BytesIO(raw), GW, blobs=spool.attachment_writer)
+    same(read_message(raw, GW), streamed)
+    assert [a.size for a in streamed.attachments] == [250_000, 90_000]  # the inner photos
+    assert all(a.stored is not None for a in streamed.attachments)
+
+
+def test_a_full_disk_is_not_the_mails_fault(tmp_path: Path) -> None:
+    """Writing a photo to the spool fails: the reader raises (the daemon keeps the mail on
+    the server and alarms), it never files the draft as an unreadable mail."""
+    import errno
+
+    class Full:
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):  # pragma: no cover - never reached
+            raise AssertionError
+
+        def discard(self) -> None:
+            pass
+
+    with pytest.raises(OSError):
+        read_message_file(io.BytesIO(photo_mail(100_000)), GW, blobs=Full)
+    # and in the pipeline: the message is not marked seen, so it is fetched again
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from offline import offline_gateway
+
+    gw = offline_gateway(tmp_path, lambda: datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
+    gw.spool.attachment_writer = lambda: Full()  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        gw.handle_raw(photo_mail(100_000))
+    assert gw.store.seen.all() == []
+
+
+def test_every_copy_of_a_photo_shares_one_encoding(tmp_path: Path) -> None:
+    """Review requests and the confirmation copy the photo's base64 from one file in the
+    spool, encoded once; a damaged (short) encoding is made again, never sent."""
+    from gateway.render import _stand_in_for_file, file_parts
+
+    spool = Spool(tmp_path / "spool")
+    data = os.urandom(1_000_003)
+    writer = spool.attachment_writer()
+    writer.write(data)
+    stored = writer.close()
+    path = Path(stored.path)
+
+    def request(i: int) -> bytes:
+        msg = EmailMessage()
+        msg["Message-ID"] = f"<r{i}@town.example.jp>"
+        msg.set_content("確認をお願いします。\n")
+        msg.add_attachment(b"", maintype="image", subtype="jpeg", filename="a.jpg")
+        _stand_in_for_file(msg, path)
+        msg.set_boundary("B")
+        return spool.get_mail(spool.put_message(msg["Message-ID"], msg, file_parts(msg)))
+
+    first = request(1)
+    encoded = tmp_path / "spool" / "encoded" / f"{stored.sha256}.b64"
+    made = encoded.stat().st_mtime_ns
+    assert request(2).replace(b"<r2@", b"<r1@") == first
+    assert encoded.stat().st_mtime_ns == made  # the second copy reused it
+    encoded.write_bytes(encoded.read_bytes()[:-100])  # a torn cache file
+    assert request(3).replace(b"<r3@", b"<r1@") == first
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    (photo,) = message_from_bytes(first, policy=email_policy.default).iter_attachments()
+    assert photo.get_payload(decode=True) == data

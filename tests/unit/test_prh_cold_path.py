@@ -1,0 +1,131 @@
+"""The fast paths of a prh dictionary's first load give what the general ones give:
+read_yaml's direct building is yaml.load's data, and a plain-text pattern's translation
+and prefilter clauses are the JavaScript-regex reader's own."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.checker import jsregex, prh_load
+
+ROOT = Path(__file__).resolve().parents[2]
+PEER = next(
+    (p / "shared" / "peer" / "prh" for p in ROOT.parents if (p / "shared/peer/prh").is_dir()), None
+)
+
+
+def _slow(source: str, ignorecase: bool) -> tuple[str, tuple]:
+    """translate_with_clauses without its plain-text path: always the parser."""
+    parser = jsregex._Parser(source)
+    python = parser.translate()
+    return python, jsregex.ordered(jsregex._alternatives(parser.frames[0][1], ignorecase))
+
+
+def _yaml_texts() -> list[str]:
+    texts = [p.read_text(encoding="utf-8-sig") for p in sorted((ROOT / "rules").rglob("*.y*ml"))]
+    if PEER is not None:
+        texts += [p.read_text(encoding="utf-8-sig") for p in sorted(PEER.rglob("*.yml"))]
+    return texts
+
+
+TRICKY_YAML = [
+    "",
+    "# only a comment\n",
+    "rules:\n  - expected: yes\n    pattern: on\n  - expected: True\n  - expected: 1.5\n",
+    "base: &b {expected: ウェブ, patterns: [Web, web]}\nrules:\n  - <<: *b\n    prh: merged\n  - *b\n",
+    "rules:\n  - &r [a, b]\n  - *r\n  - !!str 123\n  - !!int '7'\n  - 2026-11-27\n  - ~\n",
+    "a: &x\n  b: *x\n",  # contains itself
+    "? [a, b]\n: unhashable key\n",
+    "rules: |\n  block\n  text\n",
+    "'quoted: key': \"double\\tquoted\"\nplain: 0o17\nhex: 0x1F\nnull_: null\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_YAML)
+def test_read_yaml_is_yaml_load_on_tricky_yaml(text: str) -> None:
+    loader = prh_load._yaml12_loader()
+    try:
+        expected = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as e:
+        with pytest.raises(type(e)):
+            prh_load.read_yaml(text)
+        return
+    got = prh_load.read_yaml(text)
+    assert repr(got) == repr(expected)  # repr: a structure that contains itself compares
+
+
+def test_read_yaml_is_yaml_load_on_every_dictionary_and_rule_file() -> None:
+    loader = prh_load._yaml12_loader()
+    texts = _yaml_texts()
+    assert len(texts) >= 10
+    for text in texts:
+        assert prh_load.read_yaml(text) == yaml.load(text, Loader=loader)
+
+
+def test_a_shared_alias_stays_one_object() -> None:
+    data = prh_load.read_yaml("a: &l [x]\nb: *l\n")
+    assert data["a"] is data["b"]
+
+
+def _dictionary_sources() -> list[tuple[str, bool]]:
+    out = []
+    for text in _yaml_texts():
+        for raw in (prh_load.read_yaml(text) or {}).get("rules") or []:
+            raw = {"expected": raw} if isinstance(raw, str) else raw
+            if not isinstance(raw, dict) or not isinstance(raw.get("expected"), str):
+                continue
+            pattern = raw.get("pattern") if raw.get("pattern") else raw.get("patterns")
+            try:
+                out.append(prh_load._js_pattern(pattern, raw["expected"], False))
+            except Exception:
+                continue
+    return out
+
+
+def test_plain_patterns_translate_as_the_parser_does() -> None:
+    sources = _dictionary_sources()
+    plain = [s for s in sources if jsregex._SYNTAX.isdisjoint(s[0])]
+    assert len(plain) > 100
+    for source, ignorecase in sources:
+        assert jsregex.translate_with_clauses(source, ignorecase) == _slow(source, ignorecase)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plain_text_of_every_kind_translates_as_the_parser_does(seed: int) -> None:
+    rnd = random.Random(seed)
+    alphabet = (
+        [chr(c) for c in range(0x20, 0x7F) if chr(c) not in jsregex._SYNTAX]
+        + list("\t\n\r\u3000\u00a0\u2028\u200b\ufeffあア亜ａＡｱﾞー〜・、。①ⅰß\u0301")
+        + ["😀", "\U00020bb7", "\u00e9", "İ", "ſ", "K"]
+    )
+    for _ in range(2000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12)))
+        for ignorecase in (False, True):
+            assert jsregex.translate_with_clauses(text, ignorecase) == _slow(text, ignorecase)
+
+
+def _display_loop(source: str) -> str:
+    """prh_load.js_display without its shortcut."""
+    saved = prh_load._DISPLAY_CHANGES
+    prh_load._DISPLAY_CHANGES = frozenset(source[:1]) if source else saved
+    try:
+        return prh_load.js_display(source)
+    finally:
+        prh_load._DISPLAY_CHANGES = saved
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_patterns_are_shown_as_the_full_reading_shows_them(seed: int) -> None:
+    rnd = random.Random(10 + seed)
+    sources = [s for s, _ in _dictionary_sources()]
+    alphabet = list("ab/[]\\\n\r\u2028\u2029あ亜()|.* \t")
+    sources += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 10))) for _ in range(3000)]
+    shortcut = 0
+    for source in sources:
+        shortcut += prh_load._DISPLAY_CHANGES.isdisjoint(source)
+        assert prh_load.js_display(source) == _display_loop(source)
+    assert shortcut > 100
