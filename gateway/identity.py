@@ -30,7 +30,8 @@ only by dropping a piece (an address inside an unquoted display name,
 `kacho@town.example.jp <mallory@evil.example.com>`), a route address, a group, several
 addresses, several From headers, or a display name that names another address is an
 error, never an address. So is a Sender that names a different address than From (mail
-sent on someone's behalf is not that person's own mail).
+sent on someone's behalf is not that person's own mail; gateway.onbehalf tells the
+people concerned, never taking either address as the author).
 """
 
 from __future__ import annotations
