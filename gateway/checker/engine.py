@@ -15,13 +15,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.fold import Folded, SpelledWords, fold_word, has_mask, inside_word
+from gateway.checker.fold import (
+    Folded,
+    SpelledWords,
+    first_letters_regex,
+    fold_word,
+    has_mask,
+    inside_word,
+)
 from gateway.checker.loadmemo import compile_regex
 from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
@@ -284,9 +292,9 @@ class TokenRule(Rule):
                 s, e = draft.orig_span(m.start(), m.end())
                 if not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
-        if self.spelled is not None:
+        if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
-            for fs, fe in self.spelled.spans(folded.literal):
+            for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
@@ -300,6 +308,65 @@ def folded_text(draft: Draft) -> Folded:
     if folded is None:
         folded = draft.__dict__["_folded"] = Folded(draft.norm)
     return folded
+
+
+class SpelledScan(NamedTuple):
+    """What the spelled words of several rules start with, looked for once per draft for
+    all of them (the checker puts its rule set's scan on the draft, SPELLED_SCAN)."""
+
+    letters: frozenset[str]  # first letters as in Folded.text (SpelledWords.letters)
+    heads: frozenset[str]  # first two letters (SpelledWords.heads)
+    singles: frozenset[str]  # spellings of one letter
+    covers: frozenset[int]  # id() of each SpelledWords it was made of
+
+    @classmethod
+    def of(cls, spelled: Iterable[SpelledWords]) -> SpelledScan:
+        words = list(spelled)
+        return cls(
+            frozenset().union(*(w.letters for w in words)),
+            frozenset().union(*(w.heads for w in words)),
+            frozenset().union(*(w.singles for w in words)),
+            frozenset(map(id, words)),
+        )
+
+
+SPELLED_SCAN = "_spelled_scan"  # Draft.__dict__ key: the rule set's SpelledScan
+
+
+def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
+    """Where spelled words may start in the draft's folded text: the first letters
+    (found in one C pass) followed by a letter some spelling goes on with, or spelling a
+    word alone. Most drafts have none, and the rules' tries are never walked. Found once
+    per draft for the whole rule set when the checker gave it its SpelledScan, else for
+    this rule alone."""
+    scan = draft.__dict__.get(SPELLED_SCAN)
+    if scan is None or id(spelled) not in scan.covers:
+        scan = _own_scan(spelled)
+    found = draft.__dict__.get("_spelled_starts")
+    if found is None or found[0] is not scan:
+        text = folded_text(draft).text
+        heads, singles = scan.heads, scan.singles
+        starts = [
+            i
+            for i in map(_match_start, _letters_regex(scan.letters).finditer(text))
+            if text[i : i + 2] in heads or text[i] in singles
+        ]
+        found = draft.__dict__["_spelled_starts"] = (scan, starts)
+    return found[1]
+
+
+@lru_cache(maxsize=256)
+def _own_scan(spelled: SpelledWords) -> SpelledScan:
+    return SpelledScan.of([spelled])
+
+
+@lru_cache(maxsize=64)
+def _letters_regex(letters: frozenset[str]) -> re.Pattern[str]:
+    """The class of first letters, compiled on the first check rather than at load."""
+    return first_letters_regex(letters)
+
+
+_match_start = re.Match.start
 
 
 @dataclass
