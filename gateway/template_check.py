@@ -145,6 +145,20 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
         rendered += 1
     except Exception as exc:
         problems.append(describe_template_error(exc, "deferred"))
+    for sent_it, reply, admin in ((True, False, None), (False, True, "somu@town.example.jp")):
+        try:  # gateway.onbehalf: to the person who sent it, and to the From's owner
+            render_body(
+                "on-behalf",
+                {"subject": "防災訓練のお知らせ", "mailbox": "koho@town.example.jp",
+                 "sender": "sato@town.example.jp", "sent_it": sent_it, "reply": reply,
+                 "admin": admin},
+                template_dir,
+            )  # fmt: skip
+            rendered += 1
+        except Exception as exc:
+            problem = describe_template_error(exc, "on-behalf")
+            if problem not in problems:
+                problems.append(problem)
     return problems, rendered
 
 
