@@ -19,6 +19,7 @@ from gateway.checker.contacts import ContactOptions, contact_options, organisati
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
+from gateway.checker.loadmemo import compile_regex
 from gateway.checker.similarity import RecentPosts, word_set
 from gateway.checker.tokenizer import PERSON, WORD, Token
 
@@ -52,8 +53,9 @@ def _digits(s: str) -> str:
 
 
 def _alternation(words: Iterable[str], flags: int = 0) -> re.Pattern[str]:
-    """One regex for a list of option words."""
-    return re.compile("|".join(words), flags)
+    """One regex for a list of option words (compiled on first use once the load cache
+    knows it compiles: most posts never need most of them)."""
+    return compile_regex("|".join(words), flags)
 
 
 def _words(opts: dict[str, Any], key: str, default: Iterable[str] = ()) -> tuple[str, ...]:

@@ -61,16 +61,24 @@ _CLAUSES = _Memo("prefilter-clauses")
 _COMPILES = _Memo("regexes-that-compile")
 
 
+_LOADED: dict[str, list[Token]] = {}  # this load's tokens by word (many words recur)
+
+
 def word_tokens(word: str) -> list[Token]:
-    """tokenize(word), for the words of rule files."""
+    """tokenize(word), for the words of rule files (the list is shared: do not change it)."""
+    tokens = _LOADED.get(word)
+    if tokens is not None:
+        return tokens
     stored = _WORDS.get(word)
     if isinstance(stored, list):
         try:
-            return [Token(s, n, d, tuple(p), b, e) for s, n, d, p, b, e in stored]
+            tokens = [Token(s, n, d, tuple(p), b, e) for s, n, d, p, b, e in stored]
         except (TypeError, ValueError):
-            pass
-    tokens = _tokenize(word)
-    _WORDS.set(word, [[t[0], t[1], t[2], list(t[3]), t[4], t[5]] for t in tokens])  # as JSON
+            tokens = None
+    if tokens is None:
+        tokens = _tokenize(word)
+        _WORDS.set(word, [[t[0], t[1], t[2], list(t[3]), t[4], t[5]] for t in tokens])  # JSON
+    _LOADED[word] = tokens
     return tokens
 
 
@@ -123,6 +131,7 @@ def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 def save() -> None:
+    _LOADED.clear()  # the next load marks what it uses (_Memo.save keeps only that)
     _WORDS.save()
     _CLAUSES.save()
     _COMPILES.save()
