@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
+from gateway.checker.lazyre import deferred
 from gateway.checker.tokenizer import Token
 from gateway.checker.tokenizer import tokenize as _tokenize
 
@@ -93,38 +94,13 @@ def clauses(pattern: str, flags: int, compute: Any) -> Any:
     return found
 
 
-class LazyPattern:
-    """A regex that `re` compiles on first use; otherwise a re.Pattern (its methods and
-    attributes are the compiled pattern's). Compiling costs `re` far more than matching
-    on a post, and a start that checks one post uses few of the rules' regexes."""
-
-    __slots__ = ("_compiled", "_given", "flags", "pattern")
-
-    def __init__(self, pattern: str, given: int, flags: int) -> None:
-        self.pattern = pattern
-        self.flags = flags  # as the compiled pattern's (with inline flags such as (?i))
-        self._given = given
-        self._compiled: re.Pattern[str] | None = None
-
-    def compiled(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern, self._given)
-        return self._compiled
-
-    def __getattr__(self, name: str) -> Any:  # finditer, search, sub ...
-        return getattr(self.compiled(), name)
-
-    def __repr__(self) -> str:
-        return f"LazyPattern({self.pattern!r}, {self._given})"
-
-
 def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """re.compile(pattern, flags) for a rule file's regex, deferred to its first use when
     the cache knows that it compiles (raises re.error as re.compile does)."""
     key = f"{flags}:{pattern}"
     known = _COMPILES.get(key)
     if isinstance(known, int) and not isinstance(known, bool):
-        return LazyPattern(pattern, flags, known)  # type: ignore[return-value]  (duck-typed)
+        return deferred(pattern, flags, known)
     compiled = re.compile(pattern, flags)
     _COMPILES.set(key, compiled.flags)
     return compiled
