@@ -236,14 +236,20 @@ class SpelledWords:
     module docstring), found in folded text: at each position the longest spelling that
     starts there, leftmost first, without overlaps.
 
-    A dict trie walked from the positions of the spellings' first letters, rather than
-    one regex: the spellings are literals once every mark is folded to MASK (a mark is
-    never a first letter), and `re` spent ~130 ms compiling the rules' tries on every
-    start. The scan is linear (each start is walked at most as deep as the longest
-    spelling); a first letter's branch of the trie is built when a text first has it.
+    The spellings are literals once every mark is folded to MASK (a mark is never a
+    first letter). A post is scanned in Python: a dict trie walked from the positions of
+    the spellings' first letters (each start walked at most as deep as the longest
+    spelling), a first letter's branch built when a text first has it. `re` spent
+    ~130 ms compiling the rules' tries, with a mark class at every position, on every
+    start. A long text (LONG_TEXT characters or more) is scanned by one regex of the
+    same trie, compiled on first need: the Python walk costs ~1 µs per candidate
+    letter, which a hostile 100 KB of しねしね… makes 5× the checker's own budget.
+    Both find the same spans (tests/unit/test_fold_spelled.py).
     """
 
-    __slots__ = ("_branches", "_forms")
+    LONG_TEXT = 2000
+
+    __slots__ = ("_branches", "_forms", "_regex")
 
     def __init__(self, words: Iterable[str]) -> None:
         # each word as written, in ひらがな and in カタカナ, by its first letter
@@ -253,6 +259,7 @@ class SpelledWords:
                 for v in (w, w.translate(_TO_HIRA), w.translate(_TO_KATA)):
                     self._forms.setdefault(v[0], set()).add(v)
         self._branches: dict[str, dict[str, dict]] = {}
+        self._regex: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
         return bool(self._forms)
@@ -271,9 +278,19 @@ class SpelledWords:
             self._branches[first] = branch
         return branch
 
+    def regex(self) -> re.Pattern[str]:
+        """The whole trie as one regex of literals (a word that ends where a longer one
+        goes on prefers the longer, as the walk does)."""
+        if self._regex is None:
+            trie = {first: self._branch(first) for first in sorted(self._forms)}
+            self._regex = re.compile(_node_regex(trie))
+        return self._regex
+
     def spans(self, literal: str) -> list[tuple[int, int]]:
         """(start, end) of each spelling in `literal`, folded text with every mark as
         MASK (Folded.literal)."""
+        if len(literal) >= self.LONG_TEXT:
+            return [m.span() for m in self.regex().finditer(literal)]
         starts: list[int] = []
         trie: dict[str, dict] = {}
         for ch in self._forms:
@@ -309,6 +326,18 @@ class SpelledWords:
 
 
 _END = ""  # a trie key no text character can be: a spelling ends at this node
+
+
+def _node_regex(node: dict[str, dict]) -> str:
+    """A trie node as a regex: its letters in one alternation (each starts with its own
+    literal, so `re` skips in C to where a word can start), optional when a word ends."""
+    alts = [re.escape(ch) + _node_regex(node[ch]) for ch in sorted(node) if ch != _END]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + body + ")?" if _END in node else body
+
+
 _TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 
 

@@ -91,13 +91,30 @@ def pairs(word_lists: list[list[str]]) -> list[tuple[re.Pattern[str], SpelledWor
     return out
 
 
+def both_ways(spelled: SpelledWords, literal: str) -> tuple[list, list]:
+    """SpelledWords' spans by its Python walk and by its long-text regex."""
+    saved = SpelledWords.LONG_TEXT
+    try:
+        SpelledWords.LONG_TEXT = 10**12
+        walked = spelled.spans(literal)
+        SpelledWords.LONG_TEXT = 0
+        matched = spelled.spans(literal)
+    finally:
+        SpelledWords.LONG_TEXT = saved
+    return walked, matched
+
+
 def assert_same(pairs: list[tuple[re.Pattern[str], SpelledWords]], norm: str) -> int:
-    """Both find the same spans in the folded text; returns how many were found."""
+    """The old regex, the walk and the long-text regex find the same spans in the folded
+    text; returns how many were found."""
     folded = Folded(norm)
     found = 0
     for regex, spelled in pairs:
         old = [m.span() for m in regex.finditer(folded.text)]
-        assert spelled.spans(folded.literal) == old, (norm, old)
+        walked, matched = both_ways(spelled, folded.literal)
+        assert walked == old, (norm, old)
+        assert matched == old, (norm, old)
+        assert spelled.spans(folded.literal) == old
         found += len(old)
     return found
 
