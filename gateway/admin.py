@@ -55,7 +55,8 @@ def templates_report(template_dir: str | None) -> list[Line]:
             n
             for n in own
             if n.removesuffix(".txt.j2")
-            not in (*STATUSES, "digest", "failed", "absence", "absence-report")
+            not in (*STATUSES, "digest", "failed", "absence", "absence-report", "deferred",
+                   "on-behalf")
             and not n.startswith("_")
         ]
         for name in unknown:

@@ -25,9 +25,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from gateway.approval_format import (
     POST_FILENAME,
@@ -37,6 +35,9 @@ from gateway.approval_format import (
 )
 from gateway.display import POST_END, POST_START, shown_lines, visible_post
 from gateway.signing import open_record
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 VALID, INVALID, MISSING = 0, 1, 2
 SHOWN_MAX = 60  # characters of a line or name quoted in a message

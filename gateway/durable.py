@@ -10,6 +10,9 @@ import os
 import tempfile
 from pathlib import Path
 
+#: The name every temporary file of write_atomically starts with (a crash may leave one).
+TEMP_PREFIX = ".state-"
+
 
 def fsync_dir(path: Path) -> None:
     """Make a rename in `path` durable (the directory entry itself is flushed)."""
@@ -22,7 +25,7 @@ def fsync_dir(path: Path) -> None:
 
 def write_atomically(path: Path, payload: bytes, mode: int = 0o600) -> None:
     """Replace `path` by `payload`: temp file in the same directory, fsync, rename, fsync dir."""
-    fd, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:

@@ -30,7 +30,8 @@ only by dropping a piece (an address inside an unquoted display name,
 `kacho@town.example.jp <mallory@evil.example.com>`), a route address, a group, several
 addresses, several From headers, or a display name that names another address is an
 error, never an address. So is a Sender that names a different address than From (mail
-sent on someone's behalf is not that person's own mail).
+sent on someone's behalf is not that person's own mail; gateway.onbehalf tells the
+people concerned, never taking either address as the author).
 """
 
 from __future__ import annotations
@@ -214,6 +215,18 @@ class FromError(ValueError):
     """A From (or Sender) that names no single, plain address. English, for the log."""
 
 
+class OnBehalfError(FromError):
+    """A plain From and a plain Sender naming two different addresses: mail sent on
+    someone's behalf (an Outlook shared or delegated mailbox, Gmail's "send mail as").
+    Refused like any FromError; the two addresses say whom the refusal may be told."""
+
+    def __init__(self, author: FromAddress, sender: FromAddress) -> None:
+        super().__init__(
+            f"Sender {sender.address} differs from From {author.address} (sent on behalf)"
+        )
+        self.author, self.sender = author, sender
+
+
 def _benign(defect: Exception) -> bool:
     """Defects of how a display name is written (old Japanese mailers quote encoded
     words, write unquoted periods, 8-bit names…): cosmetic. Every other defect means the
@@ -275,7 +288,17 @@ def parse_from(from_values: Sequence[str], sender_values: Sequence[str] = ()) ->
     if sender_values:
         sender = _one_address("Sender", sender_values[0])
         if sender.address != author.address:
-            raise FromError(
-                f"Sender {sender.address} differs from From {author.address} (sent on behalf)"
-            )
+            raise OnBehalfError(author, sender)
     return author
+
+
+def on_behalf_of(from_values: Sequence[str], sender_values: Sequence[str]) -> tuple[str, ...]:
+    """(From, Sender), canonical, when the mail is refused only for being sent on someone's
+    behalf; () for any other mail. Never an identity: only whom a refusal may be told."""
+    try:
+        parse_from(from_values, sender_values)
+    except OnBehalfError as exc:
+        return exc.author.address, exc.sender.address
+    except FromError:
+        pass
+    return ()

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 from gateway.automail import failed_recipients
+from gateway.identity import on_behalf_of
 from gateway.mailheaders import (
     addresses,
     decode_header_value,
@@ -248,6 +249,17 @@ def _read(
     )
     if why:
         problems.append(why)
+    on_behalf: tuple[str, ...] = ()
+    if not from_addr:  # sent on behalf: a person's mail under both addresses is told why
+        pair = on_behalf_of(raw_values("From"), raw_values("Sender"))
+        names = [a.filename for a in walk.attachments]
+        if pair and all(
+            classify(headers, address, subject, text, names, tokens, walk.is_report,
+                     walk.report_type, gateway_addresses, refused=bool(refused))[0]
+            in (Kind.DRAFT, Kind.REPLY)
+            for address in pair
+        ):  # fmt: skip
+            on_behalf = pair
     bounced = (
         failed_recipients(msg, text, len(raw) if size is None else size, gateway_addresses)
         if kind == Kind.BOUNCE
@@ -282,4 +294,5 @@ def _read(
         bounced=bounced,
         refused=refused,
         alt_texts=alternatives,
+        on_behalf=on_behalf,
     )

@@ -19,13 +19,23 @@ from gateway.mailheaders import SURROGATE_RE, base64_decode, decode_header_value
 from gateway.rawruns import BlobWriter, Runs, decode_base64_runs
 from gateway.safetext import neutral_filename
 
+#: type/subtype at the start of a Content-Type value (RFC 2045 tokens).
+_MEDIA_TYPE = re.compile(r"\s*([!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+)", re.ASCII)
+
 
 def content_type(part: email.message.Message) -> str:
+    """The part's type/subtype, lower case. The stdlib keeps whatever precedes the first
+    `;`, so a legacy mailer's missing `;` (`text/plain⏎ charset=...`) made a type no reader
+    knows and the part's text was lost: the leading type/subtype token is taken instead."""
     try:
         ct = part.get_content_type()
     except Exception:
         return "text/plain"
-    return ct.lower()
+    ct = ct.lower()
+    m = _MEDIA_TYPE.match(ct)
+    if m is None:
+        return "text/plain"  # RFC 2045 5.2: an invalid type is read as plain text
+    return m.group(1)
 
 
 #: A Content-Type / Content-Disposition longer than this has its parameters ignored: the

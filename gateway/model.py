@@ -93,6 +93,9 @@ class Incoming:
     # Other readings of the body (the other multipart/alternative parts; the HTML read
     # without what may be hidden): a reviewer's decision must be the same in all of them.
     alt_texts: tuple[str, ...] = ()
+    # (From, Sender) of a person's mail refused only for being sent on someone's behalf
+    # (not automatic, not ours): whom the refusal is told (gateway.onbehalf). Never an identity.
+    on_behalf: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

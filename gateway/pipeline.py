@@ -38,6 +38,7 @@ from gateway.mime import (
     read_message_file,
 )
 from gateway.model import Finding, Incoming, Kind, Severity
+from gateway.onbehalf import refuse_on_behalf
 from gateway.ratelimit import (
     Budgets,
     Hold,
@@ -257,7 +258,7 @@ class Gateway(Deferral):
             key,
             outcome.draft.id if outcome.draft else "-",
         )
-        if outcome.mails or name.startswith("absence_"):  # absence mails are queued directly
+        if outcome.mails or name.startswith("absence_") or name == "on_behalf":  # queued directly
             self.on_queued()
         return name
 
@@ -303,6 +304,8 @@ class Gateway(Deferral):
         sender = self._person(inc)
         if self._is_loop(inc):
             return self._only_event("loop_ignored", None, sender, now, subject=inc.subject), "loop"
+        if inc.on_behalf:  # refused, never counted; the people concerned are told
+            return refuse_on_behalf(self, inc, now), "on_behalf"
         if inc.kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OTHER):
             action = {Kind.AUTO_REPLY: "auto_reply_ignored", Kind.BOUNCE: "bounce_received"}.get(
                 inc.kind, "other_ignored"

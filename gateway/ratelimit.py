@@ -35,6 +35,7 @@ UNVERIFIED_PREFIX = "unverified:"
 _WINDOWS_KEY = "rate_windows"
 _TOLD_KEY = "rate_told"
 _CLARIFY_KEY = "clarify_told"
+_ON_BEHALF_KEY = "on_behalf_told"
 _HELD_KEY = "held_message"
 
 
@@ -133,6 +134,14 @@ class Budgets:
         if self._told_recently(_CLARIFY_KEY, address, now):
             return False
         self._remember_told(_CLARIFY_KEY, address, now)
+        return True
+
+    def may_tell_on_behalf(self, address: str, now: datetime) -> bool:
+        """At most one "sent on behalf, not accepted" notice per hour per address (its own
+        window, so it never silences a `clarify` a real reply needs, nor the other way)."""
+        if self._told_recently(_ON_BEHALF_KEY, address, now):
+            return False
+        self._remember_told(_ON_BEHALF_KEY, address, now)
         return True
 
 

@@ -39,6 +39,11 @@ def canonical(record: dict[str, Any]) -> bytes:
 class SigningKey:
     private: Ed25519PrivateKey
 
+    @classmethod
+    def throwaway(cls) -> SigningKey:
+        """A fresh key kept nowhere (sample records, e.g. the template check)."""
+        return cls(Ed25519PrivateKey.generate())
+
     @property
     def public(self) -> Ed25519PublicKey:
         return self.private.public_key()

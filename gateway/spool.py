@@ -21,7 +21,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from gateway.durable import fsync_dir, write_atomically
+from gateway.durable import TEMP_PREFIX, fsync_dir, write_atomically
 from gateway.model import Attachment, StoredFile
 from gateway.rawruns import encode_base64_lines
 
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["Spool", "spool_for"]
 
 log = logging.getLogger(__name__)
+#: Temporary files of ours, renamed into place when whole; one left behind is a crash's.
+_SPOOL_PREFIX = ".spool-"
+_PART_PREFIX = ".part-"
+_TEMP_PREFIXES = (_SPOOL_PREFIX, _PART_PREFIX, TEMP_PREFIX)
 
 
 @dataclass
@@ -73,7 +77,7 @@ class Spool:
         want = 4 * -(-size // 3) + 2 * -(-size // 57)  # 76-character lines and CRLFs
         if encoded.exists() and encoded.stat().st_size == want:
             return encoded
-        fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=encoded.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=encoded.parent)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as out, path.open("rb") as source:
@@ -114,7 +118,7 @@ class Spool:
         path = self.root / "outbox" / name
         if path.exists():
             return name
-        fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=path.parent)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
@@ -148,7 +152,7 @@ class Spool:
             name = hashlib.file_digest(f, "sha256").hexdigest() + ".eml"
         path = self.root / "held" / name
         if not path.exists():
-            fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=path.parent)
             try:
                 os.fchmod(fd, 0o600)
                 with os.fdopen(fd, "wb") as out, data.open("rb") as f:
@@ -171,12 +175,16 @@ class Spool:
     def sweep(self, keep: dict[str, set[str]], cutoff: float) -> int:
         """Delete files that nothing refers to any more (`keep`: the names still referred
         to, per folder) and that are older than `cutoff` (a time.time() value), so a file
-        written for a transaction still in progress is never taken. Returns how many."""
+        written for a transaction still in progress is never taken. A temporary file of
+        ours (`.spool-…`, `.part-…`) that old is what a crash left mid-write: a write in
+        progress touches its file with every piece. Returns how many."""
         removed = 0
         for sub, names in keep.items():
             folder = self.root / sub
             for path in folder.iterdir() if folder.is_dir() else ():
-                if path.name in names or path.name.startswith("."):
+                if path.name in names or (
+                    path.name.startswith(".") and not path.name.startswith(_TEMP_PREFIXES)
+                ):
                     continue
                 try:
                     if path.stat().st_mtime >= cutoff:
@@ -226,7 +234,7 @@ class AttachmentWriter:
     it and renames it to its SHA-256 (an existing file of that name is the same bytes)."""
 
     def __init__(self, folder: Path) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=_PART_PREFIX, dir=folder)
         os.fchmod(fd, 0o600)
         self._file = os.fdopen(fd, "wb")
         self._tmp = Path(tmp)

@@ -14,8 +14,6 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from gateway.confirmation import verify_confirmation
 from gateway.mail_samples import SAMPLE_PHOTO, SAMPLE_TIME, sample_digest_context, sample_mails
 from gateway.render import build_message, render_body
@@ -89,7 +87,7 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
     rendered = 0
     from gateway.rule_samples import sample_absence_messages, sample_rule_mails
 
-    key = SigningKey(Ed25519PrivateKey.generate())  # a throwaway key for the sample records
+    key = SigningKey.throwaway()  # for the sample records
     for label, spec, draft in [*sample_mails(), *sample_rule_mails()]:
         try:
             msg = build_message(
@@ -147,6 +145,23 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
         rendered += 1
     except Exception as exc:
         problems.append(describe_template_error(exc, "deferred"))
+    for sent_it, reply, admin in (
+        (True, False, None), (False, False, None), (True, True, None),
+        (False, True, "somu@town.example.jp"),
+    ):  # fmt: skip
+        try:  # gateway.onbehalf: to the person who sent it, and to the From's owner
+            render_body(
+                "on-behalf",
+                {"subject": "防災訓練のお知らせ", "mailbox": "koho@town.example.jp",
+                 "sender": "sato@town.example.jp", "sent_it": sent_it, "reply": reply,
+                 "admin": admin},
+                template_dir,
+            )  # fmt: skip
+            rendered += 1
+        except Exception as exc:
+            problem = describe_template_error(exc, "on-behalf")
+            if problem not in problems:
+                problems.append(problem)
     return problems, rendered
 
 

@@ -19,12 +19,14 @@ from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import (
+    SPELLED_SCAN,
     Detector,
     DetectorRule,
     Hit,
     RegexRule,
     Rule,
     RuleLoadError,
+    SpelledScan,
     TokenIndex,
     TokenRule,
     load_rules,
@@ -52,6 +54,9 @@ class _RuleSet:
         # (rule, first clause or None, detector function or None, its settings)
         self.plan = [(r, _first_clause(r), *_detector_call(r)) for r in rules if _has_own_hits(r)]
         self.scan = TriggerScan([tuple(c) for _, c, _, _ in self.plan if c is not None])
+        # the starts of every rule's spelled words, looked for once per draft
+        spelled = [r.spelled for r in rules if isinstance(r, TokenRule) and r.spelled]
+        self.spelled = SpelledScan.of(spelled) if spelled else None
 
 
 def _detector_call(rule: Rule) -> tuple[Detector | None, Any]:
@@ -79,6 +84,8 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
         by_id[rule.id] = rule
     token_ids = set(hits)
     present = rules.scan.present(draft.norm)
+    if rules.spelled is not None:
+        draft.__dict__[SPELLED_SCAN] = rules.spelled
     for rule, first_clause, detect, settings in rules.plan:
         if first_clause is not None and first_clause.isdisjoint(present):
             continue  # none of the words the rule needs is in the draft

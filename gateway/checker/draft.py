@@ -60,13 +60,27 @@ def _nfkc(text: str) -> str:
         return text
     pieces: list[str] = []
     done = 0
+    known = _NORMALIZED_PIECES
     for m in _NOT_INERT_RUN.finditer(text):
         start = max(m.start() - 1, done)
         pieces.append(text[done:start])
-        pieces.append(unicodedata.normalize("NFKC", text[start : m.end()]))
+        piece = text[start : m.end()]
+        normalized = known.get(piece)
+        if normalized is None:
+            normalized = unicodedata.normalize("NFKC", piece)
+            if len(known) >= _PIECES_MAX:
+                known.clear()
+            known[piece] = normalized
+        pieces.append(normalized)
         done = m.end()
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+# Normalized pieces (日（, ）, ２０２５ …) recur in every draft, and unicodedata spends
+# ~1,500 instructions a character: a piece is normalized once, then looked up.
+_NORMALIZED_PIECES: dict[str, str] = {}
+_PIECES_MAX = 20_000  # short strings: a few MB at most
 
 
 def _nfkc_with_map(text: str) -> tuple[str, list[int] | None]:

@@ -11,17 +11,26 @@ and a rule whose examples fail refuses to load (RuleLoadError).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
-from gateway.checker.fold import Folded, SpelledWords, fold_word, has_mask, inside_word
+from gateway.checker.fold import (
+    Folded,
+    SpelledWords,
+    first_letters_regex,
+    fold_word,
+    has_mask,
+    inside_word,
+)
 from gateway.checker.loadmemo import compile_regex
 from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.prefilter import Clauses, passes, required_strings
@@ -284,9 +293,9 @@ class TokenRule(Rule):
                 s, e = draft.orig_span(m.start(), m.end())
                 if not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
-        if self.spelled is not None:
+        if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
-            for fs, fe in self.spelled.spans(folded.literal):
+            for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
@@ -300,6 +309,69 @@ def folded_text(draft: Draft) -> Folded:
     if folded is None:
         folded = draft.__dict__["_folded"] = Folded(draft.norm)
     return folded
+
+
+class SpelledScan(NamedTuple):
+    """What the spelled words of several rules start with, looked for once per draft for
+    all of them (the checker puts its rule set's scan on the draft, SPELLED_SCAN)."""
+
+    letters: frozenset[str]  # first letters as in Folded.text (SpelledWords.letters)
+    heads: frozenset[str]  # first two letters (SpelledWords.heads)
+    singles: frozenset[str]  # spellings of one letter
+    covers: frozenset[int]  # id() of each SpelledWords it was made of
+
+    @classmethod
+    def of(cls, spelled: Iterable[SpelledWords]) -> SpelledScan:
+        words = list(spelled)
+        return cls(
+            frozenset().union(*(w.letters for w in words)),
+            frozenset().union(*(w.heads for w in words)),
+            frozenset().union(*(w.singles for w in words)),
+            frozenset(map(id, words)),
+        )
+
+
+SPELLED_SCAN = "_spelled_scan"  # Draft.__dict__ key: the rule set's SpelledScan
+
+
+def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
+    """Where spelled words may start in the draft's folded text: the first letters
+    (found in one C pass) followed by a letter some spelling goes on with, or spelling a
+    word alone. Most drafts have none, and the rules' tries are never walked. Found once
+    per draft for the whole rule set when the checker gave it its SpelledScan, else for
+    this rule alone."""
+    scan = draft.__dict__.get(SPELLED_SCAN)
+    if scan is None or id(spelled) not in scan.covers:
+        scan = _own_scan(spelled)
+    found = draft.__dict__.get("_spelled_starts")
+    if found is None or found[0] is not scan:
+        starts = spelled_starts(folded_text(draft).text, scan)
+        found = draft.__dict__["_spelled_starts"] = (scan, starts)
+    return found[1]
+
+
+def spelled_starts(text: str, scan: SpelledScan) -> list[int]:
+    """Where in Folded.text a spelling of the scan's words may start (ascending)."""
+    heads, singles = scan.heads, scan.singles
+    return [
+        i
+        for i in map(_match_start, _letters_regex(scan.letters).finditer(text))
+        if text[i : i + 2] in heads or text[i] in singles
+    ]
+
+
+@lru_cache(maxsize=256)
+def _own_scan(spelled: SpelledWords) -> SpelledScan:
+    return SpelledScan.of([spelled])
+
+
+@lru_cache(maxsize=64)
+def _letters_regex(letters: frozenset[str]) -> re.Pattern[str]:
+    """The class of first letters, compiled on the first check rather than at load."""
+    return first_letters_regex(letters)
+
+
+_match_start = re.Match.start
 
 
 @dataclass
@@ -358,10 +430,12 @@ class TokenIndex:
     """All token patterns of many rules, keyed by the forms their first element accepts."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        # form -> (rule, pattern, forms the next morpheme must have or None): most
-        # candidates fail on the next morpheme (し of します is not し+ね): tested first
-        self.by_form: dict[str, list[tuple[Rule, tuple[Element, ...], frozenset[str] | None]]]
-        self.by_form = defaultdict(list)
+        # form -> (rule, pattern, forms the next morpheme must have or None, the word
+        # after the pattern's first gap or None): most candidates fail on the next
+        # morpheme (し of します is not し+ね), tested first; a pattern with a gap
+        # (外国人 … 出て行け) is tried only where the word after its gap stands within
+        # reach, so a flood of its first word costs a lookup each (GapAnchor)
+        self.by_form: dict[str, list[_Candidate]] = defaultdict(list)
         self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
         for rule in rules:
             for pat in rule.patterns:
@@ -369,8 +443,9 @@ class TokenIndex:
                 first = pat[k]
                 if first.forms:
                     follow = _follow_forms(pat, k + 1)
+                    anchor = GapAnchor.of(pat, k)
                     for f in first.forms:
-                        self.by_form[f].append((rule, pat, follow))
+                        self.by_form[f].append((rule, pat, follow, anchor))
                 else:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
@@ -406,12 +481,24 @@ class TokenIndex:
     def _run_keyed(
         self, draft: Draft, cols: Columns, starts: list[int]
     ) -> Iterator[tuple[Rule, Hit]]:
-        get = self.by_form.get
         normalized, dictionary_forms, surfaces = (
             cols.normalized,
             cols.dictionary_forms,
             cols.surfaces,
         )
+        anchors = _AnchorPositions(cols)
+        by_form = self.by_form
+        live: dict[str, list[_Candidate]] = {}  # by_form without the patterns that
+        # cannot match anywhere in this draft (the word after their gap is absent)
+
+        def get(form: str) -> list[_Candidate] | None:
+            found = live.get(form)
+            if found is None:
+                found = live[form] = [
+                    c for c in by_form.get(form, ()) if c[3] is None or anchors.present(c[3])
+                ]
+            return found
+
         n = len(surfaces)
         for i in starts:
             norm, dict_form, surface = normalized[i], dictionary_forms[i], surfaces[i]
@@ -428,7 +515,7 @@ class TokenIndex:
                 continue
             seen: set[int] = set()
             nxt = i + 1
-            for rule, pat, follow in cands:
+            for rule, pat, follow, anchor in cands:
                 if follow is not None and (
                     nxt >= n
                     or not (
@@ -437,6 +524,8 @@ class TokenIndex:
                         or surfaces[nxt] in follow
                     )
                 ):
+                    continue
+                if anchor is not None and not anchors.within(anchor, i):
                     continue
                 key = id(pat)
                 if key in seen:
@@ -447,6 +536,71 @@ class TokenIndex:
                     start, end = draft.token_starts[i], cols.ends[j - 1]
                     if _whole_word(draft, pat, start, end):
                         yield rule, Hit(start, end)
+
+
+class GapAnchor(NamedTuple):
+    """The word after a pattern's first gap, and where it may stand: a match that starts
+    at morpheme i has it at one of i + offset … i + offset + gap."""
+
+    element: Element
+    offset: int  # morphemes from the match's start to the gap
+    gap: int
+
+    @classmethod
+    def of(cls, pat: tuple[Element, ...], k: int) -> GapAnchor | None:
+        """The anchor of a pattern whose reported morphemes begin at element k, or None
+        (no gap, or no plain word after it)."""
+        for g in range(k, len(pat) - 1):
+            el = pat[g]
+            if el.gap:
+                after = pat[g + 1]
+                if after.forms is None or after.gap or after.ahead or after.behind:
+                    return None
+                return cls(after, g - k, el.gap)
+            if el.ahead or el.behind:
+                return None
+        return None
+
+
+_Candidate = tuple[Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None]
+
+
+class _AnchorPositions:
+    """Per draft: the morphemes whose forms an anchor word has (a superset of where
+    Element.accepts holds, which also tests the part of speech), found in C per column."""
+
+    __slots__ = ("_cols", "_found")
+
+    def __init__(self, cols: Columns) -> None:
+        self._cols = cols
+        self._found: dict[int, list[int]] = {}
+
+    def _positions(self, anchor: GapAnchor) -> list[int]:
+        el = anchor.element
+        found = self._found.get(id(el))
+        if found is None:
+            forms, c, cols = el.forms, el.cols, self._cols
+            assert forms is not None
+            hits: set[int] = set()
+            for bit, column in (
+                (SURFACE, cols.surfaces),
+                (DICTIONARY, cols.dictionary_forms),
+                (NORMALIZED, cols.normalized),
+            ):
+                if c & bit and not forms.isdisjoint(column):
+                    hits.update(compress(count(), map(forms.__contains__, column)))
+            found = self._found[id(el)] = sorted(hits)
+        return found
+
+    def present(self, anchor: GapAnchor) -> bool:
+        return bool(self._positions(anchor))
+
+    def within(self, anchor: GapAnchor, start: int) -> bool:
+        """Whether the anchor word stands where a match starting at `start` needs it."""
+        positions = self._positions(anchor)
+        lo = start + anchor.offset
+        k = bisect_left(positions, lo)
+        return k < len(positions) and positions[k] <= lo + anchor.gap
 
 
 def _whole_word(draft: Draft, pat: tuple[Element, ...], start: int, end: int) -> bool:

@@ -54,8 +54,10 @@ def has_mask(text: str) -> bool:
 
 
 def _one_mark(text: str) -> str:
-    """The text with every 伏字 mark as MASK (same length: offsets do not move)."""
-    return text.translate(_MASK_ONLY) if has_mask(text) else text
+    """The text with every 伏字 mark as MASK (same length: offsets do not move). A regex
+    substitution, in C: str.translate looks each character up in a dict (~7 µs for a
+    140-character post whose link has a dot, 25x a substitution)."""
+    return _MASK_RE.sub(MASK, text)
 
 
 def _spaced_japanese(text: str) -> bool:
@@ -82,13 +84,13 @@ class Folded:
     (`text`; `literal`: the same with every mark as MASK); `norm_span` maps back to the
     NFKC text."""
 
-    __slots__ = ("_map", "literal", "text")
+    __slots__ = ("_literal", "_map", "text")
 
     def __init__(self, norm: str) -> None:
+        self._literal: str | None = None
         if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
             self.text = norm  # usually: as it is
             self._map: list[int] | None = None
-            self.literal = _one_mark(norm)
             return
         keep = [True] * len(norm)
         for i, ch in enumerate(norm):
@@ -104,7 +106,14 @@ class Folded:
         self._map = [i for i, k in enumerate(keep) if k]
         self._map.append(len(norm))
         self.text = "".join(norm[i] for i in self._map[:-1])
-        self.literal = _one_mark(self.text)
+
+    @property
+    def literal(self) -> str:
+        """`text` with every mark as MASK, made on first use: most drafts have no
+        spelling's first two letters anywhere (SpelledWords.heads) and never need it."""
+        if self._literal is None:
+            self._literal = _one_mark(self.text)
+        return self._literal
 
     def norm_span(self, start: int, end: int) -> tuple[int, int]:
         if self._map is None:
@@ -236,20 +245,14 @@ class SpelledWords:
     module docstring), found in folded text: at each position the longest spelling that
     starts there, leftmost first, without overlaps.
 
-    The spellings are literals once every mark is folded to MASK (a mark is never a
-    first letter). A post is scanned in Python: a dict trie walked from the positions of
-    the spellings' first letters (each start walked at most as deep as the longest
-    spelling), a first letter's branch built when a text first has it. `re` spent
-    ~130 ms compiling the rules' tries, with a mark class at every position, on every
-    start. A long text (LONG_TEXT characters or more) is scanned by one regex of the
-    same trie, compiled on first need: the Python walk costs ~1 µs per candidate
-    letter, which a hostile 100 KB of しねしね… makes 5× the checker's own budget.
-    Both find the same spans (tests/unit/test_fold_spelled.py).
+    A dict trie walked from the positions of the spellings' first letters, rather than
+    one regex: the spellings are literals once every mark is folded to MASK (a mark is
+    never a first letter), and `re` spent ~130 ms compiling the rules' tries on every
+    start. The scan is linear (each start is walked at most as deep as the longest
+    spelling); a first letter's branch of the trie is built when a text first has it.
     """
 
-    LONG_TEXT = 2000
-
-    __slots__ = ("_branches", "_forms", "_regex")
+    __slots__ = ("_branches", "_forms", "heads", "letters", "singles")
 
     def __init__(self, words: Iterable[str]) -> None:
         # each word as written, in ひらがな and in カタカナ, by its first letter
@@ -259,7 +262,22 @@ class SpelledWords:
                 for v in (w, w.translate(_TO_HIRA), w.translate(_TO_KATA)):
                     self._forms.setdefault(v[0], set()).add(v)
         self._branches: dict[str, dict[str, dict]] = {}
-        self._regex: re.Pattern[str] | None = None
+        # What a spelling starts with, as it stands in Folded.text (MASK there as any
+        # mark): one of `letters`; then one of `heads` (its first two letters: the word's,
+        # or its first and a mark), unless it is one of `singles` (one letter). A rule set
+        # looks for them once per draft (engine.SpelledScan) before walking any trie.
+        heads: set[str] = set()
+        singles: set[str] = set()
+        for first, forms in self._forms.items():
+            for v in forms:
+                if len(v) == 1:
+                    singles.update(_as_written(first))
+                    continue
+                seconds = _as_written(v[1]) + _MASKS
+                heads.update(a + b for a in _as_written(first) for b in seconds)
+        self.letters = frozenset(a for first in self._forms for a in _as_written(first))
+        self.heads = frozenset(heads)
+        self.singles = frozenset(singles)
 
     def __bool__(self) -> bool:
         return bool(self._forms)
@@ -278,38 +296,38 @@ class SpelledWords:
             self._branches[first] = branch
         return branch
 
-    def regex(self) -> re.Pattern[str]:
-        """The whole trie as one regex of literals (a word that ends where a longer one
-        goes on prefers the longer, as the walk does)."""
-        if self._regex is None:
-            trie = {first: self._branch(first) for first in sorted(self._forms)}
-            self._regex = re.compile(_node_regex(trie))
-        return self._regex
-
-    def spans(self, literal: str) -> list[tuple[int, int]]:
+    def spans(self, literal: str, starts: list[int] | None = None) -> list[tuple[int, int]]:
         """(start, end) of each spelling in `literal`, folded text with every mark as
-        MASK (Folded.literal)."""
-        if len(literal) >= self.LONG_TEXT:
-            return [m.span() for m in self.regex().finditer(literal)]
-        starts: list[int] = []
-        trie: dict[str, dict] = {}
-        for ch in self._forms:
-            i = literal.find(ch)
-            if i >= 0:
-                trie[ch] = self._branch(ch)
-            while i >= 0:
-                starts.append(i)
-                i = literal.find(ch, i + 1)
-        if not starts:
-            return []
-        starts.sort()
+        MASK (Folded.literal).
+
+        `starts`: ascending positions in `literal` that include every place a spelling of
+        this rule starts (engine.SpelledScan finds them once for several rules); other
+        positions are passed over. None: every position of a first letter, found here.
+        """
+        forms = self._forms
+        if starts is None:
+            starts = []
+            for ch in forms:
+                i = literal.find(ch)
+                while i >= 0:
+                    starts.append(i)
+                    i = literal.find(ch, i + 1)
+            if not starts:
+                return []
+            starts.sort()
+        branches = self._branches
         n = len(literal)
         out: list[tuple[int, int]] = []
         done = 0
         for i in starts:
             if i < done:
                 continue  # inside the previous match
-            node = trie[literal[i]]
+            ch = literal[i]
+            node = branches.get(ch)  # type: ignore[assignment]
+            if node is None:
+                if ch not in forms:
+                    continue  # another rule's first letter
+                node = self._branch(ch)
             j = i + 1
             end = j if _END in node else 0
             while j < n:
@@ -325,19 +343,19 @@ class SpelledWords:
         return out
 
 
+def _as_written(letter: str) -> str:
+    """The characters a letter of a spelling stands for in Folded.text."""
+    return _MASKS if letter == MASK else letter
+
+
+def first_letters_regex(letters: Iterable[str]) -> re.Pattern[str]:
+    """One character class of spellings' first letters: `re` finds where they stand in
+    one C pass, and a class of a few dozen letters compiles in well under a millisecond."""
+    chars = "".join(map(re.escape, sorted(set(letters))))
+    return re.compile(f"[{chars}]" if chars else "(?!)")
+
+
 _END = ""  # a trie key no text character can be: a spelling ends at this node
-
-
-def _node_regex(node: dict[str, dict]) -> str:
-    """A trie node as a regex: its letters in one alternation (each starts with its own
-    literal, so `re` skips in C to where a word can start), optional when a word ends."""
-    alts = [re.escape(ch) + _node_regex(node[ch]) for ch in sorted(node) if ch != _END]
-    if not alts:
-        return ""
-    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-    return "(?:" + body + ")?" if _END in node else body
-
-
 _TO_KATA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 
 

@@ -81,6 +81,39 @@ def outlook_ja(request: bytes, sender: str, sender_name: str, body: str) -> byte
     return _crlf(head) + b"\r\n" + payload + b"\r\n"
 
 
+def outlook_on_behalf_ja(
+    mailbox: str, mailbox_name: str, sender: str, sender_name: str, subject: str, body: str,
+    *, message_id: str, extra: tuple[str, ...] = (),
+) -> bytes:  # fmt: skip
+    """A new mail as Outlook / Exchange sends it from a shared or delegated mailbox
+    (「佐藤 花子 on behalf of 広報係」): the mailbox in From, the person who pressed Send in
+    Sender, both as ISO-2022-JP encoded words; plain text, ISO-2022-JP, 7bit."""
+
+    def jis(name: str, address: str) -> str:
+        return f"=?iso-2022-jp?B?{base64.b64encode(name.encode('iso-2022-jp')).decode()}?= <{address}>"
+
+    head = [
+        f"From: {jis(mailbox_name, mailbox)}",
+        f"Sender: {jis(sender_name, sender)}",
+        "To: sns-check@town.example.jp",
+        f"Subject: {Header(subject, 'iso-2022-jp').encode()}",
+        "Thread-Topic: " + Header(subject, "iso-2022-jp").encode(),
+        "Thread-Index: AQHbXq3d2f4kZ1n3Q0e7mC0m0vK9qQ==",
+        f"Date: {format_datetime(_when())}",
+        f"Message-ID: {message_id}",
+        "Accept-Language: ja-JP, en-US",
+        "Content-Language: ja-JP",
+        "X-MS-Has-Attach: ",
+        "X-MS-Exchange-Organization-AuthAs: Internal",
+        "X-Mailer: Microsoft Outlook 16.0",
+        *extra,
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="iso-2022-jp"',
+        "Content-Transfer-Encoding: 7bit",
+    ]
+    return _crlf(head) + b"\r\n" + body.replace("\n", "\r\n").encode("iso-2022-jp")
+
+
 def gmail_ja(request: bytes, sender: str, sender_name: str, body: str) -> bytes:
     """Gmail on the web, Japanese: multipart/alternative, UTF-8 base64, an attribution line
     `2026年11月24日(火) 9:00 名前 <addr>:` and `> ` quoting (blockquote in the HTML part)."""

@@ -114,14 +114,26 @@ def test_the_spool_deletes_what_no_draft_refers_to(tmp_path):
     orphan.write_bytes(b"left over from a draft that was archived")
     fresh = attachments / ("1" * 64)
     fresh.write_bytes(b"written by a transaction still in progress")
+    # Temporary files a crash left mid-write, and one being written now.
+    crashed = [attachments / ".part-crashed", gw.spool.root / "outbox" / ".spool-crashed"]
+    crashed[1].parent.mkdir(exist_ok=True)
+    for path in crashed:
+        path.write_bytes(b"half a photo")
+    writing = attachments / ".part-writing"
+    writing.write_bytes(b"the first piece")
+    foreign = attachments / ".keep"  # not a name of ours: never judged
+    foreign.write_bytes(b"")
     old = time.time() - 3 * 3600
-    os.utime(orphan, (old, old))
-    os.utime(kept, (old, old))
+    for path in (orphan, kept, *crashed, foreign):
+        os.utime(path, (old, old))
     clock.now += timedelta(hours=2)
     gw.tick()
     assert kept.exists()  # the draft still refers to it
     assert fresh.exists()  # too young to judge
     assert not orphan.exists()
+    assert not any(path.exists() for path in crashed)
+    assert writing.exists()  # touched with every piece: still in progress
+    assert foreign.exists()
 
 
 def test_piecewise_parsing_builds_the_same_message_as_the_stdlib():

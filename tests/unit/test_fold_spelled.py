@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.checker import Checker
+from gateway.checker import CheckContext, Checker
 from gateway.checker.draft import Draft
-from gateway.checker.engine import TokenRule, folded_text
+from gateway.checker.engine import SpelledScan, TokenRule, folded_text, spelled_starts
 from gateway.checker.fold import _MASKS, _TO_HIRA, MASK, Folded, SpelledWords, fold_word
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,30 +91,18 @@ def pairs(word_lists: list[list[str]]) -> list[tuple[re.Pattern[str], SpelledWor
     return out
 
 
-def both_ways(spelled: SpelledWords, literal: str) -> tuple[list, list]:
-    """SpelledWords' spans by its Python walk and by its long-text regex."""
-    saved = SpelledWords.LONG_TEXT
-    try:
-        SpelledWords.LONG_TEXT = 10**12
-        walked = spelled.spans(literal)
-        SpelledWords.LONG_TEXT = 0
-        matched = spelled.spans(literal)
-    finally:
-        SpelledWords.LONG_TEXT = saved
-    return walked, matched
-
-
 def assert_same(pairs: list[tuple[re.Pattern[str], SpelledWords]], norm: str) -> int:
-    """The old regex, the walk and the long-text regex find the same spans in the folded
-    text; returns how many were found."""
+    """Both find the same spans in the folded text; returns how many were found. The
+    checker's path is compared too: the starts looked for once for all the rules
+    (SpelledScan: first letters, then the first two letters), each rule walking only
+    from there."""
     folded = Folded(norm)
+    starts = spelled_starts(folded.text, SpelledScan.of(spelled for _, spelled in pairs))
     found = 0
     for regex, spelled in pairs:
         old = [m.span() for m in regex.finditer(folded.text)]
-        walked, matched = both_ways(spelled, folded.literal)
-        assert walked == old, (norm, old)
-        assert matched == old, (norm, old)
-        assert spelled.spans(folded.literal) == old
+        assert spelled.spans(folded.literal) == old, (norm, old)
+        assert spelled.spans(folded.literal, starts) == old, (norm, old, starts)
         found += len(old)
     return found
 
@@ -230,6 +218,31 @@ def test_same_spans_on_text_made_of_the_words_letters(word_lists, pairs, seed: i
 def test_a_long_hostile_run_matches_too(pairs) -> None:
     for unit in ("しねし", "ば〇か", "ばかばか", "くそやろ", "死ねばいいの", "ｼﾈ "):
         assert_same(pairs, unicodedata.normalize("NFKC", unit * 3000))
+
+
+def test_one_scan_for_all_rules_finds_what_each_rule_finds(checker: Checker) -> None:
+    """The checker puts its rule set's SpelledScan on the draft: every spelled rule's hits
+    are what the rule finds on its own (without the scan) in evasive drafts."""
+    from gateway.checker.checker import _RuleSet, _run
+
+    rnd = random.Random(7)
+    rules = [r for r in checker.rules if isinstance(r, TokenRule) and r.spelled is not None]
+    words = ["死ね", "バカ", "くそ", "ころす", "チョン", "きもい"]
+    together = _RuleSet(rules)
+    hits = 0
+    for _ in range(300):
+        text = "".join(
+            _dodge(rnd.choice(words), rnd) if rnd.random() < 0.5 else rnd.choice(_FILLER)
+            for _ in range(rnd.randrange(1, 6))
+        )
+        shared = _run(together, Draft(text), CheckContext())
+        alone = sorted(
+            (f for r in rules for f in _run(_RuleSet([r]), Draft(text), CheckContext())),
+            key=lambda f: (f.line, f.column, f.rule),
+        )
+        assert shared == alone, text
+        hits += len(shared)
+    assert hits > 100
 
 
 def test_checker_hits_use_the_new_matcher(checker: Checker) -> None:

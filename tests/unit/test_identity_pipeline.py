@@ -153,7 +153,7 @@ def test_two_from_headers_or_a_different_sender_are_nobody(tmp_path):
     two = raw_draft(KACHO, extra="From: sato@town.example.jp\r\n")
     assert gw.handle_raw(two) == "other_ignored"
     on_behalf = raw_draft(KACHO, extra="Sender: sato@town.example.jp\r\n")
-    assert gw.handle_raw(on_behalf) == "other_ignored"
+    assert gw.handle_raw(on_behalf) == "on_behalf"  # refused; the people told (test_on_behalf)
     same = raw_draft(KACHO, extra="Sender: Kacho@town.example.jp\r\n")
     assert gw.handle_raw(same) == "draft"
 

@@ -123,6 +123,21 @@ def test_no_content_type_sjis() -> None:
     assert inc.text == "承認します"
 
 
+@pytest.mark.parametrize("sep", ["\r\n   ", " ", "\r\n\t"])
+def test_content_type_without_semicolon_before_charset(sep: str) -> None:
+    """Legacy mailers write `text/plain⏎ charset=...` (no `;`): the part is still text.
+    The first text part here is the one that says who did not receive the mail."""
+    raw = (
+        b"From: a@town.example.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain" + sep.encode() + b'charset="shift_jis"\r\n\r\n'
+        + "本文です。承認します".encode("cp932")
+        + b"\r\n--b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nsecond\r\n--b--\r\n"
+    )
+    inc = read_message(raw)
+    assert inc.text.startswith("本文です。承認します")
+
+
 # --- headers --------------------------------------------------------------------
 
 
