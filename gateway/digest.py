@@ -248,7 +248,8 @@ def _unproven(action: object, detail: Mapping[str, Any]) -> str:
         return "返信（送信元のサーバーを確認できず、数えていません）"
     on_behalf = detail.get("on_behalf") if action == "other_ignored" else None
     if isinstance(on_behalf, Mapping):  # gateway.onbehalf
-        told = "、送った方などに知らせました" if detail.get("told") else ""
+        told = detail.get("told") or ()
+        told = f"、{'・'.join(map(str, told))} に知らせました" if told else ""
         return (
             f"{on_behalf.get('sender')} から {on_behalf.get('from')} の名義で送られたメール"
             f"（代理の送信のため処理していません{told}）"

@@ -145,7 +145,10 @@ def check_templates(template_dir: str | None = None) -> tuple[list[str], int]:
         rendered += 1
     except Exception as exc:
         problems.append(describe_template_error(exc, "deferred"))
-    for sent_it, reply, admin in ((True, False, None), (False, True, "somu@town.example.jp")):
+    for sent_it, reply, admin in (
+        (True, False, None), (False, False, None), (True, True, None),
+        (False, True, "somu@town.example.jp"),
+    ):  # fmt: skip
         try:  # gateway.onbehalf: to the person who sent it, and to the From's owner
             render_body(
                 "on-behalf",

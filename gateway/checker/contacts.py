@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from gateway.checker.draft import Draft
+from gateway.checker.loadmemo import compile_regex
 from gateway.checker.tokenizer import PERSON
 
 _WINDOW = 120  # characters before the number (its line and up to two lines above)
@@ -33,11 +34,11 @@ class ContactOptions(NamedTuple):
 def contact_options(contact_words: tuple[str, ...], org_endings: tuple[str, ...]) -> ContactOptions:
     """Patterns from a rule's word lists (endings may be regexes, e.g. `\\(株\\)`)."""
     # case as written (TEL, Tel, tel are listed): IGNORECASE would cost a slower scan
-    contact = re.compile("|".join(contact_words))
+    contact = compile_regex("|".join(contact_words))  # on first use, once known to compile
     # the end of an organisation word: one of the endings, not continued by another kanji
     # (会 in 会場 is no organisation). Only the ending is matched, so `re` skips to the
     # endings' first letters in C.
-    org = re.compile("(?:" + "|".join(org_endings) + r")(?![\u4e00-\u9fff])")
+    org = compile_regex("(?:" + "|".join(org_endings) + r")(?![\u4e00-\u9fff])")
     return ContactOptions(contact, org)
 
 

@@ -19,6 +19,8 @@ from gateway.checker.contacts import ContactOptions, contact_options, organisati
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
+from gateway.checker.lazyre import deferred
+from gateway.checker.loadmemo import compile_regex
 from gateway.checker.similarity import RecentPosts, word_set
 from gateway.checker.tokenizer import PERSON, WORD, Token
 
@@ -42,7 +44,7 @@ _PHONE_RE = re.compile(
     rf"|\((?<![\d-]\()(?=0\d{{1,4}}\))0|0(?<![\d-]0))"
     rf"\d{{1,4}}(?:\){_DASH}?|{_DASH}?\((?=\d{{1,4}}\))|{_DASH})?\d{{1,4}}(?:\){_DASH}?|{_DASH})?\d{{3,4}}(?![\d-])"
 )
-_EMAIL_RE = re.compile(
+_EMAIL_RE = deferred(  # compiled when a post first needs it
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
 )
 
@@ -52,8 +54,9 @@ def _digits(s: str) -> str:
 
 
 def _alternation(words: Iterable[str], flags: int = 0) -> re.Pattern[str]:
-    """One regex for a list of option words."""
-    return re.compile("|".join(words), flags)
+    """One regex for a list of option words (compiled on first use once the load cache
+    knows it compiles: most posts never need most of them)."""
+    return compile_regex("|".join(words), flags)
 
 
 def _words(opts: dict[str, Any], key: str, default: Iterable[str] = ()) -> tuple[str, ...]:
@@ -180,7 +183,7 @@ def find_freemail(draft: Draft, ctx: CheckContext, domains: tuple[str, ...]) -> 
 
 # --- people: names next to addresses or sensitive facts, photos of people ---
 
-_ADDRESS_RE = re.compile(
+_ADDRESS_RE = deferred(  # compiled when a post first needs it
     r"(?:大字)?[一-龥ぁ-んァ-ヶ]{1,10}?\d{1,5}(?:番地(?:\d{1,4})?|番\d{1,4}(?:号)?|-\d{1,5}(?:-\d{1,5})?)"
 )
 _HONORIFICS = frozenset({"さん", "様", "氏", "くん", "君", "ちゃん"})
@@ -304,7 +307,7 @@ def find_photo_metadata(
 # --- links and hosts ---
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()\[\]、。，,]+", re.IGNORECASE)
-_HOST_RE = re.compile(
+_HOST_RE = deferred(  # compiled when a post first needs it
     r"(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*(?![\w.-])", re.I
 )
 _IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
+from gateway.checker.lazyre import deferred
 from gateway.checker.tokenizer import Token
 from gateway.checker.tokenizer import tokenize as _tokenize
 
@@ -61,16 +62,24 @@ _CLAUSES = _Memo("prefilter-clauses")
 _COMPILES = _Memo("regexes-that-compile")
 
 
+_LOADED: dict[str, list[Token]] = {}  # this load's tokens by word (many words recur)
+
+
 def word_tokens(word: str) -> list[Token]:
-    """tokenize(word), for the words of rule files."""
+    """tokenize(word), for the words of rule files (the list is shared: do not change it)."""
+    tokens = _LOADED.get(word)
+    if tokens is not None:
+        return tokens
     stored = _WORDS.get(word)
     if isinstance(stored, list):
         try:
-            return [Token(s, n, d, tuple(p), b, e) for s, n, d, p, b, e in stored]
+            tokens = [Token(s, n, d, tuple(p), b, e) for s, n, d, p, b, e in stored]
         except (TypeError, ValueError):
-            pass
-    tokens = _tokenize(word)
-    _WORDS.set(word, [[t[0], t[1], t[2], list(t[3]), t[4], t[5]] for t in tokens])  # as JSON
+            tokens = None
+    if tokens is None:
+        tokens = _tokenize(word)
+        _WORDS.set(word, [[t[0], t[1], t[2], list(t[3]), t[4], t[5]] for t in tokens])  # JSON
+    _LOADED[word] = tokens
     return tokens
 
 
@@ -85,44 +94,20 @@ def clauses(pattern: str, flags: int, compute: Any) -> Any:
     return found
 
 
-class LazyPattern:
-    """A regex that `re` compiles on first use; otherwise a re.Pattern (its methods and
-    attributes are the compiled pattern's). Compiling costs `re` far more than matching
-    on a post, and a start that checks one post uses few of the rules' regexes."""
-
-    __slots__ = ("_compiled", "_given", "flags", "pattern")
-
-    def __init__(self, pattern: str, given: int, flags: int) -> None:
-        self.pattern = pattern
-        self.flags = flags  # as the compiled pattern's (with inline flags such as (?i))
-        self._given = given
-        self._compiled: re.Pattern[str] | None = None
-
-    def compiled(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern, self._given)
-        return self._compiled
-
-    def __getattr__(self, name: str) -> Any:  # finditer, search, sub ...
-        return getattr(self.compiled(), name)
-
-    def __repr__(self) -> str:
-        return f"LazyPattern({self.pattern!r}, {self._given})"
-
-
 def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """re.compile(pattern, flags) for a rule file's regex, deferred to its first use when
     the cache knows that it compiles (raises re.error as re.compile does)."""
     key = f"{flags}:{pattern}"
     known = _COMPILES.get(key)
     if isinstance(known, int) and not isinstance(known, bool):
-        return LazyPattern(pattern, flags, known)  # type: ignore[return-value]  (duck-typed)
+        return deferred(pattern, flags, known)
     compiled = re.compile(pattern, flags)
     _COMPILES.set(key, compiled.flags)
     return compiled
 
 
 def save() -> None:
+    _LOADED.clear()  # the next load marks what it uses (_Memo.save keeps only that)
     _WORDS.save()
     _CLAUSES.save()
     _COMPILES.save()

@@ -26,12 +26,14 @@ from gateway.checker.context import CheckContext
 from gateway.checker.detectors import _domain_in, _urls
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
+from gateway.checker.lazyre import deferred
 
 # Host-like runs of letters that can pass for Latin (Latin, Greek, Cyrillic, Armenian,
 # Cherokee, Latin extensions), digits and hyphens, with at least one dot. Japanese text
 # around a bare domain (詳しくはtown.tatsuno.lg.jpへ) is not part of the run.
 _LETTER = "0-9A-Za-z\u00c0-\u024f\u0250-\u02af\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u13a0-\u13ff\u1e00-\u1fff\u2c60-\u2c7f\ua640-\ua69f\ua720-\ua7ff\uab70-\uabbf-"
-_HOST_RE = re.compile(f"[{_LETTER}]{{1,63}}(?:\\.[{_LETTER}]{{1,63}}){{1,10}}")
+# compiled when a draft has a suspect letter (_suspect): almost none has
+_HOST_RE = deferred(f"[{_LETTER}]{{1,63}}(?:\\.[{_LETTER}]{{1,63}}){{1,10}}")
 _NON_ASCII_OR_PUNY = re.compile(r"[^\x00-\x7f]|xn--", re.I)
 # A draft can hold a look-alike only with a letter of those scripts beyond ASCII, or a
 # punycode label: one C scan decides for almost every Japanese draft.

@@ -145,7 +145,7 @@ def test_trigger_scan_finds_exactly_the_strings_present() -> None:
 
 def test_rule_regexes_known_to_compile_wait_for_their_first_use(tmp_path, cache_home) -> None:
     from gateway.checker.engine import RegexRule
-    from gateway.checker.loadmemo import LazyPattern
+    from gateway.checker.lazyre import LazyPattern
 
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -182,3 +182,18 @@ def test_a_broken_regex_is_refused_with_a_warm_cache_too(tmp_path, cache_home) -
     for _ in range(2):
         with pytest.raises(RuleLoadError, match="invalid regex"):
             Checker.load(rules)
+
+
+def test_a_deferred_regex_compiles_on_first_use_and_is_the_compiled_pattern() -> None:
+    import re
+
+    from gateway.checker.lazyre import deferred
+
+    lazy = deferred(r"(?i)ab+c", re.MULTILINE)
+    assert lazy._compiled is None
+    compiled = re.compile(r"(?i)ab+c", re.MULTILINE)
+    text = "xABBC\nabc"
+    assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    assert lazy._compiled is compiled  # re's own compiled pattern, kept
+    assert lazy.flags == compiled.flags and lazy.pattern == compiled.pattern
+    assert deferred("x", 0, 99).flags == 99  # flags the load cache knew, without compiling

@@ -180,9 +180,11 @@ def test_an_approval_sent_on_behalf_never_counts_and_the_people_are_told(tmp_pat
     draft = gw.store.get_draft("D-000001")
     assert draft.votes_for(1) == {} and draft.state == "in_review"
     assert told(gw) == [DAIRI, KACHO]
-    for _to, msg in notices(gw):
+    for to, msg in notices(gw):
         body = msg.get_body(("plain",)).get_content()
         assert "承認・差戻しとして数えません" in body
+        assert "確認依頼を受け取ったご本人" in body  # the reviewer must answer himself
+        assert ("お心当たり" in body) == (to == KACHO)  # the From's owner may not know of it
     # The very same reply without the Sender is the reviewer's own, and counts: the
     # Sender alone is what kept it from counting.
     assert gw.handle_raw(reply.replace(b"Message-ID: <", b"Message-ID: <again")) == "reply_approve"
