@@ -58,6 +58,16 @@ def _nfkc(text: str) -> str:
     """
     if unicodedata.is_normalized("NFKC", text):
         return text
+    wide = _WIDE.findall(text)
+    if wide:
+        # full-width ASCII and the ideographic space, the usual reason a Japanese draft
+        # is not normalized, replaced in C; each has the same compatibility decomposition
+        # as its replacement, so the text's NFKC does not change, and it is the text itself
+        # once nothing else is left to normalize
+        for ch in set(wide):
+            text = text.replace(ch, _NARROW[ch])
+        if unicodedata.is_normalized("NFKC", text):
+            return text
     pieces: list[str] = []
     done = 0
     known = _NORMALIZED_PIECES
@@ -76,6 +86,9 @@ def _nfkc(text: str) -> str:
     pieces.append(text[done:])
     return "".join(pieces)
 
+
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+_NARROW = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
 
 # Normalized pieces (日（, ）, ２０２５ …) recur in every draft, and unicodedata spends
 # ~1,500 instructions a character: a piece is normalized once, then looked up.

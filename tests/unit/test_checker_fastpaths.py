@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from gateway.checker import Checker
 from gateway.checker import engine as engine_module
 from gateway.checker.detectors import x_length_bound
-from gateway.checker.draft import Draft, _nfkc
+from gateway.checker.draft import _NARROW, _WIDE, Draft, _nfkc
 from gateway.checker.engine import GapAnchor, TokenIndex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +101,7 @@ def test_a_flood_of_group_words_finds_the_same(indexes) -> None:
 
 
 _NFKC_ALPHABET = "あア亜ｱｶﾞﾟﾞ（）０１Ａａ　 ①㈱…‥℃ｶか\u3099\u309a\u0301éｅ\ufe0f😀。、\n-"
+_NFKC_ALPHABET += "！＂＃＄％＆＇＊＋，－．／：；＜＝＞？＠［＼］＾＿｀｛｜｝～Ｚｚ９\u0308\u20dd"
 
 
 @settings(max_examples=800, deadline=None)
@@ -109,6 +110,16 @@ def test_nfkc_by_known_pieces_is_unicodedata(text: str) -> None:
     expected = unicodedata.normalize("NFKC", text)
     assert _nfkc(text) == expected  # pieces normalized (and remembered)
     assert _nfkc(text) == expected  # pieces looked up
+
+
+def test_full_width_ascii_is_replaced_by_what_nfkc_makes_of_it() -> None:
+    """The replacements _nfkc makes before asking unicodedata: each one's NFKC, and with
+    the same compatibility decomposition (so a text's NFKC never changes by them)."""
+    assert len(_NARROW) == 95
+    for wide, narrow in _NARROW.items():
+        assert unicodedata.normalize("NFKC", wide) == narrow
+        assert unicodedata.normalize("NFKD", wide) == unicodedata.normalize("NFKD", narrow)
+        assert _WIDE.fullmatch(wide)
 
 
 def _readable_x_bound(text: str) -> int:
