@@ -250,7 +250,16 @@ class TriggerScan:
             return found
         search = self._regex.search
         m = search(text)
+        budget = _SCAN_MATCHES
         while m is not None:
             found |= self._with_prefixes[m.group()]
+            budget -= 1
+            if not budget:
+                # a text full of them (10.10.10… for "0."): each string not found yet
+                # is looked for once with `in`, in C, instead of a step per occurrence
+                return found | {s for s in self._with_prefixes if s not in found and s in text}
             m = search(text, m.start() + 1)
         return found
+
+
+_SCAN_MATCHES = 64  # occurrences stepped through before the rest is tested with `in`

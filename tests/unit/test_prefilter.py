@@ -47,3 +47,20 @@ def test_a_text_a_regex_matches_always_passes_its_clauses(pattern: str, text: st
     regex = re.compile(pattern)
     if regex.search(text):
         assert passes(required_strings(regex), text)
+
+
+@settings(max_examples=300)
+@given(
+    clauses=st.lists(_strings, min_size=1, max_size=4),
+    unit=st.text(alphabet=_CHARS, min_size=1, max_size=12),
+    times=st.integers(min_value=1, max_value=200),
+    tail=st.text(alphabet=_CHARS, max_size=12),
+)
+def test_present_past_the_step_budget_is_still_every_string_that_occurs(
+    clauses: list[list[str]], unit: str, times: int, tail: str
+) -> None:
+    """A text that repeats its strings far more often than the scan steps through (it then
+    tests the strings not found yet with `in`) gives the same set."""
+    text = unit * times + tail
+    scan = TriggerScan([tuple(c) for c in clauses])
+    assert scan.present(text) == {s for c in clauses for s in c if s in text}
