@@ -70,6 +70,15 @@ UNITS: dict[str, str | tuple[str, str]] = {
     "らしい": "らしいらしい",
     "😀👍🏻": "😀👍🏻",
     "か\u3099": "か\u3099",
+    # hits: one long sentence full of matches (each hit's context is asked about its
+    # sentence, its line's quotes and the links around it)
+    "死ね (one sentence of hits)": "死ね",
+    "ばか (spaced hits)": "ばか ",
+    "「死ね」 (quoted hits)": "「死ね」",
+    "外国人は出て行け": "外国人は出て行け",
+    "link + hit": "https://a.jp/ 死ね ",
+    "spelled しね": "しね",
+    "spelled し〇ね": "し〇ね",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",

@@ -11,6 +11,8 @@ runs every rule and returns findings sorted by (line, column).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,29 @@ from gateway.checker.prefilter import TriggerScan
 from gateway.model import Finding, Severity
 
 
-def _url_spans(draft: Draft) -> list[tuple[int, int]]:
+class _Links:
+    """The draft's links, for asking whether a span lies inside one in a bisection (a
+    draft of many links and many hits made the old scan of every link per hit quadratic)."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self.starts = [s for s, _ in spans]
+        self.ends = list(accumulate((e for _, e in spans), max))  # the furthest end so far
+
+    def contain(self, start: int, end: int) -> bool:
+        """Whether some link [s, e) has s <= start and end <= e."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and self.ends[i] >= end
+
+
+def _url_spans(draft: Draft) -> _Links:
     if "://" not in draft.norm and "www." not in draft.norm:
-        return []
+        return _Links([])
     from gateway.checker.detectors import _urls
 
-    return [(s, e) for s, e, *_ in _urls(draft)]
+    return _Links([(s, e) for s, e, *_ in _urls(draft)])
 
 
 class _RuleSet:
@@ -96,7 +115,7 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
                 if isinstance(rule, TokenRule):
                     token_ids.add(rule.id)
             hits.setdefault(rule.id, []).append(hit)
-    urls = _url_spans(draft) if token_ids else []
+    urls = _url_spans(draft) if token_ids else _Links([])
     out: list[Finding] = []
     for rule_id, found in hits.items():
         rule = by_id[rule_id]
@@ -109,7 +128,7 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
             if hit.end <= last_end and hit.start < last_end and not own_overlaps:
                 continue
             last_end = max(last_end, hit.end)
-            if rule_id in token_ids and any(s <= hit.start and hit.end <= e for s, e in urls):
+            if rule_id in token_ids and urls.contain(hit.start, hit.end):
                 continue  # words inside a link are the link rules' business
             if rule.unless and rule.suppressed(draft, hit):
                 continue

@@ -199,6 +199,12 @@ class Draft:
         return bounds[idx], end
 
     @_once
+    def context_memo(self) -> dict[tuple[int, int, int], bool]:
+        """Whether a context set is present in a span, per (id of the set, span start,
+        span end): filled by engine.ContextSet.present during one check."""
+        return {}
+
+    @_once
     def token_view(self) -> Sequence[Token]:
         """The tokens by index, each built on first access (pattern matching touches few);
         the full list when it exists already."""

@@ -91,41 +91,99 @@ class ContextSet:
     quoted: bool = False  # also present when the match is inside 「」『』“” on its line
 
     def present(self, draft: Draft, start: int, end: int | None = None) -> bool:
-        if self.quoted and _inside_quotes(draft.text, start, start + 1 if end is None else end):
+        if self.quoted and _inside_quotes(draft, start, start + 1 if end is None else end):
             return True
         if not self.words and self.pattern is None:
             return False
         if self.scope == "draft":
             s, e = 0, len(draft.text)
-            if self.words and draft.has_lemma(self.words):
-                return True
         else:
             s, e = draft.sentence_span(start)
             if self.scope == "window":
                 s = draft.sentence_span(max(s - 1, 0))[0] if s > 0 else s
                 e = draft.sentence_span(e)[1] if e < len(draft.text) else e
-            if self.words:
-                for t in draft.tokens_in(s, e):
-                    if t.normalized in self.words or t.dictionary_form in self.words:
-                        return True
+        # Every hit in one sentence asks the same question: answered once per span, so a
+        # long sentence full of hits costs its length once, not once per hit.
+        key = (id(self), s, e)
+        memo = draft.context_memo
+        answer = memo.get(key)
+        if answer is None:
+            answer = memo[key] = self._present_in(draft, s, e)
+        return answer
+
+    def _present_in(self, draft: Draft, s: int, e: int) -> bool:
+        if self.scope == "draft":
+            if self.words and draft.has_lemma(self.words):
+                return True
+        elif self.words:
+            for t in draft.tokens_in(s, e):
+                if t.normalized in self.words or t.dictionary_form in self.words:
+                    return True
         return bool(self.pattern and self.pattern.search(draft.text, s, e))
 
 
 _QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ('"', '"'))
 
 
-def _inside_quotes(text: str, start: int, end: int) -> bool:
+class _QuoteIndex:
+    """Where the draft's line ends and quote marks are, so that asking whether a span is
+    quoted costs a few bisections instead of a scan of its line (a long line full of hits
+    made that quadratic)."""
+
+    __slots__ = ("length", "lines", "marks")
+
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        wanted = {"\n", *(c for pair in _QUOTES for c in pair)}
+        found: dict[str, list[int]] = {c: [] for c in wanted}
+        for m in _QUOTE_CHARS.finditer(text):
+            found[m.group()].append(m.start())
+        self.lines = found.pop("\n")
+        self.marks = found
+
+    def line_of(self, start: int, end: int) -> tuple[int, int]:
+        """The line around [start, end): its first offset and the offset of its end."""
+        nl = self.lines
+        i = bisect_left(nl, start)
+        j = bisect_left(nl, end)
+        return (nl[i - 1] + 1 if i else 0), (nl[j] if j < len(nl) else self.length)
+
+    def last_before(self, mark: str, lo: int, hi: int) -> int:
+        """The last `mark` in [lo, hi), or -1."""
+        pos = self.marks[mark]
+        k = bisect_left(pos, hi) - 1
+        return pos[k] if k >= 0 and pos[k] >= lo else -1
+
+    def any_in(self, mark: str, lo: int, hi: int) -> bool:
+        pos = self.marks[mark]
+        k = bisect_left(pos, lo)
+        return k < len(pos) and pos[k] < hi
+
+    def count(self, mark: str, lo: int, hi: int) -> int:
+        pos = self.marks[mark]
+        return bisect_left(pos, hi) - bisect_left(pos, lo)
+
+
+_QUOTE_CHARS = re.compile("[\n" + re.escape("".join(c for pair in _QUOTES for c in pair)) + "]")
+
+
+def _quote_index(draft: Draft) -> _QuoteIndex:
+    index = draft.__dict__.get("quote_index")
+    if index is None:
+        index = draft.__dict__["quote_index"] = _QuoteIndex(draft.text)
+    return index
+
+
+def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
-    ls = text.rfind("\n", 0, start) + 1
-    le = text.find("\n", end)
-    if le < 0:
-        le = len(text)
+    index = _quote_index(draft)
+    ls, le = index.line_of(start, end)
     for op, cl in _QUOTES[:-1]:
-        o = text.rfind(op, ls, start)
-        if o >= 0 and text.find(cl, o + 1, start) < 0 and text.find(cl, end, le) >= 0:
+        o = index.last_before(op, ls, start)
+        if o >= 0 and not index.any_in(cl, o + 1, start) and index.any_in(cl, end, le):
             return True
     q = '"'
-    return text.count(q, ls, start) % 2 == 1 and text.find(q, end, le) >= 0
+    return index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
 
 
 # --- token patterns (lexicon and sequence rules share them) ---

@@ -1,0 +1,113 @@
+"""What the checker asks about each hit costs no more than a lookup, and answers the same.
+
+A draft made of one long sentence full of matches (死ね死ね…, 外国人は出て行け…, links
+between hits) once made every hit scan its whole sentence for context words, its whole
+line for quote marks and every link of the draft: quadratic, minutes for 100 KB. Now the
+answers are kept per (context set, sentence), quote marks and links are found by
+bisection. Each shortcut is compared here with the plain computation it replaces.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_checker_corpus import load_corpus
+
+from gateway.checker import Checker
+from gateway.checker.checker import _Links
+from gateway.checker.draft import Draft
+from gateway.checker.engine import _inside_quotes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _inside_quotes_by_scanning(text: str, start: int, end: int) -> bool:
+    """The plain computation (the checker's before bisection): scan the line."""
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    if le < 0:
+        le = len(text)
+    for op, cl in (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）")):
+        o = text.rfind(op, ls, start)
+        if o >= 0 and text.find(cl, o + 1, start) < 0 and text.find(cl, end, le) >= 0:
+            return True
+    q = '"'
+    return text.count(q, ls, start) % 2 == 1 and text.find(q, end, le) >= 0
+
+
+_QUOTE_TEXT = st.text(alphabet=list("「」『』“”〝〟（）\"\nあa "), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_QUOTE_TEXT, data=st.data())
+def test_quote_test_by_bisection_equals_scanning_the_line(text: str, data) -> None:
+    draft = Draft(text, tokens=[])
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _inside_quotes(draft, start, end) == _inside_quotes_by_scanning(text, start, end)
+
+
+_SPANS = st.lists(
+    st.tuples(st.integers(0, 60), st.integers(0, 30)).map(lambda t: (t[0], t[0] + t[1])),
+    max_size=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(spans=_SPANS, start=st.integers(0, 90), length=st.integers(0, 20))
+def test_link_containment_by_bisection_equals_asking_every_link(spans, start, length) -> None:
+    end = start + length
+    want = any(s <= start and end <= e for s, e in spans)
+    assert _Links(list(spans)).contain(start, end) == want
+
+
+def _hostile_texts() -> list[str]:
+    """Short drafts full of hits in and out of quotes, contexts and links (short: the
+    plain computation they are compared with is quadratic)."""
+    pieces = [
+        "死ね", "「死ね」", "外国人は出て行け", "ばか ", "https://a.jp/ ", "。", "\n",
+        "と言われた", "歴史", "注意", "『", "』", "しね", "し〇ね", "男は仕事、女は家庭",
+    ]
+    rng = random.Random(20261127)
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(5, 40))) for _ in range(150)]
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.load()
+
+
+def test_context_answers_kept_per_sentence_change_no_finding(checker, monkeypatch) -> None:
+    """Every finding of the corpus and of hostile drafts is the same when no answer is
+    kept (a fresh memo at every question) as with the answers kept per sentence."""
+    cases = [(d.text, d.ctx) for d in load_corpus()]
+    cases += [(t, cases[0][1]) for t in _hostile_texts()]
+    kept = [checker.check(text, ctx) for text, ctx in cases]
+    monkeypatch.setattr(Draft, "context_memo", property(lambda _self: {}))
+    fresh = [checker.check(text, ctx) for text, ctx in cases]
+    assert kept == fresh
+    assert sum(len(f) for f in kept) > 500  # the comparison saw many findings
+
+
+def test_a_long_sentence_of_hits_reads_its_sentence_once_per_context(
+    checker, monkeypatch
+) -> None:
+    """500 hits in one sentence: its tokens are read once per context set asked, not
+    once per hit (a count of the work, not a timing)."""
+    calls = 0
+    tokens_in = Draft.tokens_in
+
+    def counting(self, start, end):
+        nonlocal calls
+        calls += 1
+        return tokens_in(self, start, end)
+
+    monkeypatch.setattr(Draft, "tokens_in", counting)
+    findings = checker.check("死ね" * 500)
+    hits = len(findings)
+    assert hits >= 500
+    assert calls < 20, f"{calls} reads of the sentence for {hits} hits"
