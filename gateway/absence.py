@@ -19,11 +19,10 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 
 from gateway.records import Absence, Draft
-from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.render import SENDER_NAME, domain_of, notice_mail, render_body
 from gateway.routing import local_day, same_person
 from gateway.tokens import make_token, plus_address
 
@@ -139,28 +138,28 @@ def build_absence_message(
 ) -> EmailMessage:
     """A mail about one absence (no draft): confirmation request, confirmed, refused, 後閲.
     A confirmation request carries a token bound to the reviewer's own address."""
-    msg = EmailMessage()
-    msg["From"] = Address(SENDER_NAME, addr_spec=gateway_address)
-    msg["To"] = ", ".join(to)
-    if cc:
-        msg["Cc"] = ", ".join(cc)
     label = {"absence": "不在の設定", "absence-report": "後閲"}[status]
-    msg["Subject"] = f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}"
-    msg["Date"] = format_datetime(now)
-    tail = hashlib.sha256(f"{kind}|{','.join(to)}".encode()).hexdigest()[:10]
+    domain = domain_of(gateway_address)
+    token = None
     if kind == "request" and token_secret is not None:
         token = make_token(token_secret, absence.id, 1, absence.reviewer)
-        msg["Reply-To"] = Address(SENDER_NAME, addr_spec=plus_address(gateway_address, token))
-        msg["Message-ID"] = f"<{absence.id}.{status}.{token}@{domain_of(gateway_address)}>"
+        message_id = f"<{absence.id}.{status}.{token}@{domain}>"
     else:
-        msg["Message-ID"] = f"<{absence.id}.{status}.{kind}.{tail}@{domain_of(gateway_address)}>"
-    if ctx.get("in_reply_to"):
-        msg["In-Reply-To"] = ctx["in_reply_to"]
-        msg["References"] = ctx["in_reply_to"]
-    msg["X-Gateway-Status"] = status
+        tail = hashlib.sha256(f"{kind}|{','.join(to)}".encode()).hexdigest()[:10]
+        message_id = f"<{absence.id}.{status}.{kind}.{tail}@{domain}>"
+    msg = notice_mail(
+        ", ".join(to),
+        f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}",
+        status,
+        gateway_address,
+        now,
+        in_reply_to=ctx.get("in_reply_to"),
+        message_id=message_id,
+    )
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    if token is not None:
+        msg["Reply-To"] = Address(SENDER_NAME, addr_spec=plus_address(gateway_address, token))
     msg["X-Gateway-Absence"] = absence.id
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = gateway_address
     msg.set_content(render_body(status, {**ctx, "kind": kind}, template_dir), charset="utf-8")
     return msg

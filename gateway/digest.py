@@ -13,14 +13,11 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway.businessdays import WorkCalendar
-from gateway.render import SENDER_NAME, SUBJECT_LABELS, domain_of, render_body
-from gateway.version import MAILER
+from gateway.render import SUBJECT_LABELS, domain_of, notice_mail, render_body
 from gateway.workflow import IN_REVIEW, AuditEvent, Draft
 
 if TYPE_CHECKING:
@@ -271,18 +268,15 @@ def build_digest_message(
     template_dir: str | None = None,
 ) -> EmailMessage:
     """The digest mail. It concerns no one draft, so it has no X-Gateway-Draft."""
-    msg = EmailMessage()
-    msg["From"] = Address(SENDER_NAME, addr_spec=gateway_address)
-    msg["To"] = to
     n = len(context.get("waiting", ()))
-    msg["Subject"] = f"[日報] {context['date']} 確認待ち {n}件"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>"
-    msg["X-Gateway-Status"] = STATUS
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Mailer"] = MAILER
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = gateway_address
+    msg = notice_mail(
+        to,
+        f"[日報] {context['date']} 確認待ち {n}件",
+        STATUS,
+        gateway_address,
+        now,
+        message_id=f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>",
+    )
     msg.set_content(render_body(STATUS, dict(context), template_dir), charset="utf-8")
     return msg
 

@@ -18,12 +18,10 @@ import email.message
 import email.policy
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 from gateway.identity import FromError, parse_from
-from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.render import notice_mail, render_body
 from gateway.settings import Settings, staff_allowed
-from gateway.version import MAILER
 
 STATUS = "failed"
 _AUTOMATIC_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply")
@@ -95,28 +93,18 @@ def _may_answer(env: Envelope, settings: Settings, gateway_address: str) -> bool
     )
 
 
-def _headers(msg: EmailMessage, to: str, subject: str, gateway_address: str, now: datetime) -> None:
-    msg["From"] = f"{SENDER_NAME} <{gateway_address}>"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=domain_of(gateway_address))
-    msg["X-Gateway-Status"] = STATUS
-    msg["Auto-Submitted"] = "auto-generated"  # as every mail of ours (CONTRACT)
-    msg["X-Mailer"] = MAILER
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = gateway_address
-
-
 def _to_sender(
     env: Envelope, settings: Settings, gateway_address: str, now: datetime
 ) -> EmailMessage:
-    msg = EmailMessage()
     subject = env.subject or "（件名なし）"
-    _headers(msg, env.sender, f"[処理できませんでした] {subject}", gateway_address, now)
-    if env.message_id:
-        msg["In-Reply-To"] = env.message_id
-        msg["References"] = env.message_id
+    msg = notice_mail(
+        env.sender,
+        f"[処理できませんでした] {subject}",
+        STATUS,
+        gateway_address,
+        now,
+        in_reply_to=env.message_id,
+    )
     context = {"subject": subject, "admin": settings.admin_address}
     msg.set_content(render_body(STATUS, context, settings.templates_dir), charset="utf-8")
     return msg
@@ -130,10 +118,9 @@ def _to_admin(
     gateway_address: str,
     now: datetime,
 ) -> EmailMessage:
-    msg = EmailMessage()
-    _headers(
-        msg, str(settings.admin_address), "[ゲートウェイ警告] メールを処理できませんでした",
-        gateway_address, now,
+    msg = notice_mail(
+        str(settings.admin_address), "[ゲートウェイ警告] メールを処理できませんでした",
+        STATUS, gateway_address, now,
     )  # fmt: skip
     told = "（差出人には不具合をお知らせしました）" if told_sender else ""
     msg.set_content(

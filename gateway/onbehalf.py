@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
 from gateway.identity import People
 from gateway.model import Incoming
-from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.render import notice_mail, render_body
 from gateway.workflow import AuditEvent, Outcome
 
 if TYPE_CHECKING:
@@ -60,19 +59,14 @@ def notice(
         "reply": bool(inc.tokens),
         "admin": settings.admin_address,
     }
-    msg = EmailMessage()
-    msg["From"] = f"{SENDER_NAME} <{gateway_address}>"
-    msg["To"] = to
-    msg["Subject"] = f"[受け付けていません] {' '.join(subject.split())}"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=domain_of(gateway_address))
-    if inc.message_id:
-        msg["In-Reply-To"] = inc.message_id
-        msg["References"] = inc.message_id
-    msg["X-Gateway-Status"] = STATUS
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = gateway_address
+    msg = notice_mail(
+        to,
+        f"[受け付けていません] {' '.join(subject.split())}",
+        STATUS,
+        gateway_address,
+        now,
+        in_reply_to=inc.message_id,
+    )
     msg.set_content(render_body(STATUS, context, settings.templates_dir), charset="utf-8")
     return msg
 

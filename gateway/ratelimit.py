@@ -18,10 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from gateway.render import SENDER_NAME, domain_of, render_body
+from gateway.render import notice_mail, render_body
 
 if TYPE_CHECKING:
     from gateway.model import Incoming
@@ -205,18 +204,13 @@ def deferred_notice(
         "release": f"{local.month}月{local.day}日（{_WEEKDAYS[local.weekday()]}）{local:%H:%M}",
         "admin": settings.admin_address,
     }
-    msg = EmailMessage()
-    msg["From"] = f"{SENDER_NAME} <{gateway_address}>"
-    msg["To"] = inc.from_addr
-    msg["Subject"] = f"[順番待ち] {context['subject']}"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=domain_of(gateway_address))
-    if inc.message_id:
-        msg["In-Reply-To"] = inc.message_id
-        msg["References"] = inc.message_id
-    msg["X-Gateway-Status"] = DEFERRED_STATUS
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = gateway_address
+    msg = notice_mail(
+        inc.from_addr,
+        f"[順番待ち] {context['subject']}",
+        DEFERRED_STATUS,
+        gateway_address,
+        now,
+        in_reply_to=inc.message_id,
+    )
     msg.set_content(render_body(DEFERRED_STATUS, context, settings.templates_dir), charset="utf-8")
     return msg

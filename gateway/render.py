@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,35 @@ OPTIONAL_KEYS = [
 
 def domain_of(address: str) -> str:
     return address.rsplit("@", 1)[-1]
+
+
+def notice_mail(
+    to: str,
+    subject: str,
+    status: str,
+    gateway_address: str,
+    now: datetime,
+    *,
+    in_reply_to: str | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """A mail of ours about no one draft (a notice, the digest, an alarm), with the headers
+    every mail of ours carries (CONTRACT): one place, so none of them lacks one."""
+    msg = EmailMessage()
+    msg["From"] = Address(SENDER_NAME, addr_spec=gateway_address)
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id or make_msgid(domain=domain_of(gateway_address))
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    msg["X-Gateway-Status"] = status
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailer"] = MAILER
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = gateway_address
+    return msg
 
 
 def message_id(spec: MailSpec, recipient: str, gateway_address: str, token: str | None) -> str:

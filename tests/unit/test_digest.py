@@ -143,6 +143,7 @@ def test_context_waiting_decisions_and_rejections_by_clause():
         day=jst(2026, 11, 25).date(),
     )
     assert msg["X-Gateway-Status"] == "digest"
+    assert msg["X-Mailer"].startswith("town-sns-gateway/") and msg["Auto-Submitted"]
     assert msg["Message-ID"] == "<digest.2026-11-25@town.example.jp>"
     assert msg["Subject"] == "[日報] 11月25日（水） 確認待ち 2件"
     body = msg.get_content()

@@ -41,6 +41,7 @@ def test_the_author_gets_an_apology_and_the_admin_the_particulars(tmp_path) -> N
     assert str(apology["Subject"]) == "[処理できませんでした] 防災訓練のお知らせ"
     assert apology["In-Reply-To"] == original_id
     assert apology["Auto-Submitted"] == "auto-generated" and apology["X-Loop"] == GATEWAY
+    assert apology["X-Mailer"] == alert["X-Mailer"] and apology["X-Mailer"].startswith("town-")
     assert "不具合" in apology.get_content() and ADMIN in apology.get_content()
     text = alert.get_content()
     assert "RuntimeError: a rule broke" in text and original_id in text

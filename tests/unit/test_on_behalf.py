@@ -113,6 +113,7 @@ def test_an_outlook_draft_sent_on_behalf_is_refused_and_both_people_are_told(tmp
     for msg in (to_sato, to_koho):
         assert msg["X-Gateway-Status"] == "on-behalf"
         assert msg["Auto-Submitted"] == "auto-generated" and msg["X-Loop"] == GATEWAY
+        assert msg["X-Mailer"].startswith("town-sns-gateway/")
         assert msg["In-Reply-To"] == message_from_bytes(raw)["Message-ID"]
         assert "防災訓練のお知らせ" in msg["Subject"] and "受け付けていません" in msg["Subject"]
         body = msg.get_body(("plain",)).get_content()

@@ -321,7 +321,10 @@ def test_admin_absence_and_reassign_are_applied_on_the_next_tick(tmp_path):
     clock.now = datetime(2026, 12, 21, 8, 0, tzinfo=clock.now.tzinfo)
     gw.tick()
     gw.tick()
-    assert len(sent(gw, "absence-report", KAKARI)) == 1
+    (report,) = sent(gw, "absence-report", KAKARI)
+    headers = message_from_bytes(report)
+    assert headers["X-Mailer"].startswith("town-sns-gateway/")  # as every mail of ours
+    assert headers["X-Gateway-Absence"] and headers["X-Loop"] == gw.settings.mailbox.address
 
 
 # --------------------------------------------------------------------------- config
