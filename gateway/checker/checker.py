@@ -31,10 +31,10 @@ from gateway.checker.engine import (
     SpelledScan,
     TokenIndex,
     TokenRule,
-    load_rules,
 )
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.checker.prefilter import TriggerScan
+from gateway.checker.rule_loader import load_rules
 from gateway.model import Finding, Severity
 
 
