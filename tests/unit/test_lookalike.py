@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from gateway.checker import Checker
@@ -92,3 +96,24 @@ def test_a_long_hostile_run_is_found_by_the_detector_alone():
     hits = list(find_lookalike_link(Draft(text), OFFICE, LookAlikeOptions(False)))
     assert len(hits) == -(-301 // 11)  # eleven labels per host at most
     assert all("U+0430" in h.fields["detail"] for h in hits)
+
+
+def test_a_tie_between_two_foreign_scripts_gives_the_same_findings_in_every_process():
+    """Two scripts used equally often (Cyrillic а в, Greek α γ): the one written first is
+    the label's own; before, the choice followed the set's order, which changes with the
+    hash seed, so the same draft got other findings from run to run."""
+    code = (
+        "from gateway.checker.lookalike import analyse_host;"
+        "print([f.char for f in analyse_host('аαвγ.example.jp').foreign])"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert outputs == {"['α', 'γ']\n"}
