@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 #: The name every temporary file of write_atomically starts with (a crash may leave one).
 TEMP_PREFIX = ".state-"
@@ -25,15 +27,25 @@ def fsync_dir(path: Path) -> None:
 
 def write_atomically(path: Path, payload: bytes, mode: int = 0o600) -> None:
     """Replace `path` by `payload`: temp file in the same directory, fsync, rename, fsync dir."""
+    write_atomically_with(path, lambda f: f.write(payload), mode)
+
+
+def write_atomically_with(
+    path: Path, write: Callable[[BinaryIO], object], mode: int = 0o600, *, sync_dir: bool = True
+) -> None:
+    """Replace `path` by what `write` writes to the open temp file (in pieces, for files too
+    large to hold): fsync, rename, and fsync the directory unless `sync_dir` is False (a
+    cache that is rebuilt when lost)."""
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)

@@ -21,7 +21,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from gateway.durable import TEMP_PREFIX, fsync_dir, write_atomically
+from gateway.durable import TEMP_PREFIX, fsync_dir, write_atomically, write_atomically_with
 from gateway.model import Attachment, StoredFile
 from gateway.rawruns import encode_base64_lines
 
@@ -32,9 +32,9 @@ __all__ = ["Spool", "spool_for"]
 
 log = logging.getLogger(__name__)
 #: Temporary files of ours, renamed into place when whole; one left behind is a crash's.
-_SPOOL_PREFIX = ".spool-"
+#: (".spool-" is the name earlier versions gave them.)
 _PART_PREFIX = ".part-"
-_TEMP_PREFIXES = (_SPOOL_PREFIX, _PART_PREFIX, TEMP_PREFIX)
+_TEMP_PREFIXES = (".spool-", _PART_PREFIX, TEMP_PREFIX)
 
 
 @dataclass
@@ -77,17 +77,10 @@ class Spool:
         want = 4 * -(-size // 3) + 2 * -(-size // 57)  # 76-character lines and CRLFs
         if encoded.exists() and encoded.stat().st_size == want:
             return encoded
-        fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=encoded.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as out, path.open("rb") as source:
-                encode_base64_lines(source, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, encoded)  # a cache: rebuilt from the attachment if lost
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with path.open("rb") as source:  # a cache: rebuilt from the attachment if lost
+            write_atomically_with(
+                encoded, lambda out: encode_base64_lines(source, out), sync_dir=False
+            )
         return encoded
 
     def attachment_writer(self) -> AttachmentWriter:
@@ -118,21 +111,14 @@ class Spool:
         path = self.root / "outbox" / name
         if path.exists():
             return name
-        fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                if files:
-                    _write_with_files(f, msg, files, self.encoded_attachment)
-                else:
-                    BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fsync_dir(path.parent)
+
+        def write(f: BinaryIO) -> None:
+            if files:
+                _write_with_files(f, msg, files, self.encoded_attachment)
+            else:
+                BytesGenerator(f, mangle_from_=False, policy=policy.SMTP).flatten(msg)
+
+        write_atomically_with(path, write)
         return name
 
     def get_mail(self, name: str) -> bytes:
@@ -152,18 +138,8 @@ class Spool:
             name = hashlib.file_digest(f, "sha256").hexdigest() + ".eml"
         path = self.root / "held" / name
         if not path.exists():
-            fd, tmp = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=path.parent)
-            try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "wb") as out, data.open("rb") as f:
-                    shutil.copyfileobj(f, out, 1024 * 1024)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            fsync_dir(path.parent)
+            with data.open("rb") as f:
+                write_atomically_with(path, lambda out: shutil.copyfileobj(f, out, 1024 * 1024))
         return name
 
     def get_held(self, name: str) -> bytes:
