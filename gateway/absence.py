@@ -60,7 +60,11 @@ def problem(
     for other in existing:
         live = other.state in (PENDING, CONFIRMED) and same_person(other.reviewer, reviewer)
         if live and other.start <= end and start <= other.end:
-            return f"同じ期間に重なる不在（{other.id}）がすでにあります。"
+            return (
+                f"同じ期間に重なる不在（{other.id}、{day_label(other.start)}〜"
+                f"{day_label(other.end)}、代理 {other.deputy}）がすでにあります。"
+                f"変えるときは、先に管理者に {other.id} の取り消しを依頼してください。"
+            )
     return None
 
 
@@ -147,9 +151,14 @@ def build_absence_message(
     else:
         tail = hashlib.sha256(f"{kind}|{','.join(to)}".encode()).hexdigest()[:10]
         message_id = f"<{absence.id}.{status}.{kind}.{tail}@{domain}>"
+    subject = f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}"
+    if kind == "unreadable":  # no absence was made: nothing to name but the way to write it
+        subject = f"[{label}] 書き方をご確認ください"
+        seed = f"{kind}|{','.join(to)}|{ctx.get('in_reply_to') or now.isoformat()}"
+        message_id = f"<A-unreadable.{status}.{hashlib.sha256(seed.encode()).hexdigest()[:10]}@{domain}>"
     msg = notice_mail(
         ", ".join(to),
-        f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}",
+        subject,
         status,
         gateway_address,
         now,
@@ -160,6 +169,7 @@ def build_absence_message(
         msg["Cc"] = ", ".join(cc)
     if token is not None:
         msg["Reply-To"] = Address(SENDER_NAME, addr_spec=plus_address(gateway_address, token))
-    msg["X-Gateway-Absence"] = absence.id
+    if absence.id:
+        msg["X-Gateway-Absence"] = absence.id
     msg.set_content(render_body(status, {**ctx, "kind": kind}, template_dir), charset="utf-8")
     return msg
