@@ -492,10 +492,27 @@ def parse_file(path: Path, data: bytes) -> DictFile:
                 f"このルールを読み込めません（{type(e).__name__}: {e}）。",
                 f"cannot load this rule ({type(e).__name__}: {e})",
             ) from e
+    targets = _targets(raw.get("targets"), path)
+    _check_targets(targets, path)
     return DictFile(
-        path, _version(raw.get("version")), entries, _targets(raw.get("targets"), path),
-        _imports(raw.get("imports"), path),
+        path, _version(raw.get("version")), entries, targets, _imports(raw.get("imports"), path)
     )  # fmt: skip
+
+
+def _check_targets(targets: list[list[Any]], path: Path) -> None:
+    """Compile every pattern of `targets` once, to refuse a broken one when the file is
+    read (a rule compiles them again on its first check: a cached file skips this)."""
+    for file_src, file_flags, includes, excludes in targets:
+        for source, ignorecase in [(file_src, "i" in file_flags), *includes, *excludes]:
+            try:
+                _compile(source, ignorecase)
+            except JsRegexError as e:
+                raise _error(
+                    path,
+                    "targets",
+                    f"targets のパターンを正規表現として読めません（{e}）。",
+                    f"invalid regular expression in targets: {e}",
+                ) from None
 
 
 def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
