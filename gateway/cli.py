@@ -182,6 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from gateway.explain import explain, format_explain_text, sender_lines
+    from gateway.identity import NOBODY
     from gateway.mime import read_message
 
     settings = _settings(args.config)
@@ -193,7 +194,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"cannot read {args.message}: {exc}",
         )
     gateway_addresses = [settings.mailbox.address] if settings else []
-    incoming = read_message(raw, gateway_addresses)
+    incoming = read_message(
+        raw, gateway_addresses, people=settings.people if settings else NOBODY
+    )
     authentication = None
     if settings and settings.authserv_ids:
         from gateway.authresults import verdict
