@@ -19,7 +19,7 @@ def format_text(findings: Sequence[Finding], filename: str) -> str:
         more = ""
         if f.omitted:  # the rule's list was cut here (checker.listing)
             at_least = "以上" if f.omitted_at_least else ""
-            more = f" 同じ指摘がほかに {f.omitted:,} か所{at_least}あります（一覧は省略）。"
+            more = f" 同じ規則に当たるところがほかに {f.omitted:,} か所{at_least}あります（一覧は省略）。"
         lines.append(
             f"{filename}:{f.line}:{f.column}: {f.severity} {clause}{f.message} "
             f"({f.rule}: 「{f.excerpt}」){more}"

@@ -17,8 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_checker_corpus import load_corpus
 
-from gateway.checker import Checker
-from gateway.checker import CheckContext
+from gateway.checker import CheckContext, Checker
 from gateway.checker.checker import _Links, _run
 from gateway.checker.draft import Draft
 from gateway.checker.engine import ContextSet, _inside_quotes

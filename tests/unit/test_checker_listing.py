@@ -83,7 +83,7 @@ def _check_listing(checker: Checker, text: str, ctx: CheckContext, listing: List
             assert not at_least
         else:
             assert len(mine) + omitted <= len(everything)
-    for key, everything in full_by.items():  # a severity is listed whenever the rule has
+    for key in full_by:  # a severity is listed whenever the rule has
         if key not in cut_by:  # it, unless the rule was decided at a worse one first
             rule_id, severity = key
             top = checker.rule(rule_id).severity
@@ -116,15 +116,34 @@ def _hostile_drafts(seed: int, count: int) -> list[str]:
     unquoted mixed (an error rule whose first places are softened), hits between links,
     spaced and spelled variants, history and prevention words that soften a sentence."""
     pieces = [
-        "死ね", "「死ね」", "『死ね』", "外国人は出て行け", "ばか ", "バカ、", "https://a.jp/ ",
-        "。", "\n", "と言われた", "歴史", "注意", "しね", "し〇ね", "氏ね", "らしい",
-        "090-1234-5678 ", "パスワード: abc123 ", "男は仕事、女は家庭", "あ",
+        "死ね",
+        "「死ね」",
+        "『死ね』",
+        "外国人は出て行け",
+        "ばか ",
+        "バカ、",
+        "https://a.jp/ ",
+        "。",
+        "\n",
+        "と言われた",
+        "歴史",
+        "注意",
+        "しね",
+        "し〇ね",
+        "氏ね",
+        "らしい",
+        "090-1234-5678 ",
+        "パスワード: abc123 ",
+        "男は仕事、女は家庭",
+        "あ",
     ]
     rng = random.Random(seed)
     out = []
     for _ in range(count):
         flood = rng.choice(pieces)
-        parts = [rng.choice(pieces) if rng.random() < 0.3 else flood for _ in range(rng.randint(3, 30))]
+        parts = [
+            rng.choice(pieces) if rng.random() < 0.3 else flood for _ in range(rng.randint(3, 30))
+        ]
         out.append("".join(parts))
     return out
 
@@ -179,7 +198,7 @@ def test_json_and_text_show_how_many_places_were_left_out(checker) -> None:
     assert all(set(f) <= {*shown[0], "omitted", "omitted_at_least"} for f in shown)
     plain = [f for f in shown if "omitted" not in f]
     assert all("omitted_at_least" not in f for f in plain)
-    assert "同じ指摘がほかに 80 か所あります" in format_text(findings, "draft.txt")
+    assert "同じ規則に当たるところがほかに 80 か所あります" in format_text(findings, "draft.txt")
 
 
 def test_json_says_at_least_when_counting_stopped(checker) -> None:
@@ -192,7 +211,9 @@ def test_the_returned_mail_says_how_many_more_places(checker) -> None:
     """The author's returned mail lists 20 places and says how many more there are,
     instead of thousands of lines."""
     findings = checker.check("死ね。" * 1500)
-    policy = Policy(accounts={"辰野町公式X": ("kacho@town.example.jp", "kakaricho@town.example.jp")})
+    policy = Policy(
+        accounts={"辰野町公式X": ("kacho@town.example.jp", "kakaricho@town.example.jp")}
+    )
     outcome = on_new_draft(
         _new("死ね。" * 1500, account="辰野町公式X", findings=findings), None, "D-000050", policy
     )
@@ -200,4 +221,4 @@ def test_the_returned_mail_says_how_many_more_places(checker) -> None:
     body = render_body(spec.status, spec.context)
     assert body.count("【要修正】") <= LISTING.listed + 2
     cut = next(f for f in findings if f.omitted and f.severity is Severity.ERROR)
-    assert f"同じ指摘がほかに {cut.omitted:,} か所" in body
+    assert f"同じ規則に当たるところがほかに {cut.omitted:,} か所" in body
