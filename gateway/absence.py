@@ -23,7 +23,7 @@ from typing import Any
 
 from gateway.records import Absence, Draft
 from gateway.render import SENDER_NAME, domain_of, notice_mail, render_body
-from gateway.routing import local_day, same_person
+from gateway.routing import local_day, same_person, seat_of
 from gateway.tokens import make_token, plus_address
 
 PENDING, CONFIRMED, REMOVED, REPORTED, LAPSED = (
@@ -87,17 +87,21 @@ def lapsed(absences: Sequence[Absence], now: datetime) -> list[Absence]:
 
 
 def report_entries(absence: Absence, drafts: Iterable[Draft]) -> list[dict[str, Any]]:
-    """What the deputy decided on drafts that the absent reviewer was asked to review,
-    during the absence (後閲): one line per decision, oldest first."""
+    """What others decided in the absent reviewer's place during the absence (後閲): the
+    named deputy, or whoever stood in when the deputy could not (the draft's author, away
+    too) or after silence; one line per decision, oldest first."""
     out = []
     first = absence.start
     last = absence.end + timedelta(days=1)
     for d in drafts:
         seats = [*d.reviewers, *(m for st in d.stages for m in st.members)]
-        if not any(same_person(s, absence.reviewer) for s in seats):
+        seat = next((s for s in seats if same_person(s, absence.reviewer)), None)
+        if seat is None:
             continue
         for v in d.votes:
-            if not same_person(v.reviewer, absence.deputy):
+            held = seat_of(d, v.reviewer)  # the stand-ins of the draft as it is now
+            in_place = held == seat or (held is None and same_person(v.reviewer, absence.deputy))
+            if same_person(v.reviewer, absence.reviewer) or not in_place:
                 continue
             if not first <= local_day(v.at) < last:
                 continue
@@ -105,6 +109,7 @@ def report_entries(absence: Absence, drafts: Iterable[Draft]) -> list[dict[str, 
             out.append(
                 {
                     "draft_id": d.id,
+                    "by": v.reviewer,
                     "version": v.version,
                     "subject": subject,
                     "decision": str(v.decision),
