@@ -34,6 +34,15 @@ _MAX_CLASS = 64  # as the prefilter: a larger class is no useful clause
 _SINGLE = {"t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r"}
 
 
+_LITERAL_RUN = "[^" + re.escape("".join(sorted(_SYNTAX))) + "]*"  # compiled by `re` on first use
+_ESCAPED_ASCII = frozenset(chr(c) for c in range(0x80) if not (chr(c).isalnum() or chr(c) == "_"))
+
+
+def _as_written(run: str) -> bool:
+    """Whether every character of `run` is its own Python regex literal (as _lit says)."""
+    return run.isprintable() and _ESCAPED_ASCII.isdisjoint(run)
+
+
 class JsRegexError(ValueError):
     """The source is not a valid JavaScript regular expression in `u` mode."""
 
@@ -155,8 +164,19 @@ class _Parser:
                 self._add(("z",))
                 quantifiable = False
             else:
-                out.append(_lit(ch))
-                self._add(("c", frozenset(ch)))
+                # a run of plain characters at once (most of a prh pattern), as one item
+                # that spells the run (its strings join as single characters' do); a
+                # quantifier after the run takes its last character only, so that one
+                # is an item of its own
+                end = re.compile(_LITERAL_RUN).match(self.src, self.pos).end()
+                run = self.src[self.pos - 1 : end]
+                self.pos = end
+                out.append(run if _as_written(run) else "".join(map(_lit, run)))
+                seq = self.frames[-1][1][-1]
+                if len(run) > 1 and self.peek() and self.peek() in "*+?{":
+                    seq.append(("c", frozenset((run[:-1],))))
+                    run = run[-1]
+                seq.append(("c", frozenset((run,))))
                 quantifiable = True
         if depth:
             raise self.error("unterminated group")
@@ -481,7 +501,18 @@ def _one_char(item: tuple, ignorecase: bool) -> frozenset[str] | None:
 
 def _sequence(items: list[tuple], ignorecase: bool) -> list[frozenset[str]]:
     """Adjacent single characters make one clause of strings (as the prefilter does)."""
+    if ignorecase:  # a run's uncased characters still count where its letters do not
+        items = [one for item in items for one in _characters(item)]
     return spell_runs(items, lambda it: _one_char(it, ignorecase), lambda it: _item(it, ignorecase))
+
+
+def _characters(item: tuple) -> list[tuple]:
+    """A run of plain characters (the parser's one item) as one item per character."""
+    if item[0] == "c" and item[1] is not None and len(item[1]) == 1:
+        (run,) = item[1]
+        if len(run) > 1:
+            return [("c", frozenset(ch)) for ch in run]
+    return [item]
 
 
 def _item(item: tuple, ignorecase: bool) -> list[frozenset[str]]:

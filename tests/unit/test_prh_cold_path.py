@@ -123,9 +123,72 @@ def test_patterns_are_shown_as_the_full_reading_shows_them(seed: int) -> None:
     rnd = random.Random(10 + seed)
     sources = [s for s, _ in _dictionary_sources()]
     alphabet = list("ab/[]\\\n\r\u2028\u2029あ亜()|.* \t")
-    sources += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 10))) for _ in range(3000)]
+    sources += [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 10))) for _ in range(3000)
+    ]
     shortcut = 0
     for source in sources:
         shortcut += prh_load._DISPLAY_CHANGES.isdisjoint(source)
         assert prh_load.js_display(source) == _display_loop(source)
     assert shortcut > 100
+
+
+def _per_character(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    """translate_with_clauses with every run of plain characters the parser reads at once
+    taken apart into one item per character, as the parser once read them."""
+
+    def apart(items: list[tuple]) -> list[tuple]:
+        out: list[tuple] = []
+        for item in items:
+            if item[0] == "q":
+                (inner,) = apart([item[2]])  # a quantifier takes one character
+                out.append(("q", item[1], inner))
+            elif item[0] == "g":
+                out.append(("g", item[1], [apart(a) for a in item[2]]))
+            else:
+                out.extend(jsregex._characters(item))
+        return out
+
+    parser = jsregex._Parser(source)
+    python = parser.translate()
+    alternatives = [apart(a) for a in parser.frames[0][1]]
+    clauses = jsregex.ordered(jsregex._alternatives(alternatives, ignorecase))
+    return python, [frozenset(c) for c in clauses]
+
+
+def _runs_read_at_once(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    python, clauses = jsregex.translate_with_clauses(source, ignorecase)
+    return python, [frozenset(c) for c in clauses]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_run_of_plain_characters_reads_as_its_characters(seed: int) -> None:
+    """The parser takes a run of plain characters as one item: the translation and the
+    prefilter's clauses are what one item per character gives, with a quantifier after
+    the run (ab+, ab{2}), case-insensitive runs whose spaces and hyphens still count
+    (/Adobe AIR/i), groups, alternatives and classes around them."""
+    rnd = random.Random(20 + seed)
+    alphabet = [
+        *"abAB漢字かなカナ_- ,09ßΣ\t/",
+        *("*", "+", "?", "{2}", "{1,3}", "(", ")", "(?:", "(?=", "(?!", "|", "[ab]", "[^x]"),
+        *(".", "^", "$", "\\b", "\\d", "\\u3042", "\\x41", "\\-"),
+    ]
+    sources = [s for s, _ in _dictionary_sources()]
+    sources += [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 14))) for _ in range(4000)
+    ]
+    compared = 0
+    for source in sources:
+        for ignorecase in (False, True):
+            try:
+                expected = _per_character(source, ignorecase)
+            except jsregex.JsRegexError:
+                with pytest.raises(jsregex.JsRegexError):
+                    jsregex.translate_with_clauses(source, ignorecase)
+                continue
+            assert _runs_read_at_once(source, ignorecase) == expected, source
+            compared += 1
+    assert compared > 3000
+    assert _runs_read_at_once("Adobe AIR", True)[1] == [frozenset({" "})]
+    # the quantifier repeats b alone: a, b and c are each needed, "ab" is not
+    assert set(_runs_read_at_once("ab+c", False)[1]) == {frozenset(x) for x in "abc"}
