@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gateway.checker import jsregex, prh_load
+from gateway.checker import jsregex, prh_load, prh_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = next(
@@ -42,39 +42,59 @@ TRICKY_YAML = [
     "? [a, b]\n: unhashable key\n",
     "rules: |\n  block\n  text\n",
     "'quoted: key': \"double\\tquoted\"\nplain: 0o17\nhex: 0x1F\nnull_: null\n",
+    # what the event builder leaves to the node tree, and what it builds itself
+    "a: 1\n---\nb: 2\n",  # two documents
+    "a: &x 1\nb: &x 2\n",  # a repeated anchor
+    "a: *nowhere\n",  # an undefined alias
+    "=: value key\nb: =\n",
+    "a: !!str 12\nb: !custom x\n",
+    "a: &s text\nb: *s\nc: &n 12\nd: *n\n",
+    "? {a: b}\n: unhashable mapping key\n",
+    "empty:\nlist: []\nmap: {}\nnested: [[], [a, [b]], {k: [v]}]\n",
+    "1: one\n2.5: two\n~: null key\ntrue: yes\nno: false\n",
+    "a: 1:30\nb: 1_000\nc: .inf\nd: -.NaN\ne: 0b101\nf: +12\n",
+    "a: 'multi\n  line'\nb: >\n  folded\n  text\nc: \"\"\nd: ''\n",
+    "- a\n- b: c\n  d: e\n- - f\n",
+    "a: b\na: c\n",  # a repeated key: the last value, at the first place
+    "---\n",
+    "--- !!map\na: b\n",
+    "a: &m {x: 1}\nb: [*m, *m]\n",
+    "rules: [\n",  # broken
+    "a: b: c\n",
+    "\ta: b\n",
 ]
 
 
 @pytest.mark.parametrize("text", TRICKY_YAML)
 def test_read_yaml_is_yaml_load_on_tricky_yaml(text: str) -> None:
-    loader = prh_load._yaml12_loader()
+    loader = prh_yaml._yaml12_loader()
     try:
         expected = yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         with pytest.raises(type(e)):
-            prh_load.read_yaml(text)
+            prh_yaml.read_yaml(text)
         return
-    got = prh_load.read_yaml(text)
+    got = prh_yaml.read_yaml(text)
     assert repr(got) == repr(expected)  # repr: a structure that contains itself compares
 
 
 def test_read_yaml_is_yaml_load_on_every_dictionary_and_rule_file() -> None:
-    loader = prh_load._yaml12_loader()
+    loader = prh_yaml._yaml12_loader()
     texts = _yaml_texts()
     assert len(texts) >= 10
     for text in texts:
-        assert prh_load.read_yaml(text) == yaml.load(text, Loader=loader)
+        assert prh_yaml.read_yaml(text) == yaml.load(text, Loader=loader)
 
 
 def test_a_shared_alias_stays_one_object() -> None:
-    data = prh_load.read_yaml("a: &l [x]\nb: *l\n")
+    data = prh_yaml.read_yaml("a: &l [x]\nb: *l\n")
     assert data["a"] is data["b"]
 
 
 def _dictionary_sources() -> list[tuple[str, bool]]:
     out = []
     for text in _yaml_texts():
-        for raw in (prh_load.read_yaml(text) or {}).get("rules") or []:
+        for raw in (prh_yaml.read_yaml(text) or {}).get("rules") or []:
             raw = {"expected": raw} if isinstance(raw, str) else raw
             if not isinstance(raw, dict) or not isinstance(raw.get("expected"), str):
                 continue
