@@ -16,7 +16,6 @@ Our own code, not a library: the one published JS-to-Python converter (js-regex)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.checker.prefilter import Clauses, most_selective, ordered, spell_runs, uncased
@@ -63,19 +62,25 @@ def _lit(ch: str) -> str:
     )
 
 
-@dataclass
 class _Parser:
-    src: str
-    pos: int = 0
-    groups: int = 0
-    # the pattern's shape, for `required_strings`: frames of (kind, alternatives), each
-    # alternative a list of items ("c", chars | None) | ("z",) | ("g", kind, alts) |
-    # ("q", least, item)
-    frames: list = field(default_factory=lambda: [("root", [[]])])
-    class_chars: frozenset[str] | None = None
-    max_reference: int = 0
-    references: set[str] = field(default_factory=set)
-    names: list[str] = field(default_factory=list)
+    """One reading of a JavaScript source (a plain class: one is made per pattern)."""
+
+    __slots__ = ("class_chars", "frames", "groups", "max_reference", "names", "pos",
+                 "references", "src")  # fmt: skip
+
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.pos = 0
+        self.groups = 0
+        # the pattern's shape, for `required_strings`: frames of (kind, alternatives),
+        # each alternative a list of items ("c", chars | None) | ("z",) |
+        # ("g", kind, alts) | ("q", least, item); a run of plain characters is one
+        # ("c", {run}) item
+        self.frames: list = [("root", [[]])]
+        self.class_chars: frozenset[str] | None = None
+        self.max_reference = 0
+        self.references: set[str] = set()
+        self.names: list[str] = []
 
     def _add(self, item: tuple) -> None:
         self.frames[-1][1][-1].append(item)
@@ -507,12 +512,25 @@ def _sequence(items: list[tuple], ignorecase: bool) -> list[frozenset[str]]:
 
 
 def _characters(item: tuple) -> list[tuple]:
-    """A run of plain characters (the parser's one item) as one item per character."""
-    if item[0] == "c" and item[1] is not None and len(item[1]) == 1:
-        (run,) = item[1]
-        if len(run) > 1:
-            return [("c", frozenset(ch)) for ch in run]
-    return [item]
+    """A run of plain characters (the parser's one item) for a case-insensitive pattern:
+    its letters need no string (IGNORECASE matches either case), its other characters
+    do. As one item per character would give: each stretch of uncased characters spells
+    one string, each stretch of letters breaks the spelling as a letter does."""
+    if item[0] != "c" or item[1] is None or len(item[1]) != 1:
+        return [item]
+    (run,) = item[1]
+    if len(run) < 2:
+        return [item]
+    out: list[tuple] = []
+    start = 0
+    letters = not uncased(run[0])
+    for i in range(1, len(run) + 1):
+        if i < len(run) and (not uncased(run[i])) == letters:
+            continue
+        out.append(("z",) if letters else ("c", frozenset((run[start:i],))))
+        start = i
+        letters = not letters
+    return out
 
 
 def _item(item: tuple, ignorecase: bool) -> list[frozenset[str]]:

@@ -165,8 +165,11 @@ def _per_character(source: str, ignorecase: bool) -> tuple[str, list[frozenset[s
                 out.append(("q", item[1], inner))
             elif item[0] == "g":
                 out.append(("g", item[1], [apart(a) for a in item[2]]))
+            elif item[0] == "c" and item[1] is not None and len(item[1]) == 1:
+                (run,) = item[1]
+                out.extend(("c", frozenset(ch)) for ch in run)
             else:
-                out.extend(jsregex._characters(item))
+                out.append(item)
         return out
 
     parser = jsregex._Parser(source)
