@@ -151,7 +151,7 @@ class _QuoteIndex:
     quoted costs a few bisections instead of a scan of its line (a long line full of hits
     made that quadratic)."""
 
-    __slots__ = ("length", "lines", "marks")
+    __slots__ = ("length", "lines", "marks", "pairs", "straight")
 
     def __init__(self, text: str) -> None:
         self.length = len(text)
@@ -161,6 +161,9 @@ class _QuoteIndex:
             found[m.group()].append(m.start())
         self.lines = found.pop("\n")
         self.marks = found
+        # the pairs whose two marks both occur: only they can enclose anything
+        self.pairs = [(op, cl) for op, cl in _QUOTES[:-1] if found[op] and found[cl]]
+        self.straight = len(found['"']) >= 2
 
     def line_of(self, start: int, end: int) -> tuple[int, int]:
         """The line around [start, end): its first offset and the offset of its end."""
@@ -198,13 +201,15 @@ def _quote_index(draft: Draft) -> _QuoteIndex:
 def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
     index = _quote_index(draft)
+    if not index.pairs and not index.straight:
+        return False
     ls, le = index.line_of(start, end)
-    for op, cl in _QUOTES[:-1]:
+    for op, cl in index.pairs:
         o = index.last_before(op, ls, start)
         if o >= 0 and not index.any_in(cl, o + 1, start) and index.any_in(cl, end, le):
             return True
     q = '"'
-    return index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
+    return index.straight and index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
 
 
 # --- token patterns (lexicon and sequence rules share them) ---
@@ -317,8 +322,9 @@ class Rule:
             return None
         if hit.soft:
             return hit.soft
-        if self.soften and any(c.present(draft, hit.start, hit.end) for c in self.soften):
-            return "context"
+        for c in self.soften:
+            if c.present(draft, hit.start, hit.end):
+                return "context"
         return None
 
     def finding(self, draft: Draft, hit: Hit, soft: str | None = None) -> Finding:
@@ -356,10 +362,18 @@ class TokenRule(Rule):
         if self.phrase_re is not None:
             self.phrase_trigger = required_strings(self.phrase_re)
 
-    def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
+    def hits(
+        self,
+        draft: Draft,
+        ctx: CheckContext,
+        limit: int | None = None,
+        known: frozenset[tuple[int, int]] = frozenset(),
+    ) -> HitList:
         # token patterns are run by the shared index (TokenIndex); phrases and spelled
         # words here. A plain function, not a generator: most drafts stop at the prefilter.
         # Phrases and spelled words each stop after `limit` matches (the list's cutoff).
+        # `known`: spans the rule's token patterns matched already; a spelled word there
+        # (死ね is also a spelling of しね) is the same place, and the token match is kept.
         out = HitList()
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
@@ -374,6 +388,8 @@ class TokenRule(Rule):
             phrases = len(out)
             for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
+                if (s, e) in known:
+                    continue
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
                     out.append(Hit(s, e, soft=soft))

@@ -145,3 +145,33 @@ def test_context_words_by_column_slices_equal_reading_every_token(checker) -> No
                 differ += cs._present_in(draft, s, e) != _present_by_tokens(cs, draft, s, e)
     assert asked > 1000
     assert differ == 0
+
+
+def _folded_by_every_character(norm: str) -> tuple[str, list[int] | None]:
+    """The plain computation Folded replaced: a keep flag per character."""
+    from gateway.checker.fold import _HIDDEN, _INVISIBLE, _spaced_ja, _spaced_japanese
+
+    if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
+        return norm, None
+    keep = [ch not in _INVISIBLE for ch in norm]
+    visible = "".join(ch for ch, k in zip(norm, keep, strict=True) if k)
+    vis_idx = [i for i, k in enumerate(keep) if k]
+    for m in _spaced_ja().finditer(visible):
+        for k in range(m.start(1), m.end(1)):
+            keep[vis_idx[k]] = False
+    kept = [i for i, k in enumerate(keep) if k]
+    return "".join(norm[i] for i in kept), [*kept, len(norm)]
+
+
+_FOLD_TEXT = st.text(alphabet=list("ばかしね死 　a1\u200b\u200d\u2060\ufe0f\u202e。"), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(norm=_FOLD_TEXT)
+def test_folding_by_removed_runs_equals_a_flag_per_character(norm: str) -> None:
+    """Folded (invisible characters and spaces inside Japanese words removed, built from
+    the removed positions) gives the text and offsets the per-character loop gave."""
+    from gateway.checker.fold import Folded
+
+    folded = Folded(norm)
+    assert (folded.text, folded._map) == _folded_by_every_character(norm)
