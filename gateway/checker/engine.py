@@ -29,7 +29,7 @@ from gateway.checker.fold import (
     has_mask,
     inside_word,
 )
-from gateway.checker.prefilter import Clauses, passes, required_strings
+from gateway.checker.prefilter import Clauses, passes, required_strings, required_strings_of
 from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
@@ -475,24 +475,81 @@ class RegexRule(Rule):
     regex: re.Pattern[str] | None = None
     group: int | str = 0
     trigger: Clauses = ()  # characters the regex cannot match without (prefilter)
+    # the clauses of each alternative of a rule's patterns (joined with |): the regex
+    # runs only when one alternative has all its words (外国人 repeated without any of the
+    # words that must follow it cost a lazy gap scan per occurrence)
+    branches: tuple[Clauses, ...] = ()
 
     def __post_init__(self) -> None:
         if self.regex is not None:
             self.trigger = required_strings(self.regex)
+            self.branches = branch_clauses(self.regex)
 
     limited: ClassVar[bool] = True
 
     def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         assert self.regex is not None
         out = HitList()
-        if not passes(self.trigger, draft.norm):  # most drafts stop here
+        norm = draft.norm
+        if not passes(self.trigger, norm):  # most drafts stop here
             return out
+        if self.branches and not any(passes(b, norm) for b in self.branches):
+            return out  # no alternative has all the words it needs
         group = self.group
         for m in self.regex.finditer(draft.norm):
             out.append(Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict()))
             if _limited(out, limit):
                 break
         return out
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+def branch_clauses(regex: re.Pattern[str]) -> tuple[Clauses, ...]:
+    """The prefilter clauses of each top-level alternative of a regex, or () when it has
+    one alternative, global inline flags, or an alternative whose words are unknown
+    (then the whole regex's clauses are the only test). Each alternative is split off
+    the source at a `|` outside parentheses and classes, and must compile alone."""
+    src = regex.pattern
+    if _GLOBAL_FLAGS.match(src):
+        return ()
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            if src.startswith("]", i + 1) or src.startswith("^]", i + 1):
+                i += 2 if src[i + 1] == "]" else 3  # a ] first in a class is a letter
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(src[start:i])
+            start = i + 1
+        i += 1
+    parts.append(src[start:])
+    if len(parts) < 2:
+        return ()
+    out = []
+    for part in parts:
+        try:
+            re.compile(part, regex.flags)
+        except re.error:
+            return ()
+        clauses = required_strings_of(part, regex.flags)
+        if not clauses:
+            return ()  # an alternative that may match anything: no test
+        out.append(clauses)
+    return tuple(out)
 
 
 Detector = Callable[[Draft, CheckContext, Any], Iterable[Hit]]

@@ -175,3 +175,41 @@ def test_folding_by_removed_runs_equals_a_flag_per_character(norm: str) -> None:
 
     folded = Folded(norm)
     assert (folded.text, folded._map) == _folded_by_every_character(norm)
+
+
+def test_a_regex_rule_runs_when_one_of_its_alternatives_has_its_words(checker) -> None:
+    """The per-alternative test never skips a draft its regex matches: every regex rule
+    over the corpus, hostile drafts and every rule's own examples (a match found means
+    some alternative passed its clauses)."""
+    from gateway.checker.engine import RegexRule
+    from gateway.checker.prefilter import passes
+
+    rules = [r for r in checker.rules if isinstance(r, RegexRule) and r.branches]
+    assert any(r.id == "hate-generalisation" for r in rules)
+    texts = [d.text for d in load_corpus()] + _hostile_texts()
+    texts += [t for r in checker.rules for t, _ in (*r.examples_match, *r.examples_no_match)]
+    matched = 0
+    for text in texts:
+        norm = Draft(text, tokens=[]).norm
+        for r in rules:
+            if r.regex.search(norm):
+                matched += 1
+                assert any(passes(b, norm) for b in r.branches), (r.id, text[:60])
+    assert matched > 50
+    flood = Draft("外国人 " * 2000, tokens=[])
+    hate = next(r for r in rules if r.id == "hate-generalisation")
+    assert not any(passes(b, flood.norm) for b in hate.branches)  # skipped: no tail word
+
+
+def test_alternatives_split_only_at_the_top_level() -> None:
+    import re
+
+    from gateway.checker.engine import branch_clauses
+
+    got = branch_clauses(re.compile(r"外国(人|籍)は[|]出て|在日\|X|(?:難民)[^|]{0,3}帰れ"))
+    words = [{w for clause in b for w in clause} for b in got]
+    assert len(got) == 3  # no split at a | inside (), [] or escaped
+    assert {"外国", "は|出て"} <= words[0] and "在日|X" in words[1]
+    assert {"難民", "帰れ"} <= words[2]
+    assert branch_clauses(re.compile(r"(?i)abc|def")) == ()  # global flags: not split
+    assert branch_clauses(re.compile(r"abc|.*")) == ()  # an alternative matching anything
