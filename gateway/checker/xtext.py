@@ -127,19 +127,21 @@ def _tld_end(text: str, start: int, end: int) -> int:
     return p.end() if p else -1
 
 
-_TLD_HEAD_RE = re.compile(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])")
+_TLD_HEAD_RE = re.compile(r"\.([0-9A-Za-z]++)(?![@+\-])")  # an ASCII label after a dot
+_FOREIGN_HEAD_RE = re.compile(r"\.[^\x00-\x7f]")  # a label in another script
 _PUNY_HEAD_RE = re.compile(r"\.xn--", re.I)
 
 
 def _may_hold_tld(text: str, start: int, end: int) -> bool:
     """Whether some label of the run text[start:end] may begin with a TLD: a superset of
-    _tld_end's test in C calls (labels in other scripts always pass), so that a run like
-    `a.a.a.…` or `10.10.10.…`, which holds no link, costs no per-label work."""
+    _tld_end's test in C calls only (labels in other scripts always pass; the ASCII
+    labels are found, lower-cased and looked up as one set operation), so that a run
+    like `a.a.a.…` or `10.10.10.…`, which holds no link, costs no per-label Python step."""
     tlds, _ = _tlds()
-    for m in _TLD_HEAD_RE.finditer(text, start, end):
-        head = m.group(1)
-        if head is None or head.lower() in tlds:
-            return True
+    if _FOREIGN_HEAD_RE.search(text, start, end) is not None:
+        return True
+    if not tlds.isdisjoint(map(str.lower, _TLD_HEAD_RE.findall(text, start, end))):
+        return True
     return _PUNY_HEAD_RE.search(text, start, end) is not None
 
 

@@ -213,3 +213,35 @@ def test_alternatives_split_only_at_the_top_level() -> None:
     assert {"難民", "帰れ"} <= words[2]
     assert branch_clauses(re.compile(r"(?i)abc|def")) == ()  # global flags: not split
     assert branch_clauses(re.compile(r"abc|.*")) == ()  # an alternative matching anything
+
+
+def _may_hold_tld_label_by_label(text: str, start: int, end: int) -> bool:
+    """The plain computation: each label after a dot, looked up one by one."""
+    import re
+
+    from gateway.checker.xtext import _tlds
+
+    tlds, _ = _tlds()
+    for m in re.finditer(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])", text[:end]):
+        if m.start() < start:
+            continue
+        head = m.group(1)
+        if head is None or head.lower() in tlds:
+            return True
+    return re.compile(r"\.xn--", re.I).search(text, start, end) is not None
+
+
+_HOST_TEXT = st.lists(
+    st.sampled_from(["a", "10", ".", "-", "@", "+", "jp", "COM", "あ", "xn--", "_", "1"]),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_HOST_TEXT, data=st.data())
+def test_tld_test_as_one_set_operation_equals_label_by_label(text: str, data) -> None:
+    from gateway.checker.xtext import _may_hold_tld
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _may_hold_tld(text, start, end) == _may_hold_tld_label_by_label(text, start, end)
