@@ -50,8 +50,10 @@ _INVALID = "\ufffe\ufeff\uffff"
 _DIRECTIONAL = "\u202a-\u202e\u061c\u200e\u200f\u2066-\u2069"
 _PUNCT = r"!'#%&()*+,\\\-./:;<=>?@\[\]^_{|}~$"
 _NOT_DOMAIN = f"{_PUNCT}{_SPACES}{_INVALID}{_DIRECTIONAL}"
-# A run of characters a host name can be made of: domain characters, _ - and dots.
-_RUN_RE = re.compile(f"(?:[^{_NOT_DOMAIN}]|[_.-])+")
+# A run of characters a host name can be made of: domain characters, _ - and dots, as
+# one class (the alternation of two classes cost a branch per character of a long host).
+_PUNCT_ENDS_HOST = r"!'#%&()*+,\\/:;<=>?@\[\]^{|}~$"  # _PUNCT without _ - .
+_RUN_RE = re.compile(f"[^{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]+")
 _DOMAIN_CHAR_RE = re.compile(f"[^{_NOT_DOMAIN}]")
 _BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃")
 _BAD_BEFORE |= frozenset(_INVALID)
