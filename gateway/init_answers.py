@@ -108,18 +108,23 @@ def security(value: str, for_host: str) -> str:
     return value
 
 
+_PORT_RANGE = "ポート番号は 1〜65535 の整数で入力してください。"
+
+
 def port(value: str | int) -> int:
     if isinstance(value, bool):
-        raise Invalid("ポート番号は 1〜65535 の整数で入力してください。")
+        raise Invalid(_PORT_RANGE)
     if isinstance(value, int):
         number = value
     else:
         digits = value.strip()
+        if digits.isdigit() and not digits.isascii():  # typed with the Japanese IME on
+            raise Invalid("ポート番号は半角数字（1〜65535）で入力してください（例: 993）。")
         if not digits.isascii() or not digits.isdigit():
-            raise Invalid("ポート番号は 1〜65535 の整数で入力してください。")
+            raise Invalid(_PORT_RANGE)
         number = int(digits)
     if not 0 < number < 65536:
-        raise Invalid("ポート番号は 1〜65535 の整数で入力してください。")
+        raise Invalid(_PORT_RANGE)
     return number
 
 
