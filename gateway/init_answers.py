@@ -317,13 +317,14 @@ def _toml(value: str | int | tuple[str, ...] | list[str]) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def config_text(answers: Answers, state_dir: str, written_at: str) -> str:
-    """The config file `gateway init` writes: the same keys as the shipped example, with the
-    passwords in the two files beside it (never in the config itself)."""
+def config_text(answers: Answers, state_dir: str, written_at: str, example: str) -> str:
+    """The config file `gateway init` writes: the same keys as the shipped example (`example`,
+    the path the comment names), with the passwords in the two files beside it (never in
+    the config itself)."""
     a = answers
     lines = [
         f"# gateway init が {written_at} に書きました。編集してかまいません。",
-        "# 項目の説明: /etc/gateway/gateway.toml.example（または docs/gateway.example.toml）",
+        f"# 項目の説明: {example}",
         f"office_name = {_toml(a.office_name)}",
         "",
         "[mailbox]",

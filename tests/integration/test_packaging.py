@@ -62,7 +62,8 @@ def test_wheel_ships_rules_and_templates(tmp_path):
     code = (
         "from gateway.render import templates_dir; from gateway.checker.paths import rules_dir; "
         "print(templates_dir()); print(rules_dir()); from gateway.resources import data_dir; "
-        "print(data_dir('systemd')); from gateway.version import VERSION; print(VERSION)"
+        "print(data_dir('systemd')); print(data_dir('examples')); "
+        "from gateway.version import VERSION; print(VERSION)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -72,13 +73,14 @@ def test_wheel_ships_rules_and_templates(tmp_path):
         capture_output=True,
         text=True,
     ).stdout.split()
-    assert out[:3] == [
+    assert out[:4] == [
         str(target / "gateway" / "templates"),
         str(target / "gateway" / "rules"),
         str(target / "gateway" / "systemd"),
+        str(target / "gateway" / "examples"),
     ]
     version = wheel.name.split("-")[1]
-    assert out[3] == version and version[0].isdigit()
+    assert out[4] == version and version[0].isdigit()
     # The version is git's (setuptools-scm on the checkout): the last tag vX.Y.Z, or the next
     # patch release's .devN (N commits after the tag) with the commit's hash.
     tag, distance, commit = (
@@ -96,3 +98,28 @@ def test_wheel_ships_rules_and_templates(tmp_path):
     else:
         major_minor, patch = tag[1:].rsplit(".", 1)
         assert version.startswith(f"{major_minor}.{int(patch) + 1}.dev{distance}+{commit}")
+
+    # `gateway init` works from the wheel alone, away from any checkout, and the config it
+    # writes names the example the wheel carries.
+    answers = tmp_path / "answers.toml"
+    answers.write_text(
+        'office_name = "辰野町"\naddress = "sns-check@town.example.jp"\n'
+        'admin = "somu@town.example.jp"\n'
+        '[imap]\nhost = "imap.town.example.jp"\nusername = "sns-check"\npassword = "pw"\n'
+        '[smtp]\nhost = "smtp.town.example.jp"\nsecurity = "starttls"\n'
+        '[[accounts]]\nname = "辰野町公式X"\nplatform = "x"\n'
+        'reviewers = ["kacho@town.example.jp", "kakaricho@town.example.jp"]\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "etc" / "gateway.toml"
+    command = ["-m", "gateway", "init", "--from", str(answers), "-c", str(config)]
+    init = subprocess.run(
+        [sys.executable, *command, "--state-dir", str(tmp_path / "state"), "--no-connect"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    example = target / "gateway" / "examples" / "gateway.example.toml"
+    assert f"# 項目の説明: {example}\n" in config.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from gateway import init_answers as ask
 from gateway.config import load_settings
 from gateway.init_answers import AnswersFileError, Invalid
 from gateway.init_cmd import Prompter, cmd_init, interview, write_config
+from gateway.resources import data_dir
 
 GOOD = {
     "office_name": "辰野町",
@@ -151,6 +152,20 @@ def test_config_it_writes_loads_and_says_what_was_answered(tmp_path):
     assert settings.state_path == str(tmp_path / "state" / "state.json")
     # The password is in its own file, never in the config.
     assert "p w" not in target.read_text(encoding="utf-8")
+
+
+def test_config_names_the_example_that_is_really_there(tmp_path):
+    # The package puts the example beside the config; a plain `pip install` has it only in
+    # the wheel (gateway/examples/): the comment names the one the admin can open.
+    shipped = data_dir("examples") / "gateway.example.toml"
+    assert shipped.is_file()
+    first = _write_answers(tmp_path / "pip", ask.answers_from_mapping(GOOD))
+    assert f"# 項目の説明: {shipped}\n" in first.read_text(encoding="utf-8")
+    beside = tmp_path / "deb" / "etc" / "gateway.toml.example"
+    beside.parent.mkdir(parents=True)
+    beside.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    second = _write_answers(tmp_path / "deb", ask.answers_from_mapping(GOOD))
+    assert f"# 項目の説明: {beside}\n" in second.read_text(encoding="utf-8")
 
 
 def test_files_have_their_modes_whatever_the_umask_and_no_leftovers(tmp_path):
