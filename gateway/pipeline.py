@@ -219,12 +219,18 @@ class Gateway(Deferral):
         return self._handle(incoming, path)
 
     def _read(self, source: BinaryIO) -> Incoming:
-        return read_message_file(source, [self.address], blobs=self.spool.attachment_writer)
+        return read_message_file(
+            source, [self.address], blobs=self.spool.attachment_writer,
+            people=self.settings.people,
+        )  # fmt: skip
 
     def handle_oversize(self, head: bytes, size: int) -> str:
         """A message of `size` bytes of which only `head` (at least its header block) was
         fetched, because it is over the size limit."""
-        incoming = read_message(head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size)
+        incoming = read_message(
+            head, [self.address], refuse=REFUSED_TOO_LARGE, raw_size=size,
+            people=self.settings.people,
+        )  # fmt: skip
         return self._handle(incoming, header_block(head))
 
     def _handle(self, incoming: Incoming, raw: bytes | Path) -> str:

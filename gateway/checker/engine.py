@@ -11,14 +11,14 @@ and a rule whose examples fail refuses to load (RuleLoadError).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -69,6 +69,22 @@ class Hit:
     soft: str | None = None  # a key of SOFT_NOTES: report an error rule's match as a warning
 
 
+class HitList(list[Hit]):
+    """A rule's matches from a generator told to stop after some number of them
+    (listing.Listing.weighed): matches at or after `cutoff` may be missing."""
+
+    cutoff: int | None = None
+
+
+def _limited(hits: HitList, limit: int | None) -> bool:
+    """Whether `hits` has reached `limit`; then its cutoff is its last match's start."""
+    if limit is not None and len(hits) >= limit:
+        start = hits[-1].start
+        hits.cutoff = start if hits.cutoff is None else min(hits.cutoff, start)
+        return True
+    return False
+
+
 class _SafeFields(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -111,9 +127,19 @@ class ContextSet:
             if self.words and draft.has_lemma(self.words):
                 return True
         elif self.words:
-            for t in draft.tokens_in(s, e):
-                if t.normalized in self.words or t.dictionary_form in self.words:
-                    return True
+            # the tokens overlapping [s, e), as column slices tested in C (a sentence of
+            # 10,000 tokens built 10,000 Token objects here)
+            starts, cols = draft.token_starts, draft.columns
+            i = max(bisect_right(starts, s) - 1, 0)
+            if i < len(starts) and cols.ends[i] <= s:
+                i += 1
+            j = bisect_left(starts, e)
+            words = self.words
+            if i < j and not (
+                words.isdisjoint(cols.normalized[i:j])
+                and words.isdisjoint(cols.dictionary_forms[i:j])
+            ):
+                return True
         return bool(self.pattern and self.pattern.search(draft.text, s, e))
 
 
@@ -276,6 +302,8 @@ class Rule:
 
     # token rules expose patterns; others implement hits()
     patterns: tuple[tuple[Element, ...], ...] = ()
+    # whether hits() takes a `limit` (stop after that many matches, a HitList's cutoff)
+    limited: ClassVar[bool] = False
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         return ()
@@ -322,27 +350,36 @@ class TokenRule(Rule):
     spelled: SpelledWords | None = None  # `spelled` words, on the folded text
     compound: str = "any"  # may a phrase or spelled word sit inside a longer word
 
+    limited: ClassVar[bool] = True
+
     def __post_init__(self) -> None:
         if self.phrase_re is not None:
             self.phrase_trigger = required_strings(self.phrase_re)
 
-    def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
+    def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         # token patterns are run by the shared index (TokenIndex); phrases and spelled
         # words here. A plain function, not a generator: most drafts stop at the prefilter.
-        out: list[Hit] = []
+        # Phrases and spelled words each stop after `limit` matches (the list's cutoff).
+        out = HitList()
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
             for m in self.phrase_re.finditer(norm):
                 s, e = draft.orig_span(m.start(), m.end())
                 if not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
+                    if _limited(out, limit):
+                        break
         if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
+            phrases = len(out)
             for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
                     out.append(Hit(s, e, soft=soft))
+                    if limit is not None and len(out) - phrases >= limit:
+                        out.cutoff = s if out.cutoff is None else min(out.cutoff, s)
+                        break
         return out
 
 
@@ -427,15 +464,19 @@ class RegexRule(Rule):
         if self.regex is not None:
             self.trigger = required_strings(self.regex)
 
-    def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
+    limited: ClassVar[bool] = True
+
+    def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         assert self.regex is not None
+        out = HitList()
         if not passes(self.trigger, draft.norm):  # most drafts stop here
-            return ()
+            return out
         group = self.group
-        return [
-            Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict())
-            for m in self.regex.finditer(draft.norm)
-        ]
+        for m in self.regex.finditer(draft.norm):
+            out.append(Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict()))
+            if _limited(out, limit):
+                break
+        return out
 
 
 Detector = Callable[[Draft, CheckContext, Any], Iterable[Hit]]
@@ -508,11 +549,17 @@ class TokenIndex:
                 hits.update(compress(count(), map(is_key, column)))
         return sorted(hits)
 
-    def run(self, draft: Draft) -> Iterator[tuple[Rule, Hit]]:
+    def run(
+        self, draft: Draft, limit: int | None = None, cutoffs: dict[str, int] | None = None
+    ) -> Iterator[tuple[Rule, Hit]]:
+        """Every match of every pattern. With `limit`, a rule's keyed matches stop after
+        that many, and `cutoffs` gets the offset from which they are incomplete."""
         cols = draft.columns
         starts = self.starts(cols)
         if starts:
-            yield from self._run_keyed(draft, cols, starts)
+            yield from self._run_keyed(
+                draft, cols, starts, limit, {} if cutoffs is None else cutoffs
+            )
         if self.scan:
             begins, ends = draft.token_starts, cols.ends
             for i in range(len(ends)):
@@ -522,7 +569,12 @@ class TokenIndex:
                         yield rule, Hit(begins[i], ends[j - 1])
 
     def _run_keyed(
-        self, draft: Draft, cols: Columns, starts: list[int]
+        self,
+        draft: Draft,
+        cols: Columns,
+        starts: list[int],
+        limit: int | None,
+        cutoffs: dict[str, int],
     ) -> Iterator[tuple[Rule, Hit]]:
         normalized, dictionary_forms, surfaces = (
             cols.normalized,
@@ -532,13 +584,18 @@ class TokenIndex:
         anchors = _AnchorPositions(cols)
         by_form = self.by_form
         live: dict[str, list[_Candidate]] = {}  # by_form without the patterns that
-        # cannot match anywhere in this draft (the word after their gap is absent)
+        # cannot match anywhere in this draft (the word after their gap is absent) and
+        # without the rules that have reached their limit
+        counts: dict[str, int] = {}  # matches per rule, while a limit is set
+        full: set[str] = set()  # the rules that have reached it
 
         def get(form: str) -> list[_Candidate] | None:
             found = live.get(form)
             if found is None:
                 found = live[form] = [
-                    c for c in by_form.get(form, ()) if c[3] is None or anchors.present(c[3])
+                    c
+                    for c in by_form.get(form, ())
+                    if (c[3] is None or anchors.present(c[3])) and c[0].id not in full
                 ]
             return found
 
@@ -559,6 +616,8 @@ class TokenIndex:
             seen: set[int] = set()
             nxt = i + 1
             for rule, pat, follow, anchor in cands:
+                if rule.id in full:
+                    continue  # this rule has reached its limit
                 if follow is not None and (
                     nxt >= n
                     or not (
@@ -579,6 +638,13 @@ class TokenIndex:
                     start, end = draft.token_starts[i], cols.ends[j - 1]
                     if _whole_word(draft, pat, start, end):
                         yield rule, Hit(start, end)
+                        if limit is not None:
+                            k = counts[rule.id] = counts.get(rule.id, 0) + 1
+                            if k >= limit:
+                                full.add(rule.id)
+                                cutoffs[rule.id] = start
+                                for form, found in live.items():
+                                    live[form] = [c for c in found if c[0].id not in full]
 
 
 class GapAnchor(NamedTuple):

@@ -492,16 +492,34 @@ def parse_file(path: Path, data: bytes) -> DictFile:
                 f"このルールを読み込めません（{type(e).__name__}: {e}）。",
                 f"cannot load this rule ({type(e).__name__}: {e})",
             ) from e
+    targets = _targets(raw.get("targets"), path)
+    _check_targets(targets, path)
     return DictFile(
-        path, _version(raw.get("version")), entries, _targets(raw.get("targets"), path),
-        _imports(raw.get("imports"), path),
+        path, _version(raw.get("version")), entries, targets, _imports(raw.get("imports"), path)
     )  # fmt: skip
+
+
+def _check_targets(targets: list[list[Any]], path: Path) -> None:
+    """Compile every pattern of `targets` once, to refuse a broken one when the file is
+    read (a rule compiles them again on its first check: a cached file skips this)."""
+    for file_src, file_flags, includes, excludes in targets:
+        for source, ignorecase in [(file_src, "i" in file_flags), *includes, *excludes]:
+            try:
+                _compile(source, ignorecase)
+            except JsRegexError as e:
+                raise _error(
+                    path,
+                    "targets",
+                    f"targets のパターンを正規表現として読めません（{e}）。",
+                    f"invalid regular expression in targets: {e}",
+                ) from None
 
 
 def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
     """A dictionary file, from the cache when its bytes are unchanged; and its digest."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         raise _error(
             path,
@@ -595,19 +613,17 @@ def load_dictionary(
 ) -> PrhDictionary:  # fmt: skip
     """Read a prh dictionary and, as prh does, its imports (merged after its own rules)."""
     cache = cache if cache is not None else default_cache()
-    real = os.path.realpath(path)
-    if real in _stack:
-        raise _error(path, "imports", "imports が循環しています。", "imports form a cycle")
     file, digest = read_file(path, cache)
     out = PrhDictionary(list(file.entries), list(file.targets), file.version, [digest])
-    if _disable_imports:
+    if _disable_imports or not file.imports:
         return out
+    stack = (*_stack, os.path.realpath(path))  # asked only of files that import
     for imp in file.imports:
         # node's path.join: an import path is always below the importing file's folder
         target = Path(os.path.normpath(os.path.dirname(path) + os.sep + imp.path))
-        sub = load_dictionary(
-            target, cache, _disable_imports=imp.disable_imports, _stack=(*_stack, real)
-        )
+        if os.path.realpath(target) in stack:
+            raise _error(target, "imports", "imports が循環しています。", "imports form a cycle")
+        sub = load_dictionary(target, cache, _disable_imports=imp.disable_imports, _stack=stack)
         if imp.ignore:
             sub.entries = [e for e in sub.entries if not _ignored(e, imp.ignore)]
         out.merge(sub, path)

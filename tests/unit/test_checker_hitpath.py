@@ -17,10 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_checker_corpus import load_corpus
 
-from gateway.checker import Checker
-from gateway.checker.checker import _Links
+from gateway.checker import CheckContext, Checker
+from gateway.checker.checker import _Links, _run
 from gateway.checker.draft import Draft
-from gateway.checker.engine import _inside_quotes
+from gateway.checker.engine import ContextSet, _inside_quotes
+from gateway.checker.listing import EVERYTHING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,18 +97,51 @@ def test_context_answers_kept_per_sentence_change_no_finding(checker, monkeypatc
 def test_a_long_sentence_of_hits_reads_its_sentence_once_per_context(
     checker, monkeypatch
 ) -> None:
-    """500 hits in one sentence: its tokens are read once per context set asked, not
-    once per hit (a count of the work, not a timing)."""
+    """500 hits in one sentence, every one weighed (no listing cap): the sentence's
+    tokens are read once per context set asked, not once per hit (a count of the work,
+    not a timing)."""
     calls = 0
-    tokens_in = Draft.tokens_in
+    present_in = ContextSet._present_in
 
-    def counting(self, start, end):
+    def counting(self, draft, start, end):
         nonlocal calls
         calls += 1
-        return tokens_in(self, start, end)
+        return present_in(self, draft, start, end)
 
-    monkeypatch.setattr(Draft, "tokens_in", counting)
-    findings = checker.check("死ね" * 500)
+    monkeypatch.setattr(ContextSet, "_present_in", counting)
+    findings = _run(checker._rules, Draft("死ね" * 500), CheckContext(), EVERYTHING)
     hits = len(findings)
     assert hits >= 500
     assert calls < 20, f"{calls} reads of the sentence for {hits} hits"
+
+
+def _present_by_tokens(cs: ContextSet, draft: Draft, s: int, e: int) -> bool:
+    """The plain computation the column slices replace: every token object of the span."""
+    if cs.scope != "draft" and cs.words:
+        for t in draft.tokens_in(s, e):
+            if t.normalized in cs.words or t.dictionary_form in cs.words:
+                return True
+    elif cs.scope == "draft" and cs.words and draft.has_lemma(cs.words):
+        return True
+    return bool(cs.pattern and cs.pattern.search(draft.text, s, e))
+
+
+def test_context_words_by_column_slices_equal_reading_every_token(checker) -> None:
+    """Whether a context set's words stand in a span, asked of column slices in C, is the
+    answer reading the span's tokens one by one gives, for every span of a sample."""
+    sets = {id(c): c for r in checker.rules for c in (*r.unless, *r.soften)}
+    assert sets
+    rng = random.Random(7)
+    texts = [d.text for d in load_corpus()][:80] + _hostile_texts()[:40]
+    asked = differ = 0
+    for text in texts:
+        draft = Draft(text)
+        n = len(text)
+        for _ in range(6):
+            s = rng.randint(0, n)
+            e = rng.randint(s, n)
+            for cs in sets.values():
+                asked += 1
+                differ += cs._present_in(draft, s, e) != _present_by_tokens(cs, draft, s, e)
+    assert asked > 1000
+    assert differ == 0

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from gateway.identity import (
     AddressError,
     FromError,
+    OnBehalfError,
     canonical_address,
     parse_from,
     people_from,
@@ -196,6 +197,15 @@ def test_sender_must_be_the_same_address():
         parse_from([KACHO], ["secretary@town.example.jp"])
     with pytest.raises(FromError):
         parse_from([KACHO], ["kacho@town.example.jp <mallory@evil.example.com>"])
+
+
+def test_a_sender_of_the_froms_own_person_is_that_persons_mail():
+    people = people_from([("課長", [KACHO, "kacho.home@example.com"])])
+    assert parse_from([KACHO], ["Kacho.Home@Example.com"], people).address == KACHO
+    with pytest.raises(OnBehalfError):
+        parse_from([KACHO], ["secretary@town.example.jp"], people)
+    with pytest.raises(OnBehalfError):  # without the listing, two addresses are two people
+        parse_from([KACHO], ["kacho.home@example.com"])
 
 
 # --------------------------------------------------------------------------- properties
