@@ -39,11 +39,19 @@ def _why_not() -> str:
     return ""
 
 
-def _run(*cmd: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+def _run(
+    *cmd: str, check: bool = True, timeout: float = 600, cwd: str | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
     # No terminal: a question from dpkg (a conffile conflict) fails instead of waiting.
     result = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -146,7 +154,7 @@ def _installed_distributions() -> dict[str, str]:
         "import importlib.metadata as m\n"
         "for d in m.distributions(): print(d.metadata['Name'], d.version)"
     )
-    lines = _run(VENV_PYTHON, "-c", code).stdout.splitlines()
+    lines = _run(VENV_PYTHON, "-c", code, cwd="/").stdout.splitlines()
     return {_normalize(n): v for n, v in (line.split() for line in lines)}
 
 
@@ -175,7 +183,8 @@ def test_package_installs_sets_up_upgrades_and_purges(package, mail_system, tmp_
     _run("dpkg", "-i", str(package))
     shown = _run("gateway", "--version").stdout.strip()
     assert shown == f"gateway {_python_version(deb_version)}"
-    assert _run(VENV_PYTHON, "-m", "gateway", "--version").stdout.strip() == shown
+    # (From a folder without a `gateway` package: -m would import the checkout's.)
+    assert _run(VENV_PYTHON, "-m", "gateway", "--version", cwd="/").stdout.strip() == shown
     _run("systemd-analyze", "verify", "/lib/systemd/system/gateway.service")
     conffiles = _run("dpkg-query", "-W", "-f=${Conffiles}", PKG).stdout.split()
     assert "/etc/gateway/gateway.toml.example" in conffiles
