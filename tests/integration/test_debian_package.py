@@ -92,8 +92,8 @@ def package(tmp_path):
 
 
 def _start_daemon_until_state(timeout: float = 60) -> None:
-    """Run the installed daemon until it has written its key and state, then stop it. Its
-    cache goes where systemd's CacheDirectory= puts it."""
+    """Run the installed daemon until it has written its key, its state and its cache (where
+    systemd's CacheDirectory= puts it), then stop it."""
     env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
     proc = subprocess.Popen(
         ["/usr/bin/gateway", "run", "-c", "/etc/gateway/gateway.toml"],
@@ -103,9 +103,11 @@ def _start_daemon_until_state(timeout: float = 60) -> None:
     )
     deadline = time.monotonic() + timeout
     try:
-        while not (STATE / "signing.key").exists() or not (STATE / "state.json").exists():
+        written = (STATE / "signing.key", STATE / "state.json", CACHE)
+        while not all(path.exists() for path in written):
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the daemon wrote no state"
+            missing = [str(path) for path in written if not path.exists()]
+            assert time.monotonic() < deadline, f"the daemon did not write {missing}"
             time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -209,7 +211,6 @@ def test_package_installs_sets_up_upgrades_and_purges(package, mail_system, tmp_
     check = _run("gateway", "config", "check", "-c", "/etc/gateway/gateway.toml", check=False)
     assert check.returncode == 0, check.stdout
     _start_daemon_until_state()
-    assert CACHE.is_dir()
     etc_before = _etc_files()
     assert set(etc_before) == {"gateway.toml", "imap-password", "smtp-password"}
     key_before = (STATE / "signing.key").read_bytes()
