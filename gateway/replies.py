@@ -20,6 +20,7 @@ from gateway.reply_decision import (  # noqa: F401 - the grammar's API, re-expor
     GrammarReading,
     decide,
     has_blocker,
+    has_condition,
     join_wrapped,
     normalize_reply_text,
     read_grammar,
@@ -227,8 +228,8 @@ def _is_sig_line(line: str) -> bool:
     s = line.strip()
     if not s or len(s) > 48 or _SENTENCE_END_RE.search(s) or _SEND_BACK_SURFACE_RE.search(s):
         return False  # a send-back must never vanish as a "signature"
-    if has_blocker(s):
-        return False  # nor a hedge or a refusal (承認⏎課長に相談します)
+    if has_blocker(s) or has_condition(s):
+        return False  # nor a hedge, a refusal or a condition (承認⏎課長に相談します, 課長確認後)
     return bool(_SIG_INFO_RE.search(s) or _SIG_TITLE_RE.search(s))
 
 

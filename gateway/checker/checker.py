@@ -124,6 +124,10 @@ def _run(
             continue  # none of the words the rule needs is in the draft
         if detect is not None:
             found = detect(draft, ctx, settings)
+        elif isinstance(rule, TokenRule):
+            found = rule.hits(draft, ctx, limit, _spans(hits.get(rule.id)))
+            if found.cutoff is not None:
+                cutoffs[rule.id] = min(cutoffs.get(rule.id, found.cutoff), found.cutoff)
         elif rule.limited:
             found = rule.hits(draft, ctx, limit)  # type: ignore[call-arg]
             if found.cutoff is not None:  # type: ignore[attr-defined]
@@ -141,7 +145,7 @@ def _run(
     out: list[Finding] = []
     for rule_id, found in hits.items():
         rule = by_id[rule_id]
-        in_link = urls.contain if rule_id in token_ids else None
+        in_link = urls.contain if rule_id in token_ids and urls.starts else None
         again = partial(_every_hit, rules, rule, draft, ctx)
         out += rule_findings(rule, found, cutoffs.get(rule_id), draft, in_link, again, listing)
     out.sort(key=lambda f: (f.line, f.column, f.rule))
@@ -151,9 +155,15 @@ def _run(
 def _every_hit(rules: _RuleSet, rule: Rule, draft: Draft, ctx: CheckContext) -> list[Hit]:
     """Every match of one rule, without a limit (listing: a rule not yet decided)."""
     found = [hit for _, hit in rules.index_of(rule).run(draft)]
-    if _has_own_hits(rule):
+    if isinstance(rule, TokenRule):
+        found += rule.hits(draft, ctx, None, _spans(found))
+    elif _has_own_hits(rule):
         found += rule.hits(draft, ctx)
     return found
+
+
+def _spans(hits: list[Hit] | None) -> frozenset[tuple[int, int]]:
+    return frozenset((h.start, h.end) for h in hits) if hits else frozenset()
 
 
 def _has_own_hits(rule: Rule) -> bool:

@@ -29,7 +29,7 @@ from gateway.checker.fold import (
     has_mask,
     inside_word,
 )
-from gateway.checker.prefilter import Clauses, passes, required_strings
+from gateway.checker.prefilter import Clauses, passes, required_strings, required_strings_of
 from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
@@ -151,7 +151,7 @@ class _QuoteIndex:
     quoted costs a few bisections instead of a scan of its line (a long line full of hits
     made that quadratic)."""
 
-    __slots__ = ("length", "lines", "marks")
+    __slots__ = ("length", "lines", "marks", "pairs", "straight")
 
     def __init__(self, text: str) -> None:
         self.length = len(text)
@@ -161,6 +161,9 @@ class _QuoteIndex:
             found[m.group()].append(m.start())
         self.lines = found.pop("\n")
         self.marks = found
+        # the pairs whose two marks both occur: only they can enclose anything
+        self.pairs = [(op, cl) for op, cl in _QUOTES[:-1] if found[op] and found[cl]]
+        self.straight = len(found['"']) >= 2
 
     def line_of(self, start: int, end: int) -> tuple[int, int]:
         """The line around [start, end): its first offset and the offset of its end."""
@@ -198,13 +201,15 @@ def _quote_index(draft: Draft) -> _QuoteIndex:
 def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
     index = _quote_index(draft)
+    if not index.pairs and not index.straight:
+        return False
     ls, le = index.line_of(start, end)
-    for op, cl in _QUOTES[:-1]:
+    for op, cl in index.pairs:
         o = index.last_before(op, ls, start)
         if o >= 0 and not index.any_in(cl, o + 1, start) and index.any_in(cl, end, le):
             return True
     q = '"'
-    return index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
+    return index.straight and index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
 
 
 # --- token patterns (lexicon and sequence rules share them) ---
@@ -317,8 +322,9 @@ class Rule:
             return None
         if hit.soft:
             return hit.soft
-        if self.soften and any(c.present(draft, hit.start, hit.end) for c in self.soften):
-            return "context"
+        for c in self.soften:
+            if c.present(draft, hit.start, hit.end):
+                return "context"
         return None
 
     def finding(self, draft: Draft, hit: Hit, soft: str | None = None) -> Finding:
@@ -356,10 +362,18 @@ class TokenRule(Rule):
         if self.phrase_re is not None:
             self.phrase_trigger = required_strings(self.phrase_re)
 
-    def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
+    def hits(
+        self,
+        draft: Draft,
+        ctx: CheckContext,
+        limit: int | None = None,
+        known: frozenset[tuple[int, int]] = frozenset(),
+    ) -> HitList:
         # token patterns are run by the shared index (TokenIndex); phrases and spelled
         # words here. A plain function, not a generator: most drafts stop at the prefilter.
         # Phrases and spelled words each stop after `limit` matches (the list's cutoff).
+        # `known`: spans the rule's token patterns matched already; a spelled word there
+        # (死ね is also a spelling of しね) is the same place, and the token match is kept.
         out = HitList()
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
@@ -374,6 +388,8 @@ class TokenRule(Rule):
             phrases = len(out)
             for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
+                if (s, e) in known:
+                    continue
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
                     out.append(Hit(s, e, soft=soft))
@@ -459,24 +475,81 @@ class RegexRule(Rule):
     regex: re.Pattern[str] | None = None
     group: int | str = 0
     trigger: Clauses = ()  # characters the regex cannot match without (prefilter)
+    # the clauses of each alternative of a rule's patterns (joined with |): the regex
+    # runs only when one alternative has all its words (外国人 repeated without any of the
+    # words that must follow it cost a lazy gap scan per occurrence)
+    branches: tuple[Clauses, ...] = ()
 
     def __post_init__(self) -> None:
         if self.regex is not None:
             self.trigger = required_strings(self.regex)
+            self.branches = branch_clauses(self.regex)
 
     limited: ClassVar[bool] = True
 
     def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         assert self.regex is not None
         out = HitList()
-        if not passes(self.trigger, draft.norm):  # most drafts stop here
+        norm = draft.norm
+        if not passes(self.trigger, norm):  # most drafts stop here
             return out
+        if self.branches and not any(passes(b, norm) for b in self.branches):
+            return out  # no alternative has all the words it needs
         group = self.group
         for m in self.regex.finditer(draft.norm):
             out.append(Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict()))
             if _limited(out, limit):
                 break
         return out
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+def branch_clauses(regex: re.Pattern[str]) -> tuple[Clauses, ...]:
+    """The prefilter clauses of each top-level alternative of a regex, or () when it has
+    one alternative, global inline flags, or an alternative whose words are unknown
+    (then the whole regex's clauses are the only test). Each alternative is split off
+    the source at a `|` outside parentheses and classes, and must compile alone."""
+    src = regex.pattern
+    if _GLOBAL_FLAGS.match(src):
+        return ()
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            if src.startswith("]", i + 1) or src.startswith("^]", i + 1):
+                i += 2 if src[i + 1] == "]" else 3  # a ] first in a class is a letter
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(src[start:i])
+            start = i + 1
+        i += 1
+    parts.append(src[start:])
+    if len(parts) < 2:
+        return ()
+    out = []
+    for part in parts:
+        try:
+            re.compile(part, regex.flags)
+        except re.error:
+            return ()
+        clauses = required_strings_of(part, regex.flags)
+        if not clauses:
+            return ()  # an alternative that may match anything: no test
+        out.append(clauses)
+    return tuple(out)
 
 
 Detector = Callable[[Draft, CheckContext, Any], Iterable[Hit]]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from gateway.checker.jsregex import (
 )
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
+from gateway.checker.prh_yaml import read_yaml
 
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
@@ -42,90 +42,6 @@ _SPECIAL_SET = frozenset(_SPECIAL)
 # its dictionaries in the load cache
 _REGEXP_STRING = r"/([^\n\r\u2028\u2029]*)/([gimy]*)"
 _MUST_EMPTY = r"\$([0-9]+)"
-
-
-# --- YAML as js-yaml reads it ---
-
-
-@lru_cache(maxsize=1)
-def _yaml12_loader() -> type:
-    """PyYAML (in C where it can) with YAML 1.2's booleans, as js-yaml: only true/false
-    (`on`, `yes`, `no` stay words). Built on first use: a cached dictionary needs no YAML."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = type("Yaml12Loader", (base,), {})
-    loader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool",
-        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-        list("tTfF"),
-    )
-    return loader
-
-
-def read_yaml(text: str) -> Any:
-    """yaml.load(text) with the loader above (a safe loader), building the plain strings,
-    lists and mappings of the node tree directly: PyYAML's generic constructor costs
-    more than parsing a big dictionary in C. Anything else (numbers, booleans, dates,
-    merge keys `<<`, explicit tags, a structure that contains itself) is built by
-    PyYAML's own constructor, so the data is always what yaml.load gives."""
-
-    loader = _yaml12_loader()(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        try:
-            return _PlainBuilder(loader).build(node)
-        except _NotPlain:
-            return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-class _NotPlain(Exception):
-    """A structure that contains itself: left to PyYAML."""
-
-
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
-_MERGE = "tag:yaml.org,2002:merge"
-
-
-class _PlainBuilder:
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-        self.built: dict[int, Any] = {}  # an alias is the same object, as in PyYAML
-        self.open: set[int] = set()
-
-    def build(self, node: Any) -> Any:
-        tag = node.tag
-        if tag == _STR and isinstance(node.value, str):
-            return node.value
-        key = id(node)
-        if key in self.built:
-            return self.built[key]
-        if key in self.open:
-            raise _NotPlain
-        if tag == _SEQ:
-            self.open.add(key)
-            out: Any = [self.build(n) for n in node.value]
-        elif tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
-            self.open.add(key)
-            out = {}
-            for k, v in node.value:
-                name = self.build(k)
-                if isinstance(name, list | dict):  # PyYAML's own error for it
-                    return self.loader.construct_object(node, deep=True)
-                out[name] = self.build(v)
-        else:
-            out = self.loader.construct_object(node, deep=True)
-        self.open.discard(key)
-        self.built[key] = out
-        return out
 
 
 # --- one rule ---

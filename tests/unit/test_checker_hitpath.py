@@ -145,3 +145,71 @@ def test_context_words_by_column_slices_equal_reading_every_token(checker) -> No
                 differ += cs._present_in(draft, s, e) != _present_by_tokens(cs, draft, s, e)
     assert asked > 1000
     assert differ == 0
+
+
+def _folded_by_every_character(norm: str) -> tuple[str, list[int] | None]:
+    """The plain computation Folded replaced: a keep flag per character."""
+    from gateway.checker.fold import _HIDDEN, _INVISIBLE, _spaced_ja, _spaced_japanese
+
+    if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
+        return norm, None
+    keep = [ch not in _INVISIBLE for ch in norm]
+    visible = "".join(ch for ch, k in zip(norm, keep, strict=True) if k)
+    vis_idx = [i for i, k in enumerate(keep) if k]
+    for m in _spaced_ja().finditer(visible):
+        for k in range(m.start(1), m.end(1)):
+            keep[vis_idx[k]] = False
+    kept = [i for i, k in enumerate(keep) if k]
+    return "".join(norm[i] for i in kept), [*kept, len(norm)]
+
+
+_FOLD_TEXT = st.text(alphabet=list("ばかしね死 　a1\u200b\u200d\u2060\ufe0f\u202e。"), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(norm=_FOLD_TEXT)
+def test_folding_by_removed_runs_equals_a_flag_per_character(norm: str) -> None:
+    """Folded (invisible characters and spaces inside Japanese words removed, built from
+    the removed positions) gives the text and offsets the per-character loop gave."""
+    from gateway.checker.fold import Folded
+
+    folded = Folded(norm)
+    assert (folded.text, folded._map) == _folded_by_every_character(norm)
+
+
+def test_a_regex_rule_runs_when_one_of_its_alternatives_has_its_words(checker) -> None:
+    """The per-alternative test never skips a draft its regex matches: every regex rule
+    over the corpus, hostile drafts and every rule's own examples (a match found means
+    some alternative passed its clauses)."""
+    from gateway.checker.engine import RegexRule
+    from gateway.checker.prefilter import passes
+
+    rules = [r for r in checker.rules if isinstance(r, RegexRule) and r.branches]
+    assert any(r.id == "hate-generalisation" for r in rules)
+    texts = [d.text for d in load_corpus()] + _hostile_texts()
+    texts += [t for r in checker.rules for t, _ in (*r.examples_match, *r.examples_no_match)]
+    matched = 0
+    for text in texts:
+        norm = Draft(text, tokens=[]).norm
+        for r in rules:
+            if r.regex.search(norm):
+                matched += 1
+                assert any(passes(b, norm) for b in r.branches), (r.id, text[:60])
+    assert matched > 50
+    flood = Draft("外国人 " * 2000, tokens=[])
+    hate = next(r for r in rules if r.id == "hate-generalisation")
+    assert not any(passes(b, flood.norm) for b in hate.branches)  # skipped: no tail word
+
+
+def test_alternatives_split_only_at_the_top_level() -> None:
+    import re
+
+    from gateway.checker.engine import branch_clauses
+
+    got = branch_clauses(re.compile(r"外国(人|籍)は[|]出て|在日\|X|(?:難民)[^|]{0,3}帰れ"))
+    words = [{w for clause in b for w in clause} for b in got]
+    assert len(got) == 3  # no split at a | inside (), [] or escaped
+    assert {"外国", "は|出て"} <= words[0] and "在日|X" in words[1]
+    assert {"難民", "帰れ"} <= words[2]
+    assert branch_clauses(re.compile(r"(?i)abc|def")) == ()  # global flags: not split
+    assert branch_clauses(re.compile(r"abc|.*")) == ()  # an alternative matching anything
