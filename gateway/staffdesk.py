@@ -371,24 +371,29 @@ def absence_ticks(gw: Gateway, now: datetime) -> int:
         store.add_event(_event("absence_lapsed", None, "gateway", now, absence_id=a.id))
         changed += 1
     for a in ab.due_reports(absences, now):
-        entries = ab.report_entries(a, store.all_drafts())
         done = replace(a, state=ab.REPORTED, reported_at=now)
         store.put_absence(done)
-        _queue(gw, done, ab.REPORT_STATUS, "report", [a.reviewer], [], now, entries=entries)
-        store.add_event(
-            _event(
-                "absence_reported",
-                None,
-                "gateway",
-                now,
-                absence_id=a.id,
-                reviewer=a.reviewer,
-                deputy=a.deputy,
-                decisions=[f"{e['draft_id']} v{e['version']} {e['decision']}" for e in entries],
-            )
-        )
+        _report(gw, done, now)
         changed += 1
     return changed
+
+
+def _report(gw: Gateway, absence: Absence, now: datetime) -> None:
+    """The 後閲 mail: what others decided in the reviewer's place, and its audit event."""
+    entries = ab.report_entries(absence, gw.store.all_drafts())
+    _queue(gw, absence, ab.REPORT_STATUS, "report", [absence.reviewer], [], now, entries=entries)
+    gw.store.add_event(
+        _event(
+            "absence_reported",
+            None,
+            "gateway",
+            now,
+            absence_id=absence.id,
+            reviewer=absence.reviewer,
+            deputy=absence.deputy,
+            decisions=[f"{e['draft_id']} v{e['version']} {e['decision']}" for e in entries],
+        )
+    )
 
 
 # --------------------------------------------------------------------------- admin commands
@@ -498,6 +503,10 @@ def _apply(gw: Gateway, command: dict[str, Any], now: datetime) -> str | None:
             return f"{command['absence_id']} は取り消せる不在ではありません。"
         store.put_absence(replace(absence, state=ab.REMOVED))
         store.add_event(_event("absence_removed", None, "admin", now, absence_id=absence.id))
+        today = local_day(now)
+        if absence.state == ab.CONFIRMED and absence.start <= today:
+            # Back early: the 後閲 covers the days the absence did count.
+            _report(gw, replace(absence, end=min(absence.end, today), state=ab.REMOVED), now)
         return None
     if kind == "reassign":
         draft = store.get_draft(command["draft_id"])

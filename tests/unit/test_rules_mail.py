@@ -518,6 +518,50 @@ def test_admin_absence_and_reassign_are_applied_on_the_next_tick(tmp_path):
     assert headers["X-Gateway-Absence"] and headers["X-Loop"] == gw.settings.mailbox.address
 
 
+def test_an_absence_ended_early_by_the_admin_still_gets_its_kouetsu(tmp_path):
+    people = [KACHO, KAKARI, DAIRI, "hosa@town.example.jp"]
+    gw, clock = make(
+        tmp_path, accounts=[{"name": "辰野町公式X", "platform": "x", "reviewers": people}]
+    )
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KAKARI,
+            "deputy": DAIRI,
+            "start": "2026-12-18",
+            "end": "2026-12-25",
+        },
+    )
+    gw.tick()
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)) == "draft"
+    request = sent(gw, "review-request", DAIRI)[-1]
+    clock.now += timedelta(hours=1)
+    assert gw.handle_raw(gmail_ja(request, DAIRI, "代理", "承認します")) == "reply_approve"
+    clock.now = datetime(2026, 12, 21, 9, 0, tzinfo=clock.now.tzinfo)  # back early
+    queue_admin_command(gw.settings, {"command": "absence-remove", "absence_id": "A-000001"})
+    gw.tick()
+    gw.tick()
+    (report,) = sent(gw, "absence-report", KAKARI)
+    assert "D-000001" in body(report) and "承認" in body(report)
+    assert gw.store.absences()[0].state == "removed"
+    # A removed absence that never started has nothing to report.
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KACHO,
+            "deputy": DAIRI,
+            "start": "2026-12-28",
+            "end": "2026-12-29",
+        },
+    )
+    gw.tick()
+    queue_admin_command(gw.settings, {"command": "absence-remove", "absence_id": "A-000002"})
+    gw.tick()
+    assert sent(gw, "absence-report", KACHO) == []
+
+
 # --------------------------------------------------------------------------- config
 
 
