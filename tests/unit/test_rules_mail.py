@@ -280,6 +280,38 @@ def test_an_absence_mail_that_cannot_be_read_is_never_a_draft(tmp_path, text):
     assert "不在 12/24-12/27 代理 dairi@town.example.jp" in answer  # how to write it
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12/24-12/27 不在 代理 dairi@town.example.jp",  # the words in another order
+        "12/24〜12/27は不在です。代理は dairi@town.example.jp です。",  # a sentence
+        "不在 12/24-12/25 代理 dairi@town.example.jp\n不在 12/28-12/29 代理 kacho@town.example.jp",
+    ],
+)
+def test_absence_words_in_another_shape_are_answered_with_the_form_not_forwarded(tmp_path, text):
+    gw, _ = make(tmp_path)
+    assert gw.handle_raw(absence_mail(KAKARI, text)) == "absence_refused"
+    assert gw.store.all_drafts() == [] and gw.store.absences() == []
+    assert "不在 12/24-12/27 代理 dairi@town.example.jp" in body(sent(gw, "absence", KAKARI)[-1])
+
+
+def test_a_non_reviewers_mail_mentioning_absence_stays_a_draft(tmp_path):
+    gw, _ = make(tmp_path)
+    text = "12/24〜12/27は窓口担当が不在です。代理は dairi@town.example.jp です。"
+    assert gw.handle_raw(absence_mail(AUTHOR, text)) == "draft"
+
+
+def test_an_absence_line_with_a_few_words_around_it_is_read(tmp_path):
+    gw, _ = make(tmp_path)
+    text = (
+        "お疲れ様です。\n年末年始の休暇のため、次のとおり不在にします。\n\n"
+        "不在 12/28-1/4 代理 dairi@town.example.jp\n\nよろしくお願いします。"
+    )
+    assert gw.handle_raw(absence_mail(KAKARI, text)) == "absence_request"
+    (pending,) = gw.store.absences()
+    assert (pending.start, pending.end) == (date(2026, 12, 28), date(2027, 1, 4))
+
+
 def test_a_post_about_absentee_voting_is_still_a_draft(tmp_path):
     gw, _ = make(tmp_path)
     text = "不在者投票は12/24から12/27まで役場で受け付けます。"
