@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache, partial
+from itertools import islice
 from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
@@ -68,10 +69,15 @@ def date_matches(norm: str) -> list[re.Match[str]]:
     finditer ran it at every position of the draft (~450 instructions each). Here it is
     tried only where its second look-ahead can hold (_RUN_BEFORE_MARK), left to right
     from the end of the last match: the same matches, as every other position fails it.
+    A text dense with such places (1.1.1.…, 1月1月…) is scanned plainly.
     """
     n = len(norm)
+    most = n // _SPARSE + _FEW
+    found = list(islice(_RUN_BEFORE_MARK.finditer(norm[::-1]), most + 1))
+    if len(found) > most:  # dense (1.1.1.…): each costs a call, plain is cheaper
+        return list(_DATE_RE.finditer(norm))
     # [first, mark) in norm for each run before a mark, found backwards
-    runs = [(n - e, n - 1 - s) for s, e in map(_span, _RUN_BEFORE_MARK.finditer(norm[::-1]))]
+    runs = [(n - e, n - 1 - s) for s, e in map(_span, found)]
     out: list[re.Match[str]] = []
     done = 0
     match = _DATE_RE.match
@@ -88,6 +94,10 @@ def date_matches(norm: str) -> list[re.Match[str]]:
 
 
 _span = re.Match.span
+# At most one run per this many characters, or finditer is cheaper: a run costs about
+# as much as this many positions of the plain scan (a call from Python, and a match).
+_SPARSE = 20
+_FEW = 4  # and a few in any text
 
 
 def _number(written: str) -> int:

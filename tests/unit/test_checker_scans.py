@@ -18,6 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway.checker import CheckContext, Checker
+from gateway.checker import dates as dates_module
 from gateway.checker.dates import _DATE_RE, date_matches
 from gateway.checker.detectors import _URL_RE
 from gateway.checker.draft import Draft
@@ -60,7 +61,32 @@ def _plain_dates(text: str) -> list[tuple[tuple[int, int], tuple[str | None, ...
 
 
 def _fast_dates(text: str) -> list[tuple[tuple[int, int], tuple[str | None, ...]]]:
-    return [(m.span(), m.groups()) for m in date_matches(text)]
+    """date_matches, made to try the regex before every mark, however dense they are
+    (a dense text is otherwise scanned plainly, which would compare finditer with itself)."""
+    few = dates_module._FEW
+    try:
+        dates_module._FEW = 10**9
+        return [(m.span(), m.groups()) for m in date_matches(text)]
+    finally:
+        dates_module._FEW = few
+
+
+def test_a_text_dense_with_marks_is_scanned_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[int] = []
+
+    class Counted:
+        def match(self, text: str, pos: int) -> re.Match[str] | None:
+            tried.append(pos)
+            return _DATE_RE.match(text, pos)
+
+        def finditer(self, text: str):
+            return _DATE_RE.finditer(text)
+
+    monkeypatch.setattr(dates_module, "_DATE_RE", Counted())
+    sparse = "9月8日（月）から10日（水）まで、松尾峡・ほたる童謡公園で開催します。" * 3
+    assert len(date_matches(sparse)) == 6 and len(tried) == 6
+    tried.clear()
+    assert len(date_matches("1.1." * 100)) == 0 and not tried
 
 
 def test_dates_found_before_their_marks_are_finditers_on_every_text(texts: list[str]) -> None:
