@@ -5,17 +5,29 @@ Prints figures, asserts nothing. Targets (issue 14):
 - `gateway check` on one post, as a whole process, at most 2x a bare process that imports
   Sudachi and tokenizes the same post.
 
-Loading is measured three ways: "cold" (no cache: every spec checked, every pattern
-translated and analysed, as on the first start after an install or an edit), "warm"
-(the load cache in place: what every later start does) and prh (npm prh in one Node
-process, each dictionary loaded `--rounds` times; the best time counts, for both sides).
-Needs Node.js and npm for the prh column (prh is installed into the test cache).
-
-Every figure is given twice: wall-clock time, and CPU time (user + system, of the
-process or, for a whole process, of the child). On a machine shared with other work the
-wall clock also counts the time spent waiting for a core; CPU time does not, so the
-CPU ratios are the steadier ones there (the targets are about a quiet machine).
-Usage: python bench/bench_prh.py [--rounds N] [--post FILE]
+How each side's loading is measured (the same way on both sides):
+- prh: `prh.fromYAMLFilePath(file)` (read, parse the YAML, build every rule, run its
+  specs), timed inside one Node process after `require("prh")`, as prh's own API loads a
+  dictionary. The Node process stays up and loads on request, so its loads and ours
+  take turns, dictionary after dictionary, round after round: a burst of other work on a
+  shared machine falls on both sides alike.
+- gateway "dict": the prh rule built from a mapping that names the dictionary
+  (`build_rule`: read the file, parse it, translate and analyse every pattern, run the
+  specs): the same job as prh's call, in one Python process after its imports.
+  "cold" finds no record in the cache folder (a new folder each round), as on the first
+  start after an edit or an upgrade: everything is computed, and the records written;
+  "warm" has the load cache in place (every later start). Neither side empties its
+  engine's own cache of compiled regexes between rounds (V8's, Python's `re`).
+- gateway "folder": `Checker.load` of a rule folder whose one rule file names the
+  dictionary, with the load cache in place: what `gateway check` does (it also reads
+  the rule file and the record of the examples that passed, and builds the rule set).
+Each figure is the best of `--rounds` (both sides), after one untimed load of every
+dictionary by both (V8 compiles prh's code on its first runs: a first load of a tiny
+dictionary in a fresh Node takes milliseconds, so prh's figures are its fastest).
+Every figure is given as wall-clock and as CPU time (user + system of the process):
+on a machine shared with other work the wall clock also counts waiting for a core,
+CPU time does not, so the CPU ratios are the steadier ones there.
+Usage: python bench/bench_prh.py [--rounds N] [--post FILE] [--skip-load | --skip-process]
 """
 
 from __future__ import annotations
@@ -30,11 +42,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gateway.checker import Checker  # noqa: E402
+from gateway.checker.rule_loader import build_rule  # noqa: E402
 
 PEER = next(
     (p / "shared/peer/prh" for p in ROOT.parents if (p / "shared/peer/prh").is_dir()),
@@ -43,23 +57,19 @@ PEER = next(
 POST = ROOT / "tests/data/drafts/clean/001-hotaru-festival.txt"
 PRH_VERSION = "5.4.4"
 
+# Loads the dictionary named on each line of stdin; answers [wall ms, CPU ms] per line.
 NODE_LOADER = r"""
 const prh = require("prh");
-const [rounds, ...files] = process.argv.slice(1);
-const out = {};
-for (const f of files) {
-  let best = Infinity, bestCpu = Infinity;
-  for (let i = 0; i < +rounds; i++) {
-    const t = process.hrtime.bigint();
-    const c = process.cpuUsage();
-    prh.fromYAMLFilePath(f);
-    const used = process.cpuUsage(c);
-    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
-    bestCpu = Math.min(bestCpu, (used.user + used.system) / 1e3);
-  }
-  out[f] = [best, bestCpu];
-}
-console.log(JSON.stringify(out));
+const readline = require("readline");
+const lines = readline.createInterface({ input: process.stdin });
+lines.on("line", (f) => {
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
+  prh.fromYAMLFilePath(f);
+  const used = process.cpuUsage(c);
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  process.stdout.write(JSON.stringify([wall, (used.user + used.system) / 1e3]) + "\n");
+});
 """
 
 
@@ -80,19 +90,30 @@ def prh_dir() -> Path | None:
     return target
 
 
-def prh_load_ms(dictionaries: list[Path], rounds: int) -> dict[str, list[float]]:
-    """{file: [best wall ms, best CPU ms]} of npm prh loading each dictionary."""
-    where = prh_dir()
-    if where is None:
-        return {}
-    done = subprocess.run(
-        ["node", "-e", NODE_LOADER, str(rounds), *map(str, dictionaries)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "NODE_PATH": str(where / "node_modules")},
-    )
-    return json.loads(done.stdout)
+class PrhLoader:
+    """npm prh in a Node process that loads a dictionary when asked (None without Node)."""
+
+    def __init__(self, where: Path) -> None:
+        self.node = subprocess.Popen(
+            ["node", "-e", NODE_LOADER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NODE_PATH": str(where / "node_modules")},
+        )
+
+    def load_ms(self, dictionary: Path) -> tuple[float, float]:
+        """(wall, CPU) milliseconds of prh.fromYAMLFilePath(dictionary), timed in Node."""
+        assert self.node.stdin is not None and self.node.stdout is not None
+        self.node.stdin.write(f"{dictionary}\n")
+        self.node.stdin.flush()
+        wall, cpu = json.loads(self.node.stdout.readline())
+        return wall, cpu
+
+    def close(self) -> None:
+        assert self.node.stdin is not None
+        self.node.stdin.close()
+        self.node.wait()
 
 
 def rules_naming(folder: Path, dictionary: Path) -> Path:
@@ -110,21 +131,48 @@ def _timed(fn) -> tuple[float, float]:
     return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
 
 
-def gateway_load_ms(dictionary: Path, rounds: int, tmp: Path) -> dict[str, tuple[float, float]]:
-    """{"cold": (wall, CPU), "warm": (wall, CPU)}, the best milliseconds of `rounds` loads
-    of a rule folder naming the dictionary."""
-    rules = rules_naming(tmp / "rules" / dictionary.stem, dictionary)
-    cold = []
-    for i in range(rounds):
-        os.environ["XDG_CACHE_HOME"] = str(tmp / f"cold-{dictionary.stem}-{i}")
-        cold.append(_timed(lambda: Checker.load(rules)))
-    os.environ["XDG_CACHE_HOME"] = str(tmp / "warm")
-    Checker.load(rules)  # fills the cache
-    warm = [_timed(lambda: Checker.load(rules)) for _ in range(rounds)]
-    return {
-        "cold": (min(w for w, _ in cold), min(c for _, c in cold)),
-        "warm": (min(w for w, _ in warm), min(c for _, c in warm)),
-    }
+class GatewayLoads:
+    """The gateway's loads of one dictionary, each timed on request (see the docstring)."""
+
+    def __init__(self, dictionary: Path, tmp: Path) -> None:
+        self.dictionary = dictionary
+        self.tmp = tmp
+        self.rules = rules_naming(tmp / "rules" / _slug(dictionary), dictionary)
+        self.mapping = {"kind": "prh", "dictionary": str(dictionary)}
+        self.rule_file = self.rules / "prh.yaml"
+        self.colds = 0
+
+    def _use_cache(self, name: str) -> None:
+        os.environ["XDG_CACHE_HOME"] = str(self.tmp / name)
+
+    def build(self) -> Any:
+        return build_rule(dict(self.mapping), self.rule_file, {})
+
+    def dict_cold(self) -> tuple[float, float]:
+        self.colds += 1
+        name = f"cold-{_slug(self.dictionary)}-{self.colds}"
+        # the cache folder is there (as after any earlier start) without this file's record
+        (self.tmp / name / "gateway" / "checker").mkdir(parents=True)
+        self._use_cache(name)
+        return _timed(self.build)
+
+    def dict_warm(self) -> tuple[float, float]:
+        self._use_cache("warm")
+        return _timed(self.build)
+
+    def folder_warm(self) -> tuple[float, float]:
+        self._use_cache("warm")
+        return _timed(lambda: Checker.load(self.rules))
+
+    def warm_up(self) -> int:
+        """Fill the warm cache; the number of rules the dictionary gives."""
+        self._use_cache("warm")
+        Checker.load(self.rules)
+        return len(self.build().entries)
+
+
+def _slug(dictionary: Path) -> str:
+    return str(dictionary.relative_to(PEER)).replace("/", "_")
 
 
 def processes_ms(
@@ -158,30 +206,60 @@ def bench_loading(rounds: int) -> None:
     if not dictionaries:
         print(f"no dictionaries in {PEER}")
         return
-    # warm up the tokenizer and the imports first: they are not the dictionary's
+    where = prh_dir()
+    if where is None:
+        print("Node.js and npm are not installed: no prh to compare with")
+        return
+    # the imports and the tokenizer first: they are not the dictionary's
     Checker.load()
-    prh = prh_load_ms(dictionaries, rounds)
-    print(f"Loading prh dictionaries (best of {rounds}; ms; wall clock, and CPU time)")
-    print(f"{'dictionary':44} {'rules':>5} {'cold':>6} {'warm':>6} {'prh':>6} {'cold/prh':>8}"
-          f" {'warm/prh':>8} | {'cpu cold':>8} {'prh':>6} {'cold/prh':>8}")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        saved = os.environ.get("XDG_CACHE_HOME")
-        for d in dictionaries:
-            got = gateway_load_ms(d, rounds, Path(tmp))
-            (cold, cold_cpu), (warm, _) = got["cold"], got["warm"]
-            n = len(Checker.load(rules_naming(Path(tmp) / "rules" / d.stem, d)).rules[0].entries)
-            theirs, theirs_cpu = prh.get(str(d), (float("nan"), float("nan")))
-            print(f"{d.relative_to(PEER)!s:44} {n:5} {cold:6.1f} {warm:6.1f} {theirs:6.1f}"
-                  f" {_ratio(cold, theirs)} {_ratio(warm, theirs)} |"
-                  f" {cold_cpu:8.1f} {theirs_cpu:6.1f} {_ratio(cold_cpu, theirs_cpu)}")  # fmt: skip
+    saved = os.environ.get("XDG_CACHE_HOME")
+    prh = PrhLoader(where)
+    sides = ("prh", "dict cold", "dict warm", "folder warm")
+    times: dict[Path, dict[str, list[tuple[float, float]]]] = {
+        d: {side: [] for side in sides} for d in dictionaries
+    }
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            loads = {d: GatewayLoads(d, Path(tmp)) for d in dictionaries}
+            counts = {}
+            for d in dictionaries:  # one untimed load of each, both sides
+                prh.load_ms(d)
+                counts[d] = loads[d].warm_up()
+            for _ in range(rounds):  # the sides take turns, dictionary by dictionary
+                for d in dictionaries:
+                    mine = loads[d]
+                    got = times[d]
+                    got["prh"].append(prh.load_ms(d))
+                    got["dict cold"].append(mine.dict_cold())
+                    got["dict warm"].append(mine.dict_warm())
+                    got["folder warm"].append(mine.folder_warm())
+    finally:
+        prh.close()
         if saved is None:
             os.environ.pop("XDG_CACHE_HOME", None)
         else:
             os.environ["XDG_CACHE_HOME"] = saved
+    for clock, k in (("CPU time", 1), ("wall clock", 0)):
+        print(f"\nLoading prh dictionaries: ms, best of {rounds} ({clock}); taking turns")
+        print(f"{'dictionary':40} {'rules':>5} {'prh':>7} {'cold':>7} {'warm':>7} {'folder':>7}"
+              f" {'cold/prh':>8} {'warm/prh':>8} {'fold/prh':>8}")  # fmt: skip
+        cold_ratios, warm_ratios = [], []
+        for d in dictionaries:
+            best = {side: min(t[k] for t in times[d][side]) for side in sides}
+            theirs = best["prh"]
+            cold_ratios.append(best["dict cold"] / theirs if theirs else float("nan"))
+            warm_ratios.append(best["dict warm"] / theirs if theirs else float("nan"))
+            print(f"{d.relative_to(PEER)!s:40} {counts[d]:5} {theirs:7.3f}"
+                  f" {best['dict cold']:7.3f} {best['dict warm']:7.3f} {best['folder warm']:7.3f}"
+                  f" {_ratio(best['dict cold'], theirs)} {_ratio(best['dict warm'], theirs)}"
+                  f" {_ratio(best['folder warm'], theirs)}")  # fmt: skip
+        print(f"  worst ratio: cold {max(cold_ratios):.2f}x, warm {max(warm_ratios):.2f}x;"
+              f" median: cold {statistics.median(cold_ratios):.2f}x,"
+              f" warm {statistics.median(warm_ratios):.2f}x")  # fmt: skip
 
 
 def _ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:8.1f}" if theirs and theirs == theirs else f"{'-':>8}"
+    return f"{ours / theirs:8.2f}" if theirs and theirs == theirs else f"{'-':>8}"
 
 
 SUDACHI_ONLY = """
@@ -240,11 +318,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--post", type=Path, default=POST)
-    p.add_argument("--skip-load", action="store_true")
+    p.add_argument("--skip-load", action="store_true", help="only the whole-process part")
+    p.add_argument("--skip-process", action="store_true", help="only the loading part")
     args = p.parse_args()
     if not args.skip_load:
         bench_loading(args.rounds)
-    bench_check_process(args.rounds * 2, args.post)
+    if not args.skip_process:
+        bench_check_process(args.rounds * 2, args.post)
 
 
 if __name__ == "__main__":

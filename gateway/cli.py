@@ -1,5 +1,6 @@
-"""The `gateway` command: run, check, explain, verify, status, export, demo,
-config check, reviewers, templates check, restore, init."""
+"""The `gateway` command: run, check, explain, verify, demo, config check, reviewers,
+templates check; status and export (gateway.cli_report), restore, init, absence and
+reassign (gateway.cli_rules) are registered from their own modules."""
 
 from __future__ import annotations
 
@@ -182,6 +183,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from gateway.explain import explain, format_explain_text, sender_lines
+    from gateway.identity import NOBODY
     from gateway.mime import read_message
 
     settings = _settings(args.config)
@@ -193,7 +195,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"cannot read {args.message}: {exc}",
         )
     gateway_addresses = [settings.mailbox.address] if settings else []
-    incoming = read_message(raw, gateway_addresses)
+    incoming = read_message(
+        raw, gateway_addresses, people=settings.people if settings else NOBODY
+    )
     authentication = None
     if settings and settings.authserv_ids:
         from gateway.authresults import verdict
@@ -270,118 +274,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------------------- status / export
-
-
-STATE_LABELS = {
-    "in_review": "確認中",
-    "approved": "承認済",
-    "returned": "差戻し",
-    "rejected": "要修正",
-    "expired": "期限切れ",
-    "withdrawn": "取り下げ",
-}
-
-
-def _route_columns(draft) -> dict:
-    """The section rules' part of a status row: emergency, and the open stage of several."""
-    from gateway.routing import open_stage_index
-
-    stage = ""
-    if len(draft.stages) > 1:
-        i = open_stage_index(draft)
-        stage = f"{i + 1}/{len(draft.stages)} {draft.stages[i].name}".strip()
-    return {"emergency": draft.emergency, "stage": stage}
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from gateway.safetext import json_safe, terminal_safe
-    from gateway.store import Store
-
-    settings = load_settings(args.config)
-    store = Store(settings.state_path)
-    drafts = sorted(store.drafts_in_state("in_review"), key=lambda d: d.current.received_at)
-    rows = [
-        {
-            "draft_id": d.id,
-            "version": d.version,
-            "account": d.account,
-            "subject": d.current.subject,
-            "author": d.author,
-            "waiting_on": list(d.waiting_on()),
-            "alternates": {r: a for r in d.waiting_on() if (a := d.alternate_for(r))},
-            "since": d.current.received_at.isoformat(timespec="minutes"),
-            **_route_columns(d),  # (addition) emergency, stage
-        }
-        for d in drafts
-    ]
-    if args.format == "json":
-        print(json_safe(json.dumps({"in_review": rows}, ensure_ascii=False, indent=1)))
-        return EXIT_OK
-    if not rows:
-        print("確認中の投稿案はありません。")
-        return EXIT_OK
-    print(f"確認中の投稿案: {len(rows)}件")
-    # Subjects and addresses come from mail: escapes and controls are shown, never sent.
-    t = terminal_safe
-    for r in rows:
-        waiting = [
-            f"{t(w)}（代理: {t(r['alternates'][w])}）" if w in r["alternates"] else t(w)
-            for w in r["waiting_on"]
-        ]
-        print(
-            f"{'【緊急】' if r['emergency'] else ''}{r['draft_id']} 第{r['version']}版  {t(r['account'])}  「{t(r['subject'])}」  作成: {t(r['author'])}"
-            f"{'  段階: ' + t(r['stage']) if r['stage'] else ''}\n"
-            f"    受付: {r['since'].replace('T', ' ')}  返信待ち: {'、'.join(waiting) or 'なし'}"
-        )
-    return EXIT_OK
-
-
-EXPORT_COLUMNS = ("at", "action", "draft_id", "actor", "detail")
-EXPORT_HEADERS = ("日時", "操作", "案件番号", "実行者", "詳細")
-
-
-def export_csv(events: list[dict]) -> bytes:
-    """CSV that Excel opens with the Japanese intact: UTF-8 with BOM, CRLF. Every cell is
-    quoted, and a cell that would start a formula (= + - @ tab CR) starts with `'`, as the
-    OWASP and Microsoft guidance on CSV injection says: subjects and addresses come from mail."""
-    import csv
-    import io
-
-    from gateway.safetext import csv_cell
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(EXPORT_HEADERS)
-    for e in events:
-        writer.writerow(
-            [
-                csv_cell(cell)
-                for cell in (
-                    e.get("at", ""),
-                    e.get("action", ""),
-                    e.get("draft_id") or "",
-                    e.get("actor", ""),
-                    json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True),
-                )
-            ]
-        )
-    return buf.getvalue().encode("utf-8-sig")
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from gateway.safetext import json_safe
-    from gateway.store import Store
-
-    settings = load_settings(args.config)
-    events = Store(settings.state_path).all_events()
-    if args.format == "json":
-        sys.stdout.write(
-            json_safe(json.dumps([dict(e) for e in events], ensure_ascii=False, indent=1)) + "\n"
-        )
-    else:
-        sys.stdout.buffer.write(export_csv(events))
-    return EXIT_OK
+# ---------------------------------------------------------------------------- admin
 
 
 def _print_lines(lines: list) -> None:
@@ -505,15 +398,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     verify.set_defaults(func=cmd_verify)
 
-    status = sub.add_parser("status", help="確認中の投稿案 (drafts in review)")
-    status.add_argument("-c", "--config", required=True)
-    status.add_argument("--format", choices=("text", "json"), default="text")
-    status.set_defaults(func=cmd_status)
+    from gateway.cli_report import add_parsers as add_report
 
-    export = sub.add_parser("export", help="監査ログを書き出す (export the audit log)")
-    export.add_argument("-c", "--config", required=True)
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.set_defaults(func=cmd_export)
+    add_report(sub)
 
     demo = sub.add_parser(
         "demo", help="内蔵のメール環境で一巡を実演する (run a whole round trip locally)"

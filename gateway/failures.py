@@ -19,7 +19,7 @@ import email.policy
 from datetime import datetime
 from email.message import EmailMessage
 
-from gateway.identity import FromError, parse_from
+from gateway.identity import NOBODY, FromError, People, parse_from
 from gateway.render import notice_mail, render_body
 from gateway.settings import Settings, staff_allowed
 
@@ -30,14 +30,14 @@ _AUTOMATIC_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply")
 class Envelope:
     """What can be read of a mail that could not be handled (nothing, in the worst case)."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, people: People = NOBODY) -> None:
         self.sender = ""
         self.subject = ""
         self.message_id = ""
         self.automatic = True  # unknown: never answer it
         try:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
-            self.sender = _strict_sender(msg)
+            self.sender = _strict_sender(msg, people)
             self.subject = " ".join(str(msg.get("Subject", "")).split())
             self.message_id = str(msg.get("Message-ID", "")).strip()
             auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
@@ -53,13 +53,13 @@ class Envelope:
             self.loops = []
 
 
-def _strict_sender(msg: email.message.Message) -> str:
+def _strict_sender(msg: email.message.Message, people: People = NOBODY) -> str:
     """The From read as strictly as any mail (gateway.identity): an apology never goes to an
     address that a two-faced From (`kacho@… <mallory@…>`) only names."""
     raw = [(str(k).lower(), str(v)) for k, v in msg.raw_items()]
     try:
         return parse_from(
-            [v for k, v in raw if k == "from"], [v for k, v in raw if k == "sender"]
+            [v for k, v in raw if k == "from"], [v for k, v in raw if k == "sender"], people
         ).address
     except FromError:
         return ""
@@ -69,7 +69,7 @@ def failure_mails(
     raw: bytes, exc: BaseException, settings: Settings, gateway_address: str, now: datetime
 ) -> list[tuple[str, EmailMessage]]:
     """(recipient, mail) for the sender's apology and the admin's alert, as they apply."""
-    env = Envelope(raw)
+    env = Envelope(raw, settings.people)
     tell_sender = _may_answer(env, settings, gateway_address)
     out: list[tuple[str, EmailMessage]] = []
     if tell_sender:

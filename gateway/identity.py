@@ -87,9 +87,17 @@ def _domain(domain: str) -> str:
 def _local(local: str) -> str:
     if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
         local = local[1:-1]  # a quoted local part means the same as its contents
+    # ASCII first: str.lower() maps a few non-ASCII letters to ASCII (the Kelvin sign
+    # U+212A becomes k), so a look-alike would otherwise be read as the real address.
+    ascii_only = local.isascii()
     local = local.lower()
     base, sep, tag = local.partition(TAG_DELIMITER)
-    if not _LOCAL_RE.fullmatch(base) or (sep and not _TAG_RE.fullmatch(tag)) or len(local) > 64:
+    if (
+        not ascii_only
+        or not _LOCAL_RE.fullmatch(base)
+        or (sep and not _TAG_RE.fullmatch(tag))
+        or len(local) > 64
+    ):
         raise AddressError(
             f"local part {local!r} has characters an office address never has",
             'アドレスの @ の前に、使えない文字（% ! " < > 空白など）が含まれています。',
@@ -275,11 +283,15 @@ def _one_address(field_name: str, value: str) -> FromAddress:
     return FromAddress(canonical, name)
 
 
-def parse_from(from_values: Sequence[str], sender_values: Sequence[str] = ()) -> FromAddress:
+def parse_from(
+    from_values: Sequence[str], sender_values: Sequence[str] = (), people: People = NOBODY
+) -> FromAddress:
     """The one author address of a mail, read strictly; raises FromError.
 
     `from_values` / `sender_values`: every From / Sender header value, as text (encoded
-    words may still be in it)."""
+    words may still be in it). A Sender that is another address of the From's own person
+    (`people`: one `[[people]]` entry, e.g. a personal and a section address) is that
+    person's own mail, not mail on someone's behalf."""
     if len(from_values) != 1:
         raise FromError("no From header" if not from_values else "several From headers")
     author = _one_address("From", from_values[0])
@@ -287,16 +299,18 @@ def parse_from(from_values: Sequence[str], sender_values: Sequence[str] = ()) ->
         raise FromError("several Sender headers")
     if sender_values:
         sender = _one_address("Sender", sender_values[0])
-        if sender.address != author.address:
+        if not people.same(sender.address, author.address):
             raise OnBehalfError(author, sender)
     return author
 
 
-def on_behalf_of(from_values: Sequence[str], sender_values: Sequence[str]) -> tuple[str, ...]:
+def on_behalf_of(
+    from_values: Sequence[str], sender_values: Sequence[str], people: People = NOBODY
+) -> tuple[str, ...]:
     """(From, Sender), canonical, when the mail is refused only for being sent on someone's
     behalf; () for any other mail. Never an identity: only whom a refusal may be told."""
     try:
-        parse_from(from_values, sender_values)
+        parse_from(from_values, sender_values, people)
     except OnBehalfError as exc:
         return exc.author.address, exc.sender.address
     except FromError:

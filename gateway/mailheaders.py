@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 
 from gateway.charsets import decode_bytes
-from gateway.identity import FromError, parse_from, try_canonical
+from gateway.identity import NOBODY, FromError, People, parse_from, try_canonical
 
 #: Raw 8-bit bytes in a header, as the email package keeps them (surrogate escapes).
 SURROGATE_RE = re.compile("[\udc80-\udcff]")
@@ -133,12 +133,12 @@ def addresses(values: list[str]) -> list[tuple[str, str]]:
 
 
 def strict_from(
-    from_values: list[str], sender_values: list[str], problems: list[str]
+    from_values: list[str], sender_values: list[str], problems: list[str], people: People = NOBODY
 ) -> tuple[str, str]:
     """(display name, canonical address) of the one author, or ("", "") with the reason in
     `problems`: a From that is not exactly one plain address names nobody (identity)."""
     try:
-        author = parse_from(from_values, sender_values)
+        author = parse_from(from_values, sender_values, people)
     except FromError as exc:
         if len(from_values) == 1 and not sender_values:
             legacy = encoded_word_from(from_values[0], problems)  # also read strictly

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 from gateway.automail import failed_recipients
-from gateway.identity import on_behalf_of
+from gateway.identity import NOBODY, People, on_behalf_of
 from gateway.mailheaders import (
     addresses,
     decode_header_value,
@@ -114,6 +114,7 @@ def read_message(
     *,
     refuse: str | None = None,
     raw_size: int | None = None,
+    people: People = NOBODY,
 ) -> Incoming:
     """Read one raw message. Never raises: unreadable input is an OTHER with problems.
 
@@ -128,8 +129,11 @@ def read_message(
             refuse = REFUSED_TOO_COMPLEX
         if refuse is not None:
             size = raw_size if raw_size is not None else len(data)
-            return _read(header_block(data), tuple(gateway_addresses), refused=refuse, size=size)
-        return _read(data, tuple(gateway_addresses))
+            return _read(
+                header_block(data), tuple(gateway_addresses), refused=refuse, size=size,
+                people=people,
+            )  # fmt: skip
+        return _read(data, tuple(gateway_addresses), people=people)
     except Exception as exc:  # the contract: nothing escapes
         log.exception("event=message_unreadable")
         return _empty(raw, f"unreadable message: {type(exc).__name__}: {exc}")
@@ -141,6 +145,7 @@ def read_message_file(
     *,
     blobs: Callable[[], BlobFile] | None = None,
     run_min: int = RUN_MIN,
+    people: People = NOBODY,
 ) -> Incoming:
     """`read_message` for a message in a file (seekable), without holding its photos: the
     long base64 runs stay in the file (`rawruns`) while the structure is parsed, and each
@@ -154,11 +159,11 @@ def read_message_file(
         if _too_many_containers(data):  # runs hold no header line: the same count
             return _read(
                 header_block(data), addresses_, refused=REFUSED_TOO_COMPLEX,
-                size=reduced.size, digest=reduced.sha256, bom=reduced.bom,
+                size=reduced.size, digest=reduced.sha256, bom=reduced.bom, people=people,
             )  # fmt: skip
         return _read(
             data, addresses_, size=reduced.size, digest=reduced.sha256, bom=reduced.bom,
-            runs=reduced.runs, blobs=blobs,
+            runs=reduced.runs, blobs=blobs, people=people,
         )  # fmt: skip
     except OSError:
         # The disk, not the mail (a full spool, an unreadable file): the caller keeps the
@@ -186,6 +191,7 @@ def _read(
     bom: bool = False,
     runs: Runs | None = None,
     blobs: Callable[[], BlobFile] | None = None,
+    people: People = NOBODY,
 ) -> Incoming:
     """`digest` and `bom` are given when `raw` was reduced from a file (`rawruns`): the
     real message's SHA-256 and whether a byte-order mark was taken off its start."""
@@ -206,7 +212,9 @@ def _read(
     def raw_values(name: str) -> list[str]:
         return [raw_text(v) for k, v in raw_headers if str(k).lower() == name.lower()]
 
-    from_name, from_addr = strict_from(raw_values("From"), raw_values("Sender"), problems)
+    from_name, from_addr = strict_from(
+        raw_values("From"), raw_values("Sender"), problems, people
+    )
     to_addrs = tuple(a for _n, a in addresses(raw_values("To")))
     cc_addrs = tuple(a for _n, a in addresses(raw_values("Cc")))
     subject = (header_values(headers, "Subject") or [""])[0].strip()
@@ -251,7 +259,7 @@ def _read(
         problems.append(why)
     on_behalf: tuple[str, ...] = ()
     if not from_addr:  # sent on behalf: a person's mail under both addresses is told why
-        pair = on_behalf_of(raw_values("From"), raw_values("Sender"))
+        pair = on_behalf_of(raw_values("From"), raw_values("Sender"), people)
         names = [a.filename for a in walk.attachments]
         if pair and all(
             classify(headers, address, subject, text, names, tokens, walk.is_report,

@@ -130,9 +130,14 @@ class Finding:
     column: int  # 1-based
     excerpt: str
     message: str  # Japanese, says what to do
+    # A rule that matches in many places is listed at its first ones only (checker.listing):
+    # the last listed finding of a rule and severity says how many more places were left
+    # out, and whether counting stopped there (so there are at least that many).
+    omitted: int = 0
+    omitted_at_least: bool = False
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "clause": self.clause,
             "severity": str(self.severity),
@@ -141,3 +146,8 @@ class Finding:
             "excerpt": self.excerpt,
             "message": self.message,
         }
+        if self.omitted:  # an addition to the contract's object, only when a list was cut
+            out["omitted"] = self.omitted
+            if self.omitted_at_least:
+                out["omitted_at_least"] = True
+        return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 import json
 import os
 import sys
@@ -46,6 +47,12 @@ def code_identity() -> bytes:
     return h.digest()
 
 
+@lru_cache(maxsize=1)
+def _identity_hash() -> Any:
+    """sha256 fed with the code's identity, copied for each key."""
+    return hashlib.sha256(code_identity())
+
+
 def _installed_stamp(package: str) -> bytes:
     """Size and mtime of an installed package's files (a reinstall or upgrade changes it)."""
     try:
@@ -74,13 +81,19 @@ def _installed_stamp(package: str) -> bytes:
 
 
 class LoadCache:
-    """Small JSON records by key, in one directory (None: a cache that keeps nothing)."""
+    """Small JSON records by key, in one directory (None: a cache that keeps nothing).
+
+    Paths are plain strings and the folder is made only when a write finds it missing:
+    a warm start of a small rule set reads a few records, and pathlib's objects, a
+    `mkdir` per record and a scan of the folder per write had cost more than reading them.
+    """
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
+        self._folder = os.fspath(directory) if directory is not None else None
 
     def key(self, kind: str, *parts: bytes | str) -> str:
-        h = hashlib.sha256(code_identity())
+        h = _identity_hash().copy()
         h.update(kind.encode())
         for part in parts:
             data = part.encode() if isinstance(part, str) else part
@@ -88,8 +101,8 @@ class LoadCache:
             h.update(data)
         return h.hexdigest()
 
-    def _path(self, key: str) -> Path | None:
-        return self.directory / f"{key}.json" if self.directory is not None else None
+    def _path(self, key: str) -> str | None:
+        return f"{self._folder}{os.sep}{key}.json" if self._folder is not None else None
 
     def get(self, key: str) -> Any:
         """The record stored under `key`, or None (missing, unreadable or damaged)."""
@@ -97,7 +110,8 @@ class LoadCache:
         if path is None:
             return None
         try:
-            return json.loads(path.read_bytes())
+            with open(path, "rb") as f:
+                return json.loads(f.read())
         except (OSError, ValueError):
             return None
 
@@ -107,55 +121,104 @@ class LoadCache:
     def put(self, key: str, value: Any) -> None:
         """Store a record; any failure to write leaves the cache as it was."""
         path = self._path(key)
-        if path is None:
+        if path is None or self._folder is None:
             return
-        import tempfile
-
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+            tmp = self._temp_file()
             try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-                os.replace(tmp, path)
+                with os.fdopen(tmp[0], "wb") as f:
+                    f.write(data)
+                os.replace(tmp[1], path)
             except BaseException:
-                os.unlink(tmp)
+                os.unlink(tmp[1])
                 raise
         except (OSError, TypeError, ValueError):
             return
-        self._prune(path.parent)
+        _prune_now_and_then(self._folder)
 
-    @staticmethod
-    def _prune(folder: Path) -> None:
-        """Forget records not read or written for a month (old versions, edited files)."""
-        import time
-
-        limit = time.time() - _KEEP_SECONDS
+    def _temp_file(self) -> tuple[int, str]:
+        """A new file (owner-only, as mkstemp makes it) beside the records: named by the
+        process and a counter, so no random name and no folder check per write; the folder
+        is made when missing, and a name left by an earlier process falls back to mkstemp."""
+        assert self._folder is not None
+        name = f"{self._folder}{os.sep}.tmp-{os.getpid()}-{next(_TEMP_COUNTER)}.json"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         try:
-            for entry in os.scandir(folder):
-                st = entry.stat()
-                if entry.name.endswith(".json") and max(st.st_atime, st.st_mtime) < limit:
-                    os.unlink(entry.path)
-        except OSError:
-            return
+            return os.open(name, flags, 0o600), name
+        except FileNotFoundError:
+            os.makedirs(self._folder, exist_ok=True)
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            import tempfile
+
+            return tempfile.mkstemp(dir=self._folder, prefix=".tmp-", suffix=".json")
+
+
+_TEMP_COUNTER = itertools.count()
+_PRUNE_EVERY_SECONDS = 3600.0
+_PRUNED: dict[str, float] = {}  # folder -> monotonic time of its last prune
+
+
+def _prune_now_and_then(folder: str) -> None:
+    """Prune a folder at most once an hour per process (not on every write: a scan of
+    the whole folder per record written cost more than writing the record)."""
+    import time
+
+    now = time.monotonic()
+    last = _PRUNED.get(folder)
+    if last is not None and now - last < _PRUNE_EVERY_SECONDS:
+        return
+    _PRUNED[folder] = now
+    _prune(folder)
+
+
+def _prune(folder: str | Path) -> None:
+    """Forget records not read or written for a month (old versions, edited files)."""
+    import time
+
+    limit = time.time() - _KEEP_SECONDS
+    try:
+        for entry in os.scandir(folder):
+            st = entry.stat()
+            if entry.name.endswith(".json") and max(st.st_atime, st.st_mtime) < limit:
+                os.unlink(entry.path)
+    except OSError:
+        return
 
 
 def cache_directory(environ: dict[str, str] | None = None) -> Path | None:
     """Where the cache lives for this process (None: no cache)."""
     env = os.environ if environ is None else environ
-    if env.get("GATEWAY_NO_CACHE") not in (None, "", "0"):
+    return _directory(
+        env.get("GATEWAY_NO_CACHE"), env.get("CACHE_DIRECTORY"), env.get("XDG_CACHE_HOME"),
+        env.get("HOME"),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=8)
+def _directory(
+    no_cache: str | None, systemd: str | None, base: str | None, home: str | None
+) -> Path | None:
+    """cache_directory's answer for these variables (asked several times per load)."""
+    if no_cache not in (None, "", "0"):
         return None
-    systemd = env.get("CACHE_DIRECTORY")
     if systemd:
         return Path(systemd.split(":")[0]) / "checker"
-    base = env.get("XDG_CACHE_HOME")
     if base and os.path.isabs(base):
         return Path(base) / "gateway" / "checker"
-    home = env.get("HOME") or os.path.expanduser("~")
+    home = home or os.path.expanduser("~")
     if not home or home == "~":
         return None
     return Path(home) / ".cache" / "gateway" / "checker"
 
 
+@lru_cache(maxsize=8)
+def _cache_in(directory: Path | None) -> LoadCache:
+    return LoadCache(directory)
+
+
 def default_cache() -> LoadCache:
-    return LoadCache(cache_directory())
+    """The cache of this process's environment (one object per folder: it keeps nothing
+    but the folder's name)."""
+    return _cache_in(cache_directory())

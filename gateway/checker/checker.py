@@ -12,6 +12,7 @@ runs every rule and returns findings sorted by (line, column).
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from gateway.checker.engine import (
     TokenIndex,
     TokenRule,
 )
+from gateway.checker.listing import LISTING, Listing, rule_findings
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.checker.prefilter import TriggerScan
 from gateway.checker.rule_loader import load_rules
@@ -76,6 +78,14 @@ class _RuleSet:
         # the starts of every rule's spelled words, looked for once per draft
         spelled = [r.spelled for r in rules if isinstance(r, TokenRule) and r.spelled]
         self.spelled = SpelledScan.of(spelled) if spelled else None
+        self._single: dict[str, TokenIndex] = {}
+
+    def index_of(self, rule: Rule) -> TokenIndex:
+        """The token patterns of one rule alone."""
+        index = self._single.get(rule.id)
+        if index is None:
+            index = self._single[rule.id] = TokenIndex([rule])
+        return index
 
 
 def _detector_call(rule: Rule) -> tuple[Detector | None, Any]:
@@ -95,10 +105,14 @@ def _first_clause(rule: Rule) -> frozenset[str] | None:
     return frozenset(clauses[0]) if clauses else None
 
 
-def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
+def _run(
+    rules: _RuleSet, draft: Draft, ctx: CheckContext, listing: Listing = LISTING
+) -> list[Finding]:
     hits: dict[str, list[Hit]] = {}
     by_id: dict[str, Rule] = {}
-    for rule, hit in rules.index.run(draft):
+    limit = listing.weighed
+    cutoffs: dict[str, int] = {}  # rule id -> offset from which its matches are incomplete
+    for rule, hit in rules.index.run(draft, limit, cutoffs):
         hits.setdefault(rule.id, []).append(hit)
         by_id[rule.id] = rule
     token_ids = set(hits)
@@ -108,7 +122,19 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
     for rule, first_clause, detect, settings in rules.plan:
         if first_clause is not None and first_clause.isdisjoint(present):
             continue  # none of the words the rule needs is in the draft
-        found = detect(draft, ctx, settings) if detect is not None else rule.hits(draft, ctx)
+        if detect is not None:
+            found = detect(draft, ctx, settings)
+        elif isinstance(rule, TokenRule):
+            found = rule.hits(draft, ctx, limit, _spans(hits.get(rule.id)))
+            if found.cutoff is not None:
+                cutoffs[rule.id] = min(cutoffs.get(rule.id, found.cutoff), found.cutoff)
+        elif rule.limited:
+            found = rule.hits(draft, ctx, limit)  # type: ignore[call-arg]
+            if found.cutoff is not None:  # type: ignore[attr-defined]
+                cut = found.cutoff  # type: ignore[attr-defined]
+                cutoffs[rule.id] = min(cutoffs.get(rule.id, cut), cut)
+        else:
+            found = rule.hits(draft, ctx)
         for hit in found:
             if rule.id not in by_id:
                 by_id[rule.id] = rule
@@ -119,24 +145,25 @@ def _run(rules: _RuleSet, draft: Draft, ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     for rule_id, found in hits.items():
         rule = by_id[rule_id]
-        # one finding per place: a hit inside a longer hit of the same rule is dropped
-        # (a prh rule has thinned its hits already, by prh's own filters)
-        own_overlaps = getattr(rule, "resolves_overlaps", False)
-        found.sort(key=lambda h: (h.start, -(h.end - h.start)))
-        last_end = -1
-        for hit in found:
-            if hit.end <= last_end and hit.start < last_end and not own_overlaps:
-                continue
-            last_end = max(last_end, hit.end)
-            if rule_id in token_ids and urls.contain(hit.start, hit.end):
-                continue  # words inside a link are the link rules' business
-            if rule.unless and rule.suppressed(draft, hit):
-                continue
-            if rule.not_followed and draft.text.startswith(rule.not_followed, hit.end):
-                continue
-            out.append(rule.finding(draft, hit, rule.softened(draft, hit)))
+        in_link = urls.contain if rule_id in token_ids and urls.starts else None
+        again = partial(_every_hit, rules, rule, draft, ctx)
+        out += rule_findings(rule, found, cutoffs.get(rule_id), draft, in_link, again, listing)
     out.sort(key=lambda f: (f.line, f.column, f.rule))
     return out
+
+
+def _every_hit(rules: _RuleSet, rule: Rule, draft: Draft, ctx: CheckContext) -> list[Hit]:
+    """Every match of one rule, without a limit (listing: a rule not yet decided)."""
+    found = [hit for _, hit in rules.index_of(rule).run(draft)]
+    if isinstance(rule, TokenRule):
+        found += rule.hits(draft, ctx, None, _spans(found))
+    elif _has_own_hits(rule):
+        found += rule.hits(draft, ctx)
+    return found
+
+
+def _spans(hits: list[Hit] | None) -> frozenset[tuple[int, int]]:
+    return frozenset((h.start, h.end) for h in hits) if hits else frozenset()
 
 
 def _has_own_hits(rule: Rule) -> bool:

@@ -40,9 +40,8 @@ _REACH = 12  # at most this many of _RUN from a date's start to its first 年月
 # unbounded second look-ahead this replaces made a run of 40,000 spaces take 21 s), and
 # every other quantifier is possessive or ends at a literal: each position costs O(1)
 # plus the spaces it starts.
-_DATE_RE = re.compile(
-    rf"(?=[{_FIRST}])"
-    rf"(?=[{_RUN}]{{0,{_REACH}}}[年月日/.])(?:"
+_DATE_LEAD = rf"(?=[{_FIRST}])(?=[{_RUN}]{{0,{_REACH}}}[年月日/.])"
+_DATE_WORDS = (  # 令和8年11月25日, 2026年11月25日, 十一月二十五日
     r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*+(?P<ey>元|\d{1,2}|" + _KN + r")\s*+年\s*+"
     r"|(?P<y>\d{4}|[〇一二三四五六七八九]{4})\s*+年\s*+)?"
     r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|"
@@ -50,11 +49,34 @@ _DATE_RE = re.compile(
     + r")\s*+月\s*+(?P<d>\d{1,2}|"
     + _KN
     + r")\s*+日"
-    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
-    r"|(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
-    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"
-    r")"
 )
+_DATE_SLASH = (  # 2026/11/25, 11/25
+    r"(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
+)
+_DATE_DOTS = (  # R8.11.25, 2026.11.25
+    r"(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
+)
+_DATE_AFTER = r"(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"  # 〜22日
+_DATE_RE = re.compile(
+    _DATE_LEAD + "(?:" + "|".join((_DATE_WORDS, _DATE_SLASH, _DATE_DOTS, _DATE_AFTER)) + ")"
+)
+_NO_DATE_GROUPS = dict.fromkeys(_DATE_RE.groupindex)
+
+
+@lru_cache(maxsize=16)
+def _date_regex(words: bool, slash: bool, dots: bool, day: bool) -> re.Pattern[str] | None:
+    """_DATE_RE with only the kinds of date whose marks the draft has (月 and 日, /, ., 日),
+    the same matches (None: no kind). A run of digits and dots (10.10.10…, 192.168.…)
+    tried every kind at every digit: only R8.11.25 can match there. The dotted kind goes
+    last under a look-ahead of its own, which its match implies, as it implies the
+    leading ones: it never matches where 〜22日 does, so the order of the two is moot."""
+    kinds = [k for k, on in ((_DATE_WORDS, words), (_DATE_SLASH, slash), (_DATE_AFTER, day)) if on]
+    alternatives = [_DATE_LEAD + "(?:" + "|".join(kinds) + ")"] if kinds else []
+    if dots:
+        alternatives.append(r"(?=[RH\d])(?:" + _DATE_DOTS + ")")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
 # Read backwards (on the reversed text): a 年月日/. and the characters of _RUN before it,
 # up to _REACH of them. None of 年月日/. is in _RUN, so by the second look-ahead every
 # date starts among those. The pattern starts with a class of five letters, so `re`
@@ -63,24 +85,30 @@ _RUN_BEFORE_MARK = re.compile(rf"[年月日/.][{_RUN}]{{1,{_REACH}}}")
 
 
 def date_matches(norm: str) -> list[re.Match[str]]:
-    """The matches of _DATE_RE.finditer(norm), the regex tried only where a date can start.
+    """The matches of _DATE_RE.finditer(norm): the regex of the kinds of date the text
+    can hold (_date_regex), tried only where a date can start.
 
-    _DATE_RE has no first character for `re` to skip to (it starts with look-aheads), so
-    finditer ran it at every position of the draft (~450 instructions each). Here it is
-    tried only where its second look-ahead can hold (_RUN_BEFORE_MARK), left to right
-    from the end of the last match: the same matches, as every other position fails it.
-    A text dense with such places (1.1.1.…, 1月1月…) is scanned plainly.
+    The regex has no first character for `re` to skip to (it starts with look-aheads),
+    so finditer ran it at every position of the draft (~450 instructions each). Here it
+    is tried only where the second look-ahead of _DATE_LEAD can hold (_RUN_BEFORE_MARK;
+    a dotted date implies it), left to right from the end of the last match: the same
+    matches, as every other position fails it. A text dense with such places (1.1.1.…,
+    1月1月…) is scanned plainly.
     """
+    day = "日" in norm
+    regex = _date_regex("月" in norm and day, "/" in norm, "." in norm, day)
+    if regex is None:
+        return []
     n = len(norm)
     most = n // _SPARSE + _FEW
     found = list(islice(_RUN_BEFORE_MARK.finditer(norm[::-1]), most + 1))
     if len(found) > most:  # dense (1.1.1.…): each costs a call, plain is cheaper
-        return list(_DATE_RE.finditer(norm))
+        return list(regex.finditer(norm))
     # [first, mark) in norm for each run before a mark, found backwards
     runs = [(n - e, n - 1 - s) for s, e in map(_span, found)]
     out: list[re.Match[str]] = []
     done = 0
-    match = _DATE_RE.match
+    match = regex.match
     for first, mark in reversed(runs):
         p = max(first, done)
         while p < mark:
@@ -169,37 +197,36 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
     ref = ctx.reference_date()
     last: tuple[int | None, int, bool] | None = None  # (year, month, year given) of the date before
     for m in date_matches(norm):
-        # the groups by position (a tuple, not groupdict's dict of 14): _DATE_RE's order
-        g_era, g_ey, g_y, g_m, g_d, y2, m2, d2, ea, eay, y4, m4, d4, d3 = m.groups()
+        g = _NO_DATE_GROUPS | m.groupdict()
         wd = _WD_RE.match(norm, m.end())
         year: int | None = None
         era: str | None = None
-        if d3 is not None:  # 〜22日(日): the year and month of the date before
+        if g["d3"] is not None:  # 〜22日(日): the year and month of the date before
             if last is None or wd is None:
                 continue
-            year, month, day = last[0], last[1], int(d3)
+            year, month, day = last[0], last[1], int(g["d3"])
             given = last[2]
-        elif m2 is not None:
-            month, day = int(m2), int(d2)
-            if y2:
-                year = int(y2)
+        elif g["m2"] is not None:
+            month, day = int(g["m2"]), int(g["d2"])
+            if g["y2"]:
+                year = int(g["y2"])
             elif wd is None:
                 continue  # a bare 1/2 may be a fraction
-        elif m4 is not None:  # R8.11.25, 2026.11.25
-            month, day = int(m4), int(d4)
+        elif g["m4"] is not None:  # R8.11.25, 2026.11.25
+            month, day = int(g["m4"]), int(g["d4"])
             if wd is None and (month > 12 or day > 31):
                 continue  # 2024.13.1 is a version number, not a date
-            if ea:
-                year, era = _era_year(ea, eay)
+            if g["ea"]:
+                year, era = _era_year(g["ea"], g["eay"])
             else:
-                year = int(y4)
+                year = int(g["y4"])
         else:
-            month, day = _number(g_m), _number(g_d)
-            if g_era:
-                year, era = _era_year(g_era, g_ey)
-            elif g_y:
-                year = _number(g_y)
-        if d3 is None:
+            month, day = _number(g["m"]), _number(g["d"])
+            if g["era"]:
+                year, era = _era_year(g["era"], g["ey"])
+            elif g["y"]:
+                year = _number(g["y"])
+        if g["d3"] is None:
             given = year is not None
         if year is None:
             year = _infer_year(month, day, ref) if 1 <= month <= 12 else None

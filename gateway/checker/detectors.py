@@ -21,6 +21,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
 from gateway.checker.loadmemo import compile_regex
+from gateway.checker.prefilter import Clauses, passes, required_strings_of
 from gateway.checker.similarity import RecentPosts, word_set
 from gateway.checker.tokenizer import PERSON, WORD, Token
 
@@ -344,14 +345,27 @@ class ObsceneOptions(NamedTuple):
     tlds: tuple[str, ...]  # with their dot: ".xxx"
     host_keywords: re.Pattern[str]
     blocklist: tuple[str, ...]
+    # strings one of each of which a lower-case ASCII host needs for host_keywords to
+    # match it (a 100 KB host a.a.a.… ran the case-blind alternation at every letter)
+    keyword_clauses: Clauses = ()
 
 
 def _obscene_options(opts: dict[str, Any]) -> ObsceneOptions:
+    keywords = "|".join(_words(opts, "host_keywords", ("xxx",)))
+    # on a lower-case ASCII host the case-blind regex matches as the case-sensitive one
+    # of a lower-case pattern, whose clauses the prefilter can read
+    clauses = required_strings_of(keywords) if keywords == keywords.lower() else ()
     return ObsceneOptions(
         tuple("." + t.lstrip(".") for t in _words(opts, "tlds")),
-        _alternation(_words(opts, "host_keywords", ("xxx",)), re.I),
+        compile_regex(keywords, re.I),
         _words(opts, "blocklist"),
+        clauses,
     )
+
+
+def _may_name_keyword(host: str, opts: ObsceneOptions) -> bool:
+    """Whether host_keywords may match the host (lower case already, from _urls)."""
+    return not host.isascii() or host != host.lower() or passes(opts.keyword_clauses, host)
 
 
 @detector("link_obscene", options=_obscene_options)
@@ -364,7 +378,11 @@ def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> 
     for s, e, _url, _scheme, host in urls:
         if _domain_in(host, ctx.office_domains):
             continue
-        if host.endswith(opts.tlds) or opts.host_keywords.search(host) or _domain_in(host, block):
+        if (
+            host.endswith(opts.tlds)
+            or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
+            or _domain_in(host, block)
+        ):
             yield Hit(s, e)
 
 

@@ -11,14 +11,14 @@ and a rule whose examples fail refuses to load (RuleLoadError).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -29,7 +29,7 @@ from gateway.checker.fold import (
     has_mask,
     inside_word,
 )
-from gateway.checker.prefilter import Clauses, passes, required_strings
+from gateway.checker.prefilter import Clauses, passes, required_strings, required_strings_of
 from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
@@ -67,6 +67,22 @@ class Hit:
     end: int
     fields: dict[str, Any] | None = None
     soft: str | None = None  # a key of SOFT_NOTES: report an error rule's match as a warning
+
+
+class HitList(list[Hit]):
+    """A rule's matches from a generator told to stop after some number of them
+    (listing.Listing.weighed): matches at or after `cutoff` may be missing."""
+
+    cutoff: int | None = None
+
+
+def _limited(hits: HitList, limit: int | None) -> bool:
+    """Whether `hits` has reached `limit`; then its cutoff is its last match's start."""
+    if limit is not None and len(hits) >= limit:
+        start = hits[-1].start
+        hits.cutoff = start if hits.cutoff is None else min(hits.cutoff, start)
+        return True
+    return False
 
 
 class _SafeFields(dict):
@@ -111,9 +127,19 @@ class ContextSet:
             if self.words and draft.has_lemma(self.words):
                 return True
         elif self.words:
-            for t in draft.tokens_in(s, e):
-                if t.normalized in self.words or t.dictionary_form in self.words:
-                    return True
+            # the tokens overlapping [s, e), as column slices tested in C (a sentence of
+            # 10,000 tokens built 10,000 Token objects here)
+            starts, cols = draft.token_starts, draft.columns
+            i = max(bisect_right(starts, s) - 1, 0)
+            if i < len(starts) and cols.ends[i] <= s:
+                i += 1
+            j = bisect_left(starts, e)
+            words = self.words
+            if i < j and not (
+                words.isdisjoint(cols.normalized[i:j])
+                and words.isdisjoint(cols.dictionary_forms[i:j])
+            ):
+                return True
         return bool(self.pattern and self.pattern.search(draft.text, s, e))
 
 
@@ -125,7 +151,7 @@ class _QuoteIndex:
     quoted costs a few bisections instead of a scan of its line (a long line full of hits
     made that quadratic)."""
 
-    __slots__ = ("length", "lines", "marks")
+    __slots__ = ("length", "lines", "marks", "pairs", "straight")
 
     def __init__(self, text: str) -> None:
         self.length = len(text)
@@ -135,6 +161,9 @@ class _QuoteIndex:
             found[m.group()].append(m.start())
         self.lines = found.pop("\n")
         self.marks = found
+        # the pairs whose two marks both occur: only they can enclose anything
+        self.pairs = [(op, cl) for op, cl in _QUOTES[:-1] if found[op] and found[cl]]
+        self.straight = len(found['"']) >= 2
 
     def line_of(self, start: int, end: int) -> tuple[int, int]:
         """The line around [start, end): its first offset and the offset of its end."""
@@ -172,13 +201,15 @@ def _quote_index(draft: Draft) -> _QuoteIndex:
 def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
     index = _quote_index(draft)
+    if not index.pairs and not index.straight:
+        return False
     ls, le = index.line_of(start, end)
-    for op, cl in _QUOTES[:-1]:
+    for op, cl in index.pairs:
         o = index.last_before(op, ls, start)
         if o >= 0 and not index.any_in(cl, o + 1, start) and index.any_in(cl, end, le):
             return True
     q = '"'
-    return index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
+    return index.straight and index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
 
 
 # --- token patterns (lexicon and sequence rules share them) ---
@@ -276,6 +307,8 @@ class Rule:
 
     # token rules expose patterns; others implement hits()
     patterns: tuple[tuple[Element, ...], ...] = ()
+    # whether hits() takes a `limit` (stop after that many matches, a HitList's cutoff)
+    limited: ClassVar[bool] = False
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         return ()
@@ -289,8 +322,9 @@ class Rule:
             return None
         if hit.soft:
             return hit.soft
-        if self.soften and any(c.present(draft, hit.start, hit.end) for c in self.soften):
-            return "context"
+        for c in self.soften:
+            if c.present(draft, hit.start, hit.end):
+                return "context"
         return None
 
     def finding(self, draft: Draft, hit: Hit, soft: str | None = None) -> Finding:
@@ -322,27 +356,46 @@ class TokenRule(Rule):
     spelled: SpelledWords | None = None  # `spelled` words, on the folded text
     compound: str = "any"  # may a phrase or spelled word sit inside a longer word
 
+    limited: ClassVar[bool] = True
+
     def __post_init__(self) -> None:
         if self.phrase_re is not None:
             self.phrase_trigger = required_strings(self.phrase_re)
 
-    def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
+    def hits(
+        self,
+        draft: Draft,
+        ctx: CheckContext,
+        limit: int | None = None,
+        known: frozenset[tuple[int, int]] = frozenset(),
+    ) -> HitList:
         # token patterns are run by the shared index (TokenIndex); phrases and spelled
         # words here. A plain function, not a generator: most drafts stop at the prefilter.
-        out: list[Hit] = []
+        # Phrases and spelled words each stop after `limit` matches (the list's cutoff).
+        # `known`: spans the rule's token patterns matched already; a spelled word there
+        # (死ね is also a spelling of しね) is the same place, and the token match is kept.
+        out = HitList()
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
             for m in self.phrase_re.finditer(norm):
                 s, e = draft.orig_span(m.start(), m.end())
                 if not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
+                    if _limited(out, limit):
+                        break
         if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
+            phrases = len(out)
             for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
+                if (s, e) in known:
+                    continue
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
                     out.append(Hit(s, e, soft=soft))
+                    if limit is not None and len(out) - phrases >= limit:
+                        out.cutoff = s if out.cutoff is None else min(out.cutoff, s)
+                        break
         return out
 
 
@@ -422,20 +475,81 @@ class RegexRule(Rule):
     regex: re.Pattern[str] | None = None
     group: int | str = 0
     trigger: Clauses = ()  # characters the regex cannot match without (prefilter)
+    # the clauses of each alternative of a rule's patterns (joined with |): the regex
+    # runs only when one alternative has all its words (外国人 repeated without any of the
+    # words that must follow it cost a lazy gap scan per occurrence)
+    branches: tuple[Clauses, ...] = ()
 
     def __post_init__(self) -> None:
         if self.regex is not None:
             self.trigger = required_strings(self.regex)
+            self.branches = branch_clauses(self.regex)
 
-    def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
+    limited: ClassVar[bool] = True
+
+    def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         assert self.regex is not None
-        if not passes(self.trigger, draft.norm):  # most drafts stop here
-            return ()
+        out = HitList()
+        norm = draft.norm
+        if not passes(self.trigger, norm):  # most drafts stop here
+            return out
+        if self.branches and not any(passes(b, norm) for b in self.branches):
+            return out  # no alternative has all the words it needs
         group = self.group
-        return [
-            Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict())
-            for m in self.regex.finditer(draft.norm)
-        ]
+        for m in self.regex.finditer(draft.norm):
+            out.append(Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict()))
+            if _limited(out, limit):
+                break
+        return out
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+def branch_clauses(regex: re.Pattern[str]) -> tuple[Clauses, ...]:
+    """The prefilter clauses of each top-level alternative of a regex, or () when it has
+    one alternative, global inline flags, or an alternative whose words are unknown
+    (then the whole regex's clauses are the only test). Each alternative is split off
+    the source at a `|` outside parentheses and classes, and must compile alone."""
+    src = regex.pattern
+    if _GLOBAL_FLAGS.match(src):
+        return ()
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            if src.startswith("]", i + 1) or src.startswith("^]", i + 1):
+                i += 2 if src[i + 1] == "]" else 3  # a ] first in a class is a letter
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(src[start:i])
+            start = i + 1
+        i += 1
+    parts.append(src[start:])
+    if len(parts) < 2:
+        return ()
+    out = []
+    for part in parts:
+        try:
+            re.compile(part, regex.flags)
+        except re.error:
+            return ()
+        clauses = required_strings_of(part, regex.flags)
+        if not clauses:
+            return ()  # an alternative that may match anything: no test
+        out.append(clauses)
+    return tuple(out)
 
 
 Detector = Callable[[Draft, CheckContext, Any], Iterable[Hit]]
@@ -508,11 +622,17 @@ class TokenIndex:
                 hits.update(compress(count(), map(is_key, column)))
         return sorted(hits)
 
-    def run(self, draft: Draft) -> Iterator[tuple[Rule, Hit]]:
+    def run(
+        self, draft: Draft, limit: int | None = None, cutoffs: dict[str, int] | None = None
+    ) -> Iterator[tuple[Rule, Hit]]:
+        """Every match of every pattern. With `limit`, a rule's keyed matches stop after
+        that many, and `cutoffs` gets the offset from which they are incomplete."""
         cols = draft.columns
         starts = self.starts(cols)
         if starts:
-            yield from self._run_keyed(draft, cols, starts)
+            yield from self._run_keyed(
+                draft, cols, starts, limit, {} if cutoffs is None else cutoffs
+            )
         if self.scan:
             begins, ends = draft.token_starts, cols.ends
             for i in range(len(ends)):
@@ -522,7 +642,12 @@ class TokenIndex:
                         yield rule, Hit(begins[i], ends[j - 1])
 
     def _run_keyed(
-        self, draft: Draft, cols: Columns, starts: list[int]
+        self,
+        draft: Draft,
+        cols: Columns,
+        starts: list[int],
+        limit: int | None,
+        cutoffs: dict[str, int],
     ) -> Iterator[tuple[Rule, Hit]]:
         normalized, dictionary_forms, surfaces = (
             cols.normalized,
@@ -532,13 +657,18 @@ class TokenIndex:
         anchors = _AnchorPositions(cols)
         by_form = self.by_form
         live: dict[str, list[_Candidate]] = {}  # by_form without the patterns that
-        # cannot match anywhere in this draft (the word after their gap is absent)
+        # cannot match anywhere in this draft (the word after their gap is absent) and
+        # without the rules that have reached their limit
+        counts: dict[str, int] = {}  # matches per rule, while a limit is set
+        full: set[str] = set()  # the rules that have reached it
 
         def get(form: str) -> list[_Candidate] | None:
             found = live.get(form)
             if found is None:
                 found = live[form] = [
-                    c for c in by_form.get(form, ()) if c[3] is None or anchors.present(c[3])
+                    c
+                    for c in by_form.get(form, ())
+                    if (c[3] is None or anchors.present(c[3])) and c[0].id not in full
                 ]
             return found
 
@@ -559,6 +689,8 @@ class TokenIndex:
             seen: set[int] = set()
             nxt = i + 1
             for rule, pat, follow, anchor in cands:
+                if rule.id in full:
+                    continue  # this rule has reached its limit
                 if follow is not None and (
                     nxt >= n
                     or not (
@@ -579,6 +711,13 @@ class TokenIndex:
                     start, end = draft.token_starts[i], cols.ends[j - 1]
                     if _whole_word(draft, pat, start, end):
                         yield rule, Hit(start, end)
+                        if limit is not None:
+                            k = counts[rule.id] = counts.get(rule.id, 0) + 1
+                            if k >= limit:
+                                full.add(rule.id)
+                                cutoffs[rule.id] = start
+                                for form, found in live.items():
+                                    live[form] = [c for c in found if c[0].id not in full]
 
 
 class GapAnchor(NamedTuple):

@@ -20,6 +20,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from functools import cache
+from itertools import chain
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,20 +93,22 @@ class Folded:
             self.text = norm  # usually: as it is
             self._map: list[int] | None = None
             return
-        keep = [True] * len(norm)
-        for i, ch in enumerate(norm):
-            if ch in _INVISIBLE:
-                keep[i] = False
+        # Work per removed character, not per character (a spaced flood, ば か ば か…,
+        # made a Python loop over every character the cost of the whole check).
+        invisible = [m.start() for m in _HIDDEN.finditer(norm)]
+        visible = _HIDDEN.sub("", norm) if invisible else norm
+        vis_idx = _kept(invisible, len(norm)) if invisible else None
         # spaced-out words: バ カ, し ね, ク ソ 野 郎 (spaces between Japanese letters go;
         # where a word may sit is still judged on the text with its spaces, inside_word)
-        visible = "".join(ch if k else "" for ch, k in zip(norm, keep, strict=True))
-        vis_idx = [i for i, k in enumerate(keep) if k]
-        for m in _spaced_ja().finditer(visible):
-            for k in range(m.start(1), m.end(1)):
-                keep[vis_idx[k]] = False
-        self._map = [i for i, k in enumerate(keep) if k]
+        spaces = [
+            k if vis_idx is None else vis_idx[k]
+            for m in _spaced_ja().finditer(visible)
+            for k in range(m.start(1), m.end(1))
+        ]
+        removed = sorted(invisible + spaces)
+        self._map = _kept(removed, len(norm))
         self._map.append(len(norm))
-        self.text = "".join(norm[i] for i in self._map[:-1])
+        self.text = "".join(norm[a:b] for a, b in _runs(removed, len(norm)))
 
     @property
     def literal(self) -> str:
@@ -119,6 +122,23 @@ class Folded:
         if self._map is None:
             return start, end
         return self._map[start], self._map[end - 1] + 1 if end > start else self._map[start]
+
+
+def _runs(removed: list[int], n: int) -> list[tuple[int, int]]:
+    """The [a, b) runs of range(n) between the (ascending) removed positions."""
+    out, prev = [], 0
+    for r in removed:
+        if r > prev:
+            out.append((prev, r))
+        prev = r + 1
+    if prev < n:
+        out.append((prev, n))
+    return out
+
+
+def _kept(removed: list[int], n: int) -> list[int]:
+    """The positions of range(n) not removed, ascending (built from ranges, in C)."""
+    return list(chain.from_iterable(range(a, b) for a, b in _runs(removed, n)))
 
 
 # --- where a word may sit: not inside a longer katakana or kanji word ---

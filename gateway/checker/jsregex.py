@@ -16,7 +16,6 @@ Our own code, not a library: the one published JS-to-Python converter (js-regex)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.checker.prefilter import Clauses, most_selective, ordered, spell_runs, uncased
@@ -32,6 +31,15 @@ _BOUNDARY, _NOT_BOUNDARY = "(?a:\\b)", "(?a:\\B)"  # ASCII word boundaries, as i
 _SYNTAX = set("^$\\.*+?()[]{}|/")
 _MAX_CLASS = 64  # as the prefilter: a larger class is no useful clause
 _SINGLE = {"t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r"}
+
+
+_LITERAL_RUN = "[^" + re.escape("".join(sorted(_SYNTAX))) + "]*"  # compiled by `re` on first use
+_ESCAPED_ASCII = frozenset(chr(c) for c in range(0x80) if not (chr(c).isalnum() or chr(c) == "_"))
+
+
+def _as_written(run: str) -> bool:
+    """Whether every character of `run` is its own Python regex literal (as _lit says)."""
+    return run.isprintable() and _ESCAPED_ASCII.isdisjoint(run)
 
 
 class JsRegexError(ValueError):
@@ -54,19 +62,25 @@ def _lit(ch: str) -> str:
     )
 
 
-@dataclass
 class _Parser:
-    src: str
-    pos: int = 0
-    groups: int = 0
-    # the pattern's shape, for `required_strings`: frames of (kind, alternatives), each
-    # alternative a list of items ("c", chars | None) | ("z",) | ("g", kind, alts) |
-    # ("q", least, item)
-    frames: list = field(default_factory=lambda: [("root", [[]])])
-    class_chars: frozenset[str] | None = None
-    max_reference: int = 0
-    references: set[str] = field(default_factory=set)
-    names: list[str] = field(default_factory=list)
+    """One reading of a JavaScript source (a plain class: one is made per pattern)."""
+
+    __slots__ = ("class_chars", "frames", "groups", "max_reference", "names", "pos",
+                 "references", "src")  # fmt: skip
+
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.pos = 0
+        self.groups = 0
+        # the pattern's shape, for `required_strings`: frames of (kind, alternatives),
+        # each alternative a list of items ("c", chars | None) | ("z",) |
+        # ("g", kind, alts) | ("q", least, item); a run of plain characters is one
+        # ("c", {run}) item
+        self.frames: list = [("root", [[]])]
+        self.class_chars: frozenset[str] | None = None
+        self.max_reference = 0
+        self.references: set[str] = set()
+        self.names: list[str] = []
 
     def _add(self, item: tuple) -> None:
         self.frames[-1][1][-1].append(item)
@@ -155,8 +169,19 @@ class _Parser:
                 self._add(("z",))
                 quantifiable = False
             else:
-                out.append(_lit(ch))
-                self._add(("c", frozenset(ch)))
+                # a run of plain characters at once (most of a prh pattern), as one item
+                # that spells the run (its strings join as single characters' do); a
+                # quantifier after the run takes its last character only, so that one
+                # is an item of its own
+                end = re.compile(_LITERAL_RUN).match(self.src, self.pos).end()
+                run = self.src[self.pos - 1 : end]
+                self.pos = end
+                out.append(run if _as_written(run) else "".join(map(_lit, run)))
+                seq = self.frames[-1][1][-1]
+                if len(run) > 1 and self.peek() and self.peek() in "*+?{":
+                    seq.append(("c", frozenset((run[:-1],))))
+                    run = run[-1]
+                seq.append(("c", frozenset((run,))))
                 quantifiable = True
         if depth:
             raise self.error("unterminated group")
@@ -481,7 +506,31 @@ def _one_char(item: tuple, ignorecase: bool) -> frozenset[str] | None:
 
 def _sequence(items: list[tuple], ignorecase: bool) -> list[frozenset[str]]:
     """Adjacent single characters make one clause of strings (as the prefilter does)."""
+    if ignorecase:  # a run's uncased characters still count where its letters do not
+        items = [one for item in items for one in _characters(item)]
     return spell_runs(items, lambda it: _one_char(it, ignorecase), lambda it: _item(it, ignorecase))
+
+
+def _characters(item: tuple) -> list[tuple]:
+    """A run of plain characters (the parser's one item) for a case-insensitive pattern:
+    its letters need no string (IGNORECASE matches either case), its other characters
+    do. As one item per character would give: each stretch of uncased characters spells
+    one string, each stretch of letters breaks the spelling as a letter does."""
+    if item[0] != "c" or item[1] is None or len(item[1]) != 1:
+        return [item]
+    (run,) = item[1]
+    if len(run) < 2:
+        return [item]
+    out: list[tuple] = []
+    start = 0
+    letters = not uncased(run[0])
+    for i in range(1, len(run) + 1):
+        if i < len(run) and (not uncased(run[i])) == letters:
+            continue
+        out.append(("z",) if letters else ("c", frozenset((run[start:i],))))
+        start = i
+        letters = not letters
+    return out
 
 
 def _item(item: tuple, ignorecase: bool) -> list[frozenset[str]]:

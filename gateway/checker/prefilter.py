@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any, TypeVar
 
 try:  # re's own parser (CPython 3.11+). It is private: without it, rules are not skipped.
@@ -197,9 +198,11 @@ def _commonness(clause: _Clause) -> float:
 def _string_commonness(s: str) -> float:
     """Hiragana are in every sentence, kanji are many and each is rare; every further
     character makes a string rarer."""
-    return min(map(_char_commonness, s)) * 0.2 ** (len(s) - 1)
+    least = 0.3 if s.isascii() else min(map(_char_commonness, s))  # (ASCII: all 0.3)
+    return least * 0.2 ** (len(s) - 1)
 
 
+@cache
 def _char_commonness(ch: str) -> float:
     if "\u3040" <= ch <= "\u309f":
         return 1.0

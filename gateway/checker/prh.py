@@ -62,12 +62,20 @@ class PrhRule(Rule):
     dictionary: PrhDictionary | None = None
     file: str = DEFAULT_FILE
     entries: tuple[PrhEntry, ...] = field(default_factory=tuple)
-    targets: tuple[Target, ...] = ()
+    _targets: tuple[Target, ...] | None = None
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """The dictionary's `targets`, compiled on the first check (reading the file
+        compiled them once to refuse a broken one: a cached file need not again)."""
+        if self._targets is None:
+            assert self.dictionary is not None
+            self._targets = tuple(self.dictionary.compiled_targets())
+        return self._targets
 
     def __post_init__(self) -> None:
         assert self.dictionary is not None
         self.entries = tuple(self.dictionary.entries)
-        self.targets = tuple(self.dictionary.compiled_targets())
         # The first (rarest) clause of every entry's prefilter, looked for in one pass of
         # a paragraph: a dictionary of a thousand rules costs a check little more than a
         # short one, and only the entries whose strings occur are tried.

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from gateway.checker.jsregex import (
 )
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
+from gateway.checker.prh_yaml import read_yaml
 
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
@@ -42,90 +42,6 @@ _SPECIAL_SET = frozenset(_SPECIAL)
 # its dictionaries in the load cache
 _REGEXP_STRING = r"/([^\n\r\u2028\u2029]*)/([gimy]*)"
 _MUST_EMPTY = r"\$([0-9]+)"
-
-
-# --- YAML as js-yaml reads it ---
-
-
-@lru_cache(maxsize=1)
-def _yaml12_loader() -> type:
-    """PyYAML (in C where it can) with YAML 1.2's booleans, as js-yaml: only true/false
-    (`on`, `yes`, `no` stay words). Built on first use: a cached dictionary needs no YAML."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = type("Yaml12Loader", (base,), {})
-    loader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool",
-        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-        list("tTfF"),
-    )
-    return loader
-
-
-def read_yaml(text: str) -> Any:
-    """yaml.load(text) with the loader above (a safe loader), building the plain strings,
-    lists and mappings of the node tree directly: PyYAML's generic constructor costs
-    more than parsing a big dictionary in C. Anything else (numbers, booleans, dates,
-    merge keys `<<`, explicit tags, a structure that contains itself) is built by
-    PyYAML's own constructor, so the data is always what yaml.load gives."""
-
-    loader = _yaml12_loader()(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        try:
-            return _PlainBuilder(loader).build(node)
-        except _NotPlain:
-            return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-class _NotPlain(Exception):
-    """A structure that contains itself: left to PyYAML."""
-
-
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
-_MERGE = "tag:yaml.org,2002:merge"
-
-
-class _PlainBuilder:
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-        self.built: dict[int, Any] = {}  # an alias is the same object, as in PyYAML
-        self.open: set[int] = set()
-
-    def build(self, node: Any) -> Any:
-        tag = node.tag
-        if tag == _STR and isinstance(node.value, str):
-            return node.value
-        key = id(node)
-        if key in self.built:
-            return self.built[key]
-        if key in self.open:
-            raise _NotPlain
-        if tag == _SEQ:
-            self.open.add(key)
-            out: Any = [self.build(n) for n in node.value]
-        elif tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
-            self.open.add(key)
-            out = {}
-            for k, v in node.value:
-                name = self.build(k)
-                if isinstance(name, list | dict):  # PyYAML's own error for it
-                    return self.loader.construct_object(node, deep=True)
-                out[name] = self.build(v)
-        else:
-            out = self.loader.construct_object(node, deep=True)
-        self.open.discard(key)
-        self.built[key] = out
-        return out
 
 
 # --- one rule ---
@@ -492,16 +408,34 @@ def parse_file(path: Path, data: bytes) -> DictFile:
                 f"このルールを読み込めません（{type(e).__name__}: {e}）。",
                 f"cannot load this rule ({type(e).__name__}: {e})",
             ) from e
+    targets = _targets(raw.get("targets"), path)
+    _check_targets(targets, path)
     return DictFile(
-        path, _version(raw.get("version")), entries, _targets(raw.get("targets"), path),
-        _imports(raw.get("imports"), path),
+        path, _version(raw.get("version")), entries, targets, _imports(raw.get("imports"), path)
     )  # fmt: skip
+
+
+def _check_targets(targets: list[list[Any]], path: Path) -> None:
+    """Compile every pattern of `targets` once, to refuse a broken one when the file is
+    read (a rule compiles them again on its first check: a cached file skips this)."""
+    for file_src, file_flags, includes, excludes in targets:
+        for source, ignorecase in [(file_src, "i" in file_flags), *includes, *excludes]:
+            try:
+                _compile(source, ignorecase)
+            except JsRegexError as e:
+                raise _error(
+                    path,
+                    "targets",
+                    f"targets のパターンを正規表現として読めません（{e}）。",
+                    f"invalid regular expression in targets: {e}",
+                ) from None
 
 
 def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
     """A dictionary file, from the cache when its bytes are unchanged; and its digest."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         raise _error(
             path,
@@ -595,19 +529,17 @@ def load_dictionary(
 ) -> PrhDictionary:  # fmt: skip
     """Read a prh dictionary and, as prh does, its imports (merged after its own rules)."""
     cache = cache if cache is not None else default_cache()
-    real = os.path.realpath(path)
-    if real in _stack:
-        raise _error(path, "imports", "imports が循環しています。", "imports form a cycle")
     file, digest = read_file(path, cache)
     out = PrhDictionary(list(file.entries), list(file.targets), file.version, [digest])
-    if _disable_imports:
+    if _disable_imports or not file.imports:
         return out
+    stack = (*_stack, os.path.realpath(path))  # asked only of files that import
     for imp in file.imports:
         # node's path.join: an import path is always below the importing file's folder
         target = Path(os.path.normpath(os.path.dirname(path) + os.sep + imp.path))
-        sub = load_dictionary(
-            target, cache, _disable_imports=imp.disable_imports, _stack=(*_stack, real)
-        )
+        if os.path.realpath(target) in stack:
+            raise _error(target, "imports", "imports が循環しています。", "imports form a cycle")
+        sub = load_dictionary(target, cache, _disable_imports=imp.disable_imports, _stack=stack)
         if imp.ignore:
             sub.entries = [e for e in sub.entries if not _ignored(e, imp.ignore)]
         out.merge(sub, path)

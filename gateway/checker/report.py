@@ -16,9 +16,13 @@ def format_text(findings: Sequence[Finding], filename: str) -> str:
     lines = []
     for f in findings:
         clause = f"[{f.clause}] " if f.clause else ""
+        more = ""
+        if f.omitted:  # the rule's list was cut here (checker.listing)
+            at_least = "以上" if f.omitted_at_least else ""
+            more = f" 同じ規則に当たるところがほかに {f.omitted:,} か所{at_least}あります（一覧は省略）。"
         lines.append(
             f"{filename}:{f.line}:{f.column}: {f.severity} {clause}{f.message} "
-            f"({f.rule}: 「{f.excerpt}」)"
+            f"({f.rule}: 「{f.excerpt}」){more}"
         )
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -13,8 +13,8 @@ import pytest
 
 from gateway.admin import FAIL, config_report, failed, reviewers_report
 from gateway.businessdays import JST
-from gateway.cli import export_csv
 from gateway.cli import main as cli_main
+from gateway.cli_report import export_csv
 from gateway.config import load_settings
 from gateway.daemon import open_gateway
 from gateway.render import STATUSES, templates_dir

@@ -17,10 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_checker_corpus import load_corpus
 
-from gateway.checker import Checker
-from gateway.checker.checker import _Links
+from gateway.checker import CheckContext, Checker
+from gateway.checker.checker import _Links, _run
 from gateway.checker.draft import Draft
-from gateway.checker.engine import _inside_quotes
+from gateway.checker.engine import ContextSet, _inside_quotes
+from gateway.checker.listing import EVERYTHING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,18 +97,193 @@ def test_context_answers_kept_per_sentence_change_no_finding(checker, monkeypatc
 def test_a_long_sentence_of_hits_reads_its_sentence_once_per_context(
     checker, monkeypatch
 ) -> None:
-    """500 hits in one sentence: its tokens are read once per context set asked, not
-    once per hit (a count of the work, not a timing)."""
+    """500 hits in one sentence, every one weighed (no listing cap): the sentence's
+    tokens are read once per context set asked, not once per hit (a count of the work,
+    not a timing)."""
     calls = 0
-    tokens_in = Draft.tokens_in
+    present_in = ContextSet._present_in
 
-    def counting(self, start, end):
+    def counting(self, draft, start, end):
         nonlocal calls
         calls += 1
-        return tokens_in(self, start, end)
+        return present_in(self, draft, start, end)
 
-    monkeypatch.setattr(Draft, "tokens_in", counting)
-    findings = checker.check("死ね" * 500)
+    monkeypatch.setattr(ContextSet, "_present_in", counting)
+    findings = _run(checker._rules, Draft("死ね" * 500), CheckContext(), EVERYTHING)
     hits = len(findings)
     assert hits >= 500
     assert calls < 20, f"{calls} reads of the sentence for {hits} hits"
+
+
+def _present_by_tokens(cs: ContextSet, draft: Draft, s: int, e: int) -> bool:
+    """The plain computation the column slices replace: every token object of the span."""
+    if cs.scope != "draft" and cs.words:
+        for t in draft.tokens_in(s, e):
+            if t.normalized in cs.words or t.dictionary_form in cs.words:
+                return True
+    elif cs.scope == "draft" and cs.words and draft.has_lemma(cs.words):
+        return True
+    return bool(cs.pattern and cs.pattern.search(draft.text, s, e))
+
+
+def test_context_words_by_column_slices_equal_reading_every_token(checker) -> None:
+    """Whether a context set's words stand in a span, asked of column slices in C, is the
+    answer reading the span's tokens one by one gives, for every span of a sample."""
+    sets = {id(c): c for r in checker.rules for c in (*r.unless, *r.soften)}
+    assert sets
+    rng = random.Random(7)
+    texts = [d.text for d in load_corpus()][:80] + _hostile_texts()[:40]
+    asked = differ = 0
+    for text in texts:
+        draft = Draft(text)
+        n = len(text)
+        for _ in range(6):
+            s = rng.randint(0, n)
+            e = rng.randint(s, n)
+            for cs in sets.values():
+                asked += 1
+                differ += cs._present_in(draft, s, e) != _present_by_tokens(cs, draft, s, e)
+    assert asked > 1000
+    assert differ == 0
+
+
+def _folded_by_every_character(norm: str) -> tuple[str, list[int] | None]:
+    """The plain computation Folded replaced: a keep flag per character."""
+    from gateway.checker.fold import _HIDDEN, _INVISIBLE, _spaced_ja, _spaced_japanese
+
+    if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
+        return norm, None
+    keep = [ch not in _INVISIBLE for ch in norm]
+    visible = "".join(ch for ch, k in zip(norm, keep, strict=True) if k)
+    vis_idx = [i for i, k in enumerate(keep) if k]
+    for m in _spaced_ja().finditer(visible):
+        for k in range(m.start(1), m.end(1)):
+            keep[vis_idx[k]] = False
+    kept = [i for i, k in enumerate(keep) if k]
+    return "".join(norm[i] for i in kept), [*kept, len(norm)]
+
+
+_FOLD_TEXT = st.text(alphabet=list("ばかしね死 　a1\u200b\u200d\u2060\ufe0f\u202e。"), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(norm=_FOLD_TEXT)
+def test_folding_by_removed_runs_equals_a_flag_per_character(norm: str) -> None:
+    """Folded (invisible characters and spaces inside Japanese words removed, built from
+    the removed positions) gives the text and offsets the per-character loop gave."""
+    from gateway.checker.fold import Folded
+
+    folded = Folded(norm)
+    assert (folded.text, folded._map) == _folded_by_every_character(norm)
+
+
+def test_a_regex_rule_runs_when_one_of_its_alternatives_has_its_words(checker) -> None:
+    """The per-alternative test never skips a draft its regex matches: every regex rule
+    over the corpus, hostile drafts and every rule's own examples (a match found means
+    some alternative passed its clauses)."""
+    from gateway.checker.engine import RegexRule
+    from gateway.checker.prefilter import passes
+
+    rules = [r for r in checker.rules if isinstance(r, RegexRule) and r.branches]
+    assert any(r.id == "hate-generalisation" for r in rules)
+    texts = [d.text for d in load_corpus()] + _hostile_texts()
+    texts += [t for r in checker.rules for t, _ in (*r.examples_match, *r.examples_no_match)]
+    matched = 0
+    for text in texts:
+        norm = Draft(text, tokens=[]).norm
+        for r in rules:
+            if r.regex.search(norm):
+                matched += 1
+                assert any(passes(b, norm) for b in r.branches), (r.id, text[:60])
+    assert matched > 50
+    flood = Draft("外国人 " * 2000, tokens=[])
+    hate = next(r for r in rules if r.id == "hate-generalisation")
+    assert not any(passes(b, flood.norm) for b in hate.branches)  # skipped: no tail word
+
+
+def test_alternatives_split_only_at_the_top_level() -> None:
+    import re
+
+    from gateway.checker.engine import branch_clauses
+
+    got = branch_clauses(re.compile(r"外国(人|籍)は[|]出て|在日\|X|(?:難民)[^|]{0,3}帰れ"))
+    words = [{w for clause in b for w in clause} for b in got]
+    assert len(got) == 3  # no split at a | inside (), [] or escaped
+    assert {"外国", "は|出て"} <= words[0] and "在日|X" in words[1]
+    assert {"難民", "帰れ"} <= words[2]
+    assert branch_clauses(re.compile(r"(?i)abc|def")) == ()  # global flags: not split
+    assert branch_clauses(re.compile(r"abc|.*")) == ()  # an alternative matching anything
+
+
+def _may_hold_tld_label_by_label(text: str, start: int, end: int) -> bool:
+    """The plain computation: each label after a dot, looked up one by one."""
+    import re
+
+    from gateway.checker.xtext import _tlds
+
+    tlds, _ = _tlds()
+    for m in re.finditer(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])", text[:end]):
+        if m.start() < start:
+            continue
+        head = m.group(1)
+        if head is None or head.lower() in tlds:
+            return True
+    return re.compile(r"\.xn--", re.I).search(text, start, end) is not None
+
+
+_HOST_TEXT = st.lists(
+    st.sampled_from(["a", "10", ".", "-", "@", "+", "jp", "COM", "あ", "xn--", "_", "1"]),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_HOST_TEXT, data=st.data())
+def test_tld_test_as_one_set_operation_equals_label_by_label(text: str, data) -> None:
+    from gateway.checker.xtext import _may_hold_tld
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _may_hold_tld(text, start, end) == _may_hold_tld_label_by_label(text, start, end)
+
+
+_HOSTS = st.lists(
+    st.sampled_from(["a", ".", "-", "ero", "av", "sex", "y", "hot", "girl", "s", "xx", "X",
+                     "porn", "adu", "lt", "ſ", "k", "é", "1", "nude", "deai"]),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(host=_HOSTS)
+def test_host_keyword_clauses_never_skip_a_host_the_keywords_match(checker, host) -> None:
+    """The keyword test that skips most hosts passes every host the case-blind keyword
+    regex matches (link-obscene-suspect's own keywords; hosts as _urls makes them)."""
+    from gateway.checker.detectors import _may_name_keyword
+
+    opts = checker.rule("link-obscene-suspect").settings
+    assert opts.keyword_clauses  # the test is not empty
+    host = host.lower()
+    if opts.host_keywords.search(host):
+        assert _may_name_keyword(host, opts), host
+
+
+_RUN_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("!'#%&()*+,\\-./:;<=>?@[]^_{|}~$ \t\n\u3000\u00a0\u202e\u200f\ufeffaZ9あ-_.")
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_RUN_TEXT)
+def test_host_runs_as_one_class_equal_the_two_class_alternation(text: str) -> None:
+    import re
+
+    from gateway.checker.xtext import _NOT_DOMAIN, _RUN_RE
+
+    two_classes = re.compile(f"(?:[^{_NOT_DOMAIN}]|[_.-])+")
+    assert [m.span() for m in _RUN_RE.finditer(text)] == [
+        m.span() for m in two_classes.finditer(text)
+    ]

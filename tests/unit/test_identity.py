@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from gateway.identity import (
     AddressError,
     FromError,
+    OnBehalfError,
     canonical_address,
     parse_from,
     people_from,
@@ -71,6 +72,13 @@ def test_every_spelling_of_kacho_is_kacho(spelling):
         "kacho+a!b@town.example.jp",
         "kacho+.x@town.example.jp",
         "kacho+x.@town.example.jp",
+        # mixed scripts and widths in the local part (session 5 audit): the Kelvin sign
+        # U+212A lower-cases to an ASCII k and was read as kacho
+        "\u212aacho@town.example.jp",
+        "\u212aACHO@town.example.jp",
+        "k\u0430cho@town.example.jp",
+        "\uff4b\uff41\uff43\uff48\uff4f@town.example.jp",
+        "kacho+\u212a@town.example.jp",
     ],
 )
 def test_odd_addresses_are_refused(odd):
@@ -196,6 +204,15 @@ def test_sender_must_be_the_same_address():
         parse_from([KACHO], ["secretary@town.example.jp"])
     with pytest.raises(FromError):
         parse_from([KACHO], ["kacho@town.example.jp <mallory@evil.example.com>"])
+
+
+def test_a_sender_of_the_froms_own_person_is_that_persons_mail():
+    people = people_from([("課長", [KACHO, "kacho.home@example.com"])])
+    assert parse_from([KACHO], ["Kacho.Home@Example.com"], people).address == KACHO
+    with pytest.raises(OnBehalfError):
+        parse_from([KACHO], ["secretary@town.example.jp"], people)
+    with pytest.raises(OnBehalfError):  # without the listing, two addresses are two people
+        parse_from([KACHO], ["kacho.home@example.com"])
 
 
 # --------------------------------------------------------------------------- properties

@@ -259,6 +259,41 @@ def test_a_listed_alias_is_told_at_the_persons_address(tmp_path):
     assert told(gw) == [KOHO, SATO]
 
 
+def test_sender_and_from_of_one_listed_person_are_that_persons_own_draft(tmp_path):
+    """Two addresses of one `[[people]]` person (a personal address sending from the
+    person's section address, e.g. Gmail's "send mail as") are one person: their draft."""
+    gw, _ = make_gateway(
+        tmp_path, people=[{"name": "佐藤", "addresses": [SATO, "hanako@mobile.example.jp"]}]
+    )
+    raw = with_sender(own_draft(SATO), "佐藤 花子 <Hanako@Mobile.Example.JP>")
+    assert gw.handle_raw(raw) == "draft"
+    (draft,) = gw.store.all_drafts()
+    assert gw.settings.people.same(draft.author, SATO)
+    assert SATO not in review_requests(gw) and told(gw) == []
+
+
+def test_a_reviewers_approval_with_sender_of_his_own_other_address_counts(tmp_path):
+    gw, _ = make_gateway(
+        tmp_path, people=[{"name": "係長", "addresses": [KAKARI, "kakari@mobile.example.jp"]}]
+    )
+    gw.handle_raw(own_draft(SATO))
+    request = review_requests(gw)[KAKARI]
+    reply = with_sender(gmail_ja(request, KAKARI, "係長", "承認します"), "kakari@mobile.example.jp")
+    assert gw.handle_raw(reply) == "reply_approve"
+    assert set(gw.store.get_draft("D-000001").votes_for(1)) == {KAKARI}
+
+
+def test_sender_of_another_person_is_still_refused_with_people_listed(tmp_path):
+    gw, _ = make_gateway(
+        tmp_path, people=[{"name": "佐藤", "addresses": [SATO, "hanako@mobile.example.jp"]}]
+    )
+    gw.handle_raw(own_draft(SATO))
+    request = review_requests(gw)[KAKARI]
+    forged = with_sender(gmail_ja(request, KAKARI, "係長", "承認します"), "hanako@mobile.example.jp")
+    assert gw.handle_raw(forged) == "on_behalf"
+    assert not gw.store.get_draft("D-000001").votes_for(1)
+
+
 # --------------------------------------------------------------------------- flood
 
 

@@ -220,6 +220,8 @@ def test_yaml_is_read_as_javascript_reads_it(tmp_path: Path) -> None:
         ("version: 2\nimports: [other.yml]\n", "version"),
         ("rules: [\n", "YAML"),
         ("imports: [d.yml]\n", "循環"),
+        ("targets:\n  - file: /\\.md$/\n    excludes:\n      - pattern: /a{/\n", "targets"),
+        ("targets:\n  - file: /(/\n", "targets"),
     ],
 )
 def test_what_cannot_load_is_said_in_japanese_and_english_naming_the_file(

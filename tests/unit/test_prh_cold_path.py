@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gateway.checker import jsregex, prh_load
+from gateway.checker import jsregex, prh_load, prh_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = next(
@@ -42,39 +42,59 @@ TRICKY_YAML = [
     "? [a, b]\n: unhashable key\n",
     "rules: |\n  block\n  text\n",
     "'quoted: key': \"double\\tquoted\"\nplain: 0o17\nhex: 0x1F\nnull_: null\n",
+    # what the event builder leaves to the node tree, and what it builds itself
+    "a: 1\n---\nb: 2\n",  # two documents
+    "a: &x 1\nb: &x 2\n",  # a repeated anchor
+    "a: *nowhere\n",  # an undefined alias
+    "=: value key\nb: =\n",
+    "a: !!str 12\nb: !custom x\n",
+    "a: &s text\nb: *s\nc: &n 12\nd: *n\n",
+    "? {a: b}\n: unhashable mapping key\n",
+    "empty:\nlist: []\nmap: {}\nnested: [[], [a, [b]], {k: [v]}]\n",
+    "1: one\n2.5: two\n~: null key\ntrue: yes\nno: false\n",
+    "a: 1:30\nb: 1_000\nc: .inf\nd: -.NaN\ne: 0b101\nf: +12\n",
+    "a: 'multi\n  line'\nb: >\n  folded\n  text\nc: \"\"\nd: ''\n",
+    "- a\n- b: c\n  d: e\n- - f\n",
+    "a: b\na: c\n",  # a repeated key: the last value, at the first place
+    "---\n",
+    "--- !!map\na: b\n",
+    "a: &m {x: 1}\nb: [*m, *m]\n",
+    "rules: [\n",  # broken
+    "a: b: c\n",
+    "\ta: b\n",
 ]
 
 
 @pytest.mark.parametrize("text", TRICKY_YAML)
 def test_read_yaml_is_yaml_load_on_tricky_yaml(text: str) -> None:
-    loader = prh_load._yaml12_loader()
+    loader = prh_yaml._yaml12_loader()
     try:
         expected = yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         with pytest.raises(type(e)):
-            prh_load.read_yaml(text)
+            prh_yaml.read_yaml(text)
         return
-    got = prh_load.read_yaml(text)
+    got = prh_yaml.read_yaml(text)
     assert repr(got) == repr(expected)  # repr: a structure that contains itself compares
 
 
 def test_read_yaml_is_yaml_load_on_every_dictionary_and_rule_file() -> None:
-    loader = prh_load._yaml12_loader()
+    loader = prh_yaml._yaml12_loader()
     texts = _yaml_texts()
     assert len(texts) >= 10
     for text in texts:
-        assert prh_load.read_yaml(text) == yaml.load(text, Loader=loader)
+        assert prh_yaml.read_yaml(text) == yaml.load(text, Loader=loader)
 
 
 def test_a_shared_alias_stays_one_object() -> None:
-    data = prh_load.read_yaml("a: &l [x]\nb: *l\n")
+    data = prh_yaml.read_yaml("a: &l [x]\nb: *l\n")
     assert data["a"] is data["b"]
 
 
 def _dictionary_sources() -> list[tuple[str, bool]]:
     out = []
     for text in _yaml_texts():
-        for raw in (prh_load.read_yaml(text) or {}).get("rules") or []:
+        for raw in (prh_yaml.read_yaml(text) or {}).get("rules") or []:
             raw = {"expected": raw} if isinstance(raw, str) else raw
             if not isinstance(raw, dict) or not isinstance(raw.get("expected"), str):
                 continue
@@ -123,9 +143,75 @@ def test_patterns_are_shown_as_the_full_reading_shows_them(seed: int) -> None:
     rnd = random.Random(10 + seed)
     sources = [s for s, _ in _dictionary_sources()]
     alphabet = list("ab/[]\\\n\r\u2028\u2029あ亜()|.* \t")
-    sources += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 10))) for _ in range(3000)]
+    sources += [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 10))) for _ in range(3000)
+    ]
     shortcut = 0
     for source in sources:
         shortcut += prh_load._DISPLAY_CHANGES.isdisjoint(source)
         assert prh_load.js_display(source) == _display_loop(source)
     assert shortcut > 100
+
+
+def _per_character(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    """translate_with_clauses with every run of plain characters the parser reads at once
+    taken apart into one item per character, as the parser once read them."""
+
+    def apart(items: list[tuple]) -> list[tuple]:
+        out: list[tuple] = []
+        for item in items:
+            if item[0] == "q":
+                (inner,) = apart([item[2]])  # a quantifier takes one character
+                out.append(("q", item[1], inner))
+            elif item[0] == "g":
+                out.append(("g", item[1], [apart(a) for a in item[2]]))
+            elif item[0] == "c" and item[1] is not None and len(item[1]) == 1:
+                (run,) = item[1]
+                out.extend(("c", frozenset(ch)) for ch in run)
+            else:
+                out.append(item)
+        return out
+
+    parser = jsregex._Parser(source)
+    python = parser.translate()
+    alternatives = [apart(a) for a in parser.frames[0][1]]
+    clauses = jsregex.ordered(jsregex._alternatives(alternatives, ignorecase))
+    return python, [frozenset(c) for c in clauses]
+
+
+def _runs_read_at_once(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    python, clauses = jsregex.translate_with_clauses(source, ignorecase)
+    return python, [frozenset(c) for c in clauses]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_run_of_plain_characters_reads_as_its_characters(seed: int) -> None:
+    """The parser takes a run of plain characters as one item: the translation and the
+    prefilter's clauses are what one item per character gives, with a quantifier after
+    the run (ab+, ab{2}), case-insensitive runs whose spaces and hyphens still count
+    (/Adobe AIR/i), groups, alternatives and classes around them."""
+    rnd = random.Random(20 + seed)
+    alphabet = [
+        *"abAB漢字かなカナ_- ,09ßΣ\t/",
+        *("*", "+", "?", "{2}", "{1,3}", "(", ")", "(?:", "(?=", "(?!", "|", "[ab]", "[^x]"),
+        *(".", "^", "$", "\\b", "\\d", "\\u3042", "\\x41", "\\-"),
+    ]
+    sources = [s for s, _ in _dictionary_sources()]
+    sources += [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 14))) for _ in range(4000)
+    ]
+    compared = 0
+    for source in sources:
+        for ignorecase in (False, True):
+            try:
+                expected = _per_character(source, ignorecase)
+            except jsregex.JsRegexError:
+                with pytest.raises(jsregex.JsRegexError):
+                    jsregex.translate_with_clauses(source, ignorecase)
+                continue
+            assert _runs_read_at_once(source, ignorecase) == expected, source
+            compared += 1
+    assert compared > 3000
+    assert _runs_read_at_once("Adobe AIR", True)[1] == [frozenset({" "})]
+    # the quantifier repeats b alone: a, b and c are each needed, "ab" is not
+    assert set(_runs_read_at_once("ab+c", False)[1]) == {frozenset(x) for x in "abc"}

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_admin import write_config
 
-from gateway.cli import export_csv
 from gateway.cli import main as cli_main
+from gateway.cli_report import export_csv
 from gateway.config import load_settings
 from gateway.daemon import open_gateway
 from gateway.mime import read_message

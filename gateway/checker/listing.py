@@ -1,0 +1,129 @@
+"""A rule's matches in a draft to its findings, with a long list cut short.
+
+A pasted or hostile draft can match one rule thousands of times (a page of 死ね, a spaced
+ばか per word). Weighing every place (its sentence's contexts, its quotes) and listing each
+costs time per place, and gives the author a mail of thousands of lines. So a rule lists
+its first `listed` findings of each severity; the last one listed says how many more
+places there are (Finding.omitted), which the mail and the JSON show.
+
+What is never lost is a rule's worst severity. A context only lowers an error to a
+warning, so once a rule has listed `listed` findings at its own severity nothing later can
+be worse: its remaining places are counted, not weighed. Until then every place is weighed:
+an error rule whose first places are quoted may have an unquoted one later.
+
+The generators (TokenIndex, TokenRule, RegexRule) stop after `weighed` matches of a rule
+and say from which offset their list is incomplete (a cutoff). The matches before the
+cutoff are exactly those of a run without a limit, so the findings listed are the same.
+A rule not decided before its cutoff has its matches generated again without a limit.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import replace
+from operator import attrgetter
+from typing import NamedTuple
+
+from gateway.checker.draft import Draft
+from gateway.checker.engine import Hit, Rule
+from gateway.model import Finding, Severity
+
+
+class Listing(NamedTuple):
+    """How much of a rule's matches a check weighs and lists."""
+
+    listed: int  # findings listed per rule and severity
+    weighed: int | None  # matches a generator yields per rule before it stops (None: all)
+
+
+# 20 places of one rule locate a habit in a long post; a page of them only floods the mail.
+LISTING = Listing(listed=20, weighed=1_000)
+EVERYTHING = Listing(listed=1 << 62, weighed=None)  # the uncapped computation, for tests
+
+
+_start = attrgetter("start")
+_end = attrgetter("end")
+
+
+def _in_order(hits: list[Hit]) -> list[Hit]:
+    """By start; at one start, the longest first; else as generated (two stable sorts
+    with C keys: a flood of matches made a Python key function a cost per match)."""
+    hits.sort(key=_end, reverse=True)
+    hits.sort(key=_start)
+    return hits
+
+
+def rule_findings(
+    rule: Rule,
+    hits: list[Hit],
+    cutoff: int | None,
+    draft: Draft,
+    in_link: Callable[[int, int], bool] | None,
+    again: Callable[[], list[Hit]],
+    listing: Listing = LISTING,
+) -> list[Finding]:
+    """The findings of one rule from its matches (`hits`, complete before `cutoff`).
+
+    One finding per place: a match inside a longer match of the same rule is dropped (a
+    prh rule has thinned its matches already, by prh's own filters). `in_link`: whether a
+    span lies inside a link (words there are the link rules' business). `again`: every
+    match of the rule, without a limit.
+    """
+    own_overlaps = getattr(rule, "resolves_overlaps", False)
+    _in_order(hits)
+    top, cap = rule.severity, listing.listed
+    listed: dict[Severity, list[Finding]] = {}
+    omitted: dict[Severity, int] = {}
+    last_end = -1
+    i, n = 0, len(hits)
+    decided = False
+    while i < n:
+        hit = hits[i]
+        if cutoff is not None and hit.start >= cutoff:
+            # the generators stopped here; the rule is not decided: every match, again
+            hits = _in_order(again())
+            i, n = bisect_left(hits, cutoff, key=_start), len(hits)
+            cutoff = None
+            continue
+        i += 1
+        if hit.end <= last_end and hit.start < last_end and not own_overlaps:
+            continue
+        last_end = max(last_end, hit.end)
+        if in_link is not None and in_link(hit.start, hit.end):
+            continue
+        if rule.unless and rule.suppressed(draft, hit):
+            continue
+        if rule.not_followed and draft.text.startswith(rule.not_followed, hit.end):
+            continue
+        soft = rule.softened(draft, hit)
+        severity = Severity.WARNING if soft else top  # as Rule.finding decides it
+        mine = listed.setdefault(severity, [])
+        if len(mine) < cap:
+            mine.append(rule.finding(draft, hit, soft))
+        else:
+            omitted[severity] = omitted.get(severity, 0) + 1
+        if severity is top and len(mine) >= cap:
+            decided = True
+            break
+    at_least = False
+    if decided:  # nothing worse can follow: the rest is counted, one per place
+        more = 0
+        for hit in hits[i:n]:
+            if cutoff is not None and hit.start >= cutoff:
+                at_least = True  # the generators stopped: there are more
+                break
+            if hit.end <= last_end and hit.start < last_end and not own_overlaps:
+                continue
+            last_end = max(last_end, hit.end)
+            more += 1
+        omitted[top] = omitted.get(top, 0) + more
+    out: list[Finding] = []
+    for severity, mine in listed.items():
+        count = omitted.get(severity, 0)
+        if count or (at_least and severity is top):
+            mine[-1] = replace(
+                mine[-1], omitted=count, omitted_at_least=at_least and severity is top
+            )
+        out += mine
+    return out

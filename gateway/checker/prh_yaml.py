@@ -1,0 +1,211 @@
+"""YAML as js-yaml reads prh dictionaries (YAML 1.2's booleans), read quickly.
+
+A big dictionary's first load spent more time in PyYAML than prh spends on all of
+its work: composing PyYAML's node tree (a node and two marks per scalar, each
+resolved in Python) cost twice what libyaml's parse does. `read_yaml` builds the
+strings, lists and mappings straight from the parser's events, asks the resolver only
+of the plain scalars a resolver could claim (by their first character, as PyYAML
+does), and builds numbers, booleans and nulls with PyYAML's own constructors.
+Anything else (explicit tags, merge keys `<<`, a structure that contains itself, an
+undefined or repeated anchor, several documents, an unhashable key: what prh
+dictionaries do not contain) is read again through PyYAML's node tree, so the data,
+and every error with its line and column, is always what yaml.load gives.
+
+Our own code, not a library: it only arranges PyYAML's events (PyYAML parses); the
+faster YAML libraries for Python were judged too young to depend on.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_MERGE = "tag:yaml.org,2002:merge"
+# plain scalars of these tags are built by PyYAML's constructor from their text
+_SCALARS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null"))
+
+
+@lru_cache(maxsize=1)
+def _yaml12_loader() -> type:
+    """PyYAML (in C where it can) with YAML 1.2's booleans, as js-yaml: only true/false
+    (`on`, `yes`, `no` stay words). Built on first use: a cached dictionary needs no YAML."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = type("Yaml12Loader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return loader
+
+
+def _read_by_nodes(text: str) -> Any:
+    """yaml.load(text) through PyYAML's node tree, building its plain strings, lists and
+    mappings directly (PyYAML's generic constructor is slower); anything else by
+    PyYAML's own constructor. Every error is PyYAML's own, with its line and column."""
+
+    loader = _yaml12_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _PlainBuilder(loader).build(node)
+        except _NotPlain:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+class _NotPlain(Exception):
+    """A structure that contains itself: left to PyYAML."""
+
+
+class _PlainBuilder:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # an alias is the same object, as in PyYAML
+        self.open: set[int] = set()
+
+    def build(self, node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR and isinstance(node.value, str):
+            return node.value
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.open:
+            raise _NotPlain
+        if tag == _SEQ:
+            self.open.add(key)
+            out: Any = [self.build(n) for n in node.value]
+        elif tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            self.open.add(key)
+            out = {}
+            for k, v in node.value:
+                name = self.build(k)
+                if isinstance(name, list | dict):  # PyYAML's own error for it
+                    return self.loader.construct_object(node, deep=True)
+                out[name] = self.build(v)
+        else:
+            out = self.loader.construct_object(node, deep=True)
+        self.open.discard(key)
+        self.built[key] = out
+        return out
+
+
+def read_yaml(text: str) -> Any:
+    """yaml.load(text) with the YAML 1.2 loader above (a safe loader): the same data."""
+    loader = _yaml12_loader()(text)
+    try:
+        return _EventBuilder(loader).document()
+    except _NotPlain:
+        pass  # read again through the node tree: PyYAML's data, or its error
+    finally:
+        loader.dispose()
+    return _read_by_nodes(text)
+
+
+class _EventBuilder:
+    """Strings, lists and mappings from the parser's events, as PyYAML's composer and
+    safe constructor would make them; _NotPlain for anything else."""
+
+    def __init__(self, loader: Any) -> None:
+        import yaml
+
+        self.loader = loader
+        self.yaml = yaml
+        resolvers = loader.yaml_implicit_resolvers
+        if None in resolvers:  # a resolver for any first character: ask it of every scalar
+            raise _NotPlain
+        self.claimed = frozenset(resolvers)  # first characters some resolver looks at
+
+    def _scalar(self, event: Any) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is not None and tag != "!":
+            raise _NotPlain  # an explicit tag
+        if not event.implicit[0] or (value and value[0] not in self.claimed):
+            return value  # quoted, or no resolver looks at it: a string
+        tag = self.loader.resolve(self.yaml.ScalarNode, value, event.implicit)
+        if tag == _STR:
+            return value
+        if tag not in _SCALARS:
+            raise _NotPlain  # a date, a merge key `<<`, a value key `=` …
+        node = self.yaml.ScalarNode(tag, value, style=event.style)
+        return self.loader.yaml_constructors[tag](self.loader, node)
+
+    def document(self) -> Any:
+        y = self.yaml
+        get = self.loader.get_event
+        get()  # the stream's start
+        event = get()
+        if isinstance(event, y.StreamEndEvent):
+            return None  # no document
+        anchors: dict[str, Any] = {}
+        building: set[int] = set()  # anchored lists and mappings not yet closed
+        stack: list[list[Any]] = []  # [container, key, has key]
+        root: Any = None
+        scalar, alias = y.ScalarEvent, y.AliasEvent
+        seq_start, map_start = y.SequenceStartEvent, y.MappingStartEvent
+        ends = (y.SequenceEndEvent, y.MappingEndEvent)
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is scalar:
+                value = self._scalar(event)
+                anchor = event.anchor
+            elif kind is alias:
+                if event.anchor not in anchors:
+                    raise _NotPlain  # undefined: PyYAML says so
+                value = anchors[event.anchor]
+                if id(value) in building:
+                    raise _NotPlain  # a structure that contains itself
+                anchor = None
+            elif kind is seq_start or kind is map_start:
+                if event.tag is not None and event.tag != "!":
+                    raise _NotPlain
+                container: Any = [] if kind is seq_start else {}
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise _NotPlain  # a repeated anchor: PyYAML's error
+                    anchors[event.anchor] = container
+                    building.add(id(container))
+                stack.append([container, None, False])
+                continue
+            elif kind in ends:
+                value = stack.pop()[0]
+                building.discard(id(value))
+                anchor = None
+            else:  # the document's end
+                break
+            if anchor is not None:
+                if anchor in anchors:
+                    raise _NotPlain
+                anchors[anchor] = value
+            if not stack:
+                root = value
+                continue
+            frame = stack[-1]
+            into = frame[0]
+            if type(into) is list:
+                into.append(value)
+            elif frame[2]:
+                into[frame[1]] = value
+                frame[2] = False
+            else:
+                if isinstance(value, list | dict):
+                    raise _NotPlain  # an unhashable key: PyYAML's error
+                frame[1] = value
+                frame[2] = True
+        if not isinstance(get(), y.StreamEndEvent):
+            raise _NotPlain  # a second document: PyYAML's error
+        return root
