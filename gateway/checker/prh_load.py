@@ -81,9 +81,10 @@ class PrhEntry:
         return self._regex
 
     def to_json(self) -> list[Any]:
+        """The entry as JSON data (tuples are written as arrays)."""
         return [
             self.expected, self.source, self.ignorecase, self.js, self.must_empty, self.note,
-            [list(s) for s in self.specs], [list(c) for c in self.clauses],
+            self.specs, self.clauses,
         ]  # fmt: skip
 
     @classmethod
