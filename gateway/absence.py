@@ -23,7 +23,7 @@ from typing import Any
 
 from gateway.records import Absence, Draft
 from gateway.render import SENDER_NAME, domain_of, notice_mail, render_body
-from gateway.routing import local_day, same_person
+from gateway.routing import local_day, same_person, seat_of
 from gateway.tokens import make_token, plus_address
 
 PENDING, CONFIRMED, REMOVED, REPORTED, LAPSED = (
@@ -60,7 +60,11 @@ def problem(
     for other in existing:
         live = other.state in (PENDING, CONFIRMED) and same_person(other.reviewer, reviewer)
         if live and other.start <= end and start <= other.end:
-            return f"同じ期間に重なる不在（{other.id}）がすでにあります。"
+            return (
+                f"同じ期間に重なる不在（{other.id}、{day_label(other.start)}〜"
+                f"{day_label(other.end)}、代理 {other.deputy}）がすでにあります。"
+                f"変えるときは、先に管理者に {other.id} の取り消しを依頼してください。"
+            )
     return None
 
 
@@ -83,17 +87,21 @@ def lapsed(absences: Sequence[Absence], now: datetime) -> list[Absence]:
 
 
 def report_entries(absence: Absence, drafts: Iterable[Draft]) -> list[dict[str, Any]]:
-    """What the deputy decided on drafts that the absent reviewer was asked to review,
-    during the absence (後閲): one line per decision, oldest first."""
+    """What others decided in the absent reviewer's place during the absence (後閲): the
+    named deputy, or whoever stood in when the deputy could not (the draft's author, away
+    too) or after silence; one line per decision, oldest first."""
     out = []
     first = absence.start
     last = absence.end + timedelta(days=1)
     for d in drafts:
         seats = [*d.reviewers, *(m for st in d.stages for m in st.members)]
-        if not any(same_person(s, absence.reviewer) for s in seats):
+        seat = next((s for s in seats if same_person(s, absence.reviewer)), None)
+        if seat is None:
             continue
         for v in d.votes:
-            if not same_person(v.reviewer, absence.deputy):
+            held = seat_of(d, v.reviewer)  # the stand-ins of the draft as it is now
+            in_place = held == seat or (held is None and same_person(v.reviewer, absence.deputy))
+            if same_person(v.reviewer, absence.reviewer) or not in_place:
                 continue
             if not first <= local_day(v.at) < last:
                 continue
@@ -101,6 +109,7 @@ def report_entries(absence: Absence, drafts: Iterable[Draft]) -> list[dict[str, 
             out.append(
                 {
                     "draft_id": d.id,
+                    "by": v.reviewer,
                     "version": v.version,
                     "subject": subject,
                     "decision": str(v.decision),
@@ -147,9 +156,14 @@ def build_absence_message(
     else:
         tail = hashlib.sha256(f"{kind}|{','.join(to)}".encode()).hexdigest()[:10]
         message_id = f"<{absence.id}.{status}.{kind}.{tail}@{domain}>"
+    subject = f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}"
+    if kind == "unreadable":  # no absence was made: nothing to name but the way to write it
+        subject = f"[{label}] 書き方をご確認ください"
+        seed = f"{kind}|{','.join(to)}|{ctx.get('in_reply_to') or now.isoformat()}"
+        message_id = f"<A-unreadable.{status}.{hashlib.sha256(seed.encode()).hexdigest()[:10]}@{domain}>"
     msg = notice_mail(
         ", ".join(to),
-        f"[{label} {absence.id}] {ctx['start']}〜{ctx['end']} 代理 {absence.deputy}",
+        subject,
         status,
         gateway_address,
         now,
@@ -160,6 +174,7 @@ def build_absence_message(
         msg["Cc"] = ", ".join(cc)
     if token is not None:
         msg["Reply-To"] = Address(SENDER_NAME, addr_spec=plus_address(gateway_address, token))
-    msg["X-Gateway-Absence"] = absence.id
+    if absence.id:
+        msg["X-Gateway-Absence"] = absence.id
     msg.set_content(render_body(status, {**ctx, "kind": kind}, template_dir), charset="utf-8")
     return msg

@@ -27,12 +27,18 @@ _MAX_CHARS = 400  # a command is short; longer own words are never one
 
 _OPENING_RE = re.compile(
     r"^(?:(?:お疲れ様です|お疲れさまです|おつかれさまです|お世話になっております|お世話になります|"
-    r"いつもお世話になっております)[。、,.!]*)+"
+    r"いつもお世話になっております|すみません|すいません|申し訳ありません|申し訳ございません|"
+    r"申し訳ありませんが|申し訳ございませんが|恐れ入りますが|恐縮ですが|失礼します|失礼いたします)"
+    r"[。、,.!]*)+"
 )
 _CLOSING_RE = re.compile(
-    r"(?:(?:よろしく|宜しく)?(?:お願い(?:します|いたします|致します|申し上げます)|お願いできますか)"
+    r"(?:(?:よろしく|宜しく)?(?:お願い(?:します|いたします|致します|申し上げます)|"
+    r"お願いできますか|お願いできますでしょうか|いただけますか|いただけますでしょうか|"
+    r"いただけませんか)"
     r"[。、,.!]*)+$"
 )
+# Kanji and kana spellings of the same polite words (下さい / ください, 頂く / いただく).
+_SPELLINGS = (("下さい", "ください"), ("頂け", "いただけ"), ("頂き", "いただき"), ("致し", "いたし"))
 _NOISE_RE = re.compile(r"[\s。、,.!?・]+")
 
 _WORDS: dict[str, Command] = {}
@@ -43,6 +49,11 @@ for _cmd, _forms in {
         "状況は",
         "状況を教えてください",
         "状況を確認したいです",
+        "状況を教えて",
+        "今の状況を教えてください",
+        "今の状況を教えて",
+        "状況を教えていただけますか",
+        "状況を知りたいです",
         "進捗",
         "進捗状況",
         "進捗は",
@@ -59,6 +70,12 @@ for _cmd, _forms in {
         "取り下げます。",
         "取り下げたいです",
         "取り下げをお願いします",
+        "取り下げさせてください",
+        "取り下げさせていただきます",
+        "取り下げさせていただきたいです",
+        "取り下げたいと思います",
+        "取り下げいたします",
+        "取り下げします",
     ),
     Command.RESEND: (
         "再送",
@@ -68,6 +85,10 @@ for _cmd, _forms in {
         "再送信",
         "再送信してください",
         "もう一度送ってください",
+        "再送ください",
+        "再送お願い",
+        "再度送ってください",
+        "もう一度送って",
     ),
     Command.CONFIRM: (
         "はい",
@@ -83,19 +104,41 @@ for _cmd, _forms in {
         _WORDS[_NOISE_RE.sub("", _form)] = _cmd
 
 
-def _core(own_words: str) -> str | None:
+_NAME_SUFFIX_RE = re.compile(r"(?:です|より|拝)$")
+
+
+def _without_own_name(text: str, sender_name: str) -> str:
+    """The words without a last line that is just the sender's own name (「佐藤」 under
+    「取り下げます」, as people sign short mails). Only the From's display name (or one
+    of its parts) counts: any other last line stays, so the words are no command."""
+    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", sender_name or ""))
+    lines = text.rstrip().split("\n")
+    if not name or len(lines) < 2:
+        return text
+    last = _NAME_SUFFIX_RE.sub("", re.sub(r"\s+", "", lines[-1]))
+    parts = unicodedata.normalize("NFKC", sender_name).split()
+    if last and (last == name or last in parts or (len(last) >= 2 and name.startswith(last))):
+        return "\n".join(lines[:-1])
+    return text
+
+
+def _core(own_words: str, sender_name: str = "") -> str | None:
     text = unicodedata.normalize("NFKC", own_words or "").strip()
     if not text or len(text) > _MAX_CHARS:
         return None
+    text = _without_own_name(text, sender_name)
+    for kanji, kana in _SPELLINGS:
+        text = text.replace(kanji, kana)
     text = _NOISE_RE.sub("", text)
     text = _OPENING_RE.sub("", text)
     text = _CLOSING_RE.sub("", text)
     return text
 
 
-def read_command(own_words: str) -> Command | None:
-    """The command these own words are, and nothing else; None otherwise."""
-    core = _core(own_words)
+def read_command(own_words: str, sender_name: str = "") -> Command | None:
+    """The command these own words are, and nothing else; None otherwise. A last line
+    with just the sender's own name (the From's display name) is a signature."""
+    core = _core(own_words, sender_name)
     if not core:
         return None
     return _WORDS.get(core)
@@ -111,37 +154,76 @@ class AbsenceRequest:
     deputy: str
 
 
-_DATE = r"(?:(\d{4})\s*[/年.-]\s*)?(\d{1,2})\s*[/月.-]\s*(\d{1,2})\s*日?\s*(?:\([^()\n]{0,4}\))?"
+# A date: an optional year (2026年, 2026/, 令和8年), a month, a day, an optional (木).
+_YEAR = r"(?:(\d{4}|令和\s*(?:\d{1,2}|元))\s*[/年.-]?\s*)?"
+_DAY_OF_WEEK = r"\s*(?:\([^()\n]{0,4}\))?"
+_DATE = _YEAR + r"(\d{1,2})\s*[/月.-]\s*(\d{1,2})\s*日?" + _DAY_OF_WEEK
+# The end: a whole date, or a day only (「12月24日から27日まで」, 「12/24-27」).
+_END = r"(?:" + _DATE + r"|(\d{1,2})\s*日?" + _DAY_OF_WEEK + r")"
+# Range marks as keyboards and IMEs give them (after NFKC): - ~ 〜 and the dashes, the
+# minus sign, the long-vowel mark typed for a dash, から.
+_RANGE = r"(?:[-~〜‐‒–—―−ー]|から)"
+_ADDR = r"([A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190})"
+# A name written with the deputy's address: 大理 太郎 <addr>, 大理さん（addr）, addr（大理）.
+_NAME = r"[^\s<>()@,、:]{1,20}(?:\s[^\s<>()@,、:]{1,20})?"
+_DEPUTY = (
+    r"(?:" + _NAME + r"(?:\s*(?=[<(])|\s+))?[<(]?\s*" + _ADDR + r"\s*[>)]?"
+    r"(?:\s*\(" + _NAME + r"\))?\s*(?:さん)?\s*(?:です|でお願いします)?"
+)
 _ABSENCE_RE = re.compile(
     r"^不在(?:届|連絡|設定|予定)?\s*[:：]?\s*"
     + _DATE
-    + r"(?:\s*(?:-|~|〜|から)\s*"
-    + _DATE
+    + r"(?:\s*"
+    + _RANGE
+    + r"\s*"
+    + _END
     + r"\s*(?:まで)?)?"
-    r"\s*[、,]?\s*代理(?:者)?\s*[:：は]?\s*"
-    r"([A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190})$"
+    r"\s*[、,]?\s*代理(?:者)?\s*[:：は]?\s*" + _DEPUTY + r"$"
 )
 _MAILTO_RE = re.compile(r"<mailto:[^<>\s]{1,260}>|\(mailto:[^()\s]{1,260}\)")
+_REIWA_START = 2018  # 令和1年 = 2019
 
 
-def _when(year: str | None, month: str, day: str, today: date, floor: date | None) -> date:
-    m, d = int(month), int(day)
+def _year(written: str | None) -> int | None:
+    """2026, 令和8 or 令和元 -> 2026 / 2019; None when none was written."""
+    if not written:
+        return None
+    if written.startswith("令和"):
+        number = written[2:].strip()
+        return _REIWA_START + (1 if number == "元" else int(number))
+    return int(written)
+
+
+def _when(year: int | None, month: int, day: int, today: date, floor: date | None) -> date:
     if year:
-        return date(int(year), m, d)
+        return date(year, month, day)
     if floor is not None:  # an end date: the first such day on or after the start
-        found = date(floor.year, m, d)
-        return found if found >= floor else date(floor.year + 1, m, d)
-    found = date(today.year, m, d)
-    return found if found >= today - timedelta(days=31) else date(today.year + 1, m, d)
+        found = date(floor.year, month, day)
+        return found if found >= floor else date(floor.year + 1, month, day)
+    found = date(today.year, month, day)
+    return found if found >= today - timedelta(days=31) else date(today.year + 1, month, day)
 
 
-def read_absence(own_words: str, today: date) -> AbsenceRequest | None:
-    """「不在 12/24-12/27 代理 dairi@town.example.jp」 (one day, ranges with 〜 or から,
-    12月24日, an optional year) -> the request; None when the words are anything else or
+_LOOKS_LIKE_ABSENCE_RE = re.compile(r"^不在(?:届|連絡|設定|予定)?\s*[:：]?\s*(?:\d|令和)")
+
+
+def looks_like_absence(own_words: str) -> bool:
+    """Own words that open with 「不在」 and a date: meant as an absence command even when
+    they cannot be read as one (「不在者投票は…」 does not open so)."""
+    text = unicodedata.normalize("NFKC", own_words or "").strip()
+    text = _OPENING_RE.sub("", _NOISE_RE.sub(" ", text)).strip()
+    return len(text) <= _MAX_CHARS and bool(_LOOKS_LIKE_ABSENCE_RE.match(text))
+
+
+def read_absence(own_words: str, today: date, sender_name: str = "") -> AbsenceRequest | None:
+    """「不在 12/24-12/27 代理 dairi@town.example.jp」 (one day; ranges with -, 〜, a dash or
+    から; 12月24日, an end with the day only, an optional year or 令和 year; the deputy's
+    address perhaps with a name) -> the request; None when the words are anything else or
     the dates are impossible, in the past or longer than a year."""
     text = unicodedata.normalize("NFKC", own_words or "").strip()
     if not text or len(text) > _MAX_CHARS:
         return None
+    text = _without_own_name(text, sender_name)
     text = _MAILTO_RE.sub("", text)
     text = " ".join(text.split())
     text = _OPENING_RE.sub("", text).strip(" 。、,.")
@@ -149,13 +231,16 @@ def read_absence(own_words: str, today: date) -> AbsenceRequest | None:
     m = _ABSENCE_RE.match(text)
     if not m:
         return None
+    g = m.groups()
     try:
-        start = _when(m.group(1), m.group(2), m.group(3), today, None)
+        start = _when(_year(g[0]), int(g[1]), int(g[2]), today, None)
         end = start
-        if m.group(5):
-            end = _when(m.group(4), m.group(5), m.group(6), today, start)
+        if g[4]:  # a whole end date
+            end = _when(_year(g[3]), int(g[4]), int(g[5]), today, start)
+        elif g[6]:  # a day only: the start's month
+            end = date(start.year, start.month, int(g[6]))
     except ValueError:
         return None
     if end < start or end < today or (end - start).days > 366:
         return None
-    return AbsenceRequest(start, end, m.group(7).lower())
+    return AbsenceRequest(start, end, g[7].lower())

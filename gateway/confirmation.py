@@ -13,6 +13,9 @@ only when all of these hold, and each one that fails is named:
 - the headers `X-Gateway-Draft`, `X-Gateway-Version` and `X-Gateway-Status` present once
   each and equal to the record's draft, version and `approved`;
 - (format 2) every file the record lists present with its SHA-256, and no other file.
+- what the body around the post states (account, draft, version, the text's size, the
+  addresses of author and approvers) is what the record says; a template may leave a
+  fact out, never state another one.
 
 A format 1 record (no `attachments`) is checked the same way for the text, and the
 result says that it does not prove any photo.
@@ -21,6 +24,7 @@ result says that it does not prove any photo.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,7 +37,7 @@ from gateway.approval_format import (
     SIGNATURE_FILENAME,
     name_key,
 )
-from gateway.display import POST_END, POST_START, shown_lines, visible_post
+from gateway.display import POST_END, POST_START, post_summary, shown_lines, visible_post
 from gateway.signing import open_record
 
 if TYPE_CHECKING:
@@ -252,6 +256,73 @@ def _check_body(
     first = starts[0] + 1
     shown_post = lines[first : ends[0]] if new_format else _old_segment(lines, first, expected)
     _compare_lines(shown_post, expected, verdict)
+    outside = lines[: starts[0]] + lines[first + len(shown_post) + 1 :]
+    _check_stated_facts(outside, record, text, verdict)
+
+
+_ACCOUNT_LINE_RE = re.compile(r"^\s*アカウント\s*[:：]\s*(.*?)\s*$")
+_DRAFT_ID_RE = re.compile(r"(?<![A-Za-z0-9-])D-\d+(?![0-9])")
+_VERSION_RE = re.compile(r"第\s*(\d+)\s*版")
+_SUMMARY_RE = re.compile(r"\d+ 行・[\d,]+ 文字")
+_ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def _check_stated_facts(
+    outside: list[str], record: dict[str, Any], text: str, verdict: Verdict
+) -> None:
+    """The body around the post states facts the record signs (account, approvers, draft,
+    version, the text's size): each one stated must be the record's. An office template may
+    leave any of them out; none may say something else (a forger editing 「アカウント」 or an
+    approver's address would otherwise pass)."""
+    approvals = [a for a in record.get("approvals") or [] if isinstance(a, dict)]
+    people = {str(record.get("author", "")).lower()}
+    for a in approvals:
+        people.update(str(a.get(k, "")).lower() for k in ("reviewer", "in_place_of") if a.get(k))
+    account = str(record.get("account") or "")
+    draft_id, version = str(record.get("draft_id")), str(record.get("version"))
+    summary = post_summary(text)
+    for line in outside:
+        m = _ACCOUNT_LINE_RE.match(line)
+        if m and m.group(1) != account:
+            verdict.fail(
+                f"本文のアカウントが「{shown(m.group(1))}」ですが、承認記録は「{account}」です。",
+                f"the body names account {m.group(1)!r}, the record says {account!r}",
+            )
+        for found in _DRAFT_ID_RE.findall(line):
+            if found != draft_id:
+                verdict.fail(
+                    f"本文の投稿案の番号が「{found}」ですが、承認記録は「{draft_id}」です。",
+                    f"the body names draft {found}, the record says {draft_id}",
+                )
+        for found in _VERSION_RE.findall(line):
+            if found != version:
+                verdict.fail(
+                    f"本文の版が「第{found}版」ですが、承認記録は「第{version}版」です。",
+                    f"the body names version {found}, the record says {version}",
+                )
+        for found in _SUMMARY_RE.findall(line):
+            if found != summary:
+                verdict.fail(
+                    f"本文の投稿文の大きさが「{found}」ですが、承認された文面は「{summary}」です。",
+                    f"the body states the text as {found!r}, the approved text is {summary!r}",
+                )
+        for found in _ADDRESS_RE.findall(line):
+            if found.lower() not in people:
+                verdict.fail(
+                    f"本文に、承認記録にないアドレス「{shown(found)}」があります"
+                    "（作成者・承認者は記録のとおりのはずです）。",
+                    f"the body names {found!r}, who is not in the approval record",
+                )
+    stated = {f.lower() for line in outside if line.lstrip().startswith("・")
+              for f in _ADDRESS_RE.findall(line)}  # fmt: skip
+    if stated:
+        for a in approvals:
+            reviewer = str(a.get("reviewer", ""))
+            if reviewer.lower() not in stated:
+                verdict.fail(
+                    f"本文の承認者の一覧に「{shown(reviewer)}」がありません（承認記録にはあります）。",
+                    f"the body's list of approvers lacks {reviewer!r}",
+                )
 
 
 def _old_segment(lines: list[str], first: int, expected: list[str]) -> list[str]:

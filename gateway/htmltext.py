@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gateway.htmlstyle import UNCERTAIN, VISIBLE
+from gateway.htmlstyle import HIDDEN, UNCERTAIN, VISIBLE
 from gateway.htmltokens import COLLAPSE_RE, tokenize
 from gateway.htmltree import Segment, TreeBuilder
 
@@ -43,6 +43,7 @@ class HtmlText:
     text: str  # what is or may be visible (drafts use this: nothing a reader may see is lost)
     seen: str  # only what is certainly visible
     notes: tuple[str, ...] = ()  # why parts are uncertain (English, for `problems`)
+    hidden_text: bool = False  # some text is certainly hidden (display:none, white on white …)
 
     @property
     def uncertain(self) -> bool:
@@ -123,8 +124,8 @@ def render_html(source: str) -> HtmlText:
         segments, outlook_from, notes = conv.finish()
         maybe = _assemble(segments, UNCERTAIN, outlook_from)
         seen = _assemble(segments, VISIBLE, outlook_from)
-        return HtmlText(maybe, seen, notes)
-        return conv.finish()
+        hidden = any(k == "t" and lv == HIDDEN and t.strip() for k, t, lv, _q, _p in segments)
+        return HtmlText(maybe, seen, notes, hidden)
     except Exception as exc:  # a bug here must not lose the mail: strip tags instead
         text = COLLAPSE_RE.sub(" ", re.sub(r"<[^<>]{0,2000}>", " ", source or "")).strip()
         return HtmlText(text, "", (f"HTML reader failed ({type(exc).__name__}); tags stripped",))

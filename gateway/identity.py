@@ -87,9 +87,17 @@ def _domain(domain: str) -> str:
 def _local(local: str) -> str:
     if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
         local = local[1:-1]  # a quoted local part means the same as its contents
+    # ASCII first: str.lower() maps a few non-ASCII letters to ASCII (the Kelvin sign
+    # U+212A becomes k), so a look-alike would otherwise be read as the real address.
+    ascii_only = local.isascii()
     local = local.lower()
     base, sep, tag = local.partition(TAG_DELIMITER)
-    if not _LOCAL_RE.fullmatch(base) or (sep and not _TAG_RE.fullmatch(tag)) or len(local) > 64:
+    if (
+        not ascii_only
+        or not _LOCAL_RE.fullmatch(base)
+        or (sep and not _TAG_RE.fullmatch(tag))
+        or len(local) > 64
+    ):
         raise AddressError(
             f"local part {local!r} has characters an office address never has",
             'アドレスの @ の前に、使えない文字（% ! " < > 空白など）が含まれています。',

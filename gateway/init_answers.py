@@ -108,18 +108,23 @@ def security(value: str, for_host: str) -> str:
     return value
 
 
+_PORT_RANGE = "ポート番号は 1〜65535 の整数で入力してください。"
+
+
 def port(value: str | int) -> int:
     if isinstance(value, bool):
-        raise Invalid("ポート番号は 1〜65535 の整数で入力してください。")
+        raise Invalid(_PORT_RANGE)
     if isinstance(value, int):
         number = value
     else:
         digits = value.strip()
+        if digits.isdigit() and not digits.isascii():  # typed with the Japanese IME on
+            raise Invalid("ポート番号は半角数字（1〜65535）で入力してください（例: 993）。")
         if not digits.isascii() or not digits.isdigit():
-            raise Invalid("ポート番号は 1〜65535 の整数で入力してください。")
+            raise Invalid(_PORT_RANGE)
         number = int(digits)
     if not 0 < number < 65536:
-        raise Invalid("ポート番号は 1〜65535 の整数で入力してください。")
+        raise Invalid(_PORT_RANGE)
     return number
 
 
@@ -312,13 +317,14 @@ def _toml(value: str | int | tuple[str, ...] | list[str]) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def config_text(answers: Answers, state_dir: str, written_at: str) -> str:
-    """The config file `gateway init` writes: the same keys as the shipped example, with the
-    passwords in the two files beside it (never in the config itself)."""
+def config_text(answers: Answers, state_dir: str, written_at: str, example: str) -> str:
+    """The config file `gateway init` writes: the same keys as the shipped example (`example`,
+    the path the comment names), with the passwords in the two files beside it (never in
+    the config itself)."""
     a = answers
     lines = [
         f"# gateway init が {written_at} に書きました。編集してかまいません。",
-        "# 項目の説明: /etc/gateway/gateway.toml.example（または docs/gateway.example.toml）",
+        f"# 項目の説明: {example}",
         f"office_name = {_toml(a.office_name)}",
         "",
         "[mailbox]",

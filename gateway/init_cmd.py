@@ -174,6 +174,15 @@ def _no_interrupt() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def _example(target: Path) -> Path:
+    """The commented example config the admin can read: beside the config (the Debian
+    package's conffile), else the copy shipped in the wheel."""
+    from gateway.resources import data_dir
+
+    beside = target.parent / "gateway.toml.example"
+    return beside if beside.is_file() else data_dir("examples") / "gateway.example.toml"
+
+
 def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
     """Write the config (0644) and the two password files (0600) beside it, atomically.
 
@@ -186,7 +195,7 @@ def write_config(answers: Answers, target: Path, state_dir: str) -> list[Path]:
     target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
     files = {
-        target.name: (ask.config_text(answers, state_dir, stamp), 0o644),
+        target.name: (ask.config_text(answers, state_dir, stamp, str(_example(target))), 0o644),
         IMAP_PASSWORD_FILE: (answers.imap.password, 0o600),
         # Written even when SMTP needs no login: the unit loads it as a credential.
         SMTP_PASSWORD_FILE: (answers.smtp.password, 0o600),

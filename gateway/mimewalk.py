@@ -43,10 +43,14 @@ class BodyText(str):
     be hidden. A reviewer's decision must be the same in every reading (issue 10)."""
 
     variants: tuple[str, ...] = ()
+    hides_all: bool = False  # HTML whose every piece of text is hidden: it shows nothing
 
-    def __new__(cls, text: str, variants: tuple[str, ...] = ()) -> BodyText:
+    def __new__(
+        cls, text: str, variants: tuple[str, ...] = (), hides_all: bool = False
+    ) -> BodyText:
         obj = super().__new__(cls, text)
         obj.variants = tuple(v for v in dict.fromkeys(variants) if v != text)
+        obj.hides_all = hides_all
         return obj
 
 
@@ -93,7 +97,9 @@ class Walk:
         if content_type(part) == "text/html":
             reading = render_html(text)
             self.problems.extend(f"html: {note}" for note in reading.notes)
-            text = BodyText(reading.text, (reading.seen,))
+            text = BodyText(
+                reading.text, (reading.seen,), hides_all=reading.hidden_text and not reading.text
+            )
         elif str(param(part, "format") or "").lower() == "flowed":
             delsp = str(param(part, "delsp") or "").lower() == "yes"
             text = unflow(text, delsp)
@@ -214,6 +220,8 @@ class Walk:
             if any(t.strip() for t, _ in other_texts):
                 others.append("\n".join(t for t, _ in other_texts))
                 others.extend(body_variants(other_texts))
+            elif any(getattr(t, "hides_all", False) for t, _ in other_texts):
+                others.append("")  # an HTML view that hides all its text shows no decision
         joined = "\n".join(t for t, _ in texts)
         variants = (*body_variants(texts), *others)
         return [(BodyText(joined, variants), texts[0][1])]

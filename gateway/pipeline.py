@@ -350,6 +350,9 @@ class Gateway(Deferral):
                     reason=auth.reason,
                 ), "draft_not_authenticated"
         if staffdesk.answers_absence_mail(inc):  # e.g. 「ありがとうございます」 to a 後閲 mail
+            absence = staffdesk.absence_by_mail(self, self._as_person(inc), now)
+            if absence is not None:  # a new absence written in reply to the last one
+                return Outcome(), absence
             return self._only_event(
                 "reply_not_counted",
                 None,
@@ -393,6 +396,14 @@ class Gateway(Deferral):
             if token is None:
                 continue
             if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
+                own = token_matches(self.token_secret, token, sender)
+                absence = (
+                    staffdesk.absence_by_mail(self, self._as_person(inc), now, in_reply=True)
+                    if own
+                    else None
+                )
+                if absence is not None:  # corrected dates or deputy instead of 「はい」
+                    return Outcome(), absence
                 return Outcome(), staffdesk.confirm_by_mail(self, self._as_person(inc), token, now)
             draft = self.store.get_draft(token.draft_id)
             if draft is None:
@@ -408,6 +419,10 @@ class Gateway(Deferral):
                     return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
                         "reply_not_authenticated"
                     )
+            if not is_author:  # a reviewer about to be away answers a request with 「不在 …」
+                absence = staffdesk.absence_by_mail(self, self._as_person(inc), now, in_reply=True)
+                if absence is not None:
+                    return Outcome(), absence
             sent = () if is_author else self._sent_texts(draft.id, sender)
             handled = staffdesk.draft_command(draft, self._as_person(inc), now, has_token=True, sent=list(sent))
             if handled is not None:

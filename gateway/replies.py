@@ -20,6 +20,7 @@ from gateway.reply_decision import (  # noqa: F401 - the grammar's API, re-expor
     GrammarReading,
     decide,
     has_blocker,
+    has_condition,
     join_wrapped,
     normalize_reply_text,
     read_grammar,
@@ -227,9 +228,14 @@ def _is_sig_line(line: str) -> bool:
     s = line.strip()
     if not s or len(s) > 48 or _SENTENCE_END_RE.search(s) or _SEND_BACK_SURFACE_RE.search(s):
         return False  # a send-back must never vanish as a "signature"
-    if has_blocker(s):
-        return False  # nor a hedge or a refusal (承認⏎課長に相談します)
+    if has_blocker(s) or has_condition(s):
+        return False  # nor a hedge, a refusal or a condition (承認⏎課長に相談します, 課長確認後)
     return bool(_SIG_INFO_RE.search(s) or _SIG_TITLE_RE.search(s))
+
+
+def _decides_something(text: str) -> bool:
+    """A send-back word, a blocker or a condition: words that can never be a signature."""
+    return bool(_SEND_BACK_SURFACE_RE.search(text)) or has_blocker(text) or has_condition(text)
 
 
 def _cut_signature(lines: list[str]) -> list[str]:
@@ -237,7 +243,11 @@ def _cut_signature(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         s = line.strip()
         if s in ("--", "-- ", "—", "――") or _RULE_RE.match(line) or _MOBILE_SIG_RE.match(s):
-            lines = lines[:i]
+            # A P.S. below the delimiter (追伸: やっぱり写真は差し替えてください) is the
+            # reviewer's words: when what follows decides anything, nothing is cut here.
+            # (Read once, from the first delimiter on: linear however many there are.)
+            if not _decides_something("\n".join(lines[i + 1 :])):
+                lines = lines[:i]
             break
     # a closing block of name / department / phone lines at the very end
     end = len(lines)

@@ -179,14 +179,24 @@ def _blockers(sentence: str, tokens: list[Token]) -> list[str]:
         why.append("question")
     if compact.startswith(G.ADVERSATIVE_STARTS[:-1]) or re.match(r"ただ[、,]", compact):
         why.append("adversative_start")
+    if G.REFUSAL_START_RE.match(compact):
+        why.append("refusal_start")
+    if G.CONDITION_AFTER_RE.search(compact):
+        why.append("condition_after")
+    m = G.ASCII_WORD_RE.search(sentence.lower())
+    if m:
+        why.append(f"ascii_words:{m.group(0)}")
     if _verb_negation(tokens):
         why.append("verb_negation")
     if any(w in compact for w in G.CHANGE_WORDS) and any(w in compact for w in G.REQUEST_WORDS):
         why.append("change_request")
     words = _content(tokens)
-    if words and (
-        words[0].pos[0] in ("助詞", "助動詞", "接尾辞")
-        or (words[0].pos[0] == "動詞" and words[0].normalized in ("為る", "出来る", "致す"))
+    if compact.startswith(G.CONTINUATION_STARTS) or (
+        words
+        and (
+            words[0].pos[0] in ("助詞", "助動詞", "接尾辞")
+            or (words[0].pos[0] == "動詞" and words[0].normalized in ("為る", "出来る", "致す"))
+        )
     ):
         why.append("continuation_start")
     return why
@@ -195,6 +205,12 @@ def _blockers(sentence: str, tokens: list[Token]) -> list[str]:
 def has_blocker(text: str) -> bool:
     """True when any sentence of `text` would stop an approval (a hedge, a negation …)."""
     return any(_blockers(s, tokenize(s)) for s in _sentences(text))
+
+
+def has_condition(text: str) -> bool:
+    """True when `text` sets a condition or a deferral (課長が承認すれば, 課長確認後, 明日):
+    such a line is the reviewer's words, never a signature."""
+    return any(_first_condition_end(tokenize(s)) < 1 << 62 for s in _sentences(text))
 
 
 def _first_condition_end(tokens: list[Token]) -> int:

@@ -76,6 +76,16 @@ CLOSE_BRACKETS = "」』】])>〉》〕"
 NEGATING_PREFIXES = ("不", "非")  # 不承認 / 非承認: a send-back
 HEDGING_PREFIXES = ("未", "仮", "再", "条件付き", "条件付", "一部", "部分", "事前", "暫定")
 
+# Words a sentence may start with that continue the sentence before (……わけがない).
+CONTINUATION_STARTS = ("わけ", "訳", "はず", "筈")
+# English words that refuse, hold or joke, matched as whole words (case-insensitive).
+ASCII_WORDS = ("no", "nope", "not", "ng", "never", "don't", "dont", "wait", "hold", "reject",
+               "cancel", "stop", "jk", "lol", "kidding", "joke", "w", "ww", "www")  # fmt: skip
+# A check or fix by someone else that the approval waits for (課長確認後, 修正後).
+AFTER_NOUNS = ("確認", "了承", "決裁", "判断", "許可", "返事", "返答", "回答", "連絡", "相談",
+               "修正", "訂正", "変更", "差し替え", "差替え", "差替", "直し", "OK", "了解")  # fmt: skip
+AFTER_WORDS = ("後", "あと", "以降")
+
 ROWS: tuple[Row, ...] = (
     Row(APPROVE, "承認 の後、文の終わりまで全部", "承認のあとに続けてよい語尾（これ以外が続けば承認になりません）",
         forms=BARE_ENDINGS[1:] + VERB_ENDINGS,
@@ -113,26 +123,41 @@ ROWS: tuple[Row, ...] = (
     Row(UNCLEAR, "どこでも（承認を止める）", "保留・先送り",
         forms=("待って", "待ち", "まって", "保留", "ペンディング", "検討", "相談", "確認中", "様子見",
                "見合わせ", "見送", "一旦", "いったん", "後ほど", "のちほど", "後で", "あとで",
-               "改めて", "あらためて", "追って", "再確認", "もう少し", "しばらく", "少々"),
-        examples=("承認⏎ちょっと待ってください", "承認します。少々お待ちください")),
+               "改めて", "あらためて", "追って", "再確認", "もう少し", "しばらく", "少々",
+               "仮", "暫定", "一応", "たぶん", "多分", "おそらく", "恐らく", "確認します",
+               "確認いたします", "確認致します", "任せ", "従います"),
+        examples=("承認⏎ちょっと待ってください", "承認します。少々お待ちください",
+                  "承認します。一応です", "承認します。念のため課長にも確認します")),
     Row(UNCLEAR, "どこでも（承認を止める）", "取り消し・冗談",
         forms=("うそ", "嘘", "ウソ", "冗談", "じょうだん", "撤回", "取り消", "取消", "とりけし",
-               "キャンセル", "取り下げ", "やっぱり", "やっぱ", "やはり", "間違えました", "間違いでした",
-               "間違いです", "誤りでした", "誤りです", "誤送信", "訂正", "無効", "はなしで", "は無しで", "なしにして", "無しにして",
-               "忘れて", "わすれて", "やめ", "止めて", "止めます"),
-        examples=("承認します（うそです）", "承認します。やっぱりやめます")),
+               "キャンセル", "取り下げ", "やっぱり", "やっぱ", "やはり", "間違え", "間違いでした", "間違いです", "送り間違い", "間違って",
+               "誤りでした", "誤りです", "誤送信", "訂正", "無効", "はなしで", "は無しで", "なしにして", "無しにして",
+               "ナシで", "忘れて", "わすれて", "やめ", "止めて", "止めます", "笑", "なんちゃって",
+               "エイプリルフール", "別件", "宛先違い", "人違い", "いいえ"),
+        examples=("承認します（うそです）", "承認します。やっぱりやめます", "承認します。笑",
+                  "承認します。間違いでした")),
     Row(UNCLEAR, "どこでも（承認を止める）", "ただし書き・逆接の文頭",
         forms=("ただし", "但し", "条件", "前提", "次第"), rule="adversative_start",
         examples=("承認します。ただし日付は直してください", "承認します。でも写真が心配です")),
     Row(UNCLEAR, "どこでも（承認を止める）", "打ち消し・拒否（問題ありません・差し支えありません・構いません等は除く）",
         forms=("無理", "ムリ", "むり", "駄目", "だめ", "ダメ", "NG", "不可", "難しい", "むずかしい",
-               "厳しい", "きびしい", "不適", "不十分", "不備", "問題があ", "問題あり。", "いけません"),
+               "厳しい", "きびしい", "不適", "不十分", "不備", "問題があ", "問題あり。", "いけません",
+               "反対", "拒否", "お断り", "辞退", "控え", "否認", "否決", "わけがな", "訳がな",
+               "はずがな", "筈がな"),
         rule="verb_negation",
-        examples=("承認。できません。", "承認します。掲載はしないでください", "承認⏎いたしかねます")),
+        examples=("承認。できません。", "承認します。掲載はしないでください", "承認⏎いたしかねます",
+                  "承認します。反対です", "承認します。投稿は控えてください")),
     Row(UNCLEAR, "どこでも（承認を止める）", "修正の依頼（修正・直す・変更・差し替え … ＋ ください・お願い …）",
         rule="change_request", examples=("承認します。写真を差し替えてください",)),
-    Row(UNCLEAR, "どこでも（承認を止める）", "前の文の続き（助詞・助動詞で始まる文）",
-        rule="continuation_start", examples=("承認。ではありません",)),
+    Row(UNCLEAR, "どこでも（承認を止める）", "前の文の続き（助詞・助動詞・わけ・はずで始まる文）",
+        forms=CONTINUATION_STARTS, rule="continuation_start",
+        examples=("承認。ではありません", "承認します。……わけがない")),
+    Row(UNCLEAR, "どこでも（承認を止める）", "いいえ・いや・ノーで始まる文", rule="refusal_start",
+        examples=("承認します。いや、待って", "承認します。ノー")),
+    Row(UNCLEAR, "どこでも（承認を止める）", "ほかの人の確認や修正の後（〜確認後、〜修正後、〜OK後 …）",
+        rule="condition_after", examples=("承認します。⏎課長確認後に公開してください",)),
+    Row(UNCLEAR, "どこでも（承認を止める）", "英語の打ち消し・保留・冗談（単語として）",
+        forms=ASCII_WORDS, rule="ascii_words", examples=("承認します。NO", "承認します w")),
     Row(UNCLEAR, "どこでも（承認を止める）", "否定・疑問の絵文字",
         forms=("❌", "✖", "×", "🙅", "👎", "🚫", "⛔", "🤔", "💦", "😓", "😥"),
         examples=("承認🙅",)),
@@ -183,6 +208,9 @@ def blocker_forms() -> tuple[str, ...]:
     """Every literal form that stops an approval wherever it stands."""
     forms: list[str] = []
     for row in ROWS:
+        # whole-word and sentence-start forms are read by their own rules, not as substrings
+        if row.rule in ("ascii_words", "continuation_start"):
+            continue
         if row.result == UNCLEAR and row.where.startswith("どこでも"):
             forms.extend(row.forms)
     return tuple(forms)
@@ -197,6 +225,11 @@ APPROVING_TAIL_RE = re.compile(
     rf"[{re.escape(CLOSE_BRACKETS)}]*(?:{_tail_body}|{_alternation(BARE_ENDINGS[1:])}|){_marks}"
 )
 BLOCKER_RE = re.compile(_alternation(blocker_forms()))
+ASCII_WORD_RE = re.compile(rf"(?<![a-z0-9'])(?:{_alternation(ASCII_WORDS)})(?![a-z0-9'])")
+REFUSAL_START_RE = re.compile(r"^(?:いいえ|いや(?!ー)|ノー(?![ァ-ヺー]))")
+CONDITION_AFTER_RE = re.compile(
+    rf"(?:{_alternation(AFTER_NOUNS)})の?(?:{_alternation(AFTER_WORDS)})", re.IGNORECASE
+)
 
 
 def readme_table() -> str:

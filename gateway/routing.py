@@ -332,13 +332,25 @@ def deputy_moves(
 ) -> tuple[list[StandIn], list[str]]:
     """Deputies for waiting seats whose holder is away today (代決), and the seats for which
     nobody could be found. A deputy is never the author, never someone already on the
-    route, never someone away; failing the named deputy, the next listed reviewer."""
+    route, never someone away; failing the named deputy, the next listed reviewer. A
+    deputy who is away in turn hands the seat on the same way (apply with `with_stand_ins`)."""
     day = local_day(now)
     taken = list(everyone_on(draft))
     moves: list[StandIn] = []
     nobody: list[str] = []
     for seat in waiting_seats(draft):
-        if any(s.seat == seat for s in draft.stand_ins):
+        held = [s for s in draft.stand_ins if s.seat == seat]
+        if held:  # a deputy already stands in: they may be away now too
+            person = held[-1].person
+            chained = absence_of(person, absences, day) if person else None
+            if chained is not None:
+                deputy = chained.deputy if _free(chained.deputy, draft, taken, absences, day) else ""
+                deputy = deputy or next(
+                    (c for c in candidates if _free(c, draft, taken, absences, day)), ""
+                )
+                if deputy:  # nobody free: the deputy keeps the seat (no move, no mail)
+                    moves.append(StandIn(seat, deputy, "absence", now))
+                    taken.append(deputy)
             continue
         absence = absence_of(seat, absences, day)
         if absence is None:
@@ -353,6 +365,16 @@ def deputy_moves(
             moves.append(StandIn(seat, "", "absence", now))  # remembered, so logged once
             nobody.append(seat)
     return moves, nobody
+
+
+def with_stand_ins(draft: Draft, moves: Sequence[StandIn]) -> Draft:
+    """The draft with `moves` applied: a new deputy for a seat takes the place of the one
+    who stood in before (who is away now)."""
+    from dataclasses import replace
+
+    renewed = {m.seat for m in moves if m.person}
+    kept = tuple(s for s in draft.stand_ins if s.seat not in renewed)
+    return replace(draft, stand_ins=(*kept, *moves))
 
 
 def staff_moves(

@@ -132,6 +132,15 @@ def sample_rule_mails() -> Iterator[tuple[str, MailSpec, Draft]]:
         p.draft,
         "不在",
     )
+    deputy_away = Absence(
+        "A-000002", R3, R4, date(2026, 11, 25), date(2026, 11, 25), "confirmed", "admin", T0
+    )
+    handed = on_tick(p.draft, T0 + timedelta(minutes=5), _policy(AccountRules(), (away,)))
+    yield from each(
+        on_tick(handed.draft, T0 + timedelta(days=1), _policy(AccountRules(), (away, deputy_away))),
+        handed.draft,
+        "代理も不在",
+    )
     moved = reassign(p.draft, R2, R4, T0 + timedelta(hours=1))
     assert not isinstance(moved, str)
     yield from each(moved, p.draft, "担当替え")
@@ -158,6 +167,7 @@ def sample_absence_messages(template_dir: str | None) -> Iterator[tuple[str, Ema
         "comment": "",
         "at": "2026-12-24T10:00",
         "state": "approved",
+        "by": R3,
     }
     cases = [
         (ab.STATUS, "request", {}),
@@ -167,8 +177,9 @@ def sample_absence_messages(template_dir: str | None) -> Iterator[tuple[str, Ema
         (
             ab.REPORT_STATUS,
             "report",
-            {"entries": [entry, {**entry, "decision": "send_back", "comment": "日付"}]},
+            {"entries": [entry, {**entry, "decision": "send_back", "comment": "日付", "by": R4}]},
         ),
+        (ab.STATUS, "unreadable", {}),
         (ab.REPORT_STATUS, "report", {"entries": []}),
     ]
     for status, kind, extra in cases:

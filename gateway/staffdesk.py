@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway import absence as ab
-from gateway.commands import Command, read_absence, read_command
+from gateway.commands import Command, looks_like_absence, read_absence, read_command
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
 from gateway.durable import write_atomically
 from gateway.records import Absence, AuditEvent, Draft, Outcome
@@ -80,7 +80,7 @@ def draft_command(
     sender = inc.from_addr
     if len(inc.text) > _MAX_COMMAND_MAIL:  # a command with its quote is never this long
         return None
-    command = read_command(own_words(inc.text, sent))
+    command = read_command(own_words(inc.text, sent), inc.from_name)
     if command not in (Command.STATUS, Command.WITHDRAW, Command.RESEND):
         return None
     is_author = same_person(sender, draft.author)
@@ -103,24 +103,40 @@ def draft_command(
 # --------------------------------------------------------------------------- absences by mail
 
 
-def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
-    """A new mail (no token) whose own words are 「不在 … 代理 …」: a pending absence and a
-    confirmation mail to the sender's address. None when the mail is not such a command."""
+def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool = False) -> str | None:
+    """A mail whose own words are 「不在 … 代理 …」: a pending absence and a confirmation mail
+    to the sender's address. None when the mail is not such a command. A new mail that
+    opens with 「不在」 and a date but cannot be read is refused with the way to write it,
+    never taken for a draft; in a reply (`in_reply`) such words are left to the reply reader.
+    An unconfirmed absence of the same reviewer over the same days is replaced (a
+    corrected mail); a confirmed one is not (the admin removes it)."""
     sender = inc.from_addr
     if len(inc.text) > _MAX_COMMAND_MAIL or "不在" not in unicodedata.normalize("NFKC", inc.text):
         return None  # the common case, a draft: no reading of own words at all
-    request = read_absence(absence_words(inc.text), local_day(now))
-    if request is None:
+    words = absence_words(inc.text)
+    request = read_absence(words, local_day(now), inc.from_name)
+    if request is None and (in_reply or not looks_like_absence(words)):
         return None
     store = gw.store
     if not is_listed_reviewer(gw.settings, sender):
         store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
+    if request is None:
+        return _unreadable_absence(gw, inc, now)
     deputy = gw.settings.people.key_or_none(request.deputy)  # a [[people]] alias is its person
     if deputy is not None:
         request = replace(request, deputy=deputy)
+    own_pending = [
+        a
+        for a in store.absences()
+        if a.state == ab.PENDING
+        and same_person(a.reviewer, sender)
+        and a.start <= request.end
+        and request.start <= a.end
+    ]
+    others = [a for a in store.absences() if a not in own_pending]
     reason = ab.problem(
-        sender, request.deputy, request.start, request.end, local_day(now), store.absences()
+        sender, request.deputy, request.start, request.end, local_day(now), others
     )
     if reason is None and deputy is None:
         reason = f"{request.deputy} はメールアドレスとして使えません。"
@@ -140,6 +156,13 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
     )
     kind = "request" if reason is None else "refused"
     if reason is None:
+        for old in own_pending:  # never in effect: the corrected mail takes its place
+            store.put_absence(replace(old, state=ab.REMOVED))
+            store.add_event(
+                _event(
+                    "absence_replaced", None, sender, now, absence_id=old.id, by=absence.id
+                )
+            )
         store.put_absence(absence)
     store.add_event(
         _event(
@@ -159,6 +182,23 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime) -> str | None:
         gw, absence, ab.STATUS, kind, [sender], [], now, reason=reason, in_reply_to=inc.message_id
     )
     return "absence_" + kind
+
+
+def _unreadable_absence(gw: Gateway, inc: Incoming, now: datetime) -> str:
+    """A listed reviewer's 「不在 …」 that is no readable command: told how to write it."""
+    today = local_day(now)
+    placeholder = Absence("", inc.from_addr, "", today, today, "refused", inc.from_addr, now)
+    gw.store.add_event(
+        _event(
+            "absence_refused", None, inc.from_addr, now, reason="unreadable",
+            message_id=inc.message_id,
+        )
+    )
+    _queue(
+        gw, placeholder, ab.STATUS, "unreadable", [inc.from_addr], [], now,
+        in_reply_to=inc.message_id,
+    )
+    return "absence_refused"
 
 
 _ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}[@＠][A-Za-z0-9.-]{1,190}")
@@ -185,7 +225,7 @@ def absence_words(text: str) -> str:
     return words
 
 
-_ABSENCE_MAIL_ID_RE = re.compile(r"<A-\d{6}\.absence(?:-report)?\.")
+_ABSENCE_MAIL_ID_RE = re.compile(r"<A-(?:\d{6}|unreadable)\.absence(?:-report)?\.")
 
 
 def answers_absence_mail(inc: Incoming) -> bool:

@@ -34,6 +34,7 @@ from gateway.routing import (
     people_for,
     staff_moves,
     stage_opened_at,
+    with_stand_ins,
 )
 
 
@@ -205,23 +206,26 @@ def _absences(
     )
     if not moves:
         return draft
-    draft = replace(draft, stand_ins=(*draft.stand_ins, *moves))
+    before = {s.seat: s.person for s in draft.stand_ins if s.person}
+    draft = with_stand_ins(draft, moves)
     ctx = _base_context(draft)
     for move in moves:
         if not move.person:
             continue
         mails.extend(review_requests(draft, ctx, only=(move.person,)))
+        away = before.get(move.seat, move.seat)  # the holder, or the deputy now away too
         mails.append(
             MailSpec(
                 "reassigned",
                 draft.id,
                 draft.version,
-                to=(move.seat,),
+                to=(away,),
                 context={
                     **ctx,
-                    "from_reviewer": move.seat,
+                    "from_reviewer": away,
                     "to_reviewer": move.person,
                     "why": "absence",
+                    "in_place_of": move.seat if away != move.seat else "",
                 },
             )
         )

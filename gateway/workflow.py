@@ -71,6 +71,7 @@ from gateway.routing import (
     plan,
     progress,
     same_person,
+    with_stand_ins,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -533,7 +534,7 @@ def _open_next_stage(
     absences = policy.absences if policy else ()
     candidates = policy.accounts.get(draft.account, ()) if policy else ()
     deputies, nobody = deputy_moves(draft, absences, at, candidates)
-    draft = replace(draft, stand_ins=(*draft.stand_ins, *deputies))
+    draft = with_stand_ins(draft, deputies)
     requests = review_requests(draft, _base_context(draft))
     return Outcome(draft, (receipt, *requests), (counted, route_event(draft, at, nobody)))
 

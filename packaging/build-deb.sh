@@ -7,6 +7,8 @@
 # `gateway` on the PATH, a man page (argparse-manpage) and bash completion (shtab) generated
 # from the real argparse parser. Needs: Debian's python3 and python3-venv, dpkg-deb, git
 # (the version comes from git tags), and the package registry for the pinned dependencies.
+# The wheel comes from packaging/build-wheel.sh, which builds from an export of the tree, so
+# the checkout (and an editable install's gateway/_version.py) is left as it was.
 # Environment: PYTHON (default: Debian's python3), DEB_COMPRESSION (default zstd).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,10 +22,8 @@ STAGE="$WORK/root"
 VENV="$STAGE$PREFIX/venv"
 PIP_QUIET=(-q --disable-pip-version-check --no-input)
 
-echo "building the wheel (version from git)" >&2
-"$PYTHON" -m venv "$WORK/build-venv"
-"$WORK/build-venv/bin/pip" wheel "${PIP_QUIET[@]}" --no-deps -w "$WORK/wheel" "$ROOT" >/dev/null
-WHEEL="$(ls "$WORK"/wheel/*.whl)"
+echo "building the wheel (version from git; the checkout is not written to)" >&2
+WHEEL="$(PYTHON="$PYTHON" "$ROOT/packaging/build-wheel.sh" "$WORK/wheel")"
 VERSION="$(basename "$WHEEL" | cut -d- -f2)"
 
 echo "installing $PKG $VERSION into $PREFIX/venv (on $PYTHON)" >&2
@@ -40,8 +40,14 @@ grep -rlI --null "$STAGE" "$VENV" | xargs -0 -r sed -i "s|$STAGE||g"
 find "$VENV" -name __pycache__ -type d -prune -exec rm -rf {} +
 
 echo "generating the man page and bash completion from the parser" >&2
-"$WORK/build-venv/bin/pip" install "${PIP_QUIET[@]}" --target "$WORK/tools" \
-  argparse-manpage==4.8 shtab==1.13.0
+# The tools as pyproject.toml's `packaging` extra pins them.
+mapfile -t TOOLS < <("$PYTHON" -c '
+import sys, tomllib
+extras = tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]
+print(*extras["packaging"], sep="\n")
+' "$ROOT/pyproject.toml")
+"$PYTHON" -m venv "$WORK/build-venv"
+"$WORK/build-venv/bin/pip" install "${PIP_QUIET[@]}" --target "$WORK/tools" "${TOOLS[@]}"
 # Run with the staged venv's python and the installed package, so the parser is the real one.
 TOOLS_PY=("$VENV/bin/python")
 export PYTHONPATH="$WORK/tools"

@@ -76,12 +76,17 @@ def test_interactive_init_at_a_terminal_writes_a_config_that_logs_in(mail_system
     assert modes == {"gateway.toml": 0o644, "imap-password": 0o600, "smtp-password": 0o600}
 
 
-def test_ctrl_c_at_the_terminal_leaves_nothing(tmp_path):
+# Ctrl-C at a plain question (input) and at the password (getpass, which holds the terminal).
+@pytest.mark.parametrize("stop_at", ["サーバー名", "パスワード"])
+def test_ctrl_c_at_the_terminal_leaves_nothing(tmp_path, stop_at):
     target = tmp_path / "etc" / "gateway.toml"
     child = _spawn(tmp_path, "-c", str(target))
     _answer(child, "役所の名前", "辰野町")
     _answer(child, "ゲートウェイのメールアドレス", GATEWAY)
-    child.expect_exact("サーバー名")
+    if stop_at == "パスワード":
+        for prompt in ("サーバー名", "暗号化", "ポート番号", "ユーザー名"):
+            _answer(child, prompt, "")
+    child.expect_exact(stop_at)
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()

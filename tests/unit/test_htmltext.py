@@ -250,6 +250,25 @@ def test_plain_and_html_disagreeing_is_unclear() -> None:
     assert _decision(raw) == Decision.APPROVE
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<div style="display:none">差戻しします。</div>',
+        '<div style="display:none">承認します。</div>',
+        '<div style="color:#fff">差し戻します</div>',
+        "<div hidden>できません</div>",
+    ],
+)
+def test_an_html_view_that_shows_nothing_beside_an_approving_text_is_unclear(html: str) -> None:
+    """The text part approves, the HTML part (what an HTML client shows) shows nothing: the
+    two views disagree (one decides, the other shows no decision), so ask again."""
+    raw = _mail([("text/plain", "承認します。\r\n"), ("text/html", html)])
+    assert _decision(raw) == Decision.UNCLEAR
+    # an HTML part with nothing in it at all (no text, hidden or not) is no second view
+    raw = _mail([("text/plain", "承認します。\r\n"), ("text/html", "<div><br></div>")])
+    assert _decision(raw) == Decision.APPROVE
+
+
 def test_html_only_draft_keeps_link_targets() -> None:
     raw = _mail([("text/html", '<p>詳しくは<a href="https://evil.example.com/">町HP</a>へ</p>')])
     inc = read_message(raw, [])

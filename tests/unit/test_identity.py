@@ -72,6 +72,13 @@ def test_every_spelling_of_kacho_is_kacho(spelling):
         "kacho+a!b@town.example.jp",
         "kacho+.x@town.example.jp",
         "kacho+x.@town.example.jp",
+        # mixed scripts and widths in the local part (session 5 audit): the Kelvin sign
+        # U+212A lower-cases to an ASCII k and was read as kacho
+        "\u212aacho@town.example.jp",
+        "\u212aACHO@town.example.jp",
+        "k\u0430cho@town.example.jp",
+        "\uff4b\uff41\uff43\uff48\uff4f@town.example.jp",
+        "kacho+\u212a@town.example.jp",
     ],
 )
 def test_odd_addresses_are_refused(odd):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import stat
 from pathlib import Path
@@ -13,6 +14,7 @@ from gateway import init_answers as ask
 from gateway.config import load_settings
 from gateway.init_answers import AnswersFileError, Invalid
 from gateway.init_cmd import Prompter, cmd_init, interview, write_config
+from gateway.resources import data_dir
 
 GOOD = {
     "office_name": "辰野町",
@@ -150,6 +152,20 @@ def test_config_it_writes_loads_and_says_what_was_answered(tmp_path):
     assert settings.state_path == str(tmp_path / "state" / "state.json")
     # The password is in its own file, never in the config.
     assert "p w" not in target.read_text(encoding="utf-8")
+
+
+def test_config_names_the_example_that_is_really_there(tmp_path):
+    # The package puts the example beside the config; a plain `pip install` has it only in
+    # the wheel (gateway/examples/): the comment names the one the admin can open.
+    shipped = data_dir("examples") / "gateway.example.toml"
+    assert shipped.is_file()
+    first = _write_answers(tmp_path / "pip", ask.answers_from_mapping(GOOD))
+    assert f"# 項目の説明: {shipped}\n" in first.read_text(encoding="utf-8")
+    beside = tmp_path / "deb" / "etc" / "gateway.toml.example"
+    beside.parent.mkdir(parents=True)
+    beside.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    second = _write_answers(tmp_path / "deb", ask.answers_from_mapping(GOOD))
+    assert f"# 項目の説明: {beside}\n" in second.read_text(encoding="utf-8")
 
 
 def test_files_have_their_modes_whatever_the_umask_and_no_leftovers(tmp_path):
@@ -321,3 +337,69 @@ def test_broken_answers_file_is_named(tmp_path):
     script = Script([])
     assert cmd_init(_args(tmp_path, answers=str(bad)), script.prompter()) == 2
     assert "書き方が正しくありません" in script.printed[-1]
+
+
+# Every question of the interview, in order, each first with a wrong answer a person could
+# type there: (what the prompt says, what is typed, what the complaint says; None = taken).
+# The SMTP password is the one question with no wrong answer at a terminal (Enter = the IMAP
+# password; getpass returns no line break).
+EVERY_QUESTION = [
+    ("役所の名前", "  ", "役所の名前を入力"),
+    ("役所の名前", "辰野町", None),
+    ("ゲートウェイのメールアドレス", "sns+check@town.example.jp", "+ は使えません"),
+    ("ゲートウェイのメールアドレス", "sns-check@town.example.jp", None),
+    ("サーバー名", "mail server", "サーバー名の形ではありません"),
+    ("サーバー名", "", None),
+    ("暗号化", "tls", "ssl、starttls、none"),
+    ("暗号化", "", None),
+    ("ポート番号", "９９３", "半角数字"),  # typed with the IME on
+    ("ポート番号", "", None),
+    ("ユーザー名", 'sns"check', "使えない文字"),
+    ("ユーザー名", "", None),
+    ("パスワード", "", "パスワードを入力"),
+    ("パスワード", "imap-secret", None),
+    ("サーバー名", "-smtp.town.example.jp", "サーバー名の形ではありません"),
+    ("サーバー名", "", None),
+    ("暗号化", "none", "同じ機械"),
+    ("暗号化", "", None),
+    ("ポート番号", "0", "1〜65535"),
+    ("ポート番号", "", None),
+    ("ユーザー名", "\x1b[A", "使えない文字"),  # an arrow key: the terminal sends ESC [ A
+    ("ユーザー名", "", None),
+    ("パスワード", "", None),
+    ("投稿案を送れる職員", "everyone", "メールアドレスの形ではありません"),
+    ("投稿案を送れる職員", "", None),
+    ("管理者", "", "メールアドレスの形ではありません"),
+    ("管理者", "somu@town.example.jp", None),
+    ("アカウント名", "", "アカウント名を入力"),
+    ("アカウント名", "辰野町公式X", None),
+    ("種類", "twitter", "のいずれかを入力"),
+    ("種類", "", None),
+    ("確認者のアドレス", "kacho@town.example.jp", "二人以上"),
+    ("確認者のアドレス", "kacho@town.example.jp sns-check@town.example.jp", "ゲートウェイ自身"),
+    ("確認者のアドレス", "kacho@town.example.jp, kakaricho@town.example.jp", None),
+    ("ほかのアカウントも", "maybe", "y（はい）か n（いいえ）"),
+    ("ほかのアカウントも", "n", None),
+    ("書き込みますか", "ok", "y（はい）か n（いいえ）"),
+    ("書き込みますか", "y", None),
+]
+
+
+def test_every_question_refuses_a_wrong_answer_at_once_and_asks_again(tmp_path):
+    script = Script([typed for _prompt, typed, _complaint in EVERY_QUESTION])
+    assert cmd_init(_args(tmp_path), script.prompter()) == 0
+    assert not script.answers
+    assert len(script.prompts) == len(EVERY_QUESTION)
+    for asked, (prompt, _typed, _complaint) in zip(script.prompts, EVERY_QUESTION, strict=True):
+        assert prompt in asked
+    # Refused right after it was typed, and the same question comes again.
+    for (prompt, _typed, complaint), (again, _, _) in itertools.pairwise(EVERY_QUESTION):
+        assert complaint is None or again == prompt
+    complaints = [line for line in script.printed if line.startswith("  → ")]
+    expected = [complaint for _p, _t, complaint in EVERY_QUESTION if complaint is not None]
+    assert len(complaints) == len(expected)
+    for said, words in zip(complaints, expected, strict=True):
+        assert words in said
+    settings = load_settings(tmp_path / "etc" / "gateway.toml")
+    assert settings.accounts[0].reviewers == ("kacho@town.example.jp", "kakaricho@town.example.jp")
+    assert settings.mailbox.port == 993 and settings.smtp.port == 587

@@ -137,6 +137,109 @@ def test_grammar_class(text: str, want: Decision) -> None:
     assert decide(text) == want, read_grammar(text)
 
 
+# --- audit of session 5: a refusal, joke, hedge or condition in a LATER sentence --------
+# (each of these approved on 2026-11-27's main; a hostile colleague's variants of class 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "承認します。反対です",
+        "承認します。投稿は控えてください",
+        "承認します。……わけがない",
+        "承認します。はずがないです",
+        "承認します。笑",
+        "承認します。w",
+        "承認します www",
+        "承認します。なんちゃって",
+        "承認します。エイプリルフールです",
+        "承認します。間違いでした",
+        "承認します。送り間違いです",
+        "承認します。間違えました",
+        "承認します。別件でした",
+        "承認します。宛先違いです",
+        "承認します。(仮)",
+        "承認します。仮です",
+        "承認します。暫定です",
+        "承認します。一応です",
+        "一応承認します",
+        "承認します。たぶん",
+        "承認します。おそらく",
+        "承認します。否認します",
+        "承認します。いいえ",
+        "承認します。いや、待って",
+        "いいえ、承認します",
+        "承認します。ノー",
+        "承認します。NO",
+        "承認します。no",
+        "承認します。not really",
+        "承認します。jk",
+        "承認します。ナシで",
+        "承認します。念のため課長にも確認します",
+        "承認します。\n課長確認後に公開してください",
+        "承認します\n\n他の方の判断に従います",
+        "承認します\n\n課長にお任せします",
+    ],
+)
+def test_a_later_refusal_joke_hedge_or_condition_stops_the_approval(text: str) -> None:
+    assert decide(text) != A, read_grammar(text)
+    assert read_reply(text).decision != A, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a condition on its own line below the approval looks like a signature line
+        # (課長 …, ※…): it is the reviewer's words and must never be cut away
+        "承認します\n課長確認後",
+        "承認します\n※課長確認後",
+        "承認します\n\n課長が承認すれば",
+        "承認します\n\n課長OK後",
+        "承認\n係長確認次第",
+    ],
+)
+def test_signature_cut_never_drops_a_condition(text: str) -> None:
+    assert read_reply(text).decision != A, read_reply(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # a P.S. or an afterthought below a signature delimiter is still the reviewer's words
+        "承認します\n\n-- \n総務課 山田\n\n追伸: やっぱり写真は差し替えてください",
+        "承認します\n――――――\nやっぱりできません",
+        "承認します\n\n-----\nただし日付は直してください",
+        "承認します\n\niPhoneから送信\n\nすみません、取り消します",
+        "承認します\n\n＿＿＿＿＿＿＿＿\n冗談です",
+        "承認\n--\nできません",
+        "承認します\n\n-- \n山田\n差し戻します",
+        "承認します\n\n-- \n山田\n課長確認後に公開",
+    ],
+)
+def test_words_below_a_signature_delimiter_still_count(text: str) -> None:
+    assert read_reply(text).decision != A, read_reply(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # what the later-sentence rules must not catch
+        "遅くなり失礼しました。承認します。",
+        "内容確認しました。承認します。",
+        "承認します。写真も問題なしです。",
+        "承認します。日付も確認済みです。",
+        "承認します。\n\n総務課 後藤",
+        "承認します。\n\n課長補佐 山田\n内線 123",
+        "お疲れ様です。承認します。よろしくお願いします。",
+        "承認します。Thank you.",
+        "内容に間違いはありません。承認します。",
+        "間違いないです。承認します。",
+        "承認します。\n\n-- \n総務課 広報係 山田\nTEL 0266-41-1111（内線 123）",
+        "承認します\n\niPhoneから送信",
+    ],
+)
+def test_ordinary_approvals_still_approve(text: str) -> None:
+    assert read_reply(text).decision == A, read_grammar(text)
+
+
 def test_signature_cut_never_drops_a_hedge() -> None:
     # 課長に相談します looks like a title line (課長 …); it is the reviewer's words.
     reply = "承認\n課長に相談します\n\n-----Original Message-----\nFrom: x\n\n承認する場合は"
@@ -185,6 +288,11 @@ REFUSALS = [
     "保留で", "保留します", "検討中です", "ですか？", "するかどうか", "したいところですが",
     "ただし日付は直してください", "なら", "したら", "すれば", "は無しで", "取り消します", "不可",
     "NG", "🙅", "ではありません", "しないでください", "撤回します",
+    # session 5 audit: other hedge / refusal endings, widths and later sentences
+    "は保留します", "?（確認中）", "？(確認中)", "できかねます", "はﾑﾘです", "はＮＧです",
+    "は見送ります", "は差し控えます", "。反対です", "。投稿は控えてください",
+    "。……わけがない", "。笑", "。なんちゃって", "。間違いでした", "\n\n課長確認後に公開",
+    "\n課長確認後", "。一応です", "。(仮)", "。いいえ", "。NO",
 ]  # fmt: skip
 LEADS = [
     "",

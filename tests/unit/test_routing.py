@@ -419,3 +419,45 @@ def test_the_author_is_told_who_is_actually_asked():
     out = on_new_draft(new(), None, "D-000001", policy(absences=[away(KAKARI, DAIRI)]))
     received = next(m for m in out.mails if m.status == "received")
     assert received.context["reviewers"] == [KACHO, DAIRI]
+
+
+def test_a_deputy_who_goes_away_too_hands_the_seat_to_their_own_deputy():
+    from gateway.absence import report_entries
+
+    kakari_away = away(KAKARI, DAIRI, end=date(2026, 12, 25))
+    dairi_away = replace(
+        away(DAIRI, HOSA, start=date(2026, 12, 23), end=date(2026, 12, 24)), id="A-000002"
+    )
+    pol = policy(absences=[kakari_away, dairi_away])
+    d = on_new_draft(new(), None, "D-000001", pol).draft
+    assert asked_now(d) == ((KACHO, KACHO), (DAIRI, KAKARI))
+    assert on_tick(d, datetime(2026, 12, 22, 23, 0, tzinfo=JST), pol).mails == ()
+    out = on_tick(d, datetime(2026, 12, 23, 0, 5, tzinfo=JST), pol)
+    assert to_of(out, "review-request") == [HOSA]
+    assert to_of(out, "reassigned") == [DAIRI]  # the deputy going away is told
+    assert asked_now(out.draft) == ((KACHO, KACHO), (HOSA, KAKARI))
+    later = on_tick(out.draft, datetime(2026, 12, 23, 0, 10, tzinfo=JST), pol)
+    assert later.mails == ()  # moved once
+    d = answer(out.draft, DAIRI, datetime(2026, 12, 23, 9, 0, tzinfo=JST))
+    assert d.draft is None  # the deputy who is away no longer decides
+    d = answer(out.draft, HOSA, datetime(2026, 12, 23, 10, 0, tzinfo=JST)).draft
+    done = answer(d, KACHO, datetime(2026, 12, 23, 11, 0, tzinfo=JST)).draft
+    assert done.state == APPROVED
+    rec = {a["reviewer"]: a for a in approval_record(done, MON)["approvals"]}
+    assert rec[HOSA]["in_place_of"] == KAKARI and rec[HOSA]["why"] == "absence"
+    # KAKARI's 後閲 names what was decided in their place, whoever decided it.
+    assert [(e["draft_id"], e["decision"]) for e in report_entries(kakari_away, [done])] == [
+        ("D-000001", "approve")
+    ]
+
+
+def test_the_kouetsu_names_a_stand_in_other_than_the_named_deputy():
+    from gateway.absence import report_entries
+
+    kakari_away = away(KAKARI, AUTHOR)  # the named deputy wrote this draft
+    pol = policy(absences=[kakari_away])
+    d = on_new_draft(new(), None, "D-000001", pol).draft
+    d = answer(d, DAIRI, MON + timedelta(hours=1)).draft
+    assert d.state == IN_REVIEW
+    entries = report_entries(kakari_away, [d])
+    assert [(e["draft_id"], e["by"]) for e in entries] == [("D-000001", DAIRI)]

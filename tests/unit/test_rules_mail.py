@@ -82,10 +82,37 @@ def actions(gw) -> list[str]:
         ("再送は不要です", None),
         ("", None),
         ("状況" * 300, None),
+        # As staff write them: 下さい in kanji, an apology first, a humble form, a question.
+        ("取り下げて下さい", Command.WITHDRAW),
+        ("申し訳ありません。取り下げます。", Command.WITHDRAW),
+        ("すみません、取り下げさせてください。", Command.WITHDRAW),
+        ("取り下げさせていただきます", Command.WITHDRAW),
+        ("状況を教えて下さい", Command.STATUS),
+        ("今の状況を教えていただけますか", Command.STATUS),
+        ("再送して下さい", Command.RESEND),
+        ("恐れ入りますが、再送をお願いできますでしょうか。", Command.RESEND),
+        ("再送いただけますか", Command.RESEND),
+        ("取り下げさせないでください", None),
     ],
 )
 def test_commands_are_only_the_whole_own_words(words, command):
     assert read_command(words) == command
+
+
+@pytest.mark.parametrize(
+    "words,name,command",
+    [
+        ("取り下げます\n\n佐藤", "佐藤 花子", Command.WITHDRAW),
+        ("取り下げます\n佐藤花子", "佐藤 花子", Command.WITHDRAW),
+        ("状況を教えてください。\n佐藤です", "佐藤花子", Command.STATUS),
+        ("はい\n山田", "山田 係長", Command.CONFIRM),
+        ("取り下げ\nしないで", "佐藤 花子", None),  # not the sender's name: more words
+        ("取り下げます\n佐藤", "", None),  # no display name to compare with
+        ("佐藤", "佐藤 花子", None),  # the name alone is no command
+    ],
+)
+def test_a_command_signed_with_the_senders_own_name_is_still_the_command(words, name, command):
+    assert read_command(words, name) == command
 
 
 @pytest.mark.parametrize(
@@ -111,6 +138,23 @@ def test_commands_are_only_the_whole_own_words(words, command):
             (2026, 12, 25),
             DAIRI,
         ),
+        # Range marks as keyboards and IMEs produce them: en/em dash, minus, ー, ‐, ―.
+        *(
+            (f"不在 12/24{mark}12/27 代理 dairi@town.example.jp", (2026, 12, 24), (2026, 12, 27), DAIRI)
+            for mark in ("–", "—", "−", "ー", "‐", "―", "～", "〜", "~", "－", " から ")
+        ),
+        # The end as a day only, in the start's month.
+        ("不在 12月24日から27日まで 代理 dairi@town.example.jp", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        ("不在 １２／２４（木）～２７（日） 代理：dairi@town.example.jp", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        ("不在 12/24-27 代理 dairi@town.example.jp", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        # The era year, as town offices write dates.
+        ("不在 令和8年12月24日〜令和8年12月27日 代理 dairi@town.example.jp", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        ("不在 令和９年１月５日 代理 dairi@town.example.jp", (2027, 1, 5), (2027, 1, 5), DAIRI),
+        # The deputy with a name, in brackets, with さん / です.
+        ("不在 12/24-12/27 代理 大理 太郎 <dairi@town.example.jp>", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        ("不在 12/24-12/27 代理：大理さん（dairi@town.example.jp）", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        ("不在 12/24-12/27 代理は dairi@town.example.jp さんです", (2026, 12, 24), (2026, 12, 27), DAIRI),
+        ("不在 12/24-12/27 代理 dairi@town.example.jp（大理）", (2026, 12, 24), (2026, 12, 27), DAIRI),
     ],
 )
 def test_absence_requests(words, start, end, deputy):
@@ -127,6 +171,9 @@ def test_absence_requests(words, start, end, deputy):
         "不在 2026/12/1-2026/12/3 代理 dairi@town.example.jp",  # over
         "12/24から不在です。代理は dairi@town.example.jp です。承認します",
         "不在 12/24-12/27 代理 dairi@town.example.jp と kacho@town.example.jp",
+        "不在 12/24-12/27 代理 大理 <dairi@town.example.jp> <kacho@town.example.jp>",
+        "不在 12/27-24 代理 dairi@town.example.jp",  # a day-only end before the start
+        "不在 平成8年12/24 代理 dairi@town.example.jp",  # an era long over
     ],
 )
 def test_not_absence_requests(words):
@@ -202,6 +249,115 @@ def test_an_absence_naming_an_outsider_as_deputy_is_refused_with_the_reason(tmp_
     assert gw.store.absences() == []
 
 
+def html_only_mail(sender: str, subject: str, html: str) -> bytes:
+    """A new mail as Outlook on the web sends it with plain text turned off: HTML only."""
+    from email.mime.text import MIMEText
+    from email.utils import format_datetime, make_msgid
+
+    msg = MIMEText(html, "html", "utf-8")
+    msg["From"] = sender
+    msg["To"] = "sns-check@town.example.jp"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(JST_NOW)
+    msg["Message-ID"] = make_msgid(domain="town.example.jp")
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不在 12/24-12/27",  # no deputy
+        "不在 2/30 代理 dairi@town.example.jp",  # no such day
+        "不在 12/24-12/27 代理 dairi@town.example.jp と kacho@town.example.jp",  # two deputies
+        "不在 12/24–12/27 代理 dairi@town.example.jp 午後のみ",  # more than the command
+    ],
+)
+def test_an_absence_mail_that_cannot_be_read_is_never_a_draft(tmp_path, text):
+    gw, _ = make(tmp_path)
+    assert gw.handle_raw(absence_mail(KAKARI, text)) == "absence_refused"
+    assert gw.store.all_drafts() == [] and gw.store.absences() == []
+    answer = body(sent(gw, "absence", KAKARI)[-1])
+    assert "不在 12/24-12/27 代理 dairi@town.example.jp" in answer  # how to write it
+
+
+def test_a_post_about_absentee_voting_is_still_a_draft(tmp_path):
+    gw, _ = make(tmp_path)
+    text = "不在者投票は12/24から12/27まで役場で受け付けます。"
+    assert gw.handle_raw(absence_mail(KAKARI, text)) == "draft"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Outlook, signed with the bare name, forwarding an old thread below it.
+        lambda: compose_draft(
+            KAKARI,
+            "FW: 年末の件",
+            "不在 12/24～12/27 代理 dairi@town.example.jp\n\n山田\n\n"
+            "________________________________\n差出人: 課長 <kacho@town.example.jp>\n"
+            "送信日時: 2026年12月17日 9:00\n宛先: 係長 <kakaricho@town.example.jp>\n"
+            "件名: 年末の件\n\n年末は休んでください。\n",
+            name="山田 係長",
+        ),
+        # Outlook on the web, HTML only, the address as a mailto link, a signature.
+        lambda: html_only_mail(
+            KAKARI,
+            "不在",
+            '<div class="WordSection1"><p class="MsoNormal">お疲れ様です。<o:p></o:p></p>'
+            '<p class="MsoNormal">不在 １２月２４日から２７日まで 代理 <a href="mailto:dairi@town.example.jp">'
+            "dairi@town.example.jp</a><o:p></o:p></p><p class=\"MsoNormal\">よろしくお願いします。</p>"
+            '<p class="MsoNormal">―――――<br>総務課 係長 山田<br>kakaricho@town.example.jp</p></div>',
+        ),
+    ],
+)
+def test_absence_mails_as_clients_write_them(tmp_path, raw):
+    gw, _ = make(tmp_path)
+    assert gw.handle_raw(raw()) == "absence_request"
+    (pending,) = gw.store.absences()
+    assert (pending.start, pending.end, pending.deputy) == (date(2026, 12, 24), date(2026, 12, 27), DAIRI)
+
+
+def test_a_new_absence_in_reply_to_an_earlier_absence_mail_is_read(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI, "不在 12/21-12/22 代理 dairi@town.example.jp"))
+    gw.handle_raw(outlook_ja(sent(gw, "absence", KAKARI)[-1], KAKARI, "山田 係長", "はい"))
+    confirmed = sent(gw, "absence", KAKARI)[-1]
+    again = outlook_ja(confirmed, KAKARI, "山田 係長", "不在 1/5-1/8 代理 dairi@town.example.jp")
+    assert gw.handle_raw(again) == "absence_request"
+    assert [(a.start, a.state) for a in gw.store.absences()] == [
+        (date(2026, 12, 21), "confirmed"),
+        (date(2027, 1, 5), "pending"),
+    ]
+
+
+def test_an_absence_in_reply_to_a_review_request_is_read_and_decides_nothing(tmp_path):
+    gw, _ = make(tmp_path)
+    _, requests = open_draft(gw)
+    reply = outlook_ja(
+        requests[KAKARI], KAKARI, "山田 係長", "不在 12/21-12/25 代理 dairi@town.example.jp"
+    )
+    assert gw.handle_raw(reply) == "absence_request"
+    assert gw.store.absences()[0].state == "pending"
+    assert gw.store.get_draft("D-000001").votes == ()
+    assert "「はい」とだけ" in body(sent(gw, "absence", KAKARI)[-1])
+
+
+def test_a_corrected_absence_replaces_the_unconfirmed_one(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI, "不在 12/24-12/27 代理 hosa@town.example.jp"))
+    assert gw.handle_raw(absence_mail(KAKARI)) == "absence_request"  # same days, other deputy
+    assert [(a.deputy, a.state) for a in gw.store.absences()] == [
+        ("hosa@town.example.jp", "removed"),
+        (DAIRI, "pending"),
+    ]
+    # A confirmed one is not replaced by mail: the reviewer is told why, and whom to ask.
+    gw.handle_raw(iphone_ja(sent(gw, "absence", KAKARI)[-1], KAKARI, "係長", "はい"))
+    assert gw.handle_raw(absence_mail(KAKARI, "不在 12/26-12/28 代理 hosa@town.example.jp")) == (
+        "absence_refused"
+    )
+    assert "A-000002" in body(sent(gw, "absence", KAKARI)[-1])
+
+
 # --------------------------------------------------------------------------- draft commands by mail
 
 
@@ -241,6 +397,15 @@ def test_status_withdraw_and_resend_by_mail(tmp_path):
     gw.handle_raw(late)
     assert gw.store.get_draft("D-000001").state == "withdrawn"
     assert "取り下げました" in body(sent(gw, "notice", KAKARI)[-1])
+
+
+def test_a_withdraw_signed_with_the_authors_name_is_a_withdrawal(tmp_path):
+    gw, _ = make(tmp_path)
+    received, _ = open_draft(gw)
+    assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤 花子", "取り下げます。\n\n佐藤")) == (
+        "withdrawn"
+    )
+    assert gw.store.get_draft("D-000001").state == "withdrawn"
 
 
 def test_a_withdraw_without_the_authors_token_is_refused_politely(tmp_path):

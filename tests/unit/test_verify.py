@@ -222,6 +222,30 @@ def forge_html_view(msg: EmailMessage) -> None:
     body.add_alternative("<p>6月14日（土）20時から開催します。</p>", subtype="html")
 
 
+def forge_body_account(msg: EmailMessage) -> None:
+    edit_body(msg, "アカウント: 辰野町公式X", "アカウント: 辰野町公式Instagram")
+
+
+def forge_body_approver(msg: EmailMessage) -> None:
+    edit_body(msg, "・kacho@town.example.jp（", "・soumu@town.example.jp（")
+
+
+def forge_body_one_approver(msg: EmailMessage) -> None:
+    body = msg.get_body(("plain",))
+    lines = body.get_content().split("\n")
+    body.set_content(
+        "\n".join(line for line in lines if not line.startswith("・kakaricho@")), charset="utf-8"
+    )
+
+
+def forge_body_version(msg: EmailMessage) -> None:
+    edit_body(msg, "（D-000001 第1版）", "（D-000001 第3版）")
+
+
+def forge_body_draft(msg: EmailMessage) -> None:
+    edit_body(msg, "（D-000001 第1版）", "（D-000007 第1版）")
+
+
 CASES = {
     "body text altered": (forge_body_text, ["本文の投稿文 2 行目", "20時から"]),
     "post.txt removed and body altered": (forge_body_without_post_txt, ["post.txt）がありません"]),
@@ -234,6 +258,12 @@ CASES = {
         ["投稿文の添付が 2 個あります"],
     ),
     "an HTML view beside the text": (forge_html_view, ["text/html"]),
+    # the readable body states facts the record signs: they must agree with it too
+    "the body names another account": (forge_body_account, ["アカウント", "辰野町公式Instagram"]),
+    "the body names another approver": (forge_body_approver, ["soumu@town.example.jp"]),
+    "the body lists one approver of two": (forge_body_one_approver, ["kakaricho@town.example.jp"]),
+    "the body names another version": (forge_body_version, ["第3版"]),
+    "the body names another draft": (forge_body_draft, ["D-000007"]),
 }
 
 
