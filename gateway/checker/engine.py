@@ -59,9 +59,9 @@ class RuleLoadError(Exception):
         self.rule_id = rule_id
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Where a rule matched, in original-text offsets, with fields for its message."""
+class Hit(NamedTuple):
+    """Where a rule matched, in original-text offsets, with fields for its message.
+    A named tuple: a flood of matches made a frozen dataclass's __init__ a cost per match."""
 
     start: int
     end: int
@@ -686,7 +686,7 @@ class TokenIndex:
                     cands = (cands or []) + more
             if not cands:
                 continue
-            seen: set[int] = set()
+            seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
             for rule, pat, follow, anchor in cands:
                 if rule.id in full:
@@ -702,10 +702,11 @@ class TokenIndex:
                     continue
                 if anchor is not None and not anchors.within(anchor, i):
                     continue
-                key = id(pat)
-                if key in seen:
-                    continue
-                seen.add(key)
+                if seen is not None:
+                    key = id(pat)
+                    if key in seen:
+                        continue
+                    seen.add(key)
                 j = _match_pattern(pat, cols, i)
                 if j > i:
                     start, end = draft.token_starts[i], cols.ends[j - 1]
