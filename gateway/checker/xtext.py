@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
@@ -187,8 +188,6 @@ class _Run:
             self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
 
     def label_of(self, i: int) -> int:
-        from bisect import bisect_right
-
         return bisect_right(self.starts, i) - 1
 
     def domain_end(self, u: int) -> int:
