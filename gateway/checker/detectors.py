@@ -21,6 +21,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
 from gateway.checker.loadmemo import compile_regex
+from gateway.checker.prefilter import Clauses, passes, required_strings_of
 from gateway.checker.similarity import RecentPosts, word_set
 from gateway.checker.tokenizer import PERSON, WORD, Token
 
@@ -338,14 +339,27 @@ class ObsceneOptions(NamedTuple):
     tlds: tuple[str, ...]  # with their dot: ".xxx"
     host_keywords: re.Pattern[str]
     blocklist: tuple[str, ...]
+    # strings one of each of which a lower-case ASCII host needs for host_keywords to
+    # match it (a 100 KB host a.a.a.… ran the case-blind alternation at every letter)
+    keyword_clauses: Clauses = ()
 
 
 def _obscene_options(opts: dict[str, Any]) -> ObsceneOptions:
+    keywords = "|".join(_words(opts, "host_keywords", ("xxx",)))
+    # on a lower-case ASCII host the case-blind regex matches as the case-sensitive one
+    # of a lower-case pattern, whose clauses the prefilter can read
+    clauses = required_strings_of(keywords) if keywords == keywords.lower() else ()
     return ObsceneOptions(
         tuple("." + t.lstrip(".") for t in _words(opts, "tlds")),
-        _alternation(_words(opts, "host_keywords", ("xxx",)), re.I),
+        compile_regex(keywords, re.I),
         _words(opts, "blocklist"),
+        clauses,
     )
+
+
+def _may_name_keyword(host: str, opts: ObsceneOptions) -> bool:
+    """Whether host_keywords may match the host (lower case already, from _urls)."""
+    return not host.isascii() or host != host.lower() or passes(opts.keyword_clauses, host)
 
 
 @detector("link_obscene", options=_obscene_options)
@@ -358,7 +372,11 @@ def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> 
     for s, e, _url, _scheme, host in urls:
         if _domain_in(host, ctx.office_domains):
             continue
-        if host.endswith(opts.tlds) or opts.host_keywords.search(host) or _domain_in(host, block):
+        if (
+            host.endswith(opts.tlds)
+            or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
+            or _domain_in(host, block)
+        ):
             yield Hit(s, e)
 
 
@@ -431,9 +449,11 @@ _KN = "[〇一二三四五六七八九十]{1,3}"  # a kanji month, day or era ye
 # / or . (令和 三十一 年 is 7). Both are bounded (the unbounded second look-ahead this
 # replaces made a run of 40,000 spaces take 21 s), and every other quantifier is
 # possessive or ends at a literal: each position costs O(1) plus the spaces it starts.
-_DATE_RE = re.compile(
+_DATE_LEAD = (
     r"(?=[令平昭RHS\d\s〇一二三四五六七八九十])"
-    r"(?=[令和平成昭元RHS\d\s〇一二三四五六七八九十]{0,12}[年月日/.])(?:"
+    r"(?=[令和平成昭元RHS\d\s〇一二三四五六七八九十]{0,12}[年月日/.])"
+)
+_DATE_WORDS = (  # 令和8年11月25日, 2026年11月25日, 十一月二十五日
     r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*+(?P<ey>元|\d{1,2}|" + _KN + r")\s*+年\s*+"
     r"|(?P<y>\d{4}|[〇一二三四五六七八九]{4})\s*+年\s*+)?"
     r"(?<![〇一二三四五六七八九十百])(?P<m>\d{1,2}|"
@@ -441,11 +461,39 @@ _DATE_RE = re.compile(
     + r")\s*+月\s*+(?P<d>\d{1,2}|"
     + _KN
     + r")\s*+日"
-    r"|(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
-    r"|(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
-    r"|(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"
-    r")"
 )
+_DATE_SLASH = (  # 2026/11/25, 11/25
+    r"(?<![\d/.])(?:(?P<y2>\d{4})\s*+[/.]\s*+)?(?P<m2>\d{1,2})\s*+/\s*+(?P<d2>\d{1,2})(?![\d/])"
+)
+_DATE_DOTS = (  # R8.11.25, 2026.11.25
+    r"(?<![A-Za-z0-9.])(?:(?P<ea>[RH])(?P<eay>\d{1,2})|(?P<y4>\d{4}))\.(?P<m4>\d{1,2})\.(?P<d4>\d{1,2})(?![\d.])"
+)
+_DATE_AFTER = r"(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日"  # 〜22日
+_DATE_RE = re.compile(
+    _DATE_LEAD + "(?:" + "|".join((_DATE_WORDS, _DATE_SLASH, _DATE_DOTS, _DATE_AFTER)) + ")"
+)
+_NO_DATE_GROUPS = dict.fromkeys(_DATE_RE.groupindex)
+
+
+@lru_cache(maxsize=16)
+def _date_regex(words: bool, slash: bool, dots: bool, day: bool) -> re.Pattern[str] | None:
+    """_DATE_RE with only the kinds of date whose marks the draft has (月 and 日, /, ., 日),
+    the same matches (None: no kind). A run of digits and dots (10.10.10…, 192.168.…)
+    tried every kind at every digit: only R8.11.25 can match there. The dotted kind goes
+    last under a look-ahead of its own, which its match implies, as it implies the
+    leading ones: it never matches where 〜22日 does, so the order of the two is moot."""
+    kinds = [k for k, on in ((_DATE_WORDS, words), (_DATE_SLASH, slash), (_DATE_AFTER, day)) if on]
+    alternatives = [_DATE_LEAD + "(?:" + "|".join(kinds) + ")"] if kinds else []
+    if dots:
+        alternatives.append(r"(?=[RH\d])(?:" + _DATE_DOTS + ")")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def date_matches(norm: str) -> Iterator[re.Match[str]]:
+    """_DATE_RE.finditer(norm), with only the kinds of date the text can hold."""
+    day = "日" in norm
+    regex = _date_regex("月" in norm and day, "/" in norm, "." in norm, day)
+    return regex.finditer(norm) if regex is not None else iter(())
 
 
 def _number(written: str) -> int:
@@ -516,8 +564,8 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
         return out
     ref = ctx.reference_date()
     last: tuple[int | None, int, bool] | None = None  # (year, month, year given) of the date before
-    for m in _DATE_RE.finditer(norm):
-        g = m.groupdict()
+    for m in date_matches(norm):
+        g = _NO_DATE_GROUPS | m.groupdict()
         wd = _WD_RE.match(norm, m.end())
         year: int | None = None
         era: str | None = None

@@ -20,7 +20,13 @@ from gateway.checker import (
     format_json,
     format_text,
 )
-from gateway.checker.detectors import _DATE_RE, _PHONE_RE, x_length_bound, x_weighted_length
+from gateway.checker.detectors import (
+    _DATE_RE,
+    _PHONE_RE,
+    date_matches,
+    x_length_bound,
+    x_weighted_length,
+)
 from gateway.model import Finding, Severity
 
 
@@ -559,3 +565,16 @@ _DATE_PIECES = st.sampled_from(
 def test_the_fast_date_regex_finds_what_the_readable_one_finds(text: str) -> None:
     readable = [(m.span(), m.groups()) for m in _READABLE_DATE_RE.finditer(text)]
     assert [(m.span(), m.groups()) for m in _DATE_RE.finditer(text)] == readable
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.one_of(_DATE, _DATE_PIECES), max_size=10).map("".join))
+@example("令和 7 年 6月14日（土）〜 22日、2025/6/1(日) と 0266-41-1111、1/2")
+@example("十一月二十五日（火）、R8.11.25（火）、H31.4.30、二〇二六年一月一日、192.168.1.1")
+@example("〜22日 R8.11.25 2026.11.25 11/25 10.10.10.")
+def test_the_date_regex_of_the_kinds_a_draft_holds_finds_what_the_whole_one_finds(text) -> None:
+    """date_matches keeps only the kinds of date whose marks the text has (a digit and
+    dot run tried every kind at every digit): the same spans and groups."""
+    whole = [(m.span(), m.groupdict()) for m in _DATE_RE.finditer(text)]
+    none = dict.fromkeys(_DATE_RE.groupindex)
+    assert [(m.span(), none | m.groupdict()) for m in date_matches(text)] == whole

@@ -213,3 +213,77 @@ def test_alternatives_split_only_at_the_top_level() -> None:
     assert {"難民", "帰れ"} <= words[2]
     assert branch_clauses(re.compile(r"(?i)abc|def")) == ()  # global flags: not split
     assert branch_clauses(re.compile(r"abc|.*")) == ()  # an alternative matching anything
+
+
+def _may_hold_tld_label_by_label(text: str, start: int, end: int) -> bool:
+    """The plain computation: each label after a dot, looked up one by one."""
+    import re
+
+    from gateway.checker.xtext import _tlds
+
+    tlds, _ = _tlds()
+    for m in re.finditer(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])", text[:end]):
+        if m.start() < start:
+            continue
+        head = m.group(1)
+        if head is None or head.lower() in tlds:
+            return True
+    return re.compile(r"\.xn--", re.I).search(text, start, end) is not None
+
+
+_HOST_TEXT = st.lists(
+    st.sampled_from(["a", "10", ".", "-", "@", "+", "jp", "COM", "あ", "xn--", "_", "1"]),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_HOST_TEXT, data=st.data())
+def test_tld_test_as_one_set_operation_equals_label_by_label(text: str, data) -> None:
+    from gateway.checker.xtext import _may_hold_tld
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _may_hold_tld(text, start, end) == _may_hold_tld_label_by_label(text, start, end)
+
+
+_HOSTS = st.lists(
+    st.sampled_from(["a", ".", "-", "ero", "av", "sex", "y", "hot", "girl", "s", "xx", "X",
+                     "porn", "adu", "lt", "ſ", "k", "é", "1", "nude", "deai"]),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(host=_HOSTS)
+def test_host_keyword_clauses_never_skip_a_host_the_keywords_match(checker, host) -> None:
+    """The keyword test that skips most hosts passes every host the case-blind keyword
+    regex matches (link-obscene-suspect's own keywords; hosts as _urls makes them)."""
+    from gateway.checker.detectors import _may_name_keyword
+
+    opts = checker.rule("link-obscene-suspect").settings
+    assert opts.keyword_clauses  # the test is not empty
+    host = host.lower()
+    if opts.host_keywords.search(host):
+        assert _may_name_keyword(host, opts), host
+
+
+_RUN_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("!'#%&()*+,\\-./:;<=>?@[]^_{|}~$ \t\n\u3000\u00a0\u202e\u200f\ufeffaZ9あ-_.")
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_RUN_TEXT)
+def test_host_runs_as_one_class_equal_the_two_class_alternation(text: str) -> None:
+    import re
+
+    from gateway.checker.xtext import _NOT_DOMAIN, _RUN_RE
+
+    two_classes = re.compile(f"(?:[^{_NOT_DOMAIN}]|[_.-])+")
+    assert [m.span() for m in _RUN_RE.finditer(text)] == [
+        m.span() for m in two_classes.finditer(text)
+    ]
