@@ -233,12 +233,21 @@ def _is_sig_line(line: str) -> bool:
     return bool(_SIG_INFO_RE.search(s) or _SIG_TITLE_RE.search(s))
 
 
+def _decides_something(text: str) -> bool:
+    """A send-back word, a blocker or a condition: words that can never be a signature."""
+    return bool(_SEND_BACK_SURFACE_RE.search(text)) or has_blocker(text) or has_condition(text)
+
+
 def _cut_signature(lines: list[str]) -> list[str]:
     """Cut at `-- `, Japanese rule lines, `iPhoneから送信`; then a closing signature block."""
     for i, line in enumerate(lines):
         s = line.strip()
         if s in ("--", "-- ", "—", "――") or _RULE_RE.match(line) or _MOBILE_SIG_RE.match(s):
-            lines = lines[:i]
+            # A P.S. below the delimiter (追伸: やっぱり写真は差し替えてください) is the
+            # reviewer's words: when what follows decides anything, nothing is cut here.
+            # (Read once, from the first delimiter on: linear however many there are.)
+            if not _decides_something("\n".join(lines[i + 1 :])):
+                lines = lines[:i]
             break
     # a closing block of name / department / phone lines at the very end
     end = len(lines)

@@ -204,6 +204,23 @@ def test_signature_cut_never_drops_a_condition(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    [  # a P.S. or an afterthought below a signature delimiter is still the reviewer's words
+        "承認します\n\n-- \n総務課 山田\n\n追伸: やっぱり写真は差し替えてください",
+        "承認します\n――――――\nやっぱりできません",
+        "承認します\n\n-----\nただし日付は直してください",
+        "承認します\n\niPhoneから送信\n\nすみません、取り消します",
+        "承認します\n\n＿＿＿＿＿＿＿＿\n冗談です",
+        "承認\n--\nできません",
+        "承認します\n\n-- \n山田\n差し戻します",
+        "承認します\n\n-- \n山田\n課長確認後に公開",
+    ],
+)
+def test_words_below_a_signature_delimiter_still_count(text: str) -> None:
+    assert read_reply(text).decision != A, read_reply(text)
+
+
+@pytest.mark.parametrize(
+    "text",
     [  # what the later-sentence rules must not catch
         "遅くなり失礼しました。承認します。",
         "内容確認しました。承認します。",
@@ -215,6 +232,8 @@ def test_signature_cut_never_drops_a_condition(text: str) -> None:
         "承認します。Thank you.",
         "内容に間違いはありません。承認します。",
         "間違いないです。承認します。",
+        "承認します。\n\n-- \n総務課 広報係 山田\nTEL 0266-41-1111（内線 123）",
+        "承認します\n\niPhoneから送信",
     ],
 )
 def test_ordinary_approvals_still_approve(text: str) -> None:
