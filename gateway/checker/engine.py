@@ -534,9 +534,11 @@ def branch_clauses(regex: re.Pattern[str]) -> tuple[Clauses, ...]:
     if len(parts) < 2:
         return ()
     out = []
+    from gateway.checker.loadmemo import compile_regex
+
     for part in parts:
-        try:
-            re.compile(part, regex.flags)
+        try:  # compiled only when the load cache does not know yet that it compiles
+            compile_regex(part, regex.flags)
         except re.error:
             return ()
         clauses = required_strings_of(part, regex.flags)
