@@ -71,6 +71,9 @@ def cmd_absence_add(args: argparse.Namespace) -> int:
     end = args.to or args.start
     if end < args.start:
         return _die("--to が --from より前です。", "--to is before --from", EXIT_USAGE)
+    reason = _absence_problem(settings, reviewer, deputy, args.start, end)
+    if reason:
+        return _die(reason, "the absence cannot be set (over, or overlapping another)")
     path = queue_admin_command(
         settings,
         {
@@ -87,6 +90,27 @@ def cmd_absence_add(args: argparse.Namespace) -> int:
         f"queued: {path.name}"
     )
     return EXIT_OK
+
+
+def _absence_problem(
+    settings: Settings, reviewer: str, deputy: str, start: date, end: date
+) -> str | None:
+    """What the daemon would refuse, said now: a period over, or one overlapping another
+    absence of the reviewer. Their own unconfirmed (mail) absences do not count: the
+    admin's replaces them (gateway.staffdesk)."""
+    from datetime import datetime
+
+    from gateway import absence as ab
+    from gateway.routing import local_day
+    from gateway.store import Store
+
+    existing = [
+        a
+        for a in Store(settings.state_path).absences()
+        if not (a.state == ab.PENDING and a.reviewer == reviewer)
+    ]
+    today = local_day(datetime.now().astimezone())
+    return ab.problem(reviewer, deputy, start, end, today, existing)
 
 
 def cmd_absence_list(args: argparse.Namespace) -> int:

@@ -87,17 +87,33 @@ def draft_command(
     on_route = seat_of(draft, sender) is not None or any(
         same_person(sender, p) for p in deciders(draft)
     )
-    if command == Command.STATUS and (is_author or on_route):
-        return status_report(draft, sender, now, inc.message_id), "status_report"
-    if command == Command.WITHDRAW and is_author:
-        if not has_token:  # withdrawing needs proof it is the author: their reply's token
+    if command == Command.STATUS:
+        if is_author or on_route:
+            return status_report(draft, sender, now, inc.message_id), "status_report"
+        # Someone else: logged, nobody answered (the From may not be theirs).
+        return Outcome(
+            None,
+            (),
+            (
+                _event(
+                    "command_refused", draft.id, sender, now, command="status", reason="not-asked"
+                ),
+            ),
+        ), "command_refused"
+    if command == Command.WITHDRAW:
+        if on_route and not is_author:
+            return None  # a reviewer's 「取り下げ」 is read as their answer (unclear: asked again)
+        if is_author and not has_token:  # withdrawing needs the author's reply token
             return notice(
                 draft, sender, "withdraw-needs-reply", now, inc.message_id, "command_refused"
             ), "command_refused"
-        return withdraw(draft, sender, now, inc.message_id), "withdrawn"
-    if command == Command.RESEND and not is_author:
-        return resend(draft, sender, now, inc.message_id), "resend"
-    return None
+        outcome = withdraw(draft, sender, now, inc.message_id)  # refuses anyone else
+        return outcome, "withdrawn" if outcome.draft is not None else "command_refused"
+    # 再送: only someone asked now gets the request again; anyone else is refused (the
+    # author and people on the draft are told so at their own address).
+    outcome = resend(draft, sender, now, inc.message_id)
+    resent = any(e.action == "request_resent" for e in outcome.events)
+    return outcome, "resend" if resent else "command_refused"
 
 
 # --------------------------------------------------------------------------- absences by mail
@@ -434,11 +450,22 @@ def _apply(gw: Gateway, command: dict[str, Any], now: datetime) -> str | None:
     kind = command["command"]
     if kind == "absence-add":
         start, end = date.fromisoformat(command["start"]), date.fromisoformat(command["end"])
+        unconfirmed = [  # set by mail, never confirmed (or forged): the admin's replaces them
+            a
+            for a in store.absences()
+            if a.state == ab.PENDING
+            and same_person(a.reviewer, command["reviewer"])
+            and ab.overlaps(a, replace(a, start=start, end=end))
+        ]
+        others = [a for a in store.absences() if a not in unconfirmed]
         reason = ab.problem(
-            command["reviewer"], command["deputy"], start, end, local_day(now), store.absences()
+            command["reviewer"], command["deputy"], start, end, local_day(now), others
         )
         if reason:
             return reason
+        for old in unconfirmed:
+            store.put_absence(replace(old, state=ab.REMOVED))
+            store.add_event(_event("absence_replaced", None, "admin", now, absence_id=old.id))
         absence = Absence(
             id=store.next_absence_id(),
             reviewer=command["reviewer"],

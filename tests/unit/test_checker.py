@@ -20,13 +20,8 @@ from gateway.checker import (
     format_json,
     format_text,
 )
-from gateway.checker.detectors import (
-    _DATE_RE,
-    _PHONE_RE,
-    date_matches,
-    x_length_bound,
-    x_weighted_length,
-)
+from gateway.checker.dates import _DATE_RE, date_matches
+from gateway.checker.detectors import _PHONE_RE, x_length_bound, x_weighted_length
 from gateway.model import Finding, Severity
 
 

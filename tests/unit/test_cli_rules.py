@@ -43,6 +43,39 @@ def test_absence_commands_are_checked_then_applied_by_the_daemon(tmp_path, capsy
     assert [a.state for a in gw.store.absences()] == ["removed"]
 
 
+def test_an_absence_that_overlaps_or_is_over_is_refused_at_once(tmp_path, capsys):
+    from datetime import timedelta
+
+    config = str(write_config(tmp_path))
+    gw = open_gateway(load_settings(config), clock=lambda: datetime.now(JST))
+    today = datetime.now(JST).date()
+    start, end = today + timedelta(days=3), today + timedelta(days=6)
+    base = ["absence", "add", "-c", config, "--reviewer", KAKARI]
+    assert cli_main([*base, "--deputy", DAIRI, "--from", str(start), "--to", str(end)]) == 0
+    gw.tick()
+    capsys.readouterr()
+    later = [str(start + timedelta(days=2)), "--to", str(end + timedelta(days=2))]
+    assert cli_main([*base, "--deputy", KACHO, "--from", *later]) == 1
+    assert "A-000001" in capsys.readouterr().err  # the admin is told which one, not the log
+    past = [str(today - timedelta(days=9)), "--to", str(today - timedelta(days=8))]
+    assert cli_main([*base, "--deputy", KACHO, "--from", *past]) == 1
+    assert "過ぎた期間" in capsys.readouterr().err
+
+
+def test_the_admins_absence_replaces_an_unconfirmed_one_set_by_mail(tmp_path, capsys):
+    config = str(write_config(tmp_path))
+    gw = open_gateway(load_settings(config), clock=lambda: NOW)
+    mail = compose_draft(KAKARI, "不在", "不在 12/21-12/23 代理 kacho@town.example.jp\n")
+    assert gw.handle_raw(mail) == "absence_request"  # never confirmed (perhaps forged)
+    base = ["absence", "add", "-c", config, "--reviewer", KAKARI, "--deputy", DAIRI]
+    assert cli_main([*base, "--from", "2026-12-21", "--to", "2026-12-23"]) == 0
+    gw.tick()
+    assert [(a.deputy, a.state) for a in gw.store.absences()] == [
+        (KACHO, "removed"),
+        (DAIRI, "confirmed"),
+    ]
+
+
 def test_reassign_is_checked_then_applied_by_the_daemon(tmp_path, capsys):
     config = str(write_config(tmp_path))
     gw = open_gateway(load_settings(config), clock=lambda: NOW)

@@ -377,9 +377,9 @@ def test_status_withdraw_and_resend_by_mail(tmp_path):
     assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", "状況")) == "status_report"
     report = body(sent(gw, "status-report", AUTHOR)[-1])
     assert KACHO in report.split("返信待ち")[0] and KAKARI in report.split("返信待ち")[1]
-    # A reviewer who lost the request replies 再送 to the receipt (no token in it).
+    # A reviewer who already answered replies 再送 to the receipt: nothing to resend, told so.
     receipt = sent(gw, "receipt", KACHO)[-1]
-    assert gw.handle_raw(gmail_ja(receipt, KACHO, "課長", "再送してください")) == "resend"
+    assert gw.handle_raw(gmail_ja(receipt, KACHO, "課長", "再送してください")) == "command_refused"
     assert "いまあなたに確認をお願いしているものはありません" in body(sent(gw, "notice", KACHO)[-1])
     before = len(sent(gw, "review-request", KAKARI))
     assert gw.handle_raw(gmail_ja(requests[KAKARI], KAKARI, "係長", "再送")) == "resend"
@@ -397,6 +397,32 @@ def test_status_withdraw_and_resend_by_mail(tmp_path):
     gw.handle_raw(late)
     assert gw.store.get_draft("D-000001").state == "withdrawn"
     assert "取り下げました" in body(sent(gw, "notice", KAKARI)[-1])
+
+
+@pytest.mark.parametrize(
+    "sender,words",
+    [
+        ("tanaka@town.example.jp", "状況"),  # staff, not on the draft
+        ("tanaka@town.example.jp", "再送してください"),
+        ("hosa@town.example.jp", "取り下げ"),  # a reviewer of the account, not the author
+        ("hosa@town.example.jp", "再送"),
+        (AUTHOR, "再送"),  # the author has no request to get again
+    ],
+)
+def test_a_command_from_someone_not_entitled_is_refused_never_a_draft(tmp_path, sender, words):
+    people = [KACHO, KAKARI, DAIRI, "hosa@town.example.jp"]
+    gw, _ = make(
+        tmp_path, accounts=[{"name": "辰野町公式X", "platform": "x", "reviewers": people}]
+    )
+    open_draft(gw)
+    before = len(sent(gw))
+    mail = compose_draft(sender, "RE: [受付 D-000001] 防災訓練のお知らせ", words + "\n")
+    assert gw.handle_raw(mail) == "command_refused"
+    draft = gw.store.get_draft("D-000001")
+    assert len(gw.store.all_drafts()) == 1 and draft.version == 1 and draft.state == "in_review"
+    told = {r for e in gw.store.outbox.all()[before:] for r in e["recipients"]}
+    assert told <= {AUTHOR}  # nobody but the author's own address hears of it
+    assert "command_refused" in actions(gw)
 
 
 def test_a_withdraw_signed_with_the_authors_name_is_a_withdrawal(tmp_path):

@@ -1,0 +1,171 @@
+"""The per-draft scans made cheaper find exactly what the plain scans find.
+
+Each shortcut is compared with the computation it replaces, on the draft corpus, every
+rule's examples, the adversarial units and generated text made to reach its edges:
+- dates: the date regex tried only before 年月日/. (dates.date_matches) vs its finditer;
+- links: the link regex with its letters' cases as classes vs the same with IGNORECASE.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gateway.checker import CheckContext, Checker
+from gateway.checker import dates as dates_module
+from gateway.checker.dates import _DATE_RE, date_matches
+from gateway.checker.detectors import _URL_RE
+from gateway.checker.draft import Draft
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.load()
+
+
+def _adversarial_units() -> list[str]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_adversarial import UNITS, _make
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return [_make(unit, 3_000) for unit in UNITS.values()]
+
+
+@pytest.fixture(scope="module")
+def texts(checker: Checker) -> list[str]:
+    """The corpus drafts, every rule's examples and the adversarial units, as NFKC text."""
+    corpus = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests/data/drafts").rglob("*.txt"))]
+    examples = [
+        text
+        for rule in checker.rules
+        for text, _ in (*rule.examples_match, *rule.examples_no_match, *rule.examples_soft)
+    ]
+    assert len(corpus) > 200 and len(examples) > 300
+    return [Draft(t).norm for t in (*corpus, *examples, *_adversarial_units())]
+
+
+# --- dates ---
+
+
+_NO_GROUPS = dict.fromkeys(_DATE_RE.groupindex)
+
+
+def _plain_dates(text: str) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    return [(m.span(), m.groupdict()) for m in _DATE_RE.finditer(text)]
+
+
+def _fast_dates(text: str) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    """date_matches, made to try the regex before every mark, however dense they are
+    (a dense text is otherwise scanned plainly, which would compare finditer with itself)."""
+    few = dates_module._FEW
+    try:
+        dates_module._FEW = 10**9
+        return [(m.span(), _NO_GROUPS | m.groupdict()) for m in date_matches(text)]
+    finally:
+        dates_module._FEW = few
+
+
+def test_a_text_dense_with_marks_is_scanned_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[int] = []
+
+    class Counted:
+        def match(self, text: str, pos: int) -> re.Match[str] | None:
+            tried.append(pos)
+            return _DATE_RE.match(text, pos)
+
+        def finditer(self, text: str):
+            return _DATE_RE.finditer(text)
+
+    monkeypatch.setattr(dates_module, "_date_regex", lambda *kinds: Counted())
+    sparse = "9月8日（月）から10日（水）まで、松尾峡・ほたる童謡公園で開催します。" * 3
+    assert len(date_matches(sparse)) == 6 and len(tried) == 6
+    tried.clear()
+    assert len(date_matches("1.1." * 100)) == 0 and not tried
+
+
+def test_dates_found_before_their_marks_are_finditers_on_every_text(texts: list[str]) -> None:
+    found = 0
+    for text in texts:
+        assert _fast_dates(text) == _plain_dates(text), text[:80]
+        found += len(_plain_dates(text))
+    assert found > 100
+
+
+_DATE_PIECES = st.sampled_from(
+    ["2025", "12", "1", "0", "٣", "١٢", "/", ".", " ", "\u3000", "\n", "\t", "年", "月", "日",
+     "令和", "平成", "昭和", "令", "和", "元", "〜", "~", "-", "・", "、", ",", "から", "ら",
+     "（土）", "(月)", "X", "a", "十", "一", "二十五", "〇", "R", "H", "S", "R8.", "百",
+     "1234567890123", "            "]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_DATE_PIECES, max_size=16).map("".join))
+@example("令和 7 年 6月14日（土）〜 22日、2025/6/1(日) と 0266-41-1111、1/2")
+@example("十一月二十五日（火）、R8.11.25（火）、H31.4.30、二〇二六年一月一日")
+@example("令和" + " " * 30 + "7年6月14日 1234567890123年1月1日 2025.1.1.1 1/1/1")
+def test_dates_found_before_their_marks_are_finditers(text: str) -> None:
+    assert _fast_dates(text) == _plain_dates(text)
+
+
+@pytest.mark.parametrize("year", ["", "2025年", "令和٧年"])
+@pytest.mark.parametrize("weekday", ["（土）", "（火）"])
+def test_a_date_in_digits_of_another_script_reads_as_in_ascii(
+    checker: Checker, year: str, weekday: str
+) -> None:
+    # \d takes every decimal digit: a month written ٣ (Arabic-Indic 3) crashed the check
+    ctx = CheckContext(schedule=datetime(2025, 2, 1, 9, 0))
+    ascii_year = year.replace("٧", "7")
+    want = checker.check(f"{ascii_year}3月1日{weekday}に開催します。", ctx)
+    got = checker.check(f"{year}٣月1日{weekday}に開催します。", ctx)
+    assert [(f.rule, f.severity, f.column) for f in got] == [
+        (f.rule, f.severity, f.column) for f in want
+    ]
+    assert bool(want) == (weekday == "（火）")  # 2025-03-01 was a Saturday
+
+
+# --- links ---
+
+_IGNORECASE_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()\[\]、。，,]+", re.IGNORECASE)
+
+
+def test_link_regex_with_cased_letters_is_the_ignorecase_regex(texts: list[str]) -> None:
+    found = 0
+    for text in texts:
+        want = [m.span() for m in _IGNORECASE_URL_RE.finditer(text)]
+        assert [m.span() for m in _URL_RE.finditer(text)] == want
+        found += len(want)
+    assert found > 50
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["http", "HTTP", "HtTpS", "httpſ", "https", "://", ":/", "www", "WwW", ".", "a",
+             "x.jp", "/", " ", "「", "。", "あ", "K", "\u212a", "ß", "İ"]
+        ),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_link_regex_with_cased_letters_matches_the_ignorecase_regex(text: str) -> None:
+    assert [m.span() for m in _URL_RE.finditer(text)] == [
+        m.span() for m in _IGNORECASE_URL_RE.finditer(text)
+    ]
+
+
+def test_no_other_character_is_a_letter_of_a_link_start_under_ignorecase() -> None:
+    # the classes list every character IGNORECASE takes for h, t, p, s and w
+    for letter, cls in (("h", "Hh"), ("t", "Tt"), ("p", "Pp"), ("s", "Ssſ"), ("w", "Ww")):
+        fullmatch = re.compile(letter, re.IGNORECASE).fullmatch
+        taken = {ch for ch in map(chr, range(0x110000)) if fullmatch(ch)}
+        assert taken == set(cls), letter
