@@ -169,3 +169,23 @@ def test_no_other_character_is_a_letter_of_a_link_start_under_ignorecase() -> No
         fullmatch = re.compile(letter, re.IGNORECASE).fullmatch
         taken = {ch for ch in map(chr, range(0x110000)) if fullmatch(ch)}
         assert taken == set(cls), letter
+
+
+def test_a_dates_groups_are_read_by_name_from_every_kinds_regex() -> None:
+    """dates._dates reads a match's groups through _groups_getter (by position, the
+    absent ones None): the same values as groupdict, for every regex of some kinds."""
+    from itertools import product
+
+    from gateway.checker.dates import _DATE_GROUPS, _date_regex, _groups_getter
+
+    text = "令和7年6月14日（土）〜22日、2025/6/1(日)、11/25、R8.11.25、2026.11.25 二〇二六年一月一日"
+    seen = 0
+    for kinds in product((False, True), repeat=4):
+        regex = _date_regex(*kinds)
+        if regex is None:
+            continue
+        for m in regex.finditer(text):
+            got = dict(zip(_DATE_GROUPS, _groups_getter(regex)((*m.groups(), None)), strict=True))
+            assert got == {name: m.groupdict().get(name) for name in _DATE_GROUPS}
+            seen += 1
+    assert seen > 30
