@@ -384,13 +384,6 @@ def _as_written(letter: str) -> str:
     return _MASKS if letter == MASK else letter
 
 
-def first_letters_regex(letters: Iterable[str]) -> re.Pattern[str]:
-    """One character class of spellings' first letters: `re` finds where they stand in
-    one C pass, and a class of a few dozen letters compiles in well under a millisecond."""
-    chars = "".join(map(re.escape, sorted(set(letters))))
-    return re.compile(f"[{chars}]" if chars else "(?!)")
-
-
 _END = ""  # a trie key no text character can be: a spelling ends at this node
 
 

@@ -79,6 +79,11 @@ def uncased(ch: str) -> bool:
     return _uncased(ch)
 
 
+def char_commonness(ch: str) -> float:
+    """A rough chance that a character is in a Japanese draft (hiragana commonest)."""
+    return _char_commonness(ch)
+
+
 def most_selective(clauses: list[frozenset[str]]) -> frozenset[str]:
     return _most_selective(clauses)
 
