@@ -14,7 +14,7 @@ How each side's loading is measured (the same way on both sides):
 - gateway "dict": the prh rule built from a mapping that names the dictionary
   (`build_rule`: read the file, parse it, translate and analyse every pattern, run the
   specs): the same job as prh's call, in one Python process after its imports.
-  "cold" finds no record in the cache folder (a new folder each round), as on the first
+  "cold" finds no record in the cache folder (emptied before each round), as on the first
   start after an edit or an upgrade: everything is computed, and the records written;
   "warm" has the load cache in place (every later start). Neither side empties its
   engine's own cache of compiled regexes between rounds (V8's, Python's `re`).
@@ -140,7 +140,6 @@ class GatewayLoads:
         self.rules = rules_naming(tmp / "rules" / _slug(dictionary), dictionary)
         self.mapping = {"kind": "prh", "dictionary": str(dictionary)}
         self.rule_file = self.rules / "prh.yaml"
-        self.colds = 0
 
     def _use_cache(self, name: str) -> None:
         os.environ["XDG_CACHE_HOME"] = str(self.tmp / name)
@@ -149,11 +148,12 @@ class GatewayLoads:
         return build_rule(dict(self.mapping), self.rule_file, {})
 
     def dict_cold(self) -> tuple[float, float]:
-        self.colds += 1
-        name = f"cold-{_slug(self.dictionary)}-{self.colds}"
         # the cache folder is there (as after any earlier start) without this file's record
-        (self.tmp / name / "gateway" / "checker").mkdir(parents=True)
-        self._use_cache(name)
+        folder = self.tmp / "cold" / "gateway" / "checker"
+        folder.mkdir(parents=True, exist_ok=True)
+        for record in folder.iterdir():
+            record.unlink()
+        self._use_cache("cold")
         return _timed(self.build)
 
     def dict_warm(self) -> tuple[float, float]:

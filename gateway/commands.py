@@ -207,12 +207,51 @@ def _when(year: int | None, month: int, day: int, today: date, floor: date | Non
 _LOOKS_LIKE_ABSENCE_RE = re.compile(r"^不在(?:届|連絡|設定|予定)?\s*[:：]?\s*(?:\d|令和)")
 
 
+_ANY_ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}")
+_ANY_DATE_RE = re.compile(r"\d{1,2}\s*[/月]\s*\d{1,2}")
+
+
 def looks_like_absence(own_words: str) -> bool:
-    """Own words that open with 「不在」 and a date: meant as an absence command even when
-    they cannot be read as one (「不在者投票は…」 does not open so)."""
+    """Short own words meant as an absence command even when they cannot be read as one:
+    they open with 「不在」 and a date, or they name 不在, 代理, a date and an address
+    (「12/24〜12/27は不在です。代理は dairi@… です」). 「不在者投票は…」 is neither."""
     text = unicodedata.normalize("NFKC", own_words or "").strip()
-    text = _OPENING_RE.sub("", _NOISE_RE.sub(" ", text)).strip()
-    return len(text) <= _MAX_CHARS and bool(_LOOKS_LIKE_ABSENCE_RE.match(text))
+    if len(text) > _MAX_CHARS:
+        return False
+    if _LOOKS_LIKE_ABSENCE_RE.match(_OPENING_RE.sub("", _NOISE_RE.sub(" ", text)).strip()):
+        return True
+    return (
+        "不在" in text
+        and "代理" in text
+        and bool(_ANY_DATE_RE.search(text))
+        and bool(_ANY_ADDRESS_RE.search(text))
+    )
+
+
+def find_absence(own_words: str, today: date, sender_name: str = "") -> AbsenceRequest | None:
+    """The absence in a new mail: the whole own words as one command, or else the one line
+    (perhaps with the 代理 on the next line) that opens with 「不在」 and a date, among a
+    few other words (「年末年始の休暇のため、次のとおり不在にします。」). Two such lines, or
+    one that cannot be read, are no request."""
+    whole = read_absence(own_words, today, sender_name)
+    if whole is not None:
+        return whole
+    text = unicodedata.normalize("NFKC", own_words or "")
+    if len(text) > _MAX_CHARS:
+        return None
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if _LOOKS_LIKE_ABSENCE_RE.match(_OPENING_RE.sub("", line).strip())
+    ]
+    if len(starts) != 1:
+        return None
+    i = starts[0]
+    found = read_absence(lines[i], today)
+    if found is None and i + 1 < len(lines):
+        found = read_absence(lines[i] + "\n" + lines[i + 1], today)
+    return found
 
 
 def read_absence(own_words: str, today: date, sender_name: str = "") -> AbsenceRequest | None:

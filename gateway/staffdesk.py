@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway import absence as ab
-from gateway.commands import Command, looks_like_absence, read_absence, read_command
+from gateway.commands import (
+    Command,
+    find_absence,
+    looks_like_absence,
+    read_absence,
+    read_command,
+)
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
 from gateway.durable import write_atomically
 from gateway.records import Absence, AuditEvent, Draft, Outcome
@@ -122,23 +128,26 @@ def draft_command(
 def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool = False) -> str | None:
     """A mail whose own words are 「不在 … 代理 …」: a pending absence and a confirmation mail
     to the sender's address. None when the mail is not such a command. A new mail that
-    opens with 「不在」 and a date but cannot be read is refused with the way to write it,
-    never taken for a draft; in a reply (`in_reply`) such words are left to the reply reader.
+    is meant as one but cannot be read (gateway.commands.looks_like_absence) is answered,
+    for a listed reviewer, with the way to write it, never taken for a draft; in a reply
+    (`in_reply`) only the whole own words count, anything else is left to the reply reader.
     An unconfirmed absence of the same reviewer over the same days is replaced (a
     corrected mail); a confirmed one is not (the admin removes it)."""
     sender = inc.from_addr
     if len(inc.text) > _MAX_COMMAND_MAIL or "不在" not in unicodedata.normalize("NFKC", inc.text):
         return None  # the common case, a draft: no reading of own words at all
     words = absence_words(inc.text)
-    request = read_absence(words, local_day(now), inc.from_name)
+    read = read_absence if in_reply else find_absence  # a reply: the whole words, strictly
+    request = read(words, local_day(now), inc.from_name)
     if request is None and (in_reply or not looks_like_absence(words)):
         return None
     store = gw.store
-    if not is_listed_reviewer(gw.settings, sender):
+    listed = is_listed_reviewer(gw.settings, sender)
+    if request is None:  # meant as an absence: a reviewer is told how to write it
+        return _unreadable_absence(gw, inc, now) if listed else None
+    if not listed:
         store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
-    if request is None:
-        return _unreadable_absence(gw, inc, now)
     deputy = gw.settings.people.key_or_none(request.deputy)  # a [[people]] alias is its person
     if deputy is not None:
         request = replace(request, deputy=deputy)
@@ -221,18 +230,21 @@ _ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}[@＠][A-Za-z0-9.-]{1,190}")
 
 
 def absence_words(text: str) -> str:
-    """The sender's own words, with the address on a 「不在」 line kept: the reply reader
-    would otherwise take a line with an address for a signature line."""
+    """The sender's own words, with the address on a line about the absence (不在, 代理)
+    kept: the reply reader would otherwise take a line with an address for a signature
+    line. Quoted lines stay as they are (they are dropped)."""
     kept: list[str] = []
 
     def hide(m: re.Match[str]) -> str:
         kept.append(m.group(0))
         return f"〔代理{len(kept) - 1}〕"
 
+    def about_absence(line: str) -> bool:
+        folded = unicodedata.normalize("NFKC", line)
+        return not folded.lstrip().startswith(">") and ("不在" in folded or "代理" in folded)
+
     lines = [
-        _ADDRESS_RE.sub(hide, line)
-        if unicodedata.normalize("NFKC", line).lstrip().startswith("不在")
-        else line
+        _ADDRESS_RE.sub(hide, line) if about_absence(line) else line
         for line in (text or "").splitlines()
     ]
     words = own_words("\n".join(lines))
@@ -371,24 +383,29 @@ def absence_ticks(gw: Gateway, now: datetime) -> int:
         store.add_event(_event("absence_lapsed", None, "gateway", now, absence_id=a.id))
         changed += 1
     for a in ab.due_reports(absences, now):
-        entries = ab.report_entries(a, store.all_drafts())
         done = replace(a, state=ab.REPORTED, reported_at=now)
         store.put_absence(done)
-        _queue(gw, done, ab.REPORT_STATUS, "report", [a.reviewer], [], now, entries=entries)
-        store.add_event(
-            _event(
-                "absence_reported",
-                None,
-                "gateway",
-                now,
-                absence_id=a.id,
-                reviewer=a.reviewer,
-                deputy=a.deputy,
-                decisions=[f"{e['draft_id']} v{e['version']} {e['decision']}" for e in entries],
-            )
-        )
+        _report(gw, done, now)
         changed += 1
     return changed
+
+
+def _report(gw: Gateway, absence: Absence, now: datetime) -> None:
+    """The 後閲 mail: what others decided in the reviewer's place, and its audit event."""
+    entries = ab.report_entries(absence, gw.store.all_drafts())
+    _queue(gw, absence, ab.REPORT_STATUS, "report", [absence.reviewer], [], now, entries=entries)
+    gw.store.add_event(
+        _event(
+            "absence_reported",
+            None,
+            "gateway",
+            now,
+            absence_id=absence.id,
+            reviewer=absence.reviewer,
+            deputy=absence.deputy,
+            decisions=[f"{e['draft_id']} v{e['version']} {e['decision']}" for e in entries],
+        )
+    )
 
 
 # --------------------------------------------------------------------------- admin commands
@@ -498,6 +515,10 @@ def _apply(gw: Gateway, command: dict[str, Any], now: datetime) -> str | None:
             return f"{command['absence_id']} は取り消せる不在ではありません。"
         store.put_absence(replace(absence, state=ab.REMOVED))
         store.add_event(_event("absence_removed", None, "admin", now, absence_id=absence.id))
+        today = local_day(now)
+        if absence.state == ab.CONFIRMED and absence.start <= today:
+            # Back early: the 後閲 covers the days the absence did count.
+            _report(gw, replace(absence, end=min(absence.end, today), state=ab.REMOVED), now)
         return None
     if kind == "reassign":
         draft = store.get_draft(command["draft_id"])

@@ -11,6 +11,7 @@ runs every rule and returns findings sorted by (line, column).
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
 from functools import partial
 from itertools import accumulate
@@ -26,6 +27,7 @@ from gateway.checker.engine import (
     Detector,
     DetectorRule,
     Hit,
+    HitList,
     RegexRule,
     Rule,
     RuleLoadError,
@@ -126,13 +128,10 @@ def _run(
             found = detect(draft, ctx, settings)
         elif isinstance(rule, TokenRule):
             found = rule.hits(draft, ctx, limit, _spans(hits.get(rule.id)))
-            if found.cutoff is not None:
-                cutoffs[rule.id] = min(cutoffs.get(rule.id, found.cutoff), found.cutoff)
-        elif rule.limited:
-            found = rule.hits(draft, ctx, limit)  # type: ignore[call-arg]
-            if found.cutoff is not None:  # type: ignore[attr-defined]
-                cut = found.cutoff  # type: ignore[attr-defined]
-                cutoffs[rule.id] = min(cutoffs.get(rule.id, cut), cut)
+            _note_cutoff(found, rule.id, cutoffs)
+        elif isinstance(rule, RegexRule):
+            found = rule.hits(draft, ctx, limit)
+            _note_cutoff(found, rule.id, cutoffs)
         else:
             found = rule.hits(draft, ctx)
         for hit in found:
@@ -160,6 +159,12 @@ def _every_hit(rules: _RuleSet, rule: Rule, draft: Draft, ctx: CheckContext) -> 
     elif _has_own_hits(rule):
         found += rule.hits(draft, ctx)
     return found
+
+
+def _note_cutoff(found: HitList, rule_id: str, cutoffs: dict[str, int]) -> None:
+    """Where a generator stopped early (listing.Listing.weighed), noted per rule."""
+    if found.cutoff is not None:
+        cutoffs[rule_id] = min(cutoffs.get(rule_id, found.cutoff), found.cutoff)
 
 
 def _spans(hits: list[Hit] | None) -> frozenset[tuple[int, int]]:
@@ -212,14 +217,27 @@ def _examples_key(cache: LoadCache, rules_dir: Path, rules: list[Rule]) -> str:
     rules folder (rule files and the data beside them), and the digest of every prh
     dictionary file the rules read, wherever it is (their specs are checked apart)."""
     parts: list[bytes | str] = []
-    for path in sorted(rules_dir.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            parts += [str(path.relative_to(rules_dir)), path.read_bytes()]
+    for relative in _files_below(str(rules_dir)):
+        with open(os.path.join(rules_dir, relative), "rb") as f:
+            parts += [relative, f.read()]
     for rule in rules:
         dictionary = getattr(rule, "dictionary", None)
         if dictionary is not None:
             parts += [rule.id, *dictionary.digests]
     return cache.key("examples", *parts)
+
+
+def _files_below(folder: str) -> list[str]:
+    """Every file below `folder` (but __pycache__), relative, in path order: os.walk,
+    as Path.rglob took longer than reading a small rule folder's files."""
+    found: list[str] = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        base = os.path.relpath(here, folder)
+        for name in files:
+            if os.path.isfile(os.path.join(here, name)):  # not a broken link
+                found.append(name if base == "." else os.path.join(base, name))
+    return sorted(found, key=lambda relative: relative.split(os.sep))
 
 
 def _self_test(rule: Rule) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -64,9 +64,9 @@ class RuleLoadError(Exception):
         self.rule_id = rule_id
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Where a rule matched, in original-text offsets, with fields for its message."""
+class Hit(NamedTuple):
+    """Where a rule matched, in original-text offsets, with fields for its message.
+    A named tuple: a flood of matches made a frozen dataclass's __init__ a cost per match."""
 
     start: int
     end: int
@@ -312,8 +312,6 @@ class Rule:
 
     # token rules expose patterns; others implement hits()
     patterns: tuple[tuple[Element, ...], ...] = ()
-    # whether hits() takes a `limit` (stop after that many matches, a HitList's cutoff)
-    limited: ClassVar[bool] = False
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         return ()
@@ -360,8 +358,6 @@ class TokenRule(Rule):
     phrase_trigger: Clauses = ()  # characters a phrase cannot match without (prefilter)
     spelled: SpelledWords | None = None  # `spelled` words, on the folded text
     compound: str = "any"  # may a phrase or spelled word sit inside a longer word
-
-    limited: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if self.phrase_re is not None:
@@ -500,8 +496,6 @@ class RegexRule(Rule):
             self.trigger = required_strings(self.regex)
             self.branches = branch_clauses(self.regex)
 
-    limited: ClassVar[bool] = True
-
     def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         assert self.regex is not None
         out = HitList()
@@ -555,9 +549,11 @@ def branch_clauses(regex: re.Pattern[str]) -> tuple[Clauses, ...]:
     if len(parts) < 2:
         return ()
     out = []
+    from gateway.checker.loadmemo import compile_regex
+
     for part in parts:
-        try:
-            re.compile(part, regex.flags)
+        try:  # compiled only when the load cache does not know yet that it compiles
+            compile_regex(part, regex.flags)
         except re.error:
             return ()
         clauses = required_strings_of(part, regex.flags)
@@ -701,7 +697,7 @@ class TokenIndex:
                     cands = (cands or []) + more
             if not cands:
                 continue
-            seen: set[int] = set()
+            seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
             for rule, pat, follow, anchor in cands:
                 if rule.id in full:
@@ -717,10 +713,11 @@ class TokenIndex:
                     continue
                 if anchor is not None and not anchors.within(anchor, i):
                     continue
-                key = id(pat)
-                if key in seen:
-                    continue
-                seen.add(key)
+                if seen is not None:
+                    key = id(pat)
+                    if key in seen:
+                        continue
+                    seen.add(key)
                 j = _match_pattern(pat, cols, i)
                 if j > i:
                     start, end = draft.token_starts[i], cols.ends[j - 1]

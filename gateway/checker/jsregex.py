@@ -33,7 +33,19 @@ _MAX_CLASS = 64  # as the prefilter: a larger class is no useful clause
 _SINGLE = {"t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r"}
 
 
-_LITERAL_RUN = "[^" + re.escape("".join(sorted(_SYNTAX))) + "]*"  # compiled by `re` on first use
+_LITERAL_RUN = "[^" + re.escape("".join(sorted(_SYNTAX))) + "]*"
+
+
+def _literal_run(text: str, pos: int) -> re.Match[str]:
+    """The run of plain characters at `pos` (compiled on first use, not at import: a
+    start whose dictionaries are all in the load cache reads no pattern)."""
+    global _literal_run_match
+    if _literal_run_match is None:
+        _literal_run_match = re.compile(_LITERAL_RUN).match
+    return _literal_run_match(text, pos)  # type: ignore[return-value]
+
+
+_literal_run_match: Any = None
 _ESCAPED_ASCII = frozenset(chr(c) for c in range(0x80) if not (chr(c).isalnum() or chr(c) == "_"))
 
 
@@ -173,12 +185,12 @@ class _Parser:
                 # that spells the run (its strings join as single characters' do); a
                 # quantifier after the run takes its last character only, so that one
                 # is an item of its own
-                end = re.compile(_LITERAL_RUN).match(self.src, self.pos).end()
+                end = _literal_run(self.src, self.pos).end()
                 run = self.src[self.pos - 1 : end]
                 self.pos = end
                 out.append(run if _as_written(run) else "".join(map(_lit, run)))
                 seq = self.frames[-1][1][-1]
-                if len(run) > 1 and self.peek() and self.peek() in "*+?{":
+                if len(run) > 1 and end < len(self.src) and self.src[end] in "*+?{":
                     seq.append(("c", frozenset((run[:-1],))))
                     run = run[-1]
                 seq.append(("c", frozenset((run,))))
@@ -187,10 +199,11 @@ class _Parser:
             raise self.error("unterminated group")
         if self.max_reference > self.groups:
             raise self.error("invalid escape (a reference to a group that does not exist)")
-        if not self.references <= set(self.names):
-            raise self.error("invalid named capture referenced")
-        if len(set(self.names)) != len(self.names):
-            raise self.error("duplicate capture group name")
+        if self.names or self.references:
+            if not self.references <= set(self.names):
+                raise self.error("invalid named capture referenced")
+            if len(set(self.names)) != len(self.names):
+                raise self.error("duplicate capture group name")
         return "".join(out)
 
     def _quantifier_ahead(self) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,10 @@ class PrhEntry:
         return self._regex
 
     def to_json(self) -> list[Any]:
+        """The entry as JSON data (tuples are written as arrays)."""
         return [
             self.expected, self.source, self.ignorecase, self.js, self.must_empty, self.note,
-            [list(s) for s in self.specs], [list(c) for c in self.clauses],
+            self.specs, self.clauses,
         ]  # fmt: skip
 
     @classmethod
@@ -112,6 +114,8 @@ def _truthy(value: Any) -> bool:
 
 def parse_regexp_string(text: str) -> tuple[str, str] | None:
     """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
+    if not text.startswith("/"):
+        return None  # most patterns: a literal
     m = re.fullmatch(_REGEXP_STRING, text)
     return (m.group(1), m.group(2)) if m else None
 
@@ -126,18 +130,19 @@ def escape_special(text: str) -> str:
 def spread_alphanum(expected: str) -> str:
     """prh's spreadAlphaNum: each letter or digit as a class of both cases and widths.
     The rest stays as written, unescaped (prh builds a RegExp from it)."""
-    out = []
-    for ch in expected:
-        up, low = _HANKAKU.find(ch.upper()), _HANKAKU.find(ch.lower())
-        if up == -1 and low == -1:
-            out.append(ch)
-        elif up == low:
-            out.append(f"[{ch}{_ZENKAKU[up]}]")
-        else:
-            zen_up = _ZENKAKU[up] if up >= 0 else ""
-            zen_low = _ZENKAKU[low] if low >= 0 else ""
-            out.append(f"[{ch.upper()}{ch.lower()}{zen_up}{zen_low}]")
-    return "".join(out)
+    return "".join(map(_spread_char, expected))
+
+
+@lru_cache(maxsize=4096)
+def _spread_char(ch: str) -> str:
+    up, low = _HANKAKU.find(ch.upper()), _HANKAKU.find(ch.lower())
+    if up == -1 and low == -1:
+        return ch
+    if up == low:
+        return f"[{ch}{_ZENKAKU[up]}]"
+    zen_up = _ZENKAKU[up] if up >= 0 else ""
+    zen_low = _ZENKAKU[low] if low >= 0 else ""
+    return f"[{ch.upper()}{ch.lower()}{zen_up}{zen_low}]"
 
 
 # the only characters js_display writes otherwise (escapes and classes only decide which)

@@ -197,3 +197,30 @@ def test_a_deferred_regex_compiles_on_first_use_and_is_the_compiled_pattern() ->
     assert lazy._compiled is compiled  # re's own compiled pattern, kept
     assert lazy.flags == compiled.flags and lazy.pattern == compiled.pattern
     assert deferred("x", 0, 99).flags == 99  # flags the load cache knew, without compiling
+
+
+def test_a_file_below_the_rules_folder_changes_the_examples_record(
+    tmp_path, cache_home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file below the folder counts (a dictionary in a subfolder), __pycache__ does
+    not, and a broken link is no file (the load goes on)."""
+    rules = _rules_with_dictionary(tmp_path)
+    (rules / "__pycache__").mkdir()
+    (rules / "dangling").symlink_to(tmp_path / "nowhere")
+    Checker.load(rules)
+    ran: list[str] = []
+    real = checker_module._self_test
+    monkeypatch.setattr(
+        checker_module, "_self_test", lambda rule: ran.append(rule.id) or real(rule)
+    )
+    (rules / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    Checker.load(rules)
+    assert ran == []
+    notes = rules / "own" / "notes.txt"
+    notes.write_text("a file beside the dictionary\n", encoding="utf-8")
+    Checker.load(rules)
+    assert ran  # the examples ran again
+    listed = checker_module._files_below(str(rules))
+    assert "own/notes.txt" in listed and "own/style.yml" in listed
+    assert "dangling" not in listed and not any("__pycache__" in f for f in listed)
+    assert listed == sorted(listed, key=lambda f: f.split("/"))

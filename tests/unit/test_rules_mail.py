@@ -280,6 +280,38 @@ def test_an_absence_mail_that_cannot_be_read_is_never_a_draft(tmp_path, text):
     assert "不在 12/24-12/27 代理 dairi@town.example.jp" in answer  # how to write it
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12/24-12/27 不在 代理 dairi@town.example.jp",  # the words in another order
+        "12/24〜12/27は不在です。代理は dairi@town.example.jp です。",  # a sentence
+        "不在 12/24-12/25 代理 dairi@town.example.jp\n不在 12/28-12/29 代理 kacho@town.example.jp",
+    ],
+)
+def test_absence_words_in_another_shape_are_answered_with_the_form_not_forwarded(tmp_path, text):
+    gw, _ = make(tmp_path)
+    assert gw.handle_raw(absence_mail(KAKARI, text)) == "absence_refused"
+    assert gw.store.all_drafts() == [] and gw.store.absences() == []
+    assert "不在 12/24-12/27 代理 dairi@town.example.jp" in body(sent(gw, "absence", KAKARI)[-1])
+
+
+def test_a_non_reviewers_mail_mentioning_absence_stays_a_draft(tmp_path):
+    gw, _ = make(tmp_path)
+    text = "12/24〜12/27は窓口担当が不在です。代理は dairi@town.example.jp です。"
+    assert gw.handle_raw(absence_mail(AUTHOR, text)) == "draft"
+
+
+def test_an_absence_line_with_a_few_words_around_it_is_read(tmp_path):
+    gw, _ = make(tmp_path)
+    text = (
+        "お疲れ様です。\n年末年始の休暇のため、次のとおり不在にします。\n\n"
+        "不在 12/28-1/4 代理 dairi@town.example.jp\n\nよろしくお願いします。"
+    )
+    assert gw.handle_raw(absence_mail(KAKARI, text)) == "absence_request"
+    (pending,) = gw.store.absences()
+    assert (pending.start, pending.end) == (date(2026, 12, 28), date(2027, 1, 4))
+
+
 def test_a_post_about_absentee_voting_is_still_a_draft(tmp_path):
     gw, _ = make(tmp_path)
     text = "不在者投票は12/24から12/27まで役場で受け付けます。"
@@ -516,6 +548,50 @@ def test_admin_absence_and_reassign_are_applied_on_the_next_tick(tmp_path):
     headers = message_from_bytes(report)
     assert headers["X-Mailer"].startswith("town-sns-gateway/")  # as every mail of ours
     assert headers["X-Gateway-Absence"] and headers["X-Loop"] == gw.settings.mailbox.address
+
+
+def test_an_absence_ended_early_by_the_admin_still_gets_its_kouetsu(tmp_path):
+    people = [KACHO, KAKARI, DAIRI, "hosa@town.example.jp"]
+    gw, clock = make(
+        tmp_path, accounts=[{"name": "辰野町公式X", "platform": "x", "reviewers": people}]
+    )
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KAKARI,
+            "deputy": DAIRI,
+            "start": "2026-12-18",
+            "end": "2026-12-25",
+        },
+    )
+    gw.tick()
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)) == "draft"
+    request = sent(gw, "review-request", DAIRI)[-1]
+    clock.now += timedelta(hours=1)
+    assert gw.handle_raw(gmail_ja(request, DAIRI, "代理", "承認します")) == "reply_approve"
+    clock.now = datetime(2026, 12, 21, 9, 0, tzinfo=clock.now.tzinfo)  # back early
+    queue_admin_command(gw.settings, {"command": "absence-remove", "absence_id": "A-000001"})
+    gw.tick()
+    gw.tick()
+    (report,) = sent(gw, "absence-report", KAKARI)
+    assert "D-000001" in body(report) and "承認" in body(report)
+    assert gw.store.absences()[0].state == "removed"
+    # A removed absence that never started has nothing to report.
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KACHO,
+            "deputy": DAIRI,
+            "start": "2026-12-28",
+            "end": "2026-12-29",
+        },
+    )
+    gw.tick()
+    queue_admin_command(gw.settings, {"command": "absence-remove", "absence_id": "A-000002"})
+    gw.tick()
+    assert sent(gw, "absence-report", KACHO) == []
 
 
 # --------------------------------------------------------------------------- config
