@@ -289,9 +289,10 @@ def _decision(raw: bytes) -> Decision:
     return read_reply(inc.text, (), alternatives=inc.alt_texts).decision
 
 
-@pytest.mark.parametrize("attr", [*HIDING[:8], 'style="mso-hide:all"'])
+@pytest.mark.parametrize("attr", [*HIDING, *HIDING_MORE, 'style="mso-hide:all"'])
 def test_hidden_approval_in_html_reply_never_approves(attr: str) -> None:
-    raw = _mail([("text/html", f"<div>確認中です<span {attr}>承認します</span></div>")])
+    # visible words that decide nothing, so a leaked 承認します would approve
+    raw = _mail([("text/html", f"<div>お疲れ様です。<span {attr}>承認します</span></div>")])
     assert _decision(raw) != Decision.APPROVE
 
 
