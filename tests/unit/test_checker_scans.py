@@ -229,3 +229,70 @@ def test_spelled_starts_are_every_head_and_single(
     letters = frozenset(h[0] for h in heads) | frozenset(singles)
     scan = SpelledScan(letters, frozenset(heads), frozenset(singles), frozenset())
     assert spelled_starts(text, scan) == _plain_starts(text, scan.heads, scan.singles)
+
+
+# --- spaced words: spaces between two non-ASCII letters ---
+
+_SPACED_AS_WRITTEN = re.compile(r"(?<=[^\x00-\x7f]) {1,2}(?=[^\x00-\x7f])")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=" ばか a.\u3000\n", max_size=24))
+@example("ば か  ば   か a b  ば")
+def test_spaces_between_non_ascii_letters_found_from_the_space_are_as_written(text: str) -> None:
+    from gateway.checker.fold import _SPACED_NON_ASCII
+
+    assert [m.span() for m in _SPACED_NON_ASCII.finditer(text)] == [
+        m.span() for m in _SPACED_AS_WRITTEN.finditer(text)
+    ]
+
+
+def test_spaces_between_non_ascii_letters_on_every_text(texts: list[str]) -> None:
+    from gateway.checker.fold import _SPACED_NON_ASCII
+
+    found = 0
+    for text in texts:
+        want = [m.span() for m in _SPACED_AS_WRITTEN.finditer(text)]
+        assert [m.span() for m in _SPACED_NON_ASCII.finditer(text)] == want
+        found += len(want)
+    assert found > 20
+
+
+# --- regexes reshaped to start with a class (re skips in C to where they can match) ---
+
+
+def _as_written() -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+    """(the regex as the checker has it, the same as it was written for people)."""
+    from gateway.checker import contacts, draft
+
+    return [
+        (_URL_RE, _IGNORECASE_URL_RE),
+        (draft._SENTENCE_END, re.compile(r"[。！？!?\n]+")),
+        (draft._NOT_INERT_RUN, re.compile(f"[^{draft._INERT}]+")),
+        (contacts._NUMBER_RE, re.compile(r"(?<![\d-])\d{2,5}[-(]\d{1,4}[-)]\d{3,4}(?![\d-])")),
+    ]
+
+
+def test_reshaped_regexes_match_as_written_on_every_text(texts: list[str]) -> None:
+    for fast, plain in _as_written():
+        found = 0
+        for text in texts:
+            want = [m.span() for m in plain.finditer(text)]
+            assert [m.span() for m in fast.finditer(text)] == want, (plain.pattern, text[:80])
+            found += len(want)
+        assert found > 10, plain.pattern
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    text=st.text(
+        alphabet="0123456789٣-()（）。！？!? \nａｱｶﾞ㈱①か\u3099Hhttps:/wW.x", max_size=30
+    ),
+    start=st.integers(0, 30),
+)
+@example(text="0266-41-1111、(0266)41-1111 12-3-4567", start=0)
+def test_reshaped_regexes_match_as_written(text: str, start: int) -> None:
+    for fast, plain in _as_written():
+        assert [m.span() for m in fast.finditer(text, start)] == [
+            m.span() for m in plain.finditer(text, start)
+        ], plain.pattern
