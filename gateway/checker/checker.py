@@ -27,6 +27,7 @@ from gateway.checker.engine import (
     Detector,
     DetectorRule,
     Hit,
+    HitList,
     RegexRule,
     Rule,
     RuleLoadError,
@@ -127,13 +128,10 @@ def _run(
             found = detect(draft, ctx, settings)
         elif isinstance(rule, TokenRule):
             found = rule.hits(draft, ctx, limit, _spans(hits.get(rule.id)))
-            if found.cutoff is not None:
-                cutoffs[rule.id] = min(cutoffs.get(rule.id, found.cutoff), found.cutoff)
-        elif rule.limited:
-            found = rule.hits(draft, ctx, limit)  # type: ignore[call-arg]
-            if found.cutoff is not None:  # type: ignore[attr-defined]
-                cut = found.cutoff  # type: ignore[attr-defined]
-                cutoffs[rule.id] = min(cutoffs.get(rule.id, cut), cut)
+            _note_cutoff(found, rule.id, cutoffs)
+        elif isinstance(rule, RegexRule):
+            found = rule.hits(draft, ctx, limit)
+            _note_cutoff(found, rule.id, cutoffs)
         else:
             found = rule.hits(draft, ctx)
         for hit in found:
@@ -161,6 +159,12 @@ def _every_hit(rules: _RuleSet, rule: Rule, draft: Draft, ctx: CheckContext) -> 
     elif _has_own_hits(rule):
         found += rule.hits(draft, ctx)
     return found
+
+
+def _note_cutoff(found: HitList, rule_id: str, cutoffs: dict[str, int]) -> None:
+    """Where a generator stopped early (listing.Listing.weighed), noted per rule."""
+    if found.cutoff is not None:
+        cutoffs[rule_id] = min(cutoffs.get(rule_id, found.cutoff), found.cutoff)
 
 
 def _spans(hits: list[Hit] | None) -> frozenset[tuple[int, int]]:

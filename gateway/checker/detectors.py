@@ -308,11 +308,14 @@ def find_photo_metadata(
 # --- links and hosts ---
 
 # A link starts with http://, https:// or www., in any case. Written with the letters'
-# cases as classes rather than IGNORECASE: the pattern then starts with a class, and `re`
-# skips in C to an h or a w (IGNORECASE tried the whole pattern at every position of the
-# draft, ~8x the time). ſ is the one other character IGNORECASE takes for s (its NFKC is s).
+# cases as classes rather than IGNORECASE, and its first letter taken before the two
+# branches (each then looks back at it): the pattern then starts with one class, and `re`
+# skips in C to an h or a w (IGNORECASE, or a branch of classes, tried the whole pattern
+# at every position of the draft). ſ is the one other character IGNORECASE takes for s
+# (its NFKC is s).
 _URL_RE = re.compile(
-    r"(?:[Hh][Tt][Tt][Pp][Ssſ]?://|[Ww][Ww][Ww]\.)[^\s<>\"'「」『』()\[\]、。，,]+"
+    r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ssſ]?://|(?<=[Ww])[Ww][Ww]\.)"
+    r"[^\s<>\"'「」『』()\[\]、。，,]+"
 )
 _HOST_RE = deferred(  # compiled when a post first needs it
     r"(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*(?![\w.-])", re.I
@@ -375,14 +378,16 @@ def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> 
     if not urls:
         return
     block = opts.blocklist + ctx.link_blocklist
+    verdicts: dict[str, bool] = {}  # per host: a draft of many links has few hosts
     for s, e, _url, _scheme, host in urls:
-        if _domain_in(host, ctx.office_domains):
-            continue
-        if (
-            host.endswith(opts.tlds)
-            or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
-            or _domain_in(host, block)
-        ):
+        obscene = verdicts.get(host)
+        if obscene is None:
+            obscene = verdicts[host] = not _domain_in(host, ctx.office_domains) and bool(
+                host.endswith(opts.tlds)
+                or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
+                or _domain_in(host, block)
+            )
+        if obscene:
             yield Hit(s, e)
 
 
@@ -391,20 +396,30 @@ def find_link_hygiene(
     draft: Draft, ctx: CheckContext, shorteners: tuple[str, ...]
 ) -> Iterator[Hit]:
     """Links a reader cannot judge by eye: shorteners, raw IPs, punycode, plain http."""
+    reasons: dict[tuple[str, str], str | None] = {}  # per (scheme, host), as for hosts
     for s, e, _url, scheme, host in _urls(draft):
-        if _domain_in(host, ctx.office_domains) and scheme != "http":
-            continue
-        if _domain_in(host, shorteners):
-            why = "短縮URLはリンク先が分かりません。元のURLを書いてください。"
-        elif _IPV4_RE.match(host):
-            why = "IPアドレスのリンクは避け、ドメイン名のURLにしてください。"
-        elif "xn--" in host:
-            why = "国際化ドメイン（punycode）は偽サイトと見分けにくいため、確認してください。"
-        elif scheme == "http":
-            why = "暗号化されていない http のリンクです。https のURLがあればそちらにしてください。"
-        else:
-            continue
-        yield Hit(s, e, {"why": why})
+        key = (scheme, host)
+        if key not in reasons:
+            reasons[key] = _hygiene_reason(scheme, host, ctx, shorteners)
+        why = reasons[key]
+        if why is not None:
+            yield Hit(s, e, {"why": why})
+
+
+def _hygiene_reason(
+    scheme: str, host: str, ctx: CheckContext, shorteners: tuple[str, ...]
+) -> str | None:
+    if _domain_in(host, ctx.office_domains) and scheme != "http":
+        return None
+    if _domain_in(host, shorteners):
+        return "短縮URLはリンク先が分かりません。元のURLを書いてください。"
+    if _IPV4_RE.match(host):
+        return "IPアドレスのリンクは避け、ドメイン名のURLにしてください。"
+    if "xn--" in host:
+        return "国際化ドメイン（punycode）は偽サイトと見分けにくいため、確認してください。"
+    if scheme == "http":
+        return "暗号化されていない http のリンクです。https のURLがあればそちらにしてください。"
+    return None
 
 
 @detector("internal_host", options=lambda opts: _words(opts, "suffixes"))

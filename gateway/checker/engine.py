@@ -18,18 +18,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.fold import (
     Folded,
     SpelledWords,
-    first_letters_regex,
     has_mask,
     inside_word,
 )
-from gateway.checker.prefilter import Clauses, passes, required_strings, required_strings_of
+from gateway.checker.prefilter import (
+    Clauses,
+    char_commonness,
+    passes,
+    required_strings,
+    required_strings_of,
+)
 from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
@@ -59,9 +64,9 @@ class RuleLoadError(Exception):
         self.rule_id = rule_id
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Where a rule matched, in original-text offsets, with fields for its message."""
+class Hit(NamedTuple):
+    """Where a rule matched, in original-text offsets, with fields for its message.
+    A named tuple: a flood of matches made a frozen dataclass's __init__ a cost per match."""
 
     start: int
     end: int
@@ -307,8 +312,6 @@ class Rule:
 
     # token rules expose patterns; others implement hits()
     patterns: tuple[tuple[Element, ...], ...] = ()
-    # whether hits() takes a `limit` (stop after that many matches, a HitList's cutoff)
-    limited: ClassVar[bool] = False
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         return ()
@@ -355,8 +358,6 @@ class TokenRule(Rule):
     phrase_trigger: Clauses = ()  # characters a phrase cannot match without (prefilter)
     spelled: SpelledWords | None = None  # `spelled` words, on the folded text
     compound: str = "any"  # may a phrase or spelled word sit inside a longer word
-
-    limited: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if self.phrase_re is not None:
@@ -447,24 +448,34 @@ def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
 
 
 def spelled_starts(text: str, scan: SpelledScan) -> list[int]:
-    """Where in Folded.text a spelling of the scan's words may start (ascending)."""
-    heads, singles = scan.heads, scan.singles
-    return [
-        i
-        for i in map(_match_start, _letters_regex(scan.letters).finditer(text))
-        if text[i : i + 2] in heads or text[i] in singles
-    ]
+    """Where in Folded.text a spelling of the scan's words may start (ascending): a first
+    letter followed by a letter some spelling goes on with (text[i:i + 2] in heads), or
+    a letter that spells a word alone (in singles)."""
+    return list(map(_match_start, _heads_regex(scan.heads, scan.singles).finditer(text)))
+
+
+@lru_cache(maxsize=64)
+def _heads_regex(heads: frozenset[str], singles: frozenset[str]) -> re.Pattern[str]:
+    """One alternative per first letter: the letter, and a look-ahead for the second
+    letters it goes on with (or nothing when it spells a word alone); commonest letters
+    first. `re` skips in C to a first letter and matches only where a spelling may
+    start; the first letters alone matched at every other hiragana of a post, each
+    then tested in Python. Each match is one letter long, so none hides the next.
+    Compiled on the first check rather than at load."""
+    seconds: dict[str, set[str]] = {}
+    for head in heads:
+        seconds.setdefault(head[0], set()).add(head[1])
+    alternatives = []
+    for first in sorted(seconds.keys() | singles, key=lambda ch: (-char_commonness(ch), ch)):
+        follow = "".join(map(re.escape, sorted(seconds.get(first, ()))))
+        alone = first in singles or not follow
+        alternatives.append(re.escape(first) + ("" if alone else f"(?=[{follow}])"))
+    return re.compile("|".join(alternatives) if alternatives else "(?!)")
 
 
 @lru_cache(maxsize=256)
 def _own_scan(spelled: SpelledWords) -> SpelledScan:
     return SpelledScan.of([spelled])
-
-
-@lru_cache(maxsize=64)
-def _letters_regex(letters: frozenset[str]) -> re.Pattern[str]:
-    """The class of first letters, compiled on the first check rather than at load."""
-    return first_letters_regex(letters)
 
 
 _match_start = re.Match.start
@@ -484,8 +495,6 @@ class RegexRule(Rule):
         if self.regex is not None:
             self.trigger = required_strings(self.regex)
             self.branches = branch_clauses(self.regex)
-
-    limited: ClassVar[bool] = True
 
     def hits(self, draft: Draft, ctx: CheckContext, limit: int | None = None) -> HitList:
         assert self.regex is not None
@@ -688,7 +697,7 @@ class TokenIndex:
                     cands = (cands or []) + more
             if not cands:
                 continue
-            seen: set[int] = set()
+            seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
             for rule, pat, follow, anchor in cands:
                 if rule.id in full:
@@ -704,10 +713,11 @@ class TokenIndex:
                     continue
                 if anchor is not None and not anchors.within(anchor, i):
                     continue
-                key = id(pat)
-                if key in seen:
-                    continue
-                seen.add(key)
+                if seen is not None:
+                    key = id(pat)
+                    if key in seen:
+                        continue
+                    seen.add(key)
                 j = _match_pattern(pat, cols, i)
                 if j > i:
                     start, end = draft.token_starts[i], cols.ends[j - 1]

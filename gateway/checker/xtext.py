@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
@@ -187,8 +188,6 @@ class _Run:
             self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
 
     def label_of(self, i: int) -> int:
-        from bisect import bisect_right
-
         return bisect_right(self.starts, i) - 1
 
     def domain_end(self, u: int) -> int:
@@ -302,11 +301,20 @@ def _ascii_domains(domain: str) -> list[tuple[int, int]]:
 
 
 def _valid_url(url: str, protocol: str, domain: str) -> bool:
+    # remembered for names of a real domain's length (a draft of many links names few
+    # domains, and the codec costs microseconds); a longer one is not kept in memory
+    extra = _punycode_extra(domain) if len(domain) <= 253 else _punycode_extra.__wrapped__(domain)
+    return extra is not None and len(protocol) + len(url) + extra <= _MAX_URL_LENGTH
+
+
+@lru_cache(maxsize=1024)
+def _punycode_extra(domain: str) -> int | None:
+    """How many characters longer the domain is in punycode; None: it has none."""
     try:
         puny = domain.encode("idna").decode("ascii")
     except (UnicodeError, ValueError):
-        return False
-    return bool(puny) and len(protocol) + len(url) + len(puny) - len(domain) <= _MAX_URL_LENGTH
+        return None
+    return len(puny) - len(domain) if puny else None
 
 
 def extract_urls(text: str) -> list[Url]:

@@ -287,3 +287,25 @@ def test_host_runs_as_one_class_equal_the_two_class_alternation(text: str) -> No
     assert [m.span() for m in _RUN_RE.finditer(text)] == [
         m.span() for m in two_classes.finditer(text)
     ]
+
+
+def _spaced_japanese_space_by_space(text: str) -> bool:
+    """The plain computation: every space, its letters asked one by one."""
+    from gateway.checker.fold import OTHER, script
+
+    i = text.find(" ")
+    n = len(text)
+    while i >= 0:
+        j = i + 1 if i + 1 < n and text[i + 1] != " " else i + 2
+        if i > 0 and j < n and script(text[i - 1]) != OTHER and script(text[j]) != OTHER:
+            return True
+        i = text.find(" ", j)
+    return False
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=st.text(alphabet=list("  ばカ死aé。ｶ・\u3000/"), max_size=14))
+def test_spaced_words_found_in_c_equal_asking_every_space(text: str) -> None:
+    from gateway.checker.fold import _spaced_japanese
+
+    assert _spaced_japanese(text) == _spaced_japanese_space_by_space(text)
