@@ -2,9 +2,12 @@
 
 Inline `style` attributes, `<font>`/`bgcolor` and `<style>` rules by tag, class and id give
 each element a computed `Style`; `visibility()` says whether its text is VISIBLE, HIDDEN
-(display:none, visibility:hidden, font-size 0, opacity 0, zero boxes, off-screen,
-transparent or background-coloured text) or UNCERTAIN (what only some clients show:
-mso-hide, @media and descendant rules, tiny or faint text). Our own code, because no
+(display:none, content-visibility:hidden, visibility:hidden, font-size 0, opacity 0 or
+filter:opacity(0), boxes of a few pixels that clip, clipped away, moved off-screen, letters
+drawn on one spot, transparent or background-coloured text, an image background's colour
+included) or UNCERTAIN (what only some clients show: mso-hide, @media and descendant rules,
+tiny or faint text, clipped boxes). CSS escapes (`disp\\lay`, `.\\68`) are read as a browser
+reads them. Our own code, because no
 well-kept library computes visibility for mail, and every step here is linear in its input.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import NamedTuple
 
 VISIBLE, UNCERTAIN, HIDDEN = 0, 1, 2
@@ -74,15 +78,33 @@ def _strip_css_comments(css: str) -> str:
     return "".join(out)
 
 
+_CSS_ESCAPE_RE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
+
+
+def _unescape_css(text: str) -> str:
+    """CSS escapes as a browser reads them: `disp\\lay` is display, `\\68 ` is h."""
+    if "\\" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1):
+            code = int(m.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return m.group(2)
+
+    return _CSS_ESCAPE_RE.sub(one, text)
+
+
 def parse_declarations(css: str) -> dict[str, str]:
-    """`a: b; c: d` -> {"a": "b", "c": "d"}, lower-cased, !important dropped."""
+    """`a: b; c: d` -> {"a": "b", "c": "d"}, lower-cased, CSS escapes read, !important
+    dropped."""
     decls: dict[str, str] = {}
     for part in _strip_css_comments(css).split(";"):
         name, sep, value = part.partition(":")
         if not sep:
             continue
-        name = name.strip().lower()
-        value = value.strip().lower().replace("!important", "").strip()
+        name = _unescape_css(name).strip().lower()
+        value = _unescape_css(value).strip().lower().replace("!important", "").strip()
         if name:
             decls[name] = value
     return decls
@@ -185,11 +207,65 @@ def _zero(value: str) -> bool:
     return bool(m) and float(m.group(1)) <= 0.0
 
 
+def _absolute_px(value: str) -> float | None:
+    """A length in absolute units (px, pt, mm …, or a bare 0) in px; None otherwise."""
+    m = _LENGTH_RE.match(value.strip())
+    if not m:
+        return None
+    unit = m.group(2)
+    if unit is None:
+        return 0.0 if float(m.group(1)) == 0 else None
+    return float(m.group(1)) * _UNITS[unit] if unit in _UNITS else None
+
+
+def _shorthand_font_size(value: str) -> str:
+    """The size in a `font` shorthand (`bold 10.5pt 'ＭＳ ゴシック'`, `0/0 a`, `0px serif`):
+    the first word that is a length with a unit, a bare 0 or a size keyword."""
+    for word in value.split():
+        head = word.split("/")[0]
+        if head in _KEYWORD_SIZES or head in ("smaller", "larger"):
+            return head
+        m = _LENGTH_RE.match(head)
+        if m and (m.group(2) or float(m.group(1)) == 0):
+            return head
+    return ""
+
+
+_TRANSLATE_RE = re.compile(r"translate(?:[xyz]|3d)?\(([^)]{0,100})\)")
+_FILTER_OPACITY_RE = re.compile(r"opacity\(\s*([0-9.]+)(%?)\s*\)")
+# clip-path shapes that leave nothing: inset of half or more, a circle or ellipse of 0
+_CLIPPED_AWAY_RE = re.compile(
+    r"inset\((?:[5-9]\d|\d{3,})(?:\.\d+)?%|(?:circle|ellipse)\(0(?:px|%|\.0+)?(?:[^.\d]|$)"
+)
+_MAX_STOPS = 64  # colour words read in one background (a real gradient has a few)
+_URL_RE = re.compile(r"url\([^)]{0,2000}\)?")
+_GRADIENT_COLOUR_RE = re.compile(r"#[0-9a-f]{3,8}|(?:rgba?|hsla?)\([^)]{0,80}\)|[a-z]+")
+
+
+def _background(value: str) -> tuple[float, ...] | None:
+    """The colour a background shows as far as text is concerned: its colour even with an
+    image (mail clients block images by default), a gradient's colour when all its stops
+    are one colour; _UNKNOWN when it cannot be told, None when there is none."""
+    if "gradient" in value:
+        words = islice(_GRADIENT_COLOUR_RE.finditer(value), _MAX_STOPS)
+        colours = {c for w in words
+                   if (c := parse_color(w.group(0))) is not None and c != _UNKNOWN}  # fmt: skip
+        return colours.pop() if len(colours) == 1 else _UNKNOWN
+    rest = _URL_RE.sub(" ", value)  # url(white.png) names no colour
+    found = islice(_GRADIENT_COLOUR_RE.finditer(rest), _MAX_STOPS)
+    for word in [value, *(m.group(0) for m in found)]:
+        c = parse_color(word)
+        if c is not None and c != _UNKNOWN:
+            return c
+    return _UNKNOWN if "url(" in value else None
+
+
 _VISUAL_PROPS = ("display", "visibility", "font-size", "font", "color", "background",
                  "background-color", "opacity", "mso-hide", "height", "max-height", "width",
                  "max-width", "overflow", "line-height", "text-indent", "left", "top",
                  "margin-left", "margin-top", "position", "clip", "clip-path", "transform",
-                 "content", "white-space", "font-size-adjust")  # fmt: skip
+                 "content", "white-space", "font-size-adjust", "filter", "content-visibility",
+                 "letter-spacing")  # fmt: skip
 
 
 def apply_style(decls: dict[str, str], st: Style) -> Style:
@@ -198,7 +274,7 @@ def apply_style(decls: dict[str, str], st: Style) -> Style:
     color, background, opacity, uncertain = st.color, st.background, st.opacity, st.uncertain
     pre = st.pre
     d = decls.get
-    if d("display", "").split()[:1] == ["none"]:
+    if d("display", "").split()[:1] == ["none"] or d("content-visibility") == "hidden":
         none = True
     vis = d("visibility")
     if vis in ("hidden", "collapse"):
@@ -207,7 +283,7 @@ def apply_style(decls: dict[str, str], st: Style) -> Style:
         invisible = False
     if d("mso-hide", "") == "all":
         uncertain = True  # Outlook hides it; other clients show it
-    size = d("font-size") or (d("font", "").split("/")[0].split()[-1:] or [""])[0]
+    size = d("font-size") or _shorthand_font_size(d("font", ""))
     if size:
         px = _font_size(size, font_px)
         if px is not None:
@@ -224,14 +300,11 @@ def apply_style(decls: dict[str, str], st: Style) -> Style:
                 color = c  # type: ignore[assignment]
     bg_value = d("background-color") or d("background", "")
     if bg_value:
-        if "url(" in bg_value or "gradient" in bg_value:
-            background = _UNKNOWN
-        else:
-            for word in [bg_value, *bg_value.split()]:
-                c = parse_color(word)
-                if c is not None and c != _UNKNOWN:
-                    background = c  # type: ignore[assignment]
-                    break
+        found = _background(bg_value)
+        if found is not None:
+            background = found  # type: ignore[assignment]
+    for m in _FILTER_OPACITY_RE.finditer(d("filter", "")):
+        opacity *= float(m.group(1)) / (100 if m.group(2) else 1)
     if d("opacity"):
         try:
             value = d("opacity", "1").strip()
@@ -242,16 +315,35 @@ def apply_style(decls: dict[str, str], st: Style) -> Style:
     for box in ("height", "max-height", "width", "max-width"):
         if d(box) and _zero(d(box, "")) and overflow_hidden:
             none = True
+        px = _absolute_px(d(box, "")) if d(box) and overflow_hidden else None
+        if px is not None and px < 4:
+            none = True  # a box of a few pixels that clips its text shows none of it
+        elif px is not None and px < font_px * 0.8:
+            uncertain = True
     if d("line-height") and _zero(d("line-height", "")) and overflow_hidden:
         none = True
     for offset in ("text-indent", "left", "top", "margin-left", "margin-top"):
         px = _length(d(offset, ""), font_px) if d(offset) else None
         if px is not None and px <= -500:
             none = True
-    if "rect(0" in d("clip", "").replace(" ", "") or "inset(50%" in d("clip-path", "").replace(
-        " ", ""
-    ):
+    clip, clip_path = d("clip", "").replace(" ", ""), d("clip-path", "").replace(" ", "")
+    if "rect(0" in clip or _CLIPPED_AWAY_RE.match(clip_path):
         none = True
+    elif "rect(" in clip or (clip_path and clip_path not in ("none", "initial", "unset")):
+        uncertain = True  # a clipped box: how much shows depends on its size
+    for m in _TRANSLATE_RE.finditer(d("transform", "")):
+        if any(
+            (px := _length(v, font_px)) is not None and abs(px) >= 500
+            for v in re.split(r"[\s,]+", m.group(1))
+            if v
+        ):
+            none = True  # moved off the screen
+    if d("letter-spacing"):
+        px = _length(d("letter-spacing", ""), font_px)
+        if px is not None and px <= -0.9 * font_px:
+            none = True  # every letter drawn on the same spot
+        elif px is not None and px < -0.2 * font_px:
+            uncertain = True
     if re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", d("transform", "")):
         none = True
     ws = d("white-space")
@@ -330,7 +422,7 @@ class Sheet:
                 continue
             if brace < 0:
                 break
-            prelude = css[pos:brace].strip().lower()
+            prelude = _unescape_css(css[pos:brace]).strip().lower()
             if prelude.startswith("@"):
                 if prelude.startswith(("@media", "@supports", "@document", "@container")):
                     depth_exact.append(False)

@@ -16,7 +16,8 @@ two readings. Two things make it our own code:
   font-size 0, zero opacity, zero-height boxes, off-screen text, a colour equal to its
   background), the `hidden` attribute, `<head>`/`<title>`/`<style>`/`<script>`/
   `<template>` are not the writer's words. What a person *may* see depending on the
-  client (mso-hide:all, Outlook conditional comments, stylesheet rules we cannot match
+  client (mso-hide:all, Outlook conditional comments either way, a closed `<details>` or
+  `<dialog>`, stylesheet rules we cannot match
   exactly, @media rules, tiny or faint text, text in `<head>` that browsers move to the
   body) is "uncertain": `HtmlText.text` includes it, `HtmlText.seen` does not, and a
   reply whose two readings decide differently asks again.

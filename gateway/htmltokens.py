@@ -42,6 +42,10 @@ class TokenSink(Protocol):
         """The inside of an Outlook conditional comment (`<!--[if mso]>…<![endif]-->`)."""
         ...
 
+    def not_in_outlook(self, inside: bool) -> None:
+        """`<!--[if !mso]><!-->` (True) … `<!--<![endif]-->` (False): what Outlook hides."""
+        ...
+
 
 def _unescape(text: str) -> str:
     if "&" not in text:
@@ -214,7 +218,14 @@ def _comment(comment: str, conv: TokenSink) -> None:
     """Outlook shows `<!--[if mso]>…<![endif]-->`; other clients do not: its inside goes to
     the sink as a conditional part (uncertain text); any other comment is dropped."""
     m = _CONDITIONAL_RE.match(comment)
-    if not m or "!" in m.group(1) or "mso" not in m.group(1).lower():
+    if m is None and comment.lstrip().lower().startswith("<![endif]"):
+        conv.not_in_outlook(False)
+        return
+    if m is not None and "!" in m.group(1) and "mso" in m.group(1).lower():
+        if "<![endif]" not in comment:
+            conv.not_in_outlook(True)  # downlevel-revealed: the content follows the comment
+        return  # else `<!--[if !mso]>…<![endif]-->`: a comment to every client
+    if not m or "mso" not in m.group(1).lower():
         return
     inner = comment[m.end() :]
     endif = inner.rfind("<![endif]")

@@ -53,7 +53,7 @@ _TABLE_CONTEXT = {"table", "tbody", "thead", "tfoot", "tr"}
 _IMPLIED_ENDS = {"li", "dd", "dt", "td", "th", "tr", "a", "nobr"}  # start tags that may end others
 # Elements whose name alone changes what or how their text shows.
 _STYLED_BY_NAME = {"blockquote", "pre", "listing", "xmp", "textarea", "plaintext", "noscript",
-                   "a", "font"} | _NEVER_SHOWN  # fmt: skip
+                   "a", "font", "details", "summary", "dialog", "svg"} | _NEVER_SHOWN  # fmt: skip
 _OUTLOOK_QUOTE_IDS = {"divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend",
                       "mail-editor-reference-message-container"}  # fmt: skip
 _QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix"}
@@ -73,6 +73,7 @@ class _Element:
     forced_uncertain: bool = False  # an inexact stylesheet rule, <noscript>
     level: int = VISIBLE  # visibility(style), computed once
     generated: dict[str, str] | None = None  # ::before / ::after text from a stylesheet
+    summary_style: Style | None = None  # a closed <details>: the style its <summary> shows in
 
 
 class TreeBuilder:
@@ -92,6 +93,7 @@ class TreeBuilder:
         self.degraded = False
         self.outlook_from = -1  # segment where Outlook's reply header starts the quote
         self.in_head = False
+        self.outlook_hides = False  # inside <!--[if !mso]><!--> … <!--<![endif]-->
 
     # --- the stack ------------------------------------------------------------------
 
@@ -167,8 +169,10 @@ class TreeBuilder:
     def _vis(self, st: Style, level: int | None = None) -> int:
         if level is None:
             level = visibility(st)
-        if self.in_head and level != HIDDEN:
-            level = UNCERTAIN  # text in <head>: browsers move it to the body, some clients drop it
+        if (self.in_head or self.outlook_hides) and level != HIDDEN:
+            # text in <head>: browsers move it to the body, some clients drop it;
+            # text in a downlevel-revealed [if !mso] block: Outlook hides it, others show it
+            level = UNCERTAIN
         if self.degraded:
             level = UNCERTAIN
         return level
@@ -281,6 +285,8 @@ class TreeBuilder:
             level = parent_el.level if parent_el is not None else visibility(st)
             return _Element(name, st, name in _SPECIAL, name in _SCOPE, level=level)
         parent = parent_el.style if parent_el is not None else self.root
+        if name == "summary" and parent_el is not None and parent_el.summary_style is not None:
+            parent = parent_el.summary_style  # the one visible part of a closed <details>
         classes = tuple(attrs.get("class", "").lower().split()) if "class" in attrs else ()
         ident = attrs.get("id", "").lower().strip()
         decls: dict[str, str] = {}
@@ -308,8 +314,14 @@ class TreeBuilder:
         # whether the text is seen makes it uncertain
         uncertain_rule = bool(inexact) and visibility(apply_style({**decls, **inexact, **inline},
                                                              parent)) != visibility(st)  # fmt: skip
-        forced_none = "hidden" in attrs or name in _NEVER_SHOWN
-        forced_uncertain = uncertain_rule or name == "noscript"
+        forced_none = "hidden" in attrs or name in _NEVER_SHOWN or (
+            name == "svg" and "0" in (attrs.get("width", "").strip(), attrs.get("height", "").strip())
+        )
+        # a closed <details> shows only its <summary>, a <dialog> without `open` nothing, in
+        # a browser; clients that do not know them show everything: uncertain
+        closed = name in ("details", "dialog") and "open" not in attrs
+        summary_style = st if name == "details" and closed else None
+        forced_uncertain = uncertain_rule or name == "noscript" or closed
         quote = st.quote
         if raw_style or ident:
             compact_style = raw_style.replace(" ", "").lower()
@@ -343,6 +355,7 @@ class TreeBuilder:
             forced_uncertain=forced_uncertain,
             level=visibility(st),
             generated=generated or None,
+            summary_style=summary_style,
         )
 
     def end_tag(self, name: str) -> None:
@@ -426,6 +439,11 @@ class TreeBuilder:
             self.scope_positions.append(i)
         if el.special:
             self.special_positions.append(i)
+
+    def not_in_outlook(self, inside: bool) -> None:
+        """`<!--[if !mso]><!-->` opens what Outlook hides and others show; `<!--<![endif]-->`
+        closes it."""
+        self.outlook_hides = inside
 
     def conditional(self, inner: str) -> None:
         """Outlook shows `<!--[if mso]>…<![endif]-->`; other clients do not: uncertain text."""

@@ -370,6 +370,9 @@ class Gateway(Deferral):
             absence = staffdesk.absence_by_mail(self, self._as_person(inc), now)
             if absence is not None:
                 return Outcome(), absence
+            handled = staffdesk.command_without_draft(self, self._as_person(inc), now)
+            if handled is not None:  # 「状況」 alone is never a draft for the reviewers
+                return handled
         if (
             mentioned is not None
             and mentioned.slot_of(sender) is not None

@@ -83,16 +83,18 @@ def outlook_original_message_reply(request: bytes, sender: str, body: str, chars
     return ("\r\n".join(head) + "\r\n\r\n" + payload).encode("ascii")
 
 
-def outlook_html_reply(request: bytes, sender: str, visible: str, hidden: str) -> bytes:
+def outlook_html_reply(
+    request: bytes, sender: str, visible: str, hidden: str, hiding: str = "display:none"
+) -> bytes:
     """Outlook on the web, HTML only: Word-style paragraphs, `divRplyFwdMsg` above the
-    original, and `hidden` in a display:none span inside the reviewer's paragraph."""
+    original, and `hidden` in a span styled `hiding` inside the reviewer's paragraph."""
     msg, text, to_addr, to_name = _orig(request)
     original = "".join(f"<div>{line or '<br>'}</div>" for line in text.splitlines())
     html = (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
         '<style type="text/css" style="display:none;"> P {margin-top:0;margin-bottom:0;} </style>'
         '</head><body dir="ltr"><div class="elementToProof" style="font-family: Aptos; '
-        f'font-size: 12pt; color: rgb(0, 0, 0);">{visible}<span style="display:none">{hidden}'
+        f'font-size: 12pt; color: rgb(0, 0, 0);">{visible}<span style="{hiding}">{hidden}'
         '</span></div><hr style="display:inline-block;width:98%" tabindex="-1">'
         f'<div id="divRplyFwdMsg" dir="ltr"><b>差出人:</b> {to_name} &lt;{to_addr}&gt;<br>'
         f"<b>件名:</b> {msg['Subject']}</div><div>{original}</div></body></html>"
@@ -139,14 +141,19 @@ def test_outlook_wrapped_refusal_never_approves(gw, charset):
     assert "approved" not in gw.statuses(AUTHOR)
 
 
-def test_html_reply_with_hidden_approval_never_approves(gw):
+# The visible words decide nothing on their own (お疲れ様です。), so the hidden 承認します
+# would approve if it were read: the test fails if hiding is not understood.
+@pytest.mark.parametrize(
+    "hiding", ["display:none", "filter:opacity(0)", "font:0px Aptos", "content-visibility:hidden"]
+)
+def test_html_reply_with_hidden_approval_never_approves(gw, hiding):
     draft_id, _, requests = open_draft(gw)
     gw.reply(requests[KAKARI], outlook_original_message_reply(
         requests[KAKARI], KAKARI, "承認します。", "utf-8"), KAKARI)  # fmt: skip
     gw.wait(KAKARI, "receipt", draft_id)
     gw.reply(
         requests[KACHO],
-        outlook_html_reply(requests[KACHO], KACHO, "確認中です。", "承認します。"),
+        outlook_html_reply(requests[KACHO], KACHO, "お疲れ様です。", "承認します。", hiding),
         KACHO,
     )
     clarify = gw.wait(KACHO, "clarify", draft_id)
@@ -163,3 +170,27 @@ def test_html_reply_with_hidden_approval_never_approves(gw):
     )
     gw.wait(AUTHOR, "approved", draft_id)
     assert gw.draft(draft_id).state == "approved"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a refusal in a later sentence, and a P.S. below the signature delimiter
+        "承認します。反対です。",
+        "承認します。\n\n-- \n総務課 山田\n\n追伸: やっぱり写真は差し替えてください。",
+    ],
+)
+def test_outlook_reply_with_a_later_refusal_never_approves(gw, body):
+    draft_id, _, requests = open_draft(gw)
+    gw.reply(requests[KAKARI], outlook_original_message_reply(
+        requests[KAKARI], KAKARI, "承認します。", "utf-8"), KAKARI)  # fmt: skip
+    gw.wait(KAKARI, "receipt", draft_id)
+    gw.reply(
+        requests[KACHO],
+        outlook_original_message_reply(requests[KACHO], KACHO, body, "iso-2022-jp"),
+        KACHO,
+    )
+    gw.wait(KACHO, "clarify", draft_id)
+    draft = gw.draft(draft_id)
+    assert draft.state == "in_review" and KACHO not in draft.votes_for(1)
+    assert "approved" not in gw.statuses(AUTHOR)

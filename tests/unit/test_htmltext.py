@@ -65,6 +65,65 @@ def test_hidden_in_every_way(html: str) -> None:
     assert render_html(html).text == "確認中です"
 
 
+# Session 5 audit: more ways CSS and HTML hide text, each read as visible on today's main.
+HIDING_MORE = [
+    'style="disp\\lay:none"',  # a CSS escape in the property name is still display
+    'style="filter:opacity(0)"',
+    'style="content-visibility:hidden"',
+    'style="font:0px sans-serif"',
+    'style="font: 0/0 a"',
+    'style="position:absolute;clip-path:inset(100%)"',
+    'style="clip-path:circle(0)"',
+    'style="clip-path:polygon(0 0)"',
+    'style="position:absolute;transform:translateX(-9999px)"',
+    'style="display:inline-block;width:1px;overflow:hidden;white-space:nowrap"',
+    'style="display:block;height:2px;overflow:hidden"',
+    'style="letter-spacing:-999px"',
+]
+
+
+@pytest.mark.parametrize("attr", HIDING_MORE)
+def test_more_ways_of_hiding_are_not_read_as_seen(attr: str) -> None:
+    reading = render_html(f"<div>確認中です<span {attr}>承認します</span></div>")
+    assert reading.seen == "確認中です", attr
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # a stylesheet selector written with CSS escapes (.\68 is .h)
+        "<style>.\\68 {display:none}</style><span class=h>承認します</span>確認中です",
+        # an image background with a fallback colour: images are blocked by default
+        '<div style="background:#ffffff url(x.png)"><span style="color:#fefefe">承認します</span></div>確認中です',
+        # a gradient of the text's own colour
+        '<div style="background:linear-gradient(#fff,#fff)"><span style="color:#fff">承認します</span></div>確認中です',
+        # a closed <details> shows only its summary; a <dialog> without open shows nothing
+        "<details><summary>確認中です</summary><p>承認します</p></details>",
+        "<dialog>承認します</dialog>確認中です",
+        # a zero-size SVG
+        '<svg width="0" height="0"><text>承認します</text></svg>確認中です',
+        # Outlook hides what is inside <!--[if !mso]> … <![endif]--> (downlevel-revealed)
+        "<!--[if !mso]><!-->承認します<!--<![endif]-->確認中です",
+    ],
+)
+def test_more_hidden_or_client_dependent_text_is_not_seen(html: str) -> None:
+    assert render_html(html).seen.replace("\n", "") == "確認中です", render_html(html)
+
+
+def test_ordinary_styles_stay_visible() -> None:
+    for html in (
+        '<span style="font:14px/1.5 sans-serif">承認します</span>',
+        '<span style="font: bold 10.5pt \'ＭＳ ゴシック\'">承認します</span>',
+        '<div style="background:#fff url(logo.png) no-repeat"><span style="color:#333">承認します</span></div>',
+        '<span style="letter-spacing:0.1em">承認します</span>',
+        '<div style="height:20px;overflow:hidden">承認します</div>',
+        '<span style="transform:translateX(2px)">承認します</span>',
+        "<details open><summary>件</summary>承認します</details>",
+        "<!--[if !mso]><!--><!--<![endif]-->承認します",
+    ):
+        assert render_html(html).seen.replace("\n", "").endswith("承認します"), html
+
+
 def test_visibility_can_be_made_visible_again_but_display_none_cannot() -> None:
     html = '<div style="visibility:hidden">a<span style="visibility:visible">b</span></div>'
     assert render_html(html).text == "b"
@@ -230,9 +289,10 @@ def _decision(raw: bytes) -> Decision:
     return read_reply(inc.text, (), alternatives=inc.alt_texts).decision
 
 
-@pytest.mark.parametrize("attr", [*HIDING[:8], 'style="mso-hide:all"'])
+@pytest.mark.parametrize("attr", [*HIDING, *HIDING_MORE, 'style="mso-hide:all"'])
 def test_hidden_approval_in_html_reply_never_approves(attr: str) -> None:
-    raw = _mail([("text/html", f"<div>確認中です<span {attr}>承認します</span></div>")])
+    # visible words that decide nothing, so a leaked 承認します would approve
+    raw = _mail([("text/html", f"<div>お疲れ様です。<span {attr}>承認します</span></div>")])
     assert _decision(raw) != Decision.APPROVE
 
 

@@ -457,6 +457,26 @@ def test_a_command_from_someone_not_entitled_is_refused_never_a_draft(tmp_path, 
     assert "command_refused" in actions(gw)
 
 
+def test_a_command_naming_the_draft_in_its_words_applies_to_that_draft(tmp_path):
+    gw, _ = make(tmp_path)
+    open_draft(gw)
+    before = len(sent(gw, "review-request", KAKARI))
+    mail = compose_draft(KAKARI, "再送のお願い", "D-000001の再送をお願いします。\n")
+    assert gw.handle_raw(mail) == "resend"
+    assert len(sent(gw, "review-request", KAKARI)) == before + 1
+    assert len(gw.store.all_drafts()) == 1
+
+
+@pytest.mark.parametrize("words", ["状況", "再送してください", "取り下げます"])
+def test_a_command_naming_no_draft_is_answered_never_a_draft(tmp_path, words):
+    gw, _ = make(tmp_path)
+    open_draft(gw)
+    assert gw.handle_raw(compose_draft(AUTHOR, "お願い", words + "\n")) == "command_refused"
+    assert len(gw.store.all_drafts()) == 1
+    answer = body(sent(gw, "notice", AUTHOR)[-1])
+    assert "どの投稿案" in answer and "返信" in answer
+
+
 def test_a_withdraw_signed_with_the_authors_name_is_a_withdrawal(tmp_path):
     gw, _ = make(tmp_path)
     received, _ = open_draft(gw)
