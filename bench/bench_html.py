@@ -65,6 +65,27 @@ REPLY_SHAPES = {
     "quoted lines and 承認 signatures": lambda n: _fill("> 承認する場合は\n承認・決裁担当\n", n // 3),
 }
 
+# Our own text pasted back unquoted (the fingerprint search, gateway.replies / linerun):
+# (reply, what we sent), half of the bytes each. A post of one short line repeated made
+# every line try every place it occurs (34 s for 16,000 lines); lines that are nearly a
+# piece of one huge sent line made a substring search per line.
+PASTED_SHAPES = {
+    "one short line repeated, pasted back": lambda n: (
+        "承認します\n" + _fill("あ\n", n // 6), [_fill("あ\n", n // 6)]
+    ),
+    "near-pieces of one huge sent line": lambda n: (
+        "承認します\n" + _fill("あ" * 19 + "い\n", n // 6), ["あ" * (n // 6)]
+    ),
+    "a long post re-wrapped at 38 columns": lambda n: (
+        "承認します\n" + "\n".join(_wrap(_fill("町の防災訓練のお知らせです。", n // 6), 38)),
+        [_fill("町の防災訓練のお知らせです。", n // 6)],
+    ),
+}
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
 
 def _time(fn, text: str, repeat: int = 5) -> float:
     best = float("inf")
@@ -95,6 +116,14 @@ def main() -> None:
             text = build(size)
             seconds = _time(read_reply, text, repeat=1)
             figures.append(seconds * 1000 * (100 * KB) / len(text.encode()))
+        print(f"{name:52} {figures[0]:16.1f} {figures[1]:16.1f}")
+    for name, build in PASTED_SHAPES.items():
+        figures = []
+        for size in (100 * KB, 400 * KB):
+            reply, sent = build(size)
+            seconds = _time(lambda r, s=sent: read_reply(r, s), reply, repeat=1)
+            total = len(reply.encode()) + sum(len(t.encode()) for t in sent)
+            figures.append(seconds * 1000 * (100 * KB) / total)
         print(f"{name:52} {figures[0]:16.1f} {figures[1]:16.1f}")
 
     def stdlib(text: str) -> None:

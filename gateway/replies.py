@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.linerun import Separator, longest_runs
 from gateway.model import Decision, ReplyReading
 from gateway.reply_decision import (  # noqa: F401 - the grammar's API, re-exported
     _SEND_BACK_SURFACE_RE,
@@ -163,57 +164,60 @@ def _drop_reply_headers(lines: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class _SentIndex:
-    lines: tuple[str, ...]  # compacted non-empty lines of all sent texts, in order
-    positions: dict[str, tuple[int, ...]]
+    lines: tuple[object, ...]  # compacted non-empty lines of all sent texts, in order
     whole: str  # all sent texts compacted, for substring checks of wrapped lines
 
 
 def _sent_index(sent_texts: Sequence[str]) -> _SentIndex:
-    lines: list[str] = []
+    lines: list[object] = []
     wholes: list[str] = []
     for text in sent_texts:
         compacted = [_compact(line) for line in _split_lines(text)]
         compacted = [c for c in compacted if c]
         lines.extend(compacted)
-        lines.append("\x00")  # texts do not run into each other
+        lines.append(Separator())  # texts do not run into each other
         wholes.append("".join(compacted))
-    positions: dict[str, list[int]] = {}
-    for idx, c in enumerate(lines):
-        positions.setdefault(c, []).append(idx)
-    return _SentIndex(
-        tuple(lines), {k: tuple(v) for k, v in positions.items()}, "\x00".join(wholes)
-    )
+    return _SentIndex(tuple(lines), "\x00".join(wholes))
 
 
-def _drop_fingerprint(lines: list[str], sent_texts: Sequence[str]) -> list[str]:
-    """Drop the gateway's own text: lines (or runs of lines) it sent in this thread."""
+# A line of our text re-wrapped by the client is found by a substring search of all we
+# sent, which costs up to len(whole) per line: over this many characters in all, the
+# reply is not read further and counts as `unclear` (ask again). A real reply to a long
+# blog post stays far below it; a pasted-back flood of a huge post does not stall us.
+REWRAP_SEARCH_LIMIT = 100_000_000
+
+
+def _drop_fingerprint(lines: list[str], sent_texts: Sequence[str]) -> tuple[list[str], bool]:
+    """Drop the gateway's own text: lines (or runs of lines) it sent in this thread.
+    Also says whether the search was complete (False: over REWRAP_SEARCH_LIMIT)."""
     if not sent_texts:
-        return lines
+        return lines, True
     idx = _sent_index(sent_texts)
+    searched = 0
     nonblank = [i for i, line in enumerate(lines) if _compact(line)]
     compact = {i: _compact(lines[i]) for i in nonblank}
     drop: set[int] = set()
+    runs = longest_runs([compact[i] for i in nonblank], idx.lines)  # linear (linerun)
     k = 0
     while k < len(nonblank):
         c = compact[nonblank[k]]
-        best = 0
-        for start in idx.positions.get(c, ()):
-            run = 0
-            while (
-                k + run < len(nonblank)
-                and start + run < len(idx.lines)
-                and compact[nonblank[k + run]] == idx.lines[start + run]
-            ):
-                run += 1
-            best = max(best, run)
+        best = runs[k]
         if best:
             run_lines = [compact[nonblank[k + r]] for r in range(best)]
             if (best >= 2 and sum(map(len, run_lines)) >= 4) or len(c) >= 4:
                 drop.update(nonblank[k + r] for r in range(best))
-            k += best
-            continue
-        if len(c) >= 12 and c in idx.whole:
-            drop.add(nonblank[k])  # a sent line re-wrapped by the client
+                k += best
+                continue
+            # A run too short to drop (under 4 characters: the reviewer's own 「0」 or
+            # 「OK」 may equal a line we sent) must not swallow the lines after it: one of
+            # them may begin a longer run of our text (承認⏎承認⏎…), which would then be
+            # left as the reviewer's words.
+        if len(c) >= 12:
+            searched += len(idx.whole)
+            if searched > REWRAP_SEARCH_LIMIT:
+                return lines, False
+            if c in idx.whole:
+                drop.add(nonblank[k])  # a sent line re-wrapped by the client
         k += 1
     # short leftovers sandwiched between dropped lines belong to the same block
     for pos in range(1, len(nonblank) - 1):
@@ -221,7 +225,7 @@ def _drop_fingerprint(lines: list[str], sent_texts: Sequence[str]) -> list[str]:
         sandwiched = nonblank[pos - 1] in drop and nonblank[pos + 1] in drop
         if i not in drop and len(compact[i]) < 4 and sandwiched:
             drop.add(i)
-    return [line for i, line in enumerate(lines) if i not in drop]
+    return [line for i, line in enumerate(lines) if i not in drop], True
 
 
 def _is_sig_line(line: str) -> bool:
@@ -271,11 +275,17 @@ def _cut_signature(lines: list[str]) -> list[str]:
 
 def own_words(text: str, sent_texts: Sequence[str] = ()) -> str:
     """The reviewer's own words: no quote headers, quoted lines, gateway text or signature."""
+    return _own_words(text, sent_texts)[0]
+
+
+def _own_words(text: str, sent_texts: Sequence[str]) -> tuple[str, bool]:
+    """`own_words`, and whether our text could be looked for in all of it (else the
+    words may still hold some of our text: never a decision)."""
     lines = _split_lines(text)
     lines = _cut_at_strong_header(lines)
     lines = _drop_reply_headers(lines)
     lines = [line for line in lines if not _is_quoted(line)]
-    lines = _drop_fingerprint(lines, sent_texts)
+    lines, complete = _drop_fingerprint(lines, sent_texts)
     lines = _cut_signature(lines)
     out: list[str] = []
     for line in lines:
@@ -283,7 +293,7 @@ def own_words(text: str, sent_texts: Sequence[str] = ()) -> str:
         if not line.strip() and (not out or not out[-1].strip()):
             continue
         out.append(line)
-    return "\n".join(out).strip()
+    return "\n".join(out).strip(), complete
 
 
 def new_text_of_reply(text: str) -> str:
@@ -333,10 +343,11 @@ def read_reply(
     text/plain one, the HTML without what may be hidden): when any of them decides
     differently, the reply is `unclear` and the reviewer is asked again.
     """
-    own = own_words(text, sent_texts)
-    decision = decide(own, extra_approve, extra_send_back)
+    own, complete = _own_words(text, sent_texts)
+    decision = decide(own, extra_approve, extra_send_back) if complete else Decision.UNCLEAR
     for other in alternatives:
-        if decide(own_words(other, sent_texts), extra_approve, extra_send_back) != decision:
+        other_own, other_complete = _own_words(other, sent_texts)
+        if not other_complete or decide(other_own, extra_approve, extra_send_back) != decision:
             decision = Decision.UNCLEAR
             break
     return ReplyReading(decision=decision, comment=_comment(own), own_text=own)

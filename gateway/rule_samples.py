@@ -158,6 +158,8 @@ def sample_rule_mails() -> Iterator[tuple[str, MailSpec, Draft]]:
 
 
 def sample_absence_messages(template_dir: str | None) -> Iterator[tuple[str, EmailMessage]]:
+    """The staff desk's mails about no one draft: every absence mail, and the notice for a
+    command that names no draft."""
     away = Absence("A-000001", R2, R3, date(2026, 12, 24), date(2026, 12, 27), "pending", R2, T0)
     entry = {
         "draft_id": "D-000042",
@@ -195,3 +197,8 @@ def sample_absence_messages(template_dir: str | None) -> Iterator[tuple[str, Ema
             template_dir=template_dir,
         )
         yield f"{status}（{kind}）", msg
+    from gateway.staffdesk import needs_draft_mail
+
+    for label in ("状況", "取り下げ", "再送"):  # a command naming no draft
+        msg = needs_draft_mail(R2, label, "sns-check@town.example.jp", T0, template_dir=template_dir)
+        yield f"notice（command-needs-draft {label}）", msg

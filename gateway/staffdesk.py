@@ -20,6 +20,7 @@ import unicodedata
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from gateway.commands import (
 from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
 from gateway.durable import write_atomically
 from gateway.records import Absence, AuditEvent, Draft, Outcome
+from gateway.render import notice_mail, render_body
 from gateway.replies import own_words
 from gateway.routing import deciders, local_day, same_person, seat_of
 from gateway.settings import Settings, staff_allowed
@@ -120,6 +122,69 @@ def draft_command(
     outcome = resend(draft, sender, now, inc.message_id)
     resent = any(e.action == "request_resent" for e in outcome.events)
     return outcome, "resend" if resent else "command_refused"
+
+
+_NAMED_DRAFT_RE = re.compile(
+    r"D-\d{6}\s*(?:第\s*\d{1,3}\s*版)?\s*(?:について(?:の)?|の件(?:で|の)?|の|は|を|、)?"
+)
+_COMMAND_STEMS = ("状況", "進捗", "取り下", "取下", "再送", "送って")
+_COMMAND_LABELS = {Command.STATUS: "状況", Command.WITHDRAW: "取り下げ", Command.RESEND: "再送"}
+
+
+def needs_draft_mail(
+    to: str,
+    command_label: str,
+    gateway_address: str,
+    now: datetime,
+    *,
+    in_reply_to: str | None = None,
+    template_dir: str | None = None,
+) -> EmailMessage:
+    """The `notice` for a command that names no draft: reply to a mail of the draft."""
+    msg = notice_mail(
+        to,
+        "[お知らせ] どの投稿案へのご指示か分かりませんでした",
+        "notice",
+        gateway_address,
+        now,
+        in_reply_to=in_reply_to,
+    )
+    context = {"reason": "command-needs-draft", "command_label": command_label}
+    msg.set_content(render_body("notice", context, template_dir), charset="utf-8")
+    return msg
+
+
+def command_without_draft(gw: Gateway, inc: Incoming, now: datetime) -> tuple[Outcome, str] | None:
+    """A new mail whose subject names no draft but whose own words are 状況 / 取り下げ /
+    再送: with one draft number in the words (「D-000001の再送をお願いします」) it is that
+    draft's command; with none, the sender is asked to reply to a mail of the draft. Never
+    a draft 「状況」 for the reviewers. None when the words are no such command."""
+    if len(inc.text) > _MAX_COMMAND_MAIL or not any(k in inc.text for k in _COMMAND_STEMS):
+        return None  # the common case, a draft: no reading of own words at all
+    words = unicodedata.normalize("NFKC", own_words(inc.text))
+    if len(words) > 400:
+        return None
+    named = {m.upper() for m in re.findall(r"D-\d{6}", words, flags=re.IGNORECASE)}
+    rest = _NAMED_DRAFT_RE.sub("", words.replace("d-", "D-"))
+    command = read_command(rest, inc.from_name)
+    if command not in _COMMAND_LABELS:
+        return None
+    draft = gw.store.get_draft(next(iter(named))) if len(named) == 1 else None
+    if draft is not None:
+        return draft_command(draft, replace(inc, text=rest), now, has_token=False)
+    msg = needs_draft_mail(
+        inc.from_addr,
+        _COMMAND_LABELS[command],
+        gw.address,
+        now,
+        in_reply_to=inc.message_id,
+        template_dir=gw.settings.templates_dir,
+    )
+    gw.queue_standalone(msg, "notice", [inc.from_addr], now)
+    event = _event(
+        "command_refused", None, inc.from_addr, now, command=str(command), reason="no-draft"
+    )
+    return Outcome(None, (), (event,)), "command_refused"
 
 
 # --------------------------------------------------------------------------- absences by mail
@@ -283,7 +348,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
             )
         )
         return "absence_not_confirmed"
-    if read_command(own_words(inc.text)) != Command.CONFIRM:
+    if read_command(own_words(inc.text), inc.from_name) != Command.CONFIRM:
         store.add_event(
             _event(
                 "absence_not_confirmed",

@@ -68,7 +68,9 @@ def organisation_contact(draft: Draft, start: int, opts: ContactOptions, depth: 
 _CHAIN_GAP = 24  # characters between two numbers of one contact block
 
 
-_NUMBER_RE = re.compile(r"(?<![\d-])\d{2,5}[-(]\d{1,4}[-)]\d{3,4}(?![\d-])")
+# (?<![\d-])\d{2,5}[-(]\d{1,4}[-)]\d{3,4}(?![\d-]), its first digit taken before the
+# look-behind (which then looks back past it): `re` skips in C to a digit
+_NUMBER_RE = re.compile(r"\d(?<![\d-]\d)\d{1,4}[-(]\d{1,4}[-)]\d{3,4}(?![\d-])")
 
 
 def _own_contact(draft: Draft, start: int, opts: ContactOptions) -> bool:

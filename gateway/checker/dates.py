@@ -9,10 +9,11 @@ tried only where a date can start (date_matches): within 12 characters before a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache, partial
 from itertools import islice
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
@@ -60,7 +61,23 @@ _DATE_AFTER = r"(?:(?<=[〜~\-・、,])|(?<=から))\s*+(?P<d3>\d{1,2})\s*+日" 
 _DATE_RE = re.compile(
     _DATE_LEAD + "(?:" + "|".join((_DATE_WORDS, _DATE_SLASH, _DATE_DOTS, _DATE_AFTER)) + ")"
 )
-_NO_DATE_GROUPS = dict.fromkeys(_DATE_RE.groupindex)
+_DATE_GROUPS = tuple(_DATE_RE.groupindex)  # era, ey, y, m, d, y2, m2, d2, ea, eay, y4, m4, d4, d3
+
+
+def _groups_getter(regex: re.Pattern[str]) -> Callable[[tuple], tuple]:
+    """For a regex of some kinds of date: a match's groups() + (None,) -> its values of
+    _DATE_GROUPS, None for the groups the regex has not (groupdict built a dict of 14
+    for every date, ~6x the time). Kept by the regex's id (a Pattern hashes its whole
+    compiled code), with the regex itself, so an id taken over is never mistaken."""
+    kept = _GETTERS.get(id(regex))
+    if kept is None or kept[0] is not regex:
+        absent = regex.groups  # the (None,) after the groups
+        getter = itemgetter(*(regex.groupindex.get(n, absent + 1) - 1 for n in _DATE_GROUPS))
+        kept = _GETTERS[id(regex)] = (regex, getter)
+    return kept[1]
+
+
+_GETTERS: dict[int, tuple[re.Pattern[str], Callable[[tuple], tuple]]] = {}  # 16 at most
 
 
 @lru_cache(maxsize=16)
@@ -197,36 +214,38 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
     ref = ctx.reference_date()
     last: tuple[int | None, int, bool] | None = None  # (year, month, year given) of the date before
     for m in date_matches(norm):
-        g = _NO_DATE_GROUPS | m.groupdict()
+        g_era, g_ey, g_y, g_m, g_d, y2, m2, d2, ea, eay, y4, m4, d4, d3 = _groups_getter(m.re)(
+            (*m.groups(), None)
+        )
         wd = _WD_RE.match(norm, m.end())
         year: int | None = None
         era: str | None = None
-        if g["d3"] is not None:  # 〜22日(日): the year and month of the date before
+        if d3 is not None:  # 〜22日(日): the year and month of the date before
             if last is None or wd is None:
                 continue
-            year, month, day = last[0], last[1], int(g["d3"])
+            year, month, day = last[0], last[1], int(d3)
             given = last[2]
-        elif g["m2"] is not None:
-            month, day = int(g["m2"]), int(g["d2"])
-            if g["y2"]:
-                year = int(g["y2"])
+        elif m2 is not None:
+            month, day = int(m2), int(d2)
+            if y2:
+                year = int(y2)
             elif wd is None:
                 continue  # a bare 1/2 may be a fraction
-        elif g["m4"] is not None:  # R8.11.25, 2026.11.25
-            month, day = int(g["m4"]), int(g["d4"])
+        elif m4 is not None:  # R8.11.25, 2026.11.25
+            month, day = int(m4), int(d4)
             if wd is None and (month > 12 or day > 31):
                 continue  # 2024.13.1 is a version number, not a date
-            if g["ea"]:
-                year, era = _era_year(g["ea"], g["eay"])
+            if ea:
+                year, era = _era_year(ea, eay)
             else:
-                year = int(g["y4"])
+                year = int(y4)
         else:
-            month, day = _number(g["m"]), _number(g["d"])
-            if g["era"]:
-                year, era = _era_year(g["era"], g["ey"])
-            elif g["y"]:
-                year = _number(g["y"])
-        if g["d3"] is None:
+            month, day = _number(g_m), _number(g_d)
+            if g_era:
+                year, era = _era_year(g_era, g_ey)
+            elif g_y:
+                year = _number(g_y)
+        if d3 is None:
             given = year is not None
         if year is None:
             year = _infer_year(month, day, ref) if 1 <= month <= 12 else None

@@ -15,7 +15,8 @@ from typing import Any, Generic, TypeVar
 from gateway.checker.tokenizer import Columns, Token, kind_of
 from gateway.checker.tokenizer import tokenize_columns as tokenize  # one call per draft
 
-_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+# [。！？!?\n]+, starting with the class itself so that `re` skips in C to a sentence end
+_SENTENCE_END = re.compile(r"[。！？!?\n][。！？!?\n]*")
 
 # Characters NFKC leaves alone and that never combine with their neighbours: ASCII, kana,
 # CJK ideographs and punctuation, minus the few in those blocks that do change (filtered
@@ -47,7 +48,8 @@ def _inert_class() -> str:
     return "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges)
 
 
-_NOT_INERT_RUN = re.compile(f"[^{_inert_class()}]+")
+_INERT = _inert_class()
+_NOT_INERT_RUN = re.compile(f"[^{_INERT}][^{_INERT}]*")  # [^…]+, with a first class to skip to
 
 
 def _nfkc(text: str) -> str:

@@ -25,11 +25,16 @@ from gateway.checker.draft import Draft
 from gateway.checker.fold import (
     Folded,
     SpelledWords,
-    first_letters_regex,
     has_mask,
     inside_word,
 )
-from gateway.checker.prefilter import Clauses, passes, required_strings, required_strings_of
+from gateway.checker.prefilter import (
+    Clauses,
+    char_commonness,
+    passes,
+    required_strings,
+    required_strings_of,
+)
 from gateway.checker.tokenizer import Columns
 from gateway.model import Finding, Severity
 
@@ -443,24 +448,34 @@ def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
 
 
 def spelled_starts(text: str, scan: SpelledScan) -> list[int]:
-    """Where in Folded.text a spelling of the scan's words may start (ascending)."""
-    heads, singles = scan.heads, scan.singles
-    return [
-        i
-        for i in map(_match_start, _letters_regex(scan.letters).finditer(text))
-        if text[i : i + 2] in heads or text[i] in singles
-    ]
+    """Where in Folded.text a spelling of the scan's words may start (ascending): a first
+    letter followed by a letter some spelling goes on with (text[i:i + 2] in heads), or
+    a letter that spells a word alone (in singles)."""
+    return list(map(_match_start, _heads_regex(scan.heads, scan.singles).finditer(text)))
+
+
+@lru_cache(maxsize=64)
+def _heads_regex(heads: frozenset[str], singles: frozenset[str]) -> re.Pattern[str]:
+    """One alternative per first letter: the letter, and a look-ahead for the second
+    letters it goes on with (or nothing when it spells a word alone); commonest letters
+    first. `re` skips in C to a first letter and matches only where a spelling may
+    start; the first letters alone matched at every other hiragana of a post, each
+    then tested in Python. Each match is one letter long, so none hides the next.
+    Compiled on the first check rather than at load."""
+    seconds: dict[str, set[str]] = {}
+    for head in heads:
+        seconds.setdefault(head[0], set()).add(head[1])
+    alternatives = []
+    for first in sorted(seconds.keys() | singles, key=lambda ch: (-char_commonness(ch), ch)):
+        follow = "".join(map(re.escape, sorted(seconds.get(first, ()))))
+        alone = first in singles or not follow
+        alternatives.append(re.escape(first) + ("" if alone else f"(?=[{follow}])"))
+    return re.compile("|".join(alternatives) if alternatives else "(?!)")
 
 
 @lru_cache(maxsize=256)
 def _own_scan(spelled: SpelledWords) -> SpelledScan:
     return SpelledScan.of([spelled])
-
-
-@lru_cache(maxsize=64)
-def _letters_regex(letters: frozenset[str]) -> re.Pattern[str]:
-    """The class of first letters, compiled on the first check rather than at load."""
-    return first_letters_regex(letters)
 
 
 _match_start = re.Match.start

@@ -84,6 +84,11 @@ def uncased(ch: str) -> bool:
     return _uncased(ch)
 
 
+def char_commonness(ch: str) -> float:
+    """A rough chance that a character is in a Japanese draft (hiragana commonest)."""
+    return _char_commonness(ch)
+
+
 def most_selective(clauses: list[frozenset[str]]) -> frozenset[str]:
     return _most_selective(clauses)
 
@@ -235,16 +240,19 @@ class TriggerScan:
     """Every rule's first clause, looked for in one pass of the text instead of one `in`
     scan per string per rule.
 
-    One regex of all the strings, longest first: at each place where some string starts,
-    `re` returns the longest that matches there, and the shorter ones matching there are
-    its prefixes. Searching again from the next character finds every place, so
-    `present` is exactly the set of strings that occur in the text (case-sensitively,
-    as `in` tests them).
+    One regex of all the strings as a trie: at each place where some string starts, `re`
+    returns the longest that matches there, and the shorter ones matching there are its
+    prefixes. Searching again from the next character finds every place, so `present`
+    is exactly the set of strings that occur in the text (case-sensitively, as `in`
+    tests them). The trie's first letters are tried commonest first (hiragana before
+    kanji): at a place where a string may start, `re` goes through the alternatives one
+    by one, and a flat list of the strings cost ~1,500 instructions there, a post's
+    hiragana being first letters of many.
     """
 
     def __init__(self, clauses: list[tuple[str, ...]]) -> None:
         strings = sorted({s for clause in clauses for s in clause if s}, key=len, reverse=True)
-        self._regex = re.compile("|".join(map(re.escape, strings))) if strings else None
+        self._regex = re.compile(_trie_regex(strings)) if strings else None
         # each string's prefixes that are strings too: its own prefixes looked up in the
         # set, so building costs the strings' total length (not strings x strings)
         known = set(strings)
@@ -271,3 +279,24 @@ class TriggerScan:
 
 
 _SCAN_MATCHES = 64  # occurrences stepped through before the rest is tested with `in`
+
+
+def _trie_regex(strings: Iterable[str]) -> str:
+    """A regex matching, at a place, the longest of `strings` that starts there: the
+    strings as a trie of literals, the first letters commonest first (see TriggerScan)."""
+    trie: dict[str, dict] = {}
+    for s in strings:
+        node = trie
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a string ends here
+    return _node_regex(trie, sorted(set(trie) - {""}, key=lambda ch: -_char_commonness(ch)))
+
+
+def _node_regex(node: dict[str, dict], order: list[str] | None = None) -> str:
+    letters = order if order is not None else sorted(set(node) - {""})
+    alts = [re.escape(ch) + _node_regex(node[ch]) for ch in letters]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + body + ")?" if "" in node else body

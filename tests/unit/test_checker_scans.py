@@ -3,7 +3,9 @@
 Each shortcut is compared with the computation it replaces, on the draft corpus, every
 rule's examples, the adversarial units and generated text made to reach its edges:
 - dates: the date regex tried only before 年月日/. (dates.date_matches) vs its finditer;
-- links: the link regex with its letters' cases as classes vs the same with IGNORECASE.
+- links: the link regex with its letters' cases as classes vs the same with IGNORECASE;
+- spelled words: where a spelling may start (one regex of first letters and the letters
+  after them) vs every head and single letter of the text.
 """
 
 from __future__ import annotations
@@ -169,3 +171,128 @@ def test_no_other_character_is_a_letter_of_a_link_start_under_ignorecase() -> No
         fullmatch = re.compile(letter, re.IGNORECASE).fullmatch
         taken = {ch for ch in map(chr, range(0x110000)) if fullmatch(ch)}
         assert taken == set(cls), letter
+
+
+def test_a_dates_groups_are_read_by_name_from_every_kinds_regex() -> None:
+    """dates._dates reads a match's groups through _groups_getter (by position, the
+    absent ones None): the same values as groupdict, for every regex of some kinds."""
+    from itertools import product
+
+    from gateway.checker.dates import _DATE_GROUPS, _date_regex, _groups_getter
+
+    text = "令和7年6月14日（土）〜22日、2025/6/1(日)、11/25、R8.11.25、2026.11.25 二〇二六年一月一日"
+    seen = 0
+    for kinds in product((False, True), repeat=4):
+        regex = _date_regex(*kinds)
+        if regex is None:
+            continue
+        for m in regex.finditer(text):
+            got = dict(zip(_DATE_GROUPS, _groups_getter(regex)((*m.groups(), None)), strict=True))
+            assert got == {name: m.groupdict().get(name) for name in _DATE_GROUPS}
+            seen += 1
+    assert seen > 30
+
+
+# --- spelled words: where a spelling may start ---
+
+
+def _plain_starts(text: str, heads: frozenset[str], singles: frozenset[str]) -> list[int]:
+    return [i for i in range(len(text)) if text[i : i + 2] in heads or text[i] in singles]
+
+
+def test_spelled_starts_are_every_head_and_single_in_the_corpus(
+    checker: Checker, texts: list[str]
+) -> None:
+    from gateway.checker.engine import spelled_starts
+
+    scan = checker._rules.spelled
+    assert scan is not None and scan.heads
+    found = 0
+    for text in texts:
+        want = _plain_starts(text, scan.heads, scan.singles)
+        assert spelled_starts(text, scan) == want, text[:80]
+        found += len(want)
+    assert found > 100
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    heads=st.sets(st.text(alphabet="しねシネ死〇・ばかバカ.*", min_size=2, max_size=2), max_size=12),
+    singles=st.sets(st.sampled_from("糞しバ*"), max_size=2),
+    text=st.text(alphabet="しねシネ死〇・ばかバカ.*糞 あ", max_size=30),
+)
+def test_spelled_starts_are_every_head_and_single(
+    heads: set[str], singles: set[str], text: str
+) -> None:
+    from gateway.checker.engine import SpelledScan, spelled_starts
+
+    letters = frozenset(h[0] for h in heads) | frozenset(singles)
+    scan = SpelledScan(letters, frozenset(heads), frozenset(singles), frozenset())
+    assert spelled_starts(text, scan) == _plain_starts(text, scan.heads, scan.singles)
+
+
+# --- spaced words: spaces between two non-ASCII letters ---
+
+_SPACED_AS_WRITTEN = re.compile(r"(?<=[^\x00-\x7f]) {1,2}(?=[^\x00-\x7f])")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=" ばか a.\u3000\n", max_size=24))
+@example("ば か  ば   か a b  ば")
+def test_spaces_between_non_ascii_letters_found_from_the_space_are_as_written(text: str) -> None:
+    from gateway.checker.fold import _SPACED_NON_ASCII
+
+    assert [m.span() for m in _SPACED_NON_ASCII.finditer(text)] == [
+        m.span() for m in _SPACED_AS_WRITTEN.finditer(text)
+    ]
+
+
+def test_spaces_between_non_ascii_letters_on_every_text(texts: list[str]) -> None:
+    from gateway.checker.fold import _SPACED_NON_ASCII
+
+    found = 0
+    for text in texts:
+        want = [m.span() for m in _SPACED_AS_WRITTEN.finditer(text)]
+        assert [m.span() for m in _SPACED_NON_ASCII.finditer(text)] == want
+        found += len(want)
+    assert found > 20
+
+
+# --- regexes reshaped to start with a class (re skips in C to where they can match) ---
+
+
+def _as_written() -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+    """(the regex as the checker has it, the same as it was written for people)."""
+    from gateway.checker import contacts, draft
+
+    return [
+        (_URL_RE, _IGNORECASE_URL_RE),
+        (draft._SENTENCE_END, re.compile(r"[。！？!?\n]+")),
+        (draft._NOT_INERT_RUN, re.compile(f"[^{draft._INERT}]+")),
+        (contacts._NUMBER_RE, re.compile(r"(?<![\d-])\d{2,5}[-(]\d{1,4}[-)]\d{3,4}(?![\d-])")),
+    ]
+
+
+def test_reshaped_regexes_match_as_written_on_every_text(texts: list[str]) -> None:
+    for fast, plain in _as_written():
+        found = 0
+        for text in texts:
+            want = [m.span() for m in plain.finditer(text)]
+            assert [m.span() for m in fast.finditer(text)] == want, (plain.pattern, text[:80])
+            found += len(want)
+        assert found > 10, plain.pattern
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    text=st.text(
+        alphabet="0123456789٣-()（）。！？!? \nａｱｶﾞ㈱①か\u3099Hhttps:/wW.x", max_size=30
+    ),
+    start=st.integers(0, 30),
+)
+@example(text="0266-41-1111、(0266)41-1111 12-3-4567", start=0)
+def test_reshaped_regexes_match_as_written(text: str, start: int) -> None:
+    for fast, plain in _as_written():
+        assert [m.span() for m in fast.finditer(text, start)] == [
+            m.span() for m in plain.finditer(text, start)
+        ], plain.pattern

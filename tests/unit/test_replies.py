@@ -272,3 +272,35 @@ def test_explain_auto_reply_stays_auto_reply() -> None:
 
     d = explain(_incoming("outlook_oof_subject_only"), as_reply=True)
     assert d["kind"] == "auto_reply" and d["decision"] is None
+
+
+# --------------------------------------------------------------------------- pasted back
+
+
+def test_a_short_own_line_does_not_swallow_the_start_of_our_pasted_text():
+    """Found by hypothesis (test_reply_properties): the reviewer's 「0」 equals a line we
+    sent, and its short run took the next line with it, so our own 承認 line was left as
+    the reviewer's words and approved."""
+    sent = "承認\n承認\r0\n承認\n" + INSTRUCTION
+    reading = read_reply("0\n\n" + sent, [sent])
+    assert reading.decision is not A
+    assert reading.own_text == "0"
+
+
+def test_a_long_post_pasted_back_rewrapped_still_reads_the_approval():
+    post = "\n".join(f"第{i}回 町の防災訓練は公民館の駐車場で午前9時から行います。" for i in range(300))
+    flat = post.replace("\n", "")
+    rewrapped = "\n".join(flat[i : i + 38] for i in range(0, len(flat), 38))
+    assert read_reply("承認します\n\n" + rewrapped, [post]).decision is A
+
+
+def test_a_reply_too_costly_to_search_for_our_text_asks_again(monkeypatch):
+    """Past REWRAP_SEARCH_LIMIT our text may still be in the words: never a decision."""
+    import gateway.replies as replies
+
+    post = "\n".join(f"第{i}回 町の防災訓練は公民館の駐車場で午前9時から行います。" for i in range(300))
+    flat = post.replace("\n", "")
+    rewrapped = "\n".join(flat[i : i + 38] for i in range(0, len(flat), 38))
+    monkeypatch.setattr(replies, "REWRAP_SEARCH_LIMIT", 10 * len(flat))
+    assert read_reply("承認します\n\n" + rewrapped, [post]).decision is U
+    assert read_reply("承認します", [post]).decision is A  # nothing to search: read as ever

@@ -13,7 +13,7 @@ from offline import offline_gateway, offline_settings
 
 from gateway.commands import Command, read_absence, read_command
 from gateway.config_reader import ConfigError
-from gateway.demo import compose_draft
+from gateway.demo import compose_draft, compose_reply
 from gateway.staffdesk import queue_admin_command
 
 JST_NOW = datetime(2026, 12, 18, 9, 0).astimezone()
@@ -199,6 +199,24 @@ def test_an_absence_by_mail_counts_only_after_the_reviewer_answers_yes(tmp_path)
     assert gw.store.absences()[0].state == "confirmed"
     confirmed = sent(gw, "absence", DAIRI)[-1]
     assert "有効になりました" in body(confirmed)
+
+
+def test_a_yes_signed_with_the_reviewers_name_confirms(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    assert gw.handle_raw(iphone_ja(request, KAKARI, "山田 係長", "はい\n山田")) == (
+        "absence_confirmed"
+    )
+
+
+def test_a_yes_signed_with_the_name_in_people_confirms_without_a_display_name(tmp_path):
+    people = [{"name": "山田 太郎", "addresses": [KAKARI]}]
+    gw, _ = make(tmp_path, people=people)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    reply = compose_reply(request, KAKARI, "はい。\n山田")  # a bare From, no display name
+    assert gw.handle_raw(reply) == "absence_confirmed"
 
 
 def test_a_forged_absence_never_takes_effect(tmp_path):
@@ -455,6 +473,26 @@ def test_a_command_from_someone_not_entitled_is_refused_never_a_draft(tmp_path, 
     told = {r for e in gw.store.outbox.all()[before:] for r in e["recipients"]}
     assert told <= {AUTHOR}  # nobody but the author's own address hears of it
     assert "command_refused" in actions(gw)
+
+
+def test_a_command_naming_the_draft_in_its_words_applies_to_that_draft(tmp_path):
+    gw, _ = make(tmp_path)
+    open_draft(gw)
+    before = len(sent(gw, "review-request", KAKARI))
+    mail = compose_draft(KAKARI, "再送のお願い", "D-000001の再送をお願いします。\n")
+    assert gw.handle_raw(mail) == "resend"
+    assert len(sent(gw, "review-request", KAKARI)) == before + 1
+    assert len(gw.store.all_drafts()) == 1
+
+
+@pytest.mark.parametrize("words", ["状況", "再送してください", "取り下げます"])
+def test_a_command_naming_no_draft_is_answered_never_a_draft(tmp_path, words):
+    gw, _ = make(tmp_path)
+    open_draft(gw)
+    assert gw.handle_raw(compose_draft(AUTHOR, "お願い", words + "\n")) == "command_refused"
+    assert len(gw.store.all_drafts()) == 1
+    answer = body(sent(gw, "notice", AUTHOR)[-1])
+    assert "どの投稿案" in answer and "返信" in answer
 
 
 def test_a_withdraw_signed_with_the_authors_name_is_a_withdrawal(tmp_path):
