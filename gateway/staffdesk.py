@@ -348,7 +348,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
             )
         )
         return "absence_not_confirmed"
-    if read_command(own_words(inc.text)) != Command.CONFIRM:
+    if read_command(own_words(inc.text), inc.from_name) != Command.CONFIRM:
         store.add_event(
             _event(
                 "absence_not_confirmed",

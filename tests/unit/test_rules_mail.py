@@ -13,7 +13,7 @@ from offline import offline_gateway, offline_settings
 
 from gateway.commands import Command, read_absence, read_command
 from gateway.config_reader import ConfigError
-from gateway.demo import compose_draft
+from gateway.demo import compose_draft, compose_reply
 from gateway.staffdesk import queue_admin_command
 
 JST_NOW = datetime(2026, 12, 18, 9, 0).astimezone()
@@ -199,6 +199,24 @@ def test_an_absence_by_mail_counts_only_after_the_reviewer_answers_yes(tmp_path)
     assert gw.store.absences()[0].state == "confirmed"
     confirmed = sent(gw, "absence", DAIRI)[-1]
     assert "有効になりました" in body(confirmed)
+
+
+def test_a_yes_signed_with_the_reviewers_name_confirms(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    assert gw.handle_raw(iphone_ja(request, KAKARI, "山田 係長", "はい\n山田")) == (
+        "absence_confirmed"
+    )
+
+
+def test_a_yes_signed_with_the_name_in_people_confirms_without_a_display_name(tmp_path):
+    people = [{"name": "山田 太郎", "addresses": [KAKARI]}]
+    gw, _ = make(tmp_path, people=people)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    reply = compose_reply(request, KAKARI, "はい。\n山田")  # a bare From, no display name
+    assert gw.handle_raw(reply) == "absence_confirmed"
 
 
 def test_a_forged_absence_never_takes_effect(tmp_path):
