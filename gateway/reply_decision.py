@@ -241,6 +241,8 @@ def _read_approval(
         return G.UNCLEAR
     if before and _CJK_RE.fullmatch(before[-1]):
         return G.UNCLEAR  # 課長承認, 最終承認: a compound noun, not a decision
+    if G.TRAILING_OFF_RE.search(_squeeze(tail)):
+        return G.UNCLEAR  # 承認… / 承認、、、: trailing off
     if len(tail) <= _MAX_TAIL and G.APPROVING_TAIL_RE.fullmatch(_squeeze(tail)):
         return G.UNCLEAR if condition_end <= start else G.APPROVE
     if _negated(_first_clause(_content(after)[:_NEGATION_WINDOW])):

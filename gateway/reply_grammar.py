@@ -66,11 +66,14 @@ GO_AHEAD = (
 # What may close a sentence without changing it: punctuation, long marks and a few
 # emoji that only agree (👍 🙆 ⭕ ✅ ✔ 👌 🙏 🙇 😊 ☺ ✨). Skin tones, ZWJ and variation
 # selectors are part of an emoji.
-END_MARKS = "。.!~〜ー…・♪"
+END_MARKS = "。.!~〜ー♪"
 AGREEING_EMOJI = "👍🙆⭕✅✔👌🙏🙇😊☺✨"
 EMOJI_MODIFIERS = "\u200d\ufe0f\ufe0e\u2640\u2642\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff"
 OPEN_BRACKETS = "「『【[(<〈《〔"
 CLOSE_BRACKETS = "」』】])>〉》〕"
+
+# After 承認, a reviewer trailing off (NFKC makes … into ...): not a clear approval.
+TRAILING_OFF = ("…", "‥", "..", "。。", "、、", ",,", "・・")
 
 # Right before 承認 (joined to it as one word).
 NEGATING_PREFIXES = ("不", "非")  # 不承認 / 非承認: a send-back
@@ -96,6 +99,8 @@ ROWS: tuple[Row, ...] = (
     Row(APPROVE, "文の終わり", "句読点・のばし棒・同意の絵文字・かっこ閉じ",
         forms=tuple(END_MARKS) + tuple(AGREEING_EMOJI) + tuple(CLOSE_BRACKETS),
         examples=("承認！！", "「承認」", "承認します👍")),
+    Row(UNCLEAR, "承認 の後", "言いよどみ（…、‥、。。、、、、・・）", forms=TRAILING_OFF,
+        rule="trailing_off", examples=("承認…", "承認、、、", "承認です。。。")),
     Row(SEND_BACK, "どこでも", "差戻しの語（打ち消されていないもの）", forms=SEND_BACK_WORDS,
         examples=("差戻し", "差し戻します。日付が違います", "却下")),
     Row(SEND_BACK, "承認 の直前", "打ち消しの接頭辞", forms=NEGATING_PREFIXES,
@@ -225,6 +230,7 @@ APPROVING_TAIL_RE = re.compile(
     rf"[{re.escape(CLOSE_BRACKETS)}]*(?:{_tail_body}|{_alternation(BARE_ENDINGS[1:])}|){_marks}"
 )
 BLOCKER_RE = re.compile(_alternation(blocker_forms()))
+TRAILING_OFF_RE = re.compile(_alternation(TRAILING_OFF))
 ASCII_WORD_RE = re.compile(rf"(?<![a-z0-9'])(?:{_alternation(ASCII_WORDS)})(?![a-z0-9'])")
 REFUSAL_START_RE = re.compile(r"^(?:いいえ|いや(?!ー)|ノー(?![ァ-ヺー]))")
 CONDITION_AFTER_RE = re.compile(

@@ -189,6 +189,26 @@ def test_a_later_refusal_joke_hedge_or_condition_stops_the_approval(text: str) -
 @pytest.mark.parametrize(
     "text",
     [
+        "承認…",
+        "承認……",
+        "承認...",
+        "承認です…。",
+        "承認、、、",
+        "承認します。。。",
+        "承認・・・",
+        "承認‥",
+        "承認します…\n山田",
+    ],
+)
+def test_an_approval_that_trails_off_asks_again(text: str) -> None:
+    """承認… / 承認、、、: the reviewer trails off; not a clear approval."""
+    assert decide(text) != A, read_grammar(text)
+    assert read_reply(text).decision != A, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         # a condition on its own line below the approval looks like a signature line
         # (課長 …, ※…): it is the reviewer's words and must never be cut away
         "承認します\n課長確認後",
