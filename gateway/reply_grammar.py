@@ -85,8 +85,9 @@ CONTINUATION_STARTS = ("わけ", "訳", "はず", "筈")
 ASCII_WORDS = ("no", "nope", "not", "ng", "never", "don't", "dont", "wait", "hold", "reject",
                "cancel", "stop", "jk", "lol", "kidding", "joke", "w", "ww", "www")  # fmt: skip
 # A check or fix by someone else that the approval waits for (課長確認後, 修正後).
+# (Not 修正後 / 変更後: 修正後の文面で問題ありません speaks of the version being approved.)
 AFTER_NOUNS = ("確認", "了承", "決裁", "判断", "許可", "返事", "返答", "回答", "連絡", "相談",
-               "修正", "訂正", "変更", "差し替え", "差替え", "差替", "直し", "OK", "了解")  # fmt: skip
+               "OK", "了解")  # fmt: skip
 AFTER_WORDS = ("後", "あと", "以降")
 
 ROWS: tuple[Row, ...] = (
@@ -138,8 +139,9 @@ ROWS: tuple[Row, ...] = (
         forms=("うそ", "嘘", "ウソ", "冗談", "じょうだん", "撤回", "取り消", "取消", "とりけし",
                "キャンセル", "取り下げ", "やっぱり", "やっぱ", "やはり", "間違え", "間違いでした", "間違いです", "送り間違い", "間違って",
                "誤りでした", "誤りです", "誤送信", "訂正", "無効", "はなしで", "は無しで", "なしにして", "無しにして",
-               "ナシで", "忘れて", "わすれて", "やめ", "止めて", "止めます", "笑", "なんちゃって",
-               "エイプリルフール", "別件", "宛先違い", "人違い", "いいえ"),
+               "ナシで", "忘れて", "わすれて", "やめ", "止めて", "止めます", "(笑)", "なんちゃって",
+               "エイプリルフール", "別件でした", "宛先違い", "人違い", "いいえ"),
+        rule="joke_ending",
         examples=("承認します（うそです）", "承認します。やっぱりやめます", "承認します。笑",
                   "承認します。間違いでした")),
     Row(UNCLEAR, "どこでも（承認を止める）", "ただし書き・逆接の文頭",
@@ -148,7 +150,9 @@ ROWS: tuple[Row, ...] = (
     Row(UNCLEAR, "どこでも（承認を止める）", "打ち消し・拒否（問題ありません・差し支えありません・構いません等は除く）",
         forms=("無理", "ムリ", "むり", "駄目", "だめ", "ダメ", "NG", "不可", "難しい", "むずかしい",
                "厳しい", "きびしい", "不適", "不十分", "不備", "問題があ", "問題あり。", "いけません",
-               "反対", "拒否", "お断り", "辞退", "控え", "否認", "否決", "わけがな", "訳がな",
+               "反対です", "反対します", "反対いたします", "反対致します", "反対で", "に反対",
+               "拒否", "お断り", "辞退", "控えて", "控えます", "控えさせ", "控えたい", "差し控",
+               "否認", "否決", "わけがな", "訳がな",
                "はずがな", "筈がな"),
         rule="verb_negation",
         examples=("承認。できません。", "承認します。掲載はしないでください", "承認⏎いたしかねます",
@@ -233,6 +237,7 @@ APPROVING_TAIL_RE = re.compile(
 BLOCKER_RE = re.compile(_alternation(blocker_forms()))
 TRAILING_OFF_RE = re.compile(_alternation(TRAILING_OFF))
 ASCII_WORD_RE = re.compile(rf"(?<![a-z0-9'])(?:{_alternation(ASCII_WORDS)})(?![a-z0-9'])")
+JOKE_ENDING_RE = re.compile(r"笑+[。.!]*$")  # 承認します。笑 (not 笑顔)
 REFUSAL_START_RE = re.compile(r"^(?:いいえ|いや(?!ー)|ノー(?![ァ-ヺー]))")
 CONDITION_AFTER_RE = re.compile(
     rf"(?:{_alternation(AFTER_NOUNS)})の?(?:{_alternation(AFTER_WORDS)})", re.IGNORECASE
