@@ -127,7 +127,11 @@ def draft_command(
 _NAMED_DRAFT_RE = re.compile(
     r"D-\d{6}\s*(?:第\s*\d{1,3}\s*版)?\s*(?:について(?:の)?|の件(?:で|の)?|の|は|を|、)?"
 )
-_COMMAND_STEMS = ("状況", "進捗", "取り下", "取下", "再送", "送って")
+_COMMAND_STEMS = (  # a word every command form has (a cheap test before reading own words)
+    *("状況", "進捗", "どうなって"),
+    *("取り下", "取下", "取り消", "取消", "キャンセル", "取りやめ"),
+    *("再送", "送って", "送りください", "届いていません"),
+)
 _COMMAND_LABELS = {Command.STATUS: "状況", Command.WITHDRAW: "取り下げ", Command.RESEND: "再送"}
 
 
@@ -159,7 +163,10 @@ def command_without_draft(gw: Gateway, inc: Incoming, now: datetime) -> tuple[Ou
     再送: with one draft number in the words (「D-000001の再送をお願いします」) it is that
     draft's command; with none, the sender is asked to reply to a mail of the draft. Never
     a draft 「状況」 for the reviewers. None when the words are no such command."""
-    if len(inc.text) > _MAX_COMMAND_MAIL or not any(k in inc.text for k in _COMMAND_STEMS):
+    if len(inc.text) > _MAX_COMMAND_MAIL:
+        return None
+    folded = unicodedata.normalize("NFKC", inc.text)  # ｷｬﾝｾﾙ from an old phone too
+    if not any(k in folded for k in _COMMAND_STEMS):
         return None  # the common case, a draft: no reading of own words at all
     words = unicodedata.normalize("NFKC", own_words(inc.text))
     if len(words) > 400:

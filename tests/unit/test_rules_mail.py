@@ -93,6 +93,19 @@ def actions(gw) -> list[str]:
         ("恐れ入りますが、再送をお願いできますでしょうか。", Command.RESEND),
         ("再送いただけますか", Command.RESEND),
         ("取り下げさせないでください", None),
+        # Other words staff use for the same three things.
+        ("確認状況を教えてください", Command.STATUS),
+        ("承認状況はどうなっていますか", Command.STATUS),
+        ("今どうなっていますか？", Command.STATUS),
+        ("取り消します", Command.WITHDRAW),
+        ("取消しをお願いします", Command.WITHDRAW),
+        ("キャンセルしてください", Command.WITHDRAW),
+        ("投稿を取りやめます", Command.WITHDRAW),
+        ("依頼のメールが届いていません", Command.RESEND),
+        ("もう一度お送りください", Command.RESEND),
+        ("再送付をお願いします", Command.RESEND),
+        ("取り消しません", None),
+        ("キャンセルはしません", None),
     ],
 )
 def test_commands_are_only_the_whole_own_words(words, command):
@@ -485,7 +498,7 @@ def test_a_command_naming_the_draft_in_its_words_applies_to_that_draft(tmp_path)
     assert len(gw.store.all_drafts()) == 1
 
 
-@pytest.mark.parametrize("words", ["状況", "再送してください", "取り下げます"])
+@pytest.mark.parametrize("words", ["状況", "再送してください", "取り下げます", "ｷｬﾝｾﾙ"])
 def test_a_command_naming_no_draft_is_answered_never_a_draft(tmp_path, words):
     gw, _ = make(tmp_path)
     open_draft(gw)
