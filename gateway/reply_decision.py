@@ -179,6 +179,8 @@ def _blockers(sentence: str, tokens: list[Token]) -> list[str]:
         why.append("question")
     if compact.startswith(G.ADVERSATIVE_STARTS[:-1]) or re.match(r"ただ[、,]", compact):
         why.append("adversative_start")
+    if G.JOKE_ENDING_RE.search(compact):
+        why.append("joke_ending")
     if G.REFUSAL_START_RE.match(compact):
         why.append("refusal_start")
     if G.CONDITION_AFTER_RE.search(compact):
