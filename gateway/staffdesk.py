@@ -218,6 +218,8 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool
     if request is None:  # meant as an absence: a reviewer is told how to write it
         return _unreadable_absence(gw, inc, now) if listed else None
     if not listed:
+        if in_reply:  # e.g. a deputy who is no listed reviewer: read as their answer
+            return None
         store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
     deputy = gw.settings.people.key_or_none(request.deputy)  # a [[people]] alias is its person

@@ -405,6 +405,27 @@ def test_an_absence_in_reply_to_a_review_request_is_read_and_decides_nothing(tmp
     assert "「はい」とだけ" in body(sent(gw, "absence", KAKARI)[-1])
 
 
+def test_an_absence_in_reply_from_a_deputy_not_a_reviewer_is_read_as_their_answer(tmp_path):
+    gw, _ = make(tmp_path)
+    tanaka = "tanaka@town.example.jp"  # staff, no listed reviewer: a deputy only
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KAKARI,
+            "deputy": tanaka,
+            "start": "2026-12-18",
+            "end": "2026-12-20",
+        },
+    )
+    gw.tick()
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)) == "draft"
+    request = sent(gw, "review-request", tanaka)[-1]
+    reply = outlook_ja(request, tanaka, "田中", "不在 12/21 代理 dairi@town.example.jp")
+    assert gw.handle_raw(reply) == "reply_unclear"  # asked again, not swallowed
+    assert [a.reviewer for a in gw.store.absences()] == [KAKARI]
+
+
 def test_a_corrected_absence_replaces_the_unconfirmed_one(tmp_path):
     gw, _ = make(tmp_path)
     gw.handle_raw(absence_mail(KAKARI, "不在 12/24-12/27 代理 hosa@town.example.jp"))
