@@ -538,6 +538,17 @@ def test_a_withdraw_signed_with_the_authors_name_is_a_withdrawal(tmp_path):
     assert gw.store.get_draft("D-000001").state == "withdrawn"
 
 
+def test_the_authors_new_text_on_a_withdrawn_draft_is_answered_not_lost(tmp_path):
+    gw, _ = make(tmp_path)
+    received, _ = open_draft(gw)
+    assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", "取り下げます")) == "withdrawn"
+    revised = "アカウント: 辰野町公式X\n\n12月27日（日）午前9時から防災訓練を行います。"
+    assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", revised)) == "author_reply"
+    answer = body(sent(gw, "notice", AUTHOR)[-1])
+    assert "取り下げ" in answer and "新しいメール" in answer
+    assert gw.store.get_draft("D-000001").state == "withdrawn"
+
+
 def test_a_withdraw_without_the_authors_token_is_refused_politely(tmp_path):
     gw, _ = make(tmp_path)
     open_draft(gw)
