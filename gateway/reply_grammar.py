@@ -237,7 +237,9 @@ APPROVING_TAIL_RE = re.compile(
 BLOCKER_RE = re.compile(_alternation(blocker_forms()))
 TRAILING_OFF_RE = re.compile(_alternation(TRAILING_OFF))
 ASCII_WORD_RE = re.compile(rf"(?<![a-z0-9'])(?:{_alternation(ASCII_WORDS)})(?![a-z0-9'])")
-JOKE_ENDING_RE = re.compile(r"笑+[。.!]*$")  # 承認します。笑 (not 笑顔)
+# 承認します。笑 / 承認。笑⏎山田 (a signature joins the line): 笑 ending a sentence or
+# starting one, not the words it begins (笑顔, 笑い, 笑う, 笑み …)
+JOKE_ENDING_RE = re.compile(r"笑+[。.!]*$|^笑+(?![顔みういえわっ話覧声])")
 REFUSAL_START_RE = re.compile(r"^(?:いいえ|いや(?!ー)|ノー(?![ァ-ヺー]))")
 CONDITION_AFTER_RE = re.compile(
     rf"(?:{_alternation(AFTER_NOUNS)})の?(?:{_alternation(AFTER_WORDS)})", re.IGNORECASE
