@@ -264,7 +264,8 @@ class Gateway(Deferral):
             key,
             outcome.draft.id if outcome.draft else "-",
         )
-        if outcome.mails or name.startswith("absence_") or name == "on_behalf":  # queued directly
+        queued_directly = name.startswith("absence_") or name in ("on_behalf", "command_refused")
+        if outcome.mails or queued_directly:
             self.on_queued()
         return name
 

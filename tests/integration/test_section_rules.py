@@ -358,6 +358,9 @@ def test_absences_and_commands_as_staff_write_them(mail_system, tmp_path):
             colleague,
         )
         gw.wait_until(lambda: gw.events("command_refused"))
+        # The author's 「状況」 naming no draft is answered at once (no draft is made).
+        gw.send(outlook_new_mail(AUTHOR, "佐藤", "確認", "状況を教えて下さい"), AUTHOR)
+        assert "どの投稿案" in body_text(gw.wait(AUTHOR, "notice"))
 
         # KAKARI's 後閲 names HOSA's approval in their place.
         clock.now = datetime(2026, 12, 24, 8, 0, tzinfo=JST)
