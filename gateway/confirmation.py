@@ -261,8 +261,8 @@ def _check_body(
 
 
 _ACCOUNT_LINE_RE = re.compile(r"^\s*アカウント\s*[:：]\s*(.*?)\s*$")
-_DRAFT_ID_RE = re.compile(r"(?<![A-Za-z0-9-])D-\d+(?![0-9])")
-_VERSION_RE = re.compile(r"第\s*(\d+)\s*版")
+# 「D-000001 第1版」 as our templates write it (a 第2版 in a name of the office's is not it)
+_DRAFT_VERSION_RE = re.compile(r"(?<![A-Za-z0-9-])(D-\d+)\s*第\s*(\d+)\s*版")
 _SUMMARY_RE = re.compile(r"\d+ 行・[\d,]+ 文字")
 _ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -281,26 +281,29 @@ def _check_stated_facts(
     account = str(record.get("account") or "")
     draft_id, version = str(record.get("draft_id")), str(record.get("version"))
     summary = post_summary(text)
+    subject = str(record.get("subject") or "")
     for line in outside:
+        if subject:
+            line = line.replace(subject, "")  # the author's words, quoted: not a stated fact
+        greeting = line.rstrip().endswith("様")  # 「佐藤 花子 様」: the author's own name
         m = _ACCOUNT_LINE_RE.match(line)
         if m and m.group(1) != account:
             verdict.fail(
                 f"本文のアカウントが「{shown(m.group(1))}」ですが、承認記録は「{account}」です。",
                 f"the body names account {m.group(1)!r}, the record says {account!r}",
             )
-        for found in _DRAFT_ID_RE.findall(line):
-            if found != draft_id:
+        for found_id, found_version in [] if greeting else _DRAFT_VERSION_RE.findall(line):
+            if found_id != draft_id:
                 verdict.fail(
-                    f"本文の投稿案の番号が「{found}」ですが、承認記録は「{draft_id}」です。",
-                    f"the body names draft {found}, the record says {draft_id}",
+                    f"本文の投稿案の番号が「{found_id}」ですが、承認記録は「{draft_id}」です。",
+                    f"the body names draft {found_id}, the record says {draft_id}",
                 )
-        for found in _VERSION_RE.findall(line):
-            if found != version:
+            if found_version != version:
                 verdict.fail(
-                    f"本文の版が「第{found}版」ですが、承認記録は「第{version}版」です。",
-                    f"the body names version {found}, the record says {version}",
+                    f"本文の版が「第{found_version}版」ですが、承認記録は「第{version}版」です。",
+                    f"the body names version {found_version}, the record says {version}",
                 )
-        for found in _SUMMARY_RE.findall(line):
+        for found in [] if greeting else _SUMMARY_RE.findall(line):
             if found != summary:
                 verdict.fail(
                     f"本文の投稿文の大きさが「{found}」ですが、承認された文面は「{summary}」です。",

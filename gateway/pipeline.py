@@ -303,8 +303,13 @@ class Gateway(Deferral):
 
     def _as_person(self, inc: Incoming) -> Incoming:
         """The mail with its From replaced by the person key, for the staff desk (commands,
-        absences), which compares addresses as people do."""
-        return replace(inc, from_addr=self._person(inc))
+        absences), which compares addresses as people do; its name is the From's display
+        name and the person's `[[people]]` name."""
+        person = self._person(inc)
+        listed = next((p.name for p in self.settings.people.persons if p.key == person), "")
+        # Both names, as a short mail may be signed with either (「山田」 under 「はい」).
+        names = " ".join(n for n in (inc.from_name, listed) if n)
+        return replace(inc, from_addr=person, from_name=names)
 
     def _decide(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
         sender = self._person(inc)

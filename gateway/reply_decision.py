@@ -179,6 +179,8 @@ def _blockers(sentence: str, tokens: list[Token]) -> list[str]:
         why.append("question")
     if compact.startswith(G.ADVERSATIVE_STARTS[:-1]) or re.match(r"ただ[、,]", compact):
         why.append("adversative_start")
+    if G.JOKE_ENDING_RE.search(compact):
+        why.append("joke_ending")
     if G.REFUSAL_START_RE.match(compact):
         why.append("refusal_start")
     if G.CONDITION_AFTER_RE.search(compact):
@@ -241,6 +243,8 @@ def _read_approval(
         return G.UNCLEAR
     if before and _CJK_RE.fullmatch(before[-1]):
         return G.UNCLEAR  # 課長承認, 最終承認: a compound noun, not a decision
+    if G.TRAILING_OFF_RE.search(_squeeze(tail)):
+        return G.UNCLEAR  # 承認… / 承認、、、: trailing off
     if len(tail) <= _MAX_TAIL and G.APPROVING_TAIL_RE.fullmatch(_squeeze(tail)):
         return G.UNCLEAR if condition_end <= start else G.APPROVE
     if _negated(_first_clause(_content(after)[:_NEGATION_WINDOW])):

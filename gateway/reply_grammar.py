@@ -66,11 +66,14 @@ GO_AHEAD = (
 # What may close a sentence without changing it: punctuation, long marks and a few
 # emoji that only agree (👍 🙆 ⭕ ✅ ✔ 👌 🙏 🙇 😊 ☺ ✨). Skin tones, ZWJ and variation
 # selectors are part of an emoji.
-END_MARKS = "。.!~〜ー…・♪"
+END_MARKS = "。.!~〜ー♪"
 AGREEING_EMOJI = "👍🙆⭕✅✔👌🙏🙇😊☺✨"
 EMOJI_MODIFIERS = "\u200d\ufe0f\ufe0e\u2640\u2642\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff"
 OPEN_BRACKETS = "「『【[(<〈《〔"
 CLOSE_BRACKETS = "」』】])>〉》〕"
+
+# After 承認, a reviewer trailing off (NFKC makes … into ...): not a clear approval.
+TRAILING_OFF = ("…", "‥", "..", "。。", "、、", ",,", "・・")
 
 # Right before 承認 (joined to it as one word).
 NEGATING_PREFIXES = ("不", "非")  # 不承認 / 非承認: a send-back
@@ -82,8 +85,9 @@ CONTINUATION_STARTS = ("わけ", "訳", "はず", "筈")
 ASCII_WORDS = ("no", "nope", "not", "ng", "never", "don't", "dont", "wait", "hold", "reject",
                "cancel", "stop", "jk", "lol", "kidding", "joke", "w", "ww", "www")  # fmt: skip
 # A check or fix by someone else that the approval waits for (課長確認後, 修正後).
+# (Not 修正後 / 変更後: 修正後の文面で問題ありません speaks of the version being approved.)
 AFTER_NOUNS = ("確認", "了承", "決裁", "判断", "許可", "返事", "返答", "回答", "連絡", "相談",
-               "修正", "訂正", "変更", "差し替え", "差替え", "差替", "直し", "OK", "了解")  # fmt: skip
+               "OK", "了解")  # fmt: skip
 AFTER_WORDS = ("後", "あと", "以降")
 
 ROWS: tuple[Row, ...] = (
@@ -96,6 +100,8 @@ ROWS: tuple[Row, ...] = (
     Row(APPROVE, "文の終わり", "句読点・のばし棒・同意の絵文字・かっこ閉じ",
         forms=tuple(END_MARKS) + tuple(AGREEING_EMOJI) + tuple(CLOSE_BRACKETS),
         examples=("承認！！", "「承認」", "承認します👍")),
+    Row(UNCLEAR, "承認 の後", "言いよどみ（…、‥、。。、、、、・・）", forms=TRAILING_OFF,
+        rule="trailing_off", examples=("承認…", "承認、、、", "承認です。。。")),
     Row(SEND_BACK, "どこでも", "差戻しの語（打ち消されていないもの）", forms=SEND_BACK_WORDS,
         examples=("差戻し", "差し戻します。日付が違います", "却下")),
     Row(SEND_BACK, "承認 の直前", "打ち消しの接頭辞", forms=NEGATING_PREFIXES,
@@ -124,16 +130,18 @@ ROWS: tuple[Row, ...] = (
         forms=("待って", "待ち", "まって", "保留", "ペンディング", "検討", "相談", "確認中", "様子見",
                "見合わせ", "見送", "一旦", "いったん", "後ほど", "のちほど", "後で", "あとで",
                "改めて", "あらためて", "追って", "再確認", "もう少し", "しばらく", "少々",
-               "仮", "暫定", "一応", "たぶん", "多分", "おそらく", "恐らく", "確認します",
-               "確認いたします", "確認致します", "任せ", "従います"),
+               "仮です", "仮で", "仮に", "仮とし", "(仮)", "暫定", "一応", "たぶん", "多分", "おそらく",
+               "恐らく", "確認します", "確認いたします", "確認致します", "にお任せ", "に任せ",
+               "判断をお任せ", "判断はお任せ", "判断に従", "意見に従"),
         examples=("承認⏎ちょっと待ってください", "承認します。少々お待ちください",
                   "承認します。一応です", "承認します。念のため課長にも確認します")),
     Row(UNCLEAR, "どこでも（承認を止める）", "取り消し・冗談",
         forms=("うそ", "嘘", "ウソ", "冗談", "じょうだん", "撤回", "取り消", "取消", "とりけし",
                "キャンセル", "取り下げ", "やっぱり", "やっぱ", "やはり", "間違え", "間違いでした", "間違いです", "送り間違い", "間違って",
                "誤りでした", "誤りです", "誤送信", "訂正", "無効", "はなしで", "は無しで", "なしにして", "無しにして",
-               "ナシで", "忘れて", "わすれて", "やめ", "止めて", "止めます", "笑", "なんちゃって",
-               "エイプリルフール", "別件", "宛先違い", "人違い", "いいえ"),
+               "ナシで", "忘れて", "わすれて", "やめ", "止めて", "止めます", "(笑)", "なんちゃって",
+               "エイプリルフール", "別件でした", "宛先違い", "人違い", "いいえ"),
+        rule="joke_ending",
         examples=("承認します（うそです）", "承認します。やっぱりやめます", "承認します。笑",
                   "承認します。間違いでした")),
     Row(UNCLEAR, "どこでも（承認を止める）", "ただし書き・逆接の文頭",
@@ -142,7 +150,9 @@ ROWS: tuple[Row, ...] = (
     Row(UNCLEAR, "どこでも（承認を止める）", "打ち消し・拒否（問題ありません・差し支えありません・構いません等は除く）",
         forms=("無理", "ムリ", "むり", "駄目", "だめ", "ダメ", "NG", "不可", "難しい", "むずかしい",
                "厳しい", "きびしい", "不適", "不十分", "不備", "問題があ", "問題あり。", "いけません",
-               "反対", "拒否", "お断り", "辞退", "控え", "否認", "否決", "わけがな", "訳がな",
+               "反対です", "反対します", "反対いたします", "反対致します", "反対で", "に反対",
+               "拒否", "お断り", "辞退", "控えて", "控えます", "控えさせ", "控えたい", "差し控",
+               "否認", "否決", "わけがな", "訳がな",
                "はずがな", "筈がな"),
         rule="verb_negation",
         examples=("承認。できません。", "承認します。掲載はしないでください", "承認⏎いたしかねます",
@@ -225,7 +235,11 @@ APPROVING_TAIL_RE = re.compile(
     rf"[{re.escape(CLOSE_BRACKETS)}]*(?:{_tail_body}|{_alternation(BARE_ENDINGS[1:])}|){_marks}"
 )
 BLOCKER_RE = re.compile(_alternation(blocker_forms()))
+TRAILING_OFF_RE = re.compile(_alternation(TRAILING_OFF))
 ASCII_WORD_RE = re.compile(rf"(?<![a-z0-9'])(?:{_alternation(ASCII_WORDS)})(?![a-z0-9'])")
+# 承認します。笑 / 承認。笑⏎山田 (a signature joins the line): 笑 ending a sentence or
+# starting one, not the words it begins (笑顔, 笑い, 笑う, 笑み …)
+JOKE_ENDING_RE = re.compile(r"笑+[。.!]*$|^笑+(?![顔みういえわっ話覧声])")
 REFUSAL_START_RE = re.compile(r"^(?:いいえ|いや(?!ー)|ノー(?![ァ-ヺー]))")
 CONDITION_AFTER_RE = re.compile(
     rf"(?:{_alternation(AFTER_NOUNS)})の?(?:{_alternation(AFTER_WORDS)})", re.IGNORECASE

@@ -152,6 +152,8 @@ def sample_rule_mails() -> Iterator[tuple[str, MailSpec, Draft]]:
     w = withdraw(p.draft, AUTHOR, T0, "<w@x>")
     yield from each(w, p.draft, "取り下げ")
     yield from each(on_reply(w.draft, _reply(w.draft, R1, 2)), w.draft, "取り下げ後の判断")
+    after = replace(_reply(w.draft, R1, 2), sender=AUTHOR)
+    yield from each(on_reply(w.draft, after), w.draft, "取り下げ後の作成者の返信")
     yield from each(resend(p.draft, R1, T0, "<r@x>"), p.draft, "再送")
     for reason in ("not-asked", "cannot-withdraw", "withdraw-needs-reply"):
         yield from each(notice(p.draft, AUTHOR, reason, T0, "<n@x>", "x"), p.draft, reason)

@@ -127,7 +127,11 @@ def draft_command(
 _NAMED_DRAFT_RE = re.compile(
     r"D-\d{6}\s*(?:第\s*\d{1,3}\s*版)?\s*(?:について(?:の)?|の件(?:で|の)?|の|は|を|、)?"
 )
-_COMMAND_STEMS = ("状況", "進捗", "取り下", "取下", "再送", "送って")
+_COMMAND_STEMS = (  # a word every command form has (a cheap test before reading own words)
+    *("状況", "進捗", "どうなって"),
+    *("取り下", "取下", "取り消", "取消", "キャンセル", "取りやめ"),
+    *("再送", "送って", "送りください", "届いていません"),
+)
 _COMMAND_LABELS = {Command.STATUS: "状況", Command.WITHDRAW: "取り下げ", Command.RESEND: "再送"}
 
 
@@ -159,7 +163,10 @@ def command_without_draft(gw: Gateway, inc: Incoming, now: datetime) -> tuple[Ou
     再送: with one draft number in the words (「D-000001の再送をお願いします」) it is that
     draft's command; with none, the sender is asked to reply to a mail of the draft. Never
     a draft 「状況」 for the reviewers. None when the words are no such command."""
-    if len(inc.text) > _MAX_COMMAND_MAIL or not any(k in inc.text for k in _COMMAND_STEMS):
+    if len(inc.text) > _MAX_COMMAND_MAIL:
+        return None
+    folded = unicodedata.normalize("NFKC", inc.text)  # ｷｬﾝｾﾙ from an old phone too
+    if not any(k in folded for k in _COMMAND_STEMS):
         return None  # the common case, a draft: no reading of own words at all
     words = unicodedata.normalize("NFKC", own_words(inc.text))
     if len(words) > 400:
@@ -211,6 +218,8 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool
     if request is None:  # meant as an absence: a reviewer is told how to write it
         return _unreadable_absence(gw, inc, now) if listed else None
     if not listed:
+        if in_reply:  # e.g. a deputy who is no listed reviewer: read as their answer
+            return None
         store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
     deputy = gw.settings.people.key_or_none(request.deputy)  # a [[people]] alias is its person
@@ -348,7 +357,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
             )
         )
         return "absence_not_confirmed"
-    if read_command(own_words(inc.text)) != Command.CONFIRM:
+    if read_command(own_words(inc.text), inc.from_name) != Command.CONFIRM:
         store.add_event(
             _event(
                 "absence_not_confirmed",

@@ -420,6 +420,8 @@ def on_reply(draft: Draft, reply: Reply, policy: Policy | None = None) -> Outcom
         )
 
     if same_person(sender, draft.author):
+        if draft.state == WITHDRAWN:  # perhaps a corrected text: say where it must go
+            return notice("withdrawn-author", "author_reply_after_withdrawal")
         return _author_reply(draft, reply)
     if not may_decide(draft, sender):
         return Outcome(

@@ -145,7 +145,21 @@ class ContextSet:
                 and words.isdisjoint(cols.dictionary_forms[i:j])
             ):
                 return True
-        return bool(self.pattern and self.pattern.search(draft.text, s, e))
+        return bool(
+            self.pattern and self._pattern_may_match(draft) and self.pattern.search(draft.text, s, e)
+        )
+
+    def _pattern_may_match(self, draft: Draft) -> bool:
+        """Whether the draft has the strings the pattern cannot match without (prefilter),
+        asked once per draft: a 100 KB sentence ran a pattern whose words were absent."""
+        assert self.pattern is not None
+        key = (id(self), -1, -1)  # no span is (-1, -1)
+        memo = draft.context_memo
+        answer = memo.get(key)
+        if answer is None:
+            clauses = required_strings_of(self.pattern.pattern, self.pattern.flags)
+            answer = memo[key] = passes(clauses, draft.text)
+        return answer
 
 
 _QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ('"', '"'))

@@ -78,6 +78,9 @@ def rule_findings(
     last_end = -1
     i, n = 0, len(hits)
     decided = False
+    # the rule's tests as locals: a flood of undecided places runs this loop per place
+    unless, not_followed, softened = rule.unless, rule.not_followed, rule.softened
+    startswith = draft.text.startswith
     while i < n:
         hit = hits[i]
         if cutoff is not None and hit.start >= cutoff:
@@ -92,11 +95,11 @@ def rule_findings(
         last_end = max(last_end, hit.end)
         if in_link is not None and in_link(hit.start, hit.end):
             continue
-        if rule.unless and rule.suppressed(draft, hit):
+        if unless and rule.suppressed(draft, hit):
             continue
-        if rule.not_followed and draft.text.startswith(rule.not_followed, hit.end):
+        if not_followed and startswith(not_followed, hit.end):
             continue
-        soft = rule.softened(draft, hit)
+        soft = softened(draft, hit)
         severity = Severity.WARNING if soft else top  # as Rule.finding decides it
         mine = listed.setdefault(severity, [])
         if len(mine) < cap:

@@ -152,60 +152,68 @@ class _EventBuilder:
             return None  # no document
         anchors: dict[str, Any] = {}
         building: set[int] = set()  # anchored lists and mappings not yet closed
-        stack: list[list[Any]] = []  # [container, key, has key]
+        # the container being filled (None: the document's root), whether it is a list,
+        # the key read for its next value (mappings); the enclosing ones on a stack
+        into: Any = None
+        is_list = False
+        key: Any = _NO_KEY
+        stack: list[tuple[Any, bool, Any]] = []
         root: Any = None
+        claimed = self.claimed
         scalar, alias = y.ScalarEvent, y.AliasEvent
         seq_start, map_start = y.SequenceStartEvent, y.MappingStartEvent
-        ends = (y.SequenceEndEvent, y.MappingEndEvent)
+        seq_end, map_end = y.SequenceEndEvent, y.MappingEndEvent
         while True:
             event = get()
             kind = type(event)
             if kind is scalar:
-                value = self._scalar(event)
-                anchor = event.anchor
+                value = event.value
+                if event.tag is not None or (
+                    event.implicit[0] and (not value or value[0] in claimed)
+                ):
+                    value = self._scalar(event)  # a tag, or a resolver may claim it
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise _NotPlain  # a repeated anchor: PyYAML's error
+                    anchors[event.anchor] = value
             elif kind is alias:
                 if event.anchor not in anchors:
                     raise _NotPlain  # undefined: PyYAML says so
                 value = anchors[event.anchor]
                 if id(value) in building:
                     raise _NotPlain  # a structure that contains itself
-                anchor = None
             elif kind is seq_start or kind is map_start:
                 if event.tag is not None and event.tag != "!":
                     raise _NotPlain
                 container: Any = [] if kind is seq_start else {}
                 if event.anchor is not None:
                     if event.anchor in anchors:
-                        raise _NotPlain  # a repeated anchor: PyYAML's error
+                        raise _NotPlain
                     anchors[event.anchor] = container
                     building.add(id(container))
-                stack.append([container, None, False])
+                stack.append((into, is_list, key))
+                into, is_list, key = container, kind is seq_start, _NO_KEY
                 continue
-            elif kind in ends:
-                value = stack.pop()[0]
+            elif kind is seq_end or kind is map_end:
+                value = into
                 building.discard(id(value))
-                anchor = None
+                into, is_list, key = stack.pop()
             else:  # the document's end
                 break
-            if anchor is not None:
-                if anchor in anchors:
-                    raise _NotPlain
-                anchors[anchor] = value
-            if not stack:
-                root = value
-                continue
-            frame = stack[-1]
-            into = frame[0]
-            if type(into) is list:
+            if is_list:
                 into.append(value)
-            elif frame[2]:
-                into[frame[1]] = value
-                frame[2] = False
-            else:
+            elif into is None:
+                root = value
+            elif key is _NO_KEY:
                 if isinstance(value, list | dict):
                     raise _NotPlain  # an unhashable key: PyYAML's error
-                frame[1] = value
-                frame[2] = True
+                key = value
+            else:
+                into[key] = value
+                key = _NO_KEY
         if not isinstance(get(), y.StreamEndEvent):
             raise _NotPlain  # a second document: PyYAML's error
         return root
+
+
+_NO_KEY = object()  # a mapping waiting for its next key

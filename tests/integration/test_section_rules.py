@@ -1,7 +1,8 @@
 """Section rules (issue 11) through the real daemon (Dovecot + aiosmtpd), with a clock the
 test moves: a planned absence set by the reviewer's own mail, through 代決, to the 後閲 mail;
 an emergency approved by the third and fourth reviewers of a pool at 02:00 on a Sunday;
-the author's 状況 and 取り下げ and a reviewer's 再送."""
+the author's 状況 and 取り下げ and a reviewer's 再送; absences and commands in the shapes staff
+write them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from harness import (
 
 from gateway.businessdays import JST, WorkCalendar
 from gateway.cli import main as cli_main
+from gateway.staffdesk import queue_admin_command
 
 pytestmark = pytest.mark.integration
 
@@ -294,5 +296,74 @@ def test_status_resend_and_withdraw_by_mail(mail_system, tmp_path):
         assert "取り下げ" in body_text(gw.wait(KAKARI, "notice", draft_id))
         assert gw.draft(draft_id).state == "withdrawn"
         assert "approved" not in gw.statuses(AUTHOR)
+    finally:
+        gw.stop()
+
+
+def test_absences_and_commands_as_staff_write_them(mail_system, tmp_path):
+    """A reviewer answers a request with 「不在 …」 from Outlook and confirms with a signed
+    「はい」; a 「不在」 mail in another shape is answered with the form; a deputy away in turn
+    hands the seat on; a colleague's 「状況」 naming the draft is never forwarded as a draft."""
+    clock = Clock(datetime(2026, 12, 18, 10, 0, tzinfo=JST))  # a Friday
+    gw = start(mail_system, tmp_path, clock)
+    try:
+        gw.send(draft_with_photo("防災訓練のお知らせ", DRAFT_A), AUTHOR)
+        request = gw.wait(KAKARI, "review-request", "防災訓練")
+        draft_id = header(request, "X-Gateway-Draft")
+
+        # The reply to the request is read as an absence and decides nothing.
+        reply = outlook_ja(
+            request, KAKARI, "山田 係長", "不在 １２月２１日〜２３日 代理 dairi@town.example.jp"
+        )
+        gw.reply(request, reply, KAKARI)
+        ask = gw.wait(KAKARI, "absence")
+        assert gw.draft(draft_id).votes == ()
+        gw.reply(ask, iphone_ja(ask, KAKARI, "山田 係長", "はい\n山田"), KAKARI)
+        gw.wait(DAIRI, "absence")
+        # The deputy is away on the 22nd too, with HOSA as deputy (what `gateway absence add`
+        # queues once its checks pass; the CLI checks dates by the wall clock, not this one).
+        queue_admin_command(
+            gw.settings,
+            {
+                "command": "absence-add",
+                "reviewer": DAIRI,
+                "deputy": HOSA,
+                "start": "2026-12-22",
+                "end": "2026-12-22",
+            },
+        )
+        clock.now = datetime(2026, 12, 21, 8, 0, tzinfo=JST)
+        tick(gw)
+        gw.wait(DAIRI, "review-request", draft_id)
+        clock.now = datetime(2026, 12, 22, 8, 0, tzinfo=JST)
+        tick(gw)
+        moved = gw.wait(HOSA, "review-request", draft_id)
+        assert "photo.jpg" in attachments(moved)
+        assert "kakaricho@town.example.jp さんの代理として" in body_text(gw.wait(DAIRI, "reassigned"))
+        gw.reply(moved, gmail_ja(moved, HOSA, "補佐", "承認します"), HOSA)
+        gw.wait(HOSA, "receipt", draft_id)
+
+        # A 「不在」 mail in another shape: the form, never a draft.
+        gw.send(
+            outlook_new_mail(
+                KACHO, "課長", "年末", "12/28〜1/4は不在です。代理は dairi@town.example.jp です。"
+            ),
+            KACHO,
+        )
+        assert "不在 12/24-12/27 代理" in body_text(gw.wait(KACHO, "absence"))
+        # A colleague not on the draft asks 状況 in a mail naming it: refused, not a draft.
+        colleague = "tanaka@town.example.jp"
+        gw.send(
+            outlook_new_mail(colleague, "田中", f"RE: [受付 {draft_id}] 防災訓練", "状況"),
+            colleague,
+        )
+        gw.wait_until(lambda: gw.events("command_refused"))
+
+        # KAKARI's 後閲 names HOSA's approval in their place.
+        clock.now = datetime(2026, 12, 24, 8, 0, tzinfo=JST)
+        tick(gw)
+        report = body_text(gw.wait(KAKARI, "absence-report"))
+        assert draft_id in report and HOSA in report and "承認" in report
+        assert [d.id for d in gw.daemon.gateway.store.all_drafts()] == [draft_id]
     finally:
         gw.stop()

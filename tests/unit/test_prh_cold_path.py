@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.checker import jsregex, prh_load, prh_yaml
 
@@ -215,3 +217,32 @@ def test_a_run_of_plain_characters_reads_as_its_characters(seed: int) -> None:
     assert _runs_read_at_once("Adobe AIR", True)[1] == [frozenset({" "})]
     # the quantifier repeats b alone: a, b and c are each needed, "ab" is not
     assert set(_runs_read_at_once("ab+c", False)[1]) == {frozenset(x) for x in "abc"}
+
+
+_SCALARS = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+    st.sampled_from(["on", "yes", "No", "~", "null", "1_000", "0x1F", "1:30", ".inf", "<<", "="]),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+)
+_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(_SCALARS, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_DATA, flow=st.sampled_from([None, True, False]), alias=st.booleans())
+def test_read_yaml_is_yaml_load_on_any_data(data, flow, alias) -> None:
+    """Whatever PyYAML writes (nested lists and mappings of strings, numbers, booleans and
+    nulls, in block or flow style, with a shared part written once and aliased) reads
+    back through the events as yaml.load reads it."""
+    doc = {"a": data, "b": data} if alias else data  # the dumper anchors a shared object
+    text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
+    loader = prh_yaml._yaml12_loader()
+    assert repr(prh_yaml.read_yaml(text)) == repr(yaml.load(text, Loader=loader))

@@ -149,6 +149,11 @@ def test_grammar_class(text: str, want: Decision) -> None:
         "承認します。……わけがない",
         "承認します。はずがないです",
         "承認します。笑",
+        "承認。笑\n山田",
+        "承認します（笑）",
+        "承認します。反対します",
+        "承認します。投稿は差し控えてください",
+        "承認します。別件でした",
         "承認します。w",
         "承認します www",
         "承認します。なんちゃって",
@@ -182,6 +187,26 @@ def test_grammar_class(text: str, want: Decision) -> None:
     ],
 )
 def test_a_later_refusal_joke_hedge_or_condition_stops_the_approval(text: str) -> None:
+    assert decide(text) != A, read_grammar(text)
+    assert read_reply(text).decision != A, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "承認…",
+        "承認……",
+        "承認...",
+        "承認です…。",
+        "承認、、、",
+        "承認します。。。",
+        "承認・・・",
+        "承認‥",
+        "承認します…\n山田",
+    ],
+)
+def test_an_approval_that_trails_off_asks_again(text: str) -> None:
+    """承認… / 承認、、、: the reviewer trails off; not a clear approval."""
     assert decide(text) != A, read_grammar(text)
     assert read_reply(text).decision != A, text
 
@@ -232,6 +257,15 @@ def test_words_below_a_signature_delimiter_still_count(text: str) -> None:
         "承認します。Thank you.",
         "内容に間違いはありません。承認します。",
         "間違いないです。承認します。",
+        "仮設トイレの場所も確認しました。承認します。",
+        "承認します。掲載の時刻はお任せします。",
+        "指針に従って確認しました。承認します。",
+        "子どもたちの笑顔が良いですね。承認します。",
+        "承認します。笑顔が素敵な写真です。",
+        "別件ですが、来週の件もよろしくお願いします。承認します。",
+        "駐車場は反対側ですが問題ありません。承認します。",
+        "控え室の場所も確認済みです。承認します。",
+        "修正後の文面で問題ありません。承認します。",
         "承認します。\n\n-- \n総務課 広報係 山田\nTEL 0266-41-1111（内線 123）",
         "承認します\n\niPhoneから送信",
     ],

@@ -13,7 +13,7 @@ from offline import offline_gateway, offline_settings
 
 from gateway.commands import Command, read_absence, read_command
 from gateway.config_reader import ConfigError
-from gateway.demo import compose_draft
+from gateway.demo import compose_draft, compose_reply
 from gateway.staffdesk import queue_admin_command
 
 JST_NOW = datetime(2026, 12, 18, 9, 0).astimezone()
@@ -93,6 +93,19 @@ def actions(gw) -> list[str]:
         ("恐れ入りますが、再送をお願いできますでしょうか。", Command.RESEND),
         ("再送いただけますか", Command.RESEND),
         ("取り下げさせないでください", None),
+        # Other words staff use for the same three things.
+        ("確認状況を教えてください", Command.STATUS),
+        ("承認状況はどうなっていますか", Command.STATUS),
+        ("今どうなっていますか？", Command.STATUS),
+        ("取り消します", Command.WITHDRAW),
+        ("取消しをお願いします", Command.WITHDRAW),
+        ("キャンセルしてください", Command.WITHDRAW),
+        ("投稿を取りやめます", Command.WITHDRAW),
+        ("依頼のメールが届いていません", Command.RESEND),
+        ("もう一度お送りください", Command.RESEND),
+        ("再送付をお願いします", Command.RESEND),
+        ("取り消しません", None),
+        ("キャンセルはしません", None),
     ],
 )
 def test_commands_are_only_the_whole_own_words(words, command):
@@ -199,6 +212,24 @@ def test_an_absence_by_mail_counts_only_after_the_reviewer_answers_yes(tmp_path)
     assert gw.store.absences()[0].state == "confirmed"
     confirmed = sent(gw, "absence", DAIRI)[-1]
     assert "有効になりました" in body(confirmed)
+
+
+def test_a_yes_signed_with_the_reviewers_name_confirms(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    assert gw.handle_raw(iphone_ja(request, KAKARI, "山田 係長", "はい\n山田")) == (
+        "absence_confirmed"
+    )
+
+
+def test_a_yes_signed_with_the_name_in_people_confirms_without_a_display_name(tmp_path):
+    people = [{"name": "山田 太郎", "addresses": [KAKARI]}]
+    gw, _ = make(tmp_path, people=people)
+    gw.handle_raw(absence_mail(KAKARI))
+    request = sent(gw, "absence", KAKARI)[-1]
+    reply = compose_reply(request, KAKARI, "はい。\n山田")  # a bare From, no display name
+    assert gw.handle_raw(reply) == "absence_confirmed"
 
 
 def test_a_forged_absence_never_takes_effect(tmp_path):
@@ -374,6 +405,27 @@ def test_an_absence_in_reply_to_a_review_request_is_read_and_decides_nothing(tmp
     assert "「はい」とだけ" in body(sent(gw, "absence", KAKARI)[-1])
 
 
+def test_an_absence_in_reply_from_a_deputy_not_a_reviewer_is_read_as_their_answer(tmp_path):
+    gw, _ = make(tmp_path)
+    tanaka = "tanaka@town.example.jp"  # staff, no listed reviewer: a deputy only
+    queue_admin_command(
+        gw.settings,
+        {
+            "command": "absence-add",
+            "reviewer": KAKARI,
+            "deputy": tanaka,
+            "start": "2026-12-18",
+            "end": "2026-12-20",
+        },
+    )
+    gw.tick()
+    assert gw.handle_raw(compose_draft(AUTHOR, "防災訓練のお知らせ", DRAFT)) == "draft"
+    request = sent(gw, "review-request", tanaka)[-1]
+    reply = outlook_ja(request, tanaka, "田中", "不在 12/21 代理 dairi@town.example.jp")
+    assert gw.handle_raw(reply) == "reply_unclear"  # asked again, not swallowed
+    assert [a.reviewer for a in gw.store.absences()] == [KAKARI]
+
+
 def test_a_corrected_absence_replaces_the_unconfirmed_one(tmp_path):
     gw, _ = make(tmp_path)
     gw.handle_raw(absence_mail(KAKARI, "不在 12/24-12/27 代理 hosa@town.example.jp"))
@@ -467,7 +519,7 @@ def test_a_command_naming_the_draft_in_its_words_applies_to_that_draft(tmp_path)
     assert len(gw.store.all_drafts()) == 1
 
 
-@pytest.mark.parametrize("words", ["状況", "再送してください", "取り下げます"])
+@pytest.mark.parametrize("words", ["状況", "再送してください", "取り下げます", "ｷｬﾝｾﾙ"])
 def test_a_command_naming_no_draft_is_answered_never_a_draft(tmp_path, words):
     gw, _ = make(tmp_path)
     open_draft(gw)
@@ -483,6 +535,17 @@ def test_a_withdraw_signed_with_the_authors_name_is_a_withdrawal(tmp_path):
     assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤 花子", "取り下げます。\n\n佐藤")) == (
         "withdrawn"
     )
+    assert gw.store.get_draft("D-000001").state == "withdrawn"
+
+
+def test_the_authors_new_text_on_a_withdrawn_draft_is_answered_not_lost(tmp_path):
+    gw, _ = make(tmp_path)
+    received, _ = open_draft(gw)
+    assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", "取り下げます")) == "withdrawn"
+    revised = "アカウント: 辰野町公式X\n\n12月27日（日）午前9時から防災訓練を行います。"
+    assert gw.handle_raw(outlook_ja(received, AUTHOR, "佐藤", revised)) == "author_reply"
+    answer = body(sent(gw, "notice", AUTHOR)[-1])
+    assert "取り下げ" in answer and "新しいメール" in answer
     assert gw.store.get_draft("D-000001").state == "withdrawn"
 
 

@@ -41,7 +41,11 @@ MAP = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 
 
 def approved_mail(
-    key, text=TEXT, files=(("hotaru.jpg", "image/jpeg", PHOTO),), draft_id="D-000001"
+    key,
+    text=TEXT,
+    files=(("hotaru.jpg", "image/jpeg", PHOTO),),
+    draft_id="D-000001",
+    subject="ほたる祭り",
 ) -> bytes:
     """A genuine approved mail, through the real workflow and renderer, as sent by SMTP."""
     refs = tuple(
@@ -51,7 +55,7 @@ def approved_mail(
     event = NewDraft(
         author=AUTHOR,
         author_name="佐藤",
-        subject="ほたる祭り",
+        subject=subject,
         message_id=f"<{draft_id}@pc.town.example.jp>",
         references=(),
         text=text,
@@ -158,6 +162,13 @@ def test_genuine_confirmation_is_valid_and_names_draft_and_photos(tmp_path, caps
             "size": len(PHOTO),
         }
     ]
+
+
+def test_a_subject_that_names_a_draft_version_or_address_still_verifies(tmp_path, capsys, key):
+    """The body quotes the author's subject: what it says is not a fact the record signs."""
+    raw = approved_mail(key, subject="チラシ第2版（D-000099 の差し替え）問い合わせ info@example.jp")
+    code, out = run_verify(tmp_path, capsys, key, raw)
+    assert code == 0, out
 
 
 def test_post_txt_is_labelled_utf8_and_holds_the_exact_text(genuine):
