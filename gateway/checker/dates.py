@@ -36,11 +36,11 @@ _KN = "[〇一二三四五六七八九十]{1,3}"  # a kanji month, day or era ye
 _FIRST = r"令平昭RHS\d\s〇一二三四五六七八九十"
 _RUN = r"令和平成昭元RHS\d\s〇一二三四五六七八九十"
 _REACH = 12  # at most this many of _RUN from a date's start to its first 年月日/.
-# The look-aheads reject most positions at once: a date starts with one of _FIRST, and
-# within _REACH characters of _RUN reaches 年, 月, 日, / or .. Both are bounded (the
-# unbounded second look-ahead this replaces made a run of 40,000 spaces take 21 s), and
-# every other quantifier is possessive or ends at a literal: each position costs O(1)
-# plus the spaces it starts.
+# The look-aheads reject a position at once: a date starts with one of _FIRST, and
+# within _REACH characters of _RUN reaches 年, 月, 日, / or .. Both are bounded (an
+# unbounded second look-ahead made a run of 40,000 spaces take 21 s), and every other
+# quantifier is possessive or ends at a literal: each position tried costs O(1) plus the
+# spaces it starts. date_matches tries only the positions the second one allows.
 _DATE_LEAD = rf"(?=[{_FIRST}])(?=[{_RUN}]{{0,{_REACH}}}[年月日/.])"
 _DATE_WORDS = (  # 令和8年11月25日, 2026年11月25日, 十一月二十五日
     r"(?:(?P<era>令和|平成|昭和|(?<![A-Za-z])[RHS])\s*+(?P<ey>元|\d{1,2}|" + _KN + r")\s*+年\s*+"

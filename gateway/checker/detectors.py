@@ -330,16 +330,18 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
     if cached is not None:
         return cached
     out = []
-    if "http" in draft.norm or "www." in draft.norm or "HTTP" in draft.norm:
-        for m in _URL_RE.finditer(draft.norm):
-            url = m.group().rstrip(".!?")
-            low = url.lower()
-            scheme, sep, rest = low.partition("://")
-            if not sep:
-                scheme, rest = "", low
-            host = _PATH_START_RE.split(rest, maxsplit=1)[0].split("@")[-1].split(":")[0]
-            s, e = draft.orig_span(m.start(), m.start() + len(url))
-            out.append((s, e, url, scheme, host))
+    # no `in` gate before it: 'http' / 'HTTP' / 'www.' missed Http://, WWW. (a phone's
+    # capitalised first letter); the regex starts with a class, so a post without an h or
+    # a w costs about a microsecond
+    for m in _URL_RE.finditer(draft.norm):
+        url = m.group().rstrip(".!?")
+        low = url.lower()
+        scheme, sep, rest = low.partition("://")
+        if not sep:
+            scheme, rest = "", low
+        host = _PATH_START_RE.split(rest, maxsplit=1)[0].split("@")[-1].split(":")[0]
+        s, e = draft.orig_span(m.start(), m.start() + len(url))
+        out.append((s, e, url, scheme, host))
     draft.__dict__["_urls"] = out
     return out
 
@@ -420,6 +422,26 @@ def _hygiene_reason(
     if scheme == "http":
         return "暗号化されていない http のリンクです。https のURLがあればそちらにしてください。"
     return None
+
+
+@detector("link_userinfo", options=lambda opts: bool(opts.get("imitating_office", False)))
+def find_link_userinfo(draft: Draft, ctx: CheckContext, imitating_office: bool) -> Iterator[Hit]:
+    """Links with a user part before an @ (`https://town.tatsuno.lg.jp@evil.example/`):
+    what stands before the @ reads as the site but is not where the link goes. With
+    `imitating_office`, only those whose user part names an office domain (the town's
+    site imitated: never needed); without, only the others."""
+    for s, e, url, _scheme, host in _urls(draft):
+        low = url.lower()
+        _, sep, rest = low.partition("://")
+        authority = _PATH_START_RE.split(rest if sep else low, maxsplit=1)[0]
+        userinfo = authority.rpartition("@")[0]
+        if not userinfo:
+            continue
+        office = any(
+            _domain_in(part, ctx.office_domains) for part in re.split(r"[@:]", userinfo) if part
+        )
+        if office == imitating_office:
+            yield Hit(s, e, {"host": host})
 
 
 @detector("internal_host", options=lambda opts: _words(opts, "suffixes"))
