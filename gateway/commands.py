@@ -156,6 +156,18 @@ def _without_own_name(text: str, sender_name: str) -> str:
     return text
 
 
+def _without_introduction(text: str, sender_name: str) -> str:
+    """`text` (no spaces or punctuation left) without an opening 「総務課の佐藤です」 that
+    names the sender (a part of the From's display name of two or more characters)."""
+    parts = [p for p in unicodedata.normalize("NFKC", sender_name or "").split() if len(p) >= 2]
+    whole = "".join(parts)
+    for name in {*parts, whole} - {""}:
+        m = re.match(r"(?:[^の]{1,12}の)?" + re.escape(name) + r"(?:です|と申します)", text)
+        if m:
+            return text[m.end() :]
+    return text
+
+
 def _core(own_words: str, sender_name: str = "") -> str | None:
     text = unicodedata.normalize("NFKC", own_words or "").strip()
     if not text or len(text) > _MAX_CHARS:
@@ -164,6 +176,8 @@ def _core(own_words: str, sender_name: str = "") -> str | None:
     for kanji, kana in _SPELLINGS:
         text = text.replace(kanji, kana)
     text = _NOISE_RE.sub("", text)
+    text = _OPENING_RE.sub("", text)
+    text = _without_introduction(text, sender_name)
     text = _OPENING_RE.sub("", text)
     text = _CLOSING_RE.sub("", text)
     return text

@@ -122,6 +122,11 @@ def test_commands_are_only_the_whole_own_words(words, command):
         ("取り下げ\nしないで", "佐藤 花子", None),  # not the sender's name: more words
         ("取り下げます\n佐藤", "", None),  # no display name to compare with
         ("佐藤", "佐藤 花子", None),  # the name alone is no command
+        # Opening with who you are, as business mail does.
+        ("お疲れ様です。総務課の佐藤です。\n取り下げます。", "佐藤 花子", Command.WITHDRAW),
+        ("佐藤です。状況を教えてください。", "佐藤 花子", Command.STATUS),
+        ("係長の山田です。\nはい", "山田 係長", Command.CONFIRM),
+        ("総務課の鈴木です。取り下げます。", "佐藤 花子", None),  # not the sender
     ],
 )
 def test_a_command_signed_with_the_senders_own_name_is_still_the_command(words, name, command):
