@@ -184,6 +184,7 @@ def sample_absence_messages(template_dir: str | None) -> Iterator[tuple[str, Ema
             {"entries": [entry, {**entry, "decision": "send_back", "comment": "日付", "by": R4}]},
         ),
         (ab.STATUS, "unreadable", {}),
+        (ab.STATUS, "stale", {}),
         (ab.REPORT_STATUS, "report", {"entries": []}),
     ]
     for status, kind, extra in cases:

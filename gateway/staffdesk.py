@@ -391,6 +391,11 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
                 reason=absence.state,
             )
         )
+        if absence.state != ab.CONFIRMED:  # replaced, removed or lapsed: say so
+            _queue(
+                gw, absence, ab.STATUS, "stale", [absence.reviewer], [], now,
+                in_reply_to=inc.message_id,
+            )
         return "absence_not_confirmed"
     store.put_absence(confirmed)
     store.add_event(

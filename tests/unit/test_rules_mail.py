@@ -237,6 +237,17 @@ def test_a_yes_signed_with_the_name_in_people_confirms_without_a_display_name(tm
     assert gw.handle_raw(reply) == "absence_confirmed"
 
 
+def test_a_yes_to_a_replaced_absence_is_answered_with_why(tmp_path):
+    gw, _ = make(tmp_path)
+    gw.handle_raw(absence_mail(KAKARI, "不在 12/24-12/27 代理 hosa@town.example.jp"))
+    first = sent(gw, "absence", KAKARI)[-1]
+    gw.handle_raw(absence_mail(KAKARI))  # corrected: replaces A-000001
+    assert gw.handle_raw(iphone_ja(first, KAKARI, "係長", "はい")) == "absence_not_confirmed"
+    answer = body(sent(gw, "absence", KAKARI)[-1])
+    assert "A-000001" in answer and "有効にしていません" in answer
+    assert [a.state for a in gw.store.absences()] == ["removed", "pending"]
+
+
 def test_a_forged_absence_never_takes_effect(tmp_path):
     gw, clock = make(tmp_path)
     # Someone forges KAKARI's From naming themselves as deputy.
