@@ -276,6 +276,18 @@ def looks_like_absence(own_words: str) -> bool:
     )
 
 
+_REPLY_PREFIX_RE = re.compile(r"^(?:\s*(?:re|fw|fwd|転送|返信)\s*[:：]\s*)*", re.IGNORECASE)
+
+
+def absence_subject(subject: str) -> str:
+    """A subject that opens as an absence command (「不在 12/24-12/27 代理 …」, perhaps
+    after RE:/FW:), as some write it with an empty or signature-only body; "" otherwise."""
+    text = _REPLY_PREFIX_RE.sub("", unicodedata.normalize("NFKC", subject or "")[:_MAX_CHARS])
+    text = text.strip()
+    # Only a subject opening with 「不在」 and a date: ours (「[不在の設定 A-…] …」) never do.
+    return text if _LOOKS_LIKE_ABSENCE_RE.match(text) else ""
+
+
 def find_absence(own_words: str, today: date, sender_name: str = "") -> AbsenceRequest | None:
     """The absence in a new mail: the whole own words as one command, or else the one line
     (perhaps with the 代理 on the next line) that opens with 「不在」 and a date, among a

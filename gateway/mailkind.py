@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from gateway.automail import recognise
+from gateway.commands import absence_subject
 from gateway.model import Kind
 
 
@@ -52,7 +53,7 @@ def classify(
         return Kind.OTHER, "no usable From address"
     if tokens:
         return Kind.REPLY, None
-    if text.strip() or attachments or refused:
-        return Kind.DRAFT, None
+    if text.strip() or attachments or refused or absence_subject(subject):
+        return Kind.DRAFT, None  # (an absence command in the subject: for the staff desk)
     return Kind.OTHER, "no text and no attachments"
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from gateway import absence as ab
 from gateway.commands import (
     Command,
+    absence_subject,
     find_absence,
     looks_like_absence,
     read_absence,
@@ -206,9 +207,14 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool
     An unconfirmed absence of the same reviewer over the same days is replaced (a
     corrected mail); a confirmed one is not (the admin removes it)."""
     sender = inc.from_addr
-    if len(inc.text) > _MAX_COMMAND_MAIL or "不在" not in unicodedata.normalize("NFKC", inc.text):
+    in_subject = "" if in_reply else absence_subject(inc.subject)
+    if len(inc.text) > _MAX_COMMAND_MAIL or (
+        "不在" not in unicodedata.normalize("NFKC", inc.text) and not in_subject
+    ):
         return None  # the common case, a draft: no reading of own words at all
     words = absence_words(inc.text)
+    if in_subject and not looks_like_absence(words):  # the body: nothing, or a signature
+        words = in_subject
     read = read_absence if in_reply else find_absence  # a reply: the whole words, strictly
     request = read(words, local_day(now), inc.from_name)
     if request is None and (in_reply or not looks_like_absence(words)):

@@ -396,6 +396,18 @@ def test_absence_mails_as_clients_write_them(tmp_path, raw):
     assert (pending.start, pending.end, pending.deputy) == (date(2026, 12, 24), date(2026, 12, 27), DAIRI)
 
 
+@pytest.mark.parametrize("text", ["", "\n山田\n総務課 係長\n電話 0266-41-1111\n"])
+def test_an_absence_written_in_the_subject_is_read(tmp_path, text):
+    gw, _ = make(tmp_path)
+    subject = "不在 12/24-12/27 代理 dairi@town.example.jp"
+    assert gw.handle_raw(compose_draft(KAKARI, subject, text, name="山田 係長")) == (
+        "absence_request"
+    )
+    assert gw.store.all_drafts() == []
+    (pending,) = gw.store.absences()
+    assert (pending.start, pending.deputy) == (date(2026, 12, 24), DAIRI)
+
+
 def test_a_new_absence_in_reply_to_an_earlier_absence_mail_is_read(tmp_path):
     gw, _ = make(tmp_path)
     gw.handle_raw(absence_mail(KAKARI, "不在 12/21-12/22 代理 dairi@town.example.jp"))
