@@ -82,6 +82,19 @@ def join_wrapped(text: str) -> list[str]:
     return paragraphs
 
 
+def _split_word_blockers(own_text: str) -> list[str]:
+    """English blockers that a hard wrap split (N⏎O, no⏎t, wa⏎it): join_wrapped puts a
+    space between Latin letters on either side of a wrap, so such a word reads as two;
+    the lines joined without one are read for these words too."""
+    tight = normalize_reply_text(own_text).replace("\r", "").split("\n")
+    found = []
+    for paragraph in "\n".join(line.strip() for line in tight).split("\n\n"):
+        m = G.ASCII_WORD_RE.search(paragraph.replace("\n", "").lower())
+        if m:
+            found.append(f"ascii_words:{m.group(0)}")
+    return found
+
+
 def _sentences(own_text: str) -> list[str]:
     out: list[str] = []
     for paragraph in join_wrapped(normalize_reply_text(own_text)):
@@ -206,7 +219,9 @@ def _blockers(sentence: str, tokens: list[Token]) -> list[str]:
 
 def has_blocker(text: str) -> bool:
     """True when any sentence of `text` would stop an approval (a hedge, a negation …)."""
-    return any(_blockers(s, tokenize(s)) for s in _sentences(text))
+    return bool(_split_word_blockers(text)) or any(
+        _blockers(s, tokenize(s)) for s in _sentences(text)
+    )
 
 
 def has_condition(text: str) -> bool:
@@ -358,6 +373,7 @@ def read_grammar(
             k = bisect_left(begins, end)
             after = tokens[k : k + 2 * _NEGATION_WINDOW]
             signals.append(_read_approval(sentence, start, end, condition_end, after))
+    blockers.extend(_split_word_blockers(own_text))
     return GrammarReading(tuple(s for s in signals if s != "none"), tuple(blockers))
 
 

@@ -398,3 +398,25 @@ def test_every_table_example_reads_as_its_row_says() -> None:
                 assert got == A, (row.what, example)
             else:
                 assert got != A, (row.what, example)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "お疲れ様です。総務課の山田です。内容を拝見しましたが、このままでは承認です,。N\nO",
+        "承認します。N\nO",
+        "承認します。\nno\nt yet",
+        "承認します。ho\nld please",
+        "承認します。wa\nit",
+    ],
+)
+def test_an_english_refusal_split_by_a_hard_wrap_still_stops_the_approval(words):
+    """join_wrapped puts a space between Latin letters across a wrap (N⏎O reads N O); the
+    lines are read joined without one as well (found by audit11's hypothesis run)."""
+    assert decide(words) != A
+    assert read_reply(_outlook_reply(words)).decision != A
+
+
+@pytest.mark.parametrize("words", ["承認します。Thank\nyou", "承認します。I\nknow the schedule."])
+def test_english_words_across_a_wrap_that_refuse_nothing_still_approve(words):
+    assert decide(words) == A
