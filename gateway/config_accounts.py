@@ -96,6 +96,7 @@ def read_accounts(data: Mapping[str, Any], file: str, people: People) -> tuple[A
                 "確認者を二人以上指定してください（指針 4(4)：複数の者で確認）。",
                 "at least two distinct reviewers are required (guideline 4(4))",
             )
+        _fixed_texts_approved_by_reviewers(acc, rules, reviewers)
         if any(a.name == name for a in accounts):
             raise acc.fail(
                 "name", f"アカウント名 {name} が重複しています。", f"duplicate account name {name}"
@@ -180,6 +181,23 @@ def _account_rules(acc: TableReader, people: People) -> AccountRules:
         emergency_reminder=timedelta(minutes=minutes),
         fixed_texts=fixed,
     )
+
+
+def _fixed_texts_approved_by_reviewers(
+    acc: TableReader, rules: AccountRules, reviewers: tuple[str, ...]
+) -> None:
+    """A 定型文 stands in for one of the two reviews (4(4)) only when the two who approved
+    it in advance review this account: anyone else's approval is not the section's."""
+    allowed = set(reviewers) | {m for st in rules.stages for m in st.members}
+    for i, fixed in enumerate(rules.fixed_texts):
+        for person in fixed.approved_by:
+            if person not in allowed:
+                raise acc.fail(
+                    f"fixed_texts[{i}].approved_by",
+                    f"{person} はこのアカウントの確認者ではありません。定型文は確認者二人が事前に承認したものにしてください。",
+                    f"{person} is not a reviewer of this account: a fixed text must be"
+                    " approved in advance by two of its reviewers",
+                )
 
 
 def _pool(acc: TableReader, rules: AccountRules, reviewers: tuple[str, ...]) -> AccountRules:

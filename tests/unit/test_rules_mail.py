@@ -726,6 +726,9 @@ def test_config_reads_each_kind_of_section_rule(tmp_path):
     assert s.accounts[0].reviewers == (KAKARI, KACHO)
     s = offline_settings(tmp_path, review={"closed_days": ["2026-08-13..2026-08-16", "2026-11-30"]})
     assert len(s.closed_days) == 5
+    fixed = [{"name": "避難所開設", "text": "{日時}に{場所}を開設しました。", "approved_by": [KACHO, DAIRI]}]
+    s = offline_settings(tmp_path, accounts=[account(emergency=True, fixed_texts=fixed)])
+    assert s.accounts[0].rules.fixed_texts[0].approved_by == (KACHO, DAIRI)
 
 
 @pytest.mark.parametrize(
@@ -740,6 +743,15 @@ def test_config_reads_each_kind_of_section_rule(tmp_path):
             "fixed_texts",
         ),
         (account(emergency="yes"), "emergency"),
+        (  # a 定型文 approved in advance by someone who does not review this account
+            account(
+                emergency=True,
+                fixed_texts=[
+                    {"name": "x", "text": "{日時}", "approved_by": [KACHO, "soumu@town.example.jp"]}
+                ],
+            ),
+            "fixed_texts[0].approved_by",
+        ),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, bad, key):
