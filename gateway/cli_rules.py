@@ -48,7 +48,8 @@ def _date(value: str) -> date:
 
 
 def cmd_absence_add(args: argparse.Namespace) -> int:
-    from gateway.staffdesk import is_listed_reviewer, queue_admin_command
+    from gateway.admin_commands import queue_admin_command
+    from gateway.staffdesk import is_listed_reviewer
 
     settings = load_settings(args.config)
 
@@ -114,7 +115,7 @@ def _absence_problem(
 
 
 def cmd_absence_list(args: argparse.Namespace) -> int:
-    from gateway.staffdesk import queued_admin_commands
+    from gateway.admin_commands import queued_admin_commands
     from gateway.store import Store
 
     settings = load_settings(args.config)
@@ -155,7 +156,7 @@ def cmd_absence_list(args: argparse.Namespace) -> int:
 
 
 def cmd_absence_remove(args: argparse.Namespace) -> int:
-    from gateway.staffdesk import queue_admin_command
+    from gateway.admin_commands import queue_admin_command
     from gateway.store import Store
 
     settings = load_settings(args.config)
@@ -172,8 +173,8 @@ def cmd_absence_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_reassign(args: argparse.Namespace) -> int:
+    from gateway.admin_commands import queue_admin_command
     from gateway.draft_commands import reassign
-    from gateway.staffdesk import queue_admin_command
     from gateway.store import Store
 
     settings = load_settings(args.config)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from gateway import staffdesk
+from gateway import admin_commands, staffdesk
 from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
 from gateway.checker import CheckContext, Checker
@@ -274,7 +274,7 @@ class Gateway(Deferral):
         now = self.clock()
         changed = 0
         with self.store.transaction() as store:
-            changed += staffdesk.apply_admin_commands(self, now)
+            changed += admin_commands.apply_admin_commands(self, now)
             changed += staffdesk.absence_ticks(self, now)
             policy = self.current_policy()
             for draft in store.drafts_in_state(IN_REVIEW):

@@ -5,23 +5,19 @@
 - Absences by mail: 「不在 … 代理 …」 from a listed reviewer -> a pending record and a
   confirmation mail with a token bound to that reviewer's address; the answer 「はい」 with
   that token confirms it. A forged From never gets the token, so it never takes effect.
-- Admin commands from the CLI (`gateway absence add|remove`, `gateway reassign`): the
-  daemon holds the state, so the CLI drops a small JSON file in the spool's `commands/`
-  and the daemon applies it on its next tick (within a minute), in a transaction.
+- Admin commands from the CLI (`gateway absence add|remove`, `gateway reassign`) are
+  queued and applied by gateway.admin_commands, with this module's mails and events.
 - On each tick: 後閲 mails for absences that ended, lapsed confirmations.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import unicodedata
-import uuid
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway import absence as ab
@@ -33,8 +29,7 @@ from gateway.commands import (
     read_absence,
     read_command,
 )
-from gateway.draft_commands import notice, reassign, resend, status_report, withdraw
-from gateway.durable import write_atomically
+from gateway.draft_commands import notice, resend, status_report, withdraw
 from gateway.records import Absence, AuditEvent, Draft, Outcome
 from gateway.render import notice_mail, render_body
 from gateway.replies import own_words
@@ -73,9 +68,10 @@ def is_listed_reviewer(settings: Settings, address: str) -> bool:
     return any(same_person(address, p) for p in listed_reviewers(settings))
 
 
-def _event(
+def audit_event(
     action: str, draft_id: str | None, actor: str, at: datetime, **detail: Any
 ) -> AuditEvent:
+    """An audit event of the staff desk (`actor` "-" when none is known)."""
     return AuditEvent(action, draft_id, actor or "-", at, detail)
 
 
@@ -104,7 +100,7 @@ def draft_command(
             None,
             (),
             (
-                _event(
+                audit_event(
                     "command_refused", draft.id, sender, now, command="status", reason="not-asked"
                 ),
             ),
@@ -189,7 +185,7 @@ def command_without_draft(gw: Gateway, inc: Incoming, now: datetime) -> tuple[Ou
         template_dir=gw.settings.templates_dir,
     )
     gw.queue_standalone(msg, "notice", [inc.from_addr], now)
-    event = _event(
+    event = audit_event(
         "command_refused", None, inc.from_addr, now, command=str(command), reason="no-draft"
     )
     return Outcome(None, (), (event,)), "command_refused"
@@ -226,7 +222,7 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool
     if not listed:
         if in_reply:  # e.g. a deputy who is no listed reviewer: read as their answer
             return None
-        store.add_event(_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
+        store.add_event(audit_event("absence_refused", None, sender, now, reason="not-a-reviewer"))
         return "absence_refused"
     deputy = gw.settings.people.key_or_none(request.deputy)  # a [[people]] alias is its person
     if deputy is not None:
@@ -264,13 +260,13 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool
         for old in own_pending:  # never in effect: the corrected mail takes its place
             store.put_absence(replace(old, state=ab.REMOVED))
             store.add_event(
-                _event(
+                audit_event(
                     "absence_replaced", None, sender, now, absence_id=old.id, by=absence.id
                 )
             )
         store.put_absence(absence)
     store.add_event(
-        _event(
+        audit_event(
             "absence_requested" if reason is None else "absence_refused",
             None,
             sender,
@@ -283,7 +279,7 @@ def absence_by_mail(gw: Gateway, inc: Incoming, now: datetime, *, in_reply: bool
             **({"reason": reason} if reason else {}),
         )
     )
-    _queue(
+    queue_absence_mail(
         gw, absence, ab.STATUS, kind, [sender], [], now, reason=reason, in_reply_to=inc.message_id
     )
     return "absence_" + kind
@@ -294,12 +290,12 @@ def _unreadable_absence(gw: Gateway, inc: Incoming, now: datetime) -> str:
     today = local_day(now)
     placeholder = Absence("", inc.from_addr, "", today, today, "refused", inc.from_addr, now)
     gw.store.add_event(
-        _event(
+        audit_event(
             "absence_refused", None, inc.from_addr, now, reason="unreadable",
             message_id=inc.message_id,
         )
     )
-    _queue(
+    queue_absence_mail(
         gw, placeholder, ab.STATUS, "unreadable", [inc.from_addr], [], now,
         in_reply_to=inc.message_id,
     )
@@ -353,7 +349,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
     sender = inc.from_addr
     if absence is None or not token_matches(gw.token_secret, token, sender):
         store.add_event(
-            _event(
+            audit_event(
                 "absence_not_confirmed",
                 None,
                 sender,
@@ -365,7 +361,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
         return "absence_not_confirmed"
     if read_command(own_words(inc.text), inc.from_name) != Command.CONFIRM:
         store.add_event(
-            _event(
+            audit_event(
                 "absence_not_confirmed",
                 None,
                 sender,
@@ -374,7 +370,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
                 reason="not-a-yes",
             )
         )
-        _queue(
+        queue_absence_mail(
             gw,
             absence,
             ab.STATUS,
@@ -388,7 +384,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
     confirmed = ab.confirm(absence, now)
     if confirmed is None:
         store.add_event(
-            _event(
+            audit_event(
                 "absence_not_confirmed",
                 None,
                 sender,
@@ -398,14 +394,14 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
             )
         )
         if absence.state != ab.CONFIRMED:  # replaced, removed or lapsed: say so
-            _queue(
+            queue_absence_mail(
                 gw, absence, ab.STATUS, "stale", [absence.reviewer], [], now,
                 in_reply_to=inc.message_id,
             )
         return "absence_not_confirmed"
     store.put_absence(confirmed)
     store.add_event(
-        _event(
+        audit_event(
             "absence_confirmed",
             None,
             sender,
@@ -416,7 +412,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
             end=absence.end.isoformat(),
         )
     )
-    _queue(
+    queue_absence_mail(
         gw,
         confirmed,
         ab.STATUS,
@@ -429,7 +425,7 @@ def confirm_by_mail(gw: Gateway, inc: Incoming, token, now: datetime) -> str:
     return "absence_confirmed"
 
 
-def _queue(
+def queue_absence_mail(
     gw: Gateway,
     absence: Absence,
     status: str,
@@ -465,22 +461,22 @@ def absence_ticks(gw: Gateway, now: datetime) -> int:
     absences = store.absences()
     for a in ab.lapsed(absences, now):
         store.put_absence(replace(a, state=ab.LAPSED))
-        store.add_event(_event("absence_lapsed", None, "gateway", now, absence_id=a.id))
+        store.add_event(audit_event("absence_lapsed", None, "gateway", now, absence_id=a.id))
         changed += 1
     for a in ab.due_reports(absences, now):
         done = replace(a, state=ab.REPORTED, reported_at=now)
         store.put_absence(done)
-        _report(gw, done, now)
+        report_absence(gw, done, now)
         changed += 1
     return changed
 
 
-def _report(gw: Gateway, absence: Absence, now: datetime) -> None:
+def report_absence(gw: Gateway, absence: Absence, now: datetime) -> None:
     """The 後閲 mail: what others decided in the reviewer's place, and its audit event."""
     entries = ab.report_entries(absence, gw.store.all_drafts())
-    _queue(gw, absence, ab.REPORT_STATUS, "report", [absence.reviewer], [], now, entries=entries)
+    queue_absence_mail(gw, absence, ab.REPORT_STATUS, "report", [absence.reviewer], [], now, entries=entries)
     gw.store.add_event(
-        _event(
+        audit_event(
             "absence_reported",
             None,
             "gateway",
@@ -491,133 +487,3 @@ def _report(gw: Gateway, absence: Absence, now: datetime) -> None:
             decisions=[f"{e['draft_id']} v{e['version']} {e['decision']}" for e in entries],
         )
     )
-
-
-# --------------------------------------------------------------------------- admin commands
-
-
-def commands_dir(settings: Settings) -> Path:
-    state = Path(settings.state_path)
-    return state.with_name(state.name + ".spool") / "commands"
-
-
-def queue_admin_command(settings: Settings, command: dict[str, Any]) -> Path:
-    """The CLI's side: one JSON file the daemon applies on its next tick."""
-    folder = commands_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.json"
-    path = folder / name
-    write_atomically(path, json.dumps(command, ensure_ascii=False).encode("utf-8"), mode=0o644)
-    return path
-
-
-def queued_admin_commands(settings: Settings) -> list[tuple[Path, dict[str, Any]]]:
-    folder = commands_dir(settings)
-    out = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            out.append((path, json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
-            log.warning("event=admin_command_unreadable path=%s", path)
-    return out
-
-
-def apply_admin_commands(gw: Gateway, now: datetime) -> int:
-    """Inside the tick's transaction: apply the CLI's queued commands, oldest first."""
-    done = 0
-    for path, command in queued_admin_commands(gw.settings):
-        try:
-            result = _apply(gw, command, now)
-        except (KeyError, ValueError, TypeError) as exc:
-            result = f"読めない指示です ({exc!r})"
-        if result:
-            gw.store.add_event(
-                _event(
-                    "admin_command_failed",
-                    command.get("draft_id"),
-                    "admin",
-                    now,
-                    command=command,
-                    reason=result,
-                )
-            )
-            log.warning("event=admin_command_failed command=%s reason=%s", command, result)
-        path.unlink(missing_ok=True)
-        done += 1
-    return done
-
-
-def _apply(gw: Gateway, command: dict[str, Any], now: datetime) -> str | None:
-    store = gw.store
-    kind = command["command"]
-    if kind == "absence-add":
-        start, end = date.fromisoformat(command["start"]), date.fromisoformat(command["end"])
-        unconfirmed = [  # set by mail, never confirmed (or forged): the admin's replaces them
-            a
-            for a in store.absences()
-            if a.state == ab.PENDING
-            and same_person(a.reviewer, command["reviewer"])
-            and ab.overlaps(a, replace(a, start=start, end=end))
-        ]
-        others = [a for a in store.absences() if a not in unconfirmed]
-        reason = ab.problem(
-            command["reviewer"], command["deputy"], start, end, local_day(now), others
-        )
-        if reason:
-            return reason
-        for old in unconfirmed:
-            store.put_absence(replace(old, state=ab.REMOVED))
-            store.add_event(_event("absence_replaced", None, "admin", now, absence_id=old.id))
-        absence = Absence(
-            id=store.next_absence_id(),
-            reviewer=command["reviewer"],
-            deputy=command["deputy"],
-            start=start,
-            end=end,
-            state=ab.CONFIRMED,
-            set_by="admin",
-            created_at=now,
-        )
-        store.put_absence(absence)
-        store.add_event(
-            _event(
-                "absence_set",
-                None,
-                "admin",
-                now,
-                absence_id=absence.id,
-                reviewer=absence.reviewer,
-                deputy=absence.deputy,
-                start=command["start"],
-                end=command["end"],
-            )
-        )
-        _queue(gw, absence, ab.STATUS, "confirmed", [absence.reviewer], [absence.deputy], now)
-        return None
-    if kind == "absence-remove":
-        absence = store.get_absence(command["absence_id"])
-        if absence is None or absence.state not in (ab.PENDING, ab.CONFIRMED):
-            return f"{command['absence_id']} は取り消せる不在ではありません。"
-        store.put_absence(replace(absence, state=ab.REMOVED))
-        store.add_event(_event("absence_removed", None, "admin", now, absence_id=absence.id))
-        today = local_day(now)
-        if absence.state == ab.CONFIRMED and absence.start <= today:
-            # Back early: the 後閲 covers the days the absence did count.
-            _report(gw, replace(absence, end=min(absence.end, today), state=ab.REMOVED), now)
-        return None
-    if kind == "reassign":
-        draft = store.get_draft(command["draft_id"])
-        if draft is None:
-            return f"{command['draft_id']} が見つかりません。"
-        outcome = reassign(
-            draft,
-            command["from"],
-            command["to"],
-            now,
-            listed=account_people(gw.settings, draft.account),
-        )
-        if isinstance(outcome, str):
-            return outcome
-        gw.persist(outcome, now)
-        return None
-    return f"知らない指示です: {kind}"

@@ -30,9 +30,9 @@ from harness import (
     write_config,
 )
 
+from gateway.admin_commands import queue_admin_command
 from gateway.businessdays import JST, WorkCalendar
 from gateway.cli import main as cli_main
-from gateway.staffdesk import queue_admin_command
 
 pytestmark = pytest.mark.integration
 

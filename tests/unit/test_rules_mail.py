@@ -11,10 +11,10 @@ import pytest
 from clients import gmail_ja, iphone_ja, outlook_ja
 from offline import offline_gateway, offline_settings
 
+from gateway.admin_commands import queue_admin_command
 from gateway.commands import Command, read_absence, read_command
 from gateway.config_reader import ConfigError
 from gateway.demo import compose_draft, compose_reply
-from gateway.staffdesk import queue_admin_command
 
 JST_NOW = datetime(2026, 12, 18, 9, 0).astimezone()
 AUTHOR, KACHO, KAKARI, DAIRI = (
