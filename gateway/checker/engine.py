@@ -30,7 +30,6 @@ from gateway.checker.fold import (
 )
 from gateway.checker.prefilter import (
     Clauses,
-    char_commonness,
     passes,
     required_strings,
     required_strings_of,
@@ -465,25 +464,30 @@ def spelled_starts(text: str, scan: SpelledScan) -> list[int]:
     """Where in Folded.text a spelling of the scan's words may start (ascending): a first
     letter followed by a letter some spelling goes on with (text[i:i + 2] in heads), or
     a letter that spells a word alone (in singles)."""
-    return list(map(_match_start, _heads_regex(scan.heads, scan.singles).finditer(text)))
+    heads, singles = scan.heads, scan.singles
+    return [
+        i
+        for i in map(_match_start, _heads_regex(heads, singles).finditer(text))
+        if text[i] in singles or text[i : i + 2] in heads
+    ]
 
 
 @lru_cache(maxsize=64)
 def _heads_regex(heads: frozenset[str], singles: frozenset[str]) -> re.Pattern[str]:
-    """One alternative per first letter: the letter, and a look-ahead for the second
-    letters it goes on with (or nothing when it spells a word alone); commonest letters
-    first. `re` skips in C to a first letter and matches only where a spelling may
-    start; the first letters alone matched at every other hiragana of a post, each
-    then tested in Python. Each match is one letter long, so none hides the next.
-    Compiled on the first check rather than at load."""
-    seconds: dict[str, set[str]] = {}
-    for head in heads:
-        seconds.setdefault(head[0], set()).add(head[1])
+    """A first letter followed by any letter a spelling goes on with, or a letter that
+    spells a word alone: `re` skips in C to the few places that may start a spelling,
+    and spelled_starts keeps those whose two letters are a head. (One alternative per
+    first letter, each with its own look-ahead, was exact but took 9 ms to compile on
+    every `gateway check`; this takes 0.6 ms and finds about six more places in a
+    140-character post, costing the same per draft.) Each match is one letter long,
+    so none hides the next. Compiled on the first check rather than at load."""
+    firsts = "".join(sorted({head[0] for head in heads}))
+    seconds = "".join(sorted({head[1] for head in heads}))
     alternatives = []
-    for first in sorted(seconds.keys() | singles, key=lambda ch: (-char_commonness(ch), ch)):
-        follow = "".join(map(re.escape, sorted(seconds.get(first, ()))))
-        alone = first in singles or not follow
-        alternatives.append(re.escape(first) + ("" if alone else f"(?=[{follow}])"))
+    if firsts:
+        alternatives.append(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])")
+    if singles:
+        alternatives.append(f"[{re.escape(''.join(sorted(singles)))}]")
     return re.compile("|".join(alternatives) if alternatives else "(?!)")
 
 

@@ -573,3 +573,10 @@ def test_the_date_regex_of_the_kinds_a_draft_holds_finds_what_the_whole_one_find
     whole = [(m.span(), m.groupdict()) for m in _DATE_RE.finditer(text)]
     none = dict.fromkeys(_DATE_RE.groupindex)
     assert [(m.span(), none | m.groupdict()) for m in date_matches(text)] == whole
+
+
+def test_the_date_group_names_are_the_whole_regexs():
+    """dates._DATE_GROUPS is written out (the whole regex is compiled only on use)."""
+    from gateway.checker.dates import _DATE_GROUPS
+
+    assert tuple(_DATE_RE.groupindex) == _DATE_GROUPS
