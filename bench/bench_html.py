@@ -51,6 +51,11 @@ SHAPES = {
     "CSS comment openers": lambda n: '<span style="' + _fill("/*", n) + '">x</span>',
     "conditional comments": lambda n: _fill("<!--[if mso]><b>x</b><![endif]-->", n),
     "text with `<` and `&` only": lambda n: _fill("< & <3 a<b ", n),
+    # one letter per element (session 5): the tree's per-element work, not the tokenizer's
+    "`<p>x` repeated (a paragraph per letter)": lambda n: _fill("<p>x", n),
+    "`<div>x` nested, never closed": lambda n: _fill("<div>x", n),
+    "`<b>x` nested, never closed": lambda n: _fill("<b>x", n),
+    "`<table><tr><td>x` repeated": lambda n: _fill("<table><tr><td>x", n),
     "ordinary Outlook reply": lambda n: _fill(
         '<p class=MsoNormal><span style="color:#1F497D">承認します。<o:p></o:p></span></p>\n', n
     ),
