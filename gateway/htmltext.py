@@ -124,7 +124,9 @@ def render_html(source: str) -> HtmlText:
         tokenize(source or "", conv)
         segments, outlook_from, notes = conv.finish()
         maybe = _assemble(segments, UNCERTAIN, outlook_from)
-        seen = _assemble(segments, VISIBLE, outlook_from)
+        # with nothing hidden or uncertain, both readings keep every segment: one pass
+        plain = all(level <= VISIBLE for _k, _t, level, _q, _p in segments)
+        seen = maybe if plain else _assemble(segments, VISIBLE, outlook_from)
         hidden = any(k == "t" and lv == HIDDEN and t.strip() for k, t, lv, _q, _p in segments)
         return HtmlText(maybe, seen, notes, hidden)
     except Exception as exc:  # a bug here must not lose the mail: strip tags instead

@@ -333,3 +333,30 @@ def test_html_only_draft_keeps_link_targets() -> None:
     raw = _mail([("text/html", '<p>詳しくは<a href="https://evil.example.com/">町HP</a>へ</p>')])
     inc = read_message(raw, [])
     assert "https://evil.example.com/" in inc.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<p>", "x", "承認", "<div style='display:none'>", "<span style='color:#fff'>",
+             "</div>", "</span>", "<b>", "<br>", "<!-- c -->", "<font size=0>", "</p>",
+             "<blockquote>", "</blockquote>", "<pre>\n a\n</pre>", "<style>.h{display:none}</style>",
+             "<span class=h>", "\n", " "]
+        ),
+        max_size=40,
+    )
+)
+def test_the_seen_reading_is_the_visible_assembly_in_one_pass_or_two(parts):
+    """render_html reuses the first reading as the second when nothing is hidden or
+    uncertain: the same text as assembling the visible segments again."""
+    from gateway.htmlstyle import VISIBLE
+    from gateway.htmltext import _assemble
+    from gateway.htmltokens import tokenize
+    from gateway.htmltree import TreeBuilder
+
+    source = "".join(parts)
+    conv = TreeBuilder()
+    tokenize(source, conv)
+    segments, outlook_from, _notes = conv.finish()
+    assert render_html(source).seen == _assemble(segments, VISIBLE, outlook_from)
