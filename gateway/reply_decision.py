@@ -57,12 +57,13 @@ def normalize_reply_text(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
 
 
-def join_wrapped(text: str) -> list[str]:
+def join_wrapped(text: str, latin_space: bool = True) -> list[str]:
     """Paragraphs with hard-wrapped lines joined: a line break is never a sentence end.
 
     Outlook wraps plain text at 76 columns, other clients at 70-78, anywhere inside a
     Japanese word; only a blank line ends a paragraph. Lines are joined without a space
-    inside Japanese and with one between Latin words.
+    inside Japanese and with one between Latin words (none with `latin_space=False`:
+    a wrap may also split one Latin word).
     """
     paragraphs: list[str] = []
     current = ""
@@ -73,7 +74,13 @@ def join_wrapped(text: str) -> list[str]:
                 paragraphs.append(current)
             current = ""
             continue
-        if current and current[-1].isascii() and current[-1].isalnum() and line[0].isascii():
+        if (
+            latin_space
+            and current
+            and current[-1].isascii()
+            and current[-1].isalnum()
+            and line[0].isascii()
+        ):
             current += " " + line
         else:
             current += line
@@ -86,10 +93,9 @@ def _split_word_blockers(own_text: str) -> list[str]:
     """English blockers that a hard wrap split (N⏎O, no⏎t, wa⏎it): join_wrapped puts a
     space between Latin letters on either side of a wrap, so such a word reads as two;
     the lines joined without one are read for these words too."""
-    tight = normalize_reply_text(own_text).replace("\r", "").split("\n")
     found = []
-    for paragraph in "\n".join(line.strip() for line in tight).split("\n\n"):
-        m = G.ASCII_WORD_RE.search(paragraph.replace("\n", "").lower())
+    for paragraph in join_wrapped(normalize_reply_text(own_text), latin_space=False):
+        m = G.ASCII_WORD_RE.search(paragraph.lower())
         if m:
             found.append(f"ascii_words:{m.group(0)}")
     return found
