@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from gateway.businessdays import WorkCalendar
-from gateway.render import SUBJECT_LABELS, domain_of, notice_mail, render_body
+from gateway.render import SUBJECT_LABELS, domain_of, templated_notice
 from gateway.workflow import IN_REVIEW, AuditEvent, Draft
 
 if TYPE_CHECKING:
@@ -269,16 +269,16 @@ def build_digest_message(
 ) -> EmailMessage:
     """The digest mail. It concerns no one draft, so it has no X-Gateway-Draft."""
     n = len(context.get("waiting", ()))
-    msg = notice_mail(
+    return templated_notice(
         to,
         f"[日報] {context['date']} 確認待ち {n}件",
         STATUS,
+        dict(context),
         gateway_address,
         now,
+        template_dir,
         message_id=f"<digest.{day.isoformat()}@{domain_of(gateway_address)}>",
     )
-    msg.set_content(render_body(STATUS, dict(context), template_dir), charset="utf-8")
-    return msg
 
 
 # --------------------------------------------------------------------------- the shell

@@ -20,7 +20,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from gateway.identity import NOBODY, FromError, People, parse_from
-from gateway.render import notice_mail, render_body
+from gateway.render import notice_mail, templated_notice
 from gateway.settings import Settings, staff_allowed
 
 STATUS = "failed"
@@ -97,17 +97,16 @@ def _to_sender(
     env: Envelope, settings: Settings, gateway_address: str, now: datetime
 ) -> EmailMessage:
     subject = env.subject or "（件名なし）"
-    msg = notice_mail(
+    return templated_notice(
         env.sender,
         f"[処理できませんでした] {subject}",
         STATUS,
+        {"subject": subject, "admin": settings.admin_address},
         gateway_address,
         now,
+        settings.templates_dir,
         in_reply_to=env.message_id,
     )
-    context = {"subject": subject, "admin": settings.admin_address}
-    msg.set_content(render_body(STATUS, context, settings.templates_dir), charset="utf-8")
-    return msg
 
 
 def _to_admin(

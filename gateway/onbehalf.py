@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from gateway.identity import People
 from gateway.model import Incoming
-from gateway.render import notice_mail, render_body
+from gateway.render import templated_notice
 from gateway.workflow import AuditEvent, Outcome
 
 if TYPE_CHECKING:
@@ -59,16 +59,16 @@ def notice(
         "reply": bool(inc.tokens),
         "admin": settings.admin_address,
     }
-    msg = notice_mail(
+    return templated_notice(
         to,
         f"[受け付けていません] {' '.join(subject.split())}",
         STATUS,
+        context,
         gateway_address,
         now,
+        settings.templates_dir,
         in_reply_to=inc.message_id,
     )
-    msg.set_content(render_body(STATUS, context, settings.templates_dir), charset="utf-8")
-    return msg
 
 
 def refuse_on_behalf(gw: Gateway, inc: Incoming, now: datetime) -> Outcome:

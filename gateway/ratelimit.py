@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from gateway.render import notice_mail, render_body
+from gateway.render import templated_notice
 
 if TYPE_CHECKING:
     from gateway.model import Incoming
@@ -204,13 +204,13 @@ def deferred_notice(
         "release": f"{local.month}月{local.day}日（{_WEEKDAYS[local.weekday()]}）{local:%H:%M}",
         "admin": settings.admin_address,
     }
-    msg = notice_mail(
+    return templated_notice(
         inc.from_addr,
         f"[順番待ち] {context['subject']}",
         DEFERRED_STATUS,
+        context,
         gateway_address,
         now,
+        settings.templates_dir,
         in_reply_to=inc.message_id,
     )
-    msg.set_content(render_body(DEFERRED_STATUS, context, settings.templates_dir), charset="utf-8")
-    return msg

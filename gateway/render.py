@@ -163,6 +163,26 @@ def notice_mail(
     return msg
 
 
+def templated_notice(
+    to: str,
+    subject: str,
+    status: str,
+    context: dict[str, Any],
+    gateway_address: str,
+    now: datetime,
+    template_dir: str | None = None,
+    *,
+    in_reply_to: str | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """notice_mail with its body from the template named by `status`, in UTF-8."""
+    msg = notice_mail(
+        to, subject, status, gateway_address, now, in_reply_to=in_reply_to, message_id=message_id
+    )
+    msg.set_content(render_body(status, context, template_dir), charset="utf-8")
+    return msg
+
+
 def message_id(spec: MailSpec, recipient: str, gateway_address: str, token: str | None) -> str:
     tail = token or "x" + hashlib.sha256(recipient.encode()).hexdigest()[:10]
     if spec.in_reply_to:

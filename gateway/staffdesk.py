@@ -31,7 +31,7 @@ from gateway.commands import (
 )
 from gateway.draft_commands import notice, resend, status_report, withdraw
 from gateway.records import Absence, AuditEvent, Draft, Outcome
-from gateway.render import notice_mail, render_body
+from gateway.render import templated_notice
 from gateway.replies import own_words
 from gateway.routing import deciders, local_day, same_person, seat_of
 from gateway.settings import Settings, staff_allowed
@@ -142,17 +142,16 @@ def needs_draft_mail(
     template_dir: str | None = None,
 ) -> EmailMessage:
     """The `notice` for a command that names no draft: reply to a mail of the draft."""
-    msg = notice_mail(
+    return templated_notice(
         to,
         "[お知らせ] どの投稿案へのご指示か分かりませんでした",
         "notice",
+        {"reason": "command-needs-draft", "command_label": command_label},
         gateway_address,
         now,
+        template_dir,
         in_reply_to=in_reply_to,
     )
-    context = {"reason": "command-needs-draft", "command_label": command_label}
-    msg.set_content(render_body("notice", context, template_dir), charset="utf-8")
-    return msg
 
 
 def command_without_draft(gw: Gateway, inc: Incoming, now: datetime) -> tuple[Outcome, str] | None:
