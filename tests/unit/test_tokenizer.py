@@ -35,12 +35,8 @@ def _sudachi(text: str) -> list[Token]:
         begin, end = m.begin(), m.end()
         link = next(((s, e) for s, e in links if s < end and begin < e), None)
         if link is None:
-            out.append(
-                Token(
-                    m.surface(), m.normalized_form(), m.dictionary_form(),
-                    tuple(m.part_of_speech()), begin, end,
-                )  # fmt: skip
-            )
+            forms = (m.surface(), m.normalized_form(), m.dictionary_form())
+            out.append(Token(*forms, tuple(m.part_of_speech()), begin, end))
             continue
         s, e = link
         assert s <= begin and end <= e, "Sudachi read across the end of a link"
