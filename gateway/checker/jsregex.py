@@ -488,13 +488,30 @@ def required_strings(source: str, ignorecase: bool) -> Clauses:
 
 def translate_with_clauses(source: str, ignorecase: bool) -> tuple[str, Clauses]:
     """`translate` and `required_strings` from one reading of the source."""
+    python, shape = translate_with_shape(source, ignorecase)
+    return python, clauses_of_shape(source, ignorecase, shape)
+
+
+Shape = list[list[tuple]] | None  # the parser's top-level alternatives (None: plain text)
+
+
+def translate_with_shape(source: str, ignorecase: bool) -> tuple[str, Shape]:
+    """`translate`, and the pattern's shape as read, from which `clauses_of_shape` gives
+    `required_strings` later: a prh dictionary is read (and its patterns checked) when it
+    loads, and its prefilter is needed only when it first checks a text."""
     if source and _SYNTAX.isdisjoint(source) and (not ignorecase or all(map(uncased, source))):
         # plain text, as most prh patterns are: what the parser gives, without parsing
-        return "".join(map(_lit, source)), ((source,),)
+        return "".join(map(_lit, source)), None
     parser = _Parser(source)
     python = parser.translate()
-    _root, alternatives = parser.frames[0]
-    return python, ordered(_alternatives(alternatives, ignorecase))
+    return python, parser.frames[0][1]
+
+
+def clauses_of_shape(source: str, ignorecase: bool, shape: Shape) -> Clauses:
+    """`required_strings(source, ignorecase)` from the shape `translate_with_shape` gave."""
+    if shape is None:
+        return ((source,),)
+    return ordered(_alternatives(shape, ignorecase))
 
 
 def _alternatives(alternatives: list[list[tuple]], ignorecase: bool) -> list[frozenset[str]]:

@@ -12,6 +12,11 @@ a rule's patterns form one alternation (the first alternative that matches wins)
 What a file yields (its rules translated to Python, their prefilter strings, its specs
 passed) is kept in the load cache under the hash of its bytes, so a dictionary that has
 not changed is not parsed, translated or spec-checked again.
+
+Loading does what prh's loading does (read the YAML, read and check every pattern, run
+the specs) and no more: the prefilter's strings of each pattern, which prh has no need
+of, are read from the pattern's parsed shape when the dictionary first checks a text,
+and the file's record is written then, whole (`PrhDictionary.complete`).
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
 from gateway.checker.jsregex import (
     JsRegexError,
+    Shape,
+    clauses_of_shape,
     compile_python,
     translate,
-    translate_with_clauses,
+    translate_with_shape,
 )
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
@@ -60,8 +67,19 @@ class PrhEntry:
     note: str  # the rule's `prh` field
     specs: tuple[tuple[str, str], ...]
     where: str  # the dictionary file
-    clauses: Clauses = ()
+    _clauses: Clauses | None = None  # None: not read yet from the shape (see `clauses`)
     _regex: re.Pattern[str] | None = field(default=None, repr=False)
+    _js_source: str = field(default="", repr=False)  # the JavaScript source, for _clauses
+    _shape: Shape = field(default=None, repr=False)  # as translate_with_shape read it
+
+    @property
+    def clauses(self) -> Clauses:
+        """The prefilter's clauses, read from the pattern's shape on first use (the first
+        check of a text): loading needs them no more than prh does."""
+        if self._clauses is None:
+            self._clauses = clauses_of_shape(self._js_source, self.ignorecase, self._shape)
+            self._shape = None
+        return self._clauses
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -239,8 +257,9 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
     pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
     try:
         js_source, ignorecase = _js_pattern(pattern, expected, _truthy(options.get("wordBoundary")))
-        # refuses what JavaScript refuses; and what a match cannot do without (prefilter)
-        source, clauses = translate_with_clauses(js_source, ignorecase)
+        # refuses what JavaScript refuses, as prh's `new RegExp` does; the shape read gives
+        # the prefilter's clauses when they are first needed
+        source, shape = translate_with_shape(js_source, ignorecase)
         # compiled now only to check the specs; the others on first use (most never are)
         compiled = compile_python(source, ignorecase) if raw.get("specs") else None
     except _PatternError as e:
@@ -285,8 +304,9 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
         note=str(note).strip() if note is not None else "",
         specs=tuple(specs),
         where=str(path),
-        clauses=clauses,
         _regex=compiled,
+        _js_source=js_source,
+        _shape=shape,
     )
     for src, dst in entry.specs:
         got = spec_result(entry, src)
@@ -319,6 +339,23 @@ class DictFile:
     entries: list[PrhEntry]
     targets: list[list[Any]]  # [file source, file flags, [[src, ic] includes], [[…] excludes]]
     imports: list[_Import]
+    key: str = ""  # its record's key in the load cache
+    cache: LoadCache | None = None  # where its record is to be written (None: it is there)
+
+    def store(self) -> None:
+        """Write the file's record (every entry's clauses read), once."""
+        cache, self.cache = self.cache, None
+        if cache is None:
+            return
+        cache.put(
+            self.key,
+            {
+                "version": self.version,
+                "entries": [e.to_json() for e in self.entries],
+                "targets": self.targets,
+                "imports": [vars(i) for i in self.imports],
+            },
+        )
 
 
 def _version(value: Any) -> float:
@@ -436,8 +473,9 @@ def _check_targets(targets: list[list[Any]], path: Path) -> None:
                 ) from None
 
 
-def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
-    """A dictionary file, from the cache when its bytes are unchanged; and its digest."""
+def read_file(path: Path, cache: LoadCache) -> DictFile:
+    """A dictionary file, from the cache when its bytes are unchanged (its `key` is the
+    digest). A file read anew keeps its cache: its record is written by `store`."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -452,29 +490,20 @@ def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
     stored = cache.get(key)
     if isinstance(stored, dict):
         try:
-            return (
-                DictFile(
-                    path,
-                    float(stored["version"]),
-                    [PrhEntry.from_json(e, str(path)) for e in stored["entries"]],
-                    stored["targets"],
-                    [_Import(**i) for i in stored["imports"]],
-                ),
+            return DictFile(
+                path,
+                float(stored["version"]),
+                [PrhEntry.from_json(e, str(path)) for e in stored["entries"]],
+                stored["targets"],
+                [_Import(**i) for i in stored["imports"]],
                 key,
             )
         except (KeyError, TypeError, ValueError):
             pass  # an old or damaged record: read the file again
     parsed = parse_file(path, data)
-    cache.put(
-        key,
-        {
-            "version": parsed.version,
-            "entries": [e.to_json() for e in parsed.entries],
-            "targets": parsed.targets,
-            "imports": [vars(i) for i in parsed.imports],
-        },
-    )
-    return parsed, key
+    parsed.key = key
+    parsed.cache = cache if cache.directory is not None else None
+    return parsed
 
 
 # --- a dictionary with its imports ---
@@ -487,7 +516,18 @@ class PrhDictionary:
     entries: list[PrhEntry]
     targets: list[list[Any]]
     version: float
-    digests: list[str] = field(default_factory=list)  # of every file read
+    files: list[DictFile] = field(default_factory=list)  # every file read
+
+    @property
+    def digests(self) -> list[str]:
+        return [f.key for f in self.files]
+
+    def complete(self) -> None:
+        """Read every entry's prefilter clauses and write the records of the files read
+        anew (on the first check: a start that found them in the cache does nothing)."""
+        for f in self.files:
+            if f.cache is not None:
+                f.store()
 
     def compiled_targets(self) -> list[Target]:
         out = []
@@ -514,7 +554,7 @@ class PrhDictionary:
         self.targets += [t for t in other.targets if t[0] + "/" + t[1] not in files]
         known = {e.expected for e in self.entries}
         self.entries += [e for e in other.entries if e.expected not in known]
-        self.digests += other.digests
+        self.files += other.files
 
 
 def _compile(js_source: str, ignorecase: bool) -> re.Pattern[str]:
@@ -534,8 +574,8 @@ def load_dictionary(
 ) -> PrhDictionary:  # fmt: skip
     """Read a prh dictionary and, as prh does, its imports (merged after its own rules)."""
     cache = cache if cache is not None else default_cache()
-    file, digest = read_file(path, cache)
-    out = PrhDictionary(list(file.entries), list(file.targets), file.version, [digest])
+    file = read_file(path, cache)
+    out = PrhDictionary(list(file.entries), list(file.targets), file.version, [file])
     if _disable_imports or not file.imports:
         return out
     stack = (*_stack, os.path.realpath(path))  # asked only of files that import
