@@ -15,7 +15,9 @@ How each side's loading is measured (the same way on both sides):
   (`build_rule`: read the file, parse it, translate and analyse every pattern, run the
   specs): the same job as prh's call, in one Python process after its imports.
   "cold" finds no record in the cache folder (emptied before each round), as on the first
-  start after an edit or an upgrade: everything is computed, and the records written;
+  start after an edit or an upgrade: everything is computed (the memo of pattern shapes,
+  jsshape, emptied too, as a new process has it); "+chk" adds the first check of the
+  prose sample, which reads the prefilter's clauses and writes the records;
   "warm" has the load cache in place (every later start). Neither side empties its
   engine's own cache of compiled regexes between rounds (V8's, Python's `re`).
 - gateway "folder": `Checker.load` of a rule folder whose one rule file names the
@@ -49,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from gateway.checker import CheckContext, Checker  # noqa: E402
 from gateway.checker.draft import Draft  # noqa: E402
+from gateway.checker.jsshape import forget_shapes  # noqa: E402
 from gateway.checker.rule_loader import build_rule  # noqa: E402
 
 PEER = next(
@@ -180,6 +183,7 @@ class GatewayLoads:
         for record in folder.iterdir():
             record.unlink()
         self._use_cache("cold")
+        forget_shapes()  # the memo of pattern shapes starts empty, as in a new process
         draft = Draft(self.sample)
         return _timed_then_checked(self.build, lambda rule: self.check(rule, draft))
 

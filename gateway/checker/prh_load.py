@@ -21,6 +21,7 @@ and the file's record is written then, whole (`PrhDictionary.complete`).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -30,14 +31,8 @@ from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
-from gateway.checker.jsregex import (
-    JsRegexError,
-    Shape,
-    clauses_of_shape,
-    compile_python,
-    translate,
-    translate_with_shape,
-)
+from gateway.checker.jsregex import JsRegexError, compile_python, translate
+from gateway.checker.jsshape import ShapeOrMemo, clauses_of_shape, translate_with_shape
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
 from gateway.checker.prh_yaml import read_yaml
@@ -70,7 +65,7 @@ class PrhEntry:
     _clauses: Clauses | None = None  # None: not read yet from the shape (see `clauses`)
     _regex: re.Pattern[str] | None = field(default=None, repr=False)
     _js_source: str = field(default="", repr=False)  # the JavaScript source, for _clauses
-    _shape: Shape = field(default=None, repr=False)  # as translate_with_shape read it
+    _shape: ShapeOrMemo = field(default=None, repr=False)  # as translate_with_shape read it
 
     @property
     def clauses(self) -> Clauses:
@@ -134,8 +129,14 @@ def parse_regexp_string(text: str) -> tuple[str, str] | None:
     """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
     if not text.startswith("/"):
         return None  # most patterns: a literal
-    m = re.fullmatch(_REGEXP_STRING, text)
+    global _regexp_string
+    if _regexp_string is None:
+        _regexp_string = re.compile(_REGEXP_STRING).fullmatch
+    m = _regexp_string(text)
     return (m.group(1), m.group(2)) if m else None
+
+
+_regexp_string: Any = None
 
 
 def escape_special(text: str) -> str:
@@ -229,8 +230,9 @@ def _js_pattern(pattern: Any, expected: str, word_boundary: bool) -> tuple[str, 
     return source, "i" in flags
 
 
-def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
-    """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed."""
+def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> PrhEntry:
+    """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed.
+    (`where`: str(path), given by a caller that builds many.)"""
     given = raw  # named in errors only (their label is built when one is raised)
     if isinstance(raw, str):
         raw = {"expected": raw}
@@ -241,11 +243,12 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             "rules の各項目は表にしてください。",
             "a rule must be a mapping",
         )
-    for key in ("pattern", "patterns"):
-        value = raw.get(key)
+    get = raw.get
+    pattern, patterns = get("pattern"), get("patterns")
+    for key, value in (("pattern", pattern), ("patterns", patterns)):
         if value == "" or (isinstance(value, list) and "" in value):
             raise _error(path, _label(given, index), f"{key} が空です。", f"{key} can't be empty")
-    expected = raw.get("expected")
+    expected = get("expected")
     if not isinstance(expected, str):
         raise _error(
             path,
@@ -253,15 +256,18 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             "expected を文字列で書いてください。",
             "expected is required (a string)",
         )
-    options = raw.get("options") if isinstance(raw.get("options"), dict) else {}
-    pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
+    options = get("options")
+    word_boundary = isinstance(options, dict) and _truthy(options.get("wordBoundary"))
+    if not (isinstance(pattern, str) and pattern) and not _truthy(pattern):
+        pattern = patterns
     try:
-        js_source, ignorecase = _js_pattern(pattern, expected, _truthy(options.get("wordBoundary")))
+        js_source, ignorecase = _js_pattern(pattern, expected, word_boundary)
         # refuses what JavaScript refuses, as prh's `new RegExp` does; the shape read gives
         # the prefilter's clauses when they are first needed
         source, shape = translate_with_shape(js_source, ignorecase)
         # compiled now only to check the specs; the others on first use (most never are)
-        compiled = compile_python(source, ignorecase) if raw.get("specs") else None
+        raw_specs = get("specs")
+        compiled = compile_python(source, ignorecase) if raw_specs else None
     except _PatternError as e:
         raise _error(path, _label(given, index), e.ja, str(e)) from None
     except JsRegexError as e:
@@ -271,9 +277,9 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             f"パターンを正規表現として読めません（{e}）。",
             f"invalid regular expression: {e}",
         ) from None
-    must = raw.get("regexpMustEmpty")
+    must = get("regexpMustEmpty")
     must_empty = None
-    if _truthy(must):
+    if must is not None and _truthy(must):
         m = re.fullmatch(_MUST_EMPTY, str(must))
         if not m:
             raise _error(
@@ -284,7 +290,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             )
         must_empty = int(m.group(1))
     specs = []
-    for spec in raw.get("specs") or []:
+    for spec in raw_specs or ():
         src, dst = (spec.get("from"), spec.get("to")) if isinstance(spec, dict) else (None, None)
         if not src or not dst:
             raise _error(
@@ -294,21 +300,22 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
                 "a spec needs from and to",
             )
         specs.append((str(src), str(dst)))
-    note = raw.get("prh")
+    note = get("prh")
     entry = PrhEntry(
-        expected=expected,
-        source=source,
-        ignorecase=ignorecase,
-        js=f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}",
-        must_empty=must_empty,
-        note=str(note).strip() if note is not None else "",
-        specs=tuple(specs),
-        where=str(path),
-        _regex=compiled,
-        _js_source=js_source,
-        _shape=shape,
+        expected,
+        source,
+        ignorecase,
+        f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}",
+        must_empty,
+        "" if note is None else note.strip() if isinstance(note, str) else str(note).strip(),
+        tuple(specs),
+        str(path) if where is None else where,
+        None,
+        compiled,
+        js_source,
+        shape,
     )
-    for src, dst in entry.specs:
+    for src, dst in specs:
         got = spec_result(entry, src)
         if got != dst:
             raise _error(
@@ -421,7 +428,21 @@ def _imports(raw: Any, path: Path) -> list[_Import]:
 
 
 def parse_file(path: Path, data: bytes) -> DictFile:
-    """One dictionary file's own content: rules compiled and spec-checked, targets, imports."""
+    """One dictionary file's own content: rules compiled and spec-checked, targets, imports.
+
+    The cyclic garbage collector waits while a file is read: reading makes tens of
+    thousands of short-lived objects (YAML events, parsed patterns) and none that refer
+    to themselves, and its passes over them cost a tenth of the whole reading."""
+    if not gc.isenabled():
+        return _parse_file(path, data)
+    gc.disable()
+    try:
+        return _parse_file(path, data)
+    finally:
+        gc.enable()
+
+
+def _parse_file(path: Path, data: bytes) -> DictFile:
     import yaml
 
     try:
@@ -438,9 +459,10 @@ def parse_file(path: Path, data: bytes) -> DictFile:
     if not isinstance(rules, list):
         raise _error(path, None, "rules は並びにしてください。", "rules must be a list")
     entries = []
+    where = str(path)
     for i, r in enumerate(rules):
         try:
-            entries.append(build_entry(r, path, i))
+            entries.append(build_entry(r, path, i, where))
         except RuleLoadError:
             raise
         except Exception as e:  # anything unforeseen: still the file and the rule, no traceback
