@@ -31,7 +31,7 @@ from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
-from gateway.checker.jsregex import JsRegexError, compile_python, translate
+from gateway.checker.jsregex import _SYNTAX, JsRegexError, _as_written, compile_python, translate
 from gateway.checker.jsshape import ShapeOrMemo, clauses_of_shape, translate_with_shape
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
@@ -230,9 +230,64 @@ def _js_pattern(pattern: Any, expected: str, word_boundary: bool) -> tuple[str, 
     return source, "i" in flags
 
 
+# A rule of only these keys whose pattern is plain text (or a list of plain texts) is
+# built by _plain_entry: as build_entry builds it, without the steps that change nothing
+_PLAIN_KEYS = frozenset(("expected", "pattern", "patterns", "prh"))
+# characters that make a literal pattern other than itself somewhere on its way: escaped
+# by prh, syntax to the parser, written otherwise by js_display, or not written as is
+_NOT_PLAIN = _SPECIAL_SET | _SYNTAX | _DISPLAY_CHANGES | frozenset("\\")
+
+
+def _plain_text(value: Any) -> bool:
+    return (
+        type(value) is str and value != "" and _NOT_PLAIN.isdisjoint(value) and _as_written(value)
+    )
+
+
+def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
+    """build_entry's rule for the commonest rules (most of a big dictionary): `expected`,
+    a literal `pattern` or `patterns` (or a list of literals) and a `prh` note, no
+    options, no specs. None for any other rule (build_entry reads it in full)."""
+    if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
+        return None
+    expected = raw.get("expected")
+    pattern = raw.get("pattern")
+    if pattern is None:
+        pattern = raw.get("patterns")
+    elif "patterns" in raw:
+        return None
+    if type(expected) is not str:
+        return None
+    if _plain_text(pattern):
+        source, shape = pattern, None  # escaped, translated and shown as it is
+    elif type(pattern) is list and pattern and all(map(_plain_text, pattern)):
+        source = "(?:" + "|".join(pattern) + ")"  # prh's combine; read as the parser reads it
+        shape = [[("g", "g", [[("c", frozenset((p,)))] for p in pattern])]]
+    else:
+        return None
+    note = raw.get("prh")
+    return PrhEntry(
+        expected,
+        source,
+        False,
+        f"/{source}/gmu",
+        None,
+        "" if note is None else note.strip() if isinstance(note, str) else str(note).strip(),
+        (),
+        where,
+        None,
+        None,
+        source,
+        shape,
+    )
+
+
 def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> PrhEntry:
     """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed.
     (`where`: str(path), given by a caller that builds many.)"""
+    plain = _plain_entry(raw, str(path) if where is None else where)
+    if plain is not None:
+        return plain
     given = raw  # named in errors only (their label is built when one is raised)
     if isinstance(raw, str):
         raw = {"expected": raw}
