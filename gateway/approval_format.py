@@ -1,11 +1,18 @@
 """The approval record's format and the names of the files an approved mail carries.
 
-Format 2 (current) signs, besides the draft, version, account, author and approvals:
+Format 2 signs, besides the draft, version, account, author and approvals:
 `text_sha256` (SHA-256 of `post.txt`, the exact UTF-8 text to post) and `attachments`
 (every file the approved version carried, by the name the approved mail gives it, with
 its SHA-256, size and type). The body shows the post between the marker lines in the
 form `gateway.display.visible_post` gives. Format 1 records (before 2026-11) have no
 `attachments`: they prove the text only, never a photo.
+
+Format 3 (current) adds `body`: the whole readable body of the approved mail as the
+gateway wrote it. Format 2 signed the facts the body states (account, approvers, draft,
+version) but not the body's other lines, so a line added to a genuine confirmation (a
+changed 投稿予定, 「※公開は延期」) still verified. The body is rendered from the office's
+own templates, so no fixed list of lines could tell ours from added ones: the signature
+covers the text itself.
 
 Pure data and names, no I/O, so the workflow (which builds records) and the verifier
 (which reads them) agree on one definition.
@@ -18,8 +25,9 @@ from collections.abc import Iterable
 from typing import Any
 
 RECORD_TYPE = "town-sns-gateway/approval"
-RECORD_FORMAT = 2
-KNOWN_FORMATS = (1, 2)
+RECORD_FORMAT = 3
+KNOWN_FORMATS = (1, 2, 3)
+BODY_FORMAT = 3  # the first format whose record signs the whole body (`body`)
 
 RECORD_FILENAME = "approval-record.json"
 SIGNATURE_FILENAME = "approval-record.sig"

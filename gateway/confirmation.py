@@ -15,7 +15,9 @@ only when all of these hold, and each one that fails is named:
 - (format 2) every file the record lists present with its SHA-256, and no other file.
 - what the body around the post states (account, draft, version, the text's size, the
   addresses of author and approvers) is what the record says; a template may leave a
-  fact out, never state another one.
+  fact out, never state another one;
+- (format 3) the body, line by line, is the one the record signs: no line added,
+  removed or changed anywhere (投稿予定, a note below the approvers …).
 
 A format 1 record (no `attachments`) is checked the same way for the text, and the
 result says that it does not prove any photo.
@@ -32,6 +34,7 @@ from email.message import EmailMessage, Message
 from typing import TYPE_CHECKING, Any
 
 from gateway.approval_format import (
+    BODY_FORMAT,
     POST_FILENAME,
     RECORD_FILENAME,
     SIGNATURE_FILENAME,
@@ -235,6 +238,8 @@ def _check_body(
         verdict.fail("本文を読めません。", "cannot decode the body")
         return
     lines = shown_lines(body)
+    if record.get("format", 1) >= BODY_FORMAT:
+        _check_signed_body(lines, record.get("body"), verdict)
     if text is None:
         return
     new_format = record.get("format", 1) >= 2
@@ -258,6 +263,44 @@ def _check_body(
     _compare_lines(shown_post, expected, verdict)
     outside = lines[: starts[0]] + lines[first + len(shown_post) + 1 :]
     _check_stated_facts(outside, record, text, verdict)
+
+
+def _check_signed_body(lines: list[str], signed: object, verdict: Verdict) -> None:
+    """The body against the one the record signs (format 3), naming the first line that
+    differs: mail systems may drop trailing spaces and change line ends, nothing else."""
+    if not isinstance(signed, str):
+        verdict.fail("承認記録に本文がありません。", "the record lacks the body it signs")
+        return
+    want = _trimmed(shown_lines(signed))
+    got = _trimmed(lines)
+    if got == want:
+        return
+    for number, (line, wanted) in enumerate(zip(got, want, strict=False), start=1):
+        if line != wanted:
+            verdict.fail(
+                f"本文 {number} 行目が、署名された本文と違います: 本文「{shown(line)}」、"
+                f"署名「{shown(wanted)}」。",
+                f"body line {number} differs from the signed body",
+            )
+            return
+    if len(got) > len(want):
+        added = next(line for line in got[len(want) :] if line)  # _trimmed: the last is not blank
+        verdict.fail(
+            f"本文の {len(want) + 1} 行目以降に、署名された本文にない行があります: 「{shown(added)}」。",
+            f"the body has lines after line {len(want)} that the signed body lacks",
+        )
+    else:
+        verdict.fail(
+            f"本文は {len(got)} 行で、署名された本文（{len(want)} 行）より短くなっています。",
+            f"the body has {len(got)} lines, the signed body {len(want)}",
+        )
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    """Lines without the blank lines at either end (a mail system may add or drop them)."""
+    first = next((i for i, line in enumerate(lines) if line), len(lines))
+    last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i]), -1)
+    return lines[first : last + 1]
 
 
 _ACCOUNT_LINE_RE = re.compile(r"^\s*アカウント\s*[:：]\s*(.*?)\s*$")

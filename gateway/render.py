@@ -285,7 +285,8 @@ def build_message(
             raise ValueError("an approved mail needs a signing function")
         from gateway.signing import canonical
 
-        record = {**spec.approval_record}
+        # the body as written, signed with the facts (format 3: see approval_format)
+        record = {**spec.approval_record, "body": body}
         msg.add_attachment(
             canonical(record), maintype="application", subtype="json", filename=RECORD_FILENAME
         )

@@ -6,8 +6,10 @@ the dictionary itself is memory-mapped and loaded once per process.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
+from bisect import bisect_left
 from functools import lru_cache, partial
 from itertools import accumulate
 from typing import NamedTuple
@@ -265,17 +267,34 @@ def _join(parts: list[tuple[int, Columns]]) -> Columns:
     )  # fmt: skip
 
 
-def _tokenize_piece(text: str) -> Columns:
+# A link as a town's post writes it: a scheme and the ASCII characters of a URL, not
+# ending in the punctuation of the sentence around it. Sudachi cut
+# https://www.town.tatsuno.lg.jp/ into 13 morphemes (https : / / www . town …), a fifth
+# of a short post's, which no rule reads (rules skip matches inside links, and the
+# near-duplicate words leave them out). Each such link is tokenized as one placeholder
+# letter and becomes one token of the whole link (_LINK_INFO), so Sudachi reads only the
+# post's words. Not after a letter or digit (the placeholder would join it).
+_LINK = re.compile(
+    r"(?<![0-9A-Za-z])[Hh][Tt][Tt][Pp][Ss]?://[!#-'*-;=?-Z_a-z~]*(?<![.,;:!?'])"
+)
+_PLACEHOLDER = "h"  # a letter Sudachi always reads as a word of its own between non-letters
+_LINK_POS = ("名詞", "普通名詞", "一般", "*", "*", "*")  # as Sudachi tags an unknown Latin word
+
+
+def _tokenize_piece(text: str, links_whole: bool = True) -> Columns:
     """Tokenize `text` in split mode C (longest units) into columns.
 
     Each column is read with map() over the morphemes, in C: two calls into Sudachi per
     morpheme (surface, word id); forms and POS come from the word-id cache. Morphemes
     cover the text without gaps, so offsets are summed surface lengths (checked against
-    the text's length, with Sudachi's own offsets as the fallback).
+    the text's length, with Sudachi's own offsets as the fallback). Links are one token
+    each (_LINK).
     """
     if not text:
         return _EMPTY
-    morphemes = list(_tokenizer().tokenize(text))
+    spans = [m.span() for m in _LINK.finditer(text)] if links_whole and "://" in text else None
+    read = _LINK.sub(_PLACEHOLDER, text) if spans else text
+    morphemes = list(_tokenizer().tokenize(read))
     if not morphemes:
         return _EMPTY
     surfaces = list(map(_surface, morphemes))
@@ -283,11 +302,29 @@ def _tokenize_piece(text: str) -> Columns:
     infos = list(map(_lexical.get, word_ids))
     if None in infos:
         _fill_unknown(infos, morphemes, word_ids, surfaces)
+    if spans and not _put_links(text, spans, surfaces, infos):
+        return _tokenize_piece(text, links_whole=False)  # never seen
     normalized, dictionary_forms, pos, kinds = zip(*infos, strict=True)
     ends = list(accumulate(map(len, surfaces)))
     if ends[-1] != len(text):  # never seen; Sudachi's own offsets then
         return _columns_with_sudachi_offsets(morphemes, surfaces, infos)
     return _columns((surfaces, normalized, dictionary_forms, pos, kinds, ends, None))
+
+
+def _put_links(text: str, spans: list[tuple[int, int]], surfaces: list[str], infos: list) -> bool:
+    """Make the placeholder morpheme of each link (in the text Sudachi read) one token of
+    the whole link; False if some placeholder is not a morpheme of its own."""
+    ends = list(accumulate(map(len, surfaces)))
+    shift = 0  # how much shorter the text Sudachi read is, before this link
+    for s, e in spans:
+        p = s - shift
+        i = bisect_left(ends, p + 1)
+        if i >= len(ends) or ends[i] != p + 1 or surfaces[i] != _PLACEHOLDER:
+            return False
+        link = surfaces[i] = text[s:e]
+        infos[i] = (link, link, _LINK_POS, WORD)
+        shift += e - s - 1
+    return True
 
 
 def _columns_with_sudachi_offsets(

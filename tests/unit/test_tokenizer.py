@@ -1,12 +1,13 @@
 """The tokenizer's caches (by word id, and by id and surface for unknown words) must give
-exactly what Sudachi gives for every morpheme, the first time and every time after."""
+exactly what Sudachi gives for every morpheme, the first time and every time after; a
+link is one token, and every morpheme around it is Sudachi's reading of the whole text."""
 
 from __future__ import annotations
 
 import pytest
 
 from gateway.checker import tokenizer
-from gateway.checker.tokenizer import Token, plain_tokenizer, tokenize
+from gateway.checker.tokenizer import _LINK, _LINK_POS, Token, plain_tokenizer, tokenize
 
 TEXTS = [
     "【辰野ほたる祭り】6月14日（土）から22日（日）まで開催します。",
@@ -17,21 +18,32 @@ TEXTS = [
     "差し戻し、さしもどし、差戻し。食べなかった。食べる。",
     "",
     "😀👍🏻 #ほたる ＃辰野",
+    # links as posts write them: after kana, before Japanese, in brackets, at a sentence's
+    # end, two of them, an upper-case scheme, a query; after a letter (not one token)
+    "詳しくはhttps://www.town.tatsuno.lg.jp/soshiki/1234.html?x=1&y=2#top をご覧ください。",
+    "申込みはHTTPS://forms.gle/AbC123をご覧ください（https://example.jp/a）。",
+    "会場はこちら：http://www.example.jp/map.html。詳細はhttps://x.jp/e/を。",
+    "seehttps://example.jp/ の前は文字です",
 ]
 
 
 def _sudachi(text: str) -> list[Token]:
-    return [
-        Token(
-            m.surface(),
-            m.normalized_form(),
-            m.dictionary_form(),
-            tuple(m.part_of_speech()),
-            m.begin(),
-            m.end(),
-        )
-        for m in plain_tokenizer().tokenize(text)
-    ]
+    """Sudachi's reading of the whole text, the morphemes of each link made one token."""
+    links = [m.span() for m in _LINK.finditer(text)]
+    out: list[Token] = []
+    for m in plain_tokenizer().tokenize(text):
+        begin, end = m.begin(), m.end()
+        link = next(((s, e) for s, e in links if s < end and begin < e), None)
+        if link is None:
+            forms = (m.surface(), m.normalized_form(), m.dictionary_form())
+            out.append(Token(*forms, tuple(m.part_of_speech()), begin, end))
+            continue
+        s, e = link
+        assert s <= begin and end <= e, "Sudachi read across the end of a link"
+        if begin == s:
+            url = text[s:e]
+            out.append(Token(url, url, url, _LINK_POS, s, e))
+    return out
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -49,3 +61,23 @@ def test_unknown_words_are_cached_by_surface_not_by_part_of_speech_alone() -> No
     first = tokenize("https")[0]
     second = tokenize("tatsuno")[0]
     assert (first.normalized, second.normalized) == ("https", "tatsuno")
+
+
+def test_a_link_is_one_token_and_its_neighbours_stay_sudachis() -> None:
+    text = "申込みはhttps://forms.gle/AbC123をご覧ください。"
+    tokens = tokenize(text)
+    link = next(t for t in tokens if t.surface.startswith("https"))
+    assert (link.surface, link.begin, link.end) == ("https://forms.gle/AbC123", 4, 28)
+    assert [t.surface for t in tokens if t.end <= 4] == ["申込み", "は"]
+    assert [t.surface for t in tokens if t.begin >= 28][:3] == ["を", "ご覧", "ください"]
+
+
+def test_a_link_whose_placeholder_would_join_a_neighbour_is_read_whole() -> None:
+    # full-width letters after the link: Sudachi reads the placeholder letter and them as
+    # one word, so the text is tokenized as it is, every morpheme Sudachi's own
+    text = "詳細はhttps://a.jp/ｘｙｚです"
+    assert tokenize(text) == [
+        Token(m.surface(), m.normalized_form(), m.dictionary_form(), tuple(m.part_of_speech()),
+              m.begin(), m.end())
+        for m in plain_tokenizer().tokenize(text)
+    ]  # fmt: skip

@@ -152,8 +152,10 @@ def test_genuine_confirmation_is_valid_and_names_draft_and_photos(tmp_path, caps
     assert "有効な承認記録です: D-000001 第1版" in out and "添付 1 点" in out
     assert f"承認: {KACHO}（2026-11-24 10:00）" in out and f"承認: {KAKARI}" in out
     assert "添付: hotaru.jpg" in out
-    record = json.loads(part_named(parse(genuine), "approval-record.json").get_content())
-    assert record["format"] == 2
+    msg = parse(genuine)
+    record = json.loads(part_named(msg, "approval-record.json").get_content())
+    assert record["format"] == 3
+    assert record["body"] == msg.get_body(("plain",)).get_content()  # the body is signed
     assert record["attachments"] == [
         {
             "filename": "hotaru.jpg",
@@ -257,6 +259,20 @@ def forge_body_draft(msg: EmailMessage) -> None:
     edit_body(msg, "（D-000001 第1版）", "（D-000007 第1版）")
 
 
+def forge_body_added_note(msg: EmailMessage) -> None:
+    # a line no fact of the record covers, below the approvers
+    edit_body(msg, "承認:\n", "※公開は12月20日に延期してください。\n承認:\n")
+
+
+def forge_body_schedule(msg: EmailMessage) -> None:
+    edit_body(msg, "アカウント: 辰野町公式X\n", "アカウント: 辰野町公式X\n投稿予定: 2026-12-20 09:00\n")
+
+
+def forge_body_appended(msg: EmailMessage) -> None:
+    body = msg.get_body(("plain",))
+    body.set_content(body.get_content() + "\n追記: 写真は使わないでください。\n", charset="utf-8")
+
+
 CASES = {
     "body text altered": (forge_body_text, ["本文の投稿文 2 行目", "20時から"]),
     "post.txt removed and body altered": (forge_body_without_post_txt, ["post.txt）がありません"]),
@@ -275,6 +291,10 @@ CASES = {
     "the body lists one approver of two": (forge_body_one_approver, ["kakaricho@town.example.jp"]),
     "the body names another version": (forge_body_version, ["第3版"]),
     "the body names another draft": (forge_body_draft, ["D-000007"]),
+    # format 3 signs the whole body: a line the record's facts do not cover is caught too
+    "a note added to the body": (forge_body_added_note, ["署名された本文と違います", "延期"]),
+    "a schedule line added to the body": (forge_body_schedule, ["投稿予定: 2026-12-20"]),
+    "a line appended at the end": (forge_body_appended, ["署名された本文にない行", "追記"]),
 }
 
 
@@ -400,6 +420,53 @@ def test_old_record_without_photos_still_verifies_and_says_so(tmp_path, capsys, 
     code, out = run_verify(tmp_path, capsys, key, msg.as_bytes(policy=policy.SMTP))
     assert code == 0, out
     assert "写真・添付ファイルは証明しません" in out and "hotaru.jpg" in out
+
+
+def _resign(msg: EmailMessage, key, edit) -> None:
+    """The record edited by `edit` and signed again with our key (an older gateway's)."""
+    from gateway.signing import canonical
+
+    part = part_named(msg, "approval-record.json")
+    record = json.loads(part.get_payload(decode=True))
+    edit(record)
+    part.set_content(
+        canonical(record), maintype="application", subtype="json", filename="approval-record.json"
+    )
+    part_named(msg, "approval-record.sig").set_content(
+        key.sign(record).encode(),
+        maintype="application",
+        subtype="octet-stream",
+        filename="approval-record.sig",
+    )
+
+
+def test_a_format_2_record_without_the_body_still_verifies(tmp_path, capsys, key, genuine):
+    """Confirmations sent before the body was signed stay valid; their facts still count."""
+    msg = parse(genuine)
+    _resign(msg, key, lambda r: (r.update(format=2), r.pop("body")))
+    code, out = run_verify(tmp_path, capsys, key, msg.as_bytes(policy=policy.SMTP))
+    assert code == 0, out
+    forge_body_account(msg)  # a fact format 2 signs is still checked
+    code, out = run_verify(tmp_path, capsys, key, msg.as_bytes(policy=policy.SMTP))
+    assert code == 1 and "辰野町公式Instagram" in out
+
+
+def test_a_format_3_record_without_its_body_is_refused(tmp_path, capsys, key, genuine):
+    msg = parse(genuine)
+    _resign(msg, key, lambda r: r.pop("body"))
+    code, out = run_verify(tmp_path, capsys, key, msg.as_bytes(policy=policy.SMTP))
+    assert code == 1 and "承認記録に本文がありません" in out
+
+
+def test_line_ends_trailing_spaces_and_blank_edges_as_mail_systems_change_them(
+    tmp_path, capsys, key, genuine
+):
+    msg = parse(genuine)
+    body = msg.get_body(("plain",))
+    changed = "\n\n" + "\r\n".join(line + "  " for line in body.get_content().split("\n")) + "\n\n"
+    body.set_content(changed, charset="utf-8")
+    code, out = run_verify(tmp_path, capsys, key, msg.as_bytes(policy=policy.SMTP))
+    assert code == 0, out
 
 
 # --------------------------------------------------------------------------- --text
