@@ -15,7 +15,9 @@ How each side's loading is measured (the same way on both sides):
   (`build_rule`: read the file, parse it, translate and analyse every pattern, run the
   specs): the same job as prh's call, in one Python process after its imports.
   "cold" finds no record in the cache folder (emptied before each round), as on the first
-  start after an edit or an upgrade: everything is computed, and the records written;
+  start after an edit or an upgrade: everything is computed (the memo of pattern shapes,
+  jsshape, emptied too, as a new process has it); "+chk" adds the first check of the
+  prose sample, which reads the prefilter's clauses and writes the records;
   "warm" has the load cache in place (every later start). Neither side empties its
   engine's own cache of compiled regexes between rounds (V8's, Python's `re`).
 - gateway "folder": `Checker.load` of a rule folder whose one rule file names the
@@ -47,7 +49,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.checker import Checker  # noqa: E402
+from gateway.checker import CheckContext, Checker  # noqa: E402
+from gateway.checker.draft import Draft  # noqa: E402
+from gateway.checker.jsshape import forget_shapes  # noqa: E402
 from gateway.checker.rule_loader import build_rule  # noqa: E402
 
 PEER = next(
@@ -55,20 +59,28 @@ PEER = next(
     ROOT.parent / "shared/peer/prh",
 )
 POST = ROOT / "tests/data/drafts/clean/001-hotaru-festival.txt"
+SAMPLE = ROOT / "tests/data/prh/prose-sample.txt"  # what the first check reads
 PRH_VERSION = "5.4.4"
 
-# Loads the dictionary named on each line of stdin; answers [wall ms, CPU ms] per line.
+# Loads the dictionary named on each line of stdin, then checks the prose sample with it;
+# answers [[wall ms, CPU ms] of the load, [wall ms, CPU ms] of the load and the check].
 NODE_LOADER = r"""
 const prh = require("prh");
+const fs = require("fs");
 const readline = require("readline");
+const text = fs.readFileSync(process.argv[1], "utf8");
 const lines = readline.createInterface({ input: process.stdin });
 lines.on("line", (f) => {
   const t = process.hrtime.bigint();
   const c = process.cpuUsage();
-  prh.fromYAMLFilePath(f);
+  const engine = prh.fromYAMLFilePath(f);
+  const loaded = process.cpuUsage(c);
+  const loadWall = Number(process.hrtime.bigint() - t) / 1e6;
+  engine.makeChangeSet("post.txt", text);
   const used = process.cpuUsage(c);
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
-  process.stdout.write(JSON.stringify([wall, (used.user + used.system) / 1e3]) + "\n");
+  const cpu = (u) => (u.user + u.system) / 1e3;
+  process.stdout.write(JSON.stringify([[loadWall, cpu(loaded)], [wall, cpu(used)]]) + "\n");
 });
 """
 
@@ -93,22 +105,23 @@ def prh_dir() -> Path | None:
 class PrhLoader:
     """npm prh in a Node process that loads a dictionary when asked (None without Node)."""
 
-    def __init__(self, where: Path) -> None:
+    def __init__(self, where: Path, sample: Path) -> None:
         self.node = subprocess.Popen(
-            ["node", "-e", NODE_LOADER],
+            ["node", "-e", NODE_LOADER, str(sample)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "NODE_PATH": str(where / "node_modules")},
         )
 
-    def load_ms(self, dictionary: Path) -> tuple[float, float]:
-        """(wall, CPU) milliseconds of prh.fromYAMLFilePath(dictionary), timed in Node."""
+    def load_ms(self, dictionary: Path) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(wall, CPU) milliseconds of prh.fromYAMLFilePath(dictionary), and of that load
+        followed by its first check (makeChangeSet of the prose sample), timed in Node."""
         assert self.node.stdin is not None and self.node.stdout is not None
         self.node.stdin.write(f"{dictionary}\n")
         self.node.stdin.flush()
-        wall, cpu = json.loads(self.node.stdout.readline())
-        return wall, cpu
+        load, checked = json.loads(self.node.stdout.readline())
+        return (load[0], load[1]), (checked[0], checked[1])
 
     def close(self) -> None:
         assert self.node.stdin is not None
@@ -131,11 +144,21 @@ def _timed(fn) -> tuple[float, float]:
     return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
 
 
+def _timed_then_checked(fn, check) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) milliseconds of fn(), and of fn() followed by check(its result)."""
+    t, c = time.perf_counter(), time.process_time()
+    got = fn()
+    loaded = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+    check(got)
+    return loaded, ((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)
+
+
 class GatewayLoads:
     """The gateway's loads of one dictionary, each timed on request (see the docstring)."""
 
-    def __init__(self, dictionary: Path, tmp: Path) -> None:
+    def __init__(self, dictionary: Path, tmp: Path, sample: str) -> None:
         self.dictionary = dictionary
+        self.sample = sample
         self.tmp = tmp
         self.rules = rules_naming(tmp / "rules" / _slug(dictionary), dictionary)
         self.mapping = {"kind": "prh", "dictionary": str(dictionary)}
@@ -147,14 +170,22 @@ class GatewayLoads:
     def build(self) -> Any:
         return build_rule(dict(self.mapping), self.rule_file, {})
 
-    def dict_cold(self) -> tuple[float, float]:
+    def check(self, rule: Any, draft: Draft | None = None) -> None:
+        """The rule's first check: the prose sample (as the file `post.txt`, as prh's). The
+        draft is made before the clock starts (it tokenizes the text for other rules)."""
+        list(rule.hits(draft or Draft(self.sample), CheckContext()))
+
+    def dict_cold(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The cold load, and the cold load followed by its first check."""
         # the cache folder is there (as after any earlier start) without this file's record
         folder = self.tmp / "cold" / "gateway" / "checker"
         folder.mkdir(parents=True, exist_ok=True)
         for record in folder.iterdir():
             record.unlink()
         self._use_cache("cold")
-        return _timed(self.build)
+        forget_shapes()  # the memo of pattern shapes starts empty, as in a new process
+        draft = Draft(self.sample)
+        return _timed_then_checked(self.build, lambda rule: self.check(rule, draft))
 
     def dict_warm(self) -> tuple[float, float]:
         self._use_cache("warm")
@@ -168,7 +199,9 @@ class GatewayLoads:
         """Fill the warm cache; the number of rules the dictionary gives."""
         self._use_cache("warm")
         Checker.load(self.rules)
-        return len(self.build().entries)
+        rule = self.build()
+        self.check(rule)
+        return len(rule.entries)
 
 
 def _slug(dictionary: Path) -> str:
@@ -213,14 +246,15 @@ def bench_loading(rounds: int) -> None:
     # the imports and the tokenizer first: they are not the dictionary's
     Checker.load()
     saved = os.environ.get("XDG_CACHE_HOME")
-    prh = PrhLoader(where)
-    sides = ("prh", "dict cold", "dict warm", "folder warm")
+    prh = PrhLoader(where, SAMPLE)
+    sides = ("prh", "prh+check", "dict cold", "cold+check", "dict warm", "folder warm")
     times: dict[Path, dict[str, list[tuple[float, float]]]] = {
         d: {side: [] for side in sides} for d in dictionaries
     }
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            loads = {d: GatewayLoads(d, Path(tmp)) for d in dictionaries}
+            sample = SAMPLE.read_text(encoding="utf-8")
+            loads = {d: GatewayLoads(d, Path(tmp), sample) for d in dictionaries}
             counts = {}
             for d in dictionaries:  # one untimed load of each, both sides
                 prh.load_ms(d)
@@ -229,8 +263,10 @@ def bench_loading(rounds: int) -> None:
                 for d in dictionaries:
                     mine = loads[d]
                     got = times[d]
-                    got["prh"].append(prh.load_ms(d))
-                    got["dict cold"].append(mine.dict_cold())
+                    for side, ms in zip(("prh", "prh+check"), prh.load_ms(d), strict=True):
+                        got[side].append(ms)
+                    for side, ms in zip(("dict cold", "cold+check"), mine.dict_cold(), strict=True):
+                        got[side].append(ms)
                     got["dict warm"].append(mine.dict_warm())
                     got["folder warm"].append(mine.folder_warm())
     finally:
@@ -241,25 +277,33 @@ def bench_loading(rounds: int) -> None:
             os.environ["XDG_CACHE_HOME"] = saved
     for clock, k in (("CPU time", 1), ("wall clock", 0)):
         print(f"\nLoading prh dictionaries: ms, best of {rounds} ({clock}); taking turns")
-        print(f"{'dictionary':40} {'rules':>5} {'prh':>7} {'cold':>7} {'warm':>7} {'folder':>7}"
-              f" {'cold/prh':>8} {'warm/prh':>8} {'fold/prh':>8}")  # fmt: skip
-        cold_ratios, warm_ratios = [], []
+        print("(+chk: the load followed by its first check of the prose sample, both sides)")
+        print(f"{'dictionary':38} {'rules':>5} {'prh':>7} {'cold':>7} {'warm':>7} {'folder':>7}"
+              f" {'cold/prh':>8} {'warm/prh':>8} {'fold/prh':>8}"
+              f" {'prh+chk':>8} {'cold+chk':>8} {'ratio':>6}")  # fmt: skip
+        ratios: dict[str, list[float]] = {"cold": [], "warm": [], "cold+check": []}
         for d in dictionaries:
             best = {side: min(t[k] for t in times[d][side]) for side in sides}
-            theirs = best["prh"]
-            cold_ratios.append(best["dict cold"] / theirs if theirs else float("nan"))
-            warm_ratios.append(best["dict warm"] / theirs if theirs else float("nan"))
-            print(f"{d.relative_to(PEER)!s:40} {counts[d]:5} {theirs:7.3f}"
+            theirs, theirs_checked = best["prh"], best["prh+check"]
+            for name, ours, base in (
+                ("cold", best["dict cold"], theirs),
+                ("warm", best["dict warm"], theirs),
+                ("cold+check", best["cold+check"], theirs_checked),
+            ):
+                ratios[name].append(ours / base if base else float("nan"))
+            print(f"{d.relative_to(PEER)!s:38} {counts[d]:5} {theirs:7.3f}"
                   f" {best['dict cold']:7.3f} {best['dict warm']:7.3f} {best['folder warm']:7.3f}"
                   f" {_ratio(best['dict cold'], theirs)} {_ratio(best['dict warm'], theirs)}"
-                  f" {_ratio(best['folder warm'], theirs)}")  # fmt: skip
-        print(f"  worst ratio: cold {max(cold_ratios):.2f}x, warm {max(warm_ratios):.2f}x;"
-              f" median: cold {statistics.median(cold_ratios):.2f}x,"
-              f" warm {statistics.median(warm_ratios):.2f}x")  # fmt: skip
+                  f" {_ratio(best['folder warm'], theirs)}"
+                  f" {theirs_checked:8.3f} {best['cold+check']:8.3f}"
+                  f" {_ratio(best['cold+check'], theirs_checked, 6)}")  # fmt: skip
+        print("  worst ratio: " + ", ".join(f"{n} {max(r):.2f}x" for n, r in ratios.items())
+              + "; median: " + ", ".join(f"{n} {statistics.median(r):.2f}x"
+                                         for n, r in ratios.items()))  # fmt: skip
 
 
-def _ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:8.2f}" if theirs and theirs == theirs else f"{'-':>8}"
+def _ratio(ours: float, theirs: float, width: int = 8) -> str:
+    return f"{ours / theirs:{width}.2f}" if theirs and theirs == theirs else "-".rjust(width)
 
 
 SUDACHI_ONLY = """

@@ -77,8 +77,8 @@ def _lit(ch: str) -> str:
 class _Parser:
     """One reading of a JavaScript source (a plain class: one is made per pattern)."""
 
-    __slots__ = ("class_chars", "frames", "groups", "max_reference", "names", "pos",
-                 "references", "src")  # fmt: skip
+    __slots__ = ("class_chars", "frames", "groups", "max_reference", "names", "out", "pos",
+                 "references", "runs", "src")  # fmt: skip
 
     def __init__(self, src: str) -> None:
         self.src = src
@@ -93,6 +93,10 @@ class _Parser:
         self.max_reference = 0
         self.references: set[str] = set()
         self.names: list[str] = []
+        # each run of plain characters read: (start, end, its piece's index in `out`,
+        # its items in the shape), and the pieces of the translation (for _ShapeMemo)
+        self.runs: list[tuple[int, int, int, tuple]] = []
+        self.out: list[str] = []
 
     def _add(self, item: tuple) -> None:
         self.frames[-1][1][-1].append(item)
@@ -185,15 +189,19 @@ class _Parser:
                 # that spells the run (its strings join as single characters' do); a
                 # quantifier after the run takes its last character only, so that one
                 # is an item of its own
+                start = self.pos - 1
                 end = _literal_run(self.src, self.pos).end()
-                run = self.src[self.pos - 1 : end]
+                run = self.src[start:end]
                 self.pos = end
+                piece = len(out)
                 out.append(run if _as_written(run) else "".join(map(_lit, run)))
                 seq = self.frames[-1][1][-1]
                 if len(run) > 1 and end < len(self.src) and self.src[end] in "*+?{":
-                    seq.append(("c", frozenset((run[:-1],))))
-                    run = run[-1]
-                seq.append(("c", frozenset((run,))))
+                    items: tuple = (("c", frozenset((run[:-1],))), ("c", frozenset(run[-1])))
+                else:
+                    items = (("c", frozenset((run,))),)
+                seq.extend(items)
+                self.runs.append((start, end, piece, items))
                 quantifiable = True
         if depth:
             raise self.error("unterminated group")
@@ -204,6 +212,7 @@ class _Parser:
                 raise self.error("invalid named capture referenced")
             if len(set(self.names)) != len(self.names):
                 raise self.error("duplicate capture group name")
+        self.out = out
         return "".join(out)
 
     def _quantifier_ahead(self) -> bool:
@@ -487,7 +496,8 @@ def required_strings(source: str, ignorecase: bool) -> Clauses:
 
 
 def translate_with_clauses(source: str, ignorecase: bool) -> tuple[str, Clauses]:
-    """`translate` and `required_strings` from one reading of the source."""
+    """`translate` and `required_strings` from one reading of the source (see also
+    jsshape.translate_with_shape, which reads recurring shapes once)."""
     if source and _SYNTAX.isdisjoint(source) and (not ignorecase or all(map(uncased, source))):
         # plain text, as most prh patterns are: what the parser gives, without parsing
         return "".join(map(_lit, source)), ((source,),)

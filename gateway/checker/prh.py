@@ -76,37 +76,32 @@ class PrhRule(Rule):
     def __post_init__(self) -> None:
         assert self.dictionary is not None
         self.entries = tuple(self.dictionary.entries)
-        # The first (rarest) clause of every entry's prefilter, looked for in one pass of
-        # a paragraph: a dictionary of a thousand rules costs a check little more than a
-        # short one, and only the entries whose strings occur are tried.
-        self._by_string: dict[str, list[int]] = {}
-        self._unfiltered: list[int] = []  # entries the prefilter knows nothing about
-        for i, e in enumerate(self.entries):
-            if not e.clauses:
-                self._unfiltered.append(i)
-                continue
-            for s in e.clauses[0]:
-                self._by_string.setdefault(s, []).append(i)
-        self._scan: TriggerScan | None = None
+        self._prefilter: _Prefilter | None = None  # built on the first check, not at load
+
+    def _index(self) -> _Prefilter:
+        if self._prefilter is None:
+            assert self.dictionary is not None
+            self.dictionary.complete()  # every clause read, the files' records written
+            self._prefilter = _Prefilter(self.entries)
+        return self._prefilter
 
     def _present(self, text: str) -> set[str]:
         """The entries' first-clause strings that occur in `text`."""
-        if self._scan is None:  # built on the first check, not at load
-            self._scan = TriggerScan([tuple(self._by_string)])
-        return self._scan.present(text)
+        return self._index().scan.present(text)
 
     def candidates(self, paragraph: str) -> list[int]:
         """Indices of the entries that may match in `paragraph`, in dictionary order."""
-        present = self._present(paragraph)
-        todo = set(self._unfiltered)
+        index = self._index()
+        present = index.scan.present(paragraph)
+        todo = set(index.unfiltered)
         for s in present:
-            todo.update(self._by_string[s])
+            todo.update(index.by_string[s])
         entries = self.entries
         return [i for i in sorted(todo) if passes(entries[i].clauses, paragraph)]
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         text = draft.text
-        if not self._unfiltered and not self._present(text):
+        if not self._index().unfiltered and not self._present(text):
             return []  # no entry's strings anywhere, so in no paragraph: most drafts
         out = []
         for d in find(self.entries, self.targets, text, self.file, self.candidates):
@@ -117,6 +112,24 @@ class PrhRule(Rule):
                 Hit(d.start, d.end, {"expected": d.new_text, "note": f"（{note}）" if note else ""})
             )
         return out
+
+
+class _Prefilter:
+    """The first (rarest) clause of every entry's prefilter, looked for in one pass of a
+    paragraph: a dictionary of a thousand rules costs a check little more than a short
+    one, and only the entries whose strings occur are tried."""
+
+    def __init__(self, entries: tuple[PrhEntry, ...]) -> None:
+        self.by_string: dict[str, list[int]] = {}
+        self.unfiltered: list[int] = []  # entries the prefilter knows nothing about
+        for i, e in enumerate(entries):
+            clauses = e.clauses
+            if not clauses:
+                self.unfiltered.append(i)
+                continue
+            for s in clauses[0]:
+                self.by_string.setdefault(s, []).append(i)
+        self.scan = TriggerScan([tuple(self.by_string)])
 
 
 def prh_rule(common: dict[str, Any], raw: dict[str, Any], path: Path) -> PrhRule:

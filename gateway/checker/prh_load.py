@@ -12,10 +12,16 @@ a rule's patterns form one alternation (the first alternative that matches wins)
 What a file yields (its rules translated to Python, their prefilter strings, its specs
 passed) is kept in the load cache under the hash of its bytes, so a dictionary that has
 not changed is not parsed, translated or spec-checked again.
+
+Loading does what prh's loading does (read the YAML, read and check every pattern, run
+the specs) and no more: the prefilter's strings of each pattern, which prh has no need
+of, are read from the pattern's parsed shape when the dictionary first checks a text,
+and the file's record is written then, whole (`PrhDictionary.complete`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,12 +31,8 @@ from typing import Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
-from gateway.checker.jsregex import (
-    JsRegexError,
-    compile_python,
-    translate,
-    translate_with_clauses,
-)
+from gateway.checker.jsregex import _SYNTAX, JsRegexError, _as_written, compile_python, translate
+from gateway.checker.jsshape import ShapeOrMemo, clauses_of_shape, translate_with_shape
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
 from gateway.checker.prh_yaml import read_yaml
@@ -60,8 +62,19 @@ class PrhEntry:
     note: str  # the rule's `prh` field
     specs: tuple[tuple[str, str], ...]
     where: str  # the dictionary file
-    clauses: Clauses = ()
+    _clauses: Clauses | None = None  # None: not read yet from the shape (see `clauses`)
     _regex: re.Pattern[str] | None = field(default=None, repr=False)
+    _js_source: str = field(default="", repr=False)  # the JavaScript source, for _clauses
+    _shape: ShapeOrMemo = field(default=None, repr=False)  # as translate_with_shape read it
+
+    @property
+    def clauses(self) -> Clauses:
+        """The prefilter's clauses, read from the pattern's shape on first use (the first
+        check of a text): loading needs them no more than prh does."""
+        if self._clauses is None:
+            self._clauses = clauses_of_shape(self._js_source, self.ignorecase, self._shape)
+            self._shape = None
+        return self._clauses
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -116,8 +129,14 @@ def parse_regexp_string(text: str) -> tuple[str, str] | None:
     """prh's parseRegExpString: `/source/flags` -> (source, flags), else None."""
     if not text.startswith("/"):
         return None  # most patterns: a literal
-    m = re.fullmatch(_REGEXP_STRING, text)
+    global _regexp_string
+    if _regexp_string is None:
+        _regexp_string = re.compile(_REGEXP_STRING).fullmatch
+    m = _regexp_string(text)
     return (m.group(1), m.group(2)) if m else None
+
+
+_regexp_string: Any = None
 
 
 def escape_special(text: str) -> str:
@@ -211,8 +230,64 @@ def _js_pattern(pattern: Any, expected: str, word_boundary: bool) -> tuple[str, 
     return source, "i" in flags
 
 
-def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
-    """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed."""
+# A rule of only these keys whose pattern is plain text (or a list of plain texts) is
+# built by _plain_entry: as build_entry builds it, without the steps that change nothing
+_PLAIN_KEYS = frozenset(("expected", "pattern", "patterns", "prh"))
+# characters that make a literal pattern other than itself somewhere on its way: escaped
+# by prh, syntax to the parser, written otherwise by js_display, or not written as is
+_NOT_PLAIN = _SPECIAL_SET | _SYNTAX | _DISPLAY_CHANGES | frozenset("\\")
+
+
+def _plain_text(value: Any) -> bool:
+    return (
+        type(value) is str and value != "" and _NOT_PLAIN.isdisjoint(value) and _as_written(value)
+    )
+
+
+def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
+    """build_entry's rule for the commonest rules (most of a big dictionary): `expected`,
+    a literal `pattern` or `patterns` (or a list of literals) and a `prh` note, no
+    options, no specs. None for any other rule (build_entry reads it in full)."""
+    if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
+        return None
+    expected = raw.get("expected")
+    pattern = raw.get("pattern")
+    if pattern is None:
+        pattern = raw.get("patterns")
+    elif "patterns" in raw:
+        return None
+    if type(expected) is not str:
+        return None
+    if _plain_text(pattern):
+        source, shape = pattern, None  # escaped, translated and shown as it is
+    elif type(pattern) is list and pattern and all(map(_plain_text, pattern)):
+        source = "(?:" + "|".join(pattern) + ")"  # prh's combine; read as the parser reads it
+        shape = [[("g", "g", [[("c", frozenset((p,)))] for p in pattern])]]
+    else:
+        return None
+    note = raw.get("prh")
+    return PrhEntry(
+        expected,
+        source,
+        False,
+        f"/{source}/gmu",
+        None,
+        "" if note is None else note.strip() if isinstance(note, str) else str(note).strip(),
+        (),
+        where,
+        None,
+        None,
+        source,
+        shape,
+    )
+
+
+def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> PrhEntry:
+    """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed.
+    (`where`: str(path), given by a caller that builds many.)"""
+    plain = _plain_entry(raw, str(path) if where is None else where)
+    if plain is not None:
+        return plain
     given = raw  # named in errors only (their label is built when one is raised)
     if isinstance(raw, str):
         raw = {"expected": raw}
@@ -223,11 +298,12 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             "rules の各項目は表にしてください。",
             "a rule must be a mapping",
         )
-    for key in ("pattern", "patterns"):
-        value = raw.get(key)
+    get = raw.get
+    pattern, patterns = get("pattern"), get("patterns")
+    for key, value in (("pattern", pattern), ("patterns", patterns)):
         if value == "" or (isinstance(value, list) and "" in value):
             raise _error(path, _label(given, index), f"{key} が空です。", f"{key} can't be empty")
-    expected = raw.get("expected")
+    expected = get("expected")
     if not isinstance(expected, str):
         raise _error(
             path,
@@ -235,14 +311,18 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             "expected を文字列で書いてください。",
             "expected is required (a string)",
         )
-    options = raw.get("options") if isinstance(raw.get("options"), dict) else {}
-    pattern = raw.get("pattern") if _truthy(raw.get("pattern")) else raw.get("patterns")
+    options = get("options")
+    word_boundary = isinstance(options, dict) and _truthy(options.get("wordBoundary"))
+    if not (isinstance(pattern, str) and pattern) and not _truthy(pattern):
+        pattern = patterns
     try:
-        js_source, ignorecase = _js_pattern(pattern, expected, _truthy(options.get("wordBoundary")))
-        # refuses what JavaScript refuses; and what a match cannot do without (prefilter)
-        source, clauses = translate_with_clauses(js_source, ignorecase)
+        js_source, ignorecase = _js_pattern(pattern, expected, word_boundary)
+        # refuses what JavaScript refuses, as prh's `new RegExp` does; the shape read gives
+        # the prefilter's clauses when they are first needed
+        source, shape = translate_with_shape(js_source, ignorecase)
         # compiled now only to check the specs; the others on first use (most never are)
-        compiled = compile_python(source, ignorecase) if raw.get("specs") else None
+        raw_specs = get("specs")
+        compiled = compile_python(source, ignorecase) if raw_specs else None
     except _PatternError as e:
         raise _error(path, _label(given, index), e.ja, str(e)) from None
     except JsRegexError as e:
@@ -252,9 +332,9 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             f"パターンを正規表現として読めません（{e}）。",
             f"invalid regular expression: {e}",
         ) from None
-    must = raw.get("regexpMustEmpty")
+    must = get("regexpMustEmpty")
     must_empty = None
-    if _truthy(must):
+    if must is not None and _truthy(must):
         m = re.fullmatch(_MUST_EMPTY, str(must))
         if not m:
             raise _error(
@@ -265,7 +345,7 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
             )
         must_empty = int(m.group(1))
     specs = []
-    for spec in raw.get("specs") or []:
+    for spec in raw_specs or ():
         src, dst = (spec.get("from"), spec.get("to")) if isinstance(spec, dict) else (None, None)
         if not src or not dst:
             raise _error(
@@ -275,20 +355,22 @@ def build_entry(raw: Any, path: Path, index: int) -> PrhEntry:
                 "a spec needs from and to",
             )
         specs.append((str(src), str(dst)))
-    note = raw.get("prh")
+    note = get("prh")
     entry = PrhEntry(
-        expected=expected,
-        source=source,
-        ignorecase=ignorecase,
-        js=f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}",
-        must_empty=must_empty,
-        note=str(note).strip() if note is not None else "",
-        specs=tuple(specs),
-        where=str(path),
-        clauses=clauses,
-        _regex=compiled,
+        expected,
+        source,
+        ignorecase,
+        f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}",
+        must_empty,
+        "" if note is None else note.strip() if isinstance(note, str) else str(note).strip(),
+        tuple(specs),
+        str(path) if where is None else where,
+        None,
+        compiled,
+        js_source,
+        shape,
     )
-    for src, dst in entry.specs:
+    for src, dst in specs:
         got = spec_result(entry, src)
         if got != dst:
             raise _error(
@@ -319,6 +401,23 @@ class DictFile:
     entries: list[PrhEntry]
     targets: list[list[Any]]  # [file source, file flags, [[src, ic] includes], [[…] excludes]]
     imports: list[_Import]
+    key: str = ""  # its record's key in the load cache
+    cache: LoadCache | None = None  # where its record is to be written (None: it is there)
+
+    def store(self) -> None:
+        """Write the file's record (every entry's clauses read), once."""
+        cache, self.cache = self.cache, None
+        if cache is None:
+            return
+        cache.put(
+            self.key,
+            {
+                "version": self.version,
+                "entries": [e.to_json() for e in self.entries],
+                "targets": self.targets,
+                "imports": [vars(i) for i in self.imports],
+            },
+        )
 
 
 def _version(value: Any) -> float:
@@ -384,7 +483,21 @@ def _imports(raw: Any, path: Path) -> list[_Import]:
 
 
 def parse_file(path: Path, data: bytes) -> DictFile:
-    """One dictionary file's own content: rules compiled and spec-checked, targets, imports."""
+    """One dictionary file's own content: rules compiled and spec-checked, targets, imports.
+
+    The cyclic garbage collector waits while a file is read: reading makes tens of
+    thousands of short-lived objects (YAML events, parsed patterns) and none that refer
+    to themselves, and its passes over them cost a tenth of the whole reading."""
+    if not gc.isenabled():
+        return _parse_file(path, data)
+    gc.disable()
+    try:
+        return _parse_file(path, data)
+    finally:
+        gc.enable()
+
+
+def _parse_file(path: Path, data: bytes) -> DictFile:
     import yaml
 
     try:
@@ -401,9 +514,10 @@ def parse_file(path: Path, data: bytes) -> DictFile:
     if not isinstance(rules, list):
         raise _error(path, None, "rules は並びにしてください。", "rules must be a list")
     entries = []
+    where = str(path)
     for i, r in enumerate(rules):
         try:
-            entries.append(build_entry(r, path, i))
+            entries.append(build_entry(r, path, i, where))
         except RuleLoadError:
             raise
         except Exception as e:  # anything unforeseen: still the file and the rule, no traceback
@@ -436,8 +550,9 @@ def _check_targets(targets: list[list[Any]], path: Path) -> None:
                 ) from None
 
 
-def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
-    """A dictionary file, from the cache when its bytes are unchanged; and its digest."""
+def read_file(path: Path, cache: LoadCache) -> DictFile:
+    """A dictionary file, from the cache when its bytes are unchanged (its `key` is the
+    digest). A file read anew keeps its cache: its record is written by `store`."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -452,29 +567,20 @@ def read_file(path: Path, cache: LoadCache) -> tuple[DictFile, str]:
     stored = cache.get(key)
     if isinstance(stored, dict):
         try:
-            return (
-                DictFile(
-                    path,
-                    float(stored["version"]),
-                    [PrhEntry.from_json(e, str(path)) for e in stored["entries"]],
-                    stored["targets"],
-                    [_Import(**i) for i in stored["imports"]],
-                ),
+            return DictFile(
+                path,
+                float(stored["version"]),
+                [PrhEntry.from_json(e, str(path)) for e in stored["entries"]],
+                stored["targets"],
+                [_Import(**i) for i in stored["imports"]],
                 key,
             )
         except (KeyError, TypeError, ValueError):
             pass  # an old or damaged record: read the file again
     parsed = parse_file(path, data)
-    cache.put(
-        key,
-        {
-            "version": parsed.version,
-            "entries": [e.to_json() for e in parsed.entries],
-            "targets": parsed.targets,
-            "imports": [vars(i) for i in parsed.imports],
-        },
-    )
-    return parsed, key
+    parsed.key = key
+    parsed.cache = cache if cache.directory is not None else None
+    return parsed
 
 
 # --- a dictionary with its imports ---
@@ -487,7 +593,18 @@ class PrhDictionary:
     entries: list[PrhEntry]
     targets: list[list[Any]]
     version: float
-    digests: list[str] = field(default_factory=list)  # of every file read
+    files: list[DictFile] = field(default_factory=list)  # every file read
+
+    @property
+    def digests(self) -> list[str]:
+        return [f.key for f in self.files]
+
+    def complete(self) -> None:
+        """Read every entry's prefilter clauses and write the records of the files read
+        anew (on the first check: a start that found them in the cache does nothing)."""
+        for f in self.files:
+            if f.cache is not None:
+                f.store()
 
     def compiled_targets(self) -> list[Target]:
         out = []
@@ -514,7 +631,7 @@ class PrhDictionary:
         self.targets += [t for t in other.targets if t[0] + "/" + t[1] not in files]
         known = {e.expected for e in self.entries}
         self.entries += [e for e in other.entries if e.expected not in known]
-        self.digests += other.digests
+        self.files += other.files
 
 
 def _compile(js_source: str, ignorecase: bool) -> re.Pattern[str]:
@@ -534,8 +651,8 @@ def load_dictionary(
 ) -> PrhDictionary:  # fmt: skip
     """Read a prh dictionary and, as prh does, its imports (merged after its own rules)."""
     cache = cache if cache is not None else default_cache()
-    file, digest = read_file(path, cache)
-    out = PrhDictionary(list(file.entries), list(file.targets), file.version, [digest])
+    file = read_file(path, cache)
+    out = PrhDictionary(list(file.entries), list(file.targets), file.version, [file])
     if _disable_imports or not file.imports:
         return out
     stack = (*_stack, os.path.realpath(path))  # asked only of files that import

@@ -224,3 +224,34 @@ def test_a_file_below_the_rules_folder_changes_the_examples_record(
     assert "own/notes.txt" in listed and "own/style.yml" in listed
     assert "dangling" not in listed and not any("__pycache__" in f for f in listed)
     assert listed == sorted(listed, key=lambda f: f.split("/"))
+
+
+def test_a_dictionary_record_is_written_whole_at_its_first_check(tmp_path, cache_home) -> None:
+    """Loading reads and checks a dictionary as prh does; the prefilter's clauses are read
+    on the first check, and the file's record is written then, with them (a start that
+    only loads leaves none); a warm load finds the same, without parsing anything."""
+    from gateway.checker import jsshape
+    from gateway.checker.prh_load import PrhEntry, load_dictionary
+
+    dictionary = tmp_path / "style.yml"
+    dictionary.write_text(
+        "version: 1\nrules:\n  - expected: サーバー\n    pattern: /サーバ(?!ー)/\n"
+        "  - expected: ウェブサイト\n    patterns: [Webサイト, ホームページ]\n",
+        encoding="utf-8",
+    )
+    cache = LoadCache(cache_home)
+    cold = load_dictionary(dictionary, cache)
+    assert not cache_home.exists() or not list(cache_home.glob("*.json"))
+    cold.complete()
+    (record,) = cache_home.glob("*.json")
+    jsshape.forget_shapes()
+    warm = load_dictionary(dictionary, cache)
+    assert not jsshape._SHAPES  # nothing parsed: all from the record
+    assert [e.to_json() for e in warm.entries] == [e.to_json() for e in cold.entries]
+    assert [[set(c) for c in e.clauses] for e in warm.entries] == [
+        [{"サーバ"}],
+        [{"Webサイト", "ホームページ"}],
+    ]
+    assert all(isinstance(e, PrhEntry) and e._clauses is not None for e in warm.entries)
+    warm.complete()  # nothing left to write
+    assert list(cache_home.glob("*.json")) == [record]

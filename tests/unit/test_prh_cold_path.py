@@ -1,6 +1,7 @@
 """The fast paths of a prh dictionary's first load give what the general ones give:
-read_yaml's direct building is yaml.load's data, and a plain-text pattern's translation
-and prefilter clauses are the JavaScript-regex reader's own."""
+read_yaml's direct building is yaml.load's data, a plain-text pattern's translation
+and prefilter clauses are the JavaScript-regex reader's own, so are those the memo of
+pattern shapes (jsshape) gives, and a plain rule is the entry the full reading builds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.checker import jsregex, prh_load, prh_yaml
+from gateway.checker import jsregex, jsshape, prh_load, prh_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = next(
@@ -246,3 +247,85 @@ def test_read_yaml_is_yaml_load_on_any_data(data, flow, alias) -> None:
     text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
     loader = prh_yaml._yaml12_loader()
     assert repr(prh_yaml.read_yaml(text)) == repr(yaml.load(text, Loader=loader))
+
+
+def _parsed(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    python, clauses = _slow(source, ignorecase)
+    return python, [frozenset(c) for c in clauses]
+
+
+def _memoised(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    python, shape = jsshape.translate_with_shape(source, ignorecase)
+    return python, [frozenset(c) for c in jsshape.clauses_of_shape(source, ignorecase, shape)]
+
+
+_SHAPE_PIECES = [
+    *("アクセサ", "ML", "a", "ab", "Ab", "漢字", "つく", "1", " ", "ß", "-", ",", "\t"),
+    *("(", ")", "(?:", "(?=", "(?!", "(?<=", "(?<!", "(?<n>", "\\k<n>", "|", "[ーァ-ヴ]"),
+    *("[^め目]", "[\\d]", "[a-z]", "*", "+", "?", "??", "{2}", "{1,3}", "{", "}", "]", "/"),
+    *(".", "^", "$", "\\b", "\\B", "\\d", "\\W", "\\.", "\\(", "\\u3042", "\\1", "\\-"),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_memo_of_shapes_gives_what_the_parser_gives(seed: int) -> None:
+    """Every pattern of the peer dictionaries and generated ones, in a shuffled order (a
+    shape is kept from whichever source of it comes first), memo empty at the start:
+    the same translation and clauses as the parser's, or the same refusal."""
+    rnd = random.Random(40 + seed)
+    sources = _dictionary_sources()
+    for _ in range(6000):
+        parts = [rnd.choice(_SHAPE_PIECES) for _ in range(rnd.randrange(1, 7))]
+        sources.append(("".join(parts), rnd.random() < 0.3))
+    rnd.shuffle(sources)
+    jsshape.forget_shapes()
+    remembered = 0
+    for source, ignorecase in sources:
+        remembered += bool(jsshape._SHAPES)
+        try:
+            expected = _parsed(source, ignorecase)
+        except jsregex.JsRegexError:
+            with pytest.raises(jsregex.JsRegexError):
+                jsshape.translate_with_shape(source, ignorecase)
+            continue
+        assert _memoised(source, ignorecase) == expected, source
+    assert remembered > 1000
+    # one shape, its first run put in: the parse of the first, the run of the second
+    jsshape.forget_shapes()
+    jsshape.translate_with_shape("アクタ(?!([ーァ-ヴ]))", False)
+    python, shape = jsshape.translate_with_shape("アクセサ(?!([ーァ-ヴ]))", False)
+    assert isinstance(shape, tuple)  # from the memo
+    assert (python, shape[1]) == (jsregex.translate("アクセサ(?!([ーァ-ヴ]))"), "アクセサ")
+
+
+def test_a_plain_rule_is_the_entry_the_full_reading_builds() -> None:
+    """_plain_entry (expected, a literal pattern or a list of them, a note) gives every
+    field build_entry gives without it, and the same prefilter clauses; any other rule
+    is left to build_entry."""
+    rules: list = []
+    for text in _yaml_texts():
+        rules += (prh_yaml.read_yaml(text) or {}).get("rules") or []
+    rules += [
+        {"expected": "x", "pattern": "a-b"}, {"expected": "x", "pattern": "a b"},
+        {"expected": "x", "pattern": "a/b"}, {"expected": "x", "pattern": "a\\b"},
+        {"expected": "x", "pattern": "a\tb"}, {"expected": "x", "patterns": ["a", "b.c"]},
+        {"expected": "x", "patterns": []}, {"expected": "x", "pattern": "a", "patterns": "b"},
+        {"expected": "x", "pattern": None, "patterns": ["あ", "い"], "prh": 12},
+        {"expected": 1, "pattern": "a"}, {"expected": "x", "pattern": "¥"},
+    ]  # fmt: skip
+    path = Path("dictionary.yml")
+    plain = 0
+    for i, raw in enumerate(rules):
+        shortcut = prh_load._plain_entry(raw, str(path))
+        if shortcut is None:
+            continue
+        plain += 1
+        saved = prh_load._plain_entry
+        prh_load._plain_entry = lambda raw, where: None
+        try:
+            full = prh_load.build_entry(raw, path, i)
+        finally:
+            prh_load._plain_entry = saved
+        assert shortcut.to_json() == full.to_json(), raw
+        assert (shortcut.where, shortcut.regex.pattern) == (full.where, full.regex.pattern)
+    assert plain > 1000
