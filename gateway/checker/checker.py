@@ -127,7 +127,9 @@ def _run(
         if detect is not None:
             found = detect(draft, ctx, settings)
         elif isinstance(rule, TokenRule):
-            found = rule.hits(draft, ctx, limit, _spans(hits.get(rule.id)))
+            found = rule.hits(
+                draft, ctx, limit, _spans(hits.get(rule.id)), until=cutoffs.get(rule.id)
+            )
             _note_cutoff(found, rule.id, cutoffs)
         elif isinstance(rule, RegexRule):
             found = rule.hits(draft, ctx, limit)
