@@ -64,7 +64,7 @@ def _url_spans(draft: Draft) -> _Links:
         return _Links([])
     from gateway.checker.detectors import _urls
 
-    return _Links([(s, e) for s, e, *_ in _urls(draft)])
+    return _Links([link[:2] for link in _urls(draft)])  # (start, end) of each
 
 
 class _RuleSet:

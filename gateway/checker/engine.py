@@ -158,8 +158,20 @@ class ContextSet:
         answer = memo.get(key)
         if answer is None:
             clauses = required_strings_of(self.pattern.pattern, self.pattern.flags)
-            answer = memo[key] = passes(clauses, draft.text)
+            text = draft.text
+            answer = memo[key] = all(_any_of(clause).search(text) for clause in clauses)
         return answer
+
+
+@lru_cache(maxsize=256)
+def _any_of(strings: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex of literals for a prefilter clause: one pass over a long draft, where
+    `passes` scanned it once per string (a context's clause holds 15 to 30 of them: four
+    times the pattern's own search on a 100 KB sentence). Longest first, though any
+    match will do."""
+    if not strings:
+        return re.compile("(?!)")  # an empty clause passes no text (as in `passes`)
+    return re.compile("|".join(map(re.escape, sorted(strings, key=len, reverse=True))))
 
 
 _QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ('"', '"'))
