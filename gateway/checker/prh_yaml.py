@@ -127,6 +127,9 @@ class _EventBuilder:
         if None in resolvers:  # a resolver for any first character: ask it of every scalar
             raise _NotPlain
         self.claimed = frozenset(resolvers)  # first characters some resolver looks at
+        # the resolver's answer by (text, implicit): the same words recur (a dictionary's
+        # `from` and `to` keys, hundreds of them, start with letters `true`/`false` may)
+        self.resolved: dict[tuple[str, Any], str] = {}
 
     def _scalar(self, event: Any) -> Any:
         value = event.value
@@ -135,7 +138,12 @@ class _EventBuilder:
             raise _NotPlain  # an explicit tag
         if not event.implicit[0] or (value and value[0] not in self.claimed):
             return value  # quoted, or no resolver looks at it: a string
-        tag = self.loader.resolve(self.yaml.ScalarNode, value, event.implicit)
+        asked = (value, event.implicit)
+        tag = self.resolved.get(asked)
+        if tag is None:
+            tag = self.resolved[asked] = self.loader.resolve(
+                self.yaml.ScalarNode, value, event.implicit
+            )
         if tag == _STR:
             return value
         if tag not in _SCALARS:
