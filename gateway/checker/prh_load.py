@@ -246,8 +246,9 @@ def _plain_text(value: Any) -> bool:
 
 def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
     """build_entry's rule for the commonest rules (most of a big dictionary): `expected`,
-    a literal `pattern` or `patterns` (or a list of literals) and a `prh` note, no
-    options, no specs. None for any other rule (build_entry reads it in full)."""
+    a literal `pattern` or `patterns` (or a list of literals), or one `/regex/` with no
+    flag but `i`, and a `prh` note; no options, no specs. None for any other rule, and
+    for a regex that does not read (build_entry reads it in full, and says why)."""
     if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
         return None
     expected = raw.get("expected")
@@ -258,26 +259,40 @@ def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
         return None
     if type(expected) is not str:
         return None
+    ignorecase = False
     if _plain_text(pattern):
-        source, shape = pattern, None  # escaped, translated and shown as it is
+        js_source = python = pattern  # escaped, translated and shown as it is
+        shape: ShapeOrMemo = None
+        js = f"/{pattern}/gmu"
     elif type(pattern) is list and pattern and all(map(_plain_text, pattern)):
-        source = "(?:" + "|".join(pattern) + ")"  # prh's combine; read as the parser reads it
+        js_source = python = "(?:" + "|".join(pattern) + ")"  # prh's combine, as parsed
         shape = [[("g", "g", [[("c", frozenset((p,)))] for p in pattern])]]
+        js = f"/{python}/gmu"
+    elif type(pattern) is str and pattern.startswith("/"):
+        parsed = parse_regexp_string(pattern)
+        if parsed is None or parsed[1] not in ("", "i"):
+            return None
+        js_source, ignorecase = parsed[0], parsed[1] == "i"
+        try:
+            python, shape = translate_with_shape(js_source, ignorecase)
+        except JsRegexError:
+            return None
+        js = f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}"
     else:
         return None
     note = raw.get("prh")
     return PrhEntry(
         expected,
-        source,
-        False,
-        f"/{source}/gmu",
+        python,
+        ignorecase,
+        js,
         None,
         "" if note is None else note.strip() if isinstance(note, str) else str(note).strip(),
         (),
         where,
         None,
         None,
-        source,
+        js_source,
         shape,
     )
 

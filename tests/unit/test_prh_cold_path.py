@@ -312,7 +312,13 @@ def test_a_plain_rule_is_the_entry_the_full_reading_builds() -> None:
         {"expected": "x", "patterns": []}, {"expected": "x", "pattern": "a", "patterns": "b"},
         {"expected": "x", "pattern": None, "patterns": ["あ", "い"], "prh": 12},
         {"expected": 1, "pattern": "a"}, {"expected": "x", "pattern": "¥"},
+        {"expected": "x", "pattern": "/a(b)/i"}, {"expected": "x", "pattern": "/a/g"},
+        {"expected": "x", "pattern": "/a/ii"}, {"expected": "x", "pattern": "//"},
+        {"expected": "x", "pattern": "/a/b/", "prh": " note "}, {"expected": "x", "pattern": "/"},
+        {"expected": "x", "pattern": "/\\bML\\b/"}, {"expected": "x", "pattern": "/x\n/"},
     ]  # fmt: skip
+    # a regex that does not read is left to build_entry, which names the error
+    assert prh_load._plain_entry({"expected": "x", "pattern": "/a(/"}, "d.yml") is None
     path = Path("dictionary.yml")
     plain = 0
     for i, raw in enumerate(rules):
