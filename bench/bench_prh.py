@@ -51,7 +51,6 @@ sys.path.insert(0, str(ROOT))
 
 from gateway.checker import CheckContext, Checker  # noqa: E402
 from gateway.checker.draft import Draft  # noqa: E402
-
 from gateway.checker.rule_loader import build_rule  # noqa: E402
 
 try:  # (a tree before the memo of pattern shapes has none to empty: the bench runs there too)
