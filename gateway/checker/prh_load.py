@@ -27,15 +27,17 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
 from gateway.checker.jsregex import _SYNTAX, JsRegexError, _as_written, compile_python, translate
-from gateway.checker.jsshape import ShapeOrMemo, clauses_of_shape, translate_with_shape
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
 from gateway.checker.prh_yaml import read_yaml
+
+if TYPE_CHECKING:
+    from gateway.checker.jsshape import ShapeOrMemo
 
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
@@ -48,6 +50,24 @@ _MUST_EMPTY = r"\$([0-9]+)"
 
 
 # --- one rule ---
+
+
+# jsshape is imported when a pattern is first read (a start whose dictionaries are all
+# in the load cache reads none): each of these replaces itself by jsshape's on first use
+def _translate_with_shape(source: str, ignorecase: bool) -> tuple[str, ShapeOrMemo]:
+    global _translate_with_shape
+    from gateway.checker.jsshape import translate_with_shape
+
+    _translate_with_shape = translate_with_shape
+    return translate_with_shape(source, ignorecase)
+
+
+def _clauses_of_shape(source: str, ignorecase: bool, shape: ShapeOrMemo) -> Clauses:
+    global _clauses_of_shape
+    from gateway.checker.jsshape import clauses_of_shape
+
+    _clauses_of_shape = clauses_of_shape
+    return clauses_of_shape(source, ignorecase, shape)
 
 
 @dataclass(eq=False)
@@ -72,7 +92,7 @@ class PrhEntry:
         """The prefilter's clauses, read from the pattern's shape on first use (the first
         check of a text): loading needs them no more than prh does."""
         if self._clauses is None:
-            self._clauses = clauses_of_shape(self._js_source, self.ignorecase, self._shape)
+            self._clauses = _clauses_of_shape(self._js_source, self.ignorecase, self._shape)
             self._shape = None
         return self._clauses
 
@@ -274,7 +294,7 @@ def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
             return None
         js_source, ignorecase = parsed[0], parsed[1] == "i"
         try:
-            python, shape = translate_with_shape(js_source, ignorecase)
+            python, shape = _translate_with_shape(js_source, ignorecase)
         except JsRegexError:
             return None
         js = f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}"
@@ -334,7 +354,7 @@ def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> P
         js_source, ignorecase = _js_pattern(pattern, expected, word_boundary)
         # refuses what JavaScript refuses, as prh's `new RegExp` does; the shape read gives
         # the prefilter's clauses when they are first needed
-        source, shape = translate_with_shape(js_source, ignorecase)
+        source, shape = _translate_with_shape(js_source, ignorecase)
         # compiled now only to check the specs; the others on first use (most never are)
         raw_specs = get("specs")
         compiled = compile_python(source, ignorecase) if raw_specs else None
