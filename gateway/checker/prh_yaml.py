@@ -130,6 +130,9 @@ class _EventBuilder:
         # the resolver's answer by (text, implicit): the same words recur (a dictionary's
         # `from` and `to` keys, hundreds of them, start with letters `true`/`false` may)
         self.resolved: dict[tuple[str, Any], str] = {}
+        # plain scalars the resolver left strings (its answer for a plain one depends on
+        # the text alone): the next of them is not asked again
+        self.words: set[str] = set()
 
     def _scalar(self, event: Any) -> Any:
         value = event.value
@@ -145,6 +148,8 @@ class _EventBuilder:
                 self.yaml.ScalarNode, value, event.implicit
             )
         if tag == _STR:
+            if event.implicit[0]:
+                self.words.add(value)
             return value
         if tag not in _SCALARS:
             raise _NotPlain  # a date, a merge key `<<`, a value key `=` …
@@ -168,6 +173,7 @@ class _EventBuilder:
         stack: list[tuple[Any, bool, Any]] = []
         root: Any = None
         claimed = self.claimed
+        words = self.words
         scalar, alias = y.ScalarEvent, y.AliasEvent
         seq_start, map_start = y.SequenceStartEvent, y.MappingStartEvent
         seq_end, map_end = y.SequenceEndEvent, y.MappingEndEvent
@@ -177,7 +183,7 @@ class _EventBuilder:
             if kind is scalar:
                 value = event.value
                 if event.tag is not None or (
-                    event.implicit[0] and (not value or value[0] in claimed)
+                    event.implicit[0] and (not value or value[0] in claimed) and value not in words
                 ):
                     value = self._scalar(event)  # a tag, or a resolver may claim it
                 if event.anchor is not None:
