@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import BinaryIO
@@ -24,50 +24,38 @@ from zoneinfo import ZoneInfo
 from gateway import admin_commands, staffdesk
 from gateway.authresults import verdict
 from gateway.businessdays import WorkCalendar
-from gateway.checker import CheckContext, Checker
-from gateway.checker.photos import photo_metadata_of
+from gateway.checker import Checker
 from gateway.deferral import Deferral
 from gateway.digest import queue_digest
-from gateway.drafts import split_draft
+from gateway.draft_intake import DraftIntake
 from gateway.mime import (
     MAX_HEADER_BYTES,
-    REFUSED_TOO_COMPLEX,
     REFUSED_TOO_LARGE,
     header_block,
     read_message,
     read_message_file,
 )
-from gateway.model import Finding, Incoming, Kind, Severity
+from gateway.model import Incoming, Kind
 from gateway.onbehalf import refuse_on_behalf
 from gateway.ratelimit import (
     Budgets,
     Hold,
 )
-from gateway.rawruns import reduce_message
 from gateway.render import build_message, file_parts
-from gateway.replies import new_text_of_reply, read_reply
-from gateway.routing import is_emergency_subject
-from gateway.settings import Limits, Settings, staff_allowed
+from gateway.reply_intake import ReplyIntake
+from gateway.settings import Settings, staff_allowed
 from gateway.signing import SigningKey
 from gateway.spool import Spool, spool_for  # noqa: F401 - Spool re-exported (outbox, tests)
 from gateway.store import Store
-from gateway.tokens import DRAFT_ID_RE, parse_token, token_matches
+from gateway.tokens import DRAFT_ID_RE
 from gateway.workflow import (
-    APPROVED,
     IN_REVIEW,
     REJECTED,
     RETURNED,
-    AttachmentRef,
     AuditEvent,
     Draft,
-    MailSpec,
-    NewDraft,
     Outcome,
     Policy,
-    Reply,
-    find_previous,
-    on_new_draft,
-    on_reply,
     on_tick,
     unmatched_reply,
 )
@@ -80,78 +68,11 @@ def now_jst() -> datetime:
     return datetime.now(JST)
 
 
-def empty_post_finding() -> Finding:
-    return Finding(
-        rule="empty-draft",
-        clause=None,
-        severity=Severity.ERROR,
-        line=1,
-        column=1,
-        excerpt="",
-        message="投稿文が空です。本文に投稿する文章を書いてお送りください。",
-    )
-
-
-def size_findings(inc: Incoming, limits: Limits) -> list[Finding]:
-    """Drafts too large to forward: the author is told the limit, reviewers are not bothered."""
-    mb = 1024 * 1024
-
-    def finding(rule: str, message: str) -> Finding:
-        return Finding(rule, None, Severity.ERROR, 1, 1, "", message)
-
-    out = []
-    if inc.refused == REFUSED_TOO_COMPLEX:
-        out.append(
-            finding(
-                "message-too-complex",
-                "メールの構造が複雑すぎるため（入れ子や部品が多すぎます）、読み取れませんでした。本文に投稿文を書いた普通のメールとしてお送りください。",
-            )
-        )
-    if inc.raw_size > limits.max_message_mb * mb:
-        out.append(
-            finding(
-                "message-too-large",
-                f"メール全体が大きすぎます（{inc.raw_size / mb:.1f}MB、上限 {limits.max_message_mb:g}MB）。写真を小さくしてお送りください。",
-            )
-        )
-    if len(inc.attachments) > limits.max_attachments:
-        out.append(
-            finding(
-                "too-many-attachments",
-                f"添付ファイルが多すぎます（{len(inc.attachments)}個、上限 {limits.max_attachments}個）。",
-            )
-        )
-    for a in inc.attachments:
-        if a.size > limits.max_attachment_mb * mb:
-            out.append(
-                finding(
-                    "attachment-too-large",
-                    f"添付ファイル「{a.filename}」が大きすぎます（{a.size / mb:.1f}MB、上限 {limits.max_attachment_mb:g}MB）。",
-                )
-            )
-    return out
-
-
 def _sha256_of(raw: bytes | Path) -> str:
     if isinstance(raw, bytes):
         return hashlib.sha256(raw).hexdigest()
     with raw.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def _plain_body(path: Path) -> str | None:
-    """The text/plain body of a mail we sent, read without its photos (`rawruns`: a
-    review request carries up to 30 MB of them)."""
-    with path.open("rb") as f:
-        reduced = reduce_message(f)
-        msg = message_from_bytes(reduced.data, policy=policy.default)
-        body = msg.get_body(("plain",))
-        if body is None:
-            return None
-        payload = body.get_payload()
-        if isinstance(payload, str) and reduced.runs.has_markers(payload.encode("ascii", "replace")):
-            body.set_payload(reduced.runs.expand(payload.encode("ascii")).decode("ascii"))
-        return body.get_content()
 
 
 def policy_for(settings: Settings) -> Policy:
@@ -168,7 +89,7 @@ def policy_for(settings: Settings) -> Policy:
     )
 
 
-class Gateway(Deferral):
+class Gateway(Deferral, DraftIntake, ReplyIntake):
     """Handles one message or one clock tick at a time, each in one store transaction."""
 
     def __init__(
@@ -397,72 +318,6 @@ class Gateway(Deferral):
             previous = mentioned
         return self._new_draft(inc, now, previous), "draft"
 
-    def _decide_reply(self, inc: Incoming, now: datetime) -> tuple[Outcome, str]:
-        sender = self._person(inc)
-        first_draft: Draft | None = None
-        for raw_token in inc.tokens:
-            token = parse_token(raw_token)
-            if token is None:
-                continue
-            if token.draft_id.startswith("A-"):  # the confirmation of an absence set by mail
-                own = token_matches(self.token_secret, token, sender)
-                absence = (
-                    staffdesk.absence_by_mail(self, self._as_person(inc), now, in_reply=True)
-                    if own
-                    else None
-                )
-                if absence is not None:  # corrected dates or deputy instead of 「はい」
-                    return Outcome(), absence
-                return Outcome(), staffdesk.confirm_by_mail(self, self._as_person(inc), token, now)
-            draft = self.store.get_draft(token.draft_id)
-            if draft is None:
-                continue
-            first_draft = first_draft or draft
-            if not token_matches(self.token_secret, token, sender):
-                continue
-            is_author = sender == draft.author
-            if self.settings.require_authenticated:
-                # Reviewers' decisions, the author's revisions and commands alike.
-                auth = verdict(inc.auth_results, inc.from_addr, self.settings.authserv_ids)
-                if not auth.passed:
-                    return self._unauthenticated(draft, inc, token.version, auth.reason, now), (
-                        "reply_not_authenticated"
-                    )
-            if not is_author:  # a reviewer about to be away answers a request with 「不在 …」
-                absence = staffdesk.absence_by_mail(self, self._as_person(inc), now, in_reply=True)
-                if absence is not None:
-                    return Outcome(), absence
-            sent = () if is_author else self._sent_texts(draft.id, sender)
-            handled = staffdesk.draft_command(draft, self._as_person(inc), now, has_token=True, sent=list(sent))
-            if handled is not None:
-                return handled
-            if is_author and draft.state in (RETURNED, REJECTED) and token.version == draft.version:
-                return self._new_draft(inc, now, draft), "revision"
-            # The author's words are read only for the audit log: the workflow never counts them.
-            reading = read_reply(inc.text, sent, alternatives=inc.alt_texts)
-            reply = Reply(
-                sender,
-                draft.id,
-                token.version,
-                reading.decision,
-                reading.comment,
-                inc.message_id,
-                now,
-            )
-            return on_reply(
-                draft, reply, self.current_policy()
-            ), "author_reply" if is_author else f"reply_{reading.decision}"
-        reason = "token-not-for-sender" if first_draft else "no-token"
-        target = first_draft or self._mentioned_draft(inc)
-        if target is not None:  # 状況 / 再送 need no token: the answer goes to the asked address
-            handled = staffdesk.draft_command(target, self._as_person(inc), now, has_token=False)
-            if handled is not None:
-                return handled
-        outcome = unmatched_reply(
-            first_draft or self._mentioned_draft(inc), sender, inc.message_id, reason, now
-        )
-        return self._limit_clarify(outcome, sender, now), "reply_not_counted"
-
     def _is_loop(self, inc: Incoming) -> bool:
         """Our own mail coming back (X-Loop names our address): never answer it."""
         return any(
@@ -470,137 +325,9 @@ class Gateway(Deferral):
             for name, value in inc.headers
         )
 
-    def _unauthenticated(
-        self, draft: Draft, inc: Incoming, version: int, reason: str, now: datetime
-    ) -> Outcome:
-        """A reply whose sender the receiving server could not vouch for: it never counts.
-        The reviewer is told (their own address, so no backscatter); the admin sees the audit log."""
-        sender = self._person(inc)
-        event = AuditEvent(
-            "reply_not_counted",
-            draft.id,
-            sender,
-            now,
-            {"reason": "not-authenticated", "detail": reason, "message_id": inc.message_id},
-        )
-        if draft.state != IN_REVIEW or sender not in draft.reviewers:
-            return Outcome(None, (), (event,))
-        mail = MailSpec(
-            "notice",
-            draft.id,
-            draft.version,
-            to=(sender,),
-            context={
-                "draft_id": draft.id,
-                "version": draft.version,
-                "subject": draft.current.subject,
-                "reason": "not-authenticated",
-                "token_version": version,
-            },
-            in_reply_to=inc.message_id,
-        )
-        return Outcome(None, (mail,), (event,))
-
     def _mentioned_draft(self, inc: Incoming) -> Draft | None:
         m = DRAFT_ID_RE.search(inc.subject or "")
         return self.store.get_draft(m.group(0)) if m else None
-
-    def _new_draft(self, inc: Incoming, now: datetime, previous: Draft | None) -> Outcome:
-        author = self._person(inc)
-        # A revision sent as a reply carries the quoted mail below it: only the new text counts.
-        text = new_text_of_reply(inc.text) if previous is not None and inc.in_reply_to else inc.text
-        parts = split_draft(text)
-        account = parts.account or (previous.account if previous else None)
-        if account is None and len(self.settings.accounts) == 1:
-            account = self.settings.accounts[0].name
-        acc = self.settings.account(account) if account else None
-        findings: list[Finding] = list(size_findings(inc, self.settings.limits))
-        photos = photo_metadata_of((a.filename, a.content()) for a in inc.attachments)  # EXIF
-        if not parts.post_text.strip():
-            findings.append(empty_post_finding())
-        else:
-            findings.extend(
-                self.checker.check(
-                    parts.post_text,
-                    self._check_context(
-                        account,
-                        acc,
-                        parts,
-                        now,
-                        photos,
-                        tuple(a.filename for a in inc.attachments if a.filename),
-                    ),
-                )
-            )
-        if previous is None:
-            previous = find_previous(author, inc.subject, self.store.drafts_by_author(author))
-        attachments = tuple(
-            AttachmentRef(a.filename, a.content_type, self.spool.adopt_attachment(a), a.size)
-            for a in inc.attachments
-        )
-        subject = inc.subject
-        if previous is not None:
-            subject = previous.versions[0].subject if DRAFT_ID_RE.search(subject or "") else subject
-        event = NewDraft(
-            author=author,
-            author_name=inc.from_name,
-            subject=subject or "（件名なし）",
-            message_id=inc.message_id,
-            references=inc.references,
-            text=parts.post_text,
-            account=parts.account,
-            schedule=parts.schedule,
-            findings=tuple(findings),
-            attachments=attachments,
-            at=now,
-            emergency=parts.emergency or is_emergency_subject(inc.subject),
-        )
-        new_id = previous.id if previous else self.store.next_draft_id()
-        return on_new_draft(event, previous, new_id, self.current_policy())
-
-    def _check_context(
-        self,
-        account,
-        acc,
-        parts,
-        now: datetime,
-        photo_metadata: tuple[str, ...] = (),
-        attachments: tuple[str, ...] = (),  # file names: a photo prompts 3(4) (photo-attachment)
-    ) -> CheckContext:
-        ck = self.settings.check
-        window = now - timedelta(days=ck.spam_window_days)
-        recent = tuple(
-            d.current.text for d in self.store.drafts_in_state(APPROVED) if d.updated_at >= window
-        )
-        return CheckContext(
-            platform=acc.platform if acc else None,
-            account=account,
-            official_accounts=tuple(a.name for a in self.settings.accounts),
-            schedule=parts.schedule,
-            office_phone_allowlist=ck.office_phones,
-            office_domains=ck.office_domains,
-            internal_hosts=ck.internal_hosts,
-            link_blocklist=ck.link_blocklist,
-            recent_approved_texts=recent,
-            photo_metadata=photo_metadata,
-            attachments=attachments,
-            now=now.date(),
-        )
-
-    def _sent_texts(self, draft_id: str, recipient: str) -> list[str]:
-        """Bodies of the mails we sent to `recipient` about this draft: their fingerprints
-        let the reply reader drop our own text (and the 承認 instructions in it)."""
-        texts = []
-        for entry in self.store.outbox.search(lambda d: d.get("draft_id") == draft_id):
-            if recipient not in entry.get("recipients", ()):
-                continue
-            try:
-                body = _plain_body(self.spool.mail_path(entry["path"]))
-            except (OSError, LookupError, ValueError):
-                continue
-            if body is not None:
-                texts.append(body)
-        return texts
 
     @staticmethod
     def _only_event(

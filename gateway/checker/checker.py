@@ -151,11 +151,16 @@ def _run(
     return out
 
 
-def _every_hit(rules: _RuleSet, rule: Rule, draft: Draft, ctx: CheckContext) -> list[Hit]:
-    """Every match of one rule, without a limit (listing: a rule not yet decided)."""
-    found = [hit for _, hit in rules.index_of(rule).run(draft)]
+def _every_hit(
+    rules: _RuleSet, rule: Rule, draft: Draft, ctx: CheckContext, since: int = 0
+) -> list[Hit]:
+    """Every match of one rule that starts at or after `since`, without a limit (listing:
+    a rule not yet decided at the offset where its first, limited matches stop); some
+    that start before it may be there too. The places before it were weighed already,
+    and a flood of places was generated twice."""
+    found = [hit for _, hit in rules.index_of(rule).run(draft, since=since)]
     if isinstance(rule, TokenRule):
-        found += rule.hits(draft, ctx, None, _spans(found))
+        found += rule.hits(draft, ctx, None, _spans(found), since)
     elif _has_own_hits(rule):
         found += rule.hits(draft, ctx)
     return found

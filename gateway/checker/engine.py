@@ -27,6 +27,7 @@ from gateway.checker.fold import (
     SpelledWords,
     has_mask,
     inside_word,
+    tokens_inside_word,
 )
 from gateway.checker.prefilter import (
     Clauses,
@@ -165,48 +166,80 @@ _QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（
 
 
 class _QuoteIndex:
-    """Where the draft's line ends and quote marks are, so that asking whether a span is
-    quoted costs a few bisections instead of a scan of its line (a long line full of hits
-    made that quadratic)."""
+    """Where the draft's quotes are open, found once per draft, so that asking whether a
+    span is quoted costs one bisection per kind of quote mark in the draft (a long line
+    full of quoted hits made a scan per hit quadratic; five bisections per hit were still
+    most of the cost of 8,000 quoted places).
 
-    __slots__ = ("length", "lines", "marks", "pairs", "straight")
+    A span [start, end) is quoted by a pair of marks when the last mark of the pair
+    before `start` on its line opens (for "…", an odd number of them) and a closing mark
+    follows at or after `end` on the line. For each pair the draft's *open stretches*
+    are found by one regex pass: from an opening mark to the next closing mark or line
+    end. `start` lies in a stretch exactly when the first half holds; when the span also
+    ends by the stretch's closing mark the second holds; a span that reaches past it (a
+    match over a closing mark) is answered from the marks' positions as before."""
+
+    __slots__ = ("_lines", "_marks", "stretches", "text")
 
     def __init__(self, text: str) -> None:
-        self.length = len(text)
-        wanted = {"\n", *(c for pair in _QUOTES for c in pair)}
-        found: dict[str, list[int]] = {c: [] for c in wanted}
-        for m in _QUOTE_CHARS.finditer(text):
-            found[m.group()].append(m.start())
-        self.lines = found.pop("\n")
-        self.marks = found
-        # the pairs whose two marks both occur: only they can enclose anything
-        self.pairs = [(op, cl) for op, cl in _QUOTES[:-1] if found[op] and found[cl]]
-        self.straight = len(found['"']) >= 2
+        self.text = text
+        # the pairs whose two marks both occur (only they can enclose anything; straight
+        # quotes need two), each with its open stretches
+        self.stretches = [
+            (cl, *_open_stretches(text, op, cl))
+            for op, cl in _QUOTES
+            if op in text and cl in text and (op != cl or text.count(op) >= 2)
+        ]
+        self._marks: dict[str, list[int]] = {}  # a mark's offsets, found on first use
+        self._lines: list[int] | None = None
 
-    def line_of(self, start: int, end: int) -> tuple[int, int]:
-        """The line around [start, end): its first offset and the offset of its end."""
-        nl = self.lines
-        i = bisect_left(nl, start)
+    def line_end(self, end: int) -> int:
+        """The offset of the end of the line that holds offset `end`."""
+        nl = self._lines
+        if nl is None:
+            nl = self._lines = _offsets_of(self.text, "\n")
         j = bisect_left(nl, end)
-        return (nl[i - 1] + 1 if i else 0), (nl[j] if j < len(nl) else self.length)
-
-    def last_before(self, mark: str, lo: int, hi: int) -> int:
-        """The last `mark` in [lo, hi), or -1."""
-        pos = self.marks[mark]
-        k = bisect_left(pos, hi) - 1
-        return pos[k] if k >= 0 and pos[k] >= lo else -1
+        return nl[j] if j < len(nl) else len(self.text)
 
     def any_in(self, mark: str, lo: int, hi: int) -> bool:
-        pos = self.marks[mark]
+        pos = self._marks.get(mark)
+        if pos is None:
+            pos = self._marks[mark] = _offsets_of(self.text, mark)
         k = bisect_left(pos, lo)
         return k < len(pos) and pos[k] < hi
 
-    def count(self, mark: str, lo: int, hi: int) -> int:
-        pos = self.marks[mark]
-        return bisect_left(pos, hi) - bisect_left(pos, lo)
+
+def _offsets_of(text: str, ch: str) -> list[int]:
+    out = []
+    i = text.find(ch)
+    while i >= 0:
+        out.append(i)
+        i = text.find(ch, i + 1)
+    return out
 
 
-_QUOTE_CHARS = re.compile("[\n" + re.escape("".join(c for pair in _QUOTES for c in pair)) + "]")
+# an opening mark, what follows it up to a closing mark or a line end, and that closing
+# mark when there is one (consumed: for "…" the next " opens again)
+_STRETCH_RES = {
+    (op, cl): re.compile(f"{re.escape(op)}[^{re.escape(cl)}\n]*+{re.escape(cl)}?")
+    for op, cl in _QUOTES
+}
+
+
+def _open_stretches(text: str, op: str, cl: str) -> tuple[list[int], list[int], list[bool]]:
+    """The stretches [first, last] of offsets at which a span starts inside an open `op`
+    quote (ascending, disjoint): first is after an opening mark that no earlier stretch
+    holds, last is the offset of the next closing mark (closed) or of the line's end."""
+    firsts: list[int] = []
+    lasts: list[int] = []
+    closed: list[bool] = []
+    for m in _STRETCH_RES[op, cl].finditer(text):
+        s, e = m.span()
+        shut = e - s >= 2 and text[e - 1] == cl
+        firsts.append(s + 1)
+        lasts.append(e - 1 if shut else e)
+        closed.append(shut)
+    return firsts, lasts, closed
 
 
 def _quote_index(draft: Draft) -> _QuoteIndex:
@@ -219,15 +252,17 @@ def _quote_index(draft: Draft) -> _QuoteIndex:
 def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
     index = _quote_index(draft)
-    if not index.pairs and not index.straight:
-        return False
-    ls, le = index.line_of(start, end)
-    for op, cl in index.pairs:
-        o = index.last_before(op, ls, start)
-        if o >= 0 and not index.any_in(cl, o + 1, start) and index.any_in(cl, end, le):
-            return True
-    q = '"'
-    return index.straight and index.count(q, ls, start) % 2 == 1 and index.any_in(q, end, le)
+    for cl, firsts, lasts, closed in index.stretches:
+        k = bisect_right(firsts, start) - 1
+        if k < 0 or start > (last := lasts[k]):
+            continue  # not after an open mark of this pair
+        if end <= last:
+            if closed[k]:
+                return True  # the stretch's closing mark follows the span
+            continue  # the line ends first: no closing mark after the span
+        if index.any_in(cl, end, index.line_end(end)):
+            return True  # a span past the stretch's end, closed later on the line
+    return False
 
 
 # --- token patterns (lexicon and sequence rules share them) ---
@@ -245,6 +280,13 @@ class Element:
     end_ok: bool = False  # an `ahead` element also accepts the end of the text
     cols: int = 7  # which forms `forms` is compared with: SURFACE | DICTIONARY | NORMALIZED
     compound: str = "any"  # first element: may the match sit inside a longer word (COMPOUNDS)
+    # `pos` as a set of first fields when every prefix is one field long (動詞, 名詞 …),
+    # else None: a set test instead of a generator over the prefixes, per morpheme
+    pos_heads: frozenset[str] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.pos and all(len(p) == 1 for p in self.pos):
+            object.__setattr__(self, "pos_heads", frozenset(p[0] for p in self.pos))
 
     def accepts(self, cols: Columns, i: int) -> bool:
         """Whether morpheme i of a draft's columns fits this element."""
@@ -265,8 +307,13 @@ class Element:
         ):
             return False
         pos = cols.pos[i]
-        if self.pos and not any(pos[: len(p)] == p for p in self.pos):
-            return False
+        if self.pos:
+            heads = self.pos_heads
+            if heads is not None:
+                if pos[0] not in heads:
+                    return False
+            elif not any(pos[: len(p)] == p for p in self.pos):
+                return False
         return not (self.conj and not any(pos[5].startswith(c) for c in self.conj))
 
 
@@ -382,18 +429,21 @@ class TokenRule(Rule):
         ctx: CheckContext,
         limit: int | None = None,
         known: frozenset[tuple[int, int]] = frozenset(),
+        since: int = 0,
     ) -> HitList:
         # token patterns are run by the shared index (TokenIndex); phrases and spelled
         # words here. A plain function, not a generator: most drafts stop at the prefilter.
         # Phrases and spelled words each stop after `limit` matches (the list's cutoff).
         # `known`: spans the rule's token patterns matched already; a spelled word there
         # (死ね is also a spelling of しね) is the same place, and the token match is kept.
+        # `since`: matches that start before it are left out (they are still found, as
+        # each match decides where the next may begin), before any test of where they sit.
         out = HitList()
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
             for m in self.phrase_re.finditer(norm):
                 s, e = draft.orig_span(m.start(), m.end())
-                if not inside_word(draft, s, e, compound, raw=True):
+                if s >= since and not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
                     if _limited(out, limit):
                         break
@@ -402,7 +452,7 @@ class TokenRule(Rule):
             phrases = len(out)
             for fs, fe in self.spelled.spans(folded.literal, starts):
                 s, e = draft.orig_span(*folded.norm_span(fs, fe))
-                if (s, e) in known:
+                if s < since or (s, e) in known:
                     continue
                 if not inside_word(draft, s, e, compound, raw=True):
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
@@ -617,10 +667,12 @@ class TokenIndex:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         # form -> (rule, pattern, forms the next morpheme must have or None, the word
-        # after the pattern's first gap or None): most candidates fail on the next
-        # morpheme (し of します is not し+ね), tested first; a pattern with a gap
-        # (外国人 … 出て行け) is tried only where the word after its gap stands within
-        # reach, so a flood of its first word costs a lookup each (GapAnchor)
+        # after the pattern's first gap or None, the element itself when the pattern is
+        # that one plain element or None, the first element's `compound`): most
+        # candidates fail on the next morpheme (し of します is not し+ね), tested first; a
+        # pattern with a gap (外国人 … 出て行け) is tried only where the word after its gap
+        # stands within reach, so a flood of its first word costs a lookup each
+        # (GapAnchor); a one-word pattern is one `accepts` (most lexicon words)
         self.by_form: dict[str, list[_Candidate]] = defaultdict(list)
         self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
         for rule in rules:
@@ -630,8 +682,11 @@ class TokenIndex:
                 if first.forms:
                     follow = _follow_forms(pat, k + 1)
                     anchor = GapAnchor.of(pat, k)
+                    single = first if len(pat) == 1 and _plain(first) else None
                     for f in first.forms:
-                        self.by_form[f].append((rule, pat, follow, anchor))
+                        self.by_form[f].append(
+                            (rule, pat, follow, anchor, single, first.compound)
+                        )
                 else:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
@@ -652,12 +707,20 @@ class TokenIndex:
         return sorted(hits)
 
     def run(
-        self, draft: Draft, limit: int | None = None, cutoffs: dict[str, int] | None = None
+        self,
+        draft: Draft,
+        limit: int | None = None,
+        cutoffs: dict[str, int] | None = None,
+        since: int = 0,
     ) -> Iterator[tuple[Rule, Hit]]:
         """Every match of every pattern. With `limit`, a rule's keyed matches stop after
-        that many, and `cutoffs` gets the offset from which they are incomplete."""
+        that many, and `cutoffs` gets the offset from which they are incomplete. `since`:
+        only the keyed matches that start at or after that offset (each start is
+        matched on its own, so those are the same as in a run from the beginning)."""
         cols = draft.columns
         starts = self.starts(cols)
+        if since:
+            starts = starts[bisect_left(starts, bisect_left(draft.token_starts, since)) :]
         if starts:
             yield from self._run_keyed(
                 draft, cols, starts, limit, {} if cutoffs is None else cutoffs
@@ -667,7 +730,7 @@ class TokenIndex:
             for i in range(len(ends)):
                 for rule, pat in self.scan:
                     j = _match_pattern(pat, cols, i)
-                    if j > i and _whole_word(draft, pat, begins[i], ends[j - 1]):
+                    if j > i and _whole_word(draft, pat, i, j - 1):
                         yield rule, Hit(begins[i], ends[j - 1])
 
     def _run_keyed(
@@ -701,9 +764,7 @@ class TokenIndex:
                 ]
             return found
 
-        n = len(surfaces)
-        for i in starts:
-            norm, dict_form, surface = normalized[i], dictionary_forms[i], surfaces[i]
+        def candidates(norm: str, dict_form: str, surface: str) -> list[_Candidate] | None:
             cands = get(norm)
             if dict_form != norm:
                 more = get(dict_form)
@@ -713,11 +774,23 @@ class TokenIndex:
                 more = get(surface)
                 if more:
                     cands = (cands or []) + more
+            return cands
+
+        # the candidates of each (normalized, dictionary, surface) form seen: a flood of
+        # one word looks its forms up once (emptied when a rule reaches its limit)
+        by_word: dict[tuple[str, str, str], list[_Candidate] | None] = {}
+        token_starts, ends = draft.token_starts, cols.ends
+        n = len(surfaces)
+        for i in starts:
+            word = (normalized[i], dictionary_forms[i], surfaces[i])
+            cands = by_word.get(word, _UNSEEN)
+            if cands is _UNSEEN:
+                cands = by_word[word] = candidates(*word)
             if not cands:
                 continue
             seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
-            for rule, pat, follow, anchor in cands:
+            for rule, pat, follow, anchor, single, compound in cands:
                 if rule.id in full:
                     continue  # this rule has reached its limit
                 if follow is not None and (
@@ -736,18 +809,23 @@ class TokenIndex:
                     if key in seen:
                         continue
                     seen.add(key)
-                j = _match_pattern(pat, cols, i)
-                if j > i:
-                    start, end = draft.token_starts[i], cols.ends[j - 1]
-                    if _whole_word(draft, pat, start, end):
-                        yield rule, Hit(start, end)
-                        if limit is not None:
-                            k = counts[rule.id] = counts.get(rule.id, 0) + 1
-                            if k >= limit:
-                                full.add(rule.id)
-                                cutoffs[rule.id] = start
-                                for form, found in live.items():
-                                    live[form] = [c for c in found if c[0].id not in full]
+                if single is not None:
+                    j = nxt if single.accepts(cols, i) else -1
+                else:
+                    j = _match_pattern(pat, cols, i)
+                if j > i and (
+                    compound == "any" or not tokens_inside_word(draft, i, j - 1, compound)
+                ):
+                    start = token_starts[i]
+                    yield rule, Hit(start, ends[j - 1])
+                    if limit is not None:
+                        k = counts[rule.id] = counts.get(rule.id, 0) + 1
+                        if k >= limit:
+                            full.add(rule.id)
+                            cutoffs[rule.id] = start
+                            for form, found in live.items():
+                                live[form] = [c for c in found if c[0].id not in full]
+                            by_word.clear()
 
 
 class GapAnchor(NamedTuple):
@@ -774,7 +852,15 @@ class GapAnchor(NamedTuple):
         return None
 
 
-_Candidate = tuple[Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None]
+_Candidate = tuple[
+    Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None, Element | None, str
+]
+_UNSEEN: Any = object()
+
+
+def _plain(el: Element) -> bool:
+    """Whether an element is a plain word: no gap, look-behind or look-ahead."""
+    return not (el.gap or el.behind or el.ahead)
 
 
 class _AnchorPositions:
@@ -815,11 +901,11 @@ class _AnchorPositions:
         return k < len(positions) and positions[k] <= lo + anchor.gap
 
 
-def _whole_word(draft: Draft, pat: tuple[Element, ...], start: int, end: int) -> bool:
-    """Whether a token match is not part of a longer katakana or kanji word (南シナ海), as
-    its first element's `compound` allows."""
+def _whole_word(draft: Draft, pat: tuple[Element, ...], i: int, j: int) -> bool:
+    """Whether a token match (tokens i … j) is not part of a longer katakana or kanji
+    word (南シナ海), as its first element's `compound` allows."""
     first = pat[1] if pat[0].behind else pat[0]
-    return first.compound == "any" or not inside_word(draft, start, end, first.compound)
+    return first.compound == "any" or not tokens_inside_word(draft, i, j, first.compound)
 
 
 def _follow_forms(pat: tuple[Element, ...], k: int) -> frozenset[str] | None:

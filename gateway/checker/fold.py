@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gateway.checker.draft import Draft
+    from gateway.checker.tokenizer import Columns
 
 MASK = "〇"  # every 伏字 mark is folded to this one
 # 伏字 marks, and separators put inside a word to break it up (バ・カ, 死.ね)
@@ -209,12 +210,36 @@ def inside_word(draft: Draft, start: int, end: int, compound: str, raw: bool = F
     rest = text[end : ends[j]] if j < n else ""
     if compound != "prefix" and rest and not all(c in _TAIL_OK for c in rest):
         return True  # ends inside a token (帰れよ is one token, yet 帰れ ends there)
-    before = compound != "suffix" and i > 0
-    if before and _joined(cols.pos[i - 1], cols.surfaces[i - 1], cols.pos[i], text[start], False):
+    return _joined_to_neighbours(cols, text, i, j, start, end, compound)
+
+
+def tokens_inside_word(draft: Draft, i: int, j: int, compound: str) -> bool:
+    """inside_word for a match of whole tokens i … j (a token pattern's match: it begins
+    and ends on token boundaries), without the bisections that find them: a flood of
+    token matches asked it once per place."""
+    if compound == "any":
+        return False
+    cols = draft.columns
+    begins = draft.token_starts
+    start, end = begins[i], cols.ends[j]
+    if end <= start:
+        return False
+    return _joined_to_neighbours(cols, draft.text, i, j, start, end, compound)
+
+
+def _joined_to_neighbours(
+    cols: Columns, text: str, i: int, j: int, start: int, end: int, compound: str
+) -> bool:
+    """Whether the tokens before i or after j continue the word of text[start:end]."""
+    if (
+        compound != "suffix"
+        and i > 0
+        and _joined(cols.pos[i - 1], cols.surfaces[i - 1], cols.pos[i], text[start], False)
+    ):
         return True
     return (
         compound != "prefix"
-        and j + 1 < n
+        and j + 1 < len(cols.ends)
         and _joined(cols.pos[j + 1], cols.surfaces[j + 1], cols.pos[j], text[end - 1], True)
     )
 

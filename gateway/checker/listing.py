@@ -60,15 +60,16 @@ def rule_findings(
     cutoff: int | None,
     draft: Draft,
     in_link: Callable[[int, int], bool] | None,
-    again: Callable[[], list[Hit]],
+    again: Callable[[int], list[Hit]],
     listing: Listing = LISTING,
 ) -> list[Finding]:
     """The findings of one rule from its matches (`hits`, complete before `cutoff`).
 
     One finding per place: a match inside a longer match of the same rule is dropped (a
     prh rule has thinned its matches already, by prh's own filters). `in_link`: whether a
-    span lies inside a link (words there are the link rules' business). `again`: every
-    match of the rule, without a limit.
+    span lies inside a link (words there are the link rules' business). `again(offset)`:
+    every match of the rule that starts at or after `offset`, without a limit (those
+    before it may be there too; they are passed over).
     """
     own_overlaps = getattr(rule, "resolves_overlaps", False)
     _in_order(hits)
@@ -85,7 +86,7 @@ def rule_findings(
         hit = hits[i]
         if cutoff is not None and hit.start >= cutoff:
             # the generators stopped here; the rule is not decided: every match, again
-            hits = _in_order(again())
+            hits = _in_order(again(cutoff))
             i, n = bisect_left(hits, cutoff, key=_start), len(hits)
             cutoff = None
             continue

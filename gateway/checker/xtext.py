@@ -21,7 +21,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.resources import files
 from typing import NamedTuple
 
@@ -54,7 +54,14 @@ _NOT_DOMAIN = f"{_PUNCT}{_SPACES}{_INVALID}{_DIRECTIONAL}"
 # A run of characters a host name can be made of: domain characters, _ - and dots, as
 # one class (the alternation of two classes cost a branch per character of a long host).
 _PUNCT_ENDS_HOST = r"!'#%&()*+,\\/:;<=>?@\[\]^{|}~$"  # _PUNCT without _ - .
-_RUN_RE = re.compile(f"[^{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]+")
+_RUN_CLASS = f"[^{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
+_RUN_RE = re.compile(f"{_RUN_CLASS}+")
+# The runs that hold a dot (only they can hold a domain), each matched from its start:
+# the look-behind lets a match begin only where a run begins, and the possessive
+# repetitions never give back, so each run is read once (linear) and the runs without
+# a dot (words, Japanese between links) cost no Python step.
+_NO_DOT_CLASS = f"[^.{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
+_DOTTED_RUN_RE = re.compile(f"(?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+")
 _DOMAIN_CHAR_RE = re.compile(f"[^{_NOT_DOMAIN}]")
 _BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃")
 _BAD_BEFORE |= frozenset(_INVALID)
@@ -70,6 +77,7 @@ _PUNYCODE = re.compile(r"xn--[-0-9a-z]+", re.I)
 _TCO_RE = re.compile(
     r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?", re.I
 )
+_PORT_RE = re.compile(r"[0-9]+")
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG = 40
 
@@ -94,6 +102,9 @@ class Url(NamedTuple):
     url: str
     start: int  # code point offsets in the (NFC) text
     end: int
+
+
+_url = partial(tuple.__new__, Url)  # a Url from a row, without the class's Python __new__
 
 
 class Parsed(NamedTuple):
@@ -165,6 +176,7 @@ class _Run:
             i = text.find(".", i + 1, end)
         self.starts = bounds
         self.ends = [b - 1 for b in bounds[1:]] + [end]
+        self.ends_from: dict[int, int] = {}  # domain_end's answers
         n = len(bounds)
         dc = _DOMAIN_CHAR_RE.match
         sub = [False] * n  # a valid subdomain label
@@ -191,7 +203,14 @@ class _Run:
         return bisect_right(self.starts, i) - 1
 
     def domain_end(self, u: int) -> int:
-        """End of the longest domain (subdomains, name, TLD) starting at u, or -1."""
+        """End of the longest domain (subdomains, name, TLD) starting at u, or -1;
+        remembered per start (a table serves every run of its text: extract_urls)."""
+        end = self.ends_from.get(u)
+        if end is None:
+            end = self.ends_from[u] = self._domain_end(u)
+        return end
+
+    def _domain_end(self, u: int) -> int:
         k = self.label_of(u)
         text, e = self.text, self.ends[k]
         first_sub = e > u and _DOMAIN_CHAR_RE.match(text, u) is not None and self.sub[k]
@@ -323,44 +342,64 @@ def extract_urls(text: str) -> list[Url]:
         return []
     out: list[Url] = []
     pos = 0  # where the next match may begin (its preceding character included)
-    for run in _RUN_RE.finditer(text):
+    tables: dict[tuple[str, str], _Run | bool] = {}  # _table's, per run text
+    for run in _DOTTED_RUN_RE.finditer(text):
         r0, r1 = run.span()
-        if r1 <= pos or text.find(".", r0, r1) < 0 or not _may_hold_tld(text, r0, r1):
-            continue  # passed already, or no label after a dot can be a TLD: no domain
-        table = _Run(text, r0, r1)
+        if r1 <= pos:
+            continue  # passed already
+        key = (run.group(), text[r1 : r1 + 1])
+        table = tables.get(key)
+        if table is None:
+            table = tables[key] = _table(*key)
+        if table is False:
+            continue  # no label after a dot can be a TLD: no domain
         proto = None
-        for p in (r0 - 8, r0 - 7):
-            if p >= 0 and _PROTOCOL_RE.fullmatch(text, p, r0):
-                proto = p
+        if r0 >= 7 and text.startswith("://", r0 - 3):
+            # https:// or http:// (never both: one has t where the other has h)
+            if r0 >= 8 and _PROTOCOL_RE.fullmatch(text, r0 - 8, r0):
+                proto = r0 - 8
+            elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
+                proto = r0 - 7
         if (
             proto is not None
             and (proto >= pos + 1 or proto == pos == 0)
             and _before_ok(text, proto)
         ):
-            end = table.domain_end(r0)
+            end = table.domain_end(0)
             if end >= 0:
-                pos = _take(text, out, proto, r0, end, text[proto:r0])
+                pos = _take(text, out, proto, r0, r0 + end, text[proto:r0])
                 if pos >= r1:
                     continue
         u = max(r0, pos + 1 if pos else 0)
         while u < r1:
             if _DOMAIN_CHAR_RE.match(text, u) and _before_ok(text, u):
-                end = table.domain_end(u)
+                end = table.domain_end(u - r0)
                 if end >= 0:
-                    pos = _take(text, out, u, u, end, None)
+                    pos = _take(text, out, u, u, r0 + end, None)
                     u = pos + 1
                     continue
-                u = _next_start(text, table, u)
+                u = r0 + _next_start(table, u - r0)
             else:
                 u += 1
     return out
 
 
-def _next_start(text: str, table: _Run, u: int) -> int:
+def _table(host: str, after: str) -> _Run | bool:
+    """The label table of a host-name run (offsets in the run), or False when no label
+    of it can begin with a TLD. It depends on the run's text and the character after it
+    (a TLD may not go on with @ + -), so extract_urls makes one per run text: a draft of
+    thousands of links names few hosts, and a table costs microseconds."""
+    n = len(host)
+    if not _may_hold_tld(host, 0, n):
+        return False
+    return _Run(host + after, 0, n)
+
+
+def _next_start(table: _Run, u: int) -> int:
     """After a failed start at u, the next start whose outcome can differ: after the last
     _ of the label (which can make it a domain name), else the next label."""
     k = table.label_of(u)
-    under = text.rfind("_", u, table.ends[k])
+    under = table.text.rfind("_", u, table.ends[k])
     if under >= 0:
         return under + 1
     return table.ends[k] + 1
@@ -375,7 +414,7 @@ def _take(text: str, out: list[Url], start: int, d0: int, d1: int, protocol: str
     twitter-text does and append it; return where the match ended."""
     end = d1
     if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
-        m = re.compile(r"[0-9]+").match(text, end + 1)
+        m = _PORT_RE.match(text, end + 1)
         end = m.end() if m else end
     has_path = text.startswith("/", end)
     if has_path:
@@ -386,12 +425,12 @@ def _take(text: str, out: list[Url], start: int, d0: int, d1: int, protocol: str
     if not _valid_url(url, protocol or "https://", domain):
         return end
     if protocol is not None:
-        tco = _TCO_RE.match(url)
-        if tco:
+        # a t.co link's domain is t.co: the regex is not tried on any other
+        if d1 - d0 == 4 and (tco := _TCO_RE.match(url)):
             if len(tco.group(1)) > _MAX_TCO_SLUG:
                 return end
             url = tco.group(0)
-        out.append(Url(url, start, start + len(url)))
+        out.append(_url((url, start, start + len(url))))
         return end
     if start > 0 and text[start - 1] in "-_./":
         return end
@@ -452,24 +491,35 @@ def parse(text: str, config: Config = V3) -> Parsed:
     total = 0
     pos = 0
     over: int | None = None
+    # the text between entities once the limit is crossed: weighed in one pass at the end
+    # (weights add up over a concatenation; a draft of thousands of links weighed each
+    # gap with its own regex calls)
+    rest: list[str] = []
     for s, e, w in [*entities, (len(norm), len(norm), 0)]:
         if s < pos:
             continue  # an emoji inside a link
-        seg = norm[pos:s]
-        seg_weight = _segment_weight(seg, config)
-        if over is None and total + seg_weight > limit:
-            running = total
-            for k, ch in enumerate(seg):
-                running += _char_weight(ch, config)
-                if running > limit:
-                    over = pos + k
-                    break
-        total += seg_weight
-        if e > s:
-            total += w
-            if over is None and total > limit:
-                over = s
+        if over is None:
+            seg = norm[pos:s]
+            seg_weight = _segment_weight(seg, config)
+            if total + seg_weight > limit:
+                running = total
+                for k, ch in enumerate(seg):
+                    running += _char_weight(ch, config)
+                    if running > limit:
+                        over = pos + k
+                        break
+            total += seg_weight
+            if e > s:
+                total += w
+                if over is None and total > limit:
+                    over = s
+        else:
+            rest.append(norm[pos:s])
+            if e > s:
+                total += w
         pos = e
+    if rest:
+        total += _segment_weight("".join(rest), config)
     invalid = (
         next((i for i, ch in enumerate(norm) if ch in _INVALID), None)
         if any(c in norm for c in _INVALID)

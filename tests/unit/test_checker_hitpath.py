@@ -52,6 +52,30 @@ def test_quote_test_by_bisection_equals_scanning_the_line(text: str, data) -> No
     assert _inside_quotes(draft, start, end) == _inside_quotes_by_scanning(text, start, end)
 
 
+@settings(max_examples=1500, deadline=None)
+@given(text=st.text(alphabet=list("「」『』“”〝〟（）\"\nあa"), max_size=24))
+def test_quote_test_from_open_stretches_equals_scanning_the_line_for_every_span(text) -> None:
+    """The open stretches are found once per draft: every span of one draft (starts and
+    ends on quote marks, past closing marks and across lines among them) is answered as
+    scanning its line answers it."""
+    draft = Draft(text, tokens=[])
+    for start in range(len(text) + 1):
+        for end in range(start, len(text) + 1):
+            assert _inside_quotes(draft, start, end) == _inside_quotes_by_scanning(
+                text, start, end
+            ), (start, end)
+
+
+@pytest.mark.parametrize(
+    "unit", ["「死ね」", "『死ね』", "“死ね”", "〝死ね〟", "（死ね）", '"死ね"', "「死ね」と\n", "「「死ね」"]
+)
+def test_a_flood_of_quoted_places_asks_each_as_scanning_does(unit: str) -> None:
+    text = unit * 300
+    draft = Draft(text, tokens=[])
+    for i in range(0, len(text) - 1):
+        assert _inside_quotes(draft, i, i + 2) == _inside_quotes_by_scanning(text, i, i + 2)
+
+
 _SPANS = st.lists(
     st.tuples(st.integers(0, 60), st.integers(0, 30)).map(lambda t: (t[0], t[0] + t[1])),
     max_size=8,
@@ -309,3 +333,115 @@ def test_spaced_words_found_in_c_equal_asking_every_space(text: str) -> None:
     from gateway.checker.fold import _spaced_japanese
 
     assert _spaced_japanese(text) == _spaced_japanese_space_by_space(text)
+
+
+# --- the token index's per-place shortcuts ---
+
+
+def _accepts_plain(el, cols, i: int) -> bool:
+    """Element.accepts before its set of first POS fields: every prefix compared."""
+    from gateway.checker.engine import DICTIONARY, NORMALIZED, SURFACE
+
+    if el.forms is not None and not (
+        (el.cols & SURFACE and cols.surfaces[i] in el.forms)
+        or (el.cols & DICTIONARY and cols.dictionary_forms[i] in el.forms)
+        or (el.cols & NORMALIZED and cols.normalized[i] in el.forms)
+    ):
+        return False
+    forms = (cols.normalized[i], cols.dictionary_forms[i], cols.surfaces[i])
+    if el.not_forms and any(f in el.not_forms for f in forms):
+        return False
+    pos = cols.pos[i]
+    if el.pos and not any(pos[: len(p)] == p for p in el.pos):
+        return False
+    return not (el.conj and not any(pos[5].startswith(c) for c in el.conj))
+
+
+def _token_matches_plain(checker: Checker, draft: Draft) -> list[tuple[str, int, int]]:
+    """Every token pattern tried at every morpheme whose forms key it, each pattern once
+    per morpheme, through _match_pattern, and its place judged by inside_word on offsets
+    (bisections): no memo of a word's candidates, no one-element shortcut."""
+    from gateway.checker.engine import _match_pattern
+    from gateway.checker.fold import inside_word
+
+    index = checker._rules.index
+    cols, begins = draft.columns, draft.token_starts
+    out = []
+    for i in range(len(cols.ends)):
+        seen = set()
+        for form in {cols.normalized[i], cols.dictionary_forms[i], cols.surfaces[i]}:
+            for rule, pat, *_ in index.by_form.get(form, ()):
+                if id(pat) in seen:
+                    continue
+                seen.add(id(pat))
+                j = _match_pattern(pat, cols, i)
+                if j <= i:
+                    continue
+                first = pat[1] if pat[0].behind else pat[0]
+                start, end = begins[i], cols.ends[j - 1]
+                if first.compound == "any" or not inside_word(draft, start, end, first.compound):
+                    out.append((rule.id, start, end))
+    return sorted(out)
+
+
+def test_token_index_matches_equal_trying_every_keyed_pattern_plainly(
+    checker, monkeypatch
+) -> None:
+    """The index's matches (candidates remembered per word, a one-element pattern as one
+    accepts, POS heads as a set, a place judged on token indices) are the plain ones, on
+    the corpus and on hostile drafts full of hits."""
+    from gateway.checker.engine import Element
+
+    texts = [d.text for d in load_corpus()] + _hostile_texts()
+    drafts = [Draft(t) for t in texts]
+    fast = [
+        sorted((r.id, h.start, h.end) for r, h in checker._rules.index._run_keyed(
+            d, d.columns, checker._rules.index.starts(d.columns), None, {}
+        ))
+        for d in drafts
+    ]  # fmt: skip
+    monkeypatch.setattr(Element, "accepts", _accepts_plain)
+    plain = [_token_matches_plain(checker, d) for d in drafts]
+    assert fast == plain
+    assert sum(map(len, fast)) > 1000  # the comparison saw many matches
+
+
+def test_a_place_judged_on_token_indices_equals_inside_word_on_offsets() -> None:
+    """tokens_inside_word(i, j) is inside_word on the offsets of tokens i … j, for every
+    run of one to three tokens of the corpus and hostile drafts, each compound kind."""
+    from gateway.checker.fold import inside_word, tokens_inside_word
+
+    asked = 0
+    for text in [d.text for d in load_corpus()][:120] + _hostile_texts()[:60]:
+        draft = Draft(text)
+        begins, ends = draft.token_starts, draft.columns.ends
+        for i in range(len(ends)):
+            for j in range(i, min(i + 3, len(ends))):
+                for compound in ("none", "prefix", "suffix", "any"):
+                    asked += 1
+                    assert tokens_inside_word(draft, i, j, compound) == inside_word(
+                        draft, begins[i], ends[j], compound
+                    ), (text, i, j, compound)
+    assert asked > 10_000
+
+
+def test_every_hit_from_an_offset_equals_every_hit_cut_there(checker) -> None:
+    """A rule not decided at its cutoff has its matches generated again from the cutoff
+    only: from that offset on they are those of a generation from the beginning."""
+    from gateway.checker.checker import _every_hit
+
+    ctx = CheckContext()
+    rules = [checker.rule("public-order-violence"), checker.rule("insult-words")]
+    rng = random.Random(11)
+    compared = 0
+    for text in _hostile_texts()[:60]:
+        draft = Draft(text)
+        for rule in rules:
+            every = sorted(_every_hit(checker._rules, rule, draft, ctx))
+            for since in {0, len(text) // 3, rng.randint(0, len(text)), len(text)}:
+                part = sorted(_every_hit(checker._rules, rule, Draft(text), ctx, since))
+                assert [h for h in part if h.start >= since] == [
+                    h for h in every if h.start >= since
+                ]
+                compared += 1
+    assert compared > 200

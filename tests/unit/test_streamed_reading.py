@@ -183,7 +183,7 @@ def test_our_own_sent_mail_is_read_back_without_its_photos(tmp_path: Path, body_
     request, whose base64 may itself be longer than a run (a long post)."""
     from email import message_from_bytes, policy
 
-    from gateway.pipeline import _plain_body
+    from gateway.reply_intake import _plain_body
 
     msg = EmailMessage()
     msg["Subject"] = "確認依頼"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.checker import CheckContext, Checker
 from gateway.checker.xtext import V2, V3, extract_urls, parse
@@ -164,3 +166,99 @@ def test_link_scanning_does_work_linear_in_the_text(unit: str, monkeypatch) -> N
         xtext.parse(unit * (size // len(unit)))
         counts.append(steps["n"])
     assert counts[1] <= 4.5 * counts[0] + 10, counts
+
+
+# --- the shortcuts of extract_urls compared with the plain computation ---
+
+
+def _plain_extract_urls(text: str) -> list[tuple[str, int, int]]:
+    """extract_urls as it was before its shortcuts: every run of host characters (with or
+    without a dot) gets its own label table on the whole text, both protocols are tried
+    at every run, and every protocol link is tried as a t.co link."""
+    from gateway.checker import xtext as x
+
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    for run in x._RUN_RE.finditer(text):
+        r0, r1 = run.span()
+        if r1 <= pos or text.find(".", r0, r1) < 0 or not x._may_hold_tld(text, r0, r1):
+            continue
+        table = x._Run(text, r0, r1)
+        proto = None
+        for p in (r0 - 8, r0 - 7):
+            if p >= 0 and x._PROTOCOL_RE.fullmatch(text, p, r0):
+                proto = p
+        if (
+            proto is not None
+            and (proto >= pos + 1 or proto == pos == 0)
+            and x._before_ok(text, proto)
+            and (end := table._domain_end(r0)) >= 0
+        ):
+            pos = _plain_take(text, out, proto, r0, end, text[proto:r0])
+            if pos >= r1:
+                continue
+        u = max(r0, pos + 1 if pos else 0)
+        while u < r1:
+            if x._DOMAIN_CHAR_RE.match(text, u) and x._before_ok(text, u):
+                end = table._domain_end(u)
+                if end >= 0:
+                    pos = _plain_take(text, out, u, u, end, None)
+                    u = pos + 1
+                    continue
+                k = table.label_of(u)
+                under = text.rfind("_", u, table.ends[k])
+                u = under + 1 if under >= 0 else table.ends[k] + 1
+            else:
+                u += 1
+    return out
+
+
+def _plain_take(text: str, out: list, start: int, d0: int, d1: int, protocol: str | None) -> int:
+    from gateway.checker import xtext as x
+
+    end = d1
+    if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
+        m = x._PORT_RE.match(text, end + 1)
+        end = m.end() if m else end
+    has_path = text.startswith("/", end)
+    if has_path:
+        end = x._path_end(text, end + 1)
+    if text.startswith("?", end) and (q := x._query_end(text, end + 1)) >= 0:
+        end = q
+    url, domain = text[start:end], text[d0:d1]
+    if not x._valid_url(url, protocol or "https://", domain):
+        return end
+    if protocol is not None:
+        tco = x._TCO_RE.match(url)
+        if tco:
+            if len(tco.group(1)) > x._MAX_TCO_SLUG:
+                return end
+            url = tco.group(0)
+        out.append((url, start, start + len(url)))
+        return end
+    if start > 0 and text[start - 1] in "-_./":
+        return end
+    found = [(domain[a:b], d0 + a, d0 + b) for a, b in x._ascii_domains(domain)]
+    if found and has_path:
+        found[-1] = (url.replace(domain, found[-1][0], 1), found[-1][1], end)
+    out.extend(found)
+    return end
+
+
+# pieces links are made of, and what stands around them in a post
+_LINK_PIECES = [
+    "https://", "http://", "HTTPS://", "httpſ://", "://", "www.", "t.co/", "T.CO/abc",
+    "a", "ab_c", "-x", "jp", "com", "xn--p1ai", "ｊｐ", "例え", ".", "..", "/", "?a=1",
+    ":8080", "(a)", "(", ")", "@", "+", "#", "$", "_", "-", " ", "\n", "、", "をご覧", "死ね",
+    "\u202e", "city.tatsuno.lg.jp", "a.jp", "t.co", "K",
+]  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_LINK_PIECES), max_size=14), times=st.integers(1, 3))
+def test_links_found_with_shared_run_tables_equal_one_table_per_run(pieces, times) -> None:
+    """A table per run text (offsets in the run), the runs without a dot skipped by the
+    run regex, one protocol tried, the t.co regex only on a t.co domain: the same links,
+    at the same places, as the plain computation. Repeated, so that runs share tables."""
+    text = "".join(pieces) * times
+    assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
