@@ -64,7 +64,7 @@ def _url_spans(draft: Draft) -> _Links:
         return _Links([])
     from gateway.checker.detectors import _urls
 
-    return _Links([(s, e) for s, e, *_ in _urls(draft)])
+    return _Links([link[:2] for link in _urls(draft)])  # (start, end) of each
 
 
 class _RuleSet:
@@ -127,7 +127,9 @@ def _run(
         if detect is not None:
             found = detect(draft, ctx, settings)
         elif isinstance(rule, TokenRule):
-            found = rule.hits(draft, ctx, limit, _spans(hits.get(rule.id)))
+            found = rule.hits(
+                draft, ctx, limit, _spans(hits.get(rule.id)), until=cutoffs.get(rule.id)
+            )
             _note_cutoff(found, rule.id, cutoffs)
         elif isinstance(rule, RegexRule):
             found = rule.hits(draft, ctx, limit)

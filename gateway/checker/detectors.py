@@ -330,20 +330,29 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
     if cached is not None:
         return cached
     out = []
+    parts: dict[str, tuple[str, str]] = {}  # url -> (scheme, host): links repeat
     # no `in` gate before it: 'http' / 'HTTP' / 'www.' missed Http://, WWW. (a phone's
     # capitalised first letter); the regex starts with a class, so a post without an h or
     # a w costs about a microsecond
     for m in _URL_RE.finditer(draft.norm):
         url = m.group().rstrip(".!?")
-        low = url.lower()
-        scheme, sep, rest = low.partition("://")
-        if not sep:
-            scheme, rest = "", low
-        host = _PATH_START_RE.split(rest, maxsplit=1)[0].split("@")[-1].split(":")[0]
-        s, e = draft.orig_span(m.start(), m.start() + len(url))
-        out.append((s, e, url, scheme, host))
+        found = parts.get(url)
+        if found is None:
+            found = parts[url] = _scheme_and_host(url)
+        start = m.start()
+        s, e = draft.orig_span(start, start + len(url))
+        out.append((s, e, url, *found))
     draft.__dict__["_urls"] = out
     return out
+
+
+def _scheme_and_host(url: str) -> tuple[str, str]:
+    """A link's scheme ("" for www.) and host, lower case."""
+    low = url.lower()
+    scheme, sep, rest = low.partition("://")
+    if not sep:
+        scheme, rest = "", low
+    return scheme, _PATH_START_RE.split(rest, maxsplit=1)[0].split("@")[-1].split(":")[0]
 
 
 class ObsceneOptions(NamedTuple):
@@ -431,6 +440,8 @@ def find_link_userinfo(draft: Draft, ctx: CheckContext, imitating_office: bool) 
     `imitating_office`, only those whose user part names an office domain (the town's
     site imitated: never needed); without, only the others."""
     for s, e, url, _scheme, host in _urls(draft):
+        if "@" not in url:
+            continue  # no user part (most links: a draft of thousands asked each below)
         low = url.lower()
         _, sep, rest = low.partition("://")
         authority = _PATH_START_RE.split(rest if sep else low, maxsplit=1)[0]

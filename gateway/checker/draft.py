@@ -170,6 +170,12 @@ class Draft:
         e = self.orig(end - 1) + 1 if end > start else s
         return s, e
 
+    def orig_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """orig_span of each span; the list itself when NFKC moved nothing (most drafts)."""
+        if self._offsets is None:
+            return spans
+        return [self.orig_span(s, e) for s, e in spans]
+
     @_once
     def line_starts(self) -> list[int]:
         starts = [0]

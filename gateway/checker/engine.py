@@ -158,8 +158,20 @@ class ContextSet:
         answer = memo.get(key)
         if answer is None:
             clauses = required_strings_of(self.pattern.pattern, self.pattern.flags)
-            answer = memo[key] = passes(clauses, draft.text)
+            text = draft.text
+            answer = memo[key] = all(_any_of(clause).search(text) for clause in clauses)
         return answer
+
+
+@lru_cache(maxsize=256)
+def _any_of(strings: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex of literals for a prefilter clause: one pass over a long draft, where
+    `passes` scanned it once per string (a context's clause holds 15 to 30 of them: four
+    times the pattern's own search on a 100 KB sentence). Longest first, though any
+    match will do."""
+    if not strings:
+        return re.compile("(?!)")  # an empty clause passes no text (as in `passes`)
+    return re.compile("|".join(map(re.escape, sorted(strings, key=len, reverse=True))))
 
 
 _QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ('"', '"'))
@@ -179,10 +191,11 @@ class _QuoteIndex:
     ends by the stretch's closing mark the second holds; a span that reaches past it (a
     match over a closing mark) is answered from the marks' positions as before."""
 
-    __slots__ = ("_lines", "_marks", "stretches", "text")
+    __slots__ = ("_lines", "_marks", "length", "stretches", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.length = len(text)
         # the pairs whose two marks both occur (only they can enclose anything; straight
         # quotes need two), each with its open stretches
         self.stretches = [
@@ -218,28 +231,24 @@ def _offsets_of(text: str, ch: str) -> list[int]:
     return out
 
 
-# an opening mark, what follows it up to a closing mark or a line end, and that closing
-# mark when there is one (consumed: for "…" the next " opens again)
+# an opening mark, what follows it up to a closing mark or a line end (group 1), and that
+# closing mark when there is one (consumed: for "…" the next " opens again)
 _STRETCH_RES = {
-    (op, cl): re.compile(f"{re.escape(op)}[^{re.escape(cl)}\n]*+{re.escape(cl)}?")
+    (op, cl): re.compile(f"{re.escape(op)}([^{re.escape(cl)}\n]*+){re.escape(cl)}?")
     for op, cl in _QUOTES
 }
 
 
-def _open_stretches(text: str, op: str, cl: str) -> tuple[list[int], list[int], list[bool]]:
+def _open_stretches(text: str, op: str, cl: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The stretches [first, last] of offsets at which a span starts inside an open `op`
     quote (ascending, disjoint): first is after an opening mark that no earlier stretch
-    holds, last is the offset of the next closing mark (closed) or of the line's end."""
-    firsts: list[int] = []
-    lasts: list[int] = []
-    closed: list[bool] = []
-    for m in _STRETCH_RES[op, cl].finditer(text):
-        s, e = m.span()
-        shut = e - s >= 2 and text[e - 1] == cl
-        firsts.append(s + 1)
-        lasts.append(e - 1 if shut else e)
-        closed.append(shut)
-    return firsts, lasts, closed
+    holds, last is the offset of the next closing mark (the stretch is closed: `cl` is
+    there) or of the line's end. Each is a match's group 1, the two columns made in C."""
+    spans = [m.span(1) for m in _STRETCH_RES[op, cl].finditer(text)]
+    if not spans:
+        return (), ()
+    firsts, lasts = zip(*spans, strict=True)
+    return firsts, lasts
 
 
 def _quote_index(draft: Draft) -> _QuoteIndex:
@@ -252,12 +261,12 @@ def _quote_index(draft: Draft) -> _QuoteIndex:
 def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
     index = _quote_index(draft)
-    for cl, firsts, lasts, closed in index.stretches:
+    for cl, firsts, lasts in index.stretches:
         k = bisect_right(firsts, start) - 1
         if k < 0 or start > (last := lasts[k]):
             continue  # not after an open mark of this pair
         if end <= last:
-            if closed[k]:
+            if last < index.length and index.text[last] == cl:
                 return True  # the stretch's closing mark follows the span
             continue  # the line ends first: no closing mark after the span
         if index.any_in(cl, end, index.line_end(end)):
@@ -430,6 +439,7 @@ class TokenRule(Rule):
         limit: int | None = None,
         known: frozenset[tuple[int, int]] = frozenset(),
         since: int = 0,
+        until: int | None = None,
     ) -> HitList:
         # token patterns are run by the shared index (TokenIndex); phrases and spelled
         # words here. A plain function, not a generator: most drafts stop at the prefilter.
@@ -438,11 +448,16 @@ class TokenRule(Rule):
         # (死ね is also a spelling of しね) is the same place, and the token match is kept.
         # `since`: matches that start before it are left out (they are still found, as
         # each match decides where the next may begin), before any test of where they sit.
+        # `until`: the offset from which the rule's matches are incomplete already (the
+        # token index stopped there: listing.py); none from it on is weighed or listed,
+        # so none is looked at (a flood of spelled words went on to its own limit).
         out = HitList()
         norm, compound = draft.norm, self.compound
         if self.phrase_re is not None and passes(self.phrase_trigger, norm):
             for m in self.phrase_re.finditer(norm):
                 s, e = draft.orig_span(m.start(), m.end())
+                if until is not None and s >= until:
+                    break
                 if s >= since and not inside_word(draft, s, e, compound, raw=True):
                     out.append(Hit(s, e))
                     if _limited(out, limit):
@@ -450,11 +465,18 @@ class TokenRule(Rule):
         if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
             phrases = len(out)
-            for fs, fe in self.spelled.spans(folded.literal, starts):
-                s, e = draft.orig_span(*folded.norm_span(fs, fe))
-                if s < since or (s, e) in known:
-                    continue
+            spans = self.spelled.spans(folded.literal, starts)
+            places = draft.orig_spans(folded.norm_spans(spans))
+            # the places a token match or `since` leaves out, passed over in one C-level
+            # comprehension (a flood of 死ね is all token matches: each was mapped and
+            # looked up in a Python step of its own, twice when the rule was undecided)
+            lo = bisect_left(places, (since,)) if since else 0
+            hi = len(places) if until is None else bisect_left(places, (until,))
+            todo = [k for k in range(lo, hi) if places[k] not in known] if known else range(lo, hi)
+            for k in todo:
+                s, e = places[k]
                 if not inside_word(draft, s, e, compound, raw=True):
+                    fs, fe = spans[k]
                     soft = "mask" if has_mask(folded.text[fs:fe]) else None
                     out.append(Hit(s, e, soft=soft))
                     if limit is not None and len(out) - phrases >= limit:
@@ -764,28 +786,32 @@ class TokenIndex:
                 ]
             return found
 
-        def candidates(norm: str, dict_form: str, surface: str) -> list[_Candidate] | None:
-            cands = get(norm)
+        def candidates(i: int) -> list[_Candidate]:
+            norm, dict_form, surface = normalized[i], dictionary_forms[i], surfaces[i]
+            cands = get(norm) or []
             if dict_form != norm:
-                more = get(dict_form)
-                if more:
-                    cands = (cands or []) + more
+                cands = cands + (get(dict_form) or [])
             if surface != norm and surface != dict_form:
-                more = get(surface)
-                if more:
-                    cands = (cands or []) + more
-            return cands
+                cands = cands + (get(surface) or [])
+            # a one-element pattern is decided here for every morpheme of this word
+            return [
+                c if c[4] is None else (*c[:4], _MATCHED, c[5])
+                for c in cands
+                if c[4] is None or c[4].accepts(cols, i)
+            ]
 
-        # the candidates of each (normalized, dictionary, surface) form seen: a flood of
-        # one word looks its forms up once (emptied when a rule reaches its limit)
-        by_word: dict[tuple[str, str, str], list[_Candidate] | None] = {}
+        # the candidates of each word seen (its forms and part of speech: all that a
+        # morpheme's own test reads), one-element patterns decided: a flood of one word
+        # looks it up once (emptied when a rule reaches its limit)
+        pos = cols.pos
+        by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
         token_starts, ends = draft.token_starts, cols.ends
         n = len(surfaces)
         for i in starts:
-            word = (normalized[i], dictionary_forms[i], surfaces[i])
-            cands = by_word.get(word, _UNSEEN)
-            if cands is _UNSEEN:
-                cands = by_word[word] = candidates(*word)
+            word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
+            cands = by_word.get(word)
+            if cands is None:
+                cands = by_word[word] = candidates(i)
             if not cands:
                 continue
             seen: set[int] | None = None if len(cands) == 1 else set()
@@ -809,10 +835,7 @@ class TokenIndex:
                     if key in seen:
                         continue
                     seen.add(key)
-                if single is not None:
-                    j = nxt if single.accepts(cols, i) else -1
-                else:
-                    j = _match_pattern(pat, cols, i)
+                j = nxt if single is _MATCHED else _match_pattern(pat, cols, i)
                 if j > i and (
                     compound == "any" or not tokens_inside_word(draft, i, j - 1, compound)
                 ):
@@ -855,7 +878,7 @@ class GapAnchor(NamedTuple):
 _Candidate = tuple[
     Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None, Element | None, str
 ]
-_UNSEEN: Any = object()
+_MATCHED: Any = True  # a candidate's one element, accepted by the word at hand
 
 
 def _plain(el: Element) -> bool:

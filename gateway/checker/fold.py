@@ -132,6 +132,12 @@ class Folded:
             return start, end
         return self._map[start], self._map[end - 1] + 1 if end > start else self._map[start]
 
+    def norm_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """norm_span of each span; the list itself when nothing was folded away."""
+        if self._map is None:
+            return spans
+        return [self.norm_span(s, e) for s, e in spans]
+
 
 def _runs(removed: list[int], n: int) -> list[tuple[int, int]]:
     """The [a, b) runs of range(n) between the (ascending) removed positions."""
@@ -169,6 +175,17 @@ def script(ch: str) -> int:
     ):
         return KANJI
     return OTHER
+
+
+# script() of the letters met at word edges, kept: a flood of matches asked it per place
+_SCRIPTS: dict[str, int] = {}
+
+
+def _script_kept(ch: str) -> int:
+    if len(_SCRIPTS) >= 4096:  # a draft of every kanji: keep memory bounded
+        _SCRIPTS.clear()
+    found = _SCRIPTS[ch] = script(ch)
+    return found
 
 
 _WORD_SCRIPTS = (KATA, KANJI)
@@ -259,7 +276,12 @@ def _joined(
     if not neighbour:
         return False
     near = neighbour[0] if after else neighbour[-1]
-    edge, nb = script(edge_ch), script(near)
+    edge = _SCRIPTS.get(edge_ch)
+    if edge is None:
+        edge = _script_kept(edge_ch)
+    nb = _SCRIPTS.get(near)
+    if nb is None:
+        nb = _script_kept(near)
     if edge == OTHER or nb == OTHER:
         return False  # a space, a bracket, a digit or a Latin letter ends a word
     if after and pos[0] == "接尾辞" and nb in _WORD_SCRIPTS:

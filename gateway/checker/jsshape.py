@@ -42,14 +42,17 @@ _SLOT = _Slot()
 
 
 class _Template:
-    """What the parser made of the first source of a shape, its first run left open."""
+    """What the parser made of the first source of a shape, its first run left open.
+    Made ready on its first use (most shapes of a dictionary occur once)."""
 
-    __slots__ = ("after", "alternatives", "before")
+    __slots__ = ("_alternatives", "_item", "_out", "_piece", "after", "before")
 
-    def __init__(self, before: str, after: str, alternatives: list) -> None:
-        self.before = before  # the translation before the run's piece, and after it
-        self.after = after
-        self.alternatives = alternatives  # the shape, with _SLOT for the run's item
+    def __init__(self, parser: _Parser) -> None:
+        self._out = parser.out
+        self._piece = parser.runs[0][2]
+        self._item = parser.runs[0][3][0]
+        self._alternatives = parser.frames[0][1]
+        self.before: str | None = None  # the translation before the run's piece, and after
 
     @classmethod
     def read(cls, parser: _Parser, start: int, end: int) -> _Template | None:
@@ -57,15 +60,21 @@ class _Template:
         parser read it otherwise, or split it for a quantifier)."""
         if not parser.runs or parser.runs[0][:2] != (start, end) or len(parser.runs[0][3]) != 1:
             return None
-        piece, (item,) = parser.runs[0][2], parser.runs[0][3]
-        return cls(
-            "".join(parser.out[:piece]),
-            "".join(parser.out[piece + 1 :]),
-            _marked(parser.frames[0][1], item),
-        )
+        return cls(parser)
 
     def translation(self, run: str) -> str:
+        if self.before is None:
+            self.after = "".join(self._out[self._piece + 1 :])
+            self.before = "".join(self._out[: self._piece])
         return self.before + (run if _as_written(run) else "".join(map(_lit, run))) + self.after
+
+    @property
+    def alternatives(self) -> list:
+        """The shape, with _SLOT for the run's item (the parse's own is left as it is)."""
+        if self._item is not None:
+            self._alternatives = _marked(self._alternatives, self._item)
+            self._item = None
+        return self._alternatives
 
 
 def _marked(alternatives: list, item: tuple) -> list:

@@ -27,15 +27,17 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
 from gateway.checker.jsregex import _SYNTAX, JsRegexError, _as_written, compile_python, translate
-from gateway.checker.jsshape import ShapeOrMemo, clauses_of_shape, translate_with_shape
 from gateway.checker.prefilter import Clauses
 from gateway.checker.prh_match import Target, spec_result
 from gateway.checker.prh_yaml import read_yaml
+
+if TYPE_CHECKING:
+    from gateway.checker.jsshape import ShapeOrMemo
 
 _HANKAKU = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ZENKAKU = "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９"
@@ -48,6 +50,24 @@ _MUST_EMPTY = r"\$([0-9]+)"
 
 
 # --- one rule ---
+
+
+# jsshape is imported when a pattern is first read (a start whose dictionaries are all
+# in the load cache reads none): each of these replaces itself by jsshape's on first use
+def _translate_with_shape(source: str, ignorecase: bool) -> tuple[str, ShapeOrMemo]:
+    global _translate_with_shape
+    from gateway.checker.jsshape import translate_with_shape
+
+    _translate_with_shape = translate_with_shape
+    return translate_with_shape(source, ignorecase)
+
+
+def _clauses_of_shape(source: str, ignorecase: bool, shape: ShapeOrMemo) -> Clauses:
+    global _clauses_of_shape
+    from gateway.checker.jsshape import clauses_of_shape
+
+    _clauses_of_shape = clauses_of_shape
+    return clauses_of_shape(source, ignorecase, shape)
 
 
 @dataclass(eq=False)
@@ -72,7 +92,7 @@ class PrhEntry:
         """The prefilter's clauses, read from the pattern's shape on first use (the first
         check of a text): loading needs them no more than prh does."""
         if self._clauses is None:
-            self._clauses = clauses_of_shape(self._js_source, self.ignorecase, self._shape)
+            self._clauses = _clauses_of_shape(self._js_source, self.ignorecase, self._shape)
             self._shape = None
         return self._clauses
 
@@ -246,8 +266,9 @@ def _plain_text(value: Any) -> bool:
 
 def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
     """build_entry's rule for the commonest rules (most of a big dictionary): `expected`,
-    a literal `pattern` or `patterns` (or a list of literals) and a `prh` note, no
-    options, no specs. None for any other rule (build_entry reads it in full)."""
+    a literal `pattern` or `patterns` (or a list of literals), or one `/regex/` with no
+    flag but `i`, and a `prh` note; no options, no specs. None for any other rule, and
+    for a regex that does not read (build_entry reads it in full, and says why)."""
     if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
         return None
     expected = raw.get("expected")
@@ -258,26 +279,40 @@ def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
         return None
     if type(expected) is not str:
         return None
+    ignorecase = False
     if _plain_text(pattern):
-        source, shape = pattern, None  # escaped, translated and shown as it is
+        js_source = python = pattern  # escaped, translated and shown as it is
+        shape: ShapeOrMemo = None
+        js = f"/{pattern}/gmu"
     elif type(pattern) is list and pattern and all(map(_plain_text, pattern)):
-        source = "(?:" + "|".join(pattern) + ")"  # prh's combine; read as the parser reads it
+        js_source = python = "(?:" + "|".join(pattern) + ")"  # prh's combine, as parsed
         shape = [[("g", "g", [[("c", frozenset((p,)))] for p in pattern])]]
+        js = f"/{python}/gmu"
+    elif type(pattern) is str and pattern.startswith("/"):
+        parsed = parse_regexp_string(pattern)
+        if parsed is None or parsed[1] not in ("", "i"):
+            return None
+        js_source, ignorecase = parsed[0], parsed[1] == "i"
+        try:
+            python, shape = _translate_with_shape(js_source, ignorecase)
+        except JsRegexError:
+            return None
+        js = f"/{js_display(js_source)}/{'gimu' if ignorecase else 'gmu'}"
     else:
         return None
     note = raw.get("prh")
     return PrhEntry(
         expected,
-        source,
-        False,
-        f"/{source}/gmu",
+        python,
+        ignorecase,
+        js,
         None,
         "" if note is None else note.strip() if isinstance(note, str) else str(note).strip(),
         (),
         where,
         None,
         None,
-        source,
+        js_source,
         shape,
     )
 
@@ -319,7 +354,7 @@ def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> P
         js_source, ignorecase = _js_pattern(pattern, expected, word_boundary)
         # refuses what JavaScript refuses, as prh's `new RegExp` does; the shape read gives
         # the prefilter's clauses when they are first needed
-        source, shape = translate_with_shape(js_source, ignorecase)
+        source, shape = _translate_with_shape(js_source, ignorecase)
         # compiled now only to check the specs; the others on first use (most never are)
         raw_specs = get("specs")
         compiled = compile_python(source, ignorecase) if raw_specs else None

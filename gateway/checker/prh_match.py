@@ -103,9 +103,44 @@ def apply(text: str, diffs: Sequence[Diff]) -> str:
     return "".join(out)
 
 
+def _prepared(diffs: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """`prepare` on (start, end, new text) tuples."""
+    ordered = sorted(diffs, key=lambda d: (d[0], d[1]))
+    kept = [
+        d
+        for i, d in enumerate(ordered)
+        if not (i + 1 < len(ordered) and d[0] == ordered[i + 1][0] and d[1] < ordered[i + 1][1])
+    ]
+    return [d for i, d in enumerate(kept) if not (i > 0 and d[0] < kept[i - 1][1])]
+
+
 def spec_result(entry: Entry, text: str) -> str:
-    """What prh's spec check (`Rule.check`) makes of `text` with one rule."""
-    return apply(text, prepare(rule_diffs(entry, text)))
+    """What prh's spec check (`Rule.check`) makes of `text` with one rule:
+    apply(text, prepare(rule_diffs(entry, text))), with (start, end, new text) tuples
+    for Diffs (a dictionary's specs run by the hundred when it first loads)."""
+    found = []
+    must = entry.must_empty
+    expected = entry.expected
+    dollar = "$" in expected
+    for m in entry.regex.finditer(text):
+        matched = m.group()
+        if not matched:
+            continue
+        if must is not None and must <= m.re.groups and m.group(must):
+            continue
+        if matched == expected:
+            continue
+        found.append((m.start(), m.end(), expand(expected, m) if dollar else expected))
+    if not found:
+        return text
+    out: list[str] = []
+    done = 0
+    for start, end, new_text in _prepared(_prepared(found)):  # as apply(prepare(…)) does
+        out.append(text[done:start])
+        out.append(new_text)
+        done = end
+    out.append(text[done:])
+    return "".join(out)
 
 
 def paragraphs(text: str) -> list[tuple[int, str]]:

@@ -127,6 +127,12 @@ class _EventBuilder:
         if None in resolvers:  # a resolver for any first character: ask it of every scalar
             raise _NotPlain
         self.claimed = frozenset(resolvers)  # first characters some resolver looks at
+        # the resolver's answer by (text, implicit): the same words recur (a dictionary's
+        # `from` and `to` keys, hundreds of them, start with letters `true`/`false` may)
+        self.resolved: dict[tuple[str, Any], str] = {}
+        # plain scalars the resolver left strings (its answer for a plain one depends on
+        # the text alone): the next of them is not asked again
+        self.words: set[str] = set()
 
     def _scalar(self, event: Any) -> Any:
         value = event.value
@@ -135,8 +141,15 @@ class _EventBuilder:
             raise _NotPlain  # an explicit tag
         if not event.implicit[0] or (value and value[0] not in self.claimed):
             return value  # quoted, or no resolver looks at it: a string
-        tag = self.loader.resolve(self.yaml.ScalarNode, value, event.implicit)
+        asked = (value, event.implicit)
+        tag = self.resolved.get(asked)
+        if tag is None:
+            tag = self.resolved[asked] = self.loader.resolve(
+                self.yaml.ScalarNode, value, event.implicit
+            )
         if tag == _STR:
+            if event.implicit[0]:
+                self.words.add(value)
             return value
         if tag not in _SCALARS:
             raise _NotPlain  # a date, a merge key `<<`, a value key `=` …
@@ -160,6 +173,7 @@ class _EventBuilder:
         stack: list[tuple[Any, bool, Any]] = []
         root: Any = None
         claimed = self.claimed
+        words = self.words
         scalar, alias = y.ScalarEvent, y.AliasEvent
         seq_start, map_start = y.SequenceStartEvent, y.MappingStartEvent
         seq_end, map_end = y.SequenceEndEvent, y.MappingEndEvent
@@ -169,7 +183,7 @@ class _EventBuilder:
             if kind is scalar:
                 value = event.value
                 if event.tag is not None or (
-                    event.implicit[0] and (not value or value[0] in claimed)
+                    event.implicit[0] and (not value or value[0] in claimed) and value not in words
                 ):
                     value = self._scalar(event)  # a tag, or a resolver may claim it
                 if event.anchor is not None:

@@ -23,7 +23,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from importlib.resources import files
-from typing import NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ _PICTO = (
 _ELEMENT = f"[{_PICTO}](?:\ufe0f|[\U0001f3fb-\U0001f3ff])?\ufe0f?"
 # An emoji as UTS #51 builds them: flags, keycaps, tag sequences (England), and
 # pictographs with their presentation selector and skin tone, joined by ZWJ.
+# what an emoji (_EMOJI_RE) can begin with, as one class: `re` skips to it in C
+_EMOJI_FIRST_RE = re.compile(f"[\U0001f1e6-\U0001f1ff0-9#*{_PICTO}]")
 _EMOJI_RE = re.compile(
     "[\U0001f1e6-\U0001f1ff]{2}"
     "|[0-9#*]\ufe0f?\u20e3"
@@ -104,6 +107,7 @@ class Url(NamedTuple):
     end: int
 
 
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 _url = partial(tuple.__new__, Url)  # a Url from a row, without the class's Python __new__
 
 
@@ -177,6 +181,7 @@ class _Run:
         self.starts = bounds
         self.ends = [b - 1 for b in bounds[1:]] + [end]
         self.ends_from: dict[int, int] = {}  # domain_end's answers
+        self._head: tuple[int, int | None] | None = None  # head_domain's answer
         n = len(bounds)
         dc = _DOMAIN_CHAR_RE.match
         sub = [False] * n  # a valid subdomain label
@@ -209,6 +214,17 @@ class _Run:
         if end is None:
             end = self.ends_from[u] = self._domain_end(u)
         return end
+
+    def head_domain(self) -> tuple[int, int | None]:
+        """The end of the domain that starts the run (domain_end(0)) and how much longer
+        it is in punycode (None: it has none), once per table: every link after a
+        protocol starts its domain there."""
+        head = self._head
+        if head is None:
+            end = self.domain_end(0)
+            extra = _punycode_extra.__wrapped__(self.text[:end]) if end >= 0 else None
+            head = self._head = (end, extra)
+        return head
 
     def _domain_end(self, u: int) -> int:
         k = self.label_of(u)
@@ -363,11 +379,11 @@ def extract_urls(text: str) -> list[Url]:
         if (
             proto is not None
             and (proto >= pos + 1 or proto == pos == 0)
-            and _before_ok(text, proto)
+            and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
         ):
-            end = table.domain_end(0)
+            end, extra = table.head_domain()
             if end >= 0:
-                pos = _take(text, out, proto, r0, r0 + end, text[proto:r0])
+                pos = _take(text, out, proto, r0, r0 + end, text[proto:r0], extra)
                 if pos >= r1:
                     continue
         u = max(r0, pos + 1 if pos else 0)
@@ -409,21 +425,38 @@ def _before_ok(text: str, u: int) -> bool:
     return u == 0 or text[u - 1] not in _BAD_BEFORE
 
 
-def _take(text: str, out: list[Url], start: int, d0: int, d1: int, protocol: str | None) -> int:
+_UNKNOWN: Any = object()
+
+
+def _take(
+    text: str,
+    out: list[Url],
+    start: int,
+    d0: int,
+    d1: int,
+    protocol: str | None,
+    extra: int | None = _UNKNOWN,
+) -> int:
     """Complete a link whose domain is text[d0:d1] (port, path, query), check it as
-    twitter-text does and append it; return where the match ended."""
+    twitter-text does and append it; return where the match ended. `extra`: the
+    domain's punycode extra length when the caller knows it (_Run.head_domain)."""
     end = d1
     if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
         m = _PORT_RE.match(text, end + 1)
         end = m.end() if m else end
     has_path = text.startswith("/", end)
     if has_path:
-        end = _path_end(text, end + 1)
+        end += 1
+        if _PATH_CHARS.match(text, end) is not None or text.startswith("(", end):
+            end = _path_end(text, end)  # else an empty path: the link ends after its /
     if text.startswith("?", end) and (q := _query_end(text, end + 1)) >= 0:
         end = q
     url, domain = text[start:end], text[d0:d1]
-    if not _valid_url(url, protocol or "https://", domain):
-        return end
+    if extra is _UNKNOWN:
+        if not _valid_url(url, protocol or "https://", domain):
+            return end
+    elif extra is None or len(protocol or "https://") + len(url) + extra > _MAX_URL_LENGTH:
+        return end  # as _valid_url decides it
     if protocol is not None:
         # a t.co link's domain is t.co: the regex is not tried on any other
         if d1 - d0 == 4 and (tco := _TCO_RE.match(url)):
@@ -484,42 +517,59 @@ def parse(text: str, config: Config = V3) -> Parsed:
     entities: list[tuple[int, int, int]] = [
         (u.start, u.end, config.url_length * config.scale) for u in extract_urls(norm)
     ]
-    if config.emoji_parsing:
-        entities += [(m.start(), m.end(), config.default_weight) for m in _EMOJI_RE.finditer(norm)]
-        entities.sort()
+    emoji = False
+    if config.emoji_parsing and (first := _EMOJI_FIRST_RE.search(norm)) is not None:
+        # from the first character an emoji can begin with (none: no pass at all)
+        found = [(m.start(), m.end(), config.default_weight) for m in _EMOJI_RE.finditer(norm, first.start())]
+        if found:
+            emoji = True
+            entities += found
+            entities.sort()
     limit = config.max_weighted_length * config.scale
     total = 0
     pos = 0
     over: int | None = None
-    # the text between entities once the limit is crossed: weighed in one pass at the end
-    # (weights add up over a concatenation; a draft of thousands of links weighed each
-    # gap with its own regex calls)
-    rest: list[str] = []
-    for s, e, w in [*entities, (len(norm), len(norm), 0)]:
+    items = [*entities, (len(norm), len(norm), 0)]
+    k = 0
+    while over is None and k < len(items):
+        s, e, w = items[k]
+        k += 1
         if s < pos:
             continue  # an emoji inside a link
-        if over is None:
-            seg = norm[pos:s]
-            seg_weight = _segment_weight(seg, config)
-            if total + seg_weight > limit:
-                running = total
-                for k, ch in enumerate(seg):
-                    running += _char_weight(ch, config)
-                    if running > limit:
-                        over = pos + k
-                        break
-            total += seg_weight
-            if e > s:
-                total += w
-                if over is None and total > limit:
-                    over = s
-        else:
-            rest.append(norm[pos:s])
-            if e > s:
-                total += w
+        seg = norm[pos:s]
+        seg_weight = _segment_weight(seg, config)
+        if total + seg_weight > limit:
+            running = total
+            for i, ch in enumerate(seg):
+                running += _char_weight(ch, config)
+                if running > limit:
+                    over = pos + i
+                    break
+        total += seg_weight
+        if e > s:
+            total += w
+            if over is None and total > limit:
+                over = s
         pos = e
-    if rest:
-        total += _segment_weight("".join(rest), config)
+    # Past the limit only the total is wanted: the text between the entities left is
+    # weighed in one pass (weights add up over a concatenation), their weights summed.
+    # A draft of thousands of links weighed each gap with its own regex calls.
+    rest = items[k:]
+    if rest and not emoji:  # links alone never overlap: every one counts
+        starts = list(map(_first, rest))
+        ends = list(map(_second, rest))
+        gaps = "".join([norm[a:b] for a, b in zip([pos, *ends[:-1]], starts, strict=True)])
+        total += sum(map(_third, rest)) + _segment_weight(gaps, config)
+    elif rest:
+        gap_list: list[str] = []
+        for s, e, w in rest:
+            if s < pos:
+                continue  # an emoji inside a link
+            gap_list.append(norm[pos:s])
+            if e > s:
+                total += w
+            pos = e
+        total += _segment_weight("".join(gap_list), config)
     invalid = (
         next((i for i, ch in enumerate(norm) if ch in _INVALID), None)
         if any(c in norm for c in _INVALID)

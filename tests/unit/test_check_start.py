@@ -29,6 +29,7 @@ NOT_NEEDED = (
     "gateway.draftdocs", "gateway.durable", "gateway.template_check", "gateway.mail_samples",
     "imapclient", "aiosmtplib", "jinja2", "cryptography", "tinydb", "asyncio",
     "email.parser", "yaml", "regex",
+    "gateway.checker.jsshape",  # reads prh patterns: a dictionary in the load cache needs none
 )  # fmt: skip
 
 

@@ -445,3 +445,23 @@ def test_every_hit_from_an_offset_equals_every_hit_cut_there(checker) -> None:
                 ]
                 compared += 1
     assert compared > 200
+
+
+def test_context_prefilter_as_one_regex_per_clause_equals_passes(checker) -> None:
+    """Whether a draft has the strings a context pattern needs, asked with one regex of
+    each clause's strings, is what `passes` (a scan per string) answers."""
+    from gateway.checker.engine import _any_of
+    from gateway.checker.prefilter import passes, required_strings_of
+
+    sets = {id(c): c for r in checker.rules for c in (*r.unless, *r.soften) if c.pattern}
+    assert sets
+    texts = [d.text for d in load_corpus()] + _hostile_texts()
+    yes = 0
+    for cs in sets.values():
+        clauses = required_strings_of(cs.pattern.pattern, cs.pattern.flags)
+        for text in texts:
+            got = all(_any_of(clause).search(text) for clause in clauses)
+            assert got == passes(clauses, text), (cs.name, text[:40])
+            yes += got
+    assert 0 < yes < len(sets) * len(texts)  # both answers were seen
+    assert _any_of(()).search("abc") is None and not passes(((),), "abc")

@@ -312,7 +312,13 @@ def test_a_plain_rule_is_the_entry_the_full_reading_builds() -> None:
         {"expected": "x", "patterns": []}, {"expected": "x", "pattern": "a", "patterns": "b"},
         {"expected": "x", "pattern": None, "patterns": ["あ", "い"], "prh": 12},
         {"expected": 1, "pattern": "a"}, {"expected": "x", "pattern": "¥"},
+        {"expected": "x", "pattern": "/a(b)/i"}, {"expected": "x", "pattern": "/a/g"},
+        {"expected": "x", "pattern": "/a/ii"}, {"expected": "x", "pattern": "//"},
+        {"expected": "x", "pattern": "/a/b/", "prh": " note "}, {"expected": "x", "pattern": "/"},
+        {"expected": "x", "pattern": "/\\bML\\b/"}, {"expected": "x", "pattern": "/x\n/"},
     ]  # fmt: skip
+    # a regex that does not read is left to build_entry, which names the error
+    assert prh_load._plain_entry({"expected": "x", "pattern": "/a(/"}, "d.yml") is None
     path = Path("dictionary.yml")
     plain = 0
     for i, raw in enumerate(rules):
@@ -329,3 +335,36 @@ def test_a_plain_rule_is_the_entry_the_full_reading_builds() -> None:
         assert shortcut.to_json() == full.to_json(), raw
         assert (shortcut.where, shortcut.regex.pattern) == (full.where, full.regex.pattern)
     assert plain > 1000
+
+
+def test_spec_results_are_what_applying_the_diffs_gives() -> None:
+    """prh_match.spec_result (tuples for Diffs, as a load runs hundreds of specs) is
+    apply(text, prepare(rule_diffs(…))) on every spec of the peer dictionaries, on texts
+    made of pieces of their spec texts, and on rules with groups, `$n` that name no
+    group, regexpMustEmpty, empty matches and matches equal to `expected`."""
+    from gateway.checker.prh_match import apply, prepare, rule_diffs, spec_result
+
+    path = Path("dictionary.yml")
+    cases: list[tuple[prh_load.PrhEntry, str]] = []
+    for text in _yaml_texts():
+        for i, raw in enumerate((prh_yaml.read_yaml(text) or {}).get("rules") or []):
+            try:
+                entry = prh_load.build_entry(raw, path, i)
+            except Exception:
+                continue
+            cases += [(entry, src) for src, _ in entry.specs]
+    rnd = random.Random(7)
+    texts = [t for _, t in cases]
+    for entry, _ in list(cases):
+        cases.append((entry, "".join(rnd.choice(texts) for _ in range(3))))
+    for expected, pattern, must in [
+        ("$1", "/(abc|b|bcd|cdef)/", None), ("x$1y$3", "/(a+|aa|[ab]{2,3})/", None),
+        ("", "/b*/", None), ("$2", "/(a)|(b)/", None), ("ab", "/a(b)?/", "$1"),
+        ("$0$10", "/(c)d/", None),
+    ]:  # fmt: skip
+        raw = {"expected": expected, "pattern": pattern, "regexpMustEmpty": must}
+        entry = prh_load.build_entry(raw, path, 0)
+        cases += [(entry, "".join(rnd.choice("abcdef") for _ in range(12))) for _ in range(300)]
+    assert len(cases) > 1000
+    for entry, text in cases:
+        assert spec_result(entry, text) == apply(text, prepare(rule_diffs(entry, text)))

@@ -262,3 +262,56 @@ def test_links_found_with_shared_run_tables_equal_one_table_per_run(pieces, time
     at the same places, as the plain computation. Repeated, so that runs share tables."""
     text = "".join(pieces) * times
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
+
+
+def _plain_weighted_length(text: str) -> tuple[int, int | None]:
+    """parse's weighted length and first character past the limit as computed before its
+    shortcuts: every emoji looked for from the start, every gap weighed on its own."""
+    import unicodedata
+
+    from gateway.checker import xtext as x
+
+    config = V3
+    norm = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    entities = [(u.start, u.end, config.url_length * config.scale) for u in extract_urls(norm)]
+    entities += [(m.start(), m.end(), config.default_weight) for m in x._EMOJI_RE.finditer(norm)]
+    entities.sort()
+    limit = config.max_weighted_length * config.scale
+    total, pos, over = 0, 0, None
+    for s, e, w in [*entities, (len(norm), len(norm), 0)]:
+        if s < pos:
+            continue
+        seg = norm[pos:s]
+        seg_weight = x._segment_weight(seg, config)
+        if over is None and total + seg_weight > limit:
+            running = total
+            for k, ch in enumerate(seg):
+                running += x._char_weight(ch, config)
+                if running > limit:
+                    over = pos + k
+                    break
+        total += seg_weight
+        if e > s:
+            total += w
+            if over is None and total > limit:
+                over = s
+        pos = e
+    return total // config.scale, over
+
+
+_POST_PIECES = [
+    "https://a.jp/", "https://www.town.tatsuno.lg.jp/event/", "t.co", "例え.jp", " ", "\n",
+    "ほたる祭り", "のお知らせです。", "abc", "😀", "👍🏻", "🇯🇵", "1️⃣", "👨‍👩‍👧", "#", "1",
+    "https://e.jp/😀", "か\u3099",
+]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_POST_PIECES), max_size=12), times=st.integers(1, 40))
+def test_weighing_past_the_limit_in_one_pass_equals_weighing_every_gap(pieces, times) -> None:
+    """Past the limit the gaps are weighed joined and emoji looked for from the first
+    character one can begin with: the same length and the same first character past
+    the limit as weighing every gap, on posts under and far over 280."""
+    text = "".join(pieces) * times
+    got = parse(text)
+    assert (got.weighted_length, got.over) == _plain_weighted_length(text)
