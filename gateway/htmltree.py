@@ -126,13 +126,22 @@ class TreeBuilder:
         self.positions: dict[str, list[int]] = {}
         self.scope_positions: list[int] = []
         self.special_positions: list[int] = []
-        self.root = Style()
+        self.root = Style()  # the page's style (<body>'s); sets root_level too
         self.segments: list[Segment] = []
         self.sheet = Sheet()
         self.notes: list[str] = []
         self.outlook_from = -1  # segment where Outlook's reply header starts the quote
         # in_head / outlook_hides / degraded make text uncertain; `forced` says any is set
         self._in_head = self._outlook_hides = self._degraded = self.forced = False
+
+    @property
+    def root(self) -> Style:
+        return self._root
+
+    @root.setter
+    def root(self, style: Style) -> None:
+        self._root = style
+        self.root_level = visibility(style)
 
     # --- what makes every piece of text uncertain ----------------------------------------
 
@@ -272,8 +281,7 @@ class TreeBuilder:
         if parent is not None:
             st, level = parent.style, parent.level
         else:
-            st = self.root
-            level = visibility(st)
+            st, level = self._root, self.root_level
         if self.forced:
             level = self._forced_level(level)
         self.segments.append(("t", data, level, st.quote, st.pre))
@@ -332,7 +340,7 @@ class TreeBuilder:
             if parent is not None:
                 el = _Element(name, parent.style, parent.level)
             else:
-                el = _Element(name, self.root, visibility(self.root))
+                el = _Element(name, self._root, self.root_level)
         if flags & _F_BREAKS:
             st = el.style
             level = self._forced_level(el.level) if self.forced else el.level
