@@ -88,3 +88,7 @@ def test_the_bench_shapes_read_as_before() -> None:
     for unit in ("<p>x", "<div>x", "<b>x", "<table><tr><td>x", "<b><div>x", "<a ", "<span>"):
         _same(unit * 3000)
     _same("<b><div>x" * 100 + "</b>" * 100)
+    # past _MAX_RESTYLE the reading degrades: even hidden text after it is uncertain
+    for hidden in ("<span hidden>秘密</span>", "<head>x</head>", "<!--[if !mso]><!-->y<!--<![endif]-->"):
+        _same("<b>" + "<div>" * 70 + "</b>" + hidden + "z")
+        _same(hidden + "<b>" + "<div>x" * 70 + "</b>" + hidden)
