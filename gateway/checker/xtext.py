@@ -63,6 +63,11 @@ _RUN_RE = re.compile(f"{_RUN_CLASS}+")
 # a dot (words, Japanese between links) cost no Python step.
 _NO_DOT_CLASS = f"[^.{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
 _DOTTED_RUN_RE = re.compile(f"(?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+")
+# the same with the protocol right before a run, when there is one (group 1; the run is
+# group 2): a link's protocol is then known without looking back at it
+_LINKED_RUN_RE = re.compile(
+    f"((?i:https?)://)?((?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+)"
+)
 _DOMAIN_CHAR_RE = re.compile(f"[^{_NOT_DOMAIN}]")
 _BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃")
 _BAD_BEFORE |= frozenset(_INVALID)
@@ -181,7 +186,6 @@ class _Run:
         self.starts = bounds
         self.ends = [b - 1 for b in bounds[1:]] + [end]
         self.ends_from: dict[int, int] = {}  # domain_end's answers
-        self._head: tuple[int, int | None] | None = None  # head_domain's answer
         n = len(bounds)
         dc = _DOMAIN_CHAR_RE.match
         sub = [False] * n  # a valid subdomain label
@@ -203,6 +207,10 @@ class _Run:
         for k in range(n):
             good = name[k] and k + 1 < n and self.tld[k + 1] >= 0
             self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
+        # the end of the domain that starts the run and how much longer it is in punycode
+        # (None: it has none): every link after a protocol starts its domain there
+        head = self.domain_end(start)
+        self.head = (head, _punycode_extra.__wrapped__(text[start:head]) if head >= 0 else None)
 
     def label_of(self, i: int) -> int:
         return bisect_right(self.starts, i) - 1
@@ -214,17 +222,6 @@ class _Run:
         if end is None:
             end = self.ends_from[u] = self._domain_end(u)
         return end
-
-    def head_domain(self) -> tuple[int, int | None]:
-        """The end of the domain that starts the run (domain_end(0)) and how much longer
-        it is in punycode (None: it has none), once per table: every link after a
-        protocol starts its domain there."""
-        head = self._head
-        if head is None:
-            end = self.domain_end(0)
-            extra = _punycode_extra.__wrapped__(self.text[:end]) if end >= 0 else None
-            head = self._head = (end, extra)
-        return head
 
     def _domain_end(self, u: int) -> int:
         k = self.label_of(u)
@@ -359,29 +356,31 @@ def extract_urls(text: str) -> list[Url]:
     out: list[Url] = []
     pos = 0  # where the next match may begin (its preceding character included)
     tables: dict[tuple[str, str], _Run | bool] = {}  # _table's, per run text
-    for run in _DOTTED_RUN_RE.finditer(text):
-        r0, r1 = run.span()
+    for run in _LINKED_RUN_RE.finditer(text):
+        r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
-        key = (run.group(), text[r1 : r1 + 1])
+        key = (run.group(2), text[r1 : r1 + 1])
         table = tables.get(key)
         if table is None:
             table = tables[key] = _table(*key)
         if table is False:
             continue  # no label after a dot can be a TLD: no domain
-        proto = None
-        if r0 >= 7 and text.startswith("://", r0 - 3):
-            # https:// or http:// (never both: one has t where the other has h)
-            if r0 >= 8 and _PROTOCOL_RE.fullmatch(text, r0 - 8, r0):
-                proto = r0 - 8
-            elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
-                proto = r0 - 7
+        proto = run.start(1)
+        if proto < 0:
+            proto = None  # none matched before the run (it may belong to an earlier run)
+            if r0 >= 7 and text.startswith("://", r0 - 3):
+                # https:// or http:// (never both: one has t where the other has h)
+                if r0 >= 8 and _PROTOCOL_RE.fullmatch(text, r0 - 8, r0):
+                    proto = r0 - 8
+                elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
+                    proto = r0 - 7
         if (
             proto is not None
             and (proto >= pos + 1 or proto == pos == 0)
             and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
         ):
-            end, extra = table.head_domain()
+            end, extra = table.head
             if end >= 0:
                 pos = _take(text, out, proto, r0, r0 + end, text[proto:r0], extra)
                 if pos >= r1:
