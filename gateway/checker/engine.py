@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import compress, count
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,6 +27,7 @@ from gateway.checker.fold import (
     SpelledWords,
     has_mask,
     inside_word,
+    joined_to_neighbours,
     tokens_inside_word,
 )
 from gateway.checker.prefilter import (
@@ -72,6 +73,9 @@ class Hit(NamedTuple):
     end: int
     fields: dict[str, Any] | None = None
     soft: str | None = None  # a key of SOFT_NOTES: report an error rule's match as a warning
+
+
+_hit = partial(tuple.__new__, Hit)  # a Hit from a full row, without its Python __new__
 
 
 class HitList(list[Hit]):
@@ -805,7 +809,7 @@ class TokenIndex:
         # looks it up once (emptied when a rule reaches its limit)
         pos = cols.pos
         by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
-        token_starts, ends = draft.token_starts, cols.ends
+        token_starts, ends, text = draft.token_starts, cols.ends, draft.text
         n = len(surfaces)
         for i in starts:
             word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
@@ -817,7 +821,7 @@ class TokenIndex:
             seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
             for rule, pat, follow, anchor, single, compound in cands:
-                if rule.id in full:
+                if full and rule.id in full:
                     continue  # this rule has reached its limit
                 if follow is not None and (
                     nxt >= n
@@ -836,11 +840,15 @@ class TokenIndex:
                         continue
                     seen.add(key)
                 j = nxt if single is _MATCHED else _match_pattern(pat, cols, i)
-                if j > i and (
-                    compound == "any" or not tokens_inside_word(draft, i, j - 1, compound)
+                if j <= i:
+                    continue
+                start, end = token_starts[i], ends[j - 1]
+                # tokens_inside_word, its checks inlined (a flood asks it per place)
+                if compound == "any" or not (
+                    end > start
+                    and joined_to_neighbours(cols, text, i, j - 1, start, end, compound)
                 ):
-                    start = token_starts[i]
-                    yield rule, Hit(start, ends[j - 1])
+                    yield rule, _hit((start, end, None, None))
                     if limit is not None:
                         k = counts[rule.id] = counts.get(rule.id, 0) + 1
                         if k >= limit:
