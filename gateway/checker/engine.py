@@ -693,12 +693,13 @@ class TokenIndex:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         # form -> (rule, pattern, forms the next morpheme must have or None, the word
-        # after the pattern's first gap or None, the element itself when the pattern is
-        # that one plain element or None, the first element's `compound`): most
-        # candidates fail on the next morpheme (し of します is not し+ね), tested first; a
-        # pattern with a gap (外国人 … 出て行け) is tried only where the word after its gap
-        # stands within reach, so a flood of its first word costs a lookup each
-        # (GapAnchor); a one-word pattern is one `accepts` (most lexicon words)
+        # after the pattern's first gap or None, its first element when that is a plain
+        # word (no gap, look-behind or look-ahead) or None, the first element's
+        # `compound`): most candidates fail on the next morpheme (し of します is not
+        # し+ね), tested first; a pattern with a gap (外国人 … 出て行け) is tried only where
+        # the word after its gap stands within reach, so a flood of its first word costs
+        # a lookup each (GapAnchor); a plain first element is tested once per word seen
+        # (most lexicon words are that one element)
         self.by_form: dict[str, list[_Candidate]] = defaultdict(list)
         self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
         for rule in rules:
@@ -708,11 +709,9 @@ class TokenIndex:
                 if first.forms:
                     follow = _follow_forms(pat, k + 1)
                     anchor = GapAnchor.of(pat, k)
-                    single = first if len(pat) == 1 and _plain(first) else None
+                    head = first if k == 0 and _plain(first) else None
                     for f in first.forms:
-                        self.by_form[f].append(
-                            (rule, pat, follow, anchor, single, first.compound)
-                        )
+                        self.by_form[f].append((rule, pat, follow, anchor, head, first.compound))
                 else:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
@@ -797,15 +796,15 @@ class TokenIndex:
                 cands = cands + (get(dict_form) or [])
             if surface != norm and surface != dict_form:
                 cands = cands + (get(surface) or [])
-            # a one-element pattern is decided here for every morpheme of this word
+            # a pattern's plain first element is decided here for every morpheme of this word
             return [
-                c if c[4] is None else (*c[:4], _MATCHED, c[5])
+                c if c[4] is None else (*c[:4], _MATCHED if len(c[1]) == 1 else _HEAD, c[5])
                 for c in cands
                 if c[4] is None or c[4].accepts(cols, i)
             ]
 
         # the candidates of each word seen (its forms and part of speech: all that a
-        # morpheme's own test reads), one-element patterns decided: a flood of one word
+        # morpheme's own test reads), plain first elements decided: a flood of one word
         # looks it up once (emptied when a rule reaches its limit)
         pos = cols.pos
         by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
@@ -839,7 +838,12 @@ class TokenIndex:
                     if key in seen:
                         continue
                     seen.add(key)
-                j = nxt if single is _MATCHED else _match_pattern(pat, cols, i)
+                if single is _MATCHED:
+                    j = nxt
+                elif single is _HEAD:
+                    j = _match_at(pat, cols, nxt, 1)  # the rest, after its first element
+                else:
+                    j = _match_pattern(pat, cols, i)
                 if j <= i:
                     continue
                 start, end = token_starts[i], ends[j - 1]
@@ -886,7 +890,10 @@ class GapAnchor(NamedTuple):
 _Candidate = tuple[
     Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None, Element | None, str
 ]
-_MATCHED: Any = True  # a candidate's one element, accepted by the word at hand
+# a candidate's first element, accepted by the word at hand: the whole pattern (it has
+# one element), or the pattern goes on from its second element at the next morpheme
+_MATCHED: Any = object()
+_HEAD: Any = object()
 
 
 def _plain(el: Element) -> bool:

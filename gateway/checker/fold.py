@@ -134,9 +134,10 @@ class Folded:
 
     def norm_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """norm_span of each span; the list itself when nothing was folded away."""
-        if self._map is None:
+        m = self._map
+        if m is None:
             return spans
-        return [self.norm_span(s, e) for s, e in spans]
+        return [(m[s], m[e - 1] + 1 if e > s else m[s]) for s, e in spans]  # as norm_span
 
 
 def _runs(removed: list[int], n: int) -> list[tuple[int, int]]:
