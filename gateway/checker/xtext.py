@@ -73,8 +73,14 @@ _BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _BAD_BEFORE |= frozenset(_INVALID)
 _PROTOCOL_RE = re.compile(r"https?://", re.I)
 _LATIN = "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
-_PATH_CHARS = re.compile(f"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN}]+", re.I)
-_PATH_END = re.compile(f"[+\\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]", re.I)
+_PATH_CLASS = f"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN}]"
+_PATH_END_CLASS = f"[+\\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]"
+_PATH_CHARS = re.compile(f"{_PATH_CLASS}+", re.I)
+_PATH_END = re.compile(_PATH_END_CLASS, re.I)
+# a run of path characters (as _PATH_CHARS) with group 1 ending after its last path-ending
+# character (as _PATH_END), in one match: the run is read, then given back only down to
+# that character (path-ending characters are path characters)
+_PATH_SPAN_RE = re.compile(f"({_PATH_CLASS}*{_PATH_END_CLASS})?{_PATH_CLASS}*", re.I)
 _QUERY_CHARS = re.compile(r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]+", re.I)
 _QUERY_END = re.compile(r"[a-z0-9\-_&=#/]", re.I)
 _ASCII_LABEL = re.compile(f"[-a-z0-9{_LATIN}]+", re.I)
@@ -262,12 +268,11 @@ def _path_end(text: str, i: int) -> int:
     last = i
     n = len(text)
     while i < n:
-        j = _path_run_end(text, i)
+        m = _PATH_SPAN_RE.match(text, i)  # a run, and where its last path-ending char ends
+        j = m.end()  # type: ignore[union-attr]  # it matches, if only the empty string
         if j > i:
-            for k in range(j - 1, i - 1, -1):
-                if _PATH_END.match(text, k):
-                    last = k + 1
-                    break
+            if (e := m.end(1)) >= 0:  # type: ignore[union-attr]
+                last = e
             i = j
         if i < n and text[i] == "(":
             g = _balanced(text, i)
@@ -290,9 +295,21 @@ def _query_end(text: str, i: int) -> int:
     return -1
 
 
-def _ascii_domains(domain: str) -> list[tuple[int, int]]:
+def _ascii_domains(domain: str) -> tuple[tuple[int, int], ...]:
     """twitter-text's ASCII-only domains inside a domain (for links without a protocol):
-    ASCII labels ending in a TLD; offsets in `domain`."""
+    ASCII labels ending in a TLD; offsets in `domain`. Remembered for names of a real
+    domain's length: a draft of many www. links names few domains."""
+    if len(domain) <= 253:
+        return _ascii_domains_kept(domain)
+    return tuple(_ascii_domains_of(domain))
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domains_kept(domain: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_ascii_domains_of(domain))
+
+
+def _ascii_domains_of(domain: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     labels = []
     s = 0
@@ -387,7 +404,7 @@ def extract_urls(text: str) -> list[Url]:
                     continue
         u = max(r0, pos + 1 if pos else 0)
         while u < r1:
-            if _DOMAIN_CHAR_RE.match(text, u) and _before_ok(text, u):
+            if _DOMAIN_CHAR_RE.match(text, u) and (u == 0 or text[u - 1] not in _BAD_BEFORE):
                 end = table.domain_end(u - r0)
                 if end >= 0:
                     pos = _take(text, out, u, u, r0 + end, None)
@@ -466,12 +483,12 @@ def _take(
         return end
     if start > 0 and text[start - 1] in "-_./":
         return end
-    found = [Url(domain[a:b], d0 + a, d0 + b) for a, b in _ascii_domains(domain)]
+    found = [_url((domain[a:b], d0 + a, d0 + b)) for a, b in _ascii_domains(domain)]
     if not found:
         return end
     if has_path:
         last = found[-1]
-        found[-1] = Url(url.replace(domain, last.url, 1), last.start, end)
+        found[-1] = _url((url.replace(domain, last.url, 1), last.start, end))
     out.extend(found)
     return end
 
