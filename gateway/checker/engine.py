@@ -469,8 +469,12 @@ class TokenRule(Rule):
         if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
             phrases = len(out)
-            spans = self.spelled.spans(folded.literal, starts)
-            places = draft.orig_spans(folded.norm_spans(spans))
+            # the spellings and their places in the draft, found once per draft and rule
+            # (a rule not decided at its cutoff asks again: listing.py)
+            found = draft.__dict__.setdefault("_spelled_places", {})
+            spans, places = found.get(id(self.spelled)) or found.setdefault(
+                id(self.spelled), _spelled_places(draft, folded, self.spelled, starts)
+            )
             # the places a token match or `since` leaves out, passed over in one C-level
             # comprehension (a flood of 死ね is all token matches: each was mapped and
             # looked up in a Python step of its own, twice when the rule was undecided)
@@ -487,6 +491,15 @@ class TokenRule(Rule):
                         out.cutoff = s if out.cutoff is None else min(out.cutoff, s)
                         break
         return out
+
+
+def _spelled_places(
+    draft: Draft, folded: Folded, spelled: SpelledWords, starts: list[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The spans of `spelled`'s spellings in the folded text (any superset of their
+    starts finds the same), and their places in the original text."""
+    spans = spelled.spans(folded.literal, starts)
+    return spans, draft.orig_spans(folded.norm_spans(spans))
 
 
 def folded_text(draft: Draft) -> Folded:
