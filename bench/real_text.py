@@ -5,7 +5,7 @@ Real published text and real comments labelled by other people are what issue 12
 measured on; their licences rarely allow committing them, so this script reads them from
 wherever they are kept:
 
-    python bench/real_text.py --clean DIR [--labelled FILE.tsv ...] [-v]
+    python bench/real_text.py --clean DIR [--labelled FILE.tsv ...] [-v] [--speed]
 
 - `--clean DIR`: every `*.txt` file in DIR holds pieces of published text (municipal
   notices, weather bulletins, encyclopedia and news prose), each introduced by a line
@@ -17,13 +17,19 @@ wherever they are kept:
   every miss is printed.
 
 Prints the figures the issue asks for: pieces, pieces with an error, toxic comments
-caught (and caught as an error), non-toxic comments flagged.
+caught (and caught as an error), non-toxic comments flagged. `--speed`: also the whole
+check's CPU time over the clean pieces beside Sudachi alone tokenizing them (the ratio
+bench_checker.py gives for its made-up posts, here over real distinct drafts), with a
+month of approved posts for the near-duplicate rule as there.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import statistics
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -73,6 +79,35 @@ def brief(findings: list[Finding]) -> str:
     return ", ".join(f"{f.rule}/{f.severity.value}「{f.excerpt}」" for f in findings)
 
 
+def speed(checker: Checker, texts: list[str], rounds: int = 11) -> None:
+    """CPU time of the whole check over `texts` beside Sudachi alone, taking turns."""
+    from bench_checker import recent_posts
+
+    from gateway.checker.tokenizer import plain_tokenizer
+
+    ctx = dataclasses.replace(CONTEXT, recent_approved_texts=recent_posts())
+    raw = plain_tokenizer()
+    for text in texts:
+        checker.check(text, ctx)
+    ratios, checks = [], []
+    for _ in range(rounds):
+        t = time.process_time()
+        for text in texts:
+            raw.tokenize(text)
+        sudachi = time.process_time() - t
+        t = time.process_time()
+        for text in texts:
+            checker.check(text, ctx)
+        check = time.process_time() - t
+        ratios.append(check / sudachi)
+        checks.append(check / len(texts))
+    print(
+        f"speed over {len(texts)} clean pieces (median {statistics.median(map(len, texts)):.0f}"
+        f" characters): check {statistics.median(checks) * 1000:.3f} ms a piece,"
+        f" {statistics.median(ratios):.2f}x Sudachi alone (median of {rounds} rounds)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clean", type=Path, help="folder of clean pieces (*.txt)")
@@ -80,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "--labelled", type=Path, action="append", default=[], help="TSV of labelled comments"
     )
     ap.add_argument("-v", action="store_true", help="print warnings on clean pieces too")
+    ap.add_argument("--speed", action="store_true", help="time the check over the clean pieces")
     args = ap.parse_args(argv)
     checker = Checker.load()
     if args.clean:
@@ -98,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"clean pieces: {n}, with an error: {with_error} ({with_error / max(n, 1):.1%}), with a warning: {with_warning}"
         )
+        if args.speed:
+            speed(checker, [text for _, text in pieces(args.clean)])
     toxic = caught = as_error = clean = flagged = 0
     for path in args.labelled:
         for ident, is_toxic, text in labelled(path):

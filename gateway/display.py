@@ -51,12 +51,17 @@ _PICTOGRAPHIC = re.compile(
 )
 # A line that names the post and its start or end, or that has a rule of dashes and one of
 # these words, could pass for our marker lines.
-_POST_WORDS = ("投稿文", "投稿案", "本文")
-_EDGE_WORDS = ("ここまで", "ここから", "終わり", "おわり", "以上", "終了")
+# Katakana is read as hiragana (ｺｺﾏﾃﾞ, ココマデ are ここまで) and each word also as its
+# reading (ﾄｳｺｳﾌﾞﾝ ｲｼﾞｮｳ), so a half-width line of dashes and kana passes for none of ours.
+_POST_WORDS = ("投稿文", "投稿案", "本文", "とうこうぶん", "とうこうあん", "ほんぶん")
+_EDGE_WORDS = (
+    "ここまで", "ここから", "終わり", "おわり", "以上", "終了", "いじょう", "しゅうりょう",
+)  # fmt: skip
 _NAMED_EDGE_RE = re.compile(
-    "(?:投稿文|投稿案|本文).{0,4}(?:ここまで|ここから|終わり|おわり|以上|終了)"
-    "|(?:ここまで|ここから).?(?:投稿文|投稿案|本文)"
+    f"(?:{'|'.join(_POST_WORDS)}).{{0,4}}(?:{'|'.join(_EDGE_WORDS)})"
+    f"|(?:ここまで|ここから).?(?:{'|'.join(_POST_WORDS)})"
 )
+_KATAKANA_TO_HIRAGANA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
 _RULE_RE = re.compile("[\\-\u2010-\u2015\u2212\u30fc\uff0d\u2500-\u257f=＝_＿~〜～]{3}")
 
 
@@ -155,7 +160,7 @@ def looks_like_frame(line: str) -> bool:
         ch
         for ch in unicodedata.normalize("NFKC", line)
         if unicodedata.category(ch)[0] in "LN"  # letters and digits only
-    )
+    ).translate(_KATAKANA_TO_HIRAGANA)
     if _NAMED_EDGE_RE.search(core):  # 「投稿文ここまで」 however long the line around it
         return True
     if len(core) > FRAME_CORE_MAX:  # a sentence of the post, not a marker line

@@ -300,13 +300,18 @@ class DovecotMailSystem(MailSystemBase):
                 time.sleep(0.05)
                 continue
             try:
-                with lmtp:
-                    lmtp.sendmail(envelope_sender(raw), [recipient], to_crlf(raw))
-                return
+                lmtp.sendmail(envelope_sender(raw), [recipient], to_crlf(raw))
             except smtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients.values()))[0]
                 if code >= 500 or last:
                     raise RuntimeError(f"LMTP refused: {exc.recipients}") from exc
+            except smtplib.SMTPSenderRefused as exc:  # before the transaction: not delivered
+                if exc.smtp_code >= 500 or last:
+                    raise RuntimeError(f"LMTP refused the sender: {exc}") from exc
+            else:
+                return
+            finally:
+                _quit(lmtp)
             time.sleep(0.05)
 
     def messages(self, address: str, folder: str = "INBOX") -> list[bytes]:
@@ -336,6 +341,16 @@ class DovecotMailSystem(MailSystemBase):
 
 def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _quit(lmtp: smtplib.LMTP) -> None:
+    """End an LMTP session. An LMTP process that Dovecot is replacing (after `doveadm
+    reload`) answers QUIT with 421 "Shutting down" after it has taken the mail: that
+    ends the session too, and is no failure of the delivery."""
+    try:
+        lmtp.quit()
+    except (smtplib.SMTPException, OSError):
+        lmtp.close()
 
 
 def envelope_sender(raw: bytes) -> str:

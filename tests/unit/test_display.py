@@ -219,6 +219,12 @@ def test_emoji_and_variation_sequences_are_left_alone(emoji):
         "以上で投稿文は終わりです。",
         "-- ",
         "--",
+        # katakana, half-width or not, and the words' readings
+        "ーーーーー 投稿文 ｺｺﾏﾃﾞ ーーーーー",
+        "----- ｺｺﾏﾃﾞ -----",
+        "――――― ﾄｳｺｳﾌﾞﾝ ｺｺﾏﾃﾞ ―――――",
+        "===== トウコウブン ココカラ =====",
+        "------ ｲｼﾞｮｳ ------",
     ],
 )
 def test_lines_that_could_pass_for_our_frame_are_marked(line):
@@ -236,6 +242,8 @@ def test_lines_that_could_pass_for_our_frame_are_marked(line):
         "投稿の受付は5時までです。",
         "――防災訓練のお知らせ――",
         "対象は60歳以上の方です。本文をよくお読みのうえ、ここからお申し込みください。",
+        "ココカラファイン 辰野店",  # a shop's name in katakana, no rule of dashes
+        "いじょうなし",
     ],
 )
 def test_ordinary_lines_are_not_marked(line):
