@@ -275,15 +275,14 @@ def _check_signed_body(lines: list[str], signed: object, verdict: Verdict) -> No
     got = _trimmed(lines)
     if got == want:
         return
-    for number, (line, wanted) in enumerate(zip(got, want, strict=False), start=1):
-        if line != wanted:
-            verdict.fail(
-                f"本文 {number} 行目が、署名された本文と違います: 本文「{shown(line)}」、"
-                f"署名「{shown(wanted)}」。",
-                f"body line {number} differs from the signed body",
-            )
-            return
-    if len(got) > len(want):
+    number = _first_different_line(got, want)
+    if number is not None:
+        verdict.fail(
+            f"本文 {number} 行目が、署名された本文と違います: 本文「{shown(got[number - 1])}」、"
+            f"署名「{shown(want[number - 1])}」。",
+            f"body line {number} differs from the signed body",
+        )
+    elif len(got) > len(want):
         added = next(line for line in got[len(want) :] if line)  # _trimmed: the last is not blank
         verdict.fail(
             f"本文の {len(want) + 1} 行目以降に、署名された本文にない行があります: 「{shown(added)}」。",
@@ -380,17 +379,25 @@ def _old_segment(lines: list[str], first: int, expected: list[str]) -> list[str]
     return lines[first : lines.index(POST_END, first)] if POST_END in lines[first:] else []
 
 
+def _first_different_line(got: list[str], want: list[str]) -> int | None:
+    """The 1-based number of the first line where the two differ, None if one is the
+    other's beginning."""
+    return next(
+        (n for n, (a, b) in enumerate(zip(got, want, strict=False), start=1) if a != b), None
+    )
+
+
 def _compare_lines(shown_post: list[str], expected: list[str], verdict: Verdict) -> None:
     if shown_post == expected:
         return
-    for number, (got, want) in enumerate(zip(shown_post, expected, strict=False), start=1):
-        if got != want:
-            verdict.fail(
-                f"本文の投稿文 {number} 行目が、承認された文面と違います: 本文「{shown(got)}」、"
-                f"承認「{shown(want)}」。",
-                f"body post line {number} differs from the approved text",
-            )
-            return
+    number = _first_different_line(shown_post, expected)
+    if number is not None:
+        verdict.fail(
+            f"本文の投稿文 {number} 行目が、承認された文面と違います: "
+            f"本文「{shown(shown_post[number - 1])}」、承認「{shown(expected[number - 1])}」。",
+            f"body post line {number} differs from the approved text",
+        )
+        return
     verdict.fail(
         f"本文の投稿文は {len(shown_post)} 行ですが、承認された文面は {len(expected)} 行です。",
         f"body shows {len(shown_post)} post lines, the approved text has {len(expected)}",

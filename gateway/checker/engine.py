@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import compress, count
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,6 +27,7 @@ from gateway.checker.fold import (
     SpelledWords,
     has_mask,
     inside_word,
+    joined_to_neighbours,
     tokens_inside_word,
 )
 from gateway.checker.prefilter import (
@@ -72,6 +73,9 @@ class Hit(NamedTuple):
     end: int
     fields: dict[str, Any] | None = None
     soft: str | None = None  # a key of SOFT_NOTES: report an error rule's match as a warning
+
+
+_hit = partial(tuple.__new__, Hit)  # a Hit from a full row, without its Python __new__
 
 
 class HitList(list[Hit]):
@@ -465,8 +469,12 @@ class TokenRule(Rule):
         if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
             folded = folded_text(draft)
             phrases = len(out)
-            spans = self.spelled.spans(folded.literal, starts)
-            places = draft.orig_spans(folded.norm_spans(spans))
+            # the spellings and their places in the draft, found once per draft and rule
+            # (a rule not decided at its cutoff asks again: listing.py)
+            found = draft.__dict__.setdefault("_spelled_places", {})
+            spans, places = found.get(id(self.spelled)) or found.setdefault(
+                id(self.spelled), _spelled_places(draft, folded, self.spelled, starts)
+            )
             # the places a token match or `since` leaves out, passed over in one C-level
             # comprehension (a flood of 死ね is all token matches: each was mapped and
             # looked up in a Python step of its own, twice when the rule was undecided)
@@ -483,6 +491,15 @@ class TokenRule(Rule):
                         out.cutoff = s if out.cutoff is None else min(out.cutoff, s)
                         break
         return out
+
+
+def _spelled_places(
+    draft: Draft, folded: Folded, spelled: SpelledWords, starts: list[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The spans of `spelled`'s spellings in the folded text (any superset of their
+    starts finds the same), and their places in the original text."""
+    spans = spelled.spans(folded.literal, starts)
+    return spans, draft.orig_spans(folded.norm_spans(spans))
 
 
 def folded_text(draft: Draft) -> Folded:
@@ -689,12 +706,13 @@ class TokenIndex:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         # form -> (rule, pattern, forms the next morpheme must have or None, the word
-        # after the pattern's first gap or None, the element itself when the pattern is
-        # that one plain element or None, the first element's `compound`): most
-        # candidates fail on the next morpheme (し of します is not し+ね), tested first; a
-        # pattern with a gap (外国人 … 出て行け) is tried only where the word after its gap
-        # stands within reach, so a flood of its first word costs a lookup each
-        # (GapAnchor); a one-word pattern is one `accepts` (most lexicon words)
+        # after the pattern's first gap or None, its first element when that is a plain
+        # word (no gap, look-behind or look-ahead) or None, the first element's
+        # `compound`): most candidates fail on the next morpheme (し of します is not
+        # し+ね), tested first; a pattern with a gap (外国人 … 出て行け) is tried only where
+        # the word after its gap stands within reach, so a flood of its first word costs
+        # a lookup each (GapAnchor); a plain first element is tested once per word seen
+        # (most lexicon words are that one element)
         self.by_form: dict[str, list[_Candidate]] = defaultdict(list)
         self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
         for rule in rules:
@@ -704,11 +722,9 @@ class TokenIndex:
                 if first.forms:
                     follow = _follow_forms(pat, k + 1)
                     anchor = GapAnchor.of(pat, k)
-                    single = first if len(pat) == 1 and _plain(first) else None
+                    head = first if k == 0 and _plain(first) else None
                     for f in first.forms:
-                        self.by_form[f].append(
-                            (rule, pat, follow, anchor, single, first.compound)
-                        )
+                        self.by_form[f].append((rule, pat, follow, anchor, head, first.compound))
                 else:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
@@ -793,19 +809,19 @@ class TokenIndex:
                 cands = cands + (get(dict_form) or [])
             if surface != norm and surface != dict_form:
                 cands = cands + (get(surface) or [])
-            # a one-element pattern is decided here for every morpheme of this word
+            # a pattern's plain first element is decided here for every morpheme of this word
             return [
-                c if c[4] is None else (*c[:4], _MATCHED, c[5])
+                c if c[4] is None else (*c[:4], _MATCHED if len(c[1]) == 1 else _HEAD, c[5])
                 for c in cands
                 if c[4] is None or c[4].accepts(cols, i)
             ]
 
         # the candidates of each word seen (its forms and part of speech: all that a
-        # morpheme's own test reads), one-element patterns decided: a flood of one word
+        # morpheme's own test reads), plain first elements decided: a flood of one word
         # looks it up once (emptied when a rule reaches its limit)
         pos = cols.pos
         by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
-        token_starts, ends = draft.token_starts, cols.ends
+        token_starts, ends, text = draft.token_starts, cols.ends, draft.text
         n = len(surfaces)
         for i in starts:
             word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
@@ -817,7 +833,7 @@ class TokenIndex:
             seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
             for rule, pat, follow, anchor, single, compound in cands:
-                if rule.id in full:
+                if full and rule.id in full:
                     continue  # this rule has reached its limit
                 if follow is not None and (
                     nxt >= n
@@ -835,12 +851,21 @@ class TokenIndex:
                     if key in seen:
                         continue
                     seen.add(key)
-                j = nxt if single is _MATCHED else _match_pattern(pat, cols, i)
-                if j > i and (
-                    compound == "any" or not tokens_inside_word(draft, i, j - 1, compound)
+                if single is _MATCHED:
+                    j = nxt
+                elif single is _HEAD:
+                    j = _match_at(pat, cols, nxt, 1)  # the rest, after its first element
+                else:
+                    j = _match_pattern(pat, cols, i)
+                if j <= i:
+                    continue
+                start, end = token_starts[i], ends[j - 1]
+                # tokens_inside_word, its checks inlined (a flood asks it per place)
+                if compound == "any" or not (
+                    end > start
+                    and joined_to_neighbours(cols, text, i, j - 1, start, end, compound)
                 ):
-                    start = token_starts[i]
-                    yield rule, Hit(start, ends[j - 1])
+                    yield rule, _hit((start, end, None, None))
                     if limit is not None:
                         k = counts[rule.id] = counts.get(rule.id, 0) + 1
                         if k >= limit:
@@ -878,7 +903,10 @@ class GapAnchor(NamedTuple):
 _Candidate = tuple[
     Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None, Element | None, str
 ]
-_MATCHED: Any = True  # a candidate's one element, accepted by the word at hand
+# a candidate's first element, accepted by the word at hand: the whole pattern (it has
+# one element), or the pattern goes on from its second element at the next morpheme
+_MATCHED: Any = object()
+_HEAD: Any = object()
 
 
 def _plain(el: Element) -> bool:

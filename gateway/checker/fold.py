@@ -134,9 +134,10 @@ class Folded:
 
     def norm_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """norm_span of each span; the list itself when nothing was folded away."""
-        if self._map is None:
+        m = self._map
+        if m is None:
             return spans
-        return [self.norm_span(s, e) for s, e in spans]
+        return [(m[s], m[e - 1] + 1 if e > s else m[s]) for s, e in spans]  # as norm_span
 
 
 def _runs(removed: list[int], n: int) -> list[tuple[int, int]]:
@@ -227,7 +228,7 @@ def inside_word(draft: Draft, start: int, end: int, compound: str, raw: bool = F
     rest = text[end : ends[j]] if j < n else ""
     if compound != "prefix" and rest and not all(c in _TAIL_OK for c in rest):
         return True  # ends inside a token (帰れよ is one token, yet 帰れ ends there)
-    return _joined_to_neighbours(cols, text, i, j, start, end, compound)
+    return joined_to_neighbours(cols, text, i, j, start, end, compound)
 
 
 def tokens_inside_word(draft: Draft, i: int, j: int, compound: str) -> bool:
@@ -241,10 +242,10 @@ def tokens_inside_word(draft: Draft, i: int, j: int, compound: str) -> bool:
     start, end = begins[i], cols.ends[j]
     if end <= start:
         return False
-    return _joined_to_neighbours(cols, draft.text, i, j, start, end, compound)
+    return joined_to_neighbours(cols, draft.text, i, j, start, end, compound)
 
 
-def _joined_to_neighbours(
+def joined_to_neighbours(
     cols: Columns, text: str, i: int, j: int, start: int, end: int, compound: str
 ) -> bool:
     """Whether the tokens before i or after j continue the word of text[start:end]."""

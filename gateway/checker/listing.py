@@ -82,27 +82,32 @@ def rule_findings(
     # the rule's tests as locals: a flood of undecided places runs this loop per place
     unless, not_followed, softened = rule.unless, rule.not_followed, rule.softened
     startswith = draft.text.startswith
+    warning = Severity.WARNING
     while i < n:
         hit = hits[i]
-        if cutoff is not None and hit.start >= cutoff:
+        start, end = hit[0], hit[1]  # Hit.start, Hit.end (by index: read per place)
+        if cutoff is not None and start >= cutoff:
             # the generators stopped here; the rule is not decided: every match, again
             hits = _in_order(again(cutoff))
             i, n = bisect_left(hits, cutoff, key=_start), len(hits)
             cutoff = None
             continue
         i += 1
-        if hit.end <= last_end and hit.start < last_end and not own_overlaps:
+        if end <= last_end and start < last_end and not own_overlaps:
             continue
-        last_end = max(last_end, hit.end)
-        if in_link is not None and in_link(hit.start, hit.end):
+        if end > last_end:
+            last_end = end
+        if in_link is not None and in_link(start, end):
             continue
         if unless and rule.suppressed(draft, hit):
             continue
-        if not_followed and startswith(not_followed, hit.end):
+        if not_followed and startswith(not_followed, end):
             continue
         soft = softened(draft, hit)
-        severity = Severity.WARNING if soft else top  # as Rule.finding decides it
-        mine = listed.setdefault(severity, [])
+        severity = warning if soft else top  # as Rule.finding decides it
+        mine = listed.get(severity)
+        if mine is None:
+            mine = listed[severity] = []
         if len(mine) < cap:
             mine.append(rule.finding(draft, hit, soft))
         else:

@@ -63,13 +63,24 @@ _RUN_RE = re.compile(f"{_RUN_CLASS}+")
 # a dot (words, Japanese between links) cost no Python step.
 _NO_DOT_CLASS = f"[^.{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
 _DOTTED_RUN_RE = re.compile(f"(?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+")
+# the same with the protocol right before a run, when there is one (group 1; the run is
+# group 2): a link's protocol is then known without looking back at it
+_LINKED_RUN_RE = re.compile(
+    f"((?i:https?)://)?((?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+)"
+)
 _DOMAIN_CHAR_RE = re.compile(f"[^{_NOT_DOMAIN}]")
 _BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃")
 _BAD_BEFORE |= frozenset(_INVALID)
 _PROTOCOL_RE = re.compile(r"https?://", re.I)
 _LATIN = "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
-_PATH_CHARS = re.compile(f"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN}]+", re.I)
-_PATH_END = re.compile(f"[+\\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]", re.I)
+_PATH_CLASS = f"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN}]"
+_PATH_END_CLASS = f"[+\\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]"
+_PATH_CHARS = re.compile(f"{_PATH_CLASS}+", re.I)
+_PATH_END = re.compile(_PATH_END_CLASS, re.I)
+# a run of path characters (as _PATH_CHARS) with group 1 ending after its last path-ending
+# character (as _PATH_END), in one match: the run is read, then given back only down to
+# that character (path-ending characters are path characters)
+_PATH_SPAN_RE = re.compile(f"({_PATH_CLASS}*{_PATH_END_CLASS})?{_PATH_CLASS}*", re.I)
 _QUERY_CHARS = re.compile(r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]+", re.I)
 _QUERY_END = re.compile(r"[a-z0-9\-_&=#/]", re.I)
 _ASCII_LABEL = re.compile(f"[-a-z0-9{_LATIN}]+", re.I)
@@ -181,7 +192,6 @@ class _Run:
         self.starts = bounds
         self.ends = [b - 1 for b in bounds[1:]] + [end]
         self.ends_from: dict[int, int] = {}  # domain_end's answers
-        self._head: tuple[int, int | None] | None = None  # head_domain's answer
         n = len(bounds)
         dc = _DOMAIN_CHAR_RE.match
         sub = [False] * n  # a valid subdomain label
@@ -203,6 +213,10 @@ class _Run:
         for k in range(n):
             good = name[k] and k + 1 < n and self.tld[k + 1] >= 0
             self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
+        # the end of the domain that starts the run and how much longer it is in punycode
+        # (None: it has none): every link after a protocol starts its domain there
+        head = self.domain_end(start)
+        self.head = (head, _punycode_extra.__wrapped__(text[start:head]) if head >= 0 else None)
 
     def label_of(self, i: int) -> int:
         return bisect_right(self.starts, i) - 1
@@ -214,17 +228,6 @@ class _Run:
         if end is None:
             end = self.ends_from[u] = self._domain_end(u)
         return end
-
-    def head_domain(self) -> tuple[int, int | None]:
-        """The end of the domain that starts the run (domain_end(0)) and how much longer
-        it is in punycode (None: it has none), once per table: every link after a
-        protocol starts its domain there."""
-        head = self._head
-        if head is None:
-            end = self.domain_end(0)
-            extra = _punycode_extra.__wrapped__(self.text[:end]) if end >= 0 else None
-            head = self._head = (end, extra)
-        return head
 
     def _domain_end(self, u: int) -> int:
         k = self.label_of(u)
@@ -265,12 +268,11 @@ def _path_end(text: str, i: int) -> int:
     last = i
     n = len(text)
     while i < n:
-        j = _path_run_end(text, i)
+        m = _PATH_SPAN_RE.match(text, i)  # a run, and where its last path-ending char ends
+        j = m.end()  # type: ignore[union-attr]  # it matches, if only the empty string
         if j > i:
-            for k in range(j - 1, i - 1, -1):
-                if _PATH_END.match(text, k):
-                    last = k + 1
-                    break
+            if (e := m.end(1)) >= 0:  # type: ignore[union-attr]
+                last = e
             i = j
         if i < n and text[i] == "(":
             g = _balanced(text, i)
@@ -293,9 +295,21 @@ def _query_end(text: str, i: int) -> int:
     return -1
 
 
-def _ascii_domains(domain: str) -> list[tuple[int, int]]:
+def _ascii_domains(domain: str) -> tuple[tuple[int, int], ...]:
     """twitter-text's ASCII-only domains inside a domain (for links without a protocol):
-    ASCII labels ending in a TLD; offsets in `domain`."""
+    ASCII labels ending in a TLD; offsets in `domain`. Remembered for names of a real
+    domain's length: a draft of many www. links names few domains."""
+    if len(domain) <= 253:
+        return _ascii_domains_kept(domain)
+    return tuple(_ascii_domains_of(domain))
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domains_kept(domain: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_ascii_domains_of(domain))
+
+
+def _ascii_domains_of(domain: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     labels = []
     s = 0
@@ -359,36 +373,38 @@ def extract_urls(text: str) -> list[Url]:
     out: list[Url] = []
     pos = 0  # where the next match may begin (its preceding character included)
     tables: dict[tuple[str, str], _Run | bool] = {}  # _table's, per run text
-    for run in _DOTTED_RUN_RE.finditer(text):
-        r0, r1 = run.span()
+    for run in _LINKED_RUN_RE.finditer(text):
+        r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
-        key = (run.group(), text[r1 : r1 + 1])
+        key = (run.group(2), text[r1 : r1 + 1])
         table = tables.get(key)
         if table is None:
             table = tables[key] = _table(*key)
         if table is False:
             continue  # no label after a dot can be a TLD: no domain
-        proto = None
-        if r0 >= 7 and text.startswith("://", r0 - 3):
-            # https:// or http:// (never both: one has t where the other has h)
-            if r0 >= 8 and _PROTOCOL_RE.fullmatch(text, r0 - 8, r0):
-                proto = r0 - 8
-            elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
-                proto = r0 - 7
+        proto = run.start(1)
+        if proto < 0:
+            proto = None  # none matched before the run (it may belong to an earlier run)
+            if r0 >= 7 and text.startswith("://", r0 - 3):
+                # https:// or http:// (never both: one has t where the other has h)
+                if r0 >= 8 and _PROTOCOL_RE.fullmatch(text, r0 - 8, r0):
+                    proto = r0 - 8
+                elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
+                    proto = r0 - 7
         if (
             proto is not None
             and (proto >= pos + 1 or proto == pos == 0)
             and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
         ):
-            end, extra = table.head_domain()
+            end, extra = table.head
             if end >= 0:
                 pos = _take(text, out, proto, r0, r0 + end, text[proto:r0], extra)
                 if pos >= r1:
                     continue
         u = max(r0, pos + 1 if pos else 0)
         while u < r1:
-            if _DOMAIN_CHAR_RE.match(text, u) and _before_ok(text, u):
+            if _DOMAIN_CHAR_RE.match(text, u) and (u == 0 or text[u - 1] not in _BAD_BEFORE):
                 end = table.domain_end(u - r0)
                 if end >= 0:
                     pos = _take(text, out, u, u, r0 + end, None)
@@ -467,12 +483,12 @@ def _take(
         return end
     if start > 0 and text[start - 1] in "-_./":
         return end
-    found = [Url(domain[a:b], d0 + a, d0 + b) for a, b in _ascii_domains(domain)]
+    found = [_url((domain[a:b], d0 + a, d0 + b)) for a, b in _ascii_domains(domain)]
     if not found:
         return end
     if has_path:
         last = found[-1]
-        found[-1] = Url(url.replace(domain, last.url, 1), last.start, end)
+        found[-1] = _url((url.replace(domain, last.url, 1), last.start, end))
     out.extend(found)
     return end
 

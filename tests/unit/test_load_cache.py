@@ -139,8 +139,10 @@ def test_trigger_scan_finds_exactly_the_strings_present() -> None:
     # prefixes of each other, as prh dictionaries have by the hundred (サーバ, サーバー …)
     strings = ["サ", "サー", "サーバ", "サーバー", "バ", "バー", "abc", "ab", "b"]
     scan = TriggerScan([tuple(strings)])
-    for text in ["サーバーとバ", "サーバ", "xabcx", "サ", "なし", "ab b"]:
+    texts = ["サーバーとバ", "サーバ", "xabcx", "サ", "なし", "ab b"]
+    for text in texts * 4:  # the first texts with `in` per string, then with the regex
         assert scan.present(text) == {s for s in strings if s in text}, text
+    assert scan._regex is not None
 
 
 def test_rule_regexes_known_to_compile_wait_for_their_first_use(tmp_path, cache_home) -> None:

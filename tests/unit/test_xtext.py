@@ -315,3 +315,37 @@ def test_weighing_past_the_limit_in_one_pass_equals_weighing_every_gap(pieces, t
     text = "".join(pieces) * times
     got = parse(text)
     assert (got.weighted_length, got.over) == _plain_weighted_length(text)
+
+
+def _plain_path_end(text: str, i: int) -> int:
+    """_path_end as it was: each run's last path-ending character found by asking each
+    character back from the run's end."""
+    from gateway.checker import xtext as x
+
+    last = i
+    n = len(text)
+    while i < n:
+        j = x._path_run_end(text, i)
+        if j > i:
+            for k in range(j - 1, i - 1, -1):
+                if x._PATH_END.match(text, k):
+                    last = k + 1
+                    break
+            i = j
+        if i < n and text[i] == "(":
+            g = x._balanced(text, i)
+            if g < 0:
+                break
+            i = last = g
+        elif j == i or i >= n or text[i] != "(":
+            break
+    return last
+
+
+@settings(max_examples=2000, deadline=None)
+@given(path=st.text(alphabet=list("aZ9-_/=+#!.,;:'*$%~@|&()[]éЖ– あ\n?"), max_size=16))
+def test_path_end_in_one_match_per_run_equals_asking_each_character_back(path: str) -> None:
+    from gateway.checker.xtext import _path_end
+
+    for i in range(len(path) + 1):
+        assert _path_end(path, i) == _plain_path_end(path, i), (path, i)
