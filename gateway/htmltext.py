@@ -31,10 +31,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 from gateway.htmlstyle import HIDDEN, UNCERTAIN, VISIBLE
 from gateway.htmltokens import COLLAPSE_RE, tokenize
 from gateway.htmltree import Segment, TreeBuilder
+
+_LEVEL = itemgetter(2)  # a segment's visibility
 
 
 @dataclass(frozen=True)
@@ -52,65 +55,86 @@ class HtmlText:
 
 
 def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
-    """Lines from the segments whose visibility is at most `worst`."""
+    """Lines from the segments whose visibility is at most `worst`.
+
+    One loop with its per-segment work written out (a mail of one letter per element
+    makes a segment per letter); `end_line` is the only call per line."""
     lines: list[str] = []
     current: list[str] = []
     current_quote = 0
     pending = 0  # line breaks owed before the next text
     started = False
+    collapse = COLLAPSE_RE.sub
+    quote_from = outlook_from if outlook_from >= 0 else len(segments)
 
     def end_line() -> None:
         nonlocal current
-        text = "".join(current).replace("\u00a0", " ").rstrip(" ")
-        prefix = "> " * current_quote
-        lines.append((prefix + text).rstrip() if current_quote else text)
+        text = (current[0] if len(current) == 1 else "".join(current)).replace("\u00a0", " ")
+        text = text.rstrip(" ")
+        lines.append(("> " * current_quote + text).rstrip() if current_quote else text)
         current = []
 
     for k, (kind, text, level, quote, pre) in enumerate(segments):
         if level > worst:
             continue
-        if 0 <= outlook_from <= k:
+        if k >= quote_from:
             quote += 1
-        if kind == "b":
-            if started:
-                pending = max(pending, len(text))
-            continue
-        if kind == "n":
+        if kind == "t":
+            if not pre:
+                piece = collapse(" ", text)
+                if not piece:
+                    continue
+                if pending:
+                    if current:
+                        end_line()
+                    for _ in range(pending - 1):
+                        lines.append("> " * quote if quote else "")
+                    pending = 0
+                if not current:
+                    piece = piece.lstrip(" ")
+                    if not piece:
+                        continue
+                    current_quote = quote
+                current.append(piece)
+                started = True
+                continue
+            for i, piece in enumerate(text.split("\n")):
+                if i:
+                    end_line()
+                if not piece:
+                    continue
+                if pending:
+                    if current:
+                        end_line()
+                    for _ in range(pending - 1):
+                        lines.append("> " * quote if quote else "")
+                    pending = 0
+                if not current:
+                    current_quote = quote
+                current.append(piece)
+                started = True
+        elif kind == "b":
+            if started and len(text) > pending:
+                pending = len(text)
+        else:  # "n"
             if current or pending:
-                pending = max(pending, 1)
-                for _ in range(pending):
+                for _ in range(pending or 1):
                     end_line()
                 pending = 0
             else:
                 end_line()
             started = True
-            continue
-        pieces = text.split("\n") if pre else [COLLAPSE_RE.sub(" ", text)]
-        for i, piece in enumerate(pieces):
-            if i:
-                end_line()
-            if not piece:
-                continue
-            if pending:
-                if current:
-                    end_line()
-                for _ in range(pending - 1):
-                    lines.append("> " * quote if quote else "")
-                pending = 0
-            if not current:
-                if not pre:
-                    piece = piece.lstrip(" ")
-                    if not piece:
-                        continue
-                current_quote = quote
-            current.append(piece)
-            started = True
     if current:
         end_line()
     out: list[str] = []
+    blank = True  # the line before is blank (or there is none)
     for line in lines:
-        if not line.strip(" >") and (not out or not out[-1].strip(" >")):
-            continue
+        if not line.strip(" >"):
+            if blank:
+                continue
+            blank = True
+        else:
+            blank = False
         out.append(line)
     while out and not out[-1].strip(" >"):
         out.pop()
@@ -124,10 +148,12 @@ def render_html(source: str) -> HtmlText:
         tokenize(source or "", conv)
         segments, outlook_from, notes = conv.finish()
         maybe = _assemble(segments, UNCERTAIN, outlook_from)
+        levels = set(map(_LEVEL, segments))  # one pass in C, not a loop per question
         # with nothing hidden or uncertain, both readings keep every segment: one pass
-        plain = all(level <= VISIBLE for _k, _t, level, _q, _p in segments)
-        seen = maybe if plain else _assemble(segments, VISIBLE, outlook_from)
-        hidden = any(k == "t" and lv == HIDDEN and t.strip() for k, t, lv, _q, _p in segments)
+        seen = maybe if levels <= {VISIBLE} else _assemble(segments, VISIBLE, outlook_from)
+        hidden = HIDDEN in levels and any(
+            k == "t" and lv == HIDDEN and t.strip() for k, t, lv, _q, _p in segments
+        )
         return HtmlText(maybe, seen, notes, hidden)
     except Exception as exc:  # a bug here must not lose the mail: strip tags instead
         text = COLLAPSE_RE.sub(" ", re.sub(r"<[^<>]{0,2000}>", " ", source or "")).strip()

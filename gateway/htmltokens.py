@@ -53,13 +53,37 @@ def _unescape(text: str) -> str:
     return html.unescape(_LONG_CHARREF_RE.sub(r"\1\2", text))
 
 
+# Text up to the next `<`, then a tag without attributes (`<p>`, `</div>`): most tags of
+# most mail, matched in one step (the general path below is the same states spelled out).
+_TEXT_THEN_SIMPLE_TAG_RE = re.compile(r"([^<]*)<(/?)([A-Za-z][^\t\n\f\r />]*)>")
+_CONTENT_STATES = _RAW_TEXT | _RCDATA | {"plaintext"}
+
+
 def tokenize(source: str, conv: TokenSink) -> None:
     """One forward pass over the HTML (HTML5 tokenizer states, simplified)."""
     s = source
     n = len(s)
     pos = 0
     bang_close = _NextFinder(s, "--!>")  # rarely present: never search for it twice
+    simple = _TEXT_THEN_SIMPLE_TAG_RE.match
+    text, start_tag, end_tag = conv.text, conv.start_tag, conv.end_tag
     while pos < n:
+        m = simple(s, pos)
+        if m is not None:
+            data, closing, name = m.groups()
+            if data:
+                text(data if "&" not in data else _unescape(data))
+            name = name.lower()
+            pos = m.end()
+            if closing:
+                end_tag(name)
+                continue
+            start_tag(name, {}, False)
+            if name in _CONTENT_STATES:
+                pos = _content(s, pos, name, conv)
+                if pos < 0:
+                    return
+            continue
         lt = s.find("<", pos)
         if lt < 0:
             conv.text(_unescape(s[pos:]))
@@ -119,23 +143,30 @@ def tokenize(source: str, conv: TokenSink) -> None:
             conv.end_tag(name)
             continue
         conv.start_tag(name, attrs, self_closing)
-        if name in _RAW_TEXT or name in _RCDATA or name == "plaintext":
-            if name == "plaintext":
-                conv.text(s[pos:])
+        if name in _CONTENT_STATES:
+            pos = _content(s, pos, name, conv)
+            if pos < 0:
                 return
-            end_re = _end_tag_re(name)
-            found = end_re.search(s, pos)
-            body = s[pos : found.start() if found else n]
-            if name == "style":
-                conv.sheet.add(body)
-            elif name in _RCDATA:
-                conv.text(_unescape(body))
-            elif name == "xmp":
-                conv.text(body)
-            if not found:
-                conv.end_tag(name)
-                return
-            pos = found.start()
+
+
+def _content(s: str, pos: int, name: str, conv: TokenSink) -> int:
+    """The body of a raw-text or RCDATA element (`<style>`, `<title>` …) from `pos`: where
+    its end tag starts, or -1 when the input ends first (or for `<plaintext>`)."""
+    if name == "plaintext":
+        conv.text(s[pos:])
+        return -1
+    found = _end_tag_re(name).search(s, pos)
+    body = s[pos : found.start() if found else len(s)]
+    if name == "style":
+        conv.sheet.add(body)
+    elif name in _RCDATA:
+        conv.text(_unescape(body))
+    elif name == "xmp":
+        conv.text(body)
+    if not found:
+        conv.end_tag(name)
+        return -1
+    return found.start()
 
 
 class _NextFinder:

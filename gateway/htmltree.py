@@ -10,12 +10,9 @@ to assemble into lines. The tokens come from gateway.htmltokens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gateway.htmlstyle import (
     HIDDEN,
     UNCERTAIN,
-    VISIBLE,
     Sheet,
     Style,
     apply_style,
@@ -59,26 +56,69 @@ _OUTLOOK_QUOTE_IDS = {"divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend",
 _QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix"}
 _MAX_RESTYLE = 64  # elements re-styled when a formatting element closes under blocks
 
+# What each tag name is, as bits, so the per-element path asks one dict instead of sets.
+_F_FIRST = 1  # <html>, <body>, <head>: no element of their own
+_F_CLOSES_P = 2
+_F_IMPLIED_ENDS = 4
+_F_VOID = 8
+_F_STYLED = 16  # _STYLED_BY_NAME
+_F_TABLE_PART = 32  # inserted where it stands, never foster-parented
+_F_BREAKS = 64  # a block or a cell: owes a line break at its start and end
+_F_CELL = 128  # <td>, <th>: a space before its text
+_F_SPECIAL = 256
+_F_SCOPE = 512
+_NEWLINES = ("", "\n", "\n\n")
 
-@dataclass(slots=True)
+
+def _name_flags() -> dict[str, int]:
+    sets = (
+        (_F_FIRST, {"html", "body", "head"}),
+        (_F_CLOSES_P, _CLOSES_P),
+        (_F_IMPLIED_ENDS, _IMPLIED_ENDS),
+        (_F_VOID, _VOID),
+        (_F_STYLED, _STYLED_BY_NAME),
+        (_F_TABLE_PART, _TABLE_CONTEXT | {"td", "th", "caption", "colgroup"}),
+        (_F_BREAKS, _BLOCK | {"td", "th"}),
+        (_F_CELL, {"td", "th"}),
+        (_F_SPECIAL, _SPECIAL),
+        (_F_SCOPE, _SCOPE),
+    )
+    flags: dict[str, int] = {}
+    for bit, names in sets:
+        for name in names:
+            flags[name] = flags.get(name, 0) | bit
+    return flags
+
+
+_FLAGS = _name_flags()  # a name not in it has none of these
+
+
 class _Element:
-    name: str
-    style: Style
-    special: bool
-    scope: bool
+    """One open element. A plain class with class-level defaults, not a dataclass: one is
+    made per element, and an element without attributes sets only its name, style and
+    visibility (a quarter of a dataclass's construction time)."""
+
     href: str | None = None
     link_text: list[str] | None = None
     decls: dict[str, str] | None = None  # the declarations applied (sheet + inline)
     forced_none: bool = False  # hidden attribute, <head>/<style>/<template> …
     forced_uncertain: bool = False  # an inexact stylesheet rule, <noscript>
-    level: int = VISIBLE  # visibility(style), computed once
     generated: dict[str, str] | None = None  # ::before / ::after text from a stylesheet
     summary_style: Style | None = None  # a closed <details>: the style its <summary> shows in
+
+    def __init__(self, name: str, style: Style, level: int) -> None:
+        self.name = name
+        self.style = style
+        self.level = level  # visibility(style), computed once
 
 
 class TreeBuilder:
     """Builds the element stack from the tokens, as a browser would where it decides what
-    shows, and turns each piece of text into a segment with its visibility and quoting."""
+    shows, and turns each piece of text into a segment with its visibility and quoting.
+
+    The per-element path (start_tag, text, _pop_until) is written out inline, with one
+    flags lookup per tag name: a mail of one letter per element costs a few microseconds
+    per element, and every method call or set lookup saved there is a measurable share."""
 
     def __init__(self) -> None:
         self.stack: list[_Element] = []
@@ -86,14 +126,61 @@ class TreeBuilder:
         self.positions: dict[str, list[int]] = {}
         self.scope_positions: list[int] = []
         self.special_positions: list[int] = []
-        self.root = Style()
+        self.root = Style()  # the page's style (<body>'s); sets root_level too
         self.segments: list[Segment] = []
         self.sheet = Sheet()
         self.notes: list[str] = []
-        self.degraded = False
         self.outlook_from = -1  # segment where Outlook's reply header starts the quote
-        self.in_head = False
-        self.outlook_hides = False  # inside <!--[if !mso]><!--> … <!--<![endif]-->
+        # in_head / outlook_hides / degraded make text uncertain; `forced` says any is set
+        self._in_head = self._outlook_hides = self._degraded = self.forced = False
+
+    @property
+    def root(self) -> Style:
+        return self._root
+
+    @root.setter
+    def root(self, style: Style) -> None:
+        self._root = style
+        self.root_level = visibility(style)
+
+    # --- what makes every piece of text uncertain ----------------------------------------
+
+    @property
+    def in_head(self) -> bool:
+        return self._in_head
+
+    @in_head.setter
+    def in_head(self, value: bool) -> None:
+        self._in_head = value
+        self.forced = self._in_head or self._outlook_hides or self._degraded
+
+    @property
+    def outlook_hides(self) -> bool:
+        """Inside `<!--[if !mso]><!-->` … `<!--<![endif]-->`."""
+        return self._outlook_hides
+
+    @outlook_hides.setter
+    def outlook_hides(self, value: bool) -> None:
+        self._outlook_hides = value
+        self.forced = self._in_head or self._outlook_hides or self._degraded
+
+    @property
+    def degraded(self) -> bool:
+        return self._degraded
+
+    @degraded.setter
+    def degraded(self, value: bool) -> None:
+        self._degraded = value
+        self.forced = self._in_head or self._outlook_hides or self._degraded
+
+    def _forced_level(self, level: int) -> int:
+        """The visibility of text while `forced`: text in <head> (browsers move it to the
+        body, some clients drop it) and in a downlevel-revealed [if !mso] block (Outlook
+        hides it, others show it) is uncertain unless hidden; after a degraded reading
+        everything is."""
+        if self._degraded or level != HIDDEN:
+            return UNCERTAIN
+        return level
 
     # --- the stack ------------------------------------------------------------------
 
@@ -105,51 +192,48 @@ class TreeBuilder:
         if not self.stack:
             return None
         top = self.stack[-1]
-        if top.name in _TABLE_CONTEXT:
-            tables = self.positions.get("table")
-            if tables:
-                idx = tables[-1]
-                return self.stack[idx - 1] if idx > 0 else None
+        return self._foster_parent(top) if top.name in _TABLE_CONTEXT else top
+
+    def _foster_parent(self, top: _Element) -> _Element | None:
+        """The parent of content inserted while `top` (a table part) is the current node."""
+        tables = self.positions.get("table")
+        if tables:
+            idx = tables[-1]
+            return self.stack[idx - 1] if idx > 0 else None
         return top
 
     def _parent_style_for_insert(self) -> Style:
         parent = self._insert_parent()
         return parent.style if parent is not None else self.root
 
-    def _push(self, el: _Element) -> None:
-        self._index(el, len(self.stack))
-        self.stack.append(el)
-        if el.link_text is not None:
-            self.links.append(el)
-
-    def _pop(self) -> None:
-        el = self.stack.pop()
-        idx = len(self.stack)
-        self.positions[el.name].pop()
-        if self.scope_positions and self.scope_positions[-1] == idx:
-            self.scope_positions.pop()
-        if self.special_positions and self.special_positions[-1] == idx:
-            self.special_positions.pop()
-        if self.links and self.links[-1] is el:
-            self.links.pop()
-        self._closed(el)
-
     def _generated(self, el: _Element, text: str) -> None:
         level = self._vis(el.style, el.level)
         level = level if level == HIDDEN else UNCERTAIN
         self.segments.append(("t", text, level, el.style.quote, el.style.pre))
 
-    def _closed(self, el: _Element) -> None:
-        if el.generated and "after" in el.generated:
-            self._generated(el, el.generated["after"])
-        if el.name in _BLOCK or el.name in ("td", "th"):
-            self._break(el, 2 if el.name == "p" and not el.style.tiny_margin else 1)
-        if el.href is not None and el.link_text is not None:
-            self._link_target(el)
-
     def _pop_until(self, idx: int) -> None:
-        while len(self.stack) > idx:
-            self._pop()
+        """Close the elements above stack[idx]: each one's ::after text, owed line break
+        and link target, in that order."""
+        stack, positions = self.stack, self.positions
+        scopes, specials, links = self.scope_positions, self.special_positions, self.links
+        while len(stack) > idx:
+            el = stack.pop()
+            top = len(stack)
+            positions[el.name].pop()
+            if scopes and scopes[-1] == top:
+                scopes.pop()
+            if specials and specials[-1] == top:
+                specials.pop()
+            if links and links[-1] is el:
+                links.pop()
+            if el.generated and "after" in el.generated:
+                self._generated(el, el.generated["after"])
+            if _FLAGS.get(el.name, 0) & _F_BREAKS:
+                st = el.style
+                level = self._forced_level(el.level) if self.forced else el.level
+                self._owe_break(2 if el.name == "p" and not st.tiny_margin else 1, level, st)
+            if el.href is not None and el.link_text is not None:
+                self._link_target(el)
 
     def _last(self, name: str) -> int:
         found = self.positions.get(name)
@@ -169,32 +253,39 @@ class TreeBuilder:
     def _vis(self, st: Style, level: int | None = None) -> int:
         if level is None:
             level = visibility(st)
-        if (self.in_head or self.outlook_hides) and level != HIDDEN:
-            # text in <head>: browsers move it to the body, some clients drop it;
-            # text in a downlevel-revealed [if !mso] block: Outlook hides it, others show it
-            level = UNCERTAIN
-        if self.degraded:
-            level = UNCERTAIN
-        return level
+        return self._forced_level(level) if self.forced else level
+
+    def _owe_break(self, count: int, level: int, st: Style) -> None:
+        """A line break (2: a paragraph) owed before the next text, unless the same break
+        is already owed (nested blocks end together)."""
+        segments = self.segments
+        if segments:
+            last = segments[-1]
+            if last[0] == "b" and last[2] == level and last[3] == st.quote and len(last[1]) >= count:
+                return
+        segments.append(("b", _NEWLINES[count], level, st.quote, st.pre))
 
     def _break(self, el: _Element | None, count: int) -> None:
         if el is None:
             el = self.stack[-1] if self.stack else None
         st = el.style if el is not None else self.root
-        level = self._vis(st, el.level if el is not None else None)
-        last = self.segments[-1] if self.segments else None
-        if last and last[0] == "b" and last[2:4] == (level, st.quote) and len(last[1]) >= count:
-            return  # the same break is already owed (nested blocks end together)
-        self.segments.append(("b", "\n" * count, level, st.quote, st.pre))
+        self._owe_break(count, self._vis(st, el.level if el is not None else None), st)
 
     def text(self, data: str) -> None:
         if not data:
             return
-        parent = self._insert_parent()
-        st = parent.style if parent is not None else self.root
-        level = self._vis(st, parent.level if parent is not None else None)
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        if parent is not None and parent.name in _TABLE_CONTEXT:
+            parent = self._foster_parent(parent)
+        if parent is not None:
+            st, level = parent.style, parent.level
+        else:
+            st, level = self._root, self.root_level
+        if self.forced:
+            level = self._forced_level(level)
         self.segments.append(("t", data, level, st.quote, st.pre))
-        if level != HIDDEN:
+        if self.links and level != HIDDEN:
             for el in self.links:
                 if el.link_text is not None:
                     el.link_text.append(data)
@@ -214,24 +305,67 @@ class TreeBuilder:
     # --- tags -------------------------------------------------------------------------
 
     def start_tag(self, name: str, attrs: dict[str, str], self_closing: bool) -> None:
-        if name in ("html", "body"):
-            decls = parse_declarations(attrs.get("style", ""))
-            for attr, prop in (("bgcolor", "background-color"), ("text", "color")):
-                if attrs.get(attr):
-                    decls.setdefault(prop, attrs[attr])
-            self.root = apply_style(decls, self.root)
-            self.in_head = False
+        flags = _FLAGS.get(name, 0)
+        if flags & _F_FIRST:
+            if name == "head":
+                self.in_head = True
+            else:  # <html>, <body>: their style and colours are the page's
+                decls = parse_declarations(attrs.get("style", ""))
+                for attr, prop in (("bgcolor", "background-color"), ("text", "color")):
+                    if attrs.get(attr):
+                        decls.setdefault(prop, attrs[attr])
+                self.root = apply_style(decls, self.root)
+                self.in_head = False
             return
-        if name == "head":
-            self.in_head = True
+        stack = self.stack
+        if flags & _F_CLOSES_P:
+            paragraphs = self.positions.get("p")
+            if paragraphs:  # an open <p> in button scope closes
+                idx = paragraphs[-1]
+                if not self.scope_positions or idx >= self.scope_positions[-1]:
+                    self._pop_until(idx)
+        if flags & _F_IMPLIED_ENDS:
+            self._implied_ends(name)
+        if flags & _F_VOID:
+            self._void(name)
             return
-        if name in _CLOSES_P and self.positions.get("p"):
-            idx = self._in_scope("p")
-            if idx >= 0:
-                self._pop_until(idx)
-        if name not in _IMPLIED_ENDS:
-            pass
-        elif name == "li":
+        if self_closing and name in ("svg", "math"):
+            return
+        if attrs or flags & _F_STYLED or self.sheet.by_key:
+            el = self._element(name, attrs)
+        else:  # the common case: an element without attributes inherits its parent's style
+            parent = stack[-1] if stack else None
+            if parent is not None and not flags & _F_TABLE_PART and parent.name in _TABLE_CONTEXT:
+                parent = self._foster_parent(parent)
+            if parent is not None:
+                el = _Element(name, parent.style, parent.level)
+            else:
+                el = _Element(name, self._root, self.root_level)
+        if flags & _F_BREAKS:
+            st = el.style
+            level = self._forced_level(el.level) if self.forced else el.level
+            self._owe_break(2 if name == "p" and not st.tiny_margin else 1, level, st)
+            if flags & _F_CELL:
+                self.segments.append(("t", " ", level, st.quote, st.pre))
+        idx = len(stack)
+        found = self.positions.get(name)
+        if found is None:
+            self.positions[name] = [idx]
+        else:
+            found.append(idx)
+        if flags & _F_SCOPE:
+            self.scope_positions.append(idx)
+        if flags & _F_SPECIAL:
+            self.special_positions.append(idx)
+        stack.append(el)
+        if el.link_text is not None:
+            self.links.append(el)
+        if el.generated and "before" in el.generated:
+            self._generated(el, el.generated["before"])
+
+    def _implied_ends(self, name: str) -> None:
+        """Start tags that end an open element of their kind (`<li>` an `<li>` …)."""
+        if name == "li":
             idx = self._in_scope("li", frozenset(("ol", "ul")))
             if idx >= 0:
                 self._pop_until(idx)
@@ -249,41 +383,26 @@ class TreeBuilder:
                     self._pop_until(row)
         elif name in ("a", "nobr") and self._last(name) >= 0:
             self.end_tag(name)
+
+    def _void(self, name: str) -> None:
+        """`<br>`, `<hr>` and the other elements without content."""
         if name == "br":
             st = self._parent_style_for_insert()
             self.segments.append(("n", "\n", self._vis(st), st.quote, st.pre))
-            return
-        if name == "hr":
+        elif name == "hr":
             st = self._parent_style_for_insert()
             self._break(None, 1)
             self.segments.append(("t", "________________________________", self._vis(st),
                                   st.quote, False))  # fmt: skip
             self._break(None, 1)
-            return
-        if name in _VOID:
-            return
-        if self_closing and name in ("svg", "math"):
-            return
-        el = self._element(name, attrs)
-        if name in _BLOCK or name in ("td", "th"):
-            self._break(el, 2 if name == "p" and not el.style.tiny_margin else 1)
-        if name in ("td", "th"):
-            self.segments.append(("t", " ", self._vis(el.style), el.style.quote, el.style.pre))
-        self._push(el)
-        if el.generated and "before" in el.generated:
-            self._generated(el, el.generated["before"])
 
     def _element(self, name: str, attrs: dict[str, str]) -> _Element:
-        table_part = name in _TABLE_CONTEXT or name in ("td", "th", "caption", "colgroup")
-        if table_part:
+        """An element with attributes, a stylesheet or a name that styles it: its style
+        resolved (start_tag makes the others inline)."""
+        if _FLAGS.get(name, 0) & _F_TABLE_PART:
             parent_el = self.stack[-1] if self.stack else None
         else:
             parent_el = self._insert_parent()
-        if not attrs and not self.sheet.by_key and name not in _STYLED_BY_NAME:
-            # the common case: an element without attributes inherits its parent's style
-            st = parent_el.style if parent_el is not None else self.root
-            level = parent_el.level if parent_el is not None else visibility(st)
-            return _Element(name, st, name in _SPECIAL, name in _SCOPE, level=level)
         parent = parent_el.style if parent_el is not None else self.root
         if name == "summary" and parent_el is not None and parent_el.summary_style is not None:
             parent = parent_el.summary_style  # the one visible part of a closed <details>
@@ -342,21 +461,16 @@ class TreeBuilder:
         ):
             st = st._replace(none=st.none or forced_none, uncertain=st.uncertain or forced_uncertain,
                              quote=quote, pre=pre, tiny_margin=tiny)  # fmt: skip
-        href = attrs.get("href") if name == "a" else None
-        return _Element(
-            name=name,
-            style=st,
-            special=name in _SPECIAL,
-            scope=name in _SCOPE,
-            href=href,
-            link_text=[] if href is not None else None,
-            decls=decls,
-            forced_none=forced_none,
-            forced_uncertain=forced_uncertain,
-            level=visibility(st),
-            generated=generated or None,
-            summary_style=summary_style,
-        )
+        el = _Element(name, st, visibility(st))
+        if name == "a" and "href" in attrs:
+            el.href = attrs["href"]
+            el.link_text = []
+        el.decls = decls
+        el.forced_none = forced_none
+        el.forced_uncertain = forced_uncertain
+        el.generated = generated or None
+        el.summary_style = summary_style
+        return el
 
     def end_tag(self, name: str) -> None:
         if name in ("html", "body"):
@@ -435,9 +549,10 @@ class TreeBuilder:
 
     def _index(self, el: _Element, i: int) -> None:
         self.positions.setdefault(el.name, []).append(i)
-        if el.scope:
+        flags = _FLAGS.get(el.name, 0)
+        if flags & _F_SCOPE:
             self.scope_positions.append(i)
-        if el.special:
+        if flags & _F_SPECIAL:
             self.special_positions.append(i)
 
     def not_in_outlook(self, inside: bool) -> None:

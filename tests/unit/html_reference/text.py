@@ -1,0 +1,139 @@
+"""HTML mail -> the text a person sees, in one linear pass over any input.
+
+Used for reviewers' replies and for HTML-only drafts. The tokens come from
+gateway.htmltokens, the element tree and each piece of text's visibility from
+gateway.htmltree (with CSS from gateway.htmlstyle); this module assembles the lines of the
+two readings. Two things make it our own code:
+
+* **Linear on hostile input.** Python's `html.parser` re-scans from every unclosed `<`
+  (an 88 kB mail of `<a ` repeated stalled intake for 100 s); the well-kept alternatives
+  (lxml, html5lib) are C or far slower and still need our visibility model on top. The
+  tokenizer (htmltokens) follows the HTML5 tokenizer states it needs, never backtracks (an
+  unclosed tag, quote, comment or raw-text element runs to the end of the input, as in a
+  browser), and every stack question (htmltree) is answered from per-name index lists in O(1).
+  `bench/bench_html.py` prints the worst case per 100 KB.
+* **Only what a person sees.** Text hidden by CSS (display:none, visibility:hidden,
+  font-size 0, zero opacity, zero-height boxes, off-screen text, a colour equal to its
+  background), the `hidden` attribute, `<head>`/`<title>`/`<style>`/`<script>`/
+  `<template>` are not the writer's words. What a person *may* see depending on the
+  client (mso-hide:all, Outlook conditional comments either way, a closed `<details>` or
+  `<dialog>`, stylesheet rules we cannot match
+  exactly, @media rules, tiny or faint text, text in `<head>` that browsers move to the
+  body) is "uncertain": `HtmlText.text` includes it, `HtmlText.seen` does not, and a
+  reply whose two readings decide differently asks again.
+
+Line structure follows what the reader sees: blocks and `<br>` break lines, `<p>` makes
+paragraphs (Outlook's MsoNormal paragraphs are single lines), blockquotes and Outlook's
+reply header quote what follows with `> `, and a link shows its target: `text（URL）`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gateway.htmlstyle import HIDDEN, UNCERTAIN, VISIBLE
+from html_reference.tokens import COLLAPSE_RE, tokenize
+from html_reference.tree import Segment, TreeBuilder
+
+
+@dataclass(frozen=True)
+class HtmlText:
+    """The two readings of an HTML body."""
+
+    text: str  # what is or may be visible (drafts use this: nothing a reader may see is lost)
+    seen: str  # only what is certainly visible
+    notes: tuple[str, ...] = ()  # why parts are uncertain (English, for `problems`)
+    hidden_text: bool = False  # some text is certainly hidden (display:none, white on white …)
+
+    @property
+    def uncertain(self) -> bool:
+        return self.text != self.seen
+
+
+def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
+    """Lines from the segments whose visibility is at most `worst`."""
+    lines: list[str] = []
+    current: list[str] = []
+    current_quote = 0
+    pending = 0  # line breaks owed before the next text
+    started = False
+
+    def end_line() -> None:
+        nonlocal current
+        text = "".join(current).replace("\u00a0", " ").rstrip(" ")
+        prefix = "> " * current_quote
+        lines.append((prefix + text).rstrip() if current_quote else text)
+        current = []
+
+    for k, (kind, text, level, quote, pre) in enumerate(segments):
+        if level > worst:
+            continue
+        if 0 <= outlook_from <= k:
+            quote += 1
+        if kind == "b":
+            if started:
+                pending = max(pending, len(text))
+            continue
+        if kind == "n":
+            if current or pending:
+                pending = max(pending, 1)
+                for _ in range(pending):
+                    end_line()
+                pending = 0
+            else:
+                end_line()
+            started = True
+            continue
+        pieces = text.split("\n") if pre else [COLLAPSE_RE.sub(" ", text)]
+        for i, piece in enumerate(pieces):
+            if i:
+                end_line()
+            if not piece:
+                continue
+            if pending:
+                if current:
+                    end_line()
+                for _ in range(pending - 1):
+                    lines.append("> " * quote if quote else "")
+                pending = 0
+            if not current:
+                if not pre:
+                    piece = piece.lstrip(" ")
+                    if not piece:
+                        continue
+                current_quote = quote
+            current.append(piece)
+            started = True
+    if current:
+        end_line()
+    out: list[str] = []
+    for line in lines:
+        if not line.strip(" >") and (not out or not out[-1].strip(" >")):
+            continue
+        out.append(line)
+    while out and not out[-1].strip(" >"):
+        out.pop()
+    return "\n".join(out)
+
+
+def render_html(source: str) -> HtmlText:
+    """Both readings of an HTML body. Never raises; linear in the length of `source`."""
+    conv = TreeBuilder()
+    try:
+        tokenize(source or "", conv)
+        segments, outlook_from, notes = conv.finish()
+        maybe = _assemble(segments, UNCERTAIN, outlook_from)
+        # with nothing hidden or uncertain, both readings keep every segment: one pass
+        plain = all(level <= VISIBLE for _k, _t, level, _q, _p in segments)
+        seen = maybe if plain else _assemble(segments, VISIBLE, outlook_from)
+        hidden = any(k == "t" and lv == HIDDEN and t.strip() for k, t, lv, _q, _p in segments)
+        return HtmlText(maybe, seen, notes, hidden)
+    except Exception as exc:  # a bug here must not lose the mail: strip tags instead
+        text = COLLAPSE_RE.sub(" ", re.sub(r"<[^<>]{0,2000}>", " ", source or "")).strip()
+        return HtmlText(text, "", (f"HTML reader failed ({type(exc).__name__}); tags stripped",))
+
+
+def html_to_text(source: str) -> str:
+    """What is or may be visible in an HTML body, as text with `> ` quoting. Never raises."""
+    return render_html(source).text
