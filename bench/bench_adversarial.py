@@ -77,6 +77,11 @@ UNITS: dict[str, str | tuple[str, str]] = {
     "「死ね」 (quoted hits)": "「死ね」",
     "外国人は出て行け": "外国人は出て行け",
     "link + hit": "https://a.jp/ 死ね ",
+    # the same classes in other forms: another word and quote mark, straight quotes
+    # (more places per 100 KB), links without a protocol
+    "『ばか』 (quoted hits)": "『ばか』",
+    '"死ね" (straight quotes)': '"死ね"',
+    "www. link + hit": "www.a.jp/x ばか ",
     "spelled しね": "しね",
     "spelled し〇ね": "し〇ね",
     # mixed digit / separator runs

@@ -111,8 +111,10 @@ class ContextSet:
     quoted: bool = False  # also present when the match is inside 「」『』“” on its line
 
     def present(self, draft: Draft, start: int, end: int | None = None) -> bool:
-        if self.quoted and _inside_quotes(draft, start, start + 1 if end is None else end):
-            return True
+        if self.quoted:
+            index = draft.__dict__.get("quote_index") or _quote_index(draft)
+            if index.stretches and _quoted(index, start, start + 1 if end is None else end):
+                return True
         if not self.words and self.pattern is None:
             return False
         if self.scope == "draft":
@@ -264,7 +266,10 @@ def _quote_index(draft: Draft) -> _QuoteIndex:
 
 def _inside_quotes(draft: Draft, start: int, end: int) -> bool:
     """Whether text[start:end] lies between an opening and a closing quote on its line."""
-    index = _quote_index(draft)
+    return _quoted(_quote_index(draft), start, end)
+
+
+def _quoted(index: _QuoteIndex, start: int, end: int) -> bool:
     for cl, firsts, lasts in index.stretches:
         k = bisect_right(firsts, start) - 1
         if k < 0 or start > (last := lasts[k]):
