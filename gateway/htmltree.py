@@ -95,8 +95,8 @@ _FLAGS = _name_flags()  # a name not in it has none of these
 
 class _Element:
     """One open element. A plain class with class-level defaults, not a dataclass: one is
-    made per element, and an element without attributes sets only its name, style and
-    visibility (a quarter of a dataclass's construction time)."""
+    made per element, and an element without attributes sets only its name, style,
+    visibility and flags (about a third of the dataclass's construction time)."""
 
     href: str | None = None
     link_text: list[str] | None = None
