@@ -32,13 +32,13 @@ from gateway.checker.engine import (
     Rule,
     RuleLoadError,
     SpelledScan,
-    TokenIndex,
     TokenRule,
 )
 from gateway.checker.listing import LISTING, Listing, rule_findings
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.checker.prefilter import TriggerScan
 from gateway.checker.rule_loader import load_rules
+from gateway.checker.token_index import TokenIndex
 from gateway.model import Finding, Severity
 
 

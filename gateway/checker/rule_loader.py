@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.checker.context import CheckContext
+from gateway.checker.contexts import ContextSet
 from gateway.checker.engine import (
     CLAUSE_RE,
     COMPOUNDS,
@@ -22,7 +23,6 @@ from gateway.checker.engine import (
     FORMS,
     KINDS,
     NORMALIZED,
-    ContextSet,
     DetectorRule,
     Element,
     RegexRule,
