@@ -55,30 +55,49 @@ class HtmlText:
 
 
 def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
-    """Lines from the segments whose visibility is at most `worst`.
+    """Lines from the segments whose visibility is at most `worst`; runs of blank lines
+    (or lines of quote marks only) become one, and none end the text.
 
     One loop with its per-segment work written out (a mail of one letter per element
-    makes a segment per letter); `end_line` is the only call per line."""
+    makes a segment per letter); `end_line` is the only call per line, and blank runs
+    are dropped as lines are made, not in a second pass."""
     lines: list[str] = []
     current: list[str] = []
     current_quote = 0
     pending = 0  # line breaks owed before the next text
     started = False
+    blank = True  # the last line kept is blank (or there is none)
     collapse = COLLAPSE_RE.sub
-    quote_from = outlook_from if outlook_from >= 0 else len(segments)
+    if outlook_from >= 0:  # Outlook's quoted original: one more quote level to the end
+        segments = segments[:outlook_from] + [
+            (kind, text, level, quote + 1, pre)
+            for kind, text, level, quote, pre in segments[outlook_from:]
+        ]
 
     def end_line() -> None:
-        nonlocal current
+        nonlocal current, blank
         text = (current[0] if len(current) == 1 else "".join(current)).replace("\u00a0", " ")
         text = text.rstrip(" ")
-        lines.append(("> " * current_quote + text).rstrip() if current_quote else text)
+        line = ("> " * current_quote + text).rstrip() if current_quote else text
+        if line.strip(" >"):
+            blank = False
+        elif blank:
+            current = []
+            return
+        else:
+            blank = True
+        lines.append(line)
         current = []
 
-    for k, (kind, text, level, quote, pre) in enumerate(segments):
+    def blank_line(quote: int) -> None:
+        """The owed blank lines (all but the first would be dropped)."""
+        nonlocal blank
+        lines.append("> " * quote if quote else "")
+        blank = True
+
+    for kind, text, level, quote, pre in segments:
         if level > worst:
             continue
-        if k >= quote_from:
-            quote += 1
         if kind == "t":
             if not pre:
                 piece = collapse(" ", text)
@@ -87,8 +106,8 @@ def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
                 if pending:
                     if current:
                         end_line()
-                    for _ in range(pending - 1):
-                        lines.append("> " * quote if quote else "")
+                    if pending > 1 and not blank:
+                        blank_line(quote)
                     pending = 0
                 if not current:
                     piece = piece.lstrip(" ")
@@ -106,8 +125,8 @@ def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
                 if pending:
                     if current:
                         end_line()
-                    for _ in range(pending - 1):
-                        lines.append("> " * quote if quote else "")
+                    if pending > 1 and not blank:
+                        blank_line(quote)
                     pending = 0
                 if not current:
                     current_quote = quote
@@ -126,19 +145,9 @@ def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
             started = True
     if current:
         end_line()
-    out: list[str] = []
-    blank = True  # the line before is blank (or there is none)
-    for line in lines:
-        if not line.strip(" >"):
-            if blank:
-                continue
-            blank = True
-        else:
-            blank = False
-        out.append(line)
-    while out and not out[-1].strip(" >"):
-        out.pop()
-    return "\n".join(out)
+    while lines and not lines[-1].strip(" >"):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def render_html(source: str) -> HtmlText:

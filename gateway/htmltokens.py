@@ -55,7 +55,7 @@ def _unescape(text: str) -> str:
 
 # Text up to the next `<`, then a tag without attributes (`<p>`, `</div>`): most tags of
 # most mail, matched in one step (the general path below is the same states spelled out).
-_TEXT_THEN_SIMPLE_TAG_RE = re.compile(r"([^<]*)<(/?)([A-Za-z][^\t\n\f\r />]*)>")
+_TEXT_THEN_SIMPLE_TAG_RE = re.compile(r"([^<]*+)<(/?)([A-Za-z][^\t\n\f\r />]*+)>")  # never backtracks
 _CONTENT_STATES = _RAW_TEXT | _RCDATA | {"plaintext"}
 
 

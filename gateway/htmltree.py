@@ -106,10 +106,14 @@ class _Element:
     generated: dict[str, str] | None = None  # ::before / ::after text from a stylesheet
     summary_style: Style | None = None  # a closed <details>: the style its <summary> shows in
 
-    def __init__(self, name: str, style: Style, level: int) -> None:
+    def __init__(self, name: str, style: Style, level: int, flags: int) -> None:
         self.name = name
         self.style = style
         self.level = level  # visibility(style), computed once
+        self.flags = flags  # _FLAGS of its name
+        # a link or ::before/::after text (the class defaults above are read only then:
+        # an instance attribute is read faster than a class one)
+        self.rare = False
 
 
 class TreeBuilder:
@@ -214,7 +218,7 @@ class TreeBuilder:
     def _pop_until(self, idx: int) -> None:
         """Close the elements above stack[idx]: each one's ::after text, owed line break
         and link target, in that order."""
-        stack, positions = self.stack, self.positions
+        stack, positions, segments = self.stack, self.positions, self.segments
         scopes, specials, links = self.scope_positions, self.special_positions, self.links
         while len(stack) > idx:
             el = stack.pop()
@@ -226,13 +230,17 @@ class TreeBuilder:
                 specials.pop()
             if links and links[-1] is el:
                 links.pop()
-            if el.generated and "after" in el.generated:
+            if el.rare and el.generated and "after" in el.generated:
                 self._generated(el, el.generated["after"])
-            if _FLAGS.get(el.name, 0) & _F_BREAKS:
+            if el.flags & _F_BREAKS:  # _owe_break, written out
                 st = el.style
                 level = self._forced_level(el.level) if self.forced else el.level
-                self._owe_break(2 if el.name == "p" and not st.tiny_margin else 1, level, st)
-            if el.href is not None and el.link_text is not None:
+                count = 2 if el.name == "p" and not st.tiny_margin else 1
+                last = segments[-1] if segments else None
+                if not (last and last[0] == "b" and last[2] == level and last[3] == st.quote
+                        and len(last[1]) >= count):  # fmt: skip
+                    segments.append(("b", _NEWLINES[count], level, st.quote, st.pre))
+            if el.rare and el.href is not None and el.link_text is not None:
                 self._link_target(el)
 
     def _last(self, name: str) -> int:
@@ -338,15 +346,20 @@ class TreeBuilder:
             if parent is not None and not flags & _F_TABLE_PART and parent.name in _TABLE_CONTEXT:
                 parent = self._foster_parent(parent)
             if parent is not None:
-                el = _Element(name, parent.style, parent.level)
+                el = _Element(name, parent.style, parent.level, flags)
             else:
-                el = _Element(name, self._root, self.root_level)
-        if flags & _F_BREAKS:
+                el = _Element(name, self._root, self.root_level, flags)
+        if flags & _F_BREAKS:  # _owe_break, written out
             st = el.style
             level = self._forced_level(el.level) if self.forced else el.level
-            self._owe_break(2 if name == "p" and not st.tiny_margin else 1, level, st)
+            count = 2 if name == "p" and not st.tiny_margin else 1
+            segments = self.segments
+            last = segments[-1] if segments else None
+            if not (last and last[0] == "b" and last[2] == level and last[3] == st.quote
+                    and len(last[1]) >= count):  # fmt: skip
+                segments.append(("b", _NEWLINES[count], level, st.quote, st.pre))
             if flags & _F_CELL:
-                self.segments.append(("t", " ", level, st.quote, st.pre))
+                segments.append(("t", " ", level, st.quote, st.pre))
         idx = len(stack)
         found = self.positions.get(name)
         if found is None:
@@ -358,10 +371,11 @@ class TreeBuilder:
         if flags & _F_SPECIAL:
             self.special_positions.append(idx)
         stack.append(el)
-        if el.link_text is not None:
-            self.links.append(el)
-        if el.generated and "before" in el.generated:
-            self._generated(el, el.generated["before"])
+        if el.rare:
+            if el.link_text is not None:
+                self.links.append(el)
+            if el.generated and "before" in el.generated:
+                self._generated(el, el.generated["before"])
 
     def _implied_ends(self, name: str) -> None:
         """Start tags that end an open element of their kind (`<li>` an `<li>` …)."""
@@ -461,7 +475,7 @@ class TreeBuilder:
         ):
             st = st._replace(none=st.none or forced_none, uncertain=st.uncertain or forced_uncertain,
                              quote=quote, pre=pre, tiny_margin=tiny)  # fmt: skip
-        el = _Element(name, st, visibility(st))
+        el = _Element(name, st, visibility(st), _FLAGS.get(name, 0))
         if name == "a" and "href" in attrs:
             el.href = attrs["href"]
             el.link_text = []
@@ -470,6 +484,7 @@ class TreeBuilder:
         el.forced_uncertain = forced_uncertain
         el.generated = generated or None
         el.summary_style = summary_style
+        el.rare = el.href is not None or el.generated is not None
         return el
 
     def end_tag(self, name: str) -> None:
@@ -549,10 +564,9 @@ class TreeBuilder:
 
     def _index(self, el: _Element, i: int) -> None:
         self.positions.setdefault(el.name, []).append(i)
-        flags = _FLAGS.get(el.name, 0)
-        if flags & _F_SCOPE:
+        if el.flags & _F_SCOPE:
             self.scope_positions.append(i)
-        if flags & _F_SPECIAL:
+        if el.flags & _F_SPECIAL:
             self.special_positions.append(i)
 
     def not_in_outlook(self, inside: bool) -> None:
