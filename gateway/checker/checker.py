@@ -62,7 +62,7 @@ class _Links:
 def _url_spans(draft: Draft) -> _Links:
     if "://" not in draft.norm and "www." not in draft.norm:
         return _Links([])
-    from gateway.checker.detectors import _urls
+    from gateway.checker.links import _urls
 
     return _Links([link[:2] for link in _urls(draft)])  # (start, end) of each
 

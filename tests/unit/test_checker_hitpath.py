@@ -283,7 +283,7 @@ _HOSTS = st.lists(
 def test_host_keyword_clauses_never_skip_a_host_the_keywords_match(checker, host) -> None:
     """The keyword test that skips most hosts passes every host the case-blind keyword
     regex matches (link-obscene-suspect's own keywords; hosts as _urls makes them)."""
-    from gateway.checker.detectors import _may_name_keyword
+    from gateway.checker.links import _may_name_keyword
 
     opts = checker.rule("link-obscene-suspect").settings
     assert opts.keyword_clauses  # the test is not empty
