@@ -32,13 +32,13 @@ from gateway.checker.engine import (
     Rule,
     RuleLoadError,
     SpelledScan,
-    TokenIndex,
     TokenRule,
 )
 from gateway.checker.listing import LISTING, Listing, rule_findings
 from gateway.checker.paths import rules_dir as shipped_rules_dir
 from gateway.checker.prefilter import TriggerScan
 from gateway.checker.rule_loader import load_rules
+from gateway.checker.token_index import TokenIndex
 from gateway.model import Finding, Severity
 
 
@@ -62,7 +62,7 @@ class _Links:
 def _url_spans(draft: Draft) -> _Links:
     if "://" not in draft.norm and "www." not in draft.norm:
         return _Links([])
-    from gateway.checker.detectors import _urls
+    from gateway.checker.links import _urls
 
     return _Links([link[:2] for link in _urls(draft)])  # (start, end) of each
 

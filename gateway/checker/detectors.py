@@ -1,5 +1,5 @@
-"""Detectors: the rules that need code (numbers, links, similarity, lengths; dates are in
-dates.py).
+"""Detectors: the rules that need code (numbers, people, similarity, lengths; dates are
+in dates.py, links in links.py and lookalike.py).
 
 Each detector is registered under the name rule files use (`kind: detector`,
 `detector: NAME`); its rule in `rules/` still carries the id, clause, severity, message
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -20,8 +20,8 @@ from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
-from gateway.checker.loadmemo import compile_regex
-from gateway.checker.prefilter import Clauses, passes, required_strings_of
+from gateway.checker.links import _urls
+from gateway.checker.options import _alternation, _domain_in, _words
 from gateway.checker.similarity import RecentPosts, word_set
 from gateway.checker.tokenizer import PERSON, WORD, Token
 
@@ -52,29 +52,6 @@ _EMAIL_RE = deferred(  # compiled when a post first needs it
 
 def _digits(s: str) -> str:
     return "".join(filter(str.isdigit, s))
-
-
-def _alternation(words: Iterable[str], flags: int = 0) -> re.Pattern[str]:
-    """One regex for a list of option words (compiled on first use once the load cache
-    knows it compiles: most posts never need most of them)."""
-    return compile_regex("|".join(words), flags)
-
-
-def _words(opts: dict[str, Any], key: str, default: Iterable[str] = ()) -> tuple[str, ...]:
-    """A rule option's word list; a lone word counts as a list of one."""
-    value = opts.get(key, default)
-    return (value,) if isinstance(value, str) else tuple(str(w) for w in value)
-
-
-def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
-    """Whether `domain` is one of `domains` or a subdomain of one (case and a trailing
-    dot aside): one C call, with the domains dotted once per list."""
-    return ("." + domain.lower().rstrip(".")).endswith(_dotted_domains(domains))
-
-
-@lru_cache(maxsize=64)
-def _dotted_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple("." + d for d in _bare_domains(domains))
 
 
 @detector("mynumber")
@@ -303,186 +280,6 @@ def find_photo_metadata(
         return
     names = ", ".join(entry.split(": ", 1)[0] for entry in ctx.photo_metadata)
     yield Hit(0, 0, {"excerpt": names, "files": names, "what": " / ".join(ctx.photo_metadata)})
-
-
-# --- links and hosts ---
-
-# A link starts with http://, https:// or www., in any case. Written with the letters'
-# cases as classes rather than IGNORECASE, and its first letter taken before the two
-# branches (each then looks back at it): the pattern then starts with one class, and `re`
-# skips in C to an h or a w (IGNORECASE, or a branch of classes, tried the whole pattern
-# at every position of the draft). ſ is the one other character IGNORECASE takes for s
-# (its NFKC is s).
-_URL_RE = re.compile(
-    r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ssſ]?://|(?<=[Ww])[Ww][Ww]\.)"
-    r"[^\s<>\"'「」『』()\[\]、。，,]+"
-)
-_HOST_RE = deferred(  # compiled when a post first needs it
-    r"(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*(?![\w.-])", re.I
-)
-_IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
-_PATH_START_RE = re.compile(r"[/?#]")
-
-
-def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
-    """(start, end, url, scheme, host) of every link, offsets in the original text."""
-    cached = draft.__dict__.get("_urls")
-    if cached is not None:
-        return cached
-    out = []
-    parts: dict[str, tuple[str, str]] = {}  # url -> (scheme, host): links repeat
-    # no `in` gate before it: 'http' / 'HTTP' / 'www.' missed Http://, WWW. (a phone's
-    # capitalised first letter); the regex starts with a class, so a post without an h or
-    # a w costs about a microsecond
-    for m in _URL_RE.finditer(draft.norm):
-        url = m.group().rstrip(".!?")
-        found = parts.get(url)
-        if found is None:
-            found = parts[url] = _scheme_and_host(url)
-        start = m.start()
-        s, e = draft.orig_span(start, start + len(url))
-        out.append((s, e, url, *found))
-    draft.__dict__["_urls"] = out
-    return out
-
-
-def _scheme_and_host(url: str) -> tuple[str, str]:
-    """A link's scheme ("" for www.) and host, lower case."""
-    low = url.lower()
-    scheme, sep, rest = low.partition("://")
-    if not sep:
-        scheme, rest = "", low
-    return scheme, _PATH_START_RE.split(rest, maxsplit=1)[0].split("@")[-1].split(":")[0]
-
-
-class ObsceneOptions(NamedTuple):
-    tlds: tuple[str, ...]  # with their dot: ".xxx"
-    host_keywords: re.Pattern[str]
-    blocklist: tuple[str, ...]
-    # strings one of each of which a lower-case ASCII host needs for host_keywords to
-    # match it (a 100 KB host a.a.a.… ran the case-blind alternation at every letter)
-    keyword_clauses: Clauses = ()
-
-
-def _obscene_options(opts: dict[str, Any]) -> ObsceneOptions:
-    keywords = "|".join(_words(opts, "host_keywords", ("xxx",)))
-    # on a lower-case ASCII host the case-blind regex matches as the case-sensitive one
-    # of a lower-case pattern, whose clauses the prefilter can read
-    clauses = required_strings_of(keywords) if keywords == keywords.lower() else ()
-    return ObsceneOptions(
-        tuple("." + t.lstrip(".") for t in _words(opts, "tlds")),
-        compile_regex(keywords, re.I),
-        _words(opts, "blocklist"),
-        clauses,
-    )
-
-
-def _may_name_keyword(host: str, opts: ObsceneOptions) -> bool:
-    """Whether host_keywords may match the host (lower case already, from _urls)."""
-    return not host.isascii() or host != host.lower() or passes(opts.keyword_clauses, host)
-
-
-@detector("link_obscene", options=_obscene_options)
-def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> Iterator[Hit]:
-    """Links to adult sites: adult TLDs, adult keywords in the host, the admin's blocklist."""
-    urls = _urls(draft)
-    if not urls:
-        return
-    block = opts.blocklist + ctx.link_blocklist
-    verdicts: dict[str, bool] = {}  # per host: a draft of many links has few hosts
-    for s, e, _url, _scheme, host in urls:
-        obscene = verdicts.get(host)
-        if obscene is None:
-            obscene = verdicts[host] = not _domain_in(host, ctx.office_domains) and bool(
-                host.endswith(opts.tlds)
-                or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
-                or _domain_in(host, block)
-            )
-        if obscene:
-            yield Hit(s, e)
-
-
-@detector("link_hygiene", options=lambda opts: _words(opts, "shorteners"))
-def find_link_hygiene(
-    draft: Draft, ctx: CheckContext, shorteners: tuple[str, ...]
-) -> Iterator[Hit]:
-    """Links a reader cannot judge by eye: shorteners, raw IPs, punycode, plain http."""
-    reasons: dict[tuple[str, str], str | None] = {}  # per (scheme, host), as for hosts
-    for s, e, _url, scheme, host in _urls(draft):
-        key = (scheme, host)
-        if key not in reasons:
-            reasons[key] = _hygiene_reason(scheme, host, ctx, shorteners)
-        why = reasons[key]
-        if why is not None:
-            yield Hit(s, e, {"why": why})
-
-
-def _hygiene_reason(
-    scheme: str, host: str, ctx: CheckContext, shorteners: tuple[str, ...]
-) -> str | None:
-    if _domain_in(host, ctx.office_domains) and scheme != "http":
-        return None
-    if _domain_in(host, shorteners):
-        return "短縮URLはリンク先が分かりません。元のURLを書いてください。"
-    if _IPV4_RE.match(host):
-        return "IPアドレスのリンクは避け、ドメイン名のURLにしてください。"
-    if "xn--" in host:
-        return "国際化ドメイン（punycode）は偽サイトと見分けにくいため、確認してください。"
-    if scheme == "http":
-        return "暗号化されていない http のリンクです。https のURLがあればそちらにしてください。"
-    return None
-
-
-@detector("link_userinfo", options=lambda opts: bool(opts.get("imitating_office", False)))
-def find_link_userinfo(draft: Draft, ctx: CheckContext, imitating_office: bool) -> Iterator[Hit]:
-    """Links with a user part before an @ (`https://town.tatsuno.lg.jp@evil.example/`):
-    what stands before the @ reads as the site but is not where the link goes. With
-    `imitating_office`, only those whose user part names an office domain (the town's
-    site imitated: never needed); without, only the others."""
-    for s, e, url, _scheme, host in _urls(draft):
-        if "@" not in url:
-            continue  # no user part (most links: a draft of thousands asked each below)
-        low = url.lower()
-        _, sep, rest = low.partition("://")
-        authority = _PATH_START_RE.split(rest if sep else low, maxsplit=1)[0]
-        userinfo = authority.rpartition("@")[0]
-        if not userinfo:
-            continue
-        office = any(
-            _domain_in(part, ctx.office_domains) for part in re.split(r"[@:]", userinfo) if part
-        )
-        if office == imitating_office:
-            yield Hit(s, e, {"host": host})
-
-
-@detector("internal_host", options=lambda opts: _words(opts, "suffixes"))
-def find_internal_host(draft: Draft, ctx: CheckContext, suffixes: tuple[str, ...]) -> Iterator[Hit]:
-    """Internal host names and URLs (config `internal_hosts`, .local / .lan …), UNC paths."""
-    suffixes += ctx.internal_hosts
-    if _any_domain_in_text(suffixes, draft.norm):
-        for m in _HOST_RE.finditer(draft.norm):
-            host = m.group().lower()
-            if _domain_in(host, suffixes):
-                yield Hit(*draft.orig_span(m.start(), m.end()))
-    if "\\\\" in draft.norm:  # a UNC path starts with two backslashes
-        for m in _UNC_RE.finditer(draft.norm):
-            yield Hit(*draft.orig_span(m.start(), m.end()))
-
-
-_UNC_RE = re.compile(r"\\\\[A-Za-z0-9._-]+\\[^\s]*")
-
-
-def _any_domain_in_text(domains: tuple[str, ...], text: str) -> bool:
-    """Whether a host in `text` can be in `domains` at all: the domain, as _domain_in
-    compares it, must then be in the lower-cased text (the host is part of it)."""
-    return any(map(text.lower().__contains__, _bare_domains(domains)))
-
-
-@lru_cache(maxsize=64)
-def _bare_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
-    """Domains as _domain_in compares them (lower case, no *. or trailing dot), once."""
-    bare = (d.lower().lstrip("*.").rstrip(".") for d in domains)
-    return tuple(d for d in bare if d)
 
 
 # --- spam: near-copies of recent posts, repeated lines ---

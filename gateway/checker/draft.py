@@ -209,7 +209,7 @@ class Draft:
     @_once
     def context_memo(self) -> dict[tuple[int, int, int], bool]:
         """Whether a context set is present in a span, per (id of the set, span start,
-        span end): filled by engine.ContextSet.present during one check."""
+        span end): filled by contexts.ContextSet.present during one check."""
         return {}
 
     @_once

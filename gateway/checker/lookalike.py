@@ -23,10 +23,11 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
-from gateway.checker.detectors import _domain_in, _urls
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
+from gateway.checker.links import _urls
+from gateway.checker.options import _domain_in
 
 # Host-like runs of letters that can pass for Latin (Latin, Greek, Cyrillic, Armenian,
 # Cherokee, Latin extensions), digits and hyphens, with at least one dot. Japanese text

@@ -25,7 +25,8 @@ from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule, RuleLoadError
 from gateway.checker.prefilter import TriggerScan, passes
-from gateway.checker.prh_load import PrhDictionary, PrhEntry, load_dictionary
+from gateway.checker.prh_entry import PrhEntry
+from gateway.checker.prh_load import PrhDictionary, load_dictionary
 from gateway.checker.prh_match import Target, find
 
 DEFAULT_MESSAGE = "「{excerpt}」は「{expected}」と書きます{note}。"

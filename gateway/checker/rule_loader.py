@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.checker.context import CheckContext
+from gateway.checker.contexts import ContextSet
 from gateway.checker.engine import (
     CLAUSE_RE,
     COMPOUNDS,
@@ -22,7 +23,6 @@ from gateway.checker.engine import (
     FORMS,
     KINDS,
     NORMALIZED,
-    ContextSet,
     DetectorRule,
     Element,
     RegexRule,
@@ -434,7 +434,7 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
 
 def load_rules(rules_dir: Path) -> list[Rule]:
     """Read every *.yaml / *.yml / *.toml directly in `rules_dir` and build its rules."""
-    from gateway.checker import dates, detectors, lookalike  # noqa: F401  (register detectors)
+    from gateway.checker import dates, detectors, links, lookalike  # noqa: F401  (register detectors)
 
     files = sorted(
         p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml", ".toml") and p.is_file()

@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.checker import Checker
-from gateway.checker import engine as engine_module
+from gateway.checker import token_index as index_module
 from gateway.checker.detectors import x_length_bound
 from gateway.checker.draft import _NARROW, _WIDE, Draft, _nfkc
-from gateway.checker.engine import GapAnchor, TokenIndex
+from gateway.checker.token_index import GapAnchor, TokenIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +38,10 @@ def indexes(checker: Checker) -> tuple[TokenIndex, TokenIndex]:
     """The checker's token index, and the same patterns indexed without gap anchors."""
     plain_of = GapAnchor.of
     try:
-        engine_module.GapAnchor.of = classmethod(lambda cls, pat, k: None)  # type: ignore[method-assign]
+        index_module.GapAnchor.of = classmethod(lambda cls, pat, k: None)  # type: ignore[method-assign]
         plain = TokenIndex(checker.rules)
     finally:
-        engine_module.GapAnchor.of = plain_of  # type: ignore[method-assign]
+        index_module.GapAnchor.of = plain_of  # type: ignore[method-assign]
     fast = TokenIndex(checker.rules)
     anchored = [c for cands in fast.by_form.values() for c in cands if c[3] is not None]
     assert len(anchored) > 100  # the hate-speech patterns have gaps

@@ -19,8 +19,8 @@ from test_checker_corpus import load_corpus
 
 from gateway.checker import CheckContext, Checker
 from gateway.checker.checker import _Links, _run
+from gateway.checker.contexts import ContextSet, _inside_quotes
 from gateway.checker.draft import Draft
-from gateway.checker.engine import ContextSet, _inside_quotes
 from gateway.checker.listing import EVERYTHING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -283,7 +283,7 @@ _HOSTS = st.lists(
 def test_host_keyword_clauses_never_skip_a_host_the_keywords_match(checker, host) -> None:
     """The keyword test that skips most hosts passes every host the case-blind keyword
     regex matches (link-obscene-suspect's own keywords; hosts as _urls makes them)."""
-    from gateway.checker.detectors import _may_name_keyword
+    from gateway.checker.links import _may_name_keyword
 
     opts = checker.rule("link-obscene-suspect").settings
     assert opts.keyword_clauses  # the test is not empty
@@ -450,7 +450,7 @@ def test_every_hit_from_an_offset_equals_every_hit_cut_there(checker) -> None:
 def test_context_prefilter_as_one_regex_per_clause_equals_passes(checker) -> None:
     """Whether a draft has the strings a context pattern needs, asked with one regex of
     each clause's strings, is what `passes` (a scan per string) answers."""
-    from gateway.checker.engine import _any_of
+    from gateway.checker.contexts import _any_of
     from gateway.checker.prefilter import passes, required_strings_of
 
     sets = {id(c): c for r in checker.rules for c in (*r.unless, *r.soften) if c.pattern}

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from gateway.checker import CheckContext, Checker
 from gateway.checker import dates as dates_module
 from gateway.checker.dates import _DATE_RE, date_matches
-from gateway.checker.detectors import _URL_RE
 from gateway.checker.draft import Draft
+from gateway.checker.links import _URL_RE
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -233,7 +233,8 @@ def test_a_dictionary_record_is_written_whole_at_its_first_check(tmp_path, cache
     on the first check, and the file's record is written then, with them (a start that
     only loads leaves none); a warm load finds the same, without parsing anything."""
     from gateway.checker import jsshape
-    from gateway.checker.prh_load import PrhEntry, load_dictionary
+    from gateway.checker.prh_entry import PrhEntry
+    from gateway.checker.prh_load import load_dictionary
 
     dictionary = tmp_path / "style.yml"
     dictionary.write_text(

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.checker import jsregex, jsshape, prh_load, prh_yaml
+from gateway.checker import jsregex, jsshape, prh_entry, prh_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = next(
@@ -103,7 +103,7 @@ def _dictionary_sources() -> list[tuple[str, bool]]:
                 continue
             pattern = raw.get("pattern") if raw.get("pattern") else raw.get("patterns")
             try:
-                out.append(prh_load._js_pattern(pattern, raw["expected"], False))
+                out.append(prh_entry._js_pattern(pattern, raw["expected"], False))
             except Exception:
                 continue
     return out
@@ -132,13 +132,13 @@ def test_plain_text_of_every_kind_translates_as_the_parser_does(seed: int) -> No
 
 
 def _display_loop(source: str) -> str:
-    """prh_load.js_display without its shortcut."""
-    saved = prh_load._DISPLAY_CHANGES
-    prh_load._DISPLAY_CHANGES = frozenset(source[:1]) if source else saved
+    """prh_entry.js_display without its shortcut."""
+    saved = prh_entry._DISPLAY_CHANGES
+    prh_entry._DISPLAY_CHANGES = frozenset(source[:1]) if source else saved
     try:
-        return prh_load.js_display(source)
+        return prh_entry.js_display(source)
     finally:
-        prh_load._DISPLAY_CHANGES = saved
+        prh_entry._DISPLAY_CHANGES = saved
 
 
 @pytest.mark.parametrize("seed", range(2))
@@ -151,8 +151,8 @@ def test_patterns_are_shown_as_the_full_reading_shows_them(seed: int) -> None:
     ]
     shortcut = 0
     for source in sources:
-        shortcut += prh_load._DISPLAY_CHANGES.isdisjoint(source)
-        assert prh_load.js_display(source) == _display_loop(source)
+        shortcut += prh_entry._DISPLAY_CHANGES.isdisjoint(source)
+        assert prh_entry.js_display(source) == _display_loop(source)
     assert shortcut > 100
 
 
@@ -318,20 +318,20 @@ def test_a_plain_rule_is_the_entry_the_full_reading_builds() -> None:
         {"expected": "x", "pattern": "/\\bML\\b/"}, {"expected": "x", "pattern": "/x\n/"},
     ]  # fmt: skip
     # a regex that does not read is left to build_entry, which names the error
-    assert prh_load._plain_entry({"expected": "x", "pattern": "/a(/"}, "d.yml") is None
+    assert prh_entry._plain_entry({"expected": "x", "pattern": "/a(/"}, "d.yml") is None
     path = Path("dictionary.yml")
     plain = 0
     for i, raw in enumerate(rules):
-        shortcut = prh_load._plain_entry(raw, str(path))
+        shortcut = prh_entry._plain_entry(raw, str(path))
         if shortcut is None:
             continue
         plain += 1
-        saved = prh_load._plain_entry
-        prh_load._plain_entry = lambda raw, where: None
+        saved = prh_entry._plain_entry
+        prh_entry._plain_entry = lambda raw, where: None
         try:
-            full = prh_load.build_entry(raw, path, i)
+            full = prh_entry.build_entry(raw, path, i)
         finally:
-            prh_load._plain_entry = saved
+            prh_entry._plain_entry = saved
         assert shortcut.to_json() == full.to_json(), raw
         assert (shortcut.where, shortcut.regex.pattern) == (full.where, full.regex.pattern)
     assert plain > 1000
@@ -345,11 +345,11 @@ def test_spec_results_are_what_applying_the_diffs_gives() -> None:
     from gateway.checker.prh_match import apply, prepare, rule_diffs, spec_result
 
     path = Path("dictionary.yml")
-    cases: list[tuple[prh_load.PrhEntry, str]] = []
+    cases: list[tuple[prh_entry.PrhEntry, str]] = []
     for text in _yaml_texts():
         for i, raw in enumerate((prh_yaml.read_yaml(text) or {}).get("rules") or []):
             try:
-                entry = prh_load.build_entry(raw, path, i)
+                entry = prh_entry.build_entry(raw, path, i)
             except Exception:
                 continue
             cases += [(entry, src) for src, _ in entry.specs]
@@ -363,7 +363,7 @@ def test_spec_results_are_what_applying_the_diffs_gives() -> None:
         ("$0$10", "/(c)d/", None),
     ]:  # fmt: skip
         raw = {"expected": expected, "pattern": pattern, "regexpMustEmpty": must}
-        entry = prh_load.build_entry(raw, path, 0)
+        entry = prh_entry.build_entry(raw, path, 0)
         cases += [(entry, "".join(rnd.choice("abcdef") for _ in range(12))) for _ in range(300)]
     assert len(cases) > 1000
     for entry, text in cases:

@@ -1,0 +1,296 @@
+"""The token index: every token pattern of every lexicon and sequence rule, keyed by the
+forms its first element accepts, so a draft's morphemes are looked up once for all of
+them and patterns are matched only where one may start (its own module: engine.py had
+grown past its one job)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import compress, count
+from typing import Any, NamedTuple
+
+from gateway.checker.draft import Draft
+from gateway.checker.engine import (
+    DICTIONARY,
+    NORMALIZED,
+    SURFACE,
+    Element,
+    Hit,
+    Rule,
+    _hit,
+    _match_at,
+    _match_pattern,
+)
+from gateway.checker.fold import joined_to_neighbours, tokens_inside_word
+from gateway.checker.tokenizer import Columns
+
+
+class TokenIndex:
+    """All token patterns of many rules, keyed by the forms their first element accepts."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        # form -> (rule, pattern, forms the next morpheme must have or None, the word
+        # after the pattern's first gap or None, its first element when that is a plain
+        # word (no gap, look-behind or look-ahead) or None, the first element's
+        # `compound`): most candidates fail on the next morpheme (し of します is not
+        # し+ね), tested first; a pattern with a gap (外国人 … 出て行け) is tried only where
+        # the word after its gap stands within reach, so a flood of its first word costs
+        # a lookup each (GapAnchor); a plain first element is tested once per word seen
+        # (most lexicon words are that one element)
+        self.by_form: dict[str, list[_Candidate]] = defaultdict(list)
+        self.scan: list[tuple[Rule, tuple[Element, ...]]] = []
+        for rule in rules:
+            for pat in rule.patterns:
+                k = 1 if pat[0].behind else 0
+                first = pat[k]
+                if first.forms:
+                    follow = _follow_forms(pat, k + 1)
+                    anchor = GapAnchor.of(pat, k)
+                    head = first if k == 0 and _plain(first) else None
+                    for f in first.forms:
+                        self.by_form[f].append((rule, pat, follow, anchor, head, first.compound))
+                else:
+                    self.scan.append((rule, pat))
+        self.by_form = dict(self.by_form)
+        self.forms = frozenset(self.by_form)
+
+    def starts(self, cols: Columns) -> list[int]:
+        """Indices of the morphemes a pattern may start at: one of their forms is a key.
+
+        Set operations over each column, in C (isdisjoint, compress/map); the lookups and
+        pattern matches in run() are left for the few morphemes that are keys.
+        """
+        forms = self.forms
+        is_key = forms.__contains__
+        hits: set[int] = set()
+        for column in (cols.normalized, cols.dictionary_forms, cols.surfaces):
+            if not forms.isdisjoint(column):
+                hits.update(compress(count(), map(is_key, column)))
+        return sorted(hits)
+
+    def run(
+        self,
+        draft: Draft,
+        limit: int | None = None,
+        cutoffs: dict[str, int] | None = None,
+        since: int = 0,
+    ) -> Iterator[tuple[Rule, Hit]]:
+        """Every match of every pattern. With `limit`, a rule's keyed matches stop after
+        that many, and `cutoffs` gets the offset from which they are incomplete. `since`:
+        only the keyed matches that start at or after that offset (each start is
+        matched on its own, so those are the same as in a run from the beginning)."""
+        cols = draft.columns
+        starts = self.starts(cols)
+        if since:
+            starts = starts[bisect_left(starts, bisect_left(draft.token_starts, since)) :]
+        if starts:
+            yield from self._run_keyed(
+                draft, cols, starts, limit, {} if cutoffs is None else cutoffs
+            )
+        if self.scan:
+            begins, ends = draft.token_starts, cols.ends
+            for i in range(len(ends)):
+                for rule, pat in self.scan:
+                    j = _match_pattern(pat, cols, i)
+                    if j > i and _whole_word(draft, pat, i, j - 1):
+                        yield rule, Hit(begins[i], ends[j - 1])
+
+    def _run_keyed(
+        self,
+        draft: Draft,
+        cols: Columns,
+        starts: list[int],
+        limit: int | None,
+        cutoffs: dict[str, int],
+    ) -> Iterator[tuple[Rule, Hit]]:
+        normalized, dictionary_forms, surfaces = (
+            cols.normalized,
+            cols.dictionary_forms,
+            cols.surfaces,
+        )
+        anchors = _AnchorPositions(cols)
+        by_form = self.by_form
+        live: dict[str, list[_Candidate]] = {}  # by_form without the patterns that
+        # cannot match anywhere in this draft (the word after their gap is absent) and
+        # without the rules that have reached their limit
+        counts: dict[str, int] = {}  # matches per rule, while a limit is set
+        full: set[str] = set()  # the rules that have reached it
+
+        def get(form: str) -> list[_Candidate] | None:
+            found = live.get(form)
+            if found is None:
+                found = live[form] = [
+                    c
+                    for c in by_form.get(form, ())
+                    if (c[3] is None or anchors.present(c[3])) and c[0].id not in full
+                ]
+            return found
+
+        def candidates(i: int) -> list[_Candidate]:
+            norm, dict_form, surface = normalized[i], dictionary_forms[i], surfaces[i]
+            cands = get(norm) or []
+            if dict_form != norm:
+                cands = cands + (get(dict_form) or [])
+            if surface != norm and surface != dict_form:
+                cands = cands + (get(surface) or [])
+            # a pattern's plain first element is decided here for every morpheme of this word
+            return [
+                c if c[4] is None else (*c[:4], _MATCHED if len(c[1]) == 1 else _HEAD, c[5])
+                for c in cands
+                if c[4] is None or c[4].accepts(cols, i)
+            ]
+
+        # the candidates of each word seen (its forms and part of speech: all that a
+        # morpheme's own test reads), plain first elements decided: a flood of one word
+        # looks it up once (emptied when a rule reaches its limit)
+        pos = cols.pos
+        by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
+        token_starts, ends, text = draft.token_starts, cols.ends, draft.text
+        n = len(surfaces)
+        for i in starts:
+            word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
+            cands = by_word.get(word)
+            if cands is None:
+                cands = by_word[word] = candidates(i)
+            if not cands:
+                continue
+            seen: set[int] | None = None if len(cands) == 1 else set()
+            nxt = i + 1
+            for rule, pat, follow, anchor, single, compound in cands:
+                if full and rule.id in full:
+                    continue  # this rule has reached its limit
+                if follow is not None and (
+                    nxt >= n
+                    or not (
+                        normalized[nxt] in follow
+                        or dictionary_forms[nxt] in follow
+                        or surfaces[nxt] in follow
+                    )
+                ):
+                    continue
+                if anchor is not None and not anchors.within(anchor, i):
+                    continue
+                if seen is not None:
+                    key = id(pat)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                if single is _MATCHED:
+                    j = nxt
+                elif single is _HEAD:
+                    j = _match_at(pat, cols, nxt, 1)  # the rest, after its first element
+                else:
+                    j = _match_pattern(pat, cols, i)
+                if j <= i:
+                    continue
+                start, end = token_starts[i], ends[j - 1]
+                # tokens_inside_word, its checks inlined (a flood asks it per place)
+                if compound == "any" or not (
+                    end > start
+                    and joined_to_neighbours(cols, text, i, j - 1, start, end, compound)
+                ):
+                    yield rule, _hit((start, end, None, None))
+                    if limit is not None:
+                        k = counts[rule.id] = counts.get(rule.id, 0) + 1
+                        if k >= limit:
+                            full.add(rule.id)
+                            cutoffs[rule.id] = start
+                            for form, found in live.items():
+                                live[form] = [c for c in found if c[0].id not in full]
+                            by_word.clear()
+
+
+class GapAnchor(NamedTuple):
+    """The word after a pattern's first gap, and where it may stand: a match that starts
+    at morpheme i has it at one of i + offset … i + offset + gap."""
+
+    element: Element
+    offset: int  # morphemes from the match's start to the gap
+    gap: int
+
+    @classmethod
+    def of(cls, pat: tuple[Element, ...], k: int) -> GapAnchor | None:
+        """The anchor of a pattern whose reported morphemes begin at element k, or None
+        (no gap, or no plain word after it)."""
+        for g in range(k, len(pat) - 1):
+            el = pat[g]
+            if el.gap:
+                after = pat[g + 1]
+                if after.forms is None or after.gap or after.ahead or after.behind:
+                    return None
+                return cls(after, g - k, el.gap)
+            if el.ahead or el.behind:
+                return None
+        return None
+
+
+_Candidate = tuple[
+    Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None, Element | None, str
+]
+# a candidate's first element, accepted by the word at hand: the whole pattern (it has
+# one element), or the pattern goes on from its second element at the next morpheme
+_MATCHED: Any = object()
+_HEAD: Any = object()
+
+
+def _plain(el: Element) -> bool:
+    """Whether an element is a plain word: no gap, look-behind or look-ahead."""
+    return not (el.gap or el.behind or el.ahead)
+
+
+class _AnchorPositions:
+    """Per draft: the morphemes whose forms an anchor word has (a superset of where
+    Element.accepts holds, which also tests the part of speech), found in C per column."""
+
+    __slots__ = ("_cols", "_found")
+
+    def __init__(self, cols: Columns) -> None:
+        self._cols = cols
+        self._found: dict[int, list[int]] = {}
+
+    def _positions(self, anchor: GapAnchor) -> list[int]:
+        el = anchor.element
+        found = self._found.get(id(el))
+        if found is None:
+            forms, c, cols = el.forms, el.cols, self._cols
+            assert forms is not None
+            hits: set[int] = set()
+            for bit, column in (
+                (SURFACE, cols.surfaces),
+                (DICTIONARY, cols.dictionary_forms),
+                (NORMALIZED, cols.normalized),
+            ):
+                if c & bit and not forms.isdisjoint(column):
+                    hits.update(compress(count(), map(forms.__contains__, column)))
+            found = self._found[id(el)] = sorted(hits)
+        return found
+
+    def present(self, anchor: GapAnchor) -> bool:
+        return bool(self._positions(anchor))
+
+    def within(self, anchor: GapAnchor, start: int) -> bool:
+        """Whether the anchor word stands where a match starting at `start` needs it."""
+        positions = self._positions(anchor)
+        lo = start + anchor.offset
+        k = bisect_left(positions, lo)
+        return k < len(positions) and positions[k] <= lo + anchor.gap
+
+
+def _whole_word(draft: Draft, pat: tuple[Element, ...], i: int, j: int) -> bool:
+    """Whether a token match (tokens i … j) is not part of a longer katakana or kanji
+    word (南シナ海), as its first element's `compound` allows."""
+    first = pat[1] if pat[0].behind else pat[0]
+    return first.compound == "any" or not tokens_inside_word(draft, i, j, first.compound)
+
+
+def _follow_forms(pat: tuple[Element, ...], k: int) -> frozenset[str] | None:
+    """The forms element k of a pattern requires, when it is a plain word (no gap, no
+    look-ahead): a morpheme without one of them ends every match there. None: no test."""
+    if k >= len(pat):
+        return None
+    el = pat[k]
+    if el.forms is None or el.gap or el.ahead or el.behind:
+        return None
+    return el.forms
