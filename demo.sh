@@ -7,5 +7,7 @@ cd "$(dirname "$0")"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # the tested versions, hash-checked (requirements.lock, made by ./lock.sh), then the project
 .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps .
+# editable, as ./test.sh installs it: the demo and the tests then run the same code (a
+# plain install here left the tests' `gateway` command running a copy of the tree)
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
 exec .venv/bin/gateway demo "$@"
