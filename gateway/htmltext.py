@@ -89,11 +89,16 @@ def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
         lines.append(line)
         current = []
 
-    def blank_line(quote: int) -> None:
-        """The owed blank lines (all but the first would be dropped)."""
-        nonlocal blank
-        lines.append("> " * quote if quote else "")
-        blank = True
+    def pay_pending(quote: int) -> None:
+        """Before text: the line breaks owed (a blank line for two or more; all but the
+        first blank line would be dropped)."""
+        nonlocal pending, blank
+        if current:
+            end_line()
+        if pending > 1 and not blank:
+            lines.append("> " * quote if quote else "")
+            blank = True
+        pending = 0
 
     for kind, text, level, quote, pre in segments:
         if level > worst:
@@ -104,11 +109,7 @@ def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
                 if not piece:
                     continue
                 if pending:
-                    if current:
-                        end_line()
-                    if pending > 1 and not blank:
-                        blank_line(quote)
-                    pending = 0
+                    pay_pending(quote)
                 if not current:
                     piece = piece.lstrip(" ")
                     if not piece:
@@ -123,11 +124,7 @@ def _assemble(segments: list[Segment], worst: int, outlook_from: int) -> str:
                 if not piece:
                     continue
                 if pending:
-                    if current:
-                        end_line()
-                    if pending > 1 and not blank:
-                        blank_line(quote)
-                    pending = 0
+                    pay_pending(quote)
                 if not current:
                     current_quote = quote
                 current.append(piece)
