@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gateway.checker.draft import Draft
-from gateway.checker.prefilter import required_strings_of
+from gateway.checker.prefilter import _trie_regex, required_strings_of
 
 # --- context sets: words or patterns that, near a match, mean "this is not a violation" ---
 
@@ -87,11 +87,11 @@ class ContextSet:
 def _any_of(strings: tuple[str, ...]) -> re.Pattern[str]:
     """One regex of literals for a prefilter clause: one pass over a long draft, where
     `passes` scanned it once per string (a context's clause holds 15 to 30 of them: four
-    times the pattern's own search on a 100 KB sentence). Longest first, though any
-    match will do."""
+    times the pattern's own search on a 100 KB sentence). The trie of the trigger scan
+    (prefilter._trie_regex): any match will do."""
     if not strings:
         return re.compile("(?!)")  # an empty clause passes no text (as in `passes`)
-    return re.compile("|".join(map(re.escape, sorted(strings, key=len, reverse=True))))
+    return re.compile(_trie_regex(strings))
 
 
 _QUOTES = (("「", "」"), ("『", "』"), ("“", "”"), ("〝", "〟"), ("（", "）"), ('"', '"'))
