@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gateway.checker.draft import Draft
+from gateway.checker.lazyre import deferred
 from gateway.checker.prefilter import _trie_regex, required_strings_of
 
 # --- context sets: words or patterns that, near a match, mean "this is not a violation" ---
@@ -152,9 +153,10 @@ def _offsets_of(text: str, ch: str) -> list[int]:
 
 
 # an opening mark, what follows it up to a closing mark or a line end (group 1), and that
-# closing mark when there is one (consumed: for "…" the next " opens again)
+# closing mark when there is one (consumed: for "…" the next " opens again); compiled
+# when a draft's first quoted context is weighed, not on every start of `gateway check`
 _STRETCH_RES = {
-    (op, cl): re.compile(f"{re.escape(op)}([^{re.escape(cl)}\n]*+){re.escape(cl)}?")
+    (op, cl): deferred(f"{re.escape(op)}([^{re.escape(cl)}\n]*+){re.escape(cl)}?")
     for op, cl in _QUOTES
 }
 
