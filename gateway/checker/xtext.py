@@ -90,6 +90,17 @@ _TCO_RE = re.compile(
     r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?", re.I
 )
 _PORT_RE = re.compile(r"[0-9]+")
+# What may follow a domain, as _take read it with a call each: a port (: and ASCII
+# digits), a path (a / and the longest run of path characters that ends on a
+# path-ending one, as _path_end finds it when no bracket follows the run: group 2 is
+# the whole run, to see whether one does) and a query (? and the longest run of query
+# characters that ends on a query-ending one, as _query_end). Each optional part that
+# does not match is left out, so a shorter path is never tried for the query's sake.
+_TAIL_RE = re.compile(
+    f"(?::[0-9]+)?(?:(/)(?=({_PATH_CLASS}*+))(?:{_PATH_CLASS}*{_PATH_END_CLASS})?)?"
+    r"(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?",
+    re.I,
+)
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG = 40
 
@@ -373,14 +384,15 @@ def extract_urls(text: str) -> list[Url]:
     out: list[Url] = []
     pos = 0  # where the next match may begin (its preceding character included)
     tables: dict[tuple[str, str], _Run | bool] = {}  # _table's, per run text
+    plans: dict[tuple[str, str, str, str | None, str], _Plan] = {}  # _plan's, per run
     for run in _LINKED_RUN_RE.finditer(text):
         r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
-        key = (run.group(2), text[r1 : r1 + 1])
-        table = tables.get(key)
+        host, after = run.group(2), text[r1 : r1 + 1]
+        table = tables.get((host, after))
         if table is None:
-            table = tables[key] = _table(*key)
+            table = tables[host, after] = _table(host, after)
         if table is False:
             continue  # no label after a dot can be a TLD: no domain
         proto = run.start(1)
@@ -392,28 +404,96 @@ def extract_urls(text: str) -> list[Url]:
                     proto = r0 - 8
                 elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
                     proto = r0 - 7
-        if (
-            proto is not None
-            and (proto >= pos + 1 or proto == pos == 0)
-            and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
-        ):
-            end, extra = table.head
-            if end >= 0:
-                pos = _take(text, out, proto, r0, r0 + end, text[proto:r0], extra)
-                if pos >= r1:
-                    continue
-        u = max(r0, pos + 1 if pos else 0)
-        while u < r1:
-            if _DOMAIN_CHAR_RE.match(text, u) and (u == 0 or text[u - 1] not in _BAD_BEFORE):
-                end = table.domain_end(u - r0)
-                if end >= 0:
-                    pos = _take(text, out, u, u, r0 + end, None)
-                    u = pos + 1
-                    continue
-                u = r0 + _next_start(table, u - r0)
-            else:
-                u += 1
+        if pos and pos >= (r0 if proto is None else proto):
+            # the last link ended inside this run or its protocol: decided from there
+            takes, final, pos = _decide(text, r0, r1, table, proto, pos)
+            for take in takes:
+                _take(text, out, *take)
+            if final is not None:
+                pos = _take(text, out, *final)
+            continue
+        # Else the run decides alone, as after no link at all (_plan): the same host
+        # between the same characters gives the same links, so a draft of thousands of
+        # links decides each host once and pays only the text after its last domain.
+        key = (host, after, text[r0 - 1 : r0], None, "")
+        if proto is not None:
+            key = (host, after, "", text[proto:r0], text[proto - 1 : proto])
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(text, r0, r1, table, proto)
+        inside, final, last = plan
+        if inside:
+            out += [_url((u, s + r0, e + r0)) for u, s, e in inside]
+        if last is not None:
+            pos = r0 + last
+        if final is not None:
+            pos = _finish(text, out, r0, final)
     return out
+
+
+class _Plan(NamedTuple):
+    """What a run (with its protocol and the characters around it) decides alone, with
+    offsets from its start: the links inside it, the link whose domain ends with the run
+    (its port, path and query are read from the text after it) and where the last link
+    inside it ended (None: none)."""
+
+    inside: tuple[Url, ...]
+    final: _Final | None
+    last: int | None
+
+
+def _plan(text: str, r0: int, r1: int, table: _Run, proto: int | None) -> _Plan:
+    """The run's _Plan, decided here at its first place. A domain that ends before the
+    run does gets no port, path or query (the character after it is a host character,
+    never : / or ?), so its link reads nothing after the run; the run's own characters,
+    its protocol and the characters before it and the run are the plan's key."""
+    takes, final, last = _decide(text, r0, r1, table, proto, 0)
+    found: list[Url] = []
+    for take in takes:
+        _take(text, found, *take)
+    return _Plan(
+        tuple(_url((u, s - r0, e - r0)) for u, s, e in found),
+        None if final is None else _final(text, r0, final),
+        None if last == 0 else last - r0,
+    )
+
+
+def _decide(
+    text: str, r0: int, r1: int, table: _Run, proto: int | None, pos: int
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None, int]:
+    """The links of one run (text[r0:r1]) after the last link ended at `pos` (0: none), as
+    _take's arguments: those whose domain ends inside the run, the one whose domain ends
+    with it (or None) and where the last of the first ended (else `pos`). twitter-text's
+    regex, read as a scanner: a protocol link first, then every start a domain may have."""
+    takes: list[tuple[Any, ...]] = []
+    if (
+        proto is not None
+        and (proto >= pos + 1 or proto == pos == 0)
+        and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
+    ):
+        end, extra = table.head
+        if end >= 0:
+            take = (proto, r0, r0 + end, text[proto:r0], extra)
+            if r0 + end >= r1:
+                return takes, take, pos
+            takes.append(take)
+            pos = r0 + end
+    u = max(r0, pos + 1 if pos else 0)
+    while u < r1:
+        if _DOMAIN_CHAR_RE.match(text, u) and (u == 0 or text[u - 1] not in _BAD_BEFORE):
+            end = table.domain_end(u - r0)
+            if end >= 0:
+                take = (u, u, r0 + end, None, _UNKNOWN)
+                if r0 + end >= r1:
+                    return takes, take, pos
+                takes.append(take)
+                pos = r0 + end  # _take ends such a link with its domain
+                u = pos + 1
+                continue
+            u = r0 + _next_start(table, u - r0)
+        else:
+            u += 1
+    return takes, None, pos
 
 
 def _table(host: str, after: str) -> _Run | bool:
@@ -444,6 +524,70 @@ def _before_ok(text: str, u: int) -> bool:
 _UNKNOWN: Any = object()
 
 
+def _tail_end(text: str, d1: int) -> tuple[int, bool]:
+    """Where a link whose domain ends at d1 ends (its port, path and query), and whether
+    it has a path."""
+    tail = _TAIL_RE.match(text, d1)  # one match, as a rule (it always matches)
+    slash = tail.start(1)  # type: ignore[union-attr]
+    if slash < 0:
+        return tail.end(), False  # type: ignore[union-attr]
+    if not text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
+        return tail.end(), True  # type: ignore[union-attr]
+    end = _path_end(text, slash + 1)  # brackets in the path: balanced groups
+    if text.startswith("?", end) and (q := _query_end(text, end + 1)) >= 0:
+        end = q
+    return end, True
+
+
+class _Final(NamedTuple):
+    """A _Plan's link whose domain ends with its run, with what _take would decide about
+    it from the run alone (offsets from the run's start)."""
+
+    start: int
+    d0: int
+    d1: int
+    protocol: str | None
+    extra: int | None
+    # a link without a protocol: its ASCII domains (_take's `found`; none: no link);
+    # None for a protocol link
+    pieces: tuple[Url, ...] | None
+    tco: bool  # a protocol link whose domain may be t.co: _take decides it
+
+
+def _final(text: str, r0: int, take: tuple[Any, ...]) -> _Final:
+    start, d0, d1, protocol, extra = take
+    domain = text[d0:d1]
+    if extra is _UNKNOWN:
+        extra = _punycode_extra(domain) if len(domain) <= 253 else _punycode_extra.__wrapped__(domain)
+    pieces = None
+    if protocol is None:
+        pieces = ()
+        if not (start > 0 and text[start - 1] in "-_./"):  # as _take decides
+            pieces = tuple(_url((domain[a:b], d0 + a - r0, d0 + b - r0)) for a, b in _ascii_domains(domain))
+    tco = protocol is not None and d1 - d0 == 4
+    return _Final(start - r0, d0 - r0, d1 - r0, protocol, extra, pieces, tco)
+
+
+def _finish(text: str, out: list[Url], r0: int, final: _Final) -> int:
+    """_take for a plan's final link in the run at r0: only its tail is read."""
+    start, d0, d1, protocol, extra, pieces, tco = final
+    start += r0
+    d1 += r0
+    if tco:
+        return _take(text, out, start, d0 + r0, d1, protocol, extra)
+    end, has_path = _tail_end(text, d1)
+    if extra is None or len(protocol or "https://") + end - start + extra > _MAX_URL_LENGTH:
+        return end  # as _valid_url decides it
+    if pieces is None:
+        out.append(_url((text[start:end], start, end)))
+    elif pieces:
+        out += [_url((u, s + r0, e + r0)) for u, s, e in pieces]
+        if has_path:
+            last = out[-1]
+            out[-1] = _url((last.url + text[d1:end], last.start, end))
+    return end
+
+
 def _take(
     text: str,
     out: list[Url],
@@ -456,17 +600,7 @@ def _take(
     """Complete a link whose domain is text[d0:d1] (port, path, query), check it as
     twitter-text does and append it; return where the match ended. `extra`: the
     domain's punycode extra length when the caller knows it (_Run.head_domain)."""
-    end = d1
-    if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
-        m = _PORT_RE.match(text, end + 1)
-        end = m.end() if m else end
-    has_path = text.startswith("/", end)
-    if has_path:
-        end += 1
-        if _PATH_CHARS.match(text, end) is not None or text.startswith("(", end):
-            end = _path_end(text, end)  # else an empty path: the link ends after its /
-    if text.startswith("?", end) and (q := _query_end(text, end + 1)) >= 0:
-        end = q
+    end, has_path = _tail_end(text, d1)
     url, domain = text[start:end], text[d0:d1]
     if extra is _UNKNOWN:
         if not _valid_url(url, protocol or "https://", domain):
