@@ -379,22 +379,26 @@ def _punycode_extra(domain: str) -> int | None:
 
 def extract_urls(text: str) -> list[Url]:
     """Links as twitter-text extracts them (with and without a protocol), in order."""
+    return list(map(_url, _links(text)))
+
+
+_Row = tuple[str, int, int]  # a Url as a plain tuple: parse reads thousands of them
+
+
+def _links(text: str) -> list[_Row]:
+    """extract_urls, as plain tuples (url, start, end)."""
     if "." not in text:
         return []
-    out: list[Url] = []
+    out: list[_Row] = []
     pos = 0  # where the next match may begin (its preceding character included)
     tables: dict[tuple[str, str], _Run | bool] = {}  # _table's, per run text
-    plans: dict[tuple[str, str, str, str | None, str], _Plan] = {}  # _plan's, per run
+    # _plan's, per run with the characters around it (bare) or with its protocol
+    bare: dict[str, _Plan] = {}
+    protocol: dict[str, _Plan] = {}
     for run in _LINKED_RUN_RE.finditer(text):
         r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
-        host, after = run.group(2), text[r1 : r1 + 1]
-        table = tables.get((host, after))
-        if table is None:
-            table = tables[host, after] = _table(host, after)
-        if table is False:
-            continue  # no label after a dot can be a TLD: no domain
         proto = run.start(1)
         if proto < 0:
             proto = None  # none matched before the run (it may belong to an earlier run)
@@ -406,6 +410,9 @@ def extract_urls(text: str) -> list[Url]:
                     proto = r0 - 7
         if pos and pos >= (r0 if proto is None else proto):
             # the last link ended inside this run or its protocol: decided from there
+            table = _table_of(tables, run.group(2), text[r1 : r1 + 1])
+            if table is False:
+                continue  # no label after a dot can be a TLD: no domain
             takes, final, pos = _decide(text, r0, r1, table, proto, pos)
             for take in takes:
                 _take(text, out, *take)
@@ -415,20 +422,35 @@ def extract_urls(text: str) -> list[Url]:
         # Else the run decides alone, as after no link at all (_plan): the same host
         # between the same characters gives the same links, so a draft of thousands of
         # links decides each host once and pays only the text after its last domain.
-        key = (host, after, text[r0 - 1 : r0], None, "")
-        if proto is not None:
-            key = (host, after, "", text[proto:r0], text[proto - 1 : proto])
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = _plan(text, r0, r1, table, proto)
+        # The key is one slice: the character before the run or its protocol (none at
+        # the start), the protocol, the run and the character after it (none at the
+        # end); a run never follows or precedes a run character, so the slice says
+        # where each part ends.
+        if proto is None:
+            key = text[r0 - 1 if r0 else 0 : r1 + 1]
+            plan = bare.get(key)
+            if plan is None:
+                plan = bare[key] = _plan(text, r0, r1, tables, proto)
+        else:
+            key = text[proto - 1 if proto else 0 : r1 + 1]
+            plan = protocol.get(key)
+            if plan is None:
+                plan = protocol[key] = _plan(text, r0, r1, tables, proto)
         inside, final, last = plan
         if inside:
-            out += [_url((u, s + r0, e + r0)) for u, s, e in inside]
+            out += [(u, s + r0, e + r0) for u, s, e in inside]
         if last is not None:
             pos = r0 + last
         if final is not None:
             pos = _finish(text, out, r0, final)
     return out
+
+
+def _table_of(tables: dict[tuple[str, str], _Run | bool], host: str, after: str) -> _Run | bool:
+    table = tables.get((host, after))
+    if table is None:
+        table = tables[host, after] = _table(host, after)
+    return table
 
 
 class _Plan(NamedTuple):
@@ -437,22 +459,31 @@ class _Plan(NamedTuple):
     (its port, path and query are read from the text after it) and where the last link
     inside it ended (None: none)."""
 
-    inside: tuple[Url, ...]
+    inside: tuple[_Row, ...]
     final: _Final | None
     last: int | None
 
 
-def _plan(text: str, r0: int, r1: int, table: _Run, proto: int | None) -> _Plan:
+def _plan(
+    text: str,
+    r0: int,
+    r1: int,
+    tables: dict[tuple[str, str], _Run | bool],
+    proto: int | None,
+) -> _Plan:
     """The run's _Plan, decided here at its first place. A domain that ends before the
     run does gets no port, path or query (the character after it is a host character,
     never : / or ?), so its link reads nothing after the run; the run's own characters,
     its protocol and the characters before it and the run are the plan's key."""
+    table = _table_of(tables, text[r0:r1], text[r1 : r1 + 1])
+    if table is False:
+        return _Plan((), None, None)  # no label after a dot can be a TLD: no domain
     takes, final, last = _decide(text, r0, r1, table, proto, 0)
-    found: list[Url] = []
+    found: list[_Row] = []
     for take in takes:
         _take(text, found, *take)
     return _Plan(
-        tuple(_url((u, s - r0, e - r0)) for u, s, e in found),
+        tuple((u, s - r0, e - r0) for u, s, e in found),
         None if final is None else _final(text, r0, final),
         None if last == 0 else last - r0,
     )
@@ -550,7 +581,7 @@ class _Final(NamedTuple):
     extra: int | None
     # a link without a protocol: its ASCII domains (_take's `found`; none: no link);
     # None for a protocol link
-    pieces: tuple[Url, ...] | None
+    pieces: tuple[_Row, ...] | None
     tco: bool  # a protocol link whose domain may be t.co: _take decides it
 
 
@@ -563,34 +594,42 @@ def _final(text: str, r0: int, take: tuple[Any, ...]) -> _Final:
     if protocol is None:
         pieces = ()
         if not (start > 0 and text[start - 1] in "-_./"):  # as _take decides
-            pieces = tuple(_url((domain[a:b], d0 + a - r0, d0 + b - r0)) for a, b in _ascii_domains(domain))
+            pieces = tuple((domain[a:b], d0 + a - r0, d0 + b - r0) for a, b in _ascii_domains(domain))
     tco = protocol is not None and d1 - d0 == 4
     return _Final(start - r0, d0 - r0, d1 - r0, protocol, extra, pieces, tco)
 
 
-def _finish(text: str, out: list[Url], r0: int, final: _Final) -> int:
-    """_take for a plan's final link in the run at r0: only its tail is read."""
+def _finish(text: str, out: list[_Row], r0: int, final: _Final) -> int:
+    """_take for a plan's final link in the run at r0: only its tail is read (as
+    _tail_end reads it, inline: thousands of links call this)."""
     start, d0, d1, protocol, extra, pieces, tco = final
     start += r0
     d1 += r0
     if tco:
         return _take(text, out, start, d0 + r0, d1, protocol, extra)
-    end, has_path = _tail_end(text, d1)
+    tail = _TAIL_RE.match(text, d1)  # it always matches
+    end = tail.end()  # type: ignore[union-attr]
+    slash = tail.start(1)  # type: ignore[union-attr]
+    if slash >= 0 and text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
+        end = _tail_end(text, d1)[0]  # brackets in the path
     if extra is None or len(protocol or "https://") + end - start + extra > _MAX_URL_LENGTH:
         return end  # as _valid_url decides it
     if pieces is None:
-        out.append(_url((text[start:end], start, end)))
+        out.append((text[start:end], start, end))
+    elif len(pieces) == 1 and slash >= 0:
+        u, s, _ = pieces[0]  # one domain and a path: the link runs to the path's end
+        out.append((u + text[d1:end], s + r0, end))
     elif pieces:
-        out += [_url((u, s + r0, e + r0)) for u, s, e in pieces]
-        if has_path:
-            last = out[-1]
-            out[-1] = _url((last.url + text[d1:end], last.start, end))
+        out += [(u, s + r0, e + r0) for u, s, e in pieces]
+        if slash >= 0:
+            u, s, _ = out[-1]
+            out[-1] = (u + text[d1:end], s, end)
     return end
 
 
 def _take(
     text: str,
-    out: list[Url],
+    out: list[_Row],
     start: int,
     d0: int,
     d1: int,
@@ -613,16 +652,16 @@ def _take(
             if len(tco.group(1)) > _MAX_TCO_SLUG:
                 return end
             url = tco.group(0)
-        out.append(_url((url, start, start + len(url))))
+        out.append((url, start, start + len(url)))
         return end
     if start > 0 and text[start - 1] in "-_./":
         return end
-    found = [_url((domain[a:b], d0 + a, d0 + b)) for a, b in _ascii_domains(domain)]
+    found = [(domain[a:b], d0 + a, d0 + b) for a, b in _ascii_domains(domain)]
     if not found:
         return end
     if has_path:
-        last = found[-1]
-        found[-1] = _url((url.replace(domain, last.url, 1), last.start, end))
+        last, at, _ = found[-1]
+        found[-1] = (url.replace(domain, last, 1), at, end)
     out.extend(found)
     return end
 
@@ -665,7 +704,7 @@ def parse(text: str, config: Config = V3) -> Parsed:
     """twitter-text's parseTweet: weighted length, validity and where the limit is crossed."""
     norm = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     entities: list[tuple[int, int, int]] = [
-        (u.start, u.end, config.url_length * config.scale) for u in extract_urls(norm)
+        (s, e, config.url_length * config.scale) for _, s, e in _links(norm)
     ]
     emoji = False
     if config.emoji_parsing and (first := _EMOJI_FIRST_RE.search(norm)) is not None:
