@@ -5,13 +5,27 @@ the whole text."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.checker import tokenizer
-from gateway.checker.tokenizer import _RUNS, _STAND_INS, Token, plain_tokenizer, tokenize
+from gateway.checker.tokenizer import (
+    _LINK,
+    _PHONE,
+    _STAND_INS,
+    Token,
+    opaque_runs,
+    plain_tokenizer,
+    tokenize,
+)
+
+# the runs read as one token, by their plain definition: one left-to-right scan for either
+_RUNS = re.compile(f"(?P<link>{_LINK.pattern})|(?P<phone>{_PHONE.pattern})")
 
 TEXTS = [
     "【辰野ほたる祭り】6月14日（土）から22日（日）まで開催します。",
@@ -125,3 +139,17 @@ def test_every_corpus_draft_reads_as_sudachi_reads_it_whole() -> None:
         with_runs += bool(_RUNS.search(text))
         assert tokenize(text) == _sudachi(text), text[:60]
     assert with_runs > 50  # the corpus does exercise the placeholders
+
+
+_PIECES = [
+    "0266-41-1111", "０２６６－４１－１１１１", "090-1234-5678", "0", "０", "-", "－", "1", "12",
+    "https://a.jp/0266-41-1111", "http://x.jp/", "HTTPS://forms.gle/A1", "h", "H", "ttp://",
+    "://", "www.", ".", ",", "，", "．", "a", "Ｚ", "電話", "（", "）", " ", "\n", "。", "〇",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=16))
+def test_opaque_runs_are_one_left_to_right_scan_for_links_and_numbers(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    expected = [(m.start(), m.end(), m.lastgroup) for m in _RUNS.finditer(text)]
+    assert opaque_runs(text) == expected
