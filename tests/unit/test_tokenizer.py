@@ -1,13 +1,17 @@
 """The tokenizer's caches (by word id, and by id and surface for unknown words) must give
 exactly what Sudachi gives for every morpheme, the first time and every time after; a
-link is one token, and every morpheme around it is Sudachi's reading of the whole text."""
+link or a phone number is one token, and every morpheme around it is Sudachi's reading of
+the whole text."""
 
 from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
 
 import pytest
 
 from gateway.checker import tokenizer
-from gateway.checker.tokenizer import _LINK, _LINK_POS, Token, plain_tokenizer, tokenize
+from gateway.checker.tokenizer import _RUNS, _STAND_INS, Token, plain_tokenizer, tokenize
 
 TEXTS = [
     "【辰野ほたる祭り】6月14日（土）から22日（日）まで開催します。",
@@ -24,26 +28,42 @@ TEXTS = [
     "申込みはHTTPS://forms.gle/AbC123をご覧ください（https://example.jp/a）。",
     "会場はこちら：http://www.example.jp/map.html。詳細はhttps://x.jp/e/を。",
     "seehttps://example.jp/ の前は文字です",
+    # phone numbers as contact lines write them, and next to what the placeholder could join
+    "お問い合わせ：産業振興課（0266-41-1111）、FAX 0266-41-1112まで",
+    "TEL:0266-41-1111／携帯090-1234-5678／℡0120-123-456",
+    "電話０２６６－４１－１１１１（平日のみ）",
+    "TEL0266-41-1111 と 10-1234-5678 と 0266-41-11112 と 0266-41-1111-2 と 〇0266-41-1111",
+    "第0266-41-1111号、12,0266-41-1111、0266-41-1111.5、0266-41-1111円",
 ]
 
 
 def _sudachi(text: str) -> list[Token]:
-    """Sudachi's reading of the whole text, the morphemes of each link made one token."""
-    links = [m.span() for m in _LINK.finditer(text)]
+    """Sudachi's reading of the whole text, the morphemes of each link or phone number
+    made one token."""
+    runs = [(m.start(), m.end(), m.lastgroup) for m in _RUNS.finditer(text)]
     out: list[Token] = []
     for m in plain_tokenizer().tokenize(text):
         begin, end = m.begin(), m.end()
-        link = next(((s, e) for s, e in links if s < end and begin < e), None)
-        if link is None:
+        run = next(((s, e, k) for s, e, k in runs if s < end and begin < e), None)
+        if run is None:
             forms = (m.surface(), m.normalized_form(), m.dictionary_form())
             out.append(Token(*forms, tuple(m.part_of_speech()), begin, end))
             continue
-        s, e = link
-        assert s <= begin and end <= e, "Sudachi read across the end of a link"
+        s, e, kind = run
+        assert s <= begin and end <= e, "Sudachi read across the end of a link or number"
         if begin == s:
-            url = text[s:e]
-            out.append(Token(url, url, url, _LINK_POS, s, e))
+            whole = unicodedata.normalize("NFKC", text[s:e])
+            out.append(Token(text[s:e], whole, whole, _STAND_INS[kind][1], s, e))
     return out
+
+
+def _whole(text: str) -> list[Token]:
+    """Sudachi's own reading, every morpheme as it is."""
+    return [
+        Token(m.surface(), m.normalized_form(), m.dictionary_form(), tuple(m.part_of_speech()),
+              m.begin(), m.end())
+        for m in plain_tokenizer().tokenize(text)
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -76,8 +96,32 @@ def test_a_link_whose_placeholder_would_join_a_neighbour_is_read_whole() -> None
     # full-width letters after the link: Sudachi reads the placeholder letter and them as
     # one word, so the text is tokenized as it is, every morpheme Sudachi's own
     text = "詳細はhttps://a.jp/ｘｙｚです"
-    assert tokenize(text) == [
-        Token(m.surface(), m.normalized_form(), m.dictionary_form(), tuple(m.part_of_speech()),
-              m.begin(), m.end())
-        for m in plain_tokenizer().tokenize(text)
-    ]  # fmt: skip
+    assert tokenize(text) == _whole(text)
+
+
+def test_a_phone_number_is_one_number_token_and_its_neighbours_stay_sudachis() -> None:
+    text = "お問い合わせは産業振興課（0266-41-1111）まで。"
+    tokens = tokenize(text)
+    number = next(t for t in tokens if t.surface[0] == "0")
+    assert (number.surface, number.pos[:2], number.begin, number.end) == (
+        "0266-41-1111", ("名詞", "数詞"), 13, 25,
+    )  # fmt: skip
+    whole = _whole(text)
+    assert [t for t in tokens if t.end <= 13] == [t for t in whole if t.end <= 13]
+    assert [t for t in tokens if t.begin >= 25] == [t for t in whole if t.begin >= 25]
+    assert [t.surface for t in whole if 13 <= t.begin < 25] == ["0266", "-", "41", "-", "1111"]
+
+
+_DRAFTS = Path(__file__).resolve().parents[1] / "data" / "drafts"
+
+
+def test_every_corpus_draft_reads_as_sudachi_reads_it_whole() -> None:
+    # the drafts as staff write them (contact lines, links in every position): around
+    # every link and phone number, each morpheme is Sudachi's reading of the whole draft
+    texts = [p.read_text(encoding="utf-8") for p in sorted(_DRAFTS.rglob("*.txt"))]
+    assert len(texts) > 200
+    with_runs = 0
+    for text in texts:
+        with_runs += bool(_RUNS.search(text))
+        assert tokenize(text) == _sudachi(text), text[:60]
+    assert with_runs > 50  # the corpus does exercise the placeholders
