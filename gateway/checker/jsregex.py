@@ -113,6 +113,9 @@ class _Parser:
     def translate(self) -> str:
         out: list[str] = []
         depth = 0
+        # each open group: its opening piece's index in `out`, the capture groups opened
+        # before it, the indices of its own `|` pieces
+        opened: list[tuple[int, int, list[int]]] = []
         quantifiable = False  # whether the last piece may take a quantifier
         while self.pos < len(self.src):
             ch = self.src[self.pos]
@@ -140,6 +143,7 @@ class _Parser:
                 out.append(piece)
             elif ch == "(":
                 piece, quantifiable_after = self._group_open()
+                opened.append((len(out), self.groups, []))
                 out.append(piece)
                 depth += 1
                 out.append("\0" if quantifiable_after else "\1")  # marker, resolved at ')'
@@ -160,9 +164,12 @@ class _Parser:
                 quantifiable = out[k] == "\0"
                 out[k] = ""
                 out.append(")")
+                _split_lookbehind(out, *opened.pop(), self.groups)
                 kind, alts = self.frames.pop()
                 self._add(("g", kind, alts))
             elif ch == "|":
+                if opened:
+                    opened[-1][2].append(len(out))
                 out.append("|")
                 self.frames[-1][1].append([])
                 quantifiable = False
@@ -455,6 +462,26 @@ class _Parser:
         if esc.isdigit() and esc != "0":
             raise self.error("invalid class escape")
         return "char", self._char_escape(esc, in_class=True)
+
+
+def _split_lookbehind(out: list[str], start: int, groups_before: int, bars: list[int],
+                      groups_now: int) -> None:  # fmt: skip
+    """A lookbehind of several alternatives, written as one lookbehind per alternative
+    (`(?<!a|bc)` as `(?<!a)(?<!bc)`, `(?<=a|bc)` as `(?:(?<=a)|(?<=bc))`): the same
+    assertion, which `re` compiles when each alternative has a fixed width of its own,
+    where it refuses one whose alternatives differ in width (the `regex` module, which
+    took those, compiles a pattern several times slower, and `re` first had to refuse
+    it). Not when the lookbehind captures: its groups keep their numbers and values."""
+    if not bars or groups_now != groups_before or out[start] not in ("(?<!", "(?<="):
+        return
+    if out[start] == "(?<!":
+        for i in bars:
+            out[i] = ")(?<!"
+    else:
+        out[start] = "(?:(?<="
+        for i in bars:
+            out[i] = ")|(?<="
+        out[-1] = "))"
 
 
 def _is_hex(s: str) -> bool:

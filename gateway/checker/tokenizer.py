@@ -6,7 +6,6 @@ the dictionary itself is memory-mapped and loaded once per process.
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from bisect import bisect_left
@@ -15,6 +14,8 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from sudachipy import Dictionary, Morpheme, SplitMode
+
+from gateway.checker.opaque_runs import STAND_INS, opaque_runs, read_with_stand_ins
 
 
 class Token(NamedTuple):
@@ -267,33 +268,19 @@ def _join(parts: list[tuple[int, Columns]]) -> Columns:
     )  # fmt: skip
 
 
-# A link as a town's post writes it: a scheme and the ASCII characters of a URL, not
-# ending in the punctuation of the sentence around it. Sudachi cut
-# https://www.town.tatsuno.lg.jp/ into 13 morphemes (https : / / www . town …), a fifth
-# of a short post's, which no rule reads (rules skip matches inside links, and the
-# near-duplicate words leave them out). Each such link is tokenized as one placeholder
-# letter and becomes one token of the whole link (_LINK_INFO), so Sudachi reads only the
-# post's words. Not after a letter or digit (the placeholder would join it).
-_LINK = re.compile(
-    r"(?<![0-9A-Za-z])[Hh][Tt][Tt][Pp][Ss]?://[!#-'*-;=?-Z_a-z~]*(?<![.,;:!?'])"
-)
-_PLACEHOLDER = "h"  # a letter Sudachi always reads as a word of its own between non-letters
-_LINK_POS = ("名詞", "普通名詞", "一般", "*", "*", "*")  # as Sudachi tags an unknown Latin word
-
-
-def _tokenize_piece(text: str, links_whole: bool = True) -> Columns:
+def _tokenize_piece(text: str, runs_whole: bool = True) -> Columns:
     """Tokenize `text` in split mode C (longest units) into columns.
 
     Each column is read with map() over the morphemes, in C: two calls into Sudachi per
     morpheme (surface, word id); forms and POS come from the word-id cache. Morphemes
     cover the text without gaps, so offsets are summed surface lengths (checked against
-    the text's length, with Sudachi's own offsets as the fallback). Links are one token
-    each (_LINK).
+    the text's length, with Sudachi's own offsets as the fallback). Links, phone
+    numbers and dates are one token each (opaque_runs).
     """
     if not text:
         return _EMPTY
-    spans = [m.span() for m in _LINK.finditer(text)] if links_whole and "://" in text else None
-    read = _LINK.sub(_PLACEHOLDER, text) if spans else text
+    runs = opaque_runs(text) if runs_whole else None
+    read = read_with_stand_ins(text, runs) if runs else text
     morphemes = list(_tokenizer().tokenize(read))
     if not morphemes:
         return _EMPTY
@@ -302,8 +289,8 @@ def _tokenize_piece(text: str, links_whole: bool = True) -> Columns:
     infos = list(map(_lexical.get, word_ids))
     if None in infos:
         _fill_unknown(infos, morphemes, word_ids, surfaces)
-    if spans and not _put_links(text, spans, surfaces, infos):
-        return _tokenize_piece(text, links_whole=False)  # never seen
+    if runs and not _put_runs(text, runs, surfaces, infos):
+        return _tokenize_piece(text, runs_whole=False)  # a placeholder joined a neighbour
     normalized, dictionary_forms, pos, kinds = zip(*infos, strict=True)
     ends = list(accumulate(map(len, surfaces)))
     if ends[-1] != len(text):  # never seen; Sudachi's own offsets then
@@ -311,18 +298,20 @@ def _tokenize_piece(text: str, links_whole: bool = True) -> Columns:
     return _columns((surfaces, normalized, dictionary_forms, pos, kinds, ends, None))
 
 
-def _put_links(text: str, spans: list[tuple[int, int]], surfaces: list[str], infos: list) -> bool:
-    """Make the placeholder morpheme of each link (in the text Sudachi read) one token of
-    the whole link; False if some placeholder is not a morpheme of its own."""
+def _put_runs(text: str, runs: list[tuple[int, int, str]], surfaces: list[str], infos: list) -> bool:
+    """Make the placeholder morpheme of each run (in the text Sudachi read) one token of
+    the whole run; False if some placeholder is not a morpheme of its own."""
     ends = list(accumulate(map(len, surfaces)))
-    shift = 0  # how much shorter the text Sudachi read is, before this link
-    for s, e in spans:
+    shift = 0  # how much shorter the text Sudachi read is, before this run
+    for s, e, kind in runs:
+        placeholder, pos = STAND_INS[kind]
         p = s - shift
         i = bisect_left(ends, p + 1)
-        if i >= len(ends) or ends[i] != p + 1 or surfaces[i] != _PLACEHOLDER:
+        if i >= len(ends) or ends[i] != p + 1 or surfaces[i] != placeholder:
             return False
-        link = surfaces[i] = text[s:e]
-        infos[i] = (link, link, _LINK_POS, WORD)
+        run = surfaces[i] = text[s:e]
+        normalized = run if run.isascii() else unicodedata.normalize("NFKC", run)
+        infos[i] = (normalized, normalized, pos, WORD)
         shift += e - s - 1
     return True
 

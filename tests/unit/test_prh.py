@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.checker import Checker, RuleLoadError
 from gateway.checker.jsregex import JsRegexError, compile_python, translate
@@ -46,6 +48,50 @@ def test_javascript_only_syntax_is_spelt_for_python() -> None:
     assert js(r"(?<=[ぁ-ん]{1,3})事", "その事") == ["事"]  # variable-width lookbehind
     assert js(r"[^]", "\n") == ["\n"]
     assert js(r"a[]", "a") == []
+
+
+def test_a_lookbehind_of_alternatives_of_different_widths_is_compiled_by_re() -> None:
+    """`re` refuses `(?<!受け|紐)`, alternatives of two widths (as SmartHR's dictionary
+    writes them); written as one lookbehind per alternative it takes them, and they
+    find what JavaScript finds."""
+    text = "受け付け紐付け貼付け"
+    for source, found in (
+        (r"(?<!受け|紐)付け", ["付け"]),
+        (r"(?<=受け|紐)付け", ["付け", "付け"]),
+        (r"(?<!け|b(?:c|d)|e)付", ["付", "付"]),
+    ):
+        compiled = compile_python(translate(source))
+        assert isinstance(compiled, re.Pattern), source
+        assert [m.group() for m in compiled.finditer(text)] == found
+    # a lookbehind that captures keeps its groups as written (the regex module runs it)
+    assert js(r"(?<=(a)|bc)x", "axbcxcx") == ["x", "x"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    alternatives=st.lists(st.text(alphabet="abc", min_size=1, max_size=3), min_size=2, max_size=4),
+    negative=st.booleans(),
+    text=st.text(alphabet="abcx", max_size=24),
+)
+def test_split_lookbehind_finds_what_the_one_lookbehind_finds(
+    alternatives: list[str], negative: bool, text: str
+) -> None:
+    """One lookbehind per alternative finds, on any text, what the lookbehind of all of
+    them finds (run by the regex module, which takes it as written)."""
+    import regex
+
+    from gateway.checker import jsregex
+
+    source = f"(?<{'!' if negative else '='}{'|'.join(alternatives)})x"
+    split = compile_python(translate(source))
+    as_written = jsregex._Parser(source)
+    saved = jsregex._split_lookbehind
+    jsregex._split_lookbehind = lambda *_: None
+    try:
+        whole = regex.compile(as_written.translate(), regex.V0)
+    finally:
+        jsregex._split_lookbehind = saved
+    assert [m.span() for m in split.finditer(text)] == [m.span() for m in whole.finditer(text)]
 
 
 @pytest.mark.parametrize(
