@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from operator import mul
+from operator import itemgetter, mul, sub
 from typing import Any, NamedTuple
 
 from gateway.checker.contacts import ContactOptions, contact_options, organisation_contact
@@ -296,8 +296,9 @@ def _words_outside_links(draft: Draft) -> frozenset[str]:
     if not urls:
         return word_set(cols.normalized, cols.kinds)
     mask = bytearray(b"\x01") * (len(draft.text) + 1)
-    zeros = memoryview(bytes(max(e - s for s, e, *_ in urls)))
-    for s, e, *_ in urls:
+    starts, ends = list(map(itemgetter(0), urls)), list(map(itemgetter(1), urls))
+    zeros = memoryview(bytes(max(map(sub, ends, starts))))
+    for s, e in zip(starts, ends, strict=True):
         mask[s:e] = zeros[: e - s]  # not words here
     kinds = map(mul, cols.kinds, map(mask.__getitem__, draft.token_starts))
     return word_set(cols.normalized, list(kinds))

@@ -46,13 +46,16 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
     # no `in` gate before it: 'http' / 'HTTP' / 'www.' missed Http://, WWW. (a phone's
     # capitalised first letter); the regex starts with a class, so a post without an h or
     # a w costs about a microsecond
+    moved = draft._offsets is not None  # NFKC moved offsets (else orig_span is as is)
     for m in _URL_RE.finditer(draft.norm):
         url = m.group().rstrip(".!?")
         found = parts.get(url)
         if found is None:
             found = parts[url] = _scheme_and_host(url)
-        start = m.start()
-        s, e = draft.orig_span(start, start + len(url))
+        s = m.start()
+        e = s + len(url)
+        if moved:
+            s, e = draft.orig_span(s, e)
         out.append((s, e, url, *found))
     draft.__dict__["_urls"] = out
     return out
