@@ -14,7 +14,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
 from gateway.checker.loadmemo import compile_regex
-from gateway.checker.options import _bare_domains, _domain_in, _words
+from gateway.checker.options import _bare_domains, _domain_in, _dotted_domains, _words
 from gateway.checker.prefilter import Clauses, passes, required_strings_of
 
 # --- links and hosts ---
@@ -103,15 +103,19 @@ def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> 
     urls = _urls(draft)
     if not urls:
         return
-    block = opts.blocklist + ctx.link_blocklist
+    # _domain_in's comparison, its lists dotted once here (hosts are lower case already):
+    # a draft of links to thousands of hosts asked the lists' cache twice per host
+    office = _dotted_domains(ctx.office_domains)
+    block = _dotted_domains(opts.blocklist + ctx.link_blocklist)
     verdicts: dict[str, bool] = {}  # per host: a draft of many links has few hosts
     for s, e, _url, _scheme, host in urls:
         obscene = verdicts.get(host)
         if obscene is None:
-            obscene = verdicts[host] = not _domain_in(host, ctx.office_domains) and bool(
+            dotted = "." + host.rstrip(".")
+            obscene = verdicts[host] = not dotted.endswith(office) and bool(
                 host.endswith(opts.tlds)
                 or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
-                or _domain_in(host, block)
+                or dotted.endswith(block)
             )
         if obscene:
             yield Hit(s, e)
