@@ -6,7 +6,6 @@ the dictionary itself is memory-mapped and loaded once per process.
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from bisect import bisect_left
@@ -15,6 +14,8 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from sudachipy import Dictionary, Morpheme, SplitMode
+
+from gateway.checker.opaque_runs import STAND_INS, opaque_runs, read_with_stand_ins
 
 
 class Token(NamedTuple):
@@ -267,52 +268,19 @@ def _join(parts: list[tuple[int, Columns]]) -> Columns:
     )  # fmt: skip
 
 
-# Runs that Sudachi reads as many morphemes which no rule reads one by one; each is read
-# as a one-character placeholder and becomes one token of the whole run, so that Sudachi
-# reads only the post's words. Not next to a character the placeholder would join.
-#
-# A link as a town's post writes it: a scheme and the ASCII characters of a URL, not
-# ending in the punctuation of the sentence around it. Sudachi cut
-# https://www.town.tatsuno.lg.jp/ into 13 morphemes (https : / / www . town …), a fifth
-# of a short post's (rules skip matches inside links, and the near-duplicate words leave
-# them out).
-_LINK = re.compile(
-    r"(?<![0-9A-Za-z])[Hh][Tt][Tt][Pp][Ss]?://[!#-'*-;=?-Z_a-z~]*(?<![.,;:!?'])"
-)
-# A phone number written with hyphens (0266-41-1111, ０２６６－４１－１１１１), the
-# contact line of nearly every event post: Sudachi took 13 µs of its 65 µs for a
-# 140-character post on its five morphemes (numbers are its slowest words). The phone
-# rules read the text, not the tokens.
-_PHONE = re.compile(
-    r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ\-－])(?<![0-9０-９][.,．，])"  # not in a word or a figure
-    r"[0０][0-9０-９]{1,4}[-－][0-9０-９]{1,4}[-－][0-9０-９]{3,4}"
-    r"(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ\-－])(?![.,．，][0-9０-９])"
-)
-_RUNS = re.compile(f"(?P<link>{_LINK.pattern})|(?P<phone>{_PHONE.pattern})")
-_LINK_POS = ("名詞", "普通名詞", "一般", "*", "*", "*")  # as Sudachi tags an unknown Latin word
-_NUMBER_POS = ("名詞", "数詞", "*", "*", "*", "*")  # as Sudachi tags each number of the run
-# placeholder Sudachi reads as a word of its own between other characters, and its tag:
-# a letter for a link, a digit for a phone number (so its neighbours read as beside one)
-_STAND_INS = {"link": ("h", _LINK_POS), "phone": ("0", _NUMBER_POS)}
-
-
-def _stand_in(m: re.Match[str]) -> str:
-    return _STAND_INS[m.lastgroup][0]  # type: ignore[index]
-
-
 def _tokenize_piece(text: str, runs_whole: bool = True) -> Columns:
     """Tokenize `text` in split mode C (longest units) into columns.
 
     Each column is read with map() over the morphemes, in C: two calls into Sudachi per
     morpheme (surface, word id); forms and POS come from the word-id cache. Morphemes
     cover the text without gaps, so offsets are summed surface lengths (checked against
-    the text's length, with Sudachi's own offsets as the fallback). Links and phone
-    numbers are one token each (_RUNS).
+    the text's length, with Sudachi's own offsets as the fallback). Links, phone
+    numbers and dates are one token each (opaque_runs).
     """
     if not text:
         return _EMPTY
-    runs = [(m.start(), m.end(), m.lastgroup) for m in _RUNS.finditer(text)] if runs_whole else None
-    read = _RUNS.sub(_stand_in, text) if runs else text
+    runs = opaque_runs(text) if runs_whole else None
+    read = read_with_stand_ins(text, runs) if runs else text
     morphemes = list(_tokenizer().tokenize(read))
     if not morphemes:
         return _EMPTY
@@ -330,15 +298,13 @@ def _tokenize_piece(text: str, runs_whole: bool = True) -> Columns:
     return _columns((surfaces, normalized, dictionary_forms, pos, kinds, ends, None))
 
 
-def _put_runs(
-    text: str, runs: list[tuple[int, int, str | None]], surfaces: list[str], infos: list
-) -> bool:
+def _put_runs(text: str, runs: list[tuple[int, int, str]], surfaces: list[str], infos: list) -> bool:
     """Make the placeholder morpheme of each run (in the text Sudachi read) one token of
     the whole run; False if some placeholder is not a morpheme of its own."""
     ends = list(accumulate(map(len, surfaces)))
     shift = 0  # how much shorter the text Sudachi read is, before this run
     for s, e, kind in runs:
-        placeholder, pos = _STAND_INS[kind]  # type: ignore[index]
+        placeholder, pos = STAND_INS[kind]
         p = s - shift
         i = bisect_left(ends, p + 1)
         if i >= len(ends) or ends[i] != p + 1 or surfaces[i] != placeholder:

@@ -5,13 +5,20 @@ the whole text."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.checker import tokenizer
-from gateway.checker.tokenizer import _RUNS, _STAND_INS, Token, plain_tokenizer, tokenize
+from gateway.checker.opaque_runs import _DATE, _LINK, _PHONE, STAND_INS, opaque_runs
+from gateway.checker.tokenizer import Token, plain_tokenizer, tokenize
+
+# the runs read as one token, by their plain definition: one left-to-right scan for any
+_RUNS = re.compile(f"(?P<link>{_LINK.pattern})|(?P<phone>{_PHONE.pattern})|(?P<date>{_DATE.pattern})")
 
 TEXTS = [
     "【辰野ほたる祭り】6月14日（土）から22日（日）まで開催します。",
@@ -34,6 +41,10 @@ TEXTS = [
     "電話０２６６－４１－１１１１（平日のみ）",
     "TEL0266-41-1111 と 10-1234-5678 と 0266-41-11112 と 0266-41-1111-2 と 〇0266-41-1111",
     "第0266-41-1111号、12,0266-41-1111、0266-41-1111.5、0266-41-1111円",
+    # dates with their weekday, and next to what the placeholder could join
+    "【辰野ほたる祭り】6月14日（土）から22日(日)まで。令和7年9月8日（月）、2025年10月1日（水）",
+    "１２月２４日（水）～１月５日（月）は休み。第3日（月）、十9月8日（月）、1.9月8日（月）",
+    "9月8日（月・祝）、9月8日（月曜）、9月8日（げつ）、9月8日（月）らしい、土人9月8日（月）",
 ]
 
 
@@ -53,7 +64,7 @@ def _sudachi(text: str) -> list[Token]:
         assert s <= begin and end <= e, "Sudachi read across the end of a link or number"
         if begin == s:
             whole = unicodedata.normalize("NFKC", text[s:e])
-            out.append(Token(text[s:e], whole, whole, _STAND_INS[kind][1], s, e))
+            out.append(Token(text[s:e], whole, whole, STAND_INS[kind].pos, s, e))
     return out
 
 
@@ -125,3 +136,18 @@ def test_every_corpus_draft_reads_as_sudachi_reads_it_whole() -> None:
         with_runs += bool(_RUNS.search(text))
         assert tokenize(text) == _sudachi(text), text[:60]
     assert with_runs > 50  # the corpus does exercise the placeholders
+
+
+_PIECES = [
+    "0266-41-1111", "０２６６－４１－１１１１", "090-1234-5678", "0", "０", "-", "－", "1", "12",
+    "https://a.jp/0266-41-1111", "http://x.jp/", "HTTPS://forms.gle/A1", "h", "H", "ttp://",
+    "://", "www.", ".", ",", "，", "．", "a", "Ｚ", "電話", "（", "）", " ", "\n", "。", "〇",
+    "9月8日（月）", "10日(水)", "１２月", "日", "月", "日（", "（月", "(", ")", "十", "３",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=16))
+def test_opaque_runs_are_one_left_to_right_scan_for_links_and_numbers(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    expected = [(m.start(), m.end(), m.lastgroup) for m in _RUNS.finditer(text)]
+    assert opaque_runs(text) == expected
