@@ -25,6 +25,7 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import NamedTuple
 
+from gateway.checker.contexts import _quote_index, _quoted
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule
 from gateway.model import Finding, Severity
@@ -83,6 +84,13 @@ def rule_findings(
     unless, not_followed, softened = rule.unless, rule.not_followed, rule.softened
     startswith = draft.text.startswith
     warning = Severity.WARNING
+    # an error rule softened inside quotes: the quotes asked first, directly (a flood of
+    # quoted places went through softened, the context loop and present for each)
+    quotes = (
+        _quote_index(draft)
+        if top is Severity.ERROR and any(c.quoted for c in rule.soften)
+        else None
+    )
     while i < n:
         hit = hits[i]
         start, end = hit[0], hit[1]  # Hit.start, Hit.end (by index: read per place)
@@ -103,7 +111,10 @@ def rule_findings(
             continue
         if not_followed and startswith(not_followed, end):
             continue
-        soft = softened(draft, hit)
+        if quotes is not None and not hit[3] and quotes.stretches and _quoted(quotes, start, end):
+            soft = "context"  # as softened finds it: the quoted context is present
+        else:
+            soft = softened(draft, hit)
         severity = warning if soft else top  # as Rule.finding decides it
         mine = listed.get(severity)
         if mine is None:
