@@ -436,12 +436,29 @@ def _links(text: str) -> list[_Row]:
             plan = protocol.get(key)
             if plan is None:
                 plan = protocol[key] = _plan(text, r0, r1, tables, proto)
-        inside, final, last = plan
+        inside, final, last, fast = plan
         if inside:
             out += [(u, s + r0, e + r0) for u, s, e in inside]
         if last is not None:
             pos = r0 + last
-        if final is not None:
+        if fast is not None:
+            # _finish for the common final links, inline (thousands of links run this)
+            one, start, d1, room, u, s = fast
+            d1 += r0
+            tail = _TAIL_RE.match(text, d1)  # it always matches
+            pos = tail.end()  # type: ignore[union-attr]
+            path = tail.start(1) >= 0  # type: ignore[union-attr]
+            if path and text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
+                pos = _tail_end(text, d1)[0]  # brackets in the path
+            start += r0
+            if pos - start <= room:  # as _valid_url decides it
+                if not one:
+                    out.append((text[start:pos], start, pos))
+                elif path:
+                    out.append((u + text[d1:pos], s + r0, pos))
+                else:
+                    out.append((u, s + r0, s + r0 + len(u)))
+        elif final is not None:
             pos = _finish(text, out, r0, final)
     return out
 
@@ -462,6 +479,10 @@ class _Plan(NamedTuple):
     inside: tuple[_Row, ...]
     final: _Final | None
     last: int | None
+    # the final link as extract_urls completes it inline, when it is a protocol link
+    # that is not t.co (one = False) or one ASCII domain without a protocol (one =
+    # True): (one, start, d1, the longest it may be, that domain, its start)
+    fast: tuple[bool, int, int, int, str, int] | None = None
 
 
 def _plan(
@@ -485,11 +506,27 @@ def _plan(
     found: list[_Row] = []
     for take in takes:
         _take(text, found, *take)
-    return _Plan(
+    return _planned(
         tuple((u, s - r0, e - r0) for u, s, e in found),
         None if final is None else _final(text, r0, final),
         None if last == 0 else last - r0,
     )
+
+
+def _planned(inside: tuple[_Row, ...], final: _Final | None, last: int | None) -> _Plan:
+    """A _Plan with its `fast` form of the final link when it has one."""
+    fast = None
+    if final is not None and not final.tco and (final.pieces is None or len(final.pieces) == 1):
+        proto = final.protocol
+        room = (
+            -1 if final.extra is None else _MAX_URL_LENGTH - len(proto or "https://") - final.extra
+        )
+        if final.pieces is None:
+            fast = (False, final.start, final.d1, room, "", 0)
+        else:
+            ((u, s, _),) = final.pieces
+            fast = (True, final.start, final.d1, room, u, s)
+    return _Plan(inside, final, last, fast)
 
 
 # An ordinary host: ASCII labels of letters, digits and inner hyphens, the last one
@@ -515,11 +552,11 @@ def _simple_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None
     if proto is not None:
         if proto and text[proto - 1] in _BAD_BEFORE:
             return None  # the protocol link is refused: decided with the tables
-        return _Plan((), _Final(proto - r0, 0, n, text[proto:r0], 0, None, n == 4), None)
+        return _planned((), _Final(proto - r0, 0, n, text[proto:r0], 0, None, n == 4), None)
     if r0 and text[r0 - 1] in _BAD_BEFORE:
         return None
     pieces = () if r0 and text[r0 - 1] in "-_./" else ((text[r0:r1], 0, n),)
-    return _Plan((), _Final(0, 0, n, None, 0, pieces, False), None)
+    return _planned((), _Final(0, 0, n, None, 0, pieces, False), None)
 
 
 def _decide(
@@ -622,12 +659,16 @@ def _final(text: str, r0: int, take: tuple[Any, ...]) -> _Final:
     start, d0, d1, protocol, extra = take
     domain = text[d0:d1]
     if extra is _UNKNOWN:
-        extra = _punycode_extra(domain) if len(domain) <= 253 else _punycode_extra.__wrapped__(domain)
+        extra = (
+            _punycode_extra(domain) if len(domain) <= 253 else _punycode_extra.__wrapped__(domain)
+        )
     pieces = None
     if protocol is None:
         pieces = ()
         if not (start > 0 and text[start - 1] in "-_./"):  # as _take decides
-            pieces = tuple((domain[a:b], d0 + a - r0, d0 + b - r0) for a, b in _ascii_domains(domain))
+            pieces = tuple(
+                (domain[a:b], d0 + a - r0, d0 + b - r0) for a, b in _ascii_domains(domain)
+            )
     tco = protocol is not None and d1 - d0 == 4
     return _Final(start - r0, d0 - r0, d1 - r0, protocol, extra, pieces, tco)
 
@@ -742,7 +783,10 @@ def parse(text: str, config: Config = V3) -> Parsed:
     emoji = False
     if config.emoji_parsing and (first := _EMOJI_FIRST_RE.search(norm)) is not None:
         # from the first character an emoji can begin with (none: no pass at all)
-        found = [(m.start(), m.end(), config.default_weight) for m in _EMOJI_RE.finditer(norm, first.start())]
+        found = [
+            (m.start(), m.end(), config.default_weight)
+            for m in _EMOJI_RE.finditer(norm, first.start())
+        ]
         if found:
             emoji = True
             entities += found
