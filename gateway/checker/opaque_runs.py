@@ -39,15 +39,21 @@ _DATE = re.compile(
 )
 # The same, each starting with its first letter and looking behind it after, so that
 # `re` skips in C from one such letter to the next (a look-behind first made it try
-# every position of the draft: 9 µs a post).
+# every position of the draft: 9 µs a post); with the marks without which the kind
+# cannot be in a text (its scan is then not run).
 _SCANS = (
-    ("link", re.compile(r"[Hh](?<![0-9A-Za-z][Hh])" + _LINK.pattern.split("[Hh]", 1)[1])),
+    (
+        "link",
+        re.compile(r"[Hh](?<![0-9A-Za-z][Hh])" + _LINK.pattern.split("[Hh]", 1)[1]),
+        ("://",),
+    ),
     (
         "phone",
         re.compile(
             r"[0０](?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ\-－][0０])(?<![0-9０-９][.,．，][0０])"
             + _PHONE.pattern.split("[0０]", 1)[1]
         ),
+        ("-", "－"),
     ),
     (
         "date",
@@ -55,10 +61,9 @@ _SCANS = (
             rf"[0-9０-９](?<![{_NOT_BEFORE_NUMBER}][0-9０-９])"
             r"(?:[0-9０-９]?月[0-9０-９]{1,2}|[0-9０-９]?)日[（(][月火水木金土日](?=[)）])"
         ),
+        ("日（", "日("),
     ),
 )
-# the marks without which a kind cannot be in a text (its scan is then not run)
-_MARKS = {"link": ("://",), "phone": ("-", "－"), "date": ("日（", "日(")}
 
 LINK_POS = ("名詞", "普通名詞", "一般", "*", "*", "*")  # as Sudachi tags an unknown Latin word
 NUMBER_POS = ("名詞", "数詞", "*", "*", "*", "*")  # as Sudachi tags a number
@@ -76,14 +81,37 @@ STAND_INS = {"link": StandIn("h", LINK_POS), "phone": StandIn("0", NUMBER_POS),
 
 def opaque_runs(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of the links, phone numbers and dates in `text`: what one
-    left-to-right scan for any of them finds (at one place, the kind listed first). Each
-    kind is scanned for only when its marks are in the text, each from the end of the
-    run before; a kind's next match is looked for again only when a run of another kind
+    left-to-right scan for any of them finds (at one place, the kind listed first).
+
+    Each kind is scanned for apart, only when its marks are in the text. Where no run
+    overlaps another (always, but for a number inside a link), their union is what the
+    one scan finds; otherwise _one_scan merges them as it would."""
+    runs: list[tuple[int, int, str]] = []
+    kinds = 0
+    for kind, scan, marks in _SCANS:
+        for mark in marks:
+            if mark in text:
+                found = [(*m.span(), kind) for m in scan.finditer(text)]
+                if found:
+                    runs += found
+                    kinds += 1
+                break
+    if kinds < 2:
+        return runs
+    runs.sort()
+    end = -1
+    for s, e, _ in runs:
+        if s < end:
+            return _one_scan(text)
+        end = e
+    return runs
+
+
+def _one_scan(text: str) -> list[tuple[int, int, str]]:
+    """opaque_runs for a text where runs of different kinds overlap: each kind's next
+    match looked for again from the end of the run before, when a run of another kind
     covered its start, so each part of the text is scanned about once per kind."""
-    scans = [(kind, scan) for kind, scan in _SCANS if any(m in text for m in _MARKS[kind])]
-    if len(scans) == 1:
-        kind, scan = scans[0]
-        return [(*m.span(), kind) for m in scan.finditer(text)]
+    scans = [(kind, scan) for kind, scan, marks in _SCANS if any(m in text for m in marks)]
     runs: list[tuple[int, int, str]] = []
     upcoming = [scan.search(text) for _, scan in scans]
     pos = 0
