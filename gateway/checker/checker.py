@@ -15,6 +15,7 @@ import os
 from bisect import bisect_right
 from functools import partial
 from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +60,15 @@ class _Links:
         return i >= 0 and self.ends[i] >= end
 
 
+_start_end = itemgetter(0, 1)  # of a link of links._urls, or of a Hit
+
+
 def _url_spans(draft: Draft) -> _Links:
     if "://" not in draft.norm and "www." not in draft.norm:
         return _Links([])
     from gateway.checker.links import _urls
 
-    return _Links([link[:2] for link in _urls(draft)])  # (start, end) of each
+    return _Links(list(map(_start_end, _urls(draft))))  # (start, end) of each, in C
 
 
 class _RuleSet:
@@ -175,7 +179,7 @@ def _note_cutoff(found: HitList, rule_id: str, cutoffs: dict[str, int]) -> None:
 
 
 def _spans(hits: list[Hit] | None) -> frozenset[tuple[int, int]]:
-    return frozenset((h.start, h.end) for h in hits) if hits else frozenset()
+    return frozenset(map(_start_end, hits)) if hits else frozenset()  # in C: a flood
 
 
 def _has_own_hits(rule: Rule) -> bool:

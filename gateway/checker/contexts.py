@@ -9,6 +9,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import methodcaller
 
 from gateway.checker.draft import Draft
 from gateway.checker.lazyre import deferred
@@ -78,10 +79,17 @@ class ContextSet:
         memo = draft.context_memo
         answer = memo.get(key)
         if answer is None:
-            clauses = required_strings_of(self.pattern.pattern, self.pattern.flags)
+            clauses = _clauses_of(self.pattern.pattern, self.pattern.flags)
             text = draft.text
             answer = memo[key] = all(_any_of(clause).search(text) for clause in clauses)
         return answer
+
+
+@lru_cache(maxsize=256)
+def _clauses_of(pattern: str, flags: int) -> tuple[tuple[str, ...], ...]:
+    """A context pattern's prefilter clauses, kept for the process: asked once per draft,
+    they parsed the pattern again on every check (a few ms a check for three patterns)."""
+    return required_strings_of(pattern, flags)
 
 
 @lru_cache(maxsize=256)
@@ -161,12 +169,15 @@ _STRETCH_RES = {
 }
 
 
+_group_span = methodcaller("span", 1)  # a stretch's group 1, from a map in C
+
+
 def _open_stretches(text: str, op: str, cl: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The stretches [first, last] of offsets at which a span starts inside an open `op`
     quote (ascending, disjoint): first is after an opening mark that no earlier stretch
     holds, last is the offset of the next closing mark (the stretch is closed: `cl` is
     there) or of the line's end. Each is a match's group 1, the two columns made in C."""
-    spans = [m.span(1) for m in _STRETCH_RES[op, cl].finditer(text)]
+    spans = list(map(_group_span, _STRETCH_RES[op, cl].finditer(text)))
     if not spans:
         return (), ()
     firsts, lasts = zip(*spans, strict=True)

@@ -15,6 +15,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import compress
+from operator import not_
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -293,12 +295,14 @@ class TokenRule(Rule):
             spans, places = found.get(id(self.spelled)) or found.setdefault(
                 id(self.spelled), _spelled_places(draft, folded, self.spelled, starts)
             )
-            # the places a token match or `since` leaves out, passed over in one C-level
-            # comprehension (a flood of 死ね is all token matches: each was mapped and
-            # looked up in a Python step of its own, twice when the rule was undecided)
+            # the places a token match or `since` leaves out, passed over in C (a flood of
+            # 死ね is all token matches: each was mapped and looked up in a Python step of
+            # its own, twice when the rule was undecided)
             lo = bisect_left(places, (since,)) if since else 0
             hi = len(places) if until is None else bisect_left(places, (until,))
-            todo = [k for k in range(lo, hi) if places[k] not in known] if known else range(lo, hi)
+            todo: Iterable[int] = range(lo, hi)
+            if known:  # the indices whose place is not known, picked out in C
+                todo = compress(todo, map(not_, map(known.__contains__, places[lo:hi])))
             for k in todo:
                 s, e = places[k]
                 if not inside_word(draft, s, e, compound, raw=True):

@@ -15,7 +15,6 @@ Reading follows prh_load, matching prh_match; this module joins them to the engi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule, RuleLoadError
+from gateway.checker.lazyre import deferred
 from gateway.checker.prefilter import TriggerScan, passes
 from gateway.checker.prh_entry import PrhEntry
 from gateway.checker.prh_load import PrhDictionary, load_dictionary
@@ -31,6 +31,25 @@ from gateway.checker.prh_match import Target, find
 
 DEFAULT_MESSAGE = "「{excerpt}」は「{expected}」と書きます{note}。"
 DEFAULT_FILE = "post.txt"
+
+
+_NOT_IN_ID = deferred(r"[^a-z0-9]+")  # compiled once (re's own cache is shared and turns over)
+
+
+def default_id(dictionary: str) -> str:
+    """`prh-` and the dictionary's path without the suffix of its file name, in lower-case
+    letters, digits and hyphens (`../prh/WEB+DB_PRESS.yml`: `prh-prh-web-db-press`).
+    Read from the string (its separators and dots become hyphens anyway): pathlib's
+    objects cost a small dictionary's first load more than its rules, and refused a
+    path with no file name (`/`) with a traceback."""
+    parts = [p for p in dictionary.split("/") if p and p != "."]
+    if parts:
+        name = parts[-1]
+        dot = name.rfind(".")
+        if 0 < dot < len(name) - 1:  # pathlib's suffix: not a leading or a trailing dot
+            parts[-1] = name[:dot]
+    slug = _NOT_IN_ID.sub("-", "-".join(parts).lower()).strip("-")
+    return f"prh-{slug}" if slug else "prh"
 
 
 def with_defaults(raw: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -45,9 +64,7 @@ def with_defaults(raw: dict[str, Any], path: Path) -> dict[str, Any]:
             "a prh rule needs dictionary (the path of the dictionary file)",
         )
     if not out.get("id"):
-        parts = [p for p in Path(dictionary).with_suffix("").parts if p not in ("..", ".", "/")]
-        slug = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
-        out["id"] = f"prh-{slug}" if slug else "prh"
+        out["id"] = default_id(dictionary)
     out.setdefault("severity", "info")
     out.setdefault("clause", None)
     out.setdefault("message", DEFAULT_MESSAGE)

@@ -59,8 +59,8 @@ def _read_by_nodes(text: str) -> Any:
             return None
         try:
             return _PlainBuilder(loader).build(node)
-        except _NotPlain:
-            return loader.construct_document(node)
+        except (_NotPlain, RecursionError):
+            return loader.construct_document(node)  # PyYAML's constructor: not recursive
     finally:
         loader.dispose()
 
@@ -107,7 +107,7 @@ def read_yaml(text: str) -> Any:
     loader = _yaml12_loader()(text)
     try:
         return _EventBuilder(loader).document()
-    except _NotPlain:
+    except (_NotPlain, RecursionError):  # RecursionError: lists in lists hundreds deep
         pass  # read again through the node tree: PyYAML's data, or its error
     finally:
         loader.dispose()
@@ -163,71 +163,122 @@ class _EventBuilder:
         event = get()
         if isinstance(event, y.StreamEndEvent):
             return None  # no document
-        anchors: dict[str, Any] = {}
-        building: set[int] = set()  # anchored lists and mappings not yet closed
-        # the container being filled (None: the document's root), whether it is a list,
-        # the key read for its next value (mappings); the enclosing ones on a stack
-        into: Any = None
-        is_list = False
-        key: Any = _NO_KEY
-        stack: list[tuple[Any, bool, Any]] = []
-        root: Any = None
-        claimed = self.claimed
-        words = self.words
-        scalar, alias = y.ScalarEvent, y.AliasEvent
-        seq_start, map_start = y.SequenceStartEvent, y.MappingStartEvent
-        seq_end, map_end = y.SequenceEndEvent, y.MappingEndEvent
+        self.get = get
+        self.anchors: dict[str, Any] = {}
+        self.building: set[int] = set()  # anchored lists and mappings not yet closed
+        self.scalar, self.alias = y.ScalarEvent, y.AliasEvent
+        self.seq_start, self.map_start = y.SequenceStartEvent, y.MappingStartEvent
+        self.seq_end, self.map_end = y.SequenceEndEvent, y.MappingEndEvent
+        root = self._value(get())
+        if not isinstance(get(), y.DocumentEndEvent) or not isinstance(get(), y.StreamEndEvent):
+            raise _NotPlain  # a second document: PyYAML's error
+        return root
+
+    def _plain_or_resolved(self, event: Any) -> Any:
+        """A scalar event's value: its text, or what a tag or a resolver makes of it."""
+        value = event.value
+        if event.tag is not None or (
+            event.implicit[0]
+            and (not value or value[0] in self.claimed)
+            and value not in self.words
+        ):
+            value = self._scalar(event)  # a tag, or a resolver may claim it
+        if event.anchor is not None:
+            if event.anchor in self.anchors:
+                raise _NotPlain  # a repeated anchor: PyYAML's error
+            self.anchors[event.anchor] = value
+        return value
+
+    def _value(self, event: Any) -> Any:
+        """The value an event starts: a scalar, an alias, a list or a mapping (read
+        to its end). The commonest shape, a mapping of plain scalars, is read by
+        _mapping and _list themselves, one event after another."""
+        kind = type(event)
+        if kind is self.scalar:
+            return self._plain_or_resolved(event)
+        if kind is self.alias:
+            if event.anchor not in self.anchors:
+                raise _NotPlain  # undefined: PyYAML says so
+            value = self.anchors[event.anchor]
+            if id(value) in self.building:
+                raise _NotPlain  # a structure that contains itself
+            return value
+        if kind is self.map_start or kind is self.seq_start:
+            if event.tag is not None and event.tag != "!":
+                raise _NotPlain
+            container: Any = {} if kind is self.map_start else []
+            if event.anchor is not None:
+                if event.anchor in self.anchors:
+                    raise _NotPlain
+                self.anchors[event.anchor] = container
+                self.building.add(id(container))
+            if kind is self.map_start:
+                self._mapping(container)
+            else:
+                self._list(container)
+            self.building.discard(id(container))
+            return container
+        raise _NotPlain  # not a node: never from a well-formed stream
+
+    def _mapping(self, out: dict[Any, Any]) -> None:
+        get, scalar, end = self.get, self.scalar, self.map_end
+        claimed, words = self.claimed, self.words
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is scalar:
+                key = event.value
+                if (
+                    event.tag is not None
+                    or event.anchor is not None
+                    or (event.implicit[0] and (not key or key[0] in claimed) and key not in words)
+                ):
+                    key = self._plain_or_resolved(event)
+            elif kind is end:
+                return
+            else:
+                key = self._value(event)
+                if isinstance(key, list | dict):
+                    raise _NotPlain  # an unhashable key: PyYAML's error
+            event = get()
+            if type(event) is scalar:
+                value = event.value
+                if (
+                    event.tag is not None
+                    or event.anchor is not None
+                    or (
+                        event.implicit[0]
+                        and (not value or value[0] in claimed)
+                        and value not in words
+                    )
+                ):
+                    value = self._plain_or_resolved(event)
+                out[key] = value
+            else:
+                out[key] = self._value(event)
+
+    def _list(self, out: list[Any]) -> None:
+        get, scalar, end = self.get, self.scalar, self.seq_end
+        claimed, words = self.claimed, self.words
+        append = out.append
         while True:
             event = get()
             kind = type(event)
             if kind is scalar:
                 value = event.value
-                if event.tag is not None or (
-                    event.implicit[0] and (not value or value[0] in claimed) and value not in words
+                if (
+                    event.tag is not None
+                    or event.anchor is not None
+                    or (
+                        event.implicit[0]
+                        and (not value or value[0] in claimed)
+                        and value not in words
+                    )
                 ):
-                    value = self._scalar(event)  # a tag, or a resolver may claim it
-                if event.anchor is not None:
-                    if event.anchor in anchors:
-                        raise _NotPlain  # a repeated anchor: PyYAML's error
-                    anchors[event.anchor] = value
-            elif kind is alias:
-                if event.anchor not in anchors:
-                    raise _NotPlain  # undefined: PyYAML says so
-                value = anchors[event.anchor]
-                if id(value) in building:
-                    raise _NotPlain  # a structure that contains itself
-            elif kind is seq_start or kind is map_start:
-                if event.tag is not None and event.tag != "!":
-                    raise _NotPlain
-                container: Any = [] if kind is seq_start else {}
-                if event.anchor is not None:
-                    if event.anchor in anchors:
-                        raise _NotPlain
-                    anchors[event.anchor] = container
-                    building.add(id(container))
-                stack.append((into, is_list, key))
-                into, is_list, key = container, kind is seq_start, _NO_KEY
-                continue
-            elif kind is seq_end or kind is map_end:
-                value = into
-                building.discard(id(value))
-                into, is_list, key = stack.pop()
-            else:  # the document's end
-                break
-            if is_list:
-                into.append(value)
-            elif into is None:
-                root = value
-            elif key is _NO_KEY:
-                if isinstance(value, list | dict):
-                    raise _NotPlain  # an unhashable key: PyYAML's error
-                key = value
+                    value = self._plain_or_resolved(event)
+                append(value)
+            elif kind is end:
+                return
             else:
-                into[key] = value
-                key = _NO_KEY
-        if not isinstance(get(), y.StreamEndEvent):
-            raise _NotPlain  # a second document: PyYAML's error
-        return root
+                append(self._value(event))
 
-
-_NO_KEY = object()  # a mapping waiting for its next key

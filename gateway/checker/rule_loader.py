@@ -34,10 +34,15 @@ from gateway.checker.fold import (
     SpelledWords,
     fold_word,
 )
+from gateway.checker.lazyre import deferred
 from gateway.checker.loadmemo import compile_regex
 from gateway.checker.loadmemo import word_tokens as tokenize  # remembered between starts
 from gateway.checker.rulefiles import RuleFileError, read_rule_file
 from gateway.model import Severity
+
+# a rule's id: compiled once, not looked up in re's cache per rule (a cache the rules'
+# own regexes turn over, so that it compiled again on every load)
+_RULE_ID = deferred(r"[a-z0-9][a-z0-9-]*")
 
 
 def _pos_tuple(spec: str) -> tuple[str, ...]:
@@ -273,7 +278,7 @@ def build_rule(raw: dict[str, Any], path: Path, contexts: dict[str, ContextSet])
 
         raw = with_defaults(raw, path)
     rule_id = str(raw.get("id") or "")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rule_id):
+    if not _RULE_ID.fullmatch(rule_id):
         raise RuleLoadError(
             path,
             rule_id or None,

@@ -90,6 +90,17 @@ _TCO_RE = re.compile(
     r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?", re.I
 )
 _PORT_RE = re.compile(r"[0-9]+")
+# What may follow a domain, as _take read it with a call each: a port (: and ASCII
+# digits), a path (a / and the longest run of path characters that ends on a
+# path-ending one, as _path_end finds it when no bracket follows the run: group 2 is
+# the whole run, to see whether one does) and a query (? and the longest run of query
+# characters that ends on a query-ending one, as _query_end). Each optional part that
+# does not match is left out, so a shorter path is never tried for the query's sake.
+_TAIL_RE = re.compile(
+    f"(?::[0-9]+)?(?:(/)(?=({_PATH_CLASS}*+))(?:{_PATH_CLASS}*{_PATH_END_CLASS})?)?"
+    r"(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?",
+    re.I,
+)
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG = 40
 
@@ -368,21 +379,26 @@ def _punycode_extra(domain: str) -> int | None:
 
 def extract_urls(text: str) -> list[Url]:
     """Links as twitter-text extracts them (with and without a protocol), in order."""
+    return list(map(_url, _links(text)))
+
+
+_Row = tuple[str, int, int]  # a Url as a plain tuple: parse reads thousands of them
+
+
+def _links(text: str) -> list[_Row]:
+    """extract_urls, as plain tuples (url, start, end)."""
     if "." not in text:
         return []
-    out: list[Url] = []
+    out: list[_Row] = []
     pos = 0  # where the next match may begin (its preceding character included)
     tables: dict[tuple[str, str], _Run | bool] = {}  # _table's, per run text
+    # _plan's, per run with the characters around it (bare) or with its protocol
+    bare: dict[str, _Plan] = {}
+    protocol: dict[str, _Plan] = {}
     for run in _LINKED_RUN_RE.finditer(text):
         r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
-        key = (run.group(2), text[r1 : r1 + 1])
-        table = tables.get(key)
-        if table is None:
-            table = tables[key] = _table(*key)
-        if table is False:
-            continue  # no label after a dot can be a TLD: no domain
         proto = run.start(1)
         if proto < 0:
             proto = None  # none matched before the run (it may belong to an earlier run)
@@ -392,28 +408,123 @@ def extract_urls(text: str) -> list[Url]:
                     proto = r0 - 8
                 elif _PROTOCOL_RE.fullmatch(text, r0 - 7, r0):
                     proto = r0 - 7
-        if (
-            proto is not None
-            and (proto >= pos + 1 or proto == pos == 0)
-            and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
-        ):
-            end, extra = table.head
-            if end >= 0:
-                pos = _take(text, out, proto, r0, r0 + end, text[proto:r0], extra)
-                if pos >= r1:
-                    continue
-        u = max(r0, pos + 1 if pos else 0)
-        while u < r1:
-            if _DOMAIN_CHAR_RE.match(text, u) and (u == 0 or text[u - 1] not in _BAD_BEFORE):
-                end = table.domain_end(u - r0)
-                if end >= 0:
-                    pos = _take(text, out, u, u, r0 + end, None)
-                    u = pos + 1
-                    continue
-                u = r0 + _next_start(table, u - r0)
-            else:
-                u += 1
+        if pos and pos >= (r0 if proto is None else proto):
+            # the last link ended inside this run or its protocol: decided from there
+            table = _table_of(tables, run.group(2), text[r1 : r1 + 1])
+            if table is False:
+                continue  # no label after a dot can be a TLD: no domain
+            takes, final, pos = _decide(text, r0, r1, table, proto, pos)
+            for take in takes:
+                _take(text, out, *take)
+            if final is not None:
+                pos = _take(text, out, *final)
+            continue
+        # Else the run decides alone, as after no link at all (_plan): the same host
+        # between the same characters gives the same links, so a draft of thousands of
+        # links decides each host once and pays only the text after its last domain.
+        # The key is one slice: the character before the run or its protocol (none at
+        # the start), the protocol, the run and the character after it (none at the
+        # end); a run never follows or precedes a run character, so the slice says
+        # where each part ends.
+        if proto is None:
+            key = text[r0 - 1 if r0 else 0 : r1 + 1]
+            plan = bare.get(key)
+            if plan is None:
+                plan = bare[key] = _plan(text, r0, r1, tables, proto)
+        else:
+            key = text[proto - 1 if proto else 0 : r1 + 1]
+            plan = protocol.get(key)
+            if plan is None:
+                plan = protocol[key] = _plan(text, r0, r1, tables, proto)
+        inside, final, last = plan
+        if inside:
+            out += [(u, s + r0, e + r0) for u, s, e in inside]
+        if last is not None:
+            pos = r0 + last
+        if final is not None:
+            pos = _finish(text, out, r0, final)
     return out
+
+
+def _table_of(tables: dict[tuple[str, str], _Run | bool], host: str, after: str) -> _Run | bool:
+    table = tables.get((host, after))
+    if table is None:
+        table = tables[host, after] = _table(host, after)
+    return table
+
+
+class _Plan(NamedTuple):
+    """What a run (with its protocol and the characters around it) decides alone, with
+    offsets from its start: the links inside it, the link whose domain ends with the run
+    (its port, path and query are read from the text after it) and where the last link
+    inside it ended (None: none)."""
+
+    inside: tuple[_Row, ...]
+    final: _Final | None
+    last: int | None
+
+
+def _plan(
+    text: str,
+    r0: int,
+    r1: int,
+    tables: dict[tuple[str, str], _Run | bool],
+    proto: int | None,
+) -> _Plan:
+    """The run's _Plan, decided here at its first place. A domain that ends before the
+    run does gets no port, path or query (the character after it is a host character,
+    never : / or ?), so its link reads nothing after the run; the run's own characters,
+    its protocol and the characters before it and the run are the plan's key."""
+    table = _table_of(tables, text[r0:r1], text[r1 : r1 + 1])
+    if table is False:
+        return _Plan((), None, None)  # no label after a dot can be a TLD: no domain
+    takes, final, last = _decide(text, r0, r1, table, proto, 0)
+    found: list[_Row] = []
+    for take in takes:
+        _take(text, found, *take)
+    return _Plan(
+        tuple((u, s - r0, e - r0) for u, s, e in found),
+        None if final is None else _final(text, r0, final),
+        None if last == 0 else last - r0,
+    )
+
+
+def _decide(
+    text: str, r0: int, r1: int, table: _Run, proto: int | None, pos: int
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None, int]:
+    """The links of one run (text[r0:r1]) after the last link ended at `pos` (0: none), as
+    _take's arguments: those whose domain ends inside the run, the one whose domain ends
+    with it (or None) and where the last of the first ended (else `pos`). twitter-text's
+    regex, read as a scanner: a protocol link first, then every start a domain may have."""
+    takes: list[tuple[Any, ...]] = []
+    if (
+        proto is not None
+        and (proto >= pos + 1 or proto == pos == 0)
+        and (proto == 0 or text[proto - 1] not in _BAD_BEFORE)
+    ):
+        end, extra = table.head
+        if end >= 0:
+            take = (proto, r0, r0 + end, text[proto:r0], extra)
+            if r0 + end >= r1:
+                return takes, take, pos
+            takes.append(take)
+            pos = r0 + end
+    u = max(r0, pos + 1 if pos else 0)
+    while u < r1:
+        if _DOMAIN_CHAR_RE.match(text, u) and (u == 0 or text[u - 1] not in _BAD_BEFORE):
+            end = table.domain_end(u - r0)
+            if end >= 0:
+                take = (u, u, r0 + end, None, _UNKNOWN)
+                if r0 + end >= r1:
+                    return takes, take, pos
+                takes.append(take)
+                pos = r0 + end  # _take ends such a link with its domain
+                u = pos + 1
+                continue
+            u = r0 + _next_start(table, u - r0)
+        else:
+            u += 1
+    return takes, None, pos
 
 
 def _table(host: str, after: str) -> _Run | bool:
@@ -444,9 +555,81 @@ def _before_ok(text: str, u: int) -> bool:
 _UNKNOWN: Any = object()
 
 
+def _tail_end(text: str, d1: int) -> tuple[int, bool]:
+    """Where a link whose domain ends at d1 ends (its port, path and query), and whether
+    it has a path."""
+    tail = _TAIL_RE.match(text, d1)  # one match, as a rule (it always matches)
+    slash = tail.start(1)  # type: ignore[union-attr]
+    if slash < 0:
+        return tail.end(), False  # type: ignore[union-attr]
+    if not text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
+        return tail.end(), True  # type: ignore[union-attr]
+    end = _path_end(text, slash + 1)  # brackets in the path: balanced groups
+    if text.startswith("?", end) and (q := _query_end(text, end + 1)) >= 0:
+        end = q
+    return end, True
+
+
+class _Final(NamedTuple):
+    """A _Plan's link whose domain ends with its run, with what _take would decide about
+    it from the run alone (offsets from the run's start)."""
+
+    start: int
+    d0: int
+    d1: int
+    protocol: str | None
+    extra: int | None
+    # a link without a protocol: its ASCII domains (_take's `found`; none: no link);
+    # None for a protocol link
+    pieces: tuple[_Row, ...] | None
+    tco: bool  # a protocol link whose domain may be t.co: _take decides it
+
+
+def _final(text: str, r0: int, take: tuple[Any, ...]) -> _Final:
+    start, d0, d1, protocol, extra = take
+    domain = text[d0:d1]
+    if extra is _UNKNOWN:
+        extra = _punycode_extra(domain) if len(domain) <= 253 else _punycode_extra.__wrapped__(domain)
+    pieces = None
+    if protocol is None:
+        pieces = ()
+        if not (start > 0 and text[start - 1] in "-_./"):  # as _take decides
+            pieces = tuple((domain[a:b], d0 + a - r0, d0 + b - r0) for a, b in _ascii_domains(domain))
+    tco = protocol is not None and d1 - d0 == 4
+    return _Final(start - r0, d0 - r0, d1 - r0, protocol, extra, pieces, tco)
+
+
+def _finish(text: str, out: list[_Row], r0: int, final: _Final) -> int:
+    """_take for a plan's final link in the run at r0: only its tail is read (as
+    _tail_end reads it, inline: thousands of links call this)."""
+    start, d0, d1, protocol, extra, pieces, tco = final
+    start += r0
+    d1 += r0
+    if tco:
+        return _take(text, out, start, d0 + r0, d1, protocol, extra)
+    tail = _TAIL_RE.match(text, d1)  # it always matches
+    end = tail.end()  # type: ignore[union-attr]
+    slash = tail.start(1)  # type: ignore[union-attr]
+    if slash >= 0 and text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
+        end = _tail_end(text, d1)[0]  # brackets in the path
+    if extra is None or len(protocol or "https://") + end - start + extra > _MAX_URL_LENGTH:
+        return end  # as _valid_url decides it
+    if pieces is None:
+        out.append((text[start:end], start, end))
+    elif len(pieces) == 1 and slash >= 0:
+        u, s, _ = pieces[0]  # one domain and a path: the link runs to the path's end
+        out.append((u + text[d1:end], s + r0, end))
+    elif pieces:
+        out += [(u, s + r0, e + r0) for u, s, e in pieces]
+        if slash >= 0:
+            u, s, _ = out[-1]
+            out[-1] = (u + text[d1:end], s, end)
+    return end
+
+
 def _take(
     text: str,
-    out: list[Url],
+    out: list[_Row],
     start: int,
     d0: int,
     d1: int,
@@ -456,17 +639,7 @@ def _take(
     """Complete a link whose domain is text[d0:d1] (port, path, query), check it as
     twitter-text does and append it; return where the match ended. `extra`: the
     domain's punycode extra length when the caller knows it (_Run.head_domain)."""
-    end = d1
-    if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
-        m = _PORT_RE.match(text, end + 1)
-        end = m.end() if m else end
-    has_path = text.startswith("/", end)
-    if has_path:
-        end += 1
-        if _PATH_CHARS.match(text, end) is not None or text.startswith("(", end):
-            end = _path_end(text, end)  # else an empty path: the link ends after its /
-    if text.startswith("?", end) and (q := _query_end(text, end + 1)) >= 0:
-        end = q
+    end, has_path = _tail_end(text, d1)
     url, domain = text[start:end], text[d0:d1]
     if extra is _UNKNOWN:
         if not _valid_url(url, protocol or "https://", domain):
@@ -479,16 +652,16 @@ def _take(
             if len(tco.group(1)) > _MAX_TCO_SLUG:
                 return end
             url = tco.group(0)
-        out.append(_url((url, start, start + len(url))))
+        out.append((url, start, start + len(url)))
         return end
     if start > 0 and text[start - 1] in "-_./":
         return end
-    found = [_url((domain[a:b], d0 + a, d0 + b)) for a, b in _ascii_domains(domain)]
+    found = [(domain[a:b], d0 + a, d0 + b) for a, b in _ascii_domains(domain)]
     if not found:
         return end
     if has_path:
-        last = found[-1]
-        found[-1] = _url((url.replace(domain, last.url, 1), last.start, end))
+        last, at, _ = found[-1]
+        found[-1] = (url.replace(domain, last, 1), at, end)
     out.extend(found)
     return end
 
@@ -531,7 +704,7 @@ def parse(text: str, config: Config = V3) -> Parsed:
     """twitter-text's parseTweet: weighted length, validity and where the limit is crossed."""
     norm = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     entities: list[tuple[int, int, int]] = [
-        (u.start, u.end, config.url_length * config.scale) for u in extract_urls(norm)
+        (s, e, config.url_length * config.scale) for _, s, e in _links(norm)
     ]
     emoji = False
     if config.emoji_parsing and (first := _EMOJI_FIRST_RE.search(norm)) is not None:

@@ -152,6 +152,33 @@ def test_a_dictionary_without_specs_loads_from_a_rule_file_naming_it(tmp_path: P
     assert found(checker, "ご覧下さい。") == [said("下さい", "ください")]
 
 
+def _id_by_pathlib(dictionary: str) -> str:
+    """The default id as it was first written (pathlib's parts, without the suffix)."""
+    parts = [p for p in Path(dictionary).with_suffix("").parts if p not in ("..", ".", "/")]
+    slug = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+    return f"prh-{slug}" if slug else "prh"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="aZ9/._-漢 K\u0130", min_size=1, max_size=16))
+def test_the_default_id_is_the_dictionary_path_in_kebab_case(dictionary: str) -> None:
+    """A rule that names a dictionary and no id gets `prh-` and the dictionary's path
+    without its suffix, in lower-case letters, digits and hyphens (as pathlib read it)."""
+    from gateway.checker.prh import with_defaults
+
+    try:
+        expected = _id_by_pathlib(dictionary)
+    except ValueError:  # pathlib: an empty name has no suffix to take off
+        expected = "prh-" + re.sub(r"[^a-z0-9]+", "-", dictionary.lower()).strip("-")
+        expected = expected.rstrip("-")
+    if not dictionary.strip():
+        return  # refused: a prh rule needs a dictionary
+    assert with_defaults({"dictionary": dictionary}, Path("r.yaml"))["id"] == expected
+    assert with_defaults({"dictionary": "../prh/WEB+DB_PRESS.yml"}, Path("r"))["id"] == (
+        "prh-prh-web-db-press"
+    )
+
+
 def test_specs_are_the_examples_and_a_failing_one_names_file_and_rule(tmp_path: Path) -> None:
     broken = "rules:\n  - expected: ください\n    pattern: 下さい\n    specs:\n      - from: お待ち下さい\n        to: お待ち下さい\n"
     with pytest.raises(RuleLoadError) as err:

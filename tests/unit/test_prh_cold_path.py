@@ -81,6 +81,20 @@ def test_read_yaml_is_yaml_load_on_tricky_yaml(text: str) -> None:
     assert repr(got) == repr(expected)  # repr: a structure that contains itself compares
 
 
+def test_lists_and_mappings_nested_as_deep_as_libyaml_reads_them() -> None:
+    """The event builder reads nested lists and mappings by recursion; nested deeper
+    than Python's recursion lets it (libyaml reads 999 levels), PyYAML reads them."""
+    for opening, closing, step in (("[", "]", 0), ("{a: ", "}", "a")):
+        text = "a: " + opening * 999 + "x" + closing * 999 + "\n"
+        node = prh_yaml.read_yaml(text)["a"]
+        for _ in range(998):
+            assert isinstance(node, list | dict) and len(node) == 1
+            node = node[step]
+        assert node == ["x"] or node == {"a": "x"}
+    with pytest.raises(yaml.YAMLError):  # 1,000 levels: libyaml refuses, as yaml.load does
+        prh_yaml.read_yaml("a: " + "[" * 1000 + "x" + "]" * 1000 + "\n")
+
+
 def test_read_yaml_is_yaml_load_on_every_dictionary_and_rule_file() -> None:
     loader = prh_yaml._yaml12_loader()
     texts = _yaml_texts()

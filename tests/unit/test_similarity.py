@@ -65,3 +65,35 @@ def test_a_near_copy_is_found_among_a_month_of_other_posts() -> None:
 
     assert near((*others, post)) and "類似度" in near((*others, post))[0]
     assert near(others) == []
+
+
+def _plain_words_outside_links(draft: Draft) -> frozenset[str]:
+    """_words_outside_links as it was: each link's morphemes found by two bisections."""
+    from bisect import bisect_left
+
+    from gateway.checker.links import _urls
+
+    cols = draft.columns
+    starts = draft.token_starts
+    kinds = list(cols.kinds)
+    for s, e, *_ in _urls(draft):
+        first, after = bisect_left(starts, s), bisect_left(starts, e)
+        kinds[first:after] = bytes(max(after - first, 0))
+    return frozenset(w for w, k in zip(cols.normalized, kinds, strict=True) if k)
+
+
+_LINKY = [
+    "https://a.jp/x", "www.town.tatsuno.lg.jp/", "http://例え.jp/あ", "ＨＴＴＰＳ：／／ａ．ｊｐ",
+    " ", "\n", "、", "祭り", "開催します", "ばか", "。", "(", ")", "a.b", "https://", "www.",
+    "ｶﾀｶﾅ", "バ　カ", "？",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_LINKY), max_size=16), times=st.integers(1, 30))
+def test_words_outside_links_marked_in_a_mask_equal_the_bisected_links(pieces, times) -> None:
+    """Links marked out in a mask of the text, morphemes weighed by the mask at their
+    start: the same words as finding each link's morphemes by bisection, on drafts of
+    many links (full-width ones, which NFKC moves, among them)."""
+    draft = Draft("".join(pieces) * times)
+    assert _words_outside_links(draft) == _plain_words_outside_links(draft)
