@@ -103,17 +103,6 @@ def apply(text: str, diffs: Sequence[Diff]) -> str:
     return "".join(out)
 
 
-def _prepared(diffs: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """`prepare` on (start, end, new text) tuples."""
-    ordered = sorted(diffs, key=lambda d: (d[0], d[1]))
-    kept = [
-        d
-        for i, d in enumerate(ordered)
-        if not (i + 1 < len(ordered) and d[0] == ordered[i + 1][0] and d[1] < ordered[i + 1][1])
-    ]
-    return [d for i, d in enumerate(kept) if not (i > 0 and d[0] < kept[i - 1][1])]
-
-
 def spec_result(entry: Entry, text: str) -> str:
     """What prh's spec check (`Rule.check`) makes of `text` with one rule:
     apply(text, prepare(rule_diffs(entry, text))), with (start, end, new text) tuples
@@ -135,7 +124,10 @@ def spec_result(entry: Entry, text: str) -> str:
         return text
     out: list[str] = []
     done = 0
-    for start, end, new_text in _prepared(_prepared(found)):  # as apply(prepare(…)) does
+    # apply(prepare(…)) keeps them all as they are: one regex's matches (finditer's,
+    # never empty here) start one after another and never overlap, so prepare, which
+    # orders the diffs and drops those that overlap, has nothing to do
+    for start, end, new_text in found:
         out.append(text[done:start])
         out.append(new_text)
         done = end
