@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from gateway.checker.checker import _run
 from gateway.checker.draft import Draft
 
 # name -> a unit repeated to size; (prefix, unit) for a marker followed by a long run
-UNITS: dict[str, str | tuple[str, str]] = {
+UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     # runs of one character
     "spaces": " ",
     "ideographic spaces": "\u3000",
@@ -84,6 +85,10 @@ UNITS: dict[str, str | tuple[str, str]] = {
     "www. link + hit": "www.a.jp/x ばか ",
     "spelled しね": "しね",
     "spelled し〇ね": "し〇ね",
+    # links to as many hosts as there are links (a pasted list of links): nothing is
+    # decided once per host
+    "links, many hosts + hit": lambda n: f"https://h{n}.example.jp/ 死ね ",
+    "www. links, many hosts": lambda n: f"www.h{n}.example.jp/x ばか ",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",
@@ -126,7 +131,15 @@ UNITS: dict[str, str | tuple[str, str]] = {
 }
 
 
-def _make(unit: str | tuple[str, str], size: int) -> str:
+def _make(unit: str | tuple[str, str] | Callable[[int], str], size: int) -> str:
+    if callable(unit):  # the n-th unit made by a function: units that all differ
+        out, total, n = [], 0, 0
+        while total < size:
+            piece = unit(n)
+            out.append(piece)
+            total += len(piece.encode("utf-8"))
+            n += 1
+        return "".join(out)
     prefix, unit = unit if isinstance(unit, tuple) else ("", unit)
     per = len(unit.encode("utf-8"))
     text = prefix + unit * max(1, (size - len(prefix.encode("utf-8"))) // per)

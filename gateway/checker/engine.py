@@ -290,11 +290,16 @@ class TokenRule(Rule):
             folded = folded_text(draft)
             phrases = len(out)
             # the spellings and their places in the draft, found once per draft and rule
-            # (a rule not decided at its cutoff asks again: listing.py)
+            # (a rule not decided at its cutoff asks again: listing.py); with `until`,
+            # those before it (a decided flood's later places are never read), kept
+            # with that bound and found again in full when a later ask needs more
             found = draft.__dict__.setdefault("_spelled_places", {})
-            spans, places = found.get(id(self.spelled)) or found.setdefault(
-                id(self.spelled), _spelled_places(draft, folded, self.spelled, starts)
-            )
+            kept = found.get(id(self.spelled))
+            if kept is None or (kept[2] is not None and (until is None or until > kept[2])):
+                kept = found[id(self.spelled)] = _spelled_places(
+                    draft, folded, self.spelled, starts, until
+                )
+            spans, places, _ = kept
             # the places a token match or `since` leaves out, passed over in C (a flood of
             # 死ね is all token matches: each was mapped and looked up in a Python step of
             # its own, twice when the rule was undecided)
@@ -316,12 +321,29 @@ class TokenRule(Rule):
 
 
 def _spelled_places(
-    draft: Draft, folded: Folded, spelled: SpelledWords, starts: list[int]
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    draft: Draft,
+    folded: Folded,
+    spelled: SpelledWords,
+    starts: list[int],
+    bound: int | None = None,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int | None]:
     """The spans of `spelled`'s spellings in the folded text (any superset of their
-    starts finds the same), and their places in the original text."""
-    spans = spelled.spans(folded.literal, starts)
-    return spans, draft.orig_spans(folded.norm_spans(spans))
+    starts finds the same), their places in the original text, and the original offset
+    before which they are complete (None: all of them). With `bound`, a long text's
+    spellings that start at or after it are not looked for (the regex's matches stop
+    there: the same as the first of all its matches)."""
+    literal = folded.literal
+    if bound is None or len(literal) < spelled.LONG_TEXT:
+        spans = spelled.spans(literal, starts)
+        bound = None
+    else:
+        # the first folded offset whose place in the original text is at `bound` or
+        # after (both mappings keep the order)
+        def place(f: int) -> int:
+            return draft.orig_span(*folded.norm_span(f, f + 1))[0]
+
+        spans = spelled.spans_before(literal, bisect_left(range(len(literal)), bound, key=place))
+    return spans, draft.orig_spans(folded.norm_spans(spans)), bound
 
 
 def folded_text(draft: Draft) -> Folded:
@@ -358,7 +380,7 @@ SPELLED_SCAN = "_spelled_scan"  # Draft.__dict__ key: the rule set's SpelledScan
 def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
     """Where spelled words may start in the draft's folded text: the first letters
     (found in one C pass) followed by a letter some spelling goes on with, or spelling a
-    word alone. Most drafts have none, and the rules' tries are never walked. Found once
+    word alone (in a long text, the first such place: see below). Most drafts have none, and the rules' tries are never walked. Found once
     per draft for the whole rule set when the checker gave it its SpelledScan, else for
     this rule alone."""
     scan = draft.__dict__.get(SPELLED_SCAN)
@@ -366,21 +388,32 @@ def _spelled_starts(draft: Draft, spelled: SpelledWords) -> list[int]:
         scan = _own_scan(spelled)
     found = draft.__dict__.get("_spelled_starts")
     if found is None or found[0] is not scan:
-        starts = spelled_starts(folded_text(draft).text, scan)
+        text = folded_text(draft).text
+        if len(text) >= SpelledWords.LONG_TEXT:
+            # a long text's spellings are found by one regex (SpelledWords.spans), which
+            # reads no starts: whether there is one is all that is asked (a flood's
+            # starts were a Python step each)
+            starts = spelled_starts(text, scan, first_only=True)
+        else:
+            starts = spelled_starts(text, scan)
         found = draft.__dict__["_spelled_starts"] = (scan, starts)
     return found[1]
 
 
-def spelled_starts(text: str, scan: SpelledScan) -> list[int]:
+def spelled_starts(text: str, scan: SpelledScan, first_only: bool = False) -> list[int]:
     """Where in Folded.text a spelling of the scan's words may start (ascending): a first
     letter followed by a letter some spelling goes on with (text[i:i + 2] in heads), or
-    a letter that spells a word alone (in singles)."""
+    a letter that spells a word alone (in singles). `first_only`: the first of them
+    alone (or none)."""
     heads, singles = scan.heads, scan.singles
-    return [
+    found = (
         i
         for i in map(_match_start, _heads_regex(heads, singles).finditer(text))
         if text[i] in singles or text[i : i + 2] in heads
-    ]
+    )
+    if first_only:
+        return [first] if (first := next(found, None)) is not None else []
+    return list(found)
 
 
 @lru_cache(maxsize=64)

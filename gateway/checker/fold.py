@@ -386,6 +386,16 @@ class SpelledWords:
             self._regex = re.compile(_node_regex(trie))
         return self._regex
 
+    def spans_before(self, literal: str, end: int) -> list[tuple[int, int]]:
+        """spans() of a long text that start before `end`: the regex's first matches,
+        the rest never looked for."""
+        out = []
+        for m in self.regex().finditer(literal):
+            if m.start() >= end:
+                break
+            out.append(m.span())
+        return out
+
     def spans(self, literal: str, starts: list[int] | None = None) -> list[tuple[int, int]]:
         """(start, end) of each spelling in `literal`, folded text with every mark as
         MASK (Folded.literal).

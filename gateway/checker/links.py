@@ -14,7 +14,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
 from gateway.checker.loadmemo import compile_regex
-from gateway.checker.options import _bare_domains, _domain_in, _words
+from gateway.checker.options import _bare_domains, _domain_in, _dotted_domains, _words
 from gateway.checker.prefilter import Clauses, passes, required_strings_of
 
 # --- links and hosts ---
@@ -46,13 +46,16 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
     # no `in` gate before it: 'http' / 'HTTP' / 'www.' missed Http://, WWW. (a phone's
     # capitalised first letter); the regex starts with a class, so a post without an h or
     # a w costs about a microsecond
+    moved = draft._offsets is not None  # NFKC moved offsets (else orig_span is as is)
     for m in _URL_RE.finditer(draft.norm):
         url = m.group().rstrip(".!?")
         found = parts.get(url)
         if found is None:
             found = parts[url] = _scheme_and_host(url)
-        start = m.start()
-        s, e = draft.orig_span(start, start + len(url))
+        s = m.start()
+        e = s + len(url)
+        if moved:
+            s, e = draft.orig_span(s, e)
         out.append((s, e, url, *found))
     draft.__dict__["_urls"] = out
     return out
@@ -100,15 +103,19 @@ def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> 
     urls = _urls(draft)
     if not urls:
         return
-    block = opts.blocklist + ctx.link_blocklist
+    # _domain_in's comparison, its lists dotted once here (hosts are lower case already):
+    # a draft of links to thousands of hosts asked the lists' cache twice per host
+    office = _dotted_domains(ctx.office_domains)
+    block = _dotted_domains(opts.blocklist + ctx.link_blocklist)
     verdicts: dict[str, bool] = {}  # per host: a draft of many links has few hosts
     for s, e, _url, _scheme, host in urls:
         obscene = verdicts.get(host)
         if obscene is None:
-            obscene = verdicts[host] = not _domain_in(host, ctx.office_domains) and bool(
+            dotted = "." + host.rstrip(".")
+            obscene = verdicts[host] = not dotted.endswith(office) and bool(
                 host.endswith(opts.tlds)
                 or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
-                or _domain_in(host, block)
+                or dotted.endswith(block)
             )
         if obscene:
             yield Hit(s, e)

@@ -222,3 +222,21 @@ def test_the_returned_mail_says_how_many_more_places(checker) -> None:
     assert body.count("【要修正】") <= LISTING.listed + 2
     cut = next(f for f in findings if f.omitted and f.severity is Severity.ERROR)
     assert f"同じ規則に当たるところがほかに {cut.omitted:,} か所" in body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "死ね " * 1500 + "し〇ね 氏ね " * 30,  # spellings only after the token cutoff
+        "し〇ね " * 30 + "死ね " * 1500 + "し〇ね",  # before it and after it
+        "「死ね」" * 1200 + "し〇ね",  # undecided: every spelling weighed
+        "「し〇ね」" * 1200 + "死ね " * 1100 + "氏ね",  # spellings, then a token flood
+        "ばか、" * 1100 + "ﾊﾞｶ " * 10 + "バ カ " * 10,  # folded and spaced spellings
+    ],
+)
+def test_spelled_places_looked_for_only_before_the_cutoff_list_the_same(checker, text) -> None:
+    """A long draft's spellings are looked for only before the offset where the token
+    index stopped (a decided flood never reads the later ones) and in full when a rule
+    is weighed again: the listing promises hold against the uncapped check."""
+    _check_listing(checker, text, CheckContext(platform="blog"), LISTING)
+    _check_listing(checker, text, CheckContext(platform="x"), SMALL)

@@ -349,3 +349,29 @@ def test_path_end_in_one_match_per_run_equals_asking_each_character_back(path: s
 
     for i in range(len(path) + 1):
         assert _path_end(path, i) == _plain_path_end(path, i), (path, i)
+
+
+_LABELS = ["a", "h1", "A-b", "-c", "d-", "jp", "JP", "com", "co", "xn--p1ai", "例え", "x" * 63,
+           "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo"]  # fmt: skip
+_AROUND = ["", " ", "https://", "http://", "www.", "a", "@", "+", "-", "/", ".", "_", "(", "、"]
+_AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    hosts=st.lists(
+        st.tuples(
+            st.sampled_from(_AROUND),
+            st.lists(st.sampled_from(_LABELS), min_size=1, max_size=5),
+            st.sampled_from(_AFTER),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_ordinary_hosts_decided_without_tables_equal_the_plain_computation(hosts) -> None:
+    """An ordinary host (ASCII labels, a TLD last) is decided without label tables
+    (_simple_plan): the same links as the plain computation, with every kind of
+    label, protocol and character around it, and next to hosts that are not ordinary."""
+    text = "".join(before + ".".join(labels) + after for before, labels, after in hosts)
+    assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
