@@ -76,6 +76,7 @@ def _scan(kinds: tuple[str, ...]) -> re.Pattern[str]:
     branches = "|".join(f"(?P<{k}>(?<={first}){rest})" for k, first, rest in parts)
     return re.compile(f"[{letters}](?:{branches})")
 
+
 LINK_POS = ("名詞", "普通名詞", "一般", "*", "*", "*")  # as Sudachi tags an unknown Latin word
 NUMBER_POS = ("名詞", "数詞", "*", "*", "*", "*")  # as Sudachi tags a number
 
