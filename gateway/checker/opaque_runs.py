@@ -40,41 +40,39 @@ _DATE = re.compile(
 )
 # Each kind as it is scanned for: its first letter, then a look behind it, so that `re`
 # skips in C from one such letter to the next (a look-behind first made it try every
-# position of the draft: 9 µs a post); with the marks without which the kind cannot be
-# in a text (it is then left out of the scan).
+# position of the draft: 9 µs a post).
 _KINDS = (
     (
         "link",
         "[Hh]",
         r"(?<![0-9A-Za-z][Hh])" + _LINK.pattern.split("[Hh]", 1)[1],
-        ("://",),
     ),
     (
         "phone",
         "[0０]",
         r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ\-－][0０])(?<![0-9０-９][.,．，][0０])"
         + _PHONE.pattern.split("[0０]", 1)[1],
-        ("-", "－"),
     ),
     (
         "date",
         "[0-9０-９]",
         rf"(?<![{_NOT_BEFORE_NUMBER}][0-9０-９])"
         r"(?:[0-9０-９]?月[0-9０-９]{1,2}|[0-9０-９]?)日[（(][月火水木金土日](?=[)）])",
-        ("日（", "日("),
     ),
 )
 
 
 @cache
-def _scan(kinds: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for the kinds present: their first letters as one class (the one place
-    `re` skips from), then each kind, under a look-back at its own first letter, in the
-    order of _KINDS (at one place, the kind listed first wins, as in one alternation)."""
-    parts = [(k, first, rest) for k, first, rest, _ in _KINDS if k in kinds]
+def _scan(present: tuple[bool, ...]) -> re.Pattern[str]:
+    """One regex for the kinds present (a flag per kind of _KINDS): their first letters
+    as one class (the one place `re` skips from), then each kind, under a look-back at
+    its own first letter, in the order of _KINDS (at one place, the kind listed first
+    wins, as in one alternation)."""
+    parts = [kind for kind, on in zip(_KINDS, present, strict=True) if on]
     letters = "".join(first[1:-1] for _, first, _ in parts)
     branches = "|".join(f"(?P<{k}>(?<={first}){rest})" for k, first, rest in parts)
     return re.compile(f"[{letters}](?:{branches})")
+
 
 LINK_POS = ("名詞", "普通名詞", "一般", "*", "*", "*")  # as Sudachi tags an unknown Latin word
 NUMBER_POS = ("名詞", "数詞", "*", "*", "*", "*")  # as Sudachi tags a number
@@ -94,10 +92,14 @@ def opaque_runs(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of the links, phone numbers and dates in `text`, left to right:
     what one scan for any of them finds (at one place, the kind listed first). The kinds
     whose marks are not in the text are left out of the scan."""
-    kinds = tuple(k for k, _, _, marks in _KINDS if any(mark in text for mark in marks))
-    if not kinds:
+    present = (  # per kind of _KINDS, a mark it cannot be without (written out: 3 µs less)
+        "://" in text,
+        "-" in text or "－" in text,
+        "日（" in text or "日(" in text,
+    )
+    if not any(present):
         return []
-    return [(m.start(), m.end(), m.lastgroup) for m in _scan(kinds).finditer(text)]
+    return [(m.start(), m.end(), m.lastgroup) for m in _scan(present).finditer(text)]
 
 
 def read_with_stand_ins(text: str, runs: list[tuple[int, int, str]]) -> str:
