@@ -310,6 +310,17 @@ def test_what_cannot_load_is_said_in_japanese_and_english_naming_the_file(
     assert re.search(r"dict/(d|other)\.yml", message)
 
 
+@pytest.mark.parametrize(("imported", "named"), [("missing.yml", "missing.yml"), ("sub", "sub")])
+def test_an_import_that_cannot_be_read_is_named(tmp_path: Path, imported: str, named: str) -> None:
+    """An import that is missing, or a folder, is named in both languages (no traceback)."""
+    (tmp_path / "dict" / "sub").mkdir(parents=True)
+    with pytest.raises(RuleLoadError) as err:
+        checker_for(tmp_path, f"imports: [{imported}]\n")
+    message = str(err.value)
+    assert "prh 辞書を読めません" in message and "cannot read prh dictionary" in message
+    assert f"dict/{named}" in message
+
+
 def test_gateway_check_says_what_cannot_load_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
