@@ -10,6 +10,7 @@ because Sudachi splits `090-1234-5678` into pieces and reads `(水)` as water.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import compress
@@ -296,6 +297,9 @@ def _words_outside_links(draft: Draft) -> frozenset[str]:
     urls = _urls(draft)
     if not urls:
         return word_set(cols.normalized, cols.kinds)
+    links = _link_tokens(draft, urls)
+    if links is not None:  # each link is one token (most drafts): its word left out
+        return word_set(cols.normalized, cols.kinds) - links
     mask = bytearray(b"\x01") * (len(draft.text) + 1)
     starts, ends = list(map(itemgetter(0), urls)), list(map(itemgetter(1), urls))
     zeros = memoryview(bytes(max(map(sub, ends, starts))))
@@ -312,6 +316,29 @@ def _words_outside_links(draft: Draft) -> frozenset[str]:
     return word_set(
         list(compress(cols.normalized, outside)), list(compress(cols.kinds, outside))
     )
+
+
+def _link_tokens(draft: Draft, urls: list[tuple[int, int, str, str, str]]) -> set[str] | None:
+    """The words of the links' tokens, when each of a few links is exactly one token
+    (the tokenizer reads a link as one: opaque_runs) and no other token has its word;
+    else None. Leaving those words out is then leaving the links' morphemes out: 7 µs of
+    a post became 3. (A link `_urls` does not take, `https://` alone, is still a token.)"""
+    if len(urls) > _FEW_LINKS:
+        return None
+    starts, cols = draft.token_starts, draft.columns
+    ends, normalized = cols.ends, cols.normalized
+    words: dict[str, int] = {}
+    for s, e, *_ in urls:
+        i = bisect_left(starts, s)
+        if i == len(starts) or starts[i] != s or ends[i] != e:
+            return None
+        words[normalized[i]] = words.get(normalized[i], 0) + 1
+    if any(normalized.count(word) != n for word, n in words.items()):
+        return None
+    return set(words)
+
+
+_FEW_LINKS = 8  # more: the mask (counting each link's word is a pass over the tokens)
 
 
 def _recent_posts(texts: tuple[str, ...], threshold: float) -> RecentPosts:
