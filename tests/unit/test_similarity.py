@@ -86,6 +86,10 @@ _LINKY = [
     "https://a.jp/x", "www.town.tatsuno.lg.jp/", "http://例え.jp/あ", "ＨＴＴＰＳ：／／ａ．ｊｐ",
     " ", "\n", "、", "祭り", "開催します", "ばか", "。", "(", ")", "a.b", "https://", "www.",
     "ｶﾀｶﾅ", "バ　カ", "？",
+    # links the tokenizer reads as one token, and the same link where it does not (after a
+    # letter, running on into non-ASCII letters or a full-width bracket)
+    "https://a.jp/", "a", "é", "）", "https://www.town.tatsuno.lg.jp/", "0266-41-1111",
+    "https://?",
 ]  # fmt: skip
 
 
