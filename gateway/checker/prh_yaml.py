@@ -221,6 +221,9 @@ class _EventBuilder:
         raise _NotPlain  # not a node: never from a well-formed stream
 
     def _mapping(self, out: dict[Any, Any]) -> None:
+        # The test of a key or value (and of a list item in _list) is _plain_or_resolved's,
+        # written out: most scalars are plain text and keep it, and a call per scalar was
+        # a large part of reading a dictionary of thousands of them.
         get, scalar, end = self.get, self.scalar, self.map_end
         claimed, words = self.claimed, self.words
         while True:
