@@ -289,8 +289,7 @@ def find_photo_metadata(
 
 def _words_outside_links(draft: Draft) -> frozenset[str]:
     """The draft's words (see similarity.word_set), leaving out the morphemes of links
-    (those that start inside one): a post's links that are one token each by their
-    words (_link_tokens); else a few links by two bisections each; a draft of many
+    (those that start inside one): a few links by two bisections each; a draft of many
     links marked out in a mask of the text, one slice each, read at every morpheme's
     start in C (the bisections were a cost per link of a draft of thousands;
     tests/unit/test_similarity.py compares every way with the bisections)."""
@@ -298,9 +297,6 @@ def _words_outside_links(draft: Draft) -> frozenset[str]:
     urls = _urls(draft)
     if not urls:
         return word_set(cols.normalized, cols.kinds)
-    links = _link_tokens(draft, urls)
-    if links is not None:  # each link is one token (most drafts): its word left out
-        return word_set(cols.normalized, cols.kinds) - links
     if len(urls) < _MANY_LINKS:  # a post's few links: two bisections each
         starts, kinds = draft.token_starts, list(cols.kinds)
         for s, e, *_ in urls:
@@ -327,29 +323,6 @@ def _words_outside_links(draft: Draft) -> frozenset[str]:
 
 _MANY_LINKS = 64  # from here the mask costs less than the bisections (~35k instructions
 # of setting it up, ~3k a link less)
-
-
-def _link_tokens(draft: Draft, urls: list[tuple[int, int, str, str, str]]) -> set[str] | None:
-    """The words of the links' tokens, when each of a few links is exactly one token
-    (the tokenizer reads a link as one: opaque_runs) and no other token has its word;
-    else None. Leaving those words out is then leaving the links' morphemes out: 7 µs of
-    a post became 3. (A link `_urls` does not take, `https://` alone, is still a token.)"""
-    if len(urls) > _FEW_LINKS:
-        return None
-    starts, cols = draft.token_starts, draft.columns
-    ends, normalized = cols.ends, cols.normalized
-    words: dict[str, int] = {}
-    for s, e, *_ in urls:
-        i = bisect_left(starts, s)
-        if i == len(starts) or starts[i] != s or ends[i] != e:
-            return None
-        words[normalized[i]] = words.get(normalized[i], 0) + 1
-    if any(normalized.count(word) != n for word, n in words.items()):
-        return None
-    return set(words)
-
-
-_FEW_LINKS = 8  # more: bisections or the mask (counting each link's word is a pass)
 
 
 def _recent_posts(texts: tuple[str, ...], threshold: float) -> RecentPosts:
