@@ -18,7 +18,7 @@ from gateway.checker.opaque_runs import _DATE, _LINK, _PHONE, STAND_INS, opaque_
 from gateway.checker.tokenizer import Token, plain_tokenizer, tokenize
 
 # the runs read as one token, by their plain definition: one left-to-right scan for any
-_RUNS = re.compile(f"(?P<link>{_LINK.pattern})|(?P<phone>{_PHONE.pattern})|(?P<date>{_DATE.pattern})")
+_RUNS = re.compile(f"(?P<link>{_LINK})|(?P<phone>{_PHONE})|(?P<date>{_DATE})")
 
 TEXTS = [
     "【辰野ほたる祭り】6月14日（土）から22日（日）まで開催します。",
