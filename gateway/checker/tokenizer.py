@@ -7,6 +7,7 @@ the dictionary itself is memory-mapped and loaded once per process.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import unicodedata
 from bisect import bisect_left
@@ -14,6 +15,7 @@ from functools import lru_cache, partial
 from itertools import accumulate
 from typing import NamedTuple
 
+import sudachipy
 from sudachipy import Config, Dictionary, Morpheme, SplitMode
 
 from gateway.checker.opaque_runs import STAND_INS, opaque_runs, read_with_stand_ins
@@ -64,10 +66,11 @@ _UNWANTED_PLUGINS = frozenset({"com.worksap.nlp.sudachi.IgnoreYomiganaPlugin"})
 
 
 def _shipped_config() -> dict:
-    """sudachipy's own default configuration (the one `Dictionary()` reads)."""
-    from importlib.resources import files
-
-    return json.loads((files("sudachipy") / "resources" / "sudachi.json").read_text("utf-8"))
+    """sudachipy's own default configuration (the one `Dictionary()` reads). Found beside
+    the module: importlib.resources would import tempfile and more on every start."""
+    path = os.path.join(os.path.dirname(sudachipy.__file__), "resources", "sudachi.json")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 @lru_cache(maxsize=1)
