@@ -23,6 +23,12 @@ How each side's loading is measured (the same way on both sides):
 - gateway "folder": `Checker.load` of a rule folder whose one rule file names the
   dictionary, with the load cache in place: what `gateway check` does (it also reads
   the rule file and the record of the examples that passed, and builds the rule set).
+- the floor: what the first load cannot do faster than Python's own parser and compiler,
+  beside prh's whole load. "yaml": PyYAML's parse events of the dictionary's files
+  (taken and dropped, nothing built); "re": compiling (after `re.purge()`) exactly the
+  patterns a first load compiles (recorded from one untimed cold load: the specs'
+  regexes, the targets), each with the engine the load used. Each is timed after a Draft
+  is made, as the cold load is, so that both find the processor's caches alike.
 Each figure is the best of `--rounds` (both sides), after one untimed load of every
 dictionary by both (V8 compiles prh's code on its first runs: a first load of a tiny
 dictionary in a fresh Node takes milliseconds, so prh's figures are its fastest).
@@ -35,14 +41,17 @@ Usage: python bench/bench_prh.py [--rounds N] [--post FILE] [--skip-load | --ski
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +219,101 @@ class GatewayLoads:
         self.check(rule)
         return len(rule.entries)
 
+    def record_compiles(self) -> list[tuple[str, bool, Any]]:
+        """The patterns a cold load compiles: (source, ignore case, engine module)."""
+        folder = self.tmp / "floor"
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ["XDG_CACHE_HOME"] = str(folder)
+        forget_shapes()
+        with recording_compiles() as seen:
+            rule = self.build()
+        self.files = [f.path for f in rule.dictionary.files]
+        self.texts = [_dictionary_text(f) for f in self.files]
+        self.compiles = seen
+        return seen
+
+    def floor(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(wall, CPU) ms of PyYAML's events of the files, and of the compiles."""
+        Draft(self.sample)
+        events = _timed(lambda: [_events(t) for t in self.texts])
+        Draft(self.sample)
+        return events, _timed(lambda: _compile_all(self.compiles))
+
+
+def _dictionary_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig")
+
+
+def _events(text: str) -> None:
+    """Every parse event of `text`, taken and dropped, from the loader the reader uses."""
+    import yaml
+
+    from gateway.checker.prh_yaml import _yaml12_loader
+
+    loader = _yaml12_loader()(text)
+    try:
+        get, end = loader.get_event, yaml.StreamEndEvent
+        while type(get()) is not end:
+            pass
+    finally:
+        loader.dispose()
+
+
+def _compile_all(patterns: list[tuple[str, bool, Any]]) -> None:
+    """Compile each pattern anew (its engine's cache emptied first), as a new process does.
+    The engines' caches are put back as they were afterwards: the other figures keep
+    what the docstring says of them (neither side empties its engine's cache)."""
+    engines = {engine for _, _, engine in patterns}
+    saved = [_regex_caches(engine) for engine in engines]
+    for engine in engines:
+        engine.purge()
+    try:
+        for source, ignorecase, engine in patterns:
+            flags = engine.IGNORECASE if ignorecase else 0
+            if engine is not re:
+                flags |= engine.V0
+            engine.compile(source, flags)
+    finally:
+        for caches in saved:
+            for cache, content in caches:
+                cache.clear()
+                cache.update(content)
+
+
+def _regex_caches(engine: Any) -> list[tuple[dict, dict]]:
+    """The module's caches of compiled patterns (`re._cache`, and `_cache2` from Python
+    3.12; `regex._cache`), each with a copy of what it holds."""
+    caches = [getattr(engine, name, None) for name in ("_cache", "_cache2")]
+    return [(c, dict(c)) for c in caches if isinstance(c, dict)]
+
+
+@contextlib.contextmanager
+def recording_compiles() -> Iterator[list[tuple[str, bool, Any]]]:
+    """jsregex.compile_python, wherever the gateway's modules took it, wrapped to note
+    each pattern it compiles and the engine that compiled it."""
+    from gateway.checker import jsregex
+
+    original = jsregex.compile_python
+    seen: list[tuple[str, bool, Any]] = []
+
+    def noting(source: str, ignorecase: bool = False) -> Any:
+        compiled = original(source, ignorecase)
+        engine = re if isinstance(compiled, re.Pattern) else sys.modules["regex"]
+        seen.append((source, ignorecase, engine))
+        return compiled
+
+    users = [
+        m for name, m in list(sys.modules.items())
+        if name.startswith("gateway.") and getattr(m, "compile_python", None) is original
+    ]  # fmt: skip
+    for m in users:
+        m.compile_python = noting  # type: ignore[attr-defined]
+    try:
+        yield seen
+    finally:
+        for m in users:
+            m.compile_python = original  # type: ignore[attr-defined]
+
 
 def _slug(dictionary: Path) -> str:
     return str(dictionary.relative_to(PEER)).replace("/", "_")
@@ -254,7 +358,8 @@ def bench_loading(rounds: int) -> None:
     Checker.load()
     saved = os.environ.get("XDG_CACHE_HOME")
     prh = PrhLoader(where, SAMPLE)
-    sides = ("prh", "prh+check", "dict cold", "cold+check", "dict warm", "folder warm")
+    sides = ("prh", "prh+check", "dict cold", "cold+check", "dict warm", "folder warm", "yaml",
+             "compile")  # fmt: skip
     times: dict[Path, dict[str, list[tuple[float, float]]]] = {
         d: {side: [] for side in sides} for d in dictionaries
     }
@@ -266,6 +371,7 @@ def bench_loading(rounds: int) -> None:
             for d in dictionaries:  # one untimed load of each, both sides
                 prh.load_ms(d)
                 counts[d] = loads[d].warm_up()
+                loads[d].record_compiles()
             for _ in range(rounds):  # the sides take turns, dictionary by dictionary
                 for d in dictionaries:
                     mine = loads[d]
@@ -276,6 +382,8 @@ def bench_loading(rounds: int) -> None:
                         got[side].append(ms)
                     got["dict warm"].append(mine.dict_warm())
                     got["folder warm"].append(mine.folder_warm())
+                    for side, ms in zip(("yaml", "compile"), mine.floor(), strict=True):
+                        got[side].append(ms)
     finally:
         prh.close()
         if saved is None:
@@ -307,6 +415,43 @@ def bench_loading(rounds: int) -> None:
         print("  worst ratio: " + ", ".join(f"{n} {max(r):.2f}x" for n, r in ratios.items())
               + "; median: " + ", ".join(f"{n} {statistics.median(r):.2f}x"
                                          for n, r in ratios.items()))  # fmt: skip
+        print_floor(dictionaries, times, loads, k, clock, rounds)
+
+
+def print_floor(
+    dictionaries: list[Path],
+    times: dict[Path, dict[str, list[tuple[float, float]]]],
+    loads: dict[Path, GatewayLoads],
+    k: int,
+    clock: str,
+    rounds: int,
+) -> None:
+    """The floor beside prh's whole load and the cold load (see the docstring)."""
+    print(
+        f"\nThe floor of a first load: ms, best of {rounds} ({clock}): PyYAML's events alone"
+        " (yaml) and compiling the patterns the load compiles (re; n: how many, x: by"
+        " the regex module)"
+    )
+    print(
+        f"{'dictionary':38} {'n':>5} {'prh':>7} {'yaml':>7} {'re':>7} {'floor':>7}"
+        f" {'cold':>7} {'yaml/prh':>8} {'re/prh':>8} {'flr/prh':>8} {'cold/prh':>8}"
+    )
+    over = []
+    for d in dictionaries:
+        best = {side: min(t[k] for t in times[d][side])
+                for side in ("prh", "yaml", "compile", "dict cold")}  # fmt: skip
+        prh, yaml_ms, compile_ms = best["prh"], best["yaml"], best["compile"]
+        floor = yaml_ms + compile_ms
+        compiles = loads[d].compiles
+        by_regex = sum(1 for *_, engine in compiles if engine is not re)
+        n = f"{len(compiles)}" + (f"x{by_regex}" if by_regex else "")
+        print(f"{d.relative_to(PEER)!s:38} {n:>5} {prh:7.3f} {yaml_ms:7.3f} {compile_ms:7.3f}"
+              f" {floor:7.3f} {best['dict cold']:7.3f} {_ratio(yaml_ms, prh)}"
+              f" {_ratio(compile_ms, prh)} {_ratio(floor, prh)}"
+              f" {_ratio(best['dict cold'], prh)}")  # fmt: skip
+        if prh and floor > 2 * prh:
+            over.append(f"{d.relative_to(PEER)} {floor / prh:.2f}x")
+    print("  floor over 2x prh's whole load: " + (", ".join(over) or "none"))
 
 
 def _ratio(ours: float, theirs: float, width: int = 8) -> str:

@@ -27,6 +27,20 @@ _SPACE = "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\
 _CLASSES = {"d": _DIGIT, "w": _WORD, "s": _SPACE}
 _LINE_END = "\\n\\r\\u2028\\u2029"
 _BOUNDARY, _NOT_BOUNDARY = "(?a:\\b)", "(?a:\\B)"  # ASCII word boundaries, as in JavaScript
+# `.`, `^` and `$` know JavaScript's four line terminators, as one class. `re` compiles
+# that class slowly (0.1-0.15 ms each time it occurs: more than two runs with a character
+# past U+00FF make a 64K-character bitmap, built in Python), and its halves `[^\n\r]` and
+# `[\u2028\u2029]` fast, but every form written with the halves (nested look-arounds, a
+# branch) took twice as long to match on hostile text (200,000 characters without a
+# match: `^#@` 2.3 -> 4.8 ms, `a.b` on "aaa…" 2.2 -> 4.6 ms), so the one class stays.
+_DOT = f"[^{_LINE_END}]"
+_LINE_START = f"(?<!{_DOT})"  # flag m: the start, or after a line terminator
+_LINE_END_AHEAD = f"(?!{_DOT})"  # flag m: the end, or before a line terminator
+# Marks a translation that only the regex module compiles (a lookbehind of variable
+# width, which re refuses after parsing the whole pattern, on every load: re keeps no
+# record of a refusal). `(?V0)` is the regex module's own flag, so the source compiles
+# there as written; compile_python goes there at once.
+REGEX_ONLY = "(?V0)"
 
 _SYNTAX = set("^$\\.*+?()[]{}|/")
 _MAX_CLASS = 64  # as the prefilter: a larger class is no useful clause
@@ -77,8 +91,8 @@ def _lit(ch: str) -> str:
 class _Parser:
     """One reading of a JavaScript source (a plain class: one is made per pattern)."""
 
-    __slots__ = ("class_chars", "frames", "groups", "max_reference", "names", "out", "pos",
-                 "references", "runs", "src")  # fmt: skip
+    __slots__ = ("around", "class_chars", "frames", "groups", "max_reference", "names", "out",
+                 "pos", "references", "regex_only", "runs", "src")  # fmt: skip
 
     def __init__(self, src: str) -> None:
         self.src = src
@@ -97,6 +111,11 @@ class _Parser:
         # its items in the shape), and the pieces of the translation (for _ShapeMemo)
         self.runs: list[tuple[int, int, int, tuple]] = []
         self.out: list[str] = []
+        # the open lookarounds, innermost last: True for a lookbehind
+        self.around: list[bool] = []
+        # whether re would refuse the translation (see REGEX_ONLY): a repetition of
+        # varying count right inside a lookbehind
+        self.regex_only = False
 
     def _add(self, item: tuple) -> None:
         self.frames[-1][1][-1].append(item)
@@ -125,8 +144,10 @@ class _Parser:
                 if not quantifiable:
                     raise self.error("nothing to repeat")
                 q = self._quantifier()
-                out.append(q)
                 seq = self.frames[-1][1][-1]
+                if self.around and self.around[-1] and seq[-1][0] == "c" and _varies(q):
+                    self.regex_only = True
+                out.append(q)
                 least = (
                     0
                     if q[0] in "*?"
@@ -143,6 +164,8 @@ class _Parser:
                 out.append(piece)
             elif ch == "(":
                 piece, quantifiable_after = self._group_open()
+                if piece in _LOOKAROUNDS:
+                    self.around.append(piece in ("(?<=", "(?<!"))
                 opened.append((len(out), self.groups, []))
                 out.append(piece)
                 depth += 1
@@ -164,6 +187,8 @@ class _Parser:
                 quantifiable = out[k] == "\0"
                 out[k] = ""
                 out.append(")")
+                if out[opened[-1][0]] in _LOOKAROUNDS:
+                    self.around.pop()
                 _split_lookbehind(out, *opened.pop(), self.groups)
                 kind, alts = self.frames.pop()
                 self._add(("g", kind, alts))
@@ -180,15 +205,15 @@ class _Parser:
             elif ch in "]}":
                 raise self.error(f"lone '{ch}'")
             elif ch == ".":
-                out.append(f"[^{_LINE_END}]")
+                out.append(_DOT)
                 self._add(("c", None))
                 quantifiable = True
             elif ch == "^":
-                out.append(f"(?<![^{_LINE_END}])")  # flag m: the start or after a line end
+                out.append(_LINE_START)
                 self._add(("z",))
                 quantifiable = False
             elif ch == "$":
-                out.append(f"(?![^{_LINE_END}])")
+                out.append(_LINE_END_AHEAD)
                 self._add(("z",))
                 quantifiable = False
             else:
@@ -484,6 +509,17 @@ def _split_lookbehind(out: list[str], start: int, groups_before: int, bars: list
         out[-1] = "))"
 
 
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
+
+
+def _varies(quantifier: str) -> bool:
+    """Whether a quantifier (`*`, `+?`, `{2}`, `{1,3}` …) allows more than one count."""
+    if quantifier[0] != "{":
+        return True
+    low, comma, high = quantifier[1 : quantifier.index("}")].partition(",")
+    return bool(comma) and high != low
+
+
 def _is_hex(s: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in s)
 
@@ -496,13 +532,22 @@ def translate(source: str) -> str:
     return _Parser(source).translate()
 
 
+def python_source(source: str) -> str:
+    """`translate`, marked with REGEX_ONLY where re would refuse it (for compile_python)."""
+    parser = _Parser(source)
+    python = parser.translate()
+    return REGEX_ONLY + python if parser.regex_only else python
+
+
 def compile_python(source: str, ignorecase: bool = False) -> Any:
     """Compile a translated source: with `re` when it can (it compiles several times
-    faster), else with the `regex` module (variable-width lookbehind, \\p{…})."""
-    try:
-        return re.compile(source, re.IGNORECASE if ignorecase else 0)
-    except re.error:
-        pass
+    faster), else with the `regex` module (variable-width lookbehind, \\p{…}); a source
+    marked REGEX_ONLY goes to the regex module at once."""
+    if not source.startswith(REGEX_ONLY):
+        try:
+            return re.compile(source, re.IGNORECASE if ignorecase else 0)
+        except re.error:
+            pass
     import regex  # imported only when a dictionary needs it
 
     try:

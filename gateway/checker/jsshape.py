@@ -24,7 +24,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.checker.jsregex import _SYNTAX, _alternatives, _as_written, _lit, _Parser
+from gateway.checker.jsregex import (
+    _SYNTAX,
+    REGEX_ONLY,
+    _alternatives,
+    _as_written,
+    _lit,
+    _Parser,
+)
 from gateway.checker.prefilter import Clauses, ordered, uncased
 
 _PLAIN = "[^" + re.escape("".join(sorted(_SYNTAX))) + "]"  # what the parser reads as a run
@@ -45,7 +52,7 @@ class _Template:
     """What the parser made of the first source of a shape, its first run left open.
     Made ready on its first use (most shapes of a dictionary occur once)."""
 
-    __slots__ = ("_alternatives", "_item", "_out", "_piece", "after", "before")
+    __slots__ = ("_alternatives", "_item", "_out", "_piece", "after", "before", "mark")
 
     def __init__(self, parser: _Parser) -> None:
         self._out = parser.out
@@ -53,6 +60,7 @@ class _Template:
         self._item = parser.runs[0][3][0]
         self._alternatives = parser.frames[0][1]
         self.before: str | None = None  # the translation before the run's piece, and after
+        self.mark = REGEX_ONLY if parser.regex_only else ""  # the rest of the shape decides
 
     @classmethod
     def read(cls, parser: _Parser, start: int, end: int) -> _Template | None:
@@ -65,7 +73,7 @@ class _Template:
     def translation(self, run: str) -> str:
         if self.before is None:
             self.after = "".join(self._out[self._piece + 1 :])
-            self.before = "".join(self._out[: self._piece])
+            self.before = self.mark + "".join(self._out[: self._piece])
         return self.before + (run if _as_written(run) else "".join(map(_lit, run))) + self.after
 
     @property
@@ -123,7 +131,7 @@ def _compile() -> None:
 
 
 def translate_with_shape(source: str, ignorecase: bool) -> tuple[str, ShapeOrMemo]:
-    """jsregex.translate(source), and what `clauses_of_shape` reads the prefilter's
+    """jsregex.python_source(source), and what `clauses_of_shape` reads the prefilter's
     clauses from when they are needed (the first check, not the load)."""
     if source and _SYNTAX.isdisjoint(source) and (not ignorecase or all(map(uncased, source))):
         # plain text, as most prh patterns are: what the parser gives, without parsing
@@ -145,6 +153,8 @@ def translate_with_shape(source: str, ignorecase: bool) -> tuple[str, ShapeOrMem
             return template.translation(first.group(2)), (template, first.group(2))
     parser = _Parser(source)
     python = parser.translate()
+    if parser.regex_only:
+        python = REGEX_ONLY + python  # see jsregex.REGEX_ONLY
     if key is not None and len(_SHAPES) < _MAX_SHAPES:
         template = _Template.read(parser, first.start(2), first.end(2))
         if template is not None:

@@ -84,8 +84,8 @@ class PrhRule(Rule):
 
     @property
     def targets(self) -> tuple[Target, ...]:
-        """The dictionary's `targets`, compiled on the first check (reading the file
-        compiled them once to refuse a broken one: a cached file need not again)."""
+        """The dictionary's `targets`, for the first check: as reading a file compiled
+        them (to refuse a broken one), or compiled now for a file from the load cache."""
         if self._targets is None:
             assert self.dictionary is not None
             self._targets = tuple(self.dictionary.compiled_targets())

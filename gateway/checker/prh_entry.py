@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.checker.engine import RuleLoadError
 from gateway.checker.jsregex import _SYNTAX, JsRegexError, _as_written, compile_python
 from gateway.checker.prefilter import Clauses
-from gateway.checker.prh_match import spec_result
+from gateway.checker.prh_match import literal_spec_result, spec_result
 
 if TYPE_CHECKING:
     from gateway.checker.jsshape import ShapeOrMemo
@@ -301,6 +301,25 @@ def _plain_entry(raw: Any, where: str) -> PrhEntry | None:
     )
 
 
+_NOT_PLAIN_IN_ALTERNATIVE = frozenset(_SYNTAX) - {"|"}
+
+
+def _plain_strings(js_source: str, ignorecase: bool) -> tuple[str, ...] | None:
+    """The strings a pattern stands for when it is plain text or `(?:a|b|…)` of plain
+    texts (prh's patterns list of literals), without `i`; else None."""
+    if ignorecase or not js_source:
+        return None
+    if _SYNTAX.isdisjoint(js_source):
+        return (js_source,)
+    if js_source.startswith("(?:") and js_source.endswith(")"):
+        inner = js_source[3:-1]
+        if _NOT_PLAIN_IN_ALTERNATIVE.isdisjoint(inner):
+            strings = tuple(inner.split("|"))
+            if all(strings):
+                return strings
+    return None
+
+
 def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> PrhEntry:
     """prh's `new Rule(raw)` and `rule.check()`: the rule compiled, its specs passed.
     (`where`: str(path), given by a caller that builds many.)"""
@@ -339,9 +358,11 @@ def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> P
         # refuses what JavaScript refuses, as prh's `new RegExp` does; the shape read gives
         # the prefilter's clauses when they are first needed
         source, shape = _translate_with_shape(js_source, ignorecase)
-        # compiled now only to check the specs; the others on first use (most never are)
+        # compiled now only to check the specs (not when plain strings give their results);
+        # the others on first use (most never are)
         raw_specs = get("specs")
-        compiled = compile_python(source, ignorecase) if raw_specs else None
+        strings = _plain_strings(js_source, ignorecase) if raw_specs else None
+        compiled = compile_python(source, ignorecase) if raw_specs and not strings else None
     except _PatternError as e:
         raise _error(path, _label(given, index), e.ja, str(e)) from None
     except JsRegexError as e:
@@ -390,7 +411,10 @@ def build_entry(raw: Any, path: Path, index: int, where: str | None = None) -> P
         shape,
     )
     for src, dst in specs:
-        got = spec_result(entry, src)
+        if strings:
+            got = literal_spec_result(strings, expected, must_empty, src)
+        else:
+            got = spec_result(entry, src)
         if got != dst:
             raise _error(
                 path,

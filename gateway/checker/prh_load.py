@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.checker.cache import LoadCache, default_cache
 from gateway.checker.engine import RuleLoadError
-from gateway.checker.jsregex import JsRegexError, compile_python, translate
+from gateway.checker.jsregex import JsRegexError, compile_python, python_source
 from gateway.checker.prh_match import Target
 from gateway.checker.prh_yaml import read_yaml
 
@@ -67,6 +67,9 @@ class DictFile:
     imports: list[_Import]
     key: str = ""  # its record's key in the load cache
     cache: LoadCache | None = None  # where its record is to be written (None: it is there)
+    # its targets as compiled when the file was read (to refuse a broken one), kept for
+    # the first check; a file from the cache has none (they are compiled on that check)
+    compiled: list[Target] = field(default_factory=list)
 
     def store(self) -> None:
         """Write the file's record (every entry's clauses read), once."""
@@ -192,26 +195,33 @@ def _parse_file(path: Path, data: bytes) -> DictFile:
                 f"cannot load this rule ({type(e).__name__}: {e})",
             ) from e
     targets = _targets(raw.get("targets"), path)
-    _check_targets(targets, path)
     return DictFile(
-        path, _version(raw.get("version")), entries, targets, _imports(raw.get("imports"), path)
+        path, _version(raw.get("version")), entries, targets, _imports(raw.get("imports"), path),
+        compiled=_checked_targets(targets, path),
     )  # fmt: skip
 
 
-def _check_targets(targets: list[list[Any]], path: Path) -> None:
-    """Compile every pattern of `targets` once, to refuse a broken one when the file is
-    read (a rule compiles them again on its first check: a cached file skips this)."""
-    for file_src, file_flags, includes, excludes in targets:
-        for source, ignorecase in [(file_src, "i" in file_flags), *includes, *excludes]:
-            try:
-                _compile(source, ignorecase)
-            except JsRegexError as e:
-                raise _error(
-                    path,
-                    "targets",
-                    f"targets のパターンを正規表現として読めません（{e}）。",
-                    f"invalid regular expression in targets: {e}",
-                ) from None
+def _checked_targets(targets: list[list[Any]], path: Path) -> list[Target]:
+    """Every pattern of `targets` compiled, to refuse a broken one when the file is read;
+    the first check uses them as they are (a file from the cache compiles them there)."""
+    try:
+        return [_target(t) for t in targets]
+    except JsRegexError as e:
+        raise _error(
+            path,
+            "targets",
+            f"targets のパターンを正規表現として読めません（{e}）。",
+            f"invalid regular expression in targets: {e}",
+        ) from None
+
+
+def _target(target: list[Any]) -> Target:
+    file_src, file_flags, includes, excludes = target
+    return Target(
+        _compile(file_src, "i" in file_flags),
+        tuple(_compile(s, ic) for s, ic in includes),
+        tuple(_compile(s, ic) for s, ic in excludes),
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -283,16 +293,10 @@ class PrhDictionary:
                 f.store()
 
     def compiled_targets(self) -> list[Target]:
-        out = []
-        for file_src, file_flags, includes, excludes in self.targets:
-            out.append(
-                Target(
-                    _compile(file_src, "i" in file_flags),
-                    tuple(_compile(s, ic) for s, ic in includes),
-                    tuple(_compile(s, ic) for s, ic in excludes),
-                )
-            )
-        return out
+        """The targets compiled: those of files read anew as reading compiled them (the
+        same list objects: merging keeps them), the others now."""
+        read = {id(t): c for f in self.files for t, c in zip(f.targets, f.compiled, strict=False)}
+        return [read.get(id(t)) or _target(t) for t in self.targets]
 
     def merge(self, other: PrhDictionary, path: Path) -> None:
         """prh's `Engine.merge`: a rule whose `expected` is already here is dropped."""
@@ -311,7 +315,7 @@ class PrhDictionary:
 
 
 def _compile(js_source: str, ignorecase: bool) -> re.Pattern[str]:
-    return compile_python(translate(js_source), ignorecase)
+    return compile_python(python_source(js_source), ignorecase)
 
 
 def _ignored(entry: PrhEntry, ignore: list[dict[str, str]]) -> bool:

@@ -135,6 +135,42 @@ def spec_result(entry: Entry, text: str) -> str:
     return "".join(out)
 
 
+def literal_spec_result(
+    strings: tuple[str, ...], expected: str, must_empty: int | None, text: str
+) -> str:
+    """spec_result for a rule whose pattern is plain text, or an alternation of plain
+    texts, without `i`: what its regex finds is each string where it occurs, leftmost
+    first, the first alternative that occurs there, never overlapping; such a regex
+    has no group, so `$1` stays as written and only `regexpMustEmpty: $0` rules out
+    (every match). Asked without compiling the regex: V8 runs such a pattern as a
+    string search too, and compiling ~15 µs a pattern was most of a dictionary's specs.
+    tests/unit/test_prh_literal_specs.py compares it with spec_result."""
+    if must_empty == 0:
+        return text
+    if len(strings) == 1:
+        (string,) = strings
+        return text.replace(string, expected)  # where it is `expected`: the same text
+    out: list[str] = []
+    done = i = 0
+    starts = text.startswith
+    while True:
+        # the next place any of the strings occurs, and the first alternative there
+        found = [at for at in (text.find(s, i) for s in strings) if at >= 0]
+        if not found:
+            break
+        i = min(found)
+        string = next(s for s in strings if starts(s, i))
+        if string != expected:
+            out.append(text[done:i])
+            out.append(expected)
+            done = i + len(string)
+        i += len(string)
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
 def paragraphs(text: str) -> list[tuple[int, str]]:
     """prh's paragraphs: the text cut at every run of two or more line feeds."""
     out = []

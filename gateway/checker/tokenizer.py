@@ -6,6 +6,8 @@ the dictionary itself is memory-mapped and loaded once per process.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import unicodedata
 from bisect import bisect_left
@@ -13,7 +15,8 @@ from functools import lru_cache, partial
 from itertools import accumulate
 from typing import NamedTuple
 
-from sudachipy import Dictionary, Morpheme, SplitMode
+import sudachipy
+from sudachipy import Config, Dictionary, Morpheme, SplitMode
 
 from gateway.checker.opaque_runs import STAND_INS, opaque_runs, read_with_stand_ins
 
@@ -55,8 +58,31 @@ def kind_of(pos: tuple[str, ...]) -> int:
     return WORD | PERSON if len(pos) > 2 and pos[2] == "人名" else WORD
 
 
+# Sudachi's IgnoreYomiganaPlugin reads a short kana run in brackets after a kanji as its
+# reading (ふりがな) and hides it inside the kanji's morpheme: 町長（ばか） became one
+# morpheme 町長, so an insult written that way was never a word of the draft. Readings in
+# brackets are rare in posts and harmless as words of their own.
+_UNWANTED_PLUGINS = frozenset({"com.worksap.nlp.sudachi.IgnoreYomiganaPlugin"})
+
+
+def _shipped_config() -> dict:
+    """sudachipy's own default configuration (the one `Dictionary()` reads). Found beside
+    the module: importlib.resources would import tempfile and more on every start."""
+    path = os.path.join(os.path.dirname(sudachipy.__file__), "resources", "sudachi.json")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 @lru_cache(maxsize=1)
 def _dictionary() -> Dictionary:
+    """Sudachi's core dictionary with its shipped plugins but _UNWANTED_PLUGINS."""
+    plugins = _shipped_config()["inputTextPlugin"]
+    kept = [p for p in plugins if p["class"] not in _UNWANTED_PLUGINS]
+    return Dictionary(dict="core", config=Config(inputTextPlugin=kept))
+
+
+@lru_cache(maxsize=1)
+def _shipped_dictionary() -> Dictionary:
     return Dictionary(dict="core")
 
 
@@ -75,6 +101,12 @@ def _tokenizer():
 
 def plain_tokenizer():
     """Sudachi as it comes, every field loaded: the baseline benchmarks compare against."""
+    return _shipped_dictionary().tokenizer(mode=SplitMode.C)
+
+
+def reference_tokenizer():
+    """Sudachi as the gateway configures it, every field loaded: what tests compare the
+    tokenizer's caches and runs against."""
     return _dictionary().tokenizer(mode=SplitMode.C)
 
 

@@ -277,6 +277,38 @@ def test_targets_apply_to_the_file_name_the_rule_gives(tmp_path: Path) -> None:
     ]
 
 
+def test_targets_are_compiled_once_when_the_file_is_read(tmp_path: Path) -> None:
+    """Reading a file compiles its targets (to refuse a broken one); the first check uses
+    those, and a file whose record is in the load cache compiles them on that check."""
+    from gateway.checker.cache import LoadCache
+    from gateway.checker.prh_load import load_dictionary
+
+    (tmp_path / "a.yml").write_text(
+        "targets:\n  - file: /\\.md$/\n    includes:\n      - pattern: /a+/\n"
+        "imports:\n  - b.yml\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.yml").write_text(
+        "targets:\n  - file: /\\.re$/\n    excludes:\n      - pattern: /^#.*$/\n",
+        encoding="utf-8",
+    )
+    cache = LoadCache(tmp_path / "cache")
+    read = load_dictionary(tmp_path / "a.yml", cache)
+    compiled = read.compiled_targets()
+    at_read = [t for f in read.files for t in f.compiled]
+    assert len(at_read) == len(compiled) == 2
+    assert all(a is b for a, b in zip(at_read, compiled, strict=True))  # the same objects
+    assert [t.file.pattern for t in compiled] == ["\\.md(?![^\\n\\r\\u2028\\u2029])",
+                                                   "\\.re(?![^\\n\\r\\u2028\\u2029])"]
+    read.complete()  # the records written
+    cached = load_dictionary(tmp_path / "a.yml", cache)
+    assert all(not f.compiled for f in cached.files)  # from the cache: compiled on the check
+    again = cached.compiled_targets()
+    assert [(t.file.pattern, [i.pattern for i in t.includes], [e.pattern for e in t.excludes])
+            for t in again] == [(t.file.pattern, [i.pattern for i in t.includes],
+                                 [e.pattern for e in t.excludes]) for t in compiled]  # fmt: skip
+
+
 def test_yaml_is_read_as_javascript_reads_it(tmp_path: Path) -> None:
     checker = checker_for(tmp_path, "rules:\n  - expected: ON\n    pattern: on\n  - off\n")
     assert found(checker, "switch on, OFF") == [said("on", "ON"), said("OFF", "off")]

@@ -264,8 +264,11 @@ def test_read_yaml_is_yaml_load_on_any_data(data, flow, alias) -> None:
 
 
 def _parsed(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:
+    """The parser's translation, marked as python_source marks it, and its clauses."""
     python, clauses = _slow(source, ignorecase)
-    return python, [frozenset(c) for c in clauses]
+    marked = jsregex.python_source(source)
+    assert marked in (python, jsregex.REGEX_ONLY + python)
+    return marked, [frozenset(c) for c in clauses]
 
 
 def _memoised(source: str, ignorecase: bool) -> tuple[str, list[frozenset[str]]]:

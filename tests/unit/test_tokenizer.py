@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gateway.checker import tokenizer
 from gateway.checker.opaque_runs import _DATE, _LINK, _PHONE, STAND_INS, opaque_runs
-from gateway.checker.tokenizer import Token, plain_tokenizer, tokenize
+from gateway.checker.tokenizer import Token, reference_tokenizer, tokenize
 
 # the runs read as one token, by their plain definition: one left-to-right scan for any
 _RUNS = re.compile(f"(?P<link>{_LINK})|(?P<phone>{_PHONE})|(?P<date>{_DATE})")
@@ -53,7 +53,7 @@ def _sudachi(text: str) -> list[Token]:
     made one token."""
     runs = [(m.start(), m.end(), m.lastgroup) for m in _RUNS.finditer(text)]
     out: list[Token] = []
-    for m in plain_tokenizer().tokenize(text):
+    for m in reference_tokenizer().tokenize(text):
         begin, end = m.begin(), m.end()
         run = next(((s, e, k) for s, e, k in runs if s < end and begin < e), None)
         if run is None:
@@ -73,7 +73,7 @@ def _whole(text: str) -> list[Token]:
     return [
         Token(m.surface(), m.normalized_form(), m.dictionary_form(), tuple(m.part_of_speech()),
               m.begin(), m.end())
-        for m in plain_tokenizer().tokenize(text)
+        for m in reference_tokenizer().tokenize(text)
     ]  # fmt: skip
 
 
