@@ -6,7 +6,10 @@ Look-alike hosts are lookalike.py (split from detectors.py, which had grown past
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import partial
+from itertools import compress, repeat
+from operator import add, contains, eq, itemgetter, methodcaller, not_
 from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
@@ -103,22 +106,86 @@ def find_obscene_link(draft: Draft, ctx: CheckContext, opts: ObsceneOptions) -> 
     urls = _urls(draft)
     if not urls:
         return
-    # _domain_in's comparison, its lists dotted once here (hosts are lower case already):
-    # a draft of links to thousands of hosts asked the lists' cache twice per host
+    # _domain_in's comparison, its lists dotted once here (hosts are lower case already)
     office = _dotted_domains(ctx.office_domains)
     block = _dotted_domains(opts.blocklist + ctx.link_blocklist)
+    if len(urls) >= BULK_LINKS:
+        obscene = _obscene_hosts(_hosts(urls), opts, block, office, draft)
+        if obscene:
+            for s, e, _url, _scheme, host in urls:
+                if host in obscene:
+                    yield Hit(s, e)
+        return
     verdicts: dict[str, bool] = {}  # per host: a draft of many links has few hosts
     for s, e, _url, _scheme, host in urls:
-        obscene = verdicts.get(host)
-        if obscene is None:
+        obscene_host = verdicts.get(host)
+        if obscene_host is None:
             dotted = "." + host.rstrip(".")
-            obscene = verdicts[host] = not dotted.endswith(office) and bool(
+            obscene_host = verdicts[host] = not dotted.endswith(office) and bool(
                 host.endswith(opts.tlds)
                 or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
                 or dotted.endswith(block)
             )
-        if obscene:
+        if obscene_host:
             yield Hit(s, e)
+
+
+# From this many links in a draft on, the link detectors decide its hosts by maps in C
+# (_obscene_hosts, _hygiene_reasons); a post's few links are asked one by one, which
+# costs less than setting up the maps (a module variable: the tests lower it)
+BULK_LINKS = 16
+
+
+_host_of = itemgetter(4)  # of a link of _urls
+_dotted = partial(add, ".")
+
+
+def _hosts(urls: list[tuple[int, int, str, str, str]]) -> list[str]:
+    """The distinct hosts of a draft's links, in order, picked out in C."""
+    return list(dict.fromkeys(map(_host_of, urls)))
+
+
+def _obscene_hosts(
+    hosts: list[str],
+    opts: ObsceneOptions,
+    block: tuple[str, ...],
+    office: tuple[str, ...],
+    draft: Draft,
+) -> set[str]:
+    """The hosts (lower case, from _urls) that are adult sites and not the office's.
+
+    Each test is a map over the distinct hosts in C (a draft of links to thousands of
+    hosts asked each in a Python step per test and rule). The keyword regex is asked of
+    the hosts _may_name_keyword lets through; when the draft's lower-cased text lacks
+    the keywords' clauses, no ASCII host (a piece of that text) has them, and only the
+    other hosts are asked. tests/unit/test_checker_hitpath.py compares this with asking
+    every link on its own."""
+    found: set[str] = set()
+    if opts.tlds:
+        found.update(compress(hosts, map(methodcaller("endswith", opts.tlds), hosts)))
+    clauses = opts.keyword_clauses
+    if not clauses:
+        asked: Iterable[str] = hosts  # _may_name_keyword lets every host through
+    elif passes(clauses, _lower_norm(draft)):
+        asked = [h for h in hosts if _may_name_keyword(h, opts)]
+    else:
+        asked = compress(hosts, map(not_, map(str.isascii, hosts)))
+    asked = list(asked)
+    found.update(compress(asked, map(opts.host_keywords.search, asked)))
+    if block:
+        dotted = map(_dotted, map(methodcaller("rstrip", "."), hosts))
+        found.update(compress(hosts, map(methodcaller("endswith", block), dotted)))
+    if found and office:
+        found = {h for h in found if not ("." + h.rstrip(".")).endswith(office)}
+    return found
+
+
+def _lower_norm(draft: Draft) -> str:
+    """The draft's NFKC text in lower case, made once per draft."""
+    low = draft.__dict__.get("_lower_norm")
+    if low is None:
+        low = draft.__dict__["_lower_norm"] = draft.norm.lower()
+    return low
 
 
 @detector("link_hygiene", options=lambda opts: _words(opts, "shorteners"))
@@ -126,14 +193,59 @@ def find_link_hygiene(
     draft: Draft, ctx: CheckContext, shorteners: tuple[str, ...]
 ) -> Iterator[Hit]:
     """Links a reader cannot judge by eye: shorteners, raw IPs, punycode, plain http."""
-    reasons: dict[tuple[str, str], str | None] = {}  # per (scheme, host), as for hosts
-    for s, e, _url, scheme, host in _urls(draft):
+    urls = _urls(draft)
+    if not urls:
+        return
+    if len(urls) >= BULK_LINKS:
+        reasons = _hygiene_reasons(urls, ctx, shorteners)
+        if reasons:
+            for s, e, _url, scheme, host in urls:
+                why = reasons.get((scheme, host))
+                if why is not None:
+                    yield Hit(s, e, {"why": why})
+        return
+    asked: dict[tuple[str, str], str | None] = {}  # per (scheme, host), as for hosts
+    for s, e, _url, scheme, host in urls:
         key = (scheme, host)
-        if key not in reasons:
-            reasons[key] = _hygiene_reason(scheme, host, ctx, shorteners)
-        why = reasons[key]
+        if key not in asked:
+            asked[key] = _hygiene_reason(scheme, host, ctx, shorteners)
+        reason = asked[key]
+        if reason is not None:
+            yield Hit(s, e, {"why": reason})
+
+
+_scheme_host = itemgetter(3, 4)  # of a link of _urls
+
+
+def _hygiene_reasons(
+    urls: list[tuple[int, int, str, str, str]], ctx: CheckContext, shorteners: tuple[str, ...]
+) -> dict[tuple[str, str], str]:
+    """Per (scheme, host) with a reason, _hygiene_reason's. It has one only for plain
+    http, a shortener, an IPv4 address or punycode: those links are found by maps in C
+    over the distinct pairs, and only they are asked (links to thousands of hosts asked
+    each in Python). Compared with asking every link in test_checker_hitpath.py."""
+    pairs = list(dict.fromkeys(map(_scheme_host, urls)))
+    hosts = list(map(_second, pairs))
+    dotted = map(_dotted, map(methodcaller("rstrip", "."), map(str.lower, hosts)))
+    maybe = map(
+        any,
+        zip(
+            map(eq, map(_first, pairs), repeat("http")),
+            map(methodcaller("endswith", _dotted_domains(shorteners)), dotted),
+            map(_IPV4_RE.match, hosts),
+            map(contains, hosts, repeat("xn--")),
+            strict=True,
+        ),
+    )
+    out = {}
+    for scheme, host in compress(pairs, maybe):
+        why = _hygiene_reason(scheme, host, ctx, shorteners)
         if why is not None:
-            yield Hit(s, e, {"why": why})
+            out[scheme, host] = why
+    return out
+
+
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def _hygiene_reason(

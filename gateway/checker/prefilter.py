@@ -284,7 +284,13 @@ class TriggerScan:
             if not budget:
                 # a text full of them (10.10.10… for "0."): each string not found yet
                 # is looked for once with `in`, in C, instead of a step per occurrence
-                return found | {s for s in self._with_prefixes if s not in found and s in text}
+                rest = [s for s in self._with_prefixes if s not in found]
+                if not text.isascii():
+                    # a wide text: only the strings whose first letter it has (a scan
+                    # of 100 KB of it took 58 µs per string, 8 ms for the rules' 139)
+                    letters = set(text)
+                    rest = [s for s in rest if s[0] in letters]
+                return found | set(filter(text.__contains__, rest))
             m = search(text, m.start() + 1)
         return found
 

@@ -113,14 +113,28 @@ _PICTO = (
 _ELEMENT = f"[{_PICTO}](?:\ufe0f|[\U0001f3fb-\U0001f3ff])?\ufe0f?"
 # An emoji as UTS #51 builds them: flags, keycaps, tag sequences (England), and
 # pictographs with their presentation selector and skin tone, joined by ZWJ.
-# what an emoji (_EMOJI_RE) can begin with, as one class: `re` skips to it in C
-_EMOJI_FIRST_RE = re.compile(f"[\U0001f1e6-\U0001f1ff0-9#*{_PICTO}]")
-_EMOJI_RE = re.compile(
-    "[\U0001f1e6-\U0001f1ff]{2}"
-    "|[0-9#*]\ufe0f?\u20e3"
-    "|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
-    f"|{_ELEMENT}(?:\u200d{_ELEMENT})*"
-)
+# The four alternatives in this order, their first characters taken as one class before
+# them (each then looks back at it): a pattern that begins with a class lets `re` skip in
+# C to the characters an emoji can begin with, where four branches were tried at every
+# character. A keycap needs U+20E3: a text without one is searched by the same regex
+# without digits, # and * (links with digits in their hosts stopped at every digit).
+_KEYCAP_FIRST = "0-9#*"
+
+
+def _emoji_regexes(keycaps: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What an emoji can begin with (one class), and the emoji regex."""
+    firsts = f"[\U0001f1e6-\U0001f1ff{_KEYCAP_FIRST if keycaps else ''}{_PICTO}]"
+    keycap = f"|(?<=[{_KEYCAP_FIRST}])\ufe0f?\u20e3" if keycaps else ""
+    emoji = re.compile(
+        f"{firsts}(?:(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff]{keycap}"
+        "|(?<=\U0001f3f4)[\U000e0020-\U000e007e]+\U000e007f"
+        f"|(?<=[{_PICTO}])(?:\ufe0f|[\U0001f3fb-\U0001f3ff])?\ufe0f?(?:\u200d{_ELEMENT})*)"
+    )
+    return re.compile(firsts), emoji
+
+
+_EMOJI_FIRST_RE, _EMOJI_RE = _emoji_regexes(keycaps=True)
+_EMOJI_FIRST_NO_KEYCAP_RE, _EMOJI_NO_KEYCAP_RE = _emoji_regexes(keycaps=False)
 
 
 class Url(NamedTuple):
@@ -395,6 +409,7 @@ def _links(text: str) -> list[_Row]:
     # _plan's, per run with the characters around it (bare) or with its protocol
     bare: dict[str, _Plan] = {}
     protocol: dict[str, _Plan] = {}
+    tlds = _tlds()[0]
     for run in _LINKED_RUN_RE.finditer(text):
         r0, r1 = run.span(2)
         if r1 <= pos:
@@ -426,16 +441,32 @@ def _links(text: str) -> list[_Row]:
         # the start), the protocol, the run and the character after it (none at the
         # end); a run never follows or precedes a run character, so the slice says
         # where each part ends.
-        if proto is None:
-            key = text[r0 - 1 if r0 else 0 : r1 + 1]
-            plan = bare.get(key)
-            if plan is None:
-                plan = bare[key] = _plan(text, r0, r1, tables, proto)
-        else:
-            key = text[proto - 1 if proto else 0 : r1 + 1]
-            plan = protocol.get(key)
-            if plan is None:
-                plan = protocol[key] = _plan(text, r0, r1, tables, proto)
+        start = r0 if proto is None else proto
+        plans = bare if proto is None else protocol
+        key = text[start - 1 if start else 0 : r1 + 1]
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = (
+                _ORDINARY
+                if _ordinary(text, r0, r1, proto, start, tlds)
+                else _plan(text, r0, r1, tables, proto)
+            )
+        if plan is _ORDINARY:
+            # its one link completed here, without a plan (a draft of links to
+            # thousands of hosts made a plan per host: _simple_plan, _planned, tuples)
+            tail = _TAIL_RE.match(text, r1)  # it always matches
+            pos = tail.end()  # type: ignore[union-attr]
+            path = tail.start(1) >= 0  # type: ignore[union-attr]
+            if path and text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
+                pos = _tail_end(text, r1)[0]  # brackets in the path
+            # as _valid_url decides it (an ASCII domain: no punycode extra)
+            if pos - start <= _MAX_URL_LENGTH - (8 if proto is None else r0 - proto):
+                if proto is not None:
+                    out.append((text[start:pos], start, pos))
+                elif not (r0 and text[r0 - 1] in "-_./"):  # as _take decides
+                    end = pos if path else r1
+                    out.append((text[r0:end], r0, end))
+            continue
         inside, final, last, fast = plan
         if inside:
             out += [(u, s + r0, e + r0) for u, s, e in inside]
@@ -461,6 +492,27 @@ def _links(text: str) -> list[_Row]:
         elif final is not None:
             pos = _finish(text, out, r0, final)
     return out
+
+
+_ORDINARY: Any = object()  # a _links plan: an ordinary host's one link (_ordinary)
+
+
+def _ordinary(
+    text: str, r0: int, r1: int, proto: int | None, start: int, tlds: frozenset[str]
+) -> bool:
+    """Whether the run text[r0:r1] is an ordinary host (as _simple_plan decides it) that
+    is not t.co after a protocol (_take decides that one), with no refused character
+    before it or its protocol (at `start`): its one link is then the host (or the
+    protocol and host) with the port, path and query after it. It depends on the run,
+    its protocol and the characters around them only: _links's plan key."""
+    return (
+        r1 - r0 <= 253
+        and (simple := _SIMPLE_HOST_RE.fullmatch(text, r0, r1)) is not None
+        and simple.group(1).lower() in tlds
+        and not text.startswith(("@", "+"), r1)
+        and not (start and text[start - 1] in _BAD_BEFORE)
+        and (proto is None or r1 - r0 != 4 or text[r0:r1].lower() != "t.co")
+    )
 
 
 def _table_of(tables: dict[tuple[str, str], _Run | bool], host: str, after: str) -> _Run | bool:
@@ -531,7 +583,10 @@ def _planned(inside: tuple[_Row, ...], final: _Final | None, last: int | None) -
 
 # An ordinary host: ASCII labels of letters, digits and inner hyphens, the last one
 # letters only (a TLD is looked for there), none longer than 63
-_SIMPLE_HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{1,63}")
+# (group 1: the last label)
+_SIMPLE_HOST_RE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{1,63})"
+)
 
 
 def _simple_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None:
@@ -781,11 +836,16 @@ def parse(text: str, config: Config = V3) -> Parsed:
         (s, e, config.url_length * config.scale) for _, s, e in _links(norm)
     ]
     emoji = False
-    if config.emoji_parsing and (first := _EMOJI_FIRST_RE.search(norm)) is not None:
+    first_re, emoji_re = (
+        (_EMOJI_FIRST_RE, _EMOJI_RE)
+        if "\u20e3" in norm
+        else (_EMOJI_FIRST_NO_KEYCAP_RE, _EMOJI_NO_KEYCAP_RE)
+    )
+    if config.emoji_parsing and (first := first_re.search(norm)) is not None:
         # from the first character an emoji can begin with (none: no pass at all)
         found = [
             (m.start(), m.end(), config.default_weight)
-            for m in _EMOJI_RE.finditer(norm, first.start())
+            for m in emoji_re.finditer(norm, first.start())
         ]
         if found:
             emoji = True

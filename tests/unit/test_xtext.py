@@ -375,3 +375,45 @@ def test_ordinary_hosts_decided_without_tables_equal_the_plain_computation(hosts
     label, protocol and character around it, and next to hosts that are not ordinary."""
     text = "".join(before + ".".join(labels) + after for before, labels, after in hosts)
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
+
+
+_EMOJI_PIECES = ["😀", "👍", "🏻", "\ufe0f", "\u200d", "🇯", "🇵", "1", "#", "*", "\u20e3",
+                 "🏴", "\U000e0067", "\U000e007f", "a", "あ", "©", "\u2600", " "]  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_EMOJI_PIECES), max_size=12))
+def test_emoji_after_one_first_class_equal_the_four_alternatives(pieces) -> None:
+    """_EMOJI_RE takes an emoji's first character as one class, each alternative then
+    looking back at it: the same emoji, at the same places, as the four alternatives
+    tried at every character (UTS #51's flags, keycaps, tag sequences, ZWJ sequences);
+    on a text without U+20E3 so does the regex without keycaps, and its first class
+    finds no place after the first emoji."""
+    import re
+
+    from gateway.checker import xtext as x
+
+    plain = re.compile(
+        "[\U0001f1e6-\U0001f1ff]{2}"
+        "|[0-9#*]\ufe0f?\u20e3"
+        "|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
+        f"|{x._ELEMENT}(?:\u200d{x._ELEMENT})*"
+    )
+    text = "".join(pieces)
+    expected = [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in x._EMOJI_RE.finditer(text)] == expected
+    if "\u20e3" not in text:  # without a keycap mark, the regex without keycaps
+        assert [m.span() for m in x._EMOJI_NO_KEYCAP_RE.finditer(text)] == expected
+        first = x._EMOJI_FIRST_NO_KEYCAP_RE.search(text)
+        if expected:  # parse reads emoji from there on
+            assert first is not None and first.start() <= expected[0][0]
+
+
+@pytest.mark.parametrize("before", ["", " ", "https://", "HTTP://", "www.", "-", "http://ab."])
+def test_a_link_near_the_longest_url_is_decided_as_the_plain_computation(before: str) -> None:
+    """An ordinary host's link is completed without a plan (_links): at and around the
+    4,096 characters a URL may have, it is kept or dropped as the plain computation
+    decides, with and without a protocol."""
+    for k in range(4070, 4096):
+        text = f"{before}city.example.jp/{'x' * k} 死ね"
+        assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text), k

@@ -1,0 +1,140 @@
+"""Per-place and per-link work done in bulk answers as the plain computation does.
+
+A draft of links to thousands of hosts, or a flood of one quoted word, costs the checker
+a few Python steps per place; several of those steps are now maps over all places or
+hosts in C, or a draft-level test that spares them. Each shortcut is compared here with
+the plain computation it replaces, on drafts built from the pieces that decide it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gateway.checker import CheckContext, Checker
+from gateway.checker.draft import Draft
+from gateway.checker.links import (
+    _IPV4_RE,
+    _domain_in,
+    _may_name_keyword,
+    _urls,
+    find_link_hygiene,
+    find_obscene_link,
+)
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.load()
+
+
+# --- link detectors: hosts decided by maps over the distinct hosts ---
+
+_PROTOCOLS = ["https://", "http://", "HTTP://", "www.", "https://www.", ""]
+_HOST_LABELS = ["a", "town", "tatsuno", "lg", "jp", "com", "sex", "xxx", "adult", "porn",
+                "ero", "av", "Hot-Girls", "bit", "ly", "203", "0", "113", "50", "xn--p1ai",
+                "例え", "ſex", "hot-gırls", "ıt", "K", "evil", "example", "co"]  # fmt: skip
+_AFTER = ["", "/", "/x", ":8080/a", "@b.jp/", ".", "?q=1"]
+_BETWEEN = [" ", " 死ね ", "、", "\n", "「", "」"]
+
+
+@st.composite
+def _link_drafts(draw) -> str:
+    out = []
+    for _ in range(draw(st.integers(1, 8))):
+        labels = draw(st.lists(st.sampled_from(_HOST_LABELS), min_size=1, max_size=4))
+        out.append(draw(st.sampled_from(_PROTOCOLS)) + ".".join(labels))
+        out.append(draw(st.sampled_from(_AFTER)) + draw(st.sampled_from(_BETWEEN)))
+    return "".join(out)
+
+
+_CONTEXTS = [
+    CheckContext(),
+    CheckContext(office_domains=("town.tatsuno.lg.jp", "sex.jp")),
+    CheckContext(office_domains=("a.jp",), link_blocklist=("example.com", "例え.jp")),
+    CheckContext(link_blocklist=("evil.xxx.",)),
+]
+
+
+def _plain_obscene(draft: Draft, ctx: CheckContext, opts) -> list[tuple[int, int]]:
+    """find_obscene_link as it was: every link's host asked on its own."""
+    block = opts.blocklist + ctx.link_blocklist
+    out = []
+    for s, e, _url, _scheme, host in _urls(draft):
+        if _domain_in(host, ctx.office_domains):
+            continue
+        if (
+            host.endswith(opts.tlds)
+            or (_may_name_keyword(host, opts) and opts.host_keywords.search(host))
+            or _domain_in(host, block)
+        ):
+            out.append((s, e))
+    return out
+
+
+def _plain_hygiene(draft: Draft, ctx: CheckContext, shorteners) -> list[tuple[int, int, str]]:
+    """find_link_hygiene as it was: every link asked on its own."""
+    out = []
+    for s, e, _url, scheme, host in _urls(draft):
+        why = None
+        if _domain_in(host, ctx.office_domains) and scheme != "http":
+            why = None
+        elif _domain_in(host, shorteners):
+            why = "short"
+        elif _IPV4_RE.match(host):
+            why = "ip"
+        elif "xn--" in host:
+            why = "puny"
+        elif scheme == "http":
+            why = "http"
+        if why is not None:
+            out.append((s, e, why))
+    return out
+
+
+_WHY = {"短縮": "short", "IP": "ip", "punycode": "puny", "http": "http"}
+
+
+def _why(message: str) -> str:
+    return next(v for k, v in _WHY.items() if k in message)
+
+
+@settings(max_examples=700, deadline=None)
+@given(text=_link_drafts(), ctx=st.sampled_from(_CONTEXTS))
+@example(text="https://hot-girls.example.jp/ 死ね https://sex.jp/", ctx=_CONTEXTS[1])
+@example(text="www.ſex.jp/ https://hot-gırls.jp/ http://203.0.113.50/", ctx=_CONTEXTS[0])
+def test_hosts_decided_in_bulk_equal_asking_every_link(checker, text: str, ctx) -> None:
+    """Both link-obscene rules and link-hygiene: the same links, with the same reason,
+    as asking every link's host on its own (the draft's text decides whether ASCII
+    hosts are asked for keywords at all); with the maps used from one link on, and as
+    the checker runs them (from BULK_LINKS links on)."""
+    from gateway.checker import links
+
+    draft = Draft(text)
+    shorteners = checker.rule("link-hygiene").settings
+    for bulk in (1, links.BULK_LINKS):
+        links.BULK_LINKS, kept = bulk, links.BULK_LINKS
+        try:
+            for rule_id in ("link-obscene", "link-obscene-suspect"):
+                opts = checker.rule(rule_id).settings
+                got = [(h.start, h.end) for h in find_obscene_link(draft, ctx, opts)]
+                assert got == _plain_obscene(draft, ctx, opts), rule_id
+            got_h = [
+                (h.start, h.end, _why(h.fields["why"]))
+                for h in find_link_hygiene(draft, ctx, shorteners)
+            ]
+            assert got_h == _plain_hygiene(draft, ctx, shorteners)
+        finally:
+            links.BULK_LINKS = kept
+
+
+def test_a_keyword_host_in_a_draft_without_the_keywords_elsewhere_is_still_found(checker) -> None:
+    """The draft-level keyword test reads the lower-cased text: an upper-case or
+    non-ASCII spelling of a keyword host is still asked (and found)."""
+    opts = checker.rule("link-obscene-suspect").settings
+    for text in ("こちら https://HOT-GIRLS.example.jp/", "https://例え.porn.jp/ へ"):
+        assert [h.start for h in find_obscene_link(Draft(text), CheckContext(), opts)], text
+    assert re.search("porn", "例え.porn.jp")
