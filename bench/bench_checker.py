@@ -7,14 +7,25 @@ Each size is measured over a pool of distinct drafts (dates, phone numbers and l
 differ), checked one after the other, so that no cache keyed by the text (the checker's
 or the CPU's) sees the same draft twice in a row: a town office never checks one text
 a thousand times. The near-duplicate rule compares each draft with a month of approved
-posts (the 74 clean drafts of the test corpus, and one festival post like the drafts).
+posts (the clean drafts of the test corpus, and one festival post like the drafts).
+
+The made-up drafts come from one sentence template (the same forty words in every
+draft). The "corpus" rows take theirs from the test corpus's clean drafts instead:
+windows of the size, each starting at a sentence, cut from every other clean draft
+(town posts of every kind, with their own words, but written around what the rules look
+at: contacts, dates, links, quoted words, so denser in checks than a typical post), and
+compare them with the other clean drafts as the month of approved posts, so that no
+draft is its own near-duplicate. bench/real_text.py --speed gives the same ratio over
+real published pieces.
 Usage: python bench/bench_checker.py [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
+import re
 import statistics
 import sys
 import time
@@ -88,14 +99,29 @@ def drafts(n: int, count: int, seed: int = 0) -> list[str]:
     return list(out)
 
 
+def _clean_corpus() -> list[str]:
+    """The texts of the test corpus's clean drafts, in file order."""
+    corpus = Path(__file__).resolve().parents[1] / "tests" / "data" / "drafts" / "clean"
+    return [
+        p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in sorted(corpus.glob("*.txt"))
+    ]
+
+
 def recent_posts() -> tuple[str, ...]:
     """A month of approved posts for the near-duplicate rule: the clean drafts of the test
     corpus, and one earlier festival post that the 140-character drafts resemble."""
-    corpus = Path(__file__).resolve().parents[1] / "tests" / "data" / "drafts" / "clean"
-    posts = [
-        p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in sorted(corpus.glob("*.txt"))
-    ]
-    return (*posts, drafts(140, 1, seed=1)[0])
+    return (*_clean_corpus(), drafts(140, 1, seed=1)[0])
+
+
+def corpus_drafts(n: int, count: int) -> tuple[list[str], tuple[str, ...]]:
+    """Up to `count` distinct drafts of `n` characters cut from every other clean corpus
+    draft (joined by line breaks), each starting at a sentence; and the other clean
+    drafts, as the month of approved posts to compare them with."""
+    texts = _clean_corpus()
+    whole = "\n".join(texts[::2])
+    starts = [0, *(m.end() for m in re.finditer(r"[。！？\n]+", whole))]
+    windows = dict.fromkeys(whole[s : s + n] for s in starts if len(whole) - s >= n)
+    return list(windows)[:count], tuple(texts[1::2])
 
 
 def _pass(fn: Callable[[str], object], pool: list[str]) -> float:
@@ -134,26 +160,35 @@ def main() -> None:
     raw = plain_tokenizer()
     print(f"rules loaded and self-tested: {len(checker.rules)} rules in {load_s * 1000:.0f} ms")
     print(
-        f"{'chars':>6} {'sudachi raw':>12} {'tokenize()':>11} {'check':>9} "
+        f"{'chars':>6} {'drafts':>14} {'sudachi raw':>12} {'tokenize()':>11} {'check':>9} "
         f"{'x raw':>6} {'x tokenize':>10} {'drafts/s':>9}"
     )
-    for n, count in ((140, 1000), (2000, 100)):
-        pool = drafts(n, count)
+    sizes = ((140, 1000, ""), (2000, 100, ""), (140, 1000, "corpus"), (500, 300, "corpus"))
+    for n, count, kind in sizes:
+        if kind:
+            pool, recent = corpus_drafts(n, count)
+            here = dataclasses.replace(ctx, recent_approved_texts=recent)
+        else:
+            pool, here = drafts(n, count), ctx
         rows = _measure(
-            [raw.tokenize, tokenize, lambda text: checker.check(text, ctx)], pool, args.rounds
+            [raw.tokenize, tokenize, lambda text, c=here: checker.check(text, c)], pool, args.rounds
         )
         t_raw, t_tok, t_chk = (statistics.median(col) for col in zip(*rows, strict=True))
         x_raw = statistics.median(chk / r for r, _, chk in rows)
         x_tok = statistics.median(chk / tok for _, tok, chk in rows)
+        drawn = f"{kind or 'template'} x{len(pool)}"
         print(
-            f"{n:6d} {t_raw * 1000:9.3f} ms {t_tok * 1000:8.3f} ms {t_chk * 1000:6.3f} ms "
-            f"{x_raw:6.2f} {x_tok:10.2f} {1 / t_chk:9.0f}"
+            f"{n:6d} {drawn:>14} {t_raw * 1000:9.3f} ms {t_tok * 1000:8.3f} ms "
+            f"{t_chk * 1000:6.3f} ms {x_raw:6.2f} {x_tok:10.2f} {1 / t_chk:9.0f}"
         )
     print("sudachi raw: Sudachi's own tokenize(), every field loaded; tokenize():")
     print("gateway.checker.tokenizer, which copies each morpheme into a Token (loading only the")
     print("fields it keeps); check: the whole checker, tokenization included. Medians of")
-    print(f"{args.rounds} rounds, each one pass of all three through 1,000 distinct 140-character")
-    print("(100 distinct 2,000-character) drafts; the ratios are medians of each round's ratio.")
+    print(f"{args.rounds} rounds, each one pass of all three through the pool of distinct drafts")
+    print("(template: made up from one sentence template; corpus: cut from the test corpus's")
+    print(
+        "clean drafts, see the module's docstring); the ratios are medians of each round's ratio."
+    )
 
 
 if __name__ == "__main__":

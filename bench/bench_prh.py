@@ -27,8 +27,15 @@ How each side's loading is measured (the same way on both sides):
   beside prh's whole load. "yaml": PyYAML's parse events of the dictionary's files
   (taken and dropped, nothing built); "re": compiling (after `re.purge()`) exactly the
   patterns a first load compiles (recorded from one untimed cold load: the specs'
-  regexes, the targets), each with the engine the load used. Each is timed after a Draft
-  is made, as the cold load is, so that both find the processor's caches alike.
+  regexes, the targets), each with the engine the load used; "re0": the cold load
+  with `re`'s and the regex module's caches emptied, as a new process has them (the
+  "cold" column finds in `re`'s cache what earlier rounds compiled: `re` keeps 512
+  patterns, and a dictionary's few survive the other loads of a round; prh's figures
+  hardly change with V8's cache off, `node --no-compilation-cache`). Each is timed
+  after a Draft is made, as the cold load is, so that all find the processor's caches
+  alike; their rounds come after the others' (which they would disturb), with a load
+  by prh beside each, and the engines' caches are put back after each. The floor's
+  "prh" is prh's best of both kinds of rounds.
 Each figure is the best of `--rounds` (both sides), after one untimed load of every
 dictionary by both (V8 compiles prh's code on its first runs: a first load of a tiny
 dictionary in a fresh Node takes milliseconds, so prh's figures are its fastest).
@@ -232,12 +239,17 @@ class GatewayLoads:
         self.compiles = seen
         return seen
 
-    def floor(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """(wall, CPU) ms of PyYAML's events of the files, and of the compiles."""
+    def floor(self) -> tuple[tuple[float, float], ...]:
+        """(wall, CPU) ms of PyYAML's events of the files, of the compiles, and of a cold
+        load with the regex engines' caches emptied."""
         Draft(self.sample)
         events = _timed(lambda: [_events(t) for t in self.texts])
         Draft(self.sample)
-        return events, _timed(lambda: _compile_all(self.compiles))
+        with _empty_regex_caches():
+            compiles = _timed(lambda: _compile_each(self.compiles))
+        with _empty_regex_caches():
+            (cold, _checked) = self.dict_cold()
+        return events, compiles, cold
 
 
 def _dictionary_text(path: Path) -> str:
@@ -259,20 +271,27 @@ def _events(text: str) -> None:
         loader.dispose()
 
 
-def _compile_all(patterns: list[tuple[str, bool, Any]]) -> None:
-    """Compile each pattern anew (its engine's cache emptied first), as a new process does.
-    The engines' caches are put back as they were afterwards: the other figures keep
-    what the docstring says of them (neither side empties its engine's cache)."""
-    engines = {engine for _, _, engine in patterns}
-    saved = [_regex_caches(engine) for engine in engines]
-    for engine in engines:
-        engine.purge()
+def _compile_each(patterns: list[tuple[str, bool, Any]]) -> None:
+    """Compile each pattern with its engine (whose cache the caller emptied)."""
+    for source, ignorecase, engine in patterns:
+        flags = engine.IGNORECASE if ignorecase else 0
+        if engine is not re:
+            flags |= engine.V0
+        engine.compile(source, flags)
+
+
+@contextlib.contextmanager
+def _empty_regex_caches() -> Iterator[None]:
+    """`re`'s and the regex module's caches of compiled patterns emptied, and put back as
+    they were afterwards: the other figures keep what the docstring says of them
+    (neither side empties its engine's cache)."""
+    import regex
+
+    saved = [_regex_caches(engine) for engine in (re, regex)]
+    re.purge()
+    regex.purge()
     try:
-        for source, ignorecase, engine in patterns:
-            flags = engine.IGNORECASE if ignorecase else 0
-            if engine is not re:
-                flags |= engine.V0
-            engine.compile(source, flags)
+        yield
     finally:
         for caches in saved:
             for cache, content in caches:
@@ -359,7 +378,7 @@ def bench_loading(rounds: int) -> None:
     saved = os.environ.get("XDG_CACHE_HOME")
     prh = PrhLoader(where, SAMPLE)
     sides = ("prh", "prh+check", "dict cold", "cold+check", "dict warm", "folder warm", "yaml",
-             "compile")  # fmt: skip
+             "compile", "cold re0", "prh again")  # fmt: skip
     times: dict[Path, dict[str, list[tuple[float, float]]]] = {
         d: {side: [] for side in sides} for d in dictionaries
     }
@@ -382,8 +401,12 @@ def bench_loading(rounds: int) -> None:
                         got[side].append(ms)
                     got["dict warm"].append(mine.dict_warm())
                     got["folder warm"].append(mine.folder_warm())
-                    for side, ms in zip(("yaml", "compile"), mine.floor(), strict=True):
-                        got[side].append(ms)
+            for _ in range(rounds):  # the floor, in rounds of its own (see the docstring)
+                for d in dictionaries:
+                    times[d]["prh again"].append(prh.load_ms(d)[0])  # beside them in time
+                    floor = loads[d].floor()
+                    for side, ms in zip(("yaml", "compile", "cold re0"), floor, strict=True):
+                        times[d][side].append(ms)
     finally:
         prh.close()
         if saved is None:
@@ -434,24 +457,34 @@ def print_floor(
     )
     print(
         f"{'dictionary':38} {'n':>5} {'prh':>7} {'yaml':>7} {'re':>7} {'floor':>7}"
-        f" {'cold':>7} {'yaml/prh':>8} {'re/prh':>8} {'flr/prh':>8} {'cold/prh':>8}"
+        f" {'cold':>7} {'re0':>7} {'yaml/prh':>8} {'re/prh':>8} {'flr/prh':>8} {'cold/prh':>8}"
+        f" {'re0/prh':>8}"
     )
     over = []
+    ratios: list[float] = []
     for d in dictionaries:
         best = {side: min(t[k] for t in times[d][side])
-                for side in ("prh", "yaml", "compile", "dict cold")}  # fmt: skip
+                for side in ("prh", "yaml", "compile", "dict cold", "cold re0")}  # fmt: skip
+        best["prh"] = min(best["prh"], *(t[k] for t in times[d]["prh again"]))
         prh, yaml_ms, compile_ms = best["prh"], best["yaml"], best["compile"]
-        floor = yaml_ms + compile_ms
+        floor, cold0 = yaml_ms + compile_ms, best["cold re0"]
         compiles = loads[d].compiles
         by_regex = sum(1 for *_, engine in compiles if engine is not re)
         n = f"{len(compiles)}" + (f"x{by_regex}" if by_regex else "")
         print(f"{d.relative_to(PEER)!s:38} {n:>5} {prh:7.3f} {yaml_ms:7.3f} {compile_ms:7.3f}"
-              f" {floor:7.3f} {best['dict cold']:7.3f} {_ratio(yaml_ms, prh)}"
+              f" {floor:7.3f} {best['dict cold']:7.3f} {cold0:7.3f} {_ratio(yaml_ms, prh)}"
               f" {_ratio(compile_ms, prh)} {_ratio(floor, prh)}"
-              f" {_ratio(best['dict cold'], prh)}")  # fmt: skip
+              f" {_ratio(best['dict cold'], prh)} {_ratio(cold0, prh)}")  # fmt: skip
         if prh and floor > 2 * prh:
             over.append(f"{d.relative_to(PEER)} {floor / prh:.2f}x")
+        if prh:
+            ratios.append(cold0 / prh)
     print("  floor over 2x prh's whole load: " + (", ".join(over) or "none"))
+    if ratios:
+        print(
+            f"  cold with the regex caches empty (re0/prh): median {statistics.median(ratios):.2f}x,"
+            f" worst {max(ratios):.2f}x, {sum(r > 2 for r in ratios)} of {len(ratios)} over 2x"
+        )
 
 
 def _ratio(ours: float, theirs: float, width: int = 8) -> str:

@@ -26,7 +26,7 @@ from gateway.checker.engine import Hit, Rule, RuleLoadError
 from gateway.checker.lazyre import deferred
 from gateway.checker.prefilter import TriggerScan, passes
 from gateway.checker.prh_entry import PrhEntry
-from gateway.checker.prh_load import PrhDictionary, load_dictionary
+from gateway.checker.prh_load import PrhDictionary, UnreadableDictionary, load_dictionary
 from gateway.checker.prh_match import Target, find
 
 DEFAULT_MESSAGE = "「{excerpt}」は「{expected}」と書きます{note}。"
@@ -153,21 +153,25 @@ class _Prefilter:
 def prh_rule(common: dict[str, Any], raw: dict[str, Any], path: Path) -> PrhRule:
     """Build the rule for a `kind: prh` mapping (after `with_defaults`)."""
     dict_path = path.parent / str(raw["dictionary"])
-    if not dict_path.is_file():
-        raise RuleLoadError(
-            path,
-            common["id"],
-            f"prh 辞書 {dict_path} が見つかりません。",
-            f"prh dictionary not found: {dict_path}",
-        )
     file = raw.get("file", DEFAULT_FILE)
     if not isinstance(file, str) or not file:
         raise RuleLoadError(
             path, common["id"], "file はファイル名で書いてください。", "file must be a file name"
         )
     try:
+        # no is_file() first: reading it says so (that stat was 0.02-0.03 ms of a small
+        # dictionary's 0.25-0.35 ms first load, measured as the bench loads)
         dictionary = load_dictionary(dict_path)
         return PrhRule(**common, dictionary=dictionary, file=file)
+    except UnreadableDictionary as e:
+        if e.missing and e.path == str(dict_path):  # the rule's own dictionary, not an import
+            raise RuleLoadError(
+                path,
+                common["id"],
+                f"prh 辞書 {dict_path} が見つかりません。",
+                f"prh dictionary not found: {dict_path}",
+            ) from None
+        raise
     except RuleLoadError:
         raise
     except Exception as e:  # anything unforeseen: still a message naming file and rule

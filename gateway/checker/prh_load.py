@@ -237,18 +237,24 @@ def _read_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
+class UnreadableDictionary(RuleLoadError):
+    """A dictionary file that cannot be read; `missing`: there is none (or a folder)."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(
+            path, None, f"prh 辞書を読めません（{error.strerror or error}）。",
+            f"cannot read prh dictionary: {error}",
+        )  # fmt: skip
+        self.missing = isinstance(error, FileNotFoundError | IsADirectoryError)
+
+
 def read_file(path: Path, cache: LoadCache) -> DictFile:
     """A dictionary file, from the cache when its bytes are unchanged (its `key` is the
     digest). A file read anew keeps its cache: its record is written by `store`."""
     try:
         data = _read_bytes(path)
     except OSError as e:
-        raise _error(
-            path,
-            None,
-            f"prh 辞書を読めません（{e.strerror or e}）。",
-            f"cannot read prh dictionary: {e}",
-        ) from None
+        raise UnreadableDictionary(path, e) from None
     key = cache.key("prh-dictionary", data)
     stored = cache.get(key)
     if isinstance(stored, dict):

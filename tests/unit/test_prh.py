@@ -342,6 +342,21 @@ def test_what_cannot_load_is_said_in_japanese_and_english_naming_the_file(
     assert re.search(r"dict/(d|other)\.yml", message)
 
 
+@pytest.mark.parametrize("named", ["missing.yml", "sub"])
+def test_a_rule_naming_no_dictionary_file_says_so(tmp_path: Path, named: str) -> None:
+    """A rule's own dictionary that is missing, or a folder, is "not found", with the
+    rule file, the rule and the path named; an unreadable one says why (no traceback)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "rules.yaml").write_text(
+        f"rules:\n  - kind: prh\n    id: office\n    dictionary: {named}\n", encoding="utf-8"
+    )
+    with pytest.raises(RuleLoadError) as err:
+        Checker.load(tmp_path)
+    message = str(err.value)
+    assert "見つかりません" in message and "prh dictionary not found" in message
+    assert "rules.yaml / rule 'office'" in message and f"{tmp_path / named}" in message
+
+
 @pytest.mark.parametrize(("imported", "named"), [("missing.yml", "missing.yml"), ("sub", "sub")])
 def test_an_import_that_cannot_be_read_is_named(tmp_path: Path, imported: str, named: str) -> None:
     """An import that is missing, or a folder, is named in both languages (no traceback)."""
