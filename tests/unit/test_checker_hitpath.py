@@ -243,7 +243,7 @@ def _may_hold_tld_label_by_label(text: str, start: int, end: int) -> bool:
     """The plain computation: each label after a dot, looked up one by one."""
     import re
 
-    from gateway.checker.xtext import _tlds
+    from gateway.checker.xtext_parts import _tlds
 
     tlds, _ = _tlds()
     for m in re.finditer(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])", text[:end]):
@@ -264,7 +264,7 @@ _HOST_TEXT = st.lists(
 @settings(max_examples=1000, deadline=None)
 @given(text=_HOST_TEXT, data=st.data())
 def test_tld_test_as_one_set_operation_equals_label_by_label(text: str, data) -> None:
-    from gateway.checker.xtext import _may_hold_tld
+    from gateway.checker.xtext_parts import _may_hold_tld
 
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
@@ -305,7 +305,7 @@ _RUN_TEXT = st.text(
 def test_host_runs_as_one_class_equal_the_two_class_alternation(text: str) -> None:
     import re
 
-    from gateway.checker.xtext import _NOT_DOMAIN, _RUN_RE
+    from gateway.checker.xtext_parts import _NOT_DOMAIN, _RUN_RE
 
     two_classes = re.compile(f"(?:[^{_NOT_DOMAIN}]|[_.-])+")
     assert [m.span() for m in _RUN_RE.finditer(text)] == [

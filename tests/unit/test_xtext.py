@@ -145,7 +145,7 @@ HOSTILE = {
 def test_link_scanning_does_work_linear_in_the_text(unit: str, monkeypatch) -> None:
     """Counted, not timed: label tables built, starts decided and path runs scanned grow
     no faster than the text (twitter-text-parser's regex retries every start)."""
-    from gateway.checker import xtext
+    from gateway.checker import xtext, xtext_parts
 
     steps = {"n": 0}
 
@@ -156,10 +156,11 @@ def test_link_scanning_does_work_linear_in_the_text(unit: str, monkeypatch) -> N
 
         return wrapper
 
-    monkeypatch.setattr(xtext, "_tld_end", counting(xtext._tld_end))
-    monkeypatch.setattr(xtext._Run, "domain_end", counting(xtext._Run.domain_end))
-    monkeypatch.setattr(xtext, "_path_run_end", counting(xtext._path_run_end))
-    monkeypatch.setattr(xtext, "_balanced", counting(xtext._balanced))
+    parts = xtext_parts  # where the tables and paths are read (and these looked up)
+    monkeypatch.setattr(parts, "_tld_end", counting(parts._tld_end))
+    monkeypatch.setattr(parts._Run, "domain_end", counting(parts._Run.domain_end))
+    monkeypatch.setattr(parts, "_path_run_end", counting(parts._path_run_end))
+    monkeypatch.setattr(parts, "_balanced", counting(parts._balanced))
     counts = []
     for size in (2_000, 8_000):
         steps["n"] = 0
@@ -175,23 +176,24 @@ def _plain_extract_urls(text: str) -> list[tuple[str, int, int]]:
     """extract_urls as it was before its shortcuts: every run of host characters (with or
     without a dot) gets its own label table on the whole text, both protocols are tried
     at every run, and every protocol link is tried as a t.co link."""
-    from gateway.checker import xtext as x
+    from gateway.checker import xtext_links as xl
+    from gateway.checker import xtext_parts as xp
 
     out: list[tuple[str, int, int]] = []
     pos = 0
-    for run in x._RUN_RE.finditer(text):
+    for run in xp._RUN_RE.finditer(text):
         r0, r1 = run.span()
-        if r1 <= pos or text.find(".", r0, r1) < 0 or not x._may_hold_tld(text, r0, r1):
+        if r1 <= pos or text.find(".", r0, r1) < 0 or not xp._may_hold_tld(text, r0, r1):
             continue
-        table = x._Run(text, r0, r1)
+        table = xp._Run(text, r0, r1)
         proto = None
         for p in (r0 - 8, r0 - 7):
-            if p >= 0 and x._PROTOCOL_RE.fullmatch(text, p, r0):
+            if p >= 0 and xp._PROTOCOL_RE.fullmatch(text, p, r0):
                 proto = p
         if (
             proto is not None
             and (proto >= pos + 1 or proto == pos == 0)
-            and x._before_ok(text, proto)
+            and xl._before_ok(text, proto)
             and (end := table._domain_end(r0)) >= 0
         ):
             pos = _plain_take(text, out, proto, r0, end, text[proto:r0])
@@ -199,7 +201,7 @@ def _plain_extract_urls(text: str) -> list[tuple[str, int, int]]:
                 continue
         u = max(r0, pos + 1 if pos else 0)
         while u < r1:
-            if x._DOMAIN_CHAR_RE.match(text, u) and x._before_ok(text, u):
+            if xp._DOMAIN_CHAR_RE.match(text, u) and xl._before_ok(text, u):
                 end = table._domain_end(u)
                 if end >= 0:
                     pos = _plain_take(text, out, u, u, end, None)
@@ -214,31 +216,31 @@ def _plain_extract_urls(text: str) -> list[tuple[str, int, int]]:
 
 
 def _plain_take(text: str, out: list, start: int, d0: int, d1: int, protocol: str | None) -> int:
-    from gateway.checker import xtext as x
+    from gateway.checker import xtext_parts as xp
 
     end = d1
     if text.startswith(":", end) and end + 1 < len(text) and text[end + 1].isdigit():
-        m = x._PORT_RE.match(text, end + 1)
+        m = xp._PORT_RE.match(text, end + 1)
         end = m.end() if m else end
     has_path = text.startswith("/", end)
     if has_path:
-        end = x._path_end(text, end + 1)
-    if text.startswith("?", end) and (q := x._query_end(text, end + 1)) >= 0:
+        end = xp._path_end(text, end + 1)
+    if text.startswith("?", end) and (q := xp._query_end(text, end + 1)) >= 0:
         end = q
     url, domain = text[start:end], text[d0:d1]
-    if not x._valid_url(url, protocol or "https://", domain):
+    if not xp._valid_url(url, protocol or "https://", domain):
         return end
     if protocol is not None:
-        tco = x._TCO_RE.match(url)
+        tco = xp._TCO_RE.match(url)
         if tco:
-            if len(tco.group(1)) > x._MAX_TCO_SLUG:
+            if len(tco.group(1)) > xp._MAX_TCO_SLUG:
                 return end
             url = tco.group(0)
         out.append((url, start, start + len(url)))
         return end
     if start > 0 and text[start - 1] in "-_./":
         return end
-    found = [(domain[a:b], d0 + a, d0 + b) for a, b in x._ascii_domains(domain)]
+    found = [(domain[a:b], d0 + a, d0 + b) for a, b in xp._ascii_domains(domain)]
     if found and has_path:
         found[-1] = (url.replace(domain, found[-1][0], 1), found[-1][1], end)
     out.extend(found)
@@ -320,20 +322,20 @@ def test_weighing_past_the_limit_in_one_pass_equals_weighing_every_gap(pieces, t
 def _plain_path_end(text: str, i: int) -> int:
     """_path_end as it was: each run's last path-ending character found by asking each
     character back from the run's end."""
-    from gateway.checker import xtext as x
+    from gateway.checker import xtext_parts as xp
 
     last = i
     n = len(text)
     while i < n:
-        j = x._path_run_end(text, i)
+        j = xp._path_run_end(text, i)
         if j > i:
             for k in range(j - 1, i - 1, -1):
-                if x._PATH_END.match(text, k):
+                if xp._PATH_END.match(text, k):
                     last = k + 1
                     break
             i = j
         if i < n and text[i] == "(":
-            g = x._balanced(text, i)
+            g = xp._balanced(text, i)
             if g < 0:
                 break
             i = last = g
@@ -345,7 +347,7 @@ def _plain_path_end(text: str, i: int) -> int:
 @settings(max_examples=2000, deadline=None)
 @given(path=st.text(alphabet=list("aZ9-_/=+#!.,;:'*$%~@|&()[]éЖ– あ\n?"), max_size=16))
 def test_path_end_in_one_match_per_run_equals_asking_each_character_back(path: str) -> None:
-    from gateway.checker.xtext import _path_end
+    from gateway.checker.xtext_parts import _path_end
 
     for i in range(len(path) + 1):
         assert _path_end(path, i) == _plain_path_end(path, i), (path, i)

@@ -1,0 +1,304 @@
+"""The pieces of a link as twitter-text's URL grammar reads them: the characters of a
+host-name run, top-level domains (from the Public Suffix List), a run's label tables,
+ASCII domains, punycode, paths and queries. Split from xtext_links.py (the scanner that
+puts them together), which had grown past 600 lines.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import lru_cache
+from importlib.resources import files
+
+_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_INVALID = "\ufffe\ufeff\uffff"
+_DIRECTIONAL = "\u202a-\u202e\u061c\u200e\u200f\u2066-\u2069"
+_PUNCT = r"!'#%&()*+,\\\-./:;<=>?@\[\]^_{|}~$"
+_NOT_DOMAIN = f"{_PUNCT}{_SPACES}{_INVALID}{_DIRECTIONAL}"
+# A run of characters a host name can be made of: domain characters, _ - and dots, as
+# one class (the alternation of two classes cost a branch per character of a long host).
+_PUNCT_ENDS_HOST = r"!'#%&()*+,\\/:;<=>?@\[\]^{|}~$"  # _PUNCT without _ - .
+_RUN_CLASS = f"[^{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
+_RUN_RE = re.compile(f"{_RUN_CLASS}+")
+# The runs that hold a dot (only they can hold a domain), each matched from its start:
+# the look-behind lets a match begin only where a run begins, and the possessive
+# repetitions never give back, so each run is read once (linear) and the runs without
+# a dot (words, Japanese between links) cost no Python step.
+_NO_DOT_CLASS = f"[^.{_PUNCT_ENDS_HOST}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
+_DOTTED_RUN_RE = re.compile(f"(?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+")
+# the same with the protocol right before a run, when there is one (group 1; the run is
+# group 2): a link's protocol is then known without looking back at it
+_LINKED_RUN_RE = re.compile(
+    f"((?i:https?)://)?((?<!{_RUN_CLASS}){_NO_DOT_CLASS}*+\\.{_RUN_CLASS}*+)"
+)
+_DOMAIN_CHAR_RE = re.compile(f"[^{_NOT_DOMAIN}]")
+_BAD_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃")
+_BAD_BEFORE |= frozenset(_INVALID)
+_PROTOCOL_RE = re.compile(r"https?://", re.I)
+_LATIN = "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
+_PATH_CLASS = f"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN}]"
+_PATH_END_CLASS = f"[+\\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]"
+_PATH_CHARS = re.compile(f"{_PATH_CLASS}+", re.I)
+_PATH_END = re.compile(_PATH_END_CLASS, re.I)
+# a run of path characters (as _PATH_CHARS) with group 1 ending after its last path-ending
+# character (as _PATH_END), in one match: the run is read, then given back only down to
+# that character (path-ending characters are path characters)
+_PATH_SPAN_RE = re.compile(f"({_PATH_CLASS}*{_PATH_END_CLASS})?{_PATH_CLASS}*", re.I)
+_QUERY_CHARS = re.compile(r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]+", re.I)
+_QUERY_END = re.compile(r"[a-z0-9\-_&=#/]", re.I)
+_ASCII_LABEL = re.compile(f"[-a-z0-9{_LATIN}]+", re.I)
+_ASCII_ALNUM = re.compile(r"[0-9a-zA-Z]+")
+_PUNYCODE = re.compile(r"xn--[-0-9a-z]+", re.I)
+_TCO_RE = re.compile(
+    r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?", re.I
+)
+_PORT_RE = re.compile(r"[0-9]+")
+# What may follow a domain, as _take read it with a call each: a port (: and ASCII
+# digits), a path (a / and the longest run of path characters that ends on a
+# path-ending one, as _path_end finds it when no bracket follows the run: group 2 is
+# the whole run, to see whether one does) and a query (? and the longest run of query
+# characters that ends on a query-ending one, as _query_end). Each optional part that
+# does not match is left out, so a shorter path is never tried for the query's sake.
+_TAIL_RE = re.compile(
+    f"(?::[0-9]+)?(?:(/)(?=({_PATH_CLASS}*+))(?:{_PATH_CLASS}*{_PATH_END_CLASS})?)?"
+    r"(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])?",
+    re.I,
+)
+_MAX_URL_LENGTH = 4096
+_MAX_TCO_SLUG = 40
+
+@lru_cache(maxsize=1)
+def _tlds() -> tuple[frozenset[str], int]:
+    """Every top-level domain of the Public Suffix List (ICANN section), lower case, and
+    the longest one's length."""
+    data = (files("publicsuffixlist") / "public_suffix_list.dat").read_text(encoding="utf-8")
+    icann = data.split("===BEGIN ICANN DOMAINS===")[1].split("===END ICANN DOMAINS===")[0]
+    out = set()
+    for line in icann.splitlines():
+        rule = line.strip().lstrip("!*.")
+        if rule and not rule.startswith("//"):
+            out.add(rule.rsplit(".", 1)[-1].lower())
+    return frozenset(out), max(map(len, out))
+
+
+def _tld_end(text: str, start: int, end: int) -> int:
+    """End of the top-level domain that starts the label text[start:end], or -1."""
+    tlds, longest = _tlds()
+    m = _ASCII_ALNUM.match(text, start, end)
+    candidates = [m.end()] if m else range(start + 1, min(end, start + longest) + 1)
+    for stop in reversed(candidates):
+        if text[start:stop].lower() in tlds and not _continues(text, stop):
+            return stop
+    p = _PUNYCODE.match(text, start, end)
+    return p.end() if p else -1
+
+
+_TLD_HEAD_RE = re.compile(r"\.([0-9A-Za-z]++)(?![@+\-])")  # an ASCII label after a dot
+_FOREIGN_HEAD_RE = re.compile(r"\.[^\x00-\x7f]")  # a label in another script
+_PUNY_HEAD_RE = re.compile(r"\.xn--", re.I)
+
+
+def _may_hold_tld(text: str, start: int, end: int) -> bool:
+    """Whether some label of the run text[start:end] may begin with a TLD: a superset of
+    _tld_end's test in C calls only (labels in other scripts always pass; the ASCII
+    labels are found, lower-cased and looked up as one set operation), so that a run
+    like `a.a.a.…` or `10.10.10.…`, which holds no link, costs no per-label Python step."""
+    tlds, _ = _tlds()
+    if _FOREIGN_HEAD_RE.search(text, start, end) is not None:
+        return True
+    if not tlds.isdisjoint(map(str.lower, _TLD_HEAD_RE.findall(text, start, end))):
+        return True
+    return _PUNY_HEAD_RE.search(text, start, end) is not None
+
+
+def _continues(text: str, i: int) -> bool:
+    """twitter-text's look-ahead after a TLD: the next character may not be [0-9a-zA-Z@+-]."""
+    return i < len(text) and (text[i].isascii() and (text[i].isalnum() or text[i] in "@+-"))
+
+
+class _Run:
+    """One host-name run split into labels, with the tables every start is decided by."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        bounds = [start]
+        i = text.find(".", start, end)
+        while i >= 0:
+            bounds.append(i + 1)
+            i = text.find(".", i + 1, end)
+        self.starts = bounds
+        self.ends = [b - 1 for b in bounds[1:]] + [end]
+        self.ends_from: dict[int, int] = {}  # domain_end's answers
+        n = len(bounds)
+        dc = _DOMAIN_CHAR_RE.match
+        sub = [False] * n  # a valid subdomain label
+        name = [False] * n  # a valid domain-name label (no _)
+        self.tld = [-1] * n
+        for k in range(n):
+            s, e = bounds[k], self.ends[k]
+            sub[k] = e > s and dc(text, s) is not None and dc(text, e - 1) is not None
+            name[k] = sub[k] and text.find("_", s, e) < 0
+            if k:
+                self.tld[k] = _tld_end(text, s, e)
+        self.sub = sub
+        # reach[k]: first label >= k that is not a valid subdomain label
+        self.reach = [n] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            self.reach[k] = self.reach[k + 1] if sub[k] else k
+        # last_good[k]: the last label <= k that can be the domain name before a TLD
+        self.last_good = [-1] * n
+        for k in range(n):
+            good = name[k] and k + 1 < n and self.tld[k + 1] >= 0
+            self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
+        # the end of the domain that starts the run and how much longer it is in punycode
+        # (None: it has none): every link after a protocol starts its domain there
+        head = self.domain_end(start)
+        self.head = (head, _punycode_extra.__wrapped__(text[start:head]) if head >= 0 else None)
+
+    def label_of(self, i: int) -> int:
+        return bisect_right(self.starts, i) - 1
+
+    def domain_end(self, u: int) -> int:
+        """End of the longest domain (subdomains, name, TLD) starting at u, or -1;
+        remembered per start (a table serves every run of its text: extract_urls)."""
+        end = self.ends_from.get(u)
+        if end is None:
+            end = self.ends_from[u] = self._domain_end(u)
+        return end
+
+    def _domain_end(self, u: int) -> int:
+        k = self.label_of(u)
+        text, e = self.text, self.ends[k]
+        first_sub = e > u and _DOMAIN_CHAR_RE.match(text, u) is not None and self.sub[k]
+        first_name = first_sub and text.find("_", u, e) < 0
+        if first_sub and k + 1 < len(self.starts):
+            top = min(self.reach[k + 1] - 1, len(self.starts) - 2)
+            if top >= k + 1 and (j := self.last_good[top]) >= k + 1:
+                return self.tld[j + 1]
+        if first_name and k + 1 < len(self.starts) and self.tld[k + 1] >= 0:
+            return self.tld[k + 1]
+        return -1
+
+
+def _balanced(text: str, i: int) -> int:
+    """End of a balanced (…) group at i (one nested level, as twitter-text), or -1."""
+    j = _path_run_end(text, i + 1)
+    if j < len(text) and text[j] == ")" and j > i + 1:
+        return j + 1
+    if j < len(text) and text[j] == "(":
+        k = _path_run_end(text, j + 1)
+        if k > j + 1 and k < len(text) and text[k] == ")":
+            k = _path_run_end(text, k + 1)
+            if k < len(text) and text[k] == ")":
+                return k + 1
+    return -1
+
+
+def _path_run_end(text: str, i: int) -> int:
+    m = _PATH_CHARS.match(text, i)
+    return m.end() if m else i
+
+
+def _path_end(text: str, i: int) -> int:
+    """End of the path that starts after the / at text[i-1]: the longest run of path
+    characters and balanced brackets that ends on a path-ending character."""
+    last = i
+    n = len(text)
+    while i < n:
+        m = _PATH_SPAN_RE.match(text, i)  # a run, and where its last path-ending char ends
+        j = m.end()  # type: ignore[union-attr]  # it matches, if only the empty string
+        if j > i:
+            if (e := m.end(1)) >= 0:  # type: ignore[union-attr]
+                last = e
+            i = j
+        if i < n and text[i] == "(":
+            g = _balanced(text, i)
+            if g < 0:
+                break
+            i = last = g
+        elif j == i or i >= n or text[i] != "(":
+            break
+    return last
+
+
+def _query_end(text: str, i: int) -> int:
+    """End of a query that starts after the ? at text[i-1], or -1 without one."""
+    m = _QUERY_CHARS.match(text, i)
+    if not m:
+        return -1
+    for k in range(m.end() - 1, i - 1, -1):
+        if _QUERY_END.match(text, k):
+            return k + 1
+    return -1
+
+
+def _ascii_domains(domain: str) -> tuple[tuple[int, int], ...]:
+    """twitter-text's ASCII-only domains inside a domain (for links without a protocol):
+    ASCII labels ending in a TLD; offsets in `domain`. Remembered for names of a real
+    domain's length: a draft of many www. links names few domains."""
+    if len(domain) <= 253:
+        return _ascii_domains_kept(domain)
+    return tuple(_ascii_domains_of(domain))
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domains_kept(domain: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_ascii_domains_of(domain))
+
+
+def _ascii_domains_of(domain: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    labels = []
+    s = 0
+    for part in domain.split("."):
+        labels.append((s, s + len(part)))
+        s += len(part) + 1
+    n = len(labels)
+    ascii_full = [bool(_ASCII_LABEL.fullmatch(domain, a, b)) for a, b in labels]
+    tld = [-1] * n
+    for k in range(1, n):
+        tld[k] = _tld_end(domain, *labels[k])
+    k = 0
+    pos = 0
+    while k < n - 1:
+        a, b = labels[k]
+        a = max(a, pos)
+        first = b  # the ASCII stretch that reaches the label's dot (labels are <= 63)
+        while first > a and _ASCII_LABEL.match(domain, first - 1, first):
+            first -= 1
+        if first == b:
+            k += 1
+            continue
+        best = -1
+        j = k + 1
+        while j < n:
+            if tld[j] >= 0:
+                best = j
+            if not ascii_full[j]:
+                break
+            j += 1
+        if best < 0:
+            k += 1
+            continue
+        out.append((first, tld[best]))
+        pos = tld[best]
+        k = best if tld[best] < labels[best][1] else best + 1
+    return out
+
+
+def _valid_url(url: str, protocol: str, domain: str) -> bool:
+    # remembered for names of a real domain's length (a draft of many links names few
+    # domains, and the codec costs microseconds); a longer one is not kept in memory
+    extra = _punycode_extra(domain) if len(domain) <= 253 else _punycode_extra.__wrapped__(domain)
+    return extra is not None and len(protocol) + len(url) + extra <= _MAX_URL_LENGTH
+
+
+@lru_cache(maxsize=1024)
+def _punycode_extra(domain: str) -> int | None:
+    """How many characters longer the domain is in punycode; None: it has none."""
+    try:
+        puny = domain.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return None
+    return len(puny) - len(domain) if puny else None
