@@ -338,3 +338,33 @@ def test_soft_examples_need_an_error_rule_with_soften(tmp_path: Path) -> None:
     )
     assert [f.severity for f in c.check("「バカ」と言われた")] == [Severity.WARNING]
     assert [f.severity for f in c.check("あいつはバカだ")] == [Severity.ERROR]
+
+
+# --- a word written as the reading in brackets after another (Sudachi's IgnoreYomiganaPlugin
+# hid it inside the word before it, so none of these was a word of the draft) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("窓口の担当者（ばか）にまた書類をなくされた。", "insult-words"),
+        ("除雪の苦情を言ったら係長（クズ）に追い返された", "insult-words"),
+        ("役場の課長(あほ)は電話にも出ない", "insult-words"),
+        ("不法投棄した業者（しね）、二度と来るな", "public-order-violence"),
+    ],
+)
+def test_a_word_written_as_a_reading_in_brackets_is_a_word(
+    checker: Checker, text: str, rule: str
+) -> None:
+    assert rule in found(checker, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "羽場（はば）地区と樋口（ひぐち）地区で綱引きを行います。",
+        "郷土資料館に千歯扱き（せんばこき）と唐箕（とうみ）を展示しています。",
+    ],
+)
+def test_real_readings_in_brackets_stay_clean(checker: Checker, text: str) -> None:
+    assert found(checker, text) == {}
