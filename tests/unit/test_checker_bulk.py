@@ -13,6 +13,7 @@ import re
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_checker_hitpath import _token_matches_plain
 
 from gateway.checker import CheckContext, Checker
 from gateway.checker.draft import Draft
@@ -202,3 +203,37 @@ def test_a_quoted_flood_is_counted_in_bulk(checker, monkeypatch) -> None:
     monkeypatch.setattr(listing, "_count_quoted", lambda *a: calls.append(1) or real(*a))
     found = [f for f in checker.check('"死ね"' * 300) if f.rule == "public-order-violence"]
     assert calls and found[-1].omitted == 300 - listing.LISTING.listed
+
+
+# --- a token match's neighbours decided by their surface (token_index._Edges) ---
+
+_NEIGHBOURS = ["アニメ", "ゲーム", "釣り", "親", "米軍", "ほんと", "ども", "野郎", "海", "日誌",
+               "、", "」", "「", " ", "\u3000", "1", "a", "ー", "々", "ｶﾞ", "は", "を", "だ",
+               "選手", "😀", "\n", "カ", "〇"]  # fmt: skip
+_TOKEN_WORDS = ["バカ", "ばか", "死ね", "シナ", "クソ", "殺す", "基地外", "チョン", "アホ",
+                "外国人は出て行け", "ばかやろう", "死ねよ"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.sampled_from(_NEIGHBOURS), st.sampled_from(_TOKEN_WORDS)),
+        min_size=1,
+        max_size=8,
+    ),
+    last=st.sampled_from(_NEIGHBOURS),
+)
+@example(parts=[("アニメ", "バカ"), ("、", "シナ")], last="海")
+@example(parts=[("釣り", "バカ"), ("ほんと", "バカ")], last="日誌")
+def test_neighbours_decided_by_surface_equal_judging_each_place(checker, parts, last) -> None:
+    """The token index's matches, where a place between neighbours that cannot continue
+    a word (by their edge letters) is taken without the compound test, are the plain
+    ones (every keyed pattern tried, each place judged by inside_word), with every kind
+    of neighbour on both sides of every kind of word."""
+    draft = Draft("".join(a + b for a, b in parts) + last)
+    index = checker._rules.index
+    fast = sorted(
+        (r.id, h.start, h.end)
+        for r, h in index._run_keyed(draft, draft.columns, index.starts(draft.columns), None, {})
+    )
+    assert fast == _token_matches_plain(checker, draft)
