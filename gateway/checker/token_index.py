@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import compress, count
+from itertools import chain, compress, count
 from typing import Any, NamedTuple
 
 from gateway.checker.draft import Draft
@@ -87,22 +87,29 @@ class TokenIndex:
         """Every match of every pattern. With `limit`, a rule's keyed matches stop after
         that many, and `cutoffs` gets the offset from which they are incomplete. `since`:
         only the keyed matches that start at or after that offset (each start is
-        matched on its own, so those are the same as in a run from the beginning)."""
+        matched on its own, so those are the same as in a run from the beginning).
+        The keyed matches' generator itself, when no pattern is scanned (a flood's
+        matches passed through a second generator's frame each)."""
         cols = draft.columns
         starts = self.starts(cols)
         if since:
             starts = starts[bisect_left(starts, bisect_left(draft.token_starts, since)) :]
-        if starts:
-            yield from self._run_keyed(
-                draft, cols, starts, limit, {} if cutoffs is None else cutoffs
-            )
-        if self.scan:
-            begins, ends = draft.token_starts, cols.ends
-            for i in range(len(ends)):
-                for rule, pat in self.scan:
-                    j = _match_pattern(pat, cols, i)
-                    if j > i and _whole_word(draft, pat, i, j - 1):
-                        yield rule, Hit(begins[i], ends[j - 1])
+        keyed = (
+            self._run_keyed(draft, cols, starts, limit, {} if cutoffs is None else cutoffs)
+            if starts
+            else iter(())
+        )
+        return chain(keyed, self._run_scan(draft, cols)) if self.scan else keyed
+
+    def _run_scan(self, draft: Draft, cols: Columns) -> Iterator[tuple[Rule, Hit]]:
+        """The matches of the patterns whose first element has no forms (tried at every
+        morpheme)."""
+        begins, ends = draft.token_starts, cols.ends
+        for i in range(len(ends)):
+            for rule, pat in self.scan:
+                j = _match_pattern(pat, cols, i)
+                if j > i and _whole_word(draft, pat, i, j - 1):
+                    yield rule, Hit(begins[i], ends[j - 1])
 
     def _run_keyed(
         self,
