@@ -46,9 +46,13 @@ _MASK_ONLY = str.maketrans(dict.fromkeys(_MASKS, MASK))
 
 @cache
 def _spaced_ja() -> re.Pattern[str]:
-    """Runs of one or two spaces between Japanese letters (compiled when a draft first
-    has one: its classes cost ~3 ms to compile, on every start)."""
-    return re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
+    """Runs of one or two spaces between Japanese letters, in group 1 (compiled when a
+    draft first has one: its classes cost ~3 ms to compile, on every start). The same as
+    (?<=[JA])( {1,2})(?=[JA]), written to start with the space (the look-behind then
+    looks back past it): `re` skips in C from one space to the next, where the
+    look-behind first was tried at every position of the draft (~5 µs of a 140-character
+    post with a space between two Japanese words)."""
+    return re.compile(f"( (?<=[{_JA}] ) ?)(?=[{_JA}])")
 
 
 def has_mask(text: str) -> bool:

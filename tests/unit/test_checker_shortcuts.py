@@ -1,0 +1,183 @@
+"""Shortcuts that skip a rule's work on most drafts find exactly what the plain work finds.
+
+Each is compared with the computation it replaces, on the draft corpus, every rule's
+examples, the adversarial units and generated text made to reach its edges:
+- spaces inside Japanese words (fold._spaced_ja) found from the space vs the regex as
+  written, with its look-behind first;
+- a street address looked for only where its anchor (a letter, digits, 番 or -digit)
+  stands, vs the address regex on every text;
+- repeated lines: the drafts without a line written twice told apart in C, vs the loop.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gateway.checker import CheckContext, Checker, detectors
+from gateway.checker.draft import Draft
+from gateway.checker.engine import Hit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.load()
+
+
+def _adversarial_units() -> list[str]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_adversarial import UNITS, _make
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return [_make(unit, 3_000) for unit in UNITS.values()]
+
+
+@pytest.fixture(scope="module")
+def texts(checker: Checker) -> list[str]:
+    """The corpus drafts, every rule's examples and the adversarial units, as written."""
+    corpus = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests/data/drafts").rglob("*.txt"))]
+    examples = [
+        text
+        for rule in checker.rules
+        for text, _ in (*rule.examples_match, *rule.examples_no_match, *rule.examples_soft)
+    ]
+    assert len(corpus) > 200 and len(examples) > 300
+    return [*corpus, *examples, *_adversarial_units()]
+
+
+# --- spaces inside Japanese words ---
+
+
+def _spaced_ja_as_written() -> re.Pattern[str]:
+    from gateway.checker.fold import _JA
+
+    return re.compile(f"(?<=[{_JA}])( {{1,2}})(?=[{_JA}])")
+
+
+def _same_spaces(text: str) -> int:
+    from gateway.checker.fold import _spaced_ja
+
+    want = [m.span(1) for m in _spaced_ja_as_written().finditer(text)]
+    assert [m.span(1) for m in _spaced_ja().finditer(text)] == want, text
+    return len(want)
+
+
+def test_spaces_in_japanese_words_from_the_space_are_as_written_on_every_text(
+    texts: list[str],
+) -> None:
+    assert sum(_same_spaces(Draft(t).norm) for t in texts) > 20
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=" ばカ死a1。\n\u3000", max_size=24))
+@example("ば か  カ   死 a ば 1 カ")
+def test_spaces_in_japanese_words_from_the_space_are_as_written(text: str) -> None:
+    _same_spaces(text)
+
+
+# --- street addresses near names ---
+
+
+def _addresses_plainly(draft: Draft, window: int = 30) -> list[Hit]:
+    """find_name_address as it was: the address regex on every draft with a name."""
+    if not detectors._has_person_name(draft):
+        return []
+    out = []
+    for m in detectors._ADDRESS_RE.finditer(draft.norm):
+        s, e = draft.orig_span(m.start(), m.end())
+        line_start = draft.text.rfind("\n", 0, s) + 1
+        line_end = draft.text.find("\n", e)
+        line_end = len(draft.text) if line_end < 0 else line_end
+        names = detectors._person_tokens(
+            draft, max(line_start, s - window), min(line_end, e + window)
+        )
+        if names:
+            out.append(Hit(s, e, {"name": names[0]}))
+    return out
+
+
+def test_an_address_always_holds_its_anchor_on_every_text(texts: list[str]) -> None:
+    found = 0
+    for text in texts:
+        norm = Draft(text).norm
+        for m in detectors._ADDRESS_RE.finditer(norm):
+            found += 1
+            assert detectors._ADDRESS_ANCHOR_RE.search(m.group()), m.group()
+    assert found > 5
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="大字町ぁアヶ一1２35番地号-－ \n。a", max_size=30))
+@example("大字辰野1234番地5")
+@example("辰野町123456-1 町1-2-3 町12番3号")
+def test_an_address_always_holds_its_anchor(text: str) -> None:
+    norm = Draft(text).norm
+    if detectors._ADDRESS_RE.search(norm):
+        assert detectors._ADDRESS_ANCHOR_RE.search(norm), norm
+
+
+def test_names_near_addresses_are_found_as_plainly_on_every_text(texts: list[str]) -> None:
+    window = 30
+    found = 0
+    for text in [*texts, "山田太郎さんの住所は辰野町伊那富1234番地です。", "田中様 中央12-3"]:
+        draft = Draft(text)
+        want = _addresses_plainly(draft, window)
+        assert list(detectors.find_name_address(draft, CheckContext(), window)) == want, text
+        found += len(want)
+    assert found >= 2
+
+
+# --- repeated lines ---
+
+
+def _repeated_plainly(text: str, times: int, min_len: int) -> list[Hit]:
+    """find_repeated_lines as it was: every line counted in a Python loop."""
+    if times > 1 and text.count("\n") < times - 1:
+        return []
+    counts: dict[str, list[int]] = {}
+    pos = 0
+    for line in text.split("\n"):
+        key = line.strip()
+        if len(key) >= min_len:
+            counts.setdefault(key, []).append(pos + line.find(key))
+        pos += len(line) + 1
+    return [
+        Hit(starts[0], starts[0] + len(key), {"times": len(starts)})
+        for key, starts in counts.items()
+        if len(starts) >= times
+    ]
+
+
+_LINES = st.lists(
+    st.sampled_from(["", " ", "今すぐ登録", " 今すぐ登録 ", "今すぐ登録！", "ab", "abcd", "\u3000"]),
+    max_size=8,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(lines=_LINES, times=st.integers(0, 4), min_len=st.integers(0, 5))
+@example(lines=["", "", ""], times=3, min_len=0)
+@example(lines=["abcd", " abcd", "abcd "], times=3, min_len=4)
+def test_repeated_lines_are_found_as_plainly(lines: list[str], times: int, min_len: int) -> None:
+    text = "\n".join(lines)
+    got = list(detectors.find_repeated_lines(Draft(text), CheckContext(), (times, min_len)))
+    assert got == _repeated_plainly(text, times, min_len)
+
+
+def test_repeated_lines_are_found_as_plainly_on_every_text(texts: list[str]) -> None:
+    found = 0
+    for text in [*texts, "登録はこちら\n" * 4, "a\n\n\n\nb"]:
+        for times, min_len in ((3, 4), (2, 1), (3, 0)):
+            want = _repeated_plainly(text, times, min_len)
+            got = list(detectors.find_repeated_lines(Draft(text), CheckContext(), (times, min_len)))
+            assert got == want, text[:80]
+            found += len(want)
+    assert found > 3
