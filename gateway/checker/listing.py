@@ -19,13 +19,13 @@ A rule not decided before its cutoff has its matches generated again without a l
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import replace
 from operator import attrgetter
 from typing import NamedTuple
 
-from gateway.checker.contexts import _quote_index, _quoted
+from gateway.checker.contexts import _quote_index, _quoted, _QuoteIndex
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, Rule
 from gateway.model import Finding, Severity
@@ -53,6 +53,57 @@ def _in_order(hits: list[Hit]) -> list[Hit]:
     hits.sort(key=_end, reverse=True)
     hits.sort(key=_start)
     return hits
+
+
+# Whether an error rule's quoted places, once its warnings are listed in full, are counted
+# by _count_quoted (a module variable: a test compares with weighing each place)
+COUNT_QUOTED = True
+
+
+def _count_quoted(
+    hits: list[Hit],
+    i: int,
+    n: int,
+    cutoff: int | None,
+    last_end: int,
+    own_overlaps: bool,
+    quotes: _QuoteIndex,
+    in_link: Callable[[int, int], bool] | None,
+    not_followed: tuple[str, ...],
+    startswith: Callable[..., bool],
+) -> tuple[int, int, int]:
+    """rule_findings's loop for the places of an error rule softened inside quotes, once
+    its list of warnings is full and the rule has no `unless`: a place inside the quote
+    stretch of the draft's one kind of quote pair is a warning that is only counted. The
+    loop's own tests, in its order (overlap, link, not_followed), with _quoted's test
+    for a span inside a stretch inline (a quoted flood of 12,000 places went through
+    the whole loop for each; a place's own soft reason makes it a warning all the
+    same). It stops before a place it cannot decide so (not plainly quoted, at the
+    cutoff): the loop weighs that one. Returns (i, last_end, places counted)."""
+    ((cl, firsts, lasts),) = quotes.stretches
+    text, length = quotes.text, quotes.length
+    stop = length + 1 if cutoff is None else cutoff
+    counted = 0
+    while i < n:
+        hit = hits[i]
+        start, end = hit[0], hit[1]
+        if start >= stop:
+            break
+        if end <= last_end and start < last_end and not own_overlaps:
+            i += 1
+            continue
+        k = bisect_right(firsts, start) - 1
+        if k < 0 or end > (last := lasts[k]) or last >= length or text[last] != cl:
+            break  # not plainly inside a closed stretch: weighed by the loop
+        i += 1
+        if end > last_end:
+            last_end = end
+        if in_link is not None and in_link(start, end):
+            continue
+        if not_followed and startswith(not_followed, end):
+            continue
+        counted += 1
+    return i, last_end, counted
 
 
 def rule_findings(
@@ -91,7 +142,25 @@ def rule_findings(
         if top is Severity.ERROR and any(c.quoted for c in rule.soften)
         else None
     )
+    counting = False  # quoted places are only counted now (see _count_quoted)
     while i < n:
+        if counting:
+            i, last_end, more = _count_quoted(
+                hits,
+                i,
+                n,
+                cutoff,
+                last_end,
+                own_overlaps,
+                quotes,
+                in_link,
+                not_followed,
+                startswith,
+            )
+            if more:
+                omitted[warning] = omitted.get(warning, 0) + more
+            if i >= n:
+                break
         hit = hits[i]
         start, end = hit[0], hit[1]  # Hit.start, Hit.end (by index: read per place)
         if cutoff is not None and start >= cutoff:
@@ -123,6 +192,13 @@ def rule_findings(
             mine.append(rule.finding(draft, hit, soft))
         else:
             omitted[severity] = omitted.get(severity, 0) + 1
+            counting = (
+                severity is warning
+                and quotes is not None
+                and len(quotes.stretches) == 1
+                and not unless
+                and COUNT_QUOTED
+            )
         if severity is top and len(mine) >= cap:
             decided = True
             break

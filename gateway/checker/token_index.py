@@ -23,7 +23,14 @@ from gateway.checker.engine import (
     _match_at,
     _match_pattern,
 )
-from gateway.checker.fold import joined_to_neighbours, tokens_inside_word
+from gateway.checker.fold import (
+    KANJI,
+    KATA,
+    OTHER,
+    joined_to_neighbours,
+    script,
+    tokens_inside_word,
+)
 from gateway.checker.tokenizer import Columns
 
 
@@ -135,12 +142,18 @@ class TokenIndex:
                 cands = cands + (get(dict_form) or [])
             if surface != norm and surface != dict_form:
                 cands = cands + (get(surface) or [])
-            # a pattern's plain first element is decided here for every morpheme of this word
-            return [
-                c if c[4] is None else (*c[:4], _MATCHED if len(c[1]) == 1 else _HEAD, c[5])
-                for c in cands
-                if c[4] is None or c[4].accepts(cols, i)
-            ]
+            # a pattern's plain first element is decided here for every morpheme of this
+            # word; a pattern keyed by two of its forms is kept once (its two entries are
+            # the same: the second was passed over at every place)
+            out, kept = [], set()
+            for c in cands:
+                if id(c[1]) in kept or not (c[4] is None or c[4].accepts(cols, i)):
+                    continue
+                kept.add(id(c[1]))
+                out.append(
+                    c if c[4] is None else (*c[:4], _MATCHED if len(c[1]) == 1 else _HEAD, c[5])
+                )
+            return out
 
         # the candidates of each word seen (its forms and part of speech: all that a
         # morpheme's own test reads), plain first elements decided: a flood of one word
@@ -149,6 +162,7 @@ class TokenIndex:
         by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
         token_starts, ends, text = draft.token_starts, cols.ends, draft.text
         n = len(surfaces)
+        edges = _Edges()
         for i in starts:
             word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
             cands = by_word.get(word)
@@ -156,7 +170,6 @@ class TokenIndex:
                 cands = by_word[word] = candidates(i)
             if not cands:
                 continue
-            seen: set[int] | None = None if len(cands) == 1 else set()
             nxt = i + 1
             for rule, pat, follow, anchor, single, compound in cands:
                 if full and rule.id in full:
@@ -172,11 +185,6 @@ class TokenIndex:
                     continue
                 if anchor is not None and not anchors.within(anchor, i):
                     continue
-                if seen is not None:
-                    key = id(pat)
-                    if key in seen:
-                        continue
-                    seen.add(key)
                 if single is _MATCHED:
                     j = nxt
                 elif single is _HEAD:
@@ -186,10 +194,16 @@ class TokenIndex:
                 if j <= i:
                     continue
                 start, end = token_starts[i], ends[j - 1]
-                # tokens_inside_word, its checks inlined (a flood asks it per place)
-                if compound == "any" or not (
-                    end > start
-                    and joined_to_neighbours(cols, text, i, j - 1, start, end, compound)
+                # tokens_inside_word, its checks inlined (a flood asks it per place);
+                # neighbours that cannot continue a word, by their surface, decide it
+                if (
+                    compound == "any"
+                    or end <= start
+                    or (
+                        (compound == "suffix" or i == 0 or not edges[surfaces[i - 1]] & 1)
+                        and (compound == "prefix" or j >= n or not edges[surfaces[j]] & 2)
+                    )
+                    or not joined_to_neighbours(cols, text, i, j - 1, start, end, compound)
                 ):
                     yield rule, _hit((start, end, None, None))
                     if limit is not None:
@@ -200,6 +214,25 @@ class TokenIndex:
                             for form, found in live.items():
                                 live[form] = [c for c in found if c[0].id not in full]
                             by_word.clear()
+
+
+class _Edges(dict[str, int]):
+    """A neighbouring token's surface -> whether it may continue a word: bit 1 when it
+    stands before the word, bit 2 after it. Without the bit, fold.joined_to_neighbours
+    finds that side not joined whatever the parts of speech (_joined: an empty
+    neighbour, or an edge letter that is not katakana or kanji before the word, or that
+    is a space, bracket, digit or Latin letter after it), so a place between two such
+    neighbours needs no call (a flood of quoted or spaced words asked it per place)."""
+
+    def __missing__(self, surface: str) -> int:
+        bits = 0
+        if surface:
+            if script(surface[-1]) in (KATA, KANJI):
+                bits |= 1
+            if script(surface[0]) != OTHER:
+                bits |= 2
+        self[surface] = bits
+        return bits
 
 
 class GapAnchor(NamedTuple):

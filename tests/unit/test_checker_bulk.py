@@ -13,6 +13,7 @@ import re
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_checker_hitpath import _token_matches_plain
 
 from gateway.checker import CheckContext, Checker
 from gateway.checker.draft import Draft
@@ -138,3 +139,101 @@ def test_a_keyword_host_in_a_draft_without_the_keywords_elsewhere_is_still_found
     for text in ("こちら https://HOT-GIRLS.example.jp/", "https://例え.porn.jp/ へ"):
         assert [h.start for h in find_obscene_link(Draft(text), CheckContext(), opts)], text
     assert re.search("porn", "例え.porn.jp")
+
+
+# --- a quoted flood's places counted without weighing each (listing._count_quoted) ---
+
+_QUOTED_PIECES = ['"死ね"', "「死ね」", "『ばか』", "死ね", "ばか", "ばかでかい", "「ばか」でかい",
+                  '"ばか', "「死ね", "」", '"', "\n", "。", "https://a.jp/死ね ", "www.a.jp/x ",
+                  "「死ね」と言われた", "「外国人は出て行け」", "「注意」", "あ", "馬鹿馬鹿しい",
+                  '"バ カ高い"', "「ば か力」", "「ば〇か」", "「死ね」」", "「外国人」は出て行け",
+                  '"https://a.jp/死ね"', "「https://a.jp/死ね」", "「殺すぞ」", "『ばかやろう』", "「外国人は出て行け」"]  # fmt: skip
+
+
+@st.composite
+def _quoted_floods(draw) -> str:
+    """A flood of one quoted piece with other pieces between (unquoted places, open or
+    stray quote marks, line ends, links, words that must not follow), repeated past
+    the listing's caps."""
+    flood = draw(st.sampled_from(_QUOTED_PIECES[:3] + _QUOTED_PIECES[-10:]))
+    parts = draw(
+        st.lists(
+            st.one_of(st.just(flood), st.sampled_from(_QUOTED_PIECES)), min_size=1, max_size=12
+        )
+    )
+    return "".join(parts) * draw(st.integers(1, 6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_quoted_floods(), listed=st.integers(1, 3), weighed=st.sampled_from([2, 5, None]))
+@example(text='"死ね"' * 30 + "死ね", listed=2, weighed=None)
+@example(text="「死ね」" * 20 + "「死ね\n" + "「死ね」" * 5, listed=1, weighed=5)
+@example(text='"死ね"https://a.jp/死ね "死ね"' * 5, listed=1, weighed=None)
+@example(text="『ばか』でかい" * 9 + "『ばか』" * 9, listed=2, weighed=None)
+@example(text="「死ね」" * 5 + "「死ね", listed=1, weighed=None)
+@example(text="『ばかやろう』" * 5, listed=1, weighed=None)
+def test_quoted_places_counted_in_bulk_equal_weighing_each(
+    checker, text: str, listed: int, weighed: int | None
+) -> None:
+    """An error rule's places inside quotes, once its warnings are listed in full, are
+    counted by one tight loop: the findings (listed ones, severities and the counts of
+    those left out) are those of weighing each place through the whole loop."""
+    from gateway.checker import listing
+    from gateway.checker.checker import _run
+    from gateway.checker.listing import Listing
+
+    cap = Listing(listed=listed, weighed=weighed)
+    ctx = CheckContext(platform="blog")
+    fast = _run(checker._rules, Draft(text), ctx, cap)
+    listing.COUNT_QUOTED = False
+    try:
+        plain = _run(checker._rules, Draft(text), ctx, cap)
+    finally:
+        listing.COUNT_QUOTED = True
+    assert fast == plain
+
+
+def test_a_quoted_flood_is_counted_in_bulk(checker, monkeypatch) -> None:
+    """The bulk count is what the default listing uses on a quoted flood (the test
+    above would pass with the shortcut never taken)."""
+    from gateway.checker import listing
+
+    calls = []
+    real = listing._count_quoted
+    monkeypatch.setattr(listing, "_count_quoted", lambda *a: calls.append(1) or real(*a))
+    found = [f for f in checker.check('"死ね"' * 300) if f.rule == "public-order-violence"]
+    assert calls and found[-1].omitted == 300 - listing.LISTING.listed
+
+
+# --- a token match's neighbours decided by their surface (token_index._Edges) ---
+
+_NEIGHBOURS = ["アニメ", "ゲーム", "釣り", "親", "米軍", "ほんと", "ども", "野郎", "海", "日誌",
+               "、", "」", "「", " ", "\u3000", "1", "a", "ー", "々", "ｶﾞ", "は", "を", "だ",
+               "選手", "😀", "\n", "カ", "〇"]  # fmt: skip
+_TOKEN_WORDS = ["バカ", "ばか", "死ね", "シナ", "クソ", "殺す", "基地外", "チョン", "アホ",
+                "外国人は出て行け", "ばかやろう", "死ねよ"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.sampled_from(_NEIGHBOURS), st.sampled_from(_TOKEN_WORDS)),
+        min_size=1,
+        max_size=8,
+    ),
+    last=st.sampled_from(_NEIGHBOURS),
+)
+@example(parts=[("アニメ", "バカ"), ("、", "シナ")], last="海")
+@example(parts=[("釣り", "バカ"), ("ほんと", "バカ")], last="日誌")
+def test_neighbours_decided_by_surface_equal_judging_each_place(checker, parts, last) -> None:
+    """The token index's matches, where a place between neighbours that cannot continue
+    a word (by their edge letters) is taken without the compound test, are the plain
+    ones (every keyed pattern tried, each place judged by inside_word), with every kind
+    of neighbour on both sides of every kind of word."""
+    draft = Draft("".join(a + b for a, b in parts) + last)
+    index = checker._rules.index
+    fast = sorted(
+        (r.id, h.start, h.end)
+        for r, h in index._run_keyed(draft, draft.columns, index.starts(draft.columns), None, {})
+    )
+    assert fast == _token_matches_plain(checker, draft)
