@@ -102,18 +102,30 @@ def _nfkc_with_map(text: str) -> tuple[str, list[int] | None]:
     """NFKC-normalize `text`; return a map from normalized to original offsets.
 
     The map is None when normalization kept every character in place (the usual case:
-    full-width ASCII maps one to one), so most drafts pay nothing for it.
+    full-width ASCII maps one to one), so most drafts pay nothing for it. Otherwise (…,
+    ℃, ㈱ change the length) the text is normalized character by character, so that each
+    normalized character knows its original: only the runs of characters that can change
+    (_NOT_INERT_RUN) go one by one; the inert stretches between them are taken whole, as
+    their characters are their own NFKC (a loop over every character cost ~4,000
+    instructions a character, and a draft with one … paid it for all of them).
     """
     norm = _nfkc(text)
     if len(norm) == len(text):
         return norm, None
     parts: list[str] = []
     offsets: list[int] = []
-    for i, ch in enumerate(text):
-        n = unicodedata.normalize("NFKC", ch) if ord(ch) > 0x7F else ch
-        parts.append(n)
-        offsets.extend([i] * len(n))
-    offsets.append(len(text))
+    done = 0
+    for m in _NOT_INERT_RUN.finditer(text):
+        start, end = m.span()
+        parts.append(text[done:start])
+        offsets += range(done, start)
+        for i in range(start, end):
+            n = unicodedata.normalize("NFKC", text[i])
+            parts.append(n)
+            offsets += [i] * len(n)
+        done = end
+    parts.append(text[done:])
+    offsets += range(done, len(text) + 1)  # and the end of the text
     return "".join(parts), offsets
 
 

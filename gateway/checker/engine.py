@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import compress
@@ -31,6 +31,7 @@ from gateway.checker.fold import (
 )
 from gateway.checker.prefilter import (
     Clauses,
+    lead_chars,
     passes,
     required_strings,
     required_strings_of,
@@ -452,6 +453,10 @@ class RegexRule(Rule):
     # runs only when one alternative has all its words (外国人 repeated without any of the
     # words that must follow it cost a lazy gap scan per occurrence)
     branches: tuple[Clauses, ...] = ()
+    # a class of the letters every match starts with, for a regex that begins with a
+    # look-around (see led_matches); False: none (`re` skips by itself, or not known).
+    # Found on the rule's first run, not at load
+    lead: re.Pattern[str] | bool | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.regex is not None:
@@ -467,11 +472,52 @@ class RegexRule(Rule):
         if self.branches and not any(passes(b, norm) for b in self.branches):
             return out  # no alternative has all the words it needs
         group = self.group
-        for m in self.regex.finditer(draft.norm):
+        lead = self.lead
+        if lead is None:
+            chars = lead_chars(self.regex.pattern, self.regex.flags)
+            lead = self.lead = _class_of(chars) if chars else False
+        matches = (
+            self.regex.finditer(norm) if lead is False else led_matches(self.regex, lead, norm)
+        )
+        for m in matches:
             out.append(Hit(*draft.orig_span(m.start(group), m.end(group)), m.groupdict()))
             if _limited(out, limit):
                 break
         return out
+
+
+def _class_of(chars: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(ch) for ch in sorted(chars)) + "]")
+
+
+_LED_TRIES = 24  # places tried one by one before the rest of the text goes to finditer
+
+
+def led_matches(
+    regex: re.Pattern[str], lead: re.Pattern[str], text: str
+) -> Iterator[re.Match[str]]:
+    """regex.finditer(text), for a regex every match of which starts with a letter of
+    `lead` (prefilter.lead_chars) and is not empty: the regex is tried only where `lead`
+    finds such a letter, from the end of the last match. A regex that begins with a
+    look-around gives `re` no first letter to skip to, and finditer tried it at every
+    position of the text (~37 µs for a 140-character post with 女 in it, against the
+    13 alternatives of discriminatory-gender-role). Look-behinds still see the text before
+    each place. After _LED_TRIES places, the rest is left to finditer (a text full of the
+    letters would cost a Python step each)."""
+    search, match = lead.search, regex.match
+    pos = 0
+    for _ in range(_LED_TRIES):
+        found = search(text, pos)
+        if found is None:
+            return
+        place = found.start()
+        m = match(text, place)
+        if m is None:
+            pos = place + 1
+        else:
+            yield m
+            pos = m.end()
+    yield from regex.finditer(text, pos)
 
 
 _GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")

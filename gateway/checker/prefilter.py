@@ -318,3 +318,82 @@ def _node_regex(node: dict[str, dict], order: list[str] | None = None) -> str:
         return ""
     body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
     return "(?:" + body + ")?" if "" in node else body
+
+
+# --- where a match can start, for a regex `re` cannot skip to ---
+
+
+def lead_chars(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    """The characters every match of a pattern starts with, when the pattern begins
+    with a look-around (`(?<![一-龥々])(?:女|男)…`): `re` finds no first character in it to
+    skip to in C, and tries the whole pattern at every position of the text. None when
+    the pattern starts with a letter or class of its own (`re` skips to it already),
+    when a match may start with any character or be empty, under IGNORECASE, or when
+    the parse is not understood."""
+    if sre_parse is None or flags & re.IGNORECASE:
+        return None
+    try:
+        tree = sre_parse.parse(pattern, flags & (re.MULTILINE | re.DOTALL))
+    except Exception:  # not a pattern `re` parses: no shortcut
+        return None
+    if tree.state.flags & re.IGNORECASE:  # an inline (?i)
+        return None
+    items = list(tree)
+    if not items or _re_skips(items):
+        return None  # `re` has a first letter or class to skip to
+    try:
+        chars = _first_chars(items)
+    except _Unknown:
+        return None
+    return chars if chars and len(chars) <= _MAX_CLASS else None
+
+
+def _re_skips(items: list[tuple[object, Any]]) -> bool:
+    """Whether `re` finds a first letter or class in a parsed pattern to skip to in C: its
+    first item (inside groups) a letter or a class, or alternatives that each start with
+    a letter (as re._compiler looks for them)."""
+    op, av = items[0]
+    while op is C.SUBPATTERN:
+        sub = list(av[3])
+        if not sub:
+            return False
+        op, av = sub[0]
+    if op is C.LITERAL or op is C.IN:
+        return True
+    return op is C.BRANCH and all(alt and alt[0][0] is C.LITERAL for alt in av[1])
+
+
+class _Unknown(Exception):
+    """A part of a pattern whose first character is not known (or that may be empty)."""
+
+
+def _first_chars(items: list[tuple[object, Any]]) -> frozenset[str]:
+    """The first characters of a sequence of parsed items: zero-width items (look-arounds,
+    anchors) are passed over, and the first item that consumes must consume one of a
+    known set of characters (so a match is never empty)."""
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op is C.LITERAL:
+            return frozenset(chr(av))
+        if op is C.IN:
+            chars = _class_chars(av)
+            if chars is None:
+                raise _Unknown
+            return chars
+        if op is C.SUBPATTERN:
+            _group, add_flags, _del_flags, sub = av
+            if add_flags & re.IGNORECASE:
+                raise _Unknown
+            return _first_chars(list(sub))
+        if op is C.ATOMIC_GROUP:
+            return _first_chars(list(av))
+        if op in _REPEATS and av[0] >= 1:
+            return _first_chars(list(av[2]))
+        if op is C.BRANCH:
+            return frozenset().union(*(_first_chars(list(sub)) for sub in av[1]))
+        raise _Unknown  # ANY, NOT_LITERAL, CATEGORY, a repeat that may be empty …
+    raise _Unknown  # nothing consumed: a match may be empty
+
+
+_ZERO_WIDTH = (C.ASSERT, C.ASSERT_NOT, C.AT) if sre_parse is not None else ()

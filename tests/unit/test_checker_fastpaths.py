@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from gateway.checker import Checker
 from gateway.checker import token_index as index_module
 from gateway.checker.detectors import x_length_bound
-from gateway.checker.draft import _NARROW, _WIDE, Draft, _nfkc
+from gateway.checker.draft import _NARROW, _WIDE, Draft, _nfkc, _nfkc_with_map
 from gateway.checker.token_index import GapAnchor, TokenIndex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,3 +150,35 @@ def test_has_lemma_is_membership_in_the_drafts_forms(checker: Checker) -> None:
             assert draft.has_lemma(w) == (not w.isdisjoint(forms))
             seen += draft.has_lemma(w)
     assert seen > 10
+
+
+def _readable_nfkc_with_map(text: str) -> tuple[str, list[int] | None]:
+    """The map as first written: every character normalized on its own, in order."""
+    norm = _nfkc(text)
+    if len(norm) == len(text):
+        return norm, None
+    parts: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch) if ord(ch) > 0x7F else ch
+        parts.append(n)
+        offsets.extend([i] * len(n))
+    offsets.append(len(text))
+    return "".join(parts), offsets
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=_NFKC_ALPHABET + "ab\t", max_size=40))
+def test_nfkc_map_by_runs_is_the_map_char_by_char(text: str) -> None:
+    """Inert stretches taken whole map as each of their characters did one by one."""
+    assert _nfkc_with_map(text) == _readable_nfkc_with_map(text)
+
+
+def test_nfkc_map_of_a_post_with_an_ellipsis() -> None:
+    text = "お知らせ…\n９月８日（月）１０℃、㈱辰野"
+    norm, offsets = _nfkc_with_map(text)
+    assert norm == "お知らせ...\n9月8日(月)10°C、(株)辰野"
+    assert offsets is not None and len(offsets) == len(norm) + 1
+    assert [text[offsets[i]] for i in range(4, 7)] == ["…"] * 3
+    assert text[offsets[norm.index("(株)") + 1]] == "㈱"
+    assert offsets[-1] == len(text)

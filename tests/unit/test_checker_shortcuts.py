@@ -181,3 +181,102 @@ def test_repeated_lines_are_found_as_plainly_on_every_text(texts: list[str]) -> 
             assert got == want, text[:80]
             found += len(want)
     assert found > 3
+
+
+# --- regexes that begin with a look-around, tried only where a match can start ---
+
+
+def _led_rules(checker: Checker) -> list:
+    from gateway.checker.engine import RegexRule
+    from gateway.checker.prefilter import lead_chars
+
+    rules = [
+        r
+        for r in checker.rules
+        if isinstance(r, RegexRule) and lead_chars(r.regex.pattern, r.regex.flags)
+    ]
+    assert {"discriminatory-gender-role", "hate-generalisation"} <= {r.id for r in rules}
+    return rules
+
+
+def test_led_rules_find_what_finditer_finds_on_every_text(
+    checker: Checker, texts: list[str]
+) -> None:
+    from gateway.checker.engine import _class_of, led_matches
+    from gateway.checker.prefilter import lead_chars
+
+    found = 0
+    for rule in _led_rules(checker):
+        lead = _class_of(lead_chars(rule.regex.pattern, rule.regex.flags))
+        for text in texts:
+            norm = Draft(text).norm
+            want = [(m.span(), m.groupdict()) for m in rule.regex.finditer(norm)]
+            got = [(m.span(), m.groupdict()) for m in led_matches(rule.regex, lead, norm)]
+            assert got == want, (rule.id, norm[:80])
+            found += len(want)
+    assert found > 30
+
+
+_LED_PATTERNS = [
+    r"(?<![一-龥々])(?:女|男)(?:の|は)(?:仕事|役目)",
+    r"(?<![一-龥])女(?:性)?は[^。\n]{0,3}(?:苦手|家)",
+    r"(?<![\d.])(?:1\.\d{1,3}|12\.)",
+    r"(?:パス|(?<![!-~])PW)\s*(?:は|:)\s*[!-~]+",
+    r"\b(?:ab|a)c?",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    text=st.text(alphabet="女男性の仕事役目は苦手家長。\n1.2 パスPW:x!ab c", max_size=40),
+    which=st.integers(0, len(_LED_PATTERNS) - 1),
+)
+@example(text="長女は仕事 女は仕事 男の役目", which=0)
+@example(text="女" * 60 + "女は仕事", which=0)
+@example(text="女。" * 30 + "長女は仕事、女は仕事", which=0)  # past _LED_TRIES places
+@example(text="パPW:x", which=3)  # a place that fails, and the next letter matches
+@example(text="パス:xパス:x", which=3)  # a match right after a match
+def test_led_matches_are_finditer(text: str, which: int) -> None:
+    from gateway.checker.engine import _class_of, led_matches
+    from gateway.checker.prefilter import lead_chars
+
+    regex = re.compile(_LED_PATTERNS[which])
+    chars = lead_chars(regex.pattern, regex.flags)
+    assert chars
+    got = [m.span() for m in led_matches(regex, _class_of(chars), text)]
+    assert got == [m.span() for m in regex.finditer(text)]
+
+
+def test_lead_chars_only_where_every_match_starts_with_one() -> None:
+    from gateway.checker.prefilter import lead_chars
+
+    assert lead_chars(r"(?<![一-龥々])(?:女|男)の") == frozenset("女男")
+    assert lead_chars(r"(?:(?<!x)女に)|(?:(?<!y)[男子]だ)") == frozenset("女男子")
+    assert lead_chars(r"パス|(?<![!-~])PW") == frozenset("パP")
+    assert lead_chars(r"女の|男の") is None  # re skips to its first letters itself
+    assert lead_chars(r"[女男]の") is None
+    assert lead_chars(r"(?<!x)a?b") is None  # a match may start with b
+    assert lead_chars(r"(?<!x)(?:a|)") is None  # or be empty
+    assert lead_chars(r"(?<!x)\d") is None  # a category: every digit of every script
+    assert lead_chars(r"(?<!x).b") is None
+    assert lead_chars(r"(?i)(?<!x)ab") is None
+
+
+def test_checker_finds_with_led_rules_what_it_finds_without(
+    checker: Checker, texts: list[str]
+) -> None:
+    """The led regex rules' hits in a check are those of the plain finditer."""
+    rules = _led_rules(checker)
+    ctx = CheckContext(platform="x")
+    found = led = 0
+    for rule in rules:
+        for text in texts:
+            draft = Draft(text)
+            rule.lead = False  # plain finditer
+            want = list(rule.hits(draft, ctx, None))
+            rule.lead = None  # found again (when the prefilter lets the text through), and used
+            got = list(rule.hits(draft, ctx, None))
+            assert got == want, (rule.id, text[:80])
+            found += len(want)
+            led += rule.lead not in (None, False)
+    assert found > 30 and led > 100
