@@ -165,9 +165,7 @@ class TokenIndex:
                 if id(c[1]) in kept or not (c[4] is None or c[4].accepts(cols, i)):
                     continue
                 kept.add(id(c[1]))
-                out.append(
-                    c if c[4] is None else (*c[:4], _MATCHED if len(c[1]) == 1 else _HEAD, c[5])
-                )
+                out.append(c if c[4] is None else (*c[:4], _head_kind(c[1]), c[5]))
             return out
 
         # the candidates of each word seen (its forms and part of speech: all that a
@@ -178,6 +176,7 @@ class TokenIndex:
         token_starts, ends, text = draft.token_starts, cols.ends, draft.text
         n = len(surfaces)
         edges = _Edges()
+        ahead: dict[tuple[int, str, str, str, tuple[str, ...]], bool] = {}
         for i in starts:
             word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
             cands = by_word.get(word)
@@ -202,6 +201,24 @@ class TokenIndex:
                     continue
                 if single is _MATCHED:
                     j = nxt
+                elif single is _AHEAD:
+                    # _match_at of the one look-ahead element left, its answer kept per
+                    # element and next word (all that Element.accepts reads)
+                    el = pat[1]
+                    if nxt >= n:
+                        j = nxt if el.end_ok else -1
+                    else:
+                        key = (
+                            id(el),
+                            normalized[nxt],
+                            dictionary_forms[nxt],
+                            surfaces[nxt],
+                            pos[nxt],
+                        )
+                        ok = ahead.get(key)
+                        if ok is None:
+                            ok = ahead[key] = el.accepts(cols, nxt)
+                        j = nxt if ok else -1
                 elif single is _HEAD:
                     j = _match_at(pat, cols, nxt, 1)  # the rest, after its first element
                 else:
@@ -281,6 +298,16 @@ _Candidate = tuple[
 # one element), or the pattern goes on from its second element at the next morpheme
 _MATCHED: Any = object()
 _HEAD: Any = object()
+_AHEAD: Any = object()  # _HEAD, and what is left is one look-ahead element (ばか, not でかい)
+
+
+def _head_kind(pat: tuple[Element, ...]) -> Any:
+    """What is left of a pattern once its plain first element is accepted."""
+    if len(pat) == 1:
+        return _MATCHED
+    if len(pat) == 2 and pat[1].ahead:  # a look-ahead element has no gap
+        return _AHEAD
+    return _HEAD
 
 
 def _plain(el: Element) -> bool:

@@ -263,3 +263,40 @@ def test_index_starts_picked_from_one_list_equal_testing_every_morpheme(checker)
             assert index.starts(cols) == plain, text[:40]
             picked += len(plain)
     assert picked > 1000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(
+            ["ばか", "バカ", "アホ", "デカい", "高い", "丁寧", "マジ", "まじ", "。", " ", "力"]
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    end_ok=st.booleans(),
+)
+def test_a_look_ahead_answer_kept_per_next_word_equals_matching_it(checker, words, end_ok) -> None:
+    """A pattern of a word and one look-ahead element (ばか, not でかい) has the
+    look-ahead's answer kept per element and next word: its matches are the plain ones,
+    at the end of the text too, for a look-ahead that accepts the end and one that
+    does not (the shipped rules' all do)."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from gateway.checker.token_index import TokenIndex
+
+    rule = checker.rule("insult-words")
+    patterns = tuple(
+        (p[0], replace(p[1], end_ok=end_ok)) if len(p) == 2 and p[1].ahead else p
+        for p in rule.patterns
+    )
+    assert sum(len(p) == 2 and p[1].ahead for p in patterns) > 10
+    index = TokenIndex([replace(rule, patterns=patterns)])
+    draft = Draft("".join(words))
+    fast = sorted(
+        (r.id, h.start, h.end)
+        for r, h in index._run_keyed(draft, draft.columns, index.starts(draft.columns), None, {})
+    )
+    plain = _token_matches_plain(SimpleNamespace(_rules=SimpleNamespace(index=index)), draft)
+    assert fast == plain
