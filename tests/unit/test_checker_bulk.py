@@ -237,3 +237,29 @@ def test_neighbours_decided_by_surface_equal_judging_each_place(checker, parts, 
         for r, h in index._run_keyed(draft, draft.columns, index.starts(draft.columns), None, {})
     )
     assert fast == _token_matches_plain(checker, draft)
+
+
+def test_index_starts_picked_from_one_list_equal_testing_every_morpheme(checker) -> None:
+    """The morphemes a token pattern may start at, picked per column in C from one list
+    of indices, are those with a form that keys the index, in order, each once: for
+    the whole rule set and for single rules, on the corpus and on floods whose key is
+    in one, two or three columns."""
+    from test_checker_corpus import load_corpus
+
+    texts = [d.text for d in load_corpus()]
+    texts += ['"死ね"' * 40, "『ばか』" * 30, "www.a.jp/x ばか " * 20, "馬鹿ばかバカ" * 9, "あ"]
+    indexes = [checker._rules.index] + [
+        checker._rules.index_of(checker.rule(r)) for r in ("insult-words", "hate-speech")
+    ]
+    picked = 0
+    for text in texts:
+        cols = Draft(text).columns
+        for index in indexes:
+            plain = [
+                i
+                for i in range(len(cols.ends))
+                if {cols.normalized[i], cols.dictionary_forms[i], cols.surfaces[i]} & index.forms
+            ]
+            assert index.starts(cols) == plain, text[:40]
+            picked += len(plain)
+    assert picked > 1000
