@@ -98,13 +98,14 @@ class Folded:
     (`text`; `literal`: the same with every mark as MASK); `norm_span` maps back to the
     NFKC text."""
 
-    __slots__ = ("_literal", "_map", "text")
+    __slots__ = ("_literal", "_offsets", "_removed", "_size", "text")
 
     def __init__(self, norm: str) -> None:
         self._literal: str | None = None
+        self._offsets: list[int] | None = None
         if _HIDDEN.search(norm) is None and not _spaced_japanese(norm):
             self.text = norm  # usually: as it is
-            self._map: list[int] | None = None
+            self._removed: list[int] | None = None
             return
         # Work per removed character, not per character (a spaced flood, ば か ば か…,
         # made a Python loop over every character the cost of the whole check).
@@ -119,9 +120,22 @@ class Folded:
             for k in range(m.start(1), m.end(1))
         ]
         removed = sorted(invisible + spaces)
-        self._map = _kept(removed, len(norm))
-        self._map.append(len(norm))
+        self._removed, self._size = removed, len(norm)
         self.text = "".join(norm[a:b] for a, b in _runs(removed, len(norm)))
+
+    @property
+    def _map(self) -> list[int] | None:
+        """Each folded offset's offset in the NFKC text (and the text's length after
+        them); None when nothing was folded away. Built on first use: a draft with a space
+        between two Japanese words is folded, and most such drafts have no spelling to
+        map back (a list of every offset was ~4 µs of a 140-character post)."""
+        if self._removed is None:
+            return None
+        if self._offsets is None:
+            offsets = _kept(self._removed, self._size)
+            offsets.append(self._size)
+            self._offsets = offsets
+        return self._offsets
 
     @property
     def literal(self) -> str:
@@ -132,9 +146,10 @@ class Folded:
         return self._literal
 
     def norm_span(self, start: int, end: int) -> tuple[int, int]:
-        if self._map is None:
+        m = self._map
+        if m is None:
             return start, end
-        return self._map[start], self._map[end - 1] + 1 if end > start else self._map[start]
+        return m[start], m[end - 1] + 1 if end > start else m[start]
 
     def norm_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """norm_span of each span; the list itself when nothing was folded away."""
