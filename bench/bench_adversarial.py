@@ -198,6 +198,7 @@ def main() -> int:
         if o100 > worst_own:
             worst_own, worst_name = o100, name
     print(f"\nworst, whole check: {worst_whole * 1000:.1f} ms per 100 KB")
+    print(f"python {sys.version.split()[0]} at {sys.executable} (the interpreter changes the ratios: see the README)")
     print(f"worst, checker's own work: {worst_own * 1000:.1f} ms per 100 KB ({worst_name})")
     print("target: under 50 ms per 100 KB")
     return 0

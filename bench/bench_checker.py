@@ -158,6 +158,7 @@ def main() -> None:
         recent_approved_texts=recent_posts(),
     )
     raw = plain_tokenizer()
+    print(f"python {sys.version.split()[0]} at {sys.executable} (the interpreter changes the ratios: see the README)")
     print(f"rules loaded and self-tested: {len(checker.rules)} rules in {load_s * 1000:.0f} ms")
     print(
         f"{'chars':>6} {'drafts':>14} {'sudachi raw':>12} {'tokenize()':>11} {'check':>9} "
