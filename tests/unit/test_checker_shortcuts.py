@@ -12,7 +12,6 @@ examples, the adversarial units and generated text made to reach its edges:
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,26 +30,10 @@ def checker() -> Checker:
     return Checker.load()
 
 
-def _adversarial_units() -> list[str]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from bench_adversarial import UNITS, _make
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return [_make(unit, 3_000) for unit in UNITS.values()]
-
-
 @pytest.fixture(scope="module")
-def texts(checker: Checker) -> list[str]:
+def texts(sample_texts: list[str]) -> list[str]:
     """The corpus drafts, every rule's examples and the adversarial units, as written."""
-    corpus = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests/data/drafts").rglob("*.txt"))]
-    examples = [
-        text
-        for rule in checker.rules
-        for text, _ in (*rule.examples_match, *rule.examples_no_match, *rule.examples_soft)
-    ]
-    assert len(corpus) > 200 and len(examples) > 300
-    return [*corpus, *examples, *_adversarial_units()]
+    return sample_texts
 
 
 # --- spaces inside Japanese words ---
