@@ -1,4 +1,4 @@
-"""Suite-wide settings."""
+"""Suite-wide settings and the fixtures many test files share."""
 
 import os
 import sys
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from gateway.checker import Checker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,12 +19,17 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture(scope="session")
-def sample_texts() -> list[str]:
+def checker() -> Checker:
+    """The shipped rules, loaded and self-tested once for the whole run (a Checker keeps
+    no state between checks, and no test changes it)."""
+    return Checker.load()
+
+
+@pytest.fixture(scope="session")
+def sample_texts(checker: Checker) -> list[str]:
     """What the checker's shortcuts are compared with their plain computations on: the
     corpus drafts, every shipped rule's examples and bench_adversarial's units at 3,000
     characters, as written."""
-    from gateway.checker import Checker
-
     bench = str(ROOT / "bench")
     sys.path.insert(0, bench)
     try:
@@ -32,7 +39,7 @@ def sample_texts() -> list[str]:
     corpus = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests/data/drafts").rglob("*.txt"))]
     examples = [
         text
-        for rule in Checker.load().rules
+        for rule in checker.rules
         for text, _ in (*rule.examples_match, *rule.examples_no_match, *rule.examples_soft)
     ]
     assert len(corpus) > 200 and len(examples) > 300

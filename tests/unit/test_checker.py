@@ -25,11 +25,6 @@ from gateway.checker.detectors import _PHONE_RE, x_length_bound, x_weighted_leng
 from gateway.model import Finding, Severity
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def rules_of(findings: list[Finding]) -> set[str]:
     return {f.rule for f in findings}
 

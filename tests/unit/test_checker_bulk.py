@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_checker_hitpath import _token_matches_plain
 
-from gateway.checker import CheckContext, Checker
+from gateway.checker import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.links import (
     _IPV4_RE,
@@ -25,12 +24,6 @@ from gateway.checker.links import (
     find_link_hygiene,
     find_obscene_link,
 )
-
-
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
 
 # --- link detectors: hosts decided by maps over the distinct hosts ---
 

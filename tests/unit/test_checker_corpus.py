@@ -76,11 +76,6 @@ def results(checker: Checker) -> list[tuple[Draft, list[Finding]]]:
     return [(d, checker.check(d.text, d.ctx)) for d in load_corpus()]
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def test_corpus_shape() -> None:
     drafts = load_corpus()
     clean = [d for d in drafts if d.label == "clean"]

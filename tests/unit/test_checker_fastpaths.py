@@ -29,11 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
-@pytest.fixture(scope="module")
 def indexes(checker: Checker) -> tuple[TokenIndex, TokenIndex]:
     """The checker's token index, and the same patterns indexed without gap anchors."""
     plain_of = GapAnchor.of

@@ -101,11 +101,6 @@ def _hostile_texts() -> list[str]:
     return ["".join(rng.choice(pieces) for _ in range(rng.randint(5, 40))) for _ in range(150)]
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def test_context_answers_kept_per_sentence_change_no_finding(checker, monkeypatch) -> None:
     """Every finding of the corpus and of hostile drafts is the same when no answer is
     kept (a fresh memo at every question) as with the answers kept per sentence."""

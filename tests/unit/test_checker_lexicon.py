@@ -16,11 +16,6 @@ from gateway.checker.engine import RuleLoadError
 from gateway.model import Severity
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def found(checker: Checker, text: str, ctx: CheckContext = CheckContext()) -> dict[str, str]:  # noqa: B008
     """rule id -> severity of its first finding (info left out)."""
     out: dict[str, str] = {}

@@ -32,11 +32,6 @@ RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 SMALL = Listing(listed=2, weighed=3)
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def _worst(findings: list[Finding]) -> dict[str, Severity]:
     worst: dict[str, Severity] = {}
     for f in findings:

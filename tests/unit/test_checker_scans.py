@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -23,13 +22,6 @@ from gateway.checker import dates as dates_module
 from gateway.checker.dates import _DATE_RE, date_matches
 from gateway.checker.draft import Draft
 from gateway.checker.links import _URL_RE
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ examples, the adversarial units and generated text made to reach its edges:
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -21,13 +20,6 @@ from hypothesis import strategies as st
 from gateway.checker import CheckContext, Checker, detectors
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
 
 
 @pytest.fixture(scope="module")

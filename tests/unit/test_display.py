@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.checker import Checker
 from gateway.checker.context import CheckContext
 from gateway.display import (
     INSIDE_NOTE,
@@ -42,11 +41,6 @@ ATTACK = (
     + "\n" * 45
     + "【追記】参加登録はこちら https://www.tatsuno-kаnko.jp/entry\n"
 )
-
-
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
 
 
 def mails_for(text: str, findings=()):

@@ -63,11 +63,6 @@ def _node_regex(node: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
-@pytest.fixture(scope="module")
 def word_lists(checker: Checker) -> list[list[str]]:
     """The folded `spelled` lists of the shipped rules, read from the rule files."""
     import yaml

@@ -31,11 +31,6 @@ PARAGRAPHS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def _blog_post(n_chars: int) -> str:
     out, i = [], 0
     while sum(map(len, out)) < n_chars:

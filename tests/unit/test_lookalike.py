@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from gateway.checker import Checker
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.lookalike import (
@@ -20,11 +19,6 @@ from gateway.checker.lookalike import (
 from gateway.model import Severity
 
 OFFICE = CheckContext(office_domains=("town.tatsuno.lg.jp",))
-
-
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
 
 
 def lookalikes(checker, text, ctx=OFFICE):

@@ -10,11 +10,6 @@ import pytest
 from gateway.checker import CheckContext, Checker
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def _rules(checker: Checker, text: str, **ctx) -> dict[str, str]:
     return {f.rule: f.excerpt for f in checker.check(text, CheckContext(**ctx))}
 

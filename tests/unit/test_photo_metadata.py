@@ -40,11 +40,6 @@ def photo(fmt: str = "JPEG", gps: dict | None = None, serial: str | None = None)
     return buf.getvalue()
 
 
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker.load()
-
-
 def test_gps_position_is_read_in_signed_degrees() -> None:
     meta = read_photo_metadata("IMG_0001.JPG", photo(gps=TATSUNO))
     assert meta is not None and meta.serial is None
