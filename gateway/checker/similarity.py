@@ -15,15 +15,15 @@ result is exactly that of comparing with every post.
 
 The same count bounds the rest: if c of B's p kept words are in A, then
 |A & B| <= c + |B| - p, and J(A, B) >= t needs |A & B| >= t(|A| + |B|) / (1 + t). A post
-that shares one or two rare words with the draft (most candidates) fails the bound and is
-never intersected in full (each intersection of two posts' words cost about 1 µs).
+that shares one or two rare words with the draft (most candidates) fails the bound, which
+looks up its p kept words, and is never intersected in full (about 1 µs each).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import chain, compress
 from typing import NamedTuple
 
@@ -46,17 +46,17 @@ class RecentPosts(NamedTuple):
     sets: tuple[frozenset[str], ...]
     by_word: dict[str, tuple[int, ...]]  # word -> posts that keep it (their rarest words)
     threshold: float
-    kept: tuple[int, ...] = ()  # how many words each post keeps in by_word
+    kept: tuple[frozenset[str], ...] = ()  # the words each post keeps in by_word
 
     @classmethod
     def build(cls, sets: Sequence[frozenset[str]], threshold: float) -> RecentPosts:
         counts = Counter(chain.from_iterable(sets))  # in how many posts each word is
         by_word: dict[str, list[int]] = {}
-        kept: list[int] = []
+        kept: list[frozenset[str]] = []
         for post, s in enumerate(sets):
             rarest = sorted(s, key=lambda w: (counts[w], w))
             prefix = rarest[: _prefix_length(len(s), threshold)]
-            kept.append(len(prefix))
+            kept.append(frozenset(prefix))
             for w in prefix:
                 by_word.setdefault(w, []).append(post)
         by_post = {w: tuple(p) for w, p in by_word.items()}
@@ -68,18 +68,14 @@ class RecentPosts(NamedTuple):
         threshold = self.threshold
         if not mine:
             return 0.0
-        size = len(mine)
         if threshold <= 0:
-            candidates: Iterable[tuple[int, int]] = ((post, size) for post in range(len(self.sets)))
-            kept: Sequence[int] = [0] * len(self.sets)
+            candidates: Sequence[int] | set[int] = range(len(self.sets))
         else:
-            # each candidate post with how many of its kept words the draft has, in C
-            candidates = Counter(chain.from_iterable(filter(None, map(self.by_word.get, mine))))
-            candidates = candidates.items()
-            kept = self.kept
+            candidates = set(chain.from_iterable(filter(None, map(self.by_word.get, mine))))
         best = 0.0
+        size = len(mine)
         bound = threshold / (1 + threshold)
-        for post, shared in candidates:
+        for post in candidates:
             theirs = self.sets[post]
             other = len(theirs)
             if not other:
@@ -87,9 +83,10 @@ class RecentPosts(NamedTuple):
             # the Jaccard index is at most small/large: no need to count below the threshold
             if (size / other if size < other else other / size) < threshold:
                 continue
-            # nor when the words it does not keep cannot make up the rest (module doc);
-            # the margin only ever lets more posts through
-            if shared + other - kept[post] < bound * (size + other) - 1e-9:
+            # nor when the words it does not keep cannot make up the rest (module doc): a
+            # fifth of its words looked up, not all; the margin only lets more through
+            kept = self.kept[post]
+            if len(kept & mine) + other - len(kept) < bound * (size + other) - 1e-9:
                 continue
             common = len(mine & theirs)
             sim = common / (size + other - common)  # |mine | theirs|, not built
