@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 # the compiled pattern's methods, kept on the LazyPattern once it is compiled: a slot
 # that is set is found at once, where each use through __getattr__ first failed the
 # normal lookup (an AttributeError raised and caught: about 1 µs a call, the cost of a
