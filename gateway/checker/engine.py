@@ -18,7 +18,7 @@ from functools import lru_cache, partial
 from itertools import compress
 from operator import not_
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from gateway.checker.context import CheckContext
 from gateway.checker.contexts import ContextSet
@@ -208,6 +208,9 @@ class Rule:
 
     # token rules expose patterns; others implement hits()
     patterns: tuple[tuple[Element, ...], ...] = ()
+    # whether hits come with their overlaps already resolved (prh); a class attribute
+    # read for every rule with hits (getattr with a default raised and caught inside)
+    resolves_overlaps: ClassVar[bool] = False
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         return ()

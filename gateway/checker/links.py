@@ -290,7 +290,9 @@ def find_link_userinfo(draft: Draft, ctx: CheckContext, imitating_office: bool) 
 def find_internal_host(draft: Draft, ctx: CheckContext, suffixes: tuple[str, ...]) -> Iterator[Hit]:
     """Internal host names and URLs (config `internal_hosts`, .local / .lan …), UNC paths."""
     suffixes += ctx.internal_hosts
-    if _any_domain_in_text(suffixes, draft.norm):
+    # _HOST_RE's hosts have a dot (most posts have none: `in` decides before the text is
+    # lower-cased); the lower-cased text is made once per draft (_lower_norm)
+    if "." in draft.norm and _any_domain_in_text(suffixes, _lower_norm(draft)):
         for m in _HOST_RE.finditer(draft.norm):
             host = m.group().lower()
             if _domain_in(host, suffixes):
@@ -303,9 +305,9 @@ def find_internal_host(draft: Draft, ctx: CheckContext, suffixes: tuple[str, ...
 _UNC_RE = re.compile(r"\\\\[A-Za-z0-9._-]+\\[^\s]*")
 
 
-def _any_domain_in_text(domains: tuple[str, ...], text: str) -> bool:
-    """Whether a host in `text` can be in `domains` at all: the domain, as _domain_in
-    compares it, must then be in the lower-cased text (the host is part of it)."""
-    return any(map(text.lower().__contains__, _bare_domains(domains)))
+def _any_domain_in_text(domains: tuple[str, ...], lowered: str) -> bool:
+    """Whether a host in a text can be in `domains` at all: the domain, as _domain_in
+    compares it, must then be in the lower-cased text (`lowered`; the host is part of it)."""
+    return any(map(lowered.__contains__, _bare_domains(domains)))
 
 

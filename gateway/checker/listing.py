@@ -123,7 +123,7 @@ def rule_findings(
     every match of the rule that starts at or after `offset`, without a limit (those
     before it may be there too; they are passed over).
     """
-    own_overlaps = getattr(rule, "resolves_overlaps", False)
+    own_overlaps = rule.resolves_overlaps
     _in_order(hits)
     top, cap = rule.severity, listing.listed
     listed: dict[Severity, list[Finding]] = {}

@@ -194,7 +194,10 @@ def _lookalikes(draft: Draft) -> list[tuple[int, int, LookAlike]]:
     cached = draft.__dict__.get("_lookalikes")
     if cached is None:
         cached = []
-        if _suspect(draft.norm):
+        text = draft.norm
+        # a host has a dot, or is a link's (after ://); most posts have neither, and
+        # `in` is ~7 times cheaper than the scan for suspect letters
+        if ("." in text or "://" in text) and _suspect(text):
             for s, e, host in _hosts(draft):
                 found = analyse_host(host)
                 if found is not None:

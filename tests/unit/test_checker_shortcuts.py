@@ -6,7 +6,8 @@ examples, the adversarial units and generated text made to reach its edges:
   written, with its look-behind first;
 - a street address looked for only where its anchor (a letter, digits, 番 or -digit)
   stands, vs the address regex on every text;
-- repeated lines: the drafts without a line written twice told apart in C, vs the loop.
+- repeated lines: the drafts without a line written twice told apart in C, vs the loop;
+- look-alike and internal hosts looked for only in a text with a dot (or a link's ://).
 """
 
 from __future__ import annotations
@@ -259,3 +260,71 @@ def test_checker_finds_with_led_rules_what_it_finds_without(
             assert got == want, (rule.id, text[:80])
             found += len(want)
     assert found > 30
+
+
+# --- hosts need a dot (or a link's ://) before anything else is asked ---
+
+
+def _lookalikes_plainly(draft: Draft) -> list[tuple[int, int, str]]:
+    from gateway.checker.lookalike import _hosts, _suspect, analyse_host
+
+    if not _suspect(draft.norm):
+        return []
+    found = [(s, e, analyse_host(host)) for s, e, host in _hosts(draft)]
+    return [(s, e, f.skeleton) for s, e, f in found if f is not None]
+
+
+def _internal_plainly(draft: Draft, ctx: CheckContext, suffixes: tuple[str, ...]) -> list[Hit]:
+    from gateway.checker.links import _HOST_RE, _UNC_RE, _domain_in
+
+    suffixes += ctx.internal_hosts
+    found = [
+        Hit(*draft.orig_span(m.start(), m.end()))
+        for m in _HOST_RE.finditer(draft.norm)
+        if _domain_in(m.group().lower(), suffixes)
+    ]
+    return found + [Hit(*draft.orig_span(*m.span())) for m in _UNC_RE.finditer(draft.norm)]
+
+
+_HOSTS = [
+    "https://аррlе.com/login",  # Cyrillic, dotted
+    "http://аррlе/",  # a link's host without a dot
+    "аррlе．com",  # a full-width dot (NFKC: .)
+    "www.gооgle.jp",
+    "xn--80ak6aa92e.com",
+    "fs01.tatsuno.local",
+    "ＦＳ01．ＴＡＴＳＵＮＯ．ＬＯＣＡＬ",
+    "intra.town.tatsuno.lg.jp/kiki",
+    "\\\\fs01\\share",
+    "ЛОКАЛЬ",
+    "local",
+]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from([*_HOSTS, "お知らせ", "。", " ", "\n", "."]), max_size=6))
+def test_hosts_are_looked_for_only_with_a_dot_and_found_as_plainly(parts: list[str]) -> None:
+    from gateway.checker.links import find_internal_host
+    from gateway.checker.lookalike import _lookalikes
+
+    text = "".join(parts)
+    ctx = CheckContext(internal_hosts=("intra.town.tatsuno.lg.jp",))
+    suffixes = ("local", "lan", "internal", "intra", "corp", "localdomain", "localhost")
+    got = [(s, e, f.skeleton) for s, e, f in _lookalikes(Draft(text))]
+    assert got == _lookalikes_plainly(Draft(text)), text
+    mine = list(find_internal_host(Draft(text), ctx, suffixes))
+    assert mine == _internal_plainly(Draft(text), ctx, suffixes), text
+
+
+def test_hosts_with_a_dot_gate_find_as_plainly_on_every_text(texts: list[str]) -> None:
+    from gateway.checker.links import find_internal_host
+    from gateway.checker.lookalike import _lookalikes
+
+    ctx, suffixes, seen = CheckContext(), ("local", "lan", "intra", "corp"), 0
+    for text in [*texts, *_HOSTS]:
+        got = [(s, e, f.skeleton) for s, e, f in _lookalikes(Draft(text))]
+        assert got == _lookalikes_plainly(Draft(text)), text
+        mine = list(find_internal_host(Draft(text), ctx, suffixes))
+        assert mine == _internal_plainly(Draft(text), ctx, suffixes), text
+        seen += bool(got) + bool(mine)
+    assert seen >= 8  # the hosts above are found, so the comparison is not of nothing
