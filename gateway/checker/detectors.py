@@ -121,8 +121,14 @@ def _phone_numbers(draft: Draft) -> list[tuple[int, int, str]]:
     cached = draft.__dict__.get("_phones")
     if cached is not None:
         return cached
-    out = []
-    for m in _PHONE_RE.finditer(draft.norm):
+    out: list[tuple[int, int, str]] = []
+    norm = draft.norm
+    # every number holds a 0 or starts with +: two finds (memchr) spare the regex's scan
+    # of most drafts without one (~9k instructions of a 140-character draft)
+    if "0" not in norm and "+" not in norm:
+        draft.__dict__["_phones"] = out
+        return out
+    for m in _PHONE_RE.finditer(norm):
         d = _digits(m.group())
         if m.group().startswith("+"):  # +81 90…, +81 (0)90…, +81 090…: a domestic 090…
             d = d[2:] if d[2:3] == "0" else "0" + d[2:]

@@ -6,6 +6,8 @@ to reach its edges:
 - My Number and card numbers looked for only in a draft with twelve ASCII digits
   (_TWELVE_DIGITS_RE), vs their regexes on every draft: stdnum refuses other scripts'
   digits, which \\d takes, so those must find nothing either way;
+- phone numbers looked for only in a draft with a 0 or a +, vs the phone regex on
+  every draft;
 - the dates of a draft (dates._dates: the regex tried only before its marks, a match's
   kind told by its last group and only that kind's groups read), vs the whole date
   regex's finditer with every group read by name.
@@ -93,6 +95,41 @@ _NUMBER_PIECES = st.sampled_from(
 @example("٤111 1111 1111 1111")
 def test_long_numbers_behind_the_twelve_digit_gate_are_found_as_plainly(text: str) -> None:
     _same_numbers(text)
+
+
+# --- phone numbers ---
+
+
+def _phones_plainly(draft: Draft) -> list[tuple[int, int, str]]:
+    """_phone_numbers as it was: the phone regex on every draft."""
+    out = []
+    for m in detectors._PHONE_RE.finditer(draft.norm):
+        d = detectors._digits(m.group())
+        if m.group().startswith("+"):
+            d = d[2:] if d[2:3] == "0" else "0" + d[2:]
+        out.append((m.start(), m.end(), d))
+    return out
+
+
+def _same_phones(text: str) -> int:
+    want = _phones_plainly(Draft(text))
+    assert detectors._phone_numbers(Draft(text)) == want, text[:80]
+    return len(want)
+
+
+def test_phone_numbers_behind_the_zero_or_plus_gate_are_found_as_plainly_on_every_text(
+    texts: list[str],
+) -> None:
+    assert sum(_same_phones(t) for t in texts) > 20
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["0", "9", "1", "3", "81", "+", "(", ")", "-", " ", "ー", "٠", "a"]), max_size=30).map("".join))
+@example("+81 3 1234 5678")
+@example("+81-90-1234-5678")
+@example("(0266)41-1112、0266(41)1112、090-1234-5678")
+def test_phone_numbers_behind_the_zero_or_plus_gate_are_found_as_plainly(text: str) -> None:
+    _same_phones(text)
 
 
 # --- dates ---
