@@ -62,6 +62,43 @@ class TokenIndex:
                     self.scan.append((rule, pat))
         self.by_form = dict(self.by_form)
         self.forms = frozenset(self.by_form)
+        # a word's candidates, the same in every draft (_word_candidates); shared by
+        # the threads that check with this index: a dict's get, set and clear are atomic
+        self._words: dict[_Word, tuple[tuple[_Candidate, ...], bool]] = {}
+
+    def _word_candidates(
+        self, cols: Columns, i: int, word: _Word
+    ) -> tuple[tuple[_Candidate, ...], bool]:
+        """The candidates of morpheme i, which is `word` (its forms and part of speech:
+        all that a morpheme's own test reads), and whether one of them has a GapAnchor.
+
+        The patterns keyed by one of its forms, each once (a pattern keyed by two of
+        them has two equal entries), their plain first element decided (kept with what
+        is left of the pattern, _head_kind): the same for the word in every draft, so
+        kept across drafts (と, 役場 are in most posts); what depends on the draft (an
+        anchor's presence, a rule's limit) is left to run()."""
+        found = self._words.get(word)
+        if found is not None:
+            return found
+        by_form = self.by_form
+        norm, dict_form, surface = word[0], word[1], word[2]
+        cands = by_form.get(norm, [])
+        if dict_form != norm:
+            cands = cands + by_form.get(dict_form, [])
+        if surface != norm and surface != dict_form:
+            cands = cands + by_form.get(surface, [])
+        out: list[_Candidate] = []
+        kept: set[int] = set()
+        for c in cands:
+            if id(c[1]) in kept or not (c[4] is None or c[4].accepts(cols, i)):
+                continue
+            kept.add(id(c[1]))
+            out.append(c if c[4] is None else (*c[:4], _head_kind(c[1]), c[5]))
+        found = (tuple(out), any(c[3] is not None for c in out))
+        if len(self._words) >= _WORDS_MAX:
+            self._words.clear()
+        self._words[word] = found
+        return found
 
     def starts(self, cols: Columns) -> list[int]:
         """Indices of the morphemes a pattern may start at: one of their forms is a key.
@@ -138,46 +175,28 @@ class TokenIndex:
             cols.surfaces,
         )
         anchors = _AnchorPositions(cols)
-        by_form = self.by_form
-        live: dict[str, list[_Candidate]] = {}  # by_form without the patterns that
-        # cannot match anywhere in this draft (the word after their gap is absent) and
-        # without the rules that have reached their limit
         counts: dict[str, int] = {}  # matches per rule, while a limit is set
         full: set[str] = set()  # the rules that have reached it
+        word_candidates = self._word_candidates
 
-        def get(form: str) -> list[_Candidate] | None:
-            found = live.get(form)
-            if found is None:
-                found = live[form] = [
+        def candidates(i: int, word: _Word) -> Sequence[_Candidate]:
+            """A word's candidates without the patterns that cannot match anywhere in
+            this draft (the word after their gap is absent) and without the rules that
+            have reached their limit."""
+            cands, anchored = word_candidates(cols, i, word)
+            if anchored or full:
+                cands = [
                     c
-                    for c in by_form.get(form, ())
+                    for c in cands
                     if (c[3] is None or anchors.present(c[3])) and c[0].id not in full
                 ]
-            return found
-
-        def candidates(i: int) -> list[_Candidate]:
-            norm, dict_form, surface = normalized[i], dictionary_forms[i], surfaces[i]
-            cands = get(norm) or []
-            if dict_form != norm:
-                cands = cands + (get(dict_form) or [])
-            if surface != norm and surface != dict_form:
-                cands = cands + (get(surface) or [])
-            # a pattern's plain first element is decided here for every morpheme of this
-            # word; a pattern keyed by two of its forms is kept once (its two entries are
-            # the same: the second was passed over at every place)
-            out, kept = [], set()
-            for c in cands:
-                if id(c[1]) in kept or not (c[4] is None or c[4].accepts(cols, i)):
-                    continue
-                kept.add(id(c[1]))
-                out.append(c if c[4] is None else (*c[:4], _head_kind(c[1]), c[5]))
-            return out
+            return cands
 
         # the candidates of each word seen (its forms and part of speech: all that a
         # morpheme's own test reads), plain first elements decided: a flood of one word
         # looks it up once (emptied when a rule reaches its limit)
         pos = cols.pos
-        by_word: dict[tuple[str, str, str, tuple[str, ...]], list[_Candidate]] = {}
+        by_word: dict[_Word, Sequence[_Candidate]] = {}
         token_starts, ends, text = draft.token_starts, cols.ends, draft.text
         n = len(surfaces)
         edges = _Edges()
@@ -186,7 +205,7 @@ class TokenIndex:
             word = (normalized[i], dictionary_forms[i], surfaces[i], pos[i])
             cands = by_word.get(word)
             if cands is None:
-                cands = by_word[word] = candidates(i)
+                cands = by_word[word] = candidates(i, word)
             if not cands:
                 continue
             nxt = i + 1
@@ -248,8 +267,6 @@ class TokenIndex:
                         if k >= limit:
                             full.add(rule.id)
                             cutoffs[rule.id] = start
-                            for form, found in live.items():
-                                live[form] = [c for c in found if c[0].id not in full]
                             by_word.clear()
 
 
@@ -299,6 +316,8 @@ class GapAnchor(NamedTuple):
 _Candidate = tuple[
     Rule, tuple[Element, ...], frozenset[str] | None, GapAnchor | None, Element | None, str
 ]
+_Word = tuple[str, str, str, tuple[str, ...]]  # normalized, dictionary form, surface, POS
+_WORDS_MAX = 20_000  # words with a keyed form: a town's posts use a few hundred
 # a candidate's first element, accepted by the word at hand: the whole pattern (it has
 # one element), or the pattern goes on from its second element at the next morpheme
 _MATCHED: Any = object()
@@ -322,33 +341,49 @@ def _plain(el: Element) -> bool:
 
 class _AnchorPositions:
     """Per draft: the morphemes whose forms an anchor word has (a superset of where
-    Element.accepts holds, which also tests the part of speech), found in C per column."""
+    Element.accepts holds, which also tests the part of speech), found in C per column;
+    whether there are any is asked first, and answered by isdisjoint alone."""
 
-    __slots__ = ("_cols", "_found")
+    __slots__ = ("_cols", "_found", "_present")
 
     def __init__(self, cols: Columns) -> None:
         self._cols = cols
         self._found: dict[int, list[int]] = {}
+        self._present: dict[int, bool] = {}
+
+    def _columns(self, el: Element) -> Iterator[Sequence[str]]:
+        """The columns an anchor word's forms are compared with."""
+        c, cols = el.cols, self._cols
+        if c & SURFACE:
+            yield cols.surfaces
+        if c & DICTIONARY:
+            yield cols.dictionary_forms
+        if c & NORMALIZED:
+            yield cols.normalized
 
     def _positions(self, anchor: GapAnchor) -> list[int]:
         el = anchor.element
         found = self._found.get(id(el))
         if found is None:
-            forms, c, cols = el.forms, el.cols, self._cols
+            forms = el.forms
             assert forms is not None
             hits: set[int] = set()
-            for bit, column in (
-                (SURFACE, cols.surfaces),
-                (DICTIONARY, cols.dictionary_forms),
-                (NORMALIZED, cols.normalized),
-            ):
-                if c & bit and not forms.isdisjoint(column):
+            for column in self._columns(el):
+                if not forms.isdisjoint(column):
                     hits.update(compress(count(), map(forms.__contains__, column)))
             found = self._found[id(el)] = sorted(hits)
         return found
 
     def present(self, anchor: GapAnchor) -> bool:
-        return bool(self._positions(anchor))
+        el = anchor.element
+        known = self._present.get(id(el))
+        if known is None:
+            forms = el.forms
+            assert forms is not None
+            known = self._present[id(el)] = not all(
+                map(forms.isdisjoint, self._columns(el))
+            )
+        return known
 
     def within(self, anchor: GapAnchor, start: int) -> bool:
         """Whether the anchor word stands where a match starting at `start` needs it."""

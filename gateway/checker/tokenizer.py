@@ -12,7 +12,7 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from functools import lru_cache, partial
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import sudachipy
@@ -45,6 +45,11 @@ _lexical: dict[int, tuple[str, str, tuple[str, ...], int]] = {}
 # unknown katakana): their forms follow from the surface and the part of speech, which
 # is what the id encodes. Day numbers, "https" and the town's own names recur in every draft.
 _unknown: dict[tuple[int, str], tuple[str, str, tuple[str, ...], int]] = {}
+# _lexical.get's answer for a word id not in it: an empty tuple, which a row of forms
+# tells apart in a few instructions (None took a failed rich comparison per morpheme,
+# in `in` and in index())
+_MISSING: tuple = ()
+_MISSING_ALWAYS = repeat(_MISSING)  # the default argument of map(_lexical.get, ids, …)
 
 WORD = 1  # a morpheme's kind: a word, not punctuation or a space
 PERSON = 2  # a personal name (Sudachi 人名); always a WORD too
@@ -180,13 +185,13 @@ def _fill_unknown(
     """Fill in the forms of morphemes whose word id is not cached (OOV words, new words).
     Unknown words seen before (day numbers, "https" …) are found without a call."""
     get_unknown = _unknown.get
-    i = infos.index(None)
+    i = infos.index(_MISSING)
     while True:
         word_id = word_ids[i]
         info = get_unknown((word_id, surfaces[i])) if word_id >= _OOV_WORD_ID else None
         infos[i] = info or _lexical_info(morphemes[i], word_id, surfaces[i])
         try:
-            i = infos.index(None, i + 1)
+            i = infos.index(_MISSING, i + 1)
         except ValueError:
             return
 
@@ -318,8 +323,8 @@ def _tokenize_piece(text: str, runs_whole: bool = True) -> Columns:
         return _EMPTY
     surfaces = list(map(_surface, morphemes))
     word_ids = list(map(_word_id, morphemes))
-    infos = list(map(_lexical.get, word_ids))
-    if None in infos:
+    infos = list(map(_lexical.get, word_ids, _MISSING_ALWAYS))
+    if _MISSING in infos:
         _fill_unknown(infos, morphemes, word_ids, surfaces)
     if runs and not _put_runs(text, runs, surfaces, infos):
         return _tokenize_piece(text, runs_whole=False)  # a placeholder joined a neighbour
@@ -342,10 +347,27 @@ def _put_runs(text: str, runs: list[tuple[int, int, str]], surfaces: list[str], 
         if i >= len(ends) or ends[i] != p + 1 or surfaces[i] != placeholder:
             return False
         run = surfaces[i] = text[s:e]
-        normalized = run if run.isascii() else unicodedata.normalize("NFKC", run)
-        infos[i] = (normalized, normalized, pos, WORD)
+        infos[i] = (run, run, pos, WORD) if run.isascii() else _run_info(run, kind)
         shift += e - s - 1
     return True
+
+
+def _run_info(run: str, kind: str) -> tuple[str, str, tuple[str, ...], int]:
+    """The forms of a run that is not ASCII (a date, 9月8日（月; a phone number written
+    full-width): its NFKC, kept per run and kind, as the same dates and
+    numbers recur in post after post and unicodedata spends ~1,500 instructions a
+    character."""
+    info = _run_infos.get((run, kind))
+    if info is None:
+        normalized = unicodedata.normalize("NFKC", run)
+        info = (normalized, normalized, STAND_INS[kind].pos, WORD)
+        if len(_run_infos) >= _LEXICAL_MAX:
+            _run_infos.clear()
+        _run_infos[(run, kind)] = info
+    return info
+
+
+_run_infos: dict[tuple[str, str], tuple[str, str, tuple[str, ...], int]] = {}
 
 
 def _columns_with_sudachi_offsets(

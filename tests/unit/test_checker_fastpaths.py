@@ -95,6 +95,48 @@ def test_a_flood_of_group_words_finds_the_same(indexes) -> None:
         _same_hits(indexes, text)
 
 
+def _hate_texts(seed: int, n: int) -> list[str]:
+    """Groups, words between them and exclusion words, as the gap test makes them."""
+    rnd = random.Random(seed)
+    texts = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rnd.randrange(1, 5)):
+            parts.append(rnd.choice(_GROUPS))
+            parts += rnd.choices(_BETWEEN, k=rnd.randrange(0, 16))
+            parts += rnd.choices(_AFTER, k=rnd.randrange(0, 3))
+        texts.append("".join(parts))
+    return texts
+
+
+def test_word_candidates_kept_across_drafts_equal_a_fresh_index_per_draft(
+    checker: Checker, sample_texts: list[str]
+) -> None:
+    """A word's candidates are kept across drafts (TokenIndex._word_candidates): an
+    index that has seen every text before, in another order, finds in each draft what
+    an index with nothing kept finds, with and without a limit per rule (a rule that
+    reaches it is dropped from the draft's candidates) and with gap anchors present in
+    one draft and absent in the next (their presence is decided per draft)."""
+    texts = [*sample_texts, *_hate_texts(7, 300)]
+    texts += ["と思う", "行くと", "アホと", "馬鹿と", "あほとばか"] * 2  # と, a particle two ways
+    shared, fresh = TokenIndex(checker.rules), TokenIndex(checker.rules)
+    for text in texts[::-1]:
+        list(shared.run(Draft(text), 2, {}))
+    compared = 0
+    for limit in (None, 2):
+        for text in texts:
+            draft = Draft(text)
+            fresh._words.clear()
+            cut_shared: dict[str, int] = {}
+            cut_fresh: dict[str, int] = {}
+            got = [(r.id, h) for r, h in shared.run(draft, limit, cut_shared)]
+            want = [(r.id, h) for r, h in fresh.run(draft, limit, cut_fresh)]
+            assert (got, cut_shared) == (want, cut_fresh), text[:80]
+            compared += len(got)
+    assert compared > 2000
+    assert len(shared._words) > 150  # words were kept, and used in the second order
+
+
 _NFKC_ALPHABET = "あア亜ｱｶﾞﾟﾞ（）０１Ａａ　 ①㈱…‥℃ｶか\u3099\u309a\u0301éｅ\ufe0f😀。、\n-"
 _NFKC_ALPHABET += "！＂＃＄％＆＇＊＋，－．／：；＜＝＞？＠［＼］＾＿｀｛｜｝～Ｚｚ９\u0308\u20dd"
 

@@ -1,4 +1,5 @@
-"""The tokenizer's caches (by word id, and by id and surface for unknown words) must give
+"""The tokenizer's caches (by word id, by id and surface for unknown words, and the
+forms of dates and full-width phone numbers read as one token) must give
 exactly what Sudachi gives for every morpheme, the first time and every time after; a
 link or a phone number is one token, and every morpheme around it is Sudachi's reading of
 the whole text."""
@@ -81,6 +82,7 @@ def _whole(text: str) -> list[Token]:
 def test_tokens_are_sudachis_with_cold_and_warm_caches(text: str) -> None:
     tokenizer._lexical.clear()
     tokenizer._unknown.clear()
+    tokenizer._run_infos.clear()
     expected = _sudachi(text)
     assert tokenize(text) == expected  # cold: every form read from Sudachi
     assert tokenize(text) == expected  # warm: forms from the caches
