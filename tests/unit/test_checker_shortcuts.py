@@ -354,3 +354,29 @@ def test_spelled_rules_without_their_own_heads_find_as_when_walked(
     walked = [_spelled_hits(checker, t) for t in cases]
     assert mine == walked
     assert sum(bool(hits) for found in mine for _, hits in found) > 30
+
+
+# --- prh: a post of one paragraph is scanned for the entries' strings once ---
+
+
+def test_prh_candidates_of_a_whole_text_paragraph_reuse_its_scan(
+    checker: Checker, texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.checker.prefilter import TriggerScan
+    from gateway.checker.prh import PrhRule
+    from gateway.checker.prh_match import paragraphs
+
+    rules = [r for r in checker.rules if isinstance(r, PrhRule)]
+    assert rules
+    many = [*texts, "事を下さい\n\n出来る事", "事\n\n\n是非\n迄"]
+    for rule in rules:
+        for text in many:
+            whole = (text, rule._present(text))
+            for _, paragraph in paragraphs(text):
+                assert rule.candidates(paragraph, whole) == rule.candidates(paragraph), text
+    scans: list[str] = []
+    present = TriggerScan.present
+    monkeypatch.setattr(TriggerScan, "present", lambda self, t: scans.append(t) or present(self, t))
+    draft = Draft("お問い合わせ下さい。詳しい事は町のホームページをご覧下さい。")
+    hits = [list(rule.hits(draft, CheckContext())) for rule in rules]
+    assert any(hits) and len(scans) == len(rules)  # one scan each, not one more per paragraph
