@@ -52,13 +52,33 @@ _EMAIL_RE = deferred(  # compiled when a post first needs it
 )
 
 
+# What every hit of find_mynumber and find_card holds: twelve ASCII digits, a space or a
+# hyphen at most between two. stdnum checks ASCII digits only (in_ and luhn refuse a
+# number of other scripts' digits, ١٢٣…, which \d takes). Without a repeated group, so
+# that `re` skips in C from one ASCII digit to the next and fails there at once (the
+# two regexes look up every character's Unicode category for \d: ~25k instructions of
+# a 140-character draft, this ~8k). Bounded: linear on any text.
+_TWELVE_DIGITS_RE = re.compile("[0-9][0-9][0-9][0-9]" + "[ -]?[0-9]" * 8)
+
+
 def _digits(s: str) -> str:
     return "".join(filter(str.isdigit, s))
+
+
+def _may_hold_long_number(draft: Draft) -> bool:
+    """Whether a My Number or a card number can be in the draft (_TWELVE_DIGITS_RE),
+    searched once for both."""
+    found = draft.__dict__.get("_twelve_digits")
+    if found is None:
+        found = draft.__dict__["_twelve_digits"] = bool(_TWELVE_DIGITS_RE.search(draft.norm))
+    return found
 
 
 @detector("mynumber")
 def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator[Hit]:
     """12 digits with a valid My Number check digit (stdnum.jp.in_)."""
+    if not _may_hold_long_number(draft):
+        return
     for m in _MYNUMBER_RE.finditer(draft.norm):
         from stdnum.jp import in_ as mynumber  # on use: most drafts have no 12 digits
 
@@ -80,6 +100,8 @@ def find_card(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iterator
     number with a valid EAN-13 check digit is a product's JAN code (a recall notice lists
     them; JAN codes of Japan begin with 45/49, like a Visa number), not a card: no card
     network issues 13-digit numbers any more."""
+    if not _may_hold_long_number(draft):
+        return
     for m in _CARD_RE.finditer(draft.norm):
         d = _digits(m.group())
         from stdnum import ean, luhn  # on use: most drafts have no card-like number

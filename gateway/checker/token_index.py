@@ -351,25 +351,19 @@ class _AnchorPositions:
         self._found: dict[int, list[int]] = {}
         self._present: dict[int, bool] = {}
 
-    def _columns(self, el: Element) -> Iterator[Sequence[str]]:
-        """The columns an anchor word's forms are compared with."""
-        c, cols = el.cols, self._cols
-        if c & SURFACE:
-            yield cols.surfaces
-        if c & DICTIONARY:
-            yield cols.dictionary_forms
-        if c & NORMALIZED:
-            yield cols.normalized
-
     def _positions(self, anchor: GapAnchor) -> list[int]:
         el = anchor.element
         found = self._found.get(id(el))
         if found is None:
-            forms = el.forms
+            forms, c, cols = el.forms, el.cols, self._cols
             assert forms is not None
             hits: set[int] = set()
-            for column in self._columns(el):
-                if not forms.isdisjoint(column):
+            for bit, column in (
+                (SURFACE, cols.surfaces),
+                (DICTIONARY, cols.dictionary_forms),
+                (NORMALIZED, cols.normalized),
+            ):
+                if c & bit and not forms.isdisjoint(column):
                     hits.update(compress(count(), map(forms.__contains__, column)))
             found = self._found[id(el)] = sorted(hits)
         return found
@@ -378,10 +372,12 @@ class _AnchorPositions:
         el = anchor.element
         known = self._present.get(id(el))
         if known is None:
-            forms = el.forms
+            forms, c, cols = el.forms, el.cols, self._cols
             assert forms is not None
-            known = self._present[id(el)] = not all(
-                map(forms.isdisjoint, self._columns(el))
+            known = self._present[id(el)] = not (
+                (not c & SURFACE or forms.isdisjoint(cols.surfaces))
+                and (not c & DICTIONARY or forms.isdisjoint(cols.dictionary_forms))
+                and (not c & NORMALIZED or forms.isdisjoint(cols.normalized))
             )
         return known
 
