@@ -9,11 +9,10 @@ tried only where a date can start (date_matches): within 12 characters before a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache, partial
 from itertools import islice
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from gateway.checker.context import CheckContext
@@ -67,20 +66,15 @@ _DATE_RE = deferred(
 _DATE_GROUPS = ("era", "ey", "y", "m", "d", "y2", "m2", "d2", "ea", "eay", "y4", "m4", "d4", "d3")
 
 
-def _groups_getter(regex: re.Pattern[str]) -> Callable[[tuple], tuple]:
-    """For a regex of some kinds of date: a match's groups() + (None,) -> its values of
-    _DATE_GROUPS, None for the groups the regex has not (groupdict built a dict of 14
-    for every date, ~6x the time). Kept by the regex's id (a Pattern hashes its whole
-    compiled code), with the regex itself, so an id taken over is never mistaken."""
-    kept = _GETTERS.get(id(regex))
-    if kept is None or kept[0] is not regex:
-        absent = regex.groups  # the (None,) after the groups
-        getter = itemgetter(*(regex.groupindex.get(n, absent + 1) - 1 for n in _DATE_GROUPS))
-        kept = _GETTERS[id(regex)] = (regex, getter)
-    return kept[1]
-
-
-_GETTERS: dict[int, tuple[re.Pattern[str], Callable[[tuple], tuple]]] = {}  # 16 at most
+# The group each kind of date closes last (a match's lastgroup, which tells its kind in
+# C), and the groups _dates reads of that kind: m.group(*names) reads just those (all 14
+# groups, by an itemgetter kept per regex, cost ~5k instructions a date)
+_KIND_GROUPS = {
+    "d": ("era", "ey", "y", "m", "d"),  # 令和8年11月25日, 11月25日
+    "d2": ("y2", "m2", "d2"),  # 2026/11/25, 11/25
+    "d4": ("ea", "eay", "y4", "m4", "d4"),  # R8.11.25, 2026.11.25
+    "d3": ("d3",),  # 〜22日
+}
 
 
 @lru_cache(maxsize=16)
@@ -124,13 +118,12 @@ def date_matches(norm: str) -> list[re.Match[str]]:
     found = list(islice(_RUN_BEFORE_MARK.finditer(norm[::-1]), most + 1))
     if len(found) > most:  # dense (1.1.1.…): each costs a call, plain is cheaper
         return list(regex.finditer(norm))
-    # [first, mark) in norm for each run before a mark, found backwards
-    runs = [(n - e, n - 1 - s) for s, e in map(_span, found)]
     out: list[re.Match[str]] = []
     done = 0
     match = regex.match
-    for first, mark in reversed(runs):
-        p = max(first, done)
+    for s, e in map(_span, reversed(found)):  # [n - e, n - 1 - s): a run before its mark
+        p = max(n - e, done)
+        mark = n - 1 - s
         while p < mark:
             m = match(norm, p)
             if m is None:
@@ -217,24 +210,24 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
     ref = ctx.reference_date()
     last: tuple[int | None, int, bool] | None = None  # (year, month, year given) of the date before
     for m in date_matches(norm):
-        g_era, g_ey, g_y, g_m, g_d, y2, m2, d2, ea, eay, y4, m4, d4, d3 = _groups_getter(m.re)(
-            (*m.groups(), None)
-        )
+        kind = m.lastgroup
         wd = _WD_RE.match(norm, m.end())
         year: int | None = None
         era: str | None = None
-        if d3 is not None:  # 〜22日(日): the year and month of the date before
+        if kind == "d3":  # 〜22日(日): the year and month of the date before
             if last is None or wd is None:
                 continue
-            year, month, day = last[0], last[1], int(d3)
+            year, month, day = last[0], last[1], int(m["d3"])
             given = last[2]
-        elif m2 is not None:
+        elif kind == "d2":
+            y2, m2, d2 = m.group("y2", "m2", "d2")
             month, day = int(m2), int(d2)
             if y2:
                 year = int(y2)
             elif wd is None:
                 continue  # a bare 1/2 may be a fraction
-        elif m4 is not None:  # R8.11.25, 2026.11.25
+        elif kind == "d4":  # R8.11.25, 2026.11.25
+            ea, eay, y4, m4, d4 = m.group("ea", "eay", "y4", "m4", "d4")
             month, day = int(m4), int(d4)
             if wd is None and (month > 12 or day > 31):
                 continue  # 2024.13.1 is a version number, not a date
@@ -243,12 +236,13 @@ def _dates(draft: Draft, ctx: CheckContext) -> list[DateMention]:
             else:
                 year = int(y4)
         else:
+            g_era, g_ey, g_y, g_m, g_d = m.group("era", "ey", "y", "m", "d")
             month, day = _number(g_m), _number(g_d)
             if g_era:
                 year, era = _era_year(g_era, g_ey)
             elif g_y:
                 year = _number(g_y)
-        if d3 is None:
+        if kind != "d3":
             given = year is not None
         if year is None:
             year = _infer_year(month, day, ref) if 1 <= month <= 12 else None

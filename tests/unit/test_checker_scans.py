@@ -148,24 +148,27 @@ def test_no_other_character_is_a_letter_of_a_link_start_under_ignorecase() -> No
         assert taken == set(cls), letter
 
 
-def test_a_dates_groups_are_read_by_name_from_every_kinds_regex() -> None:
-    """dates._dates reads a match's groups through _groups_getter (by position, the
-    absent ones None): the same values as groupdict, for every regex of some kinds."""
+def test_a_dates_kind_and_groups_are_read_by_its_last_group_from_every_kinds_regex() -> None:
+    """dates._dates tells a match's kind by its lastgroup and reads only that kind's
+    groups (_KIND_GROUPS): every other group of the match is None, for every regex of
+    some kinds, so nothing is left unread."""
     from itertools import product
 
-    from gateway.checker.dates import _DATE_GROUPS, _date_regex, _groups_getter
+    from gateway.checker.dates import _DATE_GROUPS, _KIND_GROUPS, _date_regex
 
     text = "令和7年6月14日（土）〜22日、2025/6/1(日)、11/25、R8.11.25、2026.11.25 二〇二六年一月一日"
-    seen = 0
+    seen = set()
     for kinds in product((False, True), repeat=4):
         regex = _date_regex(*kinds)
         if regex is None:
             continue
         for m in regex.finditer(text):
-            got = dict(zip(_DATE_GROUPS, _groups_getter(regex)((*m.groups(), None)), strict=True))
-            assert got == {name: m.groupdict().get(name) for name in _DATE_GROUPS}
-            seen += 1
-    assert seen > 30
+            read = _KIND_GROUPS[m.lastgroup]
+            groups = {name: m.groupdict().get(name) for name in _DATE_GROUPS}
+            assert all(groups[name] is None for name in _DATE_GROUPS if name not in read)
+            assert m.group(*read) == (tuple(groups[n] for n in read) if len(read) > 1 else groups[read[0]])
+            seen.add(m.lastgroup)
+    assert seen == set(_KIND_GROUPS)
 
 
 # --- spelled words: where a spelling may start ---

@@ -5,16 +5,21 @@ draft corpus, every rule's examples, the adversarial units) and on generated tex
 to reach its edges:
 - My Number and card numbers looked for only in a draft with twelve ASCII digits
   (_TWELVE_DIGITS_RE), vs their regexes on every draft: stdnum refuses other scripts'
-  digits, which \\d takes, so those must find nothing either way.
+  digits, which \\d takes, so those must find nothing either way;
+- the dates of a draft (dates._dates: the regex tried only before its marks, a match's
+  kind told by its last group and only that kind's groups read), vs the whole date
+  regex's finditer with every group read by name.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.checker import CheckContext, detectors
+from gateway.checker import CheckContext, dates, detectors
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit
 
@@ -88,3 +93,87 @@ _NUMBER_PIECES = st.sampled_from(
 @example("٤111 1111 1111 1111")
 def test_long_numbers_behind_the_twelve_digit_gate_are_found_as_plainly(text: str) -> None:
     _same_numbers(text)
+
+
+# --- dates ---
+
+
+def _dates_plainly(draft: Draft, ctx: CheckContext) -> list[dates.DateMention]:
+    """dates._dates as it was before its shortcuts: _DATE_RE.finditer, groupdict."""
+    out = []
+    norm = draft.norm
+    ref = ctx.reference_date()
+    last = None
+    for m in dates._DATE_RE.finditer(norm):
+        g = {name: m.groupdict().get(name) for name in dates._DATE_GROUPS}
+        wd = dates._WD_RE.match(norm, m.end())
+        year = era = None
+        if g["d3"] is not None:
+            if last is None or wd is None:
+                continue
+            year, month, day = last[0], last[1], int(g["d3"])
+            given = last[2]
+        elif g["m2"] is not None:
+            month, day = int(g["m2"]), int(g["d2"])
+            if g["y2"]:
+                year = int(g["y2"])
+            elif wd is None:
+                continue
+        elif g["m4"] is not None:
+            month, day = int(g["m4"]), int(g["d4"])
+            if wd is None and (month > 12 or day > 31):
+                continue
+            if g["ea"]:
+                year, era = dates._era_year(g["ea"], g["eay"])
+            else:
+                year = int(g["y4"])
+        else:
+            month, day = dates._number(g["m"]), dates._number(g["d"])
+            if g["era"]:
+                year, era = dates._era_year(g["era"], g["ey"])
+            elif g["y"]:
+                year = dates._number(g["y"])
+        if g["d3"] is None:
+            given = year is not None
+        if year is None:
+            year = dates._infer_year(month, day, ref) if 1 <= month <= 12 else None
+        s, e = draft.orig_span(m.start(), wd.end() if wd else m.end())
+        if norm[m.start()].isspace():
+            s += len(draft.text[s:e]) - len(draft.text[s:e].lstrip())
+        dt = dates._date_or_none(year, month, day) if year is not None else None
+        if dt is not None and era is not None and not dates._in_era(era, dt):
+            dt = None
+        written, holiday = wd.groups() if wd is not None and dt is not None else (None, None)
+        out.append(dates.DateMention(s, e, month, day, dt, written, holiday == "祝", given))
+        if dt is not None:
+            last = (dt.year, month, given)
+    return out
+
+
+_CTX = CheckContext(schedule=datetime(2025, 12, 20, 9, 0))
+
+
+def _same_dates(text: str) -> int:
+    want = _dates_plainly(Draft(text), _CTX)
+    assert dates._dates(Draft(text), _CTX) == want, text[:80]
+    return len(want)
+
+
+def test_a_drafts_dates_are_read_as_plainly_on_every_text(texts: list[str]) -> None:
+    assert sum(_same_dates(t) for t in texts) > 100
+
+
+_DATE_PIECES = st.sampled_from(
+    ["2025", "12", "1", "0", "٣", "١٢", "/", ".", " ", "\u3000", "\n", "年", "月", "日",
+     "令和", "平成", "昭和", "元", "〜", "-", "、", "から", "（土）", "(月)", "（火・祝）",
+     "十", "一", "二十五", "〇", "R", "H", "S", "R8.", "a"]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_DATE_PIECES, max_size=16).map("".join))
+@example("令和7年6月14日（土）〜 22日（日）、2025/6/1(日)、1/2、11/25（火）")
+@example("十一月二十五日（火）、R8.11.25（火）、H31.4.30、2024.13.1、二〇二六年一月一日")
+@example("平成31年5月1日（水）から3日（金）、2月30日、2月29日（木）")
+def test_a_drafts_dates_are_read_as_plainly(text: str) -> None:
+    _same_dates(text)
