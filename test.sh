@@ -18,9 +18,10 @@ if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
 fi
 # The Debian package (tests/integration/test_debian_package.py, on CI) is built on Debian's
-# own python3 with its venv module.
+# own python3 with its venv module, and so is .venv (packaging/dev-python.sh): the tests run
+# on the interpreter the package ships on.
 if [ "$(id -u)" = 0 ] && ! /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  echo "installing Debian's python3-venv (for the Debian package test)" >&2
+  echo "installing Debian's python3-venv (the interpreter of the package and of .venv)" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
 fi
@@ -35,7 +36,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   fi
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
+[ -x .venv/bin/python ] || "$(packaging/dev-python.sh)" -m venv .venv  # Debian's python3 if it can
 # Exactly the tested versions, every file checked against its sha256 (requirements-dev.lock,
 # made by ./lock.sh from pyproject.toml), then the project itself without resolving again.
 .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock

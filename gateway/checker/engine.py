@@ -292,7 +292,11 @@ class TokenRule(Rule):
                     out.append(Hit(s, e))
                     if _limited(out, limit):
                         break
-        if self.spelled is not None and (starts := _spelled_starts(draft, self.spelled)):
+        if (
+            self.spelled is not None
+            and (starts := _spelled_starts(draft, self.spelled))
+            and _own_start(folded_text(draft).text, starts, self.spelled)
+        ):
             folded = folded_text(draft)
             phrases = len(out)
             # the spellings and their places in the draft, found once per draft and rule
@@ -350,6 +354,17 @@ def _spelled_places(
 
         spans = spelled.spans_before(literal, bisect_left(range(len(literal)), bound, key=place))
     return spans, draft.orig_spans(folded.norm_spans(spans)), bound
+
+
+def _own_start(text: str, starts: list[int], spelled: SpelledWords) -> bool:
+    """Whether one of the rule set's starts (spelled_starts, over several rules' words)
+    starts a head or single of this rule's own: where none does, its trie is never
+    walked, nor the mark-folded text made for it. A long text's starts are only its
+    first (see _spelled_starts): it is walked."""
+    if len(text) >= SpelledWords.LONG_TEXT:
+        return True
+    heads, singles = spelled.heads, spelled.singles
+    return any(text[i : i + 2] in heads or text[i] in singles for i in starts)
 
 
 def folded_text(draft: Draft) -> Folded:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,17 @@ class PrhRule(Rule):
         """The entries' first-clause strings that occur in `text`."""
         return self._index().scan.present(text)
 
-    def candidates(self, paragraph: str) -> list[int]:
-        """Indices of the entries that may match in `paragraph`, in dictionary order."""
+    def candidates(
+        self, paragraph: str, whole: tuple[str, set[str]] | None = None
+    ) -> list[int]:
+        """Indices of the entries that may match in `paragraph`, in dictionary order.
+        `whole`: a text and the strings present in it, scanned already; a paragraph that
+        is that whole text (a post of one paragraph: most) is not scanned again."""
         index = self._index()
-        present = index.scan.present(paragraph)
+        if whole is not None and paragraph is whole[0]:
+            present = whole[1]
+        else:
+            present = index.scan.present(paragraph)
         todo = set(index.unfiltered)
         for s in present:
             todo.update(index.by_string[s])
@@ -119,10 +127,13 @@ class PrhRule(Rule):
 
     def hits(self, draft: Draft, ctx: CheckContext) -> Iterable[Hit]:
         text = draft.text
-        if not self._index().unfiltered and not self._present(text):
+        present = self._present(text)
+        if not present and not self._index().unfiltered:
             return []  # no entry's strings anywhere, so in no paragraph: most drafts
         out = []
-        for d in find(self.entries, self.targets, text, self.file, self.candidates):
+        # prh's paragraphs are slices of the text: a post of one is the text itself
+        candidates = partial(self.candidates, whole=(text, present))
+        for d in find(self.entries, self.targets, text, self.file, candidates):
             if d.new_text == text[d.start : d.end]:
                 continue  # prh lists it, but there is nothing to change
             note = d.entry.note

@@ -328,3 +328,55 @@ def test_hosts_with_a_dot_gate_find_as_plainly_on_every_text(texts: list[str]) -
         assert mine == _internal_plainly(Draft(text), ctx, suffixes), text
         seen += bool(got) + bool(mine)
     assert seen >= 8  # the hosts above are found, so the comparison is not of nothing
+
+
+# --- spelled words: a rule whose own heads are not among the rule set's starts ---
+
+
+def _spelled_hits(checker: Checker, text: str) -> list[tuple[str, list[Hit]]]:
+    from gateway.checker.engine import SPELLED_SCAN, TokenRule
+
+    draft = Draft(text)
+    draft.__dict__[SPELLED_SCAN] = checker._rules.spelled
+    rules = [r for r in checker.rules if isinstance(r, TokenRule) and r.spelled is not None]
+    return [(r.id, list(r.hits(draft, CheckContext(), None))) for r in rules]
+
+
+def test_spelled_rules_without_their_own_heads_find_as_when_walked(
+    checker: Checker, texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.checker.engine as engine
+
+    spelled = ["し ね", "ｼﾈ", "死〇ね", "バ●カ", "国へ帰れ", "ちゃんころ", "ごみくず", "くそ野郎"]
+    cases = [*texts, *spelled, *(f"町の{w}について" for w in spelled)]
+    mine = [_spelled_hits(checker, t) for t in cases]
+    monkeypatch.setattr(engine, "_own_start", lambda text, starts, spelled: True)
+    walked = [_spelled_hits(checker, t) for t in cases]
+    assert mine == walked
+    assert sum(bool(hits) for found in mine for _, hits in found) > 30
+
+
+# --- prh: a post of one paragraph is scanned for the entries' strings once ---
+
+
+def test_prh_candidates_of_a_whole_text_paragraph_reuse_its_scan(
+    checker: Checker, texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.checker.prefilter import TriggerScan
+    from gateway.checker.prh import PrhRule
+    from gateway.checker.prh_match import paragraphs
+
+    rules = [r for r in checker.rules if isinstance(r, PrhRule)]
+    assert rules
+    many = [*texts, "事を下さい\n\n出来る事", "事\n\n\n是非\n迄"]
+    for rule in rules:
+        for text in many:
+            whole = (text, rule._present(text))
+            for _, paragraph in paragraphs(text):
+                assert rule.candidates(paragraph, whole) == rule.candidates(paragraph), text
+    scans: list[str] = []
+    present = TriggerScan.present
+    monkeypatch.setattr(TriggerScan, "present", lambda self, t: scans.append(t) or present(self, t))
+    draft = Draft("お問い合わせ下さい。詳しい事は町のホームページをご覧下さい。")
+    hits = [list(rule.hits(draft, CheckContext())) for rule in rules]
+    assert any(hits) and len(scans) == len(rules)  # one scan each, not one more per paragraph
