@@ -59,8 +59,8 @@ class RecentPosts(NamedTuple):
             kept.append(frozenset(prefix))
             for w in prefix:
                 by_word.setdefault(w, []).append(post)
-        by_post = {w: tuple(p) for w, p in by_word.items()}
-        return cls(tuple(sets), by_post, threshold, tuple(kept))
+        posts_of = {w: tuple(p) for w, p in by_word.items()}
+        return cls(tuple(sets), posts_of, threshold, tuple(kept))
 
     def best_similarity(self, mine: frozenset[str]) -> float:
         """The highest Jaccard index of `mine` with a post that reaches the threshold;
