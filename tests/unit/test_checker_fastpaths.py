@@ -78,15 +78,7 @@ _AFTER += ["ゴキブリ", "だ", "害虫", "。", "入れるな", "来るな", 
 @pytest.mark.parametrize("seed", range(3))
 def test_gap_patterns_find_the_same_in_generated_hate(indexes, seed: int) -> None:
     """Groups and exclusion words at every distance, around and beyond each gap's reach."""
-    rnd = random.Random(seed)
-    found = 0
-    for _ in range(400):
-        parts = []
-        for _ in range(rnd.randrange(1, 5)):
-            parts.append(rnd.choice(_GROUPS))
-            parts += rnd.choices(_BETWEEN, k=rnd.randrange(0, 16))
-            parts += rnd.choices(_AFTER, k=rnd.randrange(0, 3))
-        found += _same_hits(indexes, "".join(parts))
+    found = sum(_same_hits(indexes, text) for text in _hate_texts(seed, 400))
     assert found > 100  # the comparison saw matches, not only misses
 
 
@@ -96,7 +88,7 @@ def test_a_flood_of_group_words_finds_the_same(indexes) -> None:
 
 
 def _hate_texts(seed: int, n: int) -> list[str]:
-    """Groups, words between them and exclusion words, as the gap test makes them."""
+    """Groups, words between them and the words after the gaps, at random distances."""
     rnd = random.Random(seed)
     texts = []
     for _ in range(n):
