@@ -295,9 +295,8 @@ class TokenRule(Rule):
         if (
             self.spelled is not None
             and (starts := _spelled_starts(draft, self.spelled))
-            and _own_start(folded_text(draft).text, starts, self.spelled)
+            and _own_start((folded := folded_text(draft)).text, starts, self.spelled)
         ):
-            folded = folded_text(draft)
             phrases = len(out)
             # the spellings and their places in the draft, found once per draft and rule
             # (a rule not decided at its cutoff asks again: listing.py); with `until`,
