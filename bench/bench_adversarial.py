@@ -34,6 +34,12 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "digit 0": "0",
     "letter a": "a",
     "hiragana": "あ",
+    "katakana": "カ",
+    "kanji": "町",
+    "伏字 ○": "○",
+    "zero-width spaces": "\u200b",
+    "direction controls": "\u202e",
+    "soft hyphens": "\u00ad",
     "long vowel ー": "ー",
     "hyphens": "-",
     "dots": ".",
@@ -86,6 +92,8 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "www. link + hit": "www.a.jp/x ばか ",
     "spelled しね": "しね",
     "spelled し〇ね": "し〇ね",
+    "zero-width inside バ\u200bカ": "バ\u200bカ",
+    "half-width ｼﾈ": "ｼﾈ",
     # links to as many hosts as there are links (a pasted list of links): nothing is
     # decided once per host
     "links, many hosts + hit": lambda n: f"https://h{n}.example.jp/ 死ね ",

@@ -255,16 +255,31 @@ def _cut(text: str, start: int, end: int) -> int:
             at = text.rfind(sep, lo, end)
             if at >= 0 and at + len(sep) <= end:
                 return at + len(sep)
+    # never between a character and a mark, joiner or selector that belongs to it; but a
+    # character carries at most _MAX_MARKS of them, so a longer run of marks (zero-width
+    # spaces, direction controls) is cut where the window ends: walking back further made
+    # pieces of one character, thousands of Sudachi calls (2 s for 100 KB of U+200B)
+    floor = max(start + 1, end - _MAX_MARKS)
     cut = end
-    # never between a character and a mark, joiner or selector that belongs to it
-    while cut > start + 1 and (
-        unicodedata.combining(text[cut])
-        or unicodedata.category(text[cut]) in ("Mn", "Me", "Cf")
-        or "\ufe00" <= text[cut] <= "\ufe0f"
-        or "\U0001f3fb" <= text[cut] <= "\U0001f3ff"
-    ):
+    while cut > floor and _belongs_to_previous(text[cut]):
         cut -= 1
-    return cut
+    return end if cut == floor and _belongs_to_previous(text[cut]) else cut
+
+
+# Unicode's Stream-Safe Text Format (UAX #15) allows 30 non-starters after a character;
+# a few more for variation selectors and skin tones
+_MAX_MARKS = 32
+
+
+def _belongs_to_previous(ch: str) -> bool:
+    """A combining mark, format character, variation selector or skin tone: part of the
+    character before it."""
+    return bool(
+        unicodedata.combining(ch)
+        or unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"
+    )
 
 
 def tokenize_columns(text: str) -> Columns:

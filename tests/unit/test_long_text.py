@@ -101,6 +101,26 @@ def test_a_run_without_boundaries_is_cut_between_whole_characters(run: str) -> N
     assert "".join(tokenize_columns(run).surfaces) == run
 
 
+@pytest.mark.parametrize(
+    "run",
+    [
+        "\u200b" * 30_000,  # zero-width spaces pasted or planted
+        "\u202e\u202c" * 15_000,  # direction controls
+        "バ" + "\u0301" * 40_000,  # one letter under a pile of accents
+        "あ" * 700 + "\ufe0f" * 20_000,
+    ],
+)
+def test_a_long_run_of_marks_is_cut_into_full_pieces(run: str) -> None:
+    """A character carries at most a few dozen marks: past that, a run of marks is cut
+    where the window ends, not walked back to pieces of one character each (thousands
+    of Sudachi calls for one hostile mail)."""
+    _pieces_fit(run)
+    spans = text_pieces(run)
+    full = len(run.encode("utf-8")) / 2_048
+    assert len(spans) <= 2 * full + 2, len(spans)
+    assert "".join(tokenize_columns(run).surfaces) == run
+
+
 def test_findings_in_a_long_post_carry_their_own_line_and_column(checker: Checker) -> None:
     body = _blog_post(30_000)
     text = body + "\n\n連絡先は 090-1234-5678（担当 山田）です。\n"
