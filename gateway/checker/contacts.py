@@ -28,6 +28,7 @@ from gateway.checker.tokenizer import PERSON
 _WINDOW = 120  # characters before the number (its line and up to four lines above)
 _LINES = 5  # its line and four above: a facility's name, then 【診療日】【所在地】… one a line
 # the body named in brackets right after the number: 03-5285-8898（東京都）
+_AFTER_REACH = 48  # the number (at most ~20 characters) and its bracket
 _BODY_AFTER = re.compile(r"[\d\-()]+\s*[(（]([^()（）\n]{1,24})[)）]")
 _SEPARATORS = re.compile(r"[\s:：、,（(）)]*")
 
@@ -104,7 +105,7 @@ def _own_contact(draft: Draft, start: int, opts: ContactOptions) -> bool:
 
 def _body_after(draft: Draft, start: int, after: str, opts: ContactOptions) -> bool:
     """The number is followed on its line by a body's name in brackets, nobody's name."""
-    m = _BODY_AFTER.match(after)
+    m = _BODY_AFTER.match(after, 0, _AFTER_REACH)  # bounded: a run of ( after it costs no more
     if m is None or opts.organisation.search(m[1]) is None:
         return False
     return _nobody_between(draft, start + m.start(1), start + m.end(1))
