@@ -85,6 +85,9 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "「死ね」 (quoted hits)": "「死ね」",
     "外国人は出て行け": "外国人は出て行け",
     "link + hit": "https://a.jp/ 死ね ",
+    # valid My Numbers, alone and after links (each was asked about every link)
+    "My Number": "番号は123456789018です。\n",
+    "link + My Number": "https://a.jp/ 123456789018 ",
     # the same classes in other forms: another word and quote mark, straight quotes
     # (more places per 100 KB), links without a protocol
     "『ばか』 (quoted hits)": "『ばか』",

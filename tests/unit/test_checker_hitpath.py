@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from test_checker_corpus import load_corpus
 
 from gateway.checker import CheckContext, Checker
-from gateway.checker.checker import _Links, _run
+from gateway.checker.checker import _run
 from gateway.checker.contexts import ContextSet, _inside_quotes
 from gateway.checker.draft import Draft
+from gateway.checker.links import LinkSpans
 from gateway.checker.listing import EVERYTHING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ _SPANS = st.lists(
 def test_link_containment_by_bisection_equals_asking_every_link(spans, start, length) -> None:
     end = start + length
     want = any(s <= start and end <= e for s, e in spans)
-    assert _Links(list(spans)).contain(start, end) == want
+    assert LinkSpans(list(spans)).contain(start, end) == want
 
 
 def _hostile_texts() -> list[str]:
