@@ -483,3 +483,28 @@ def test_punycode_of_a_long_host_run_reads_a_bounded_part_of_it(unit, monkeypatc
     parse(text)
     parse("https://" + text)
     assert read["n"] <= 4 * xtext_parts._MAX_URL_LENGTH, read["n"]
+
+
+def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: a pasted list of addresses at as many domains (a domain after
+    its @ is decided as an ordinary host, _simple_plan), with the plain computation's
+    links; an address whose first label has a - still goes to the tables."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    text = "".join(f"a{n}@h{n}.jp b{n}@x.h{n}.example.jp/p c@d{n}.jp\n" for n in range(200))
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert links == _plain_extract_urls(text) == []
+    hyphened = "".join(f"a{n}@h-{n}.x.jp " for n in range(10))
+    built["n"] = 0
+    links = [tuple(u) for u in extract_urls(hyphened)]
+    assert built["n"] == 10
+    assert links == _plain_extract_urls(hyphened)
