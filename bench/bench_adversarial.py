@@ -108,6 +108,11 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "run of .com labels": "\u3099x.com",
     "run of 」.com● labels": "」.com●",
     "run of labels, all differ": lambda n: f"\u3099x{n}.com",
+    # a run of labels in another script that no TLD begins with: no link, decided without
+    # the label tables (each label and each start cost a Python step)
+    "run of .〇 labels": ".〇",
+    "run of ｼ. labels": "ｼ.",
+    "run of .コム labels": ".コム",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",

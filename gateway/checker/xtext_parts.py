@@ -95,21 +95,37 @@ def _tld_end(text: str, start: int, end: int) -> int:
 
 
 _TLD_HEAD_RE = re.compile(r"\.([0-9A-Za-z]++)(?![@+\-])")  # an ASCII label after a dot
-_FOREIGN_HEAD_RE = re.compile(r"\.[^\x00-\x7f]")  # a label in another script
 _PUNY_HEAD_RE = re.compile(r"\.xn--", re.I)
+
+
+@lru_cache(maxsize=1)
+def _foreign_head_re() -> re.Pattern[str]:
+    """A label in another script after a dot, group 1: its first characters, as many as
+    the longest TLD has (as many as _tld_end tries)."""
+    return re.compile(f"\\.([^\\x00-\\x7f][^.]{{0,{_tlds()[1] - 1}}})")
 
 
 def _may_hold_tld(text: str, start: int, end: int) -> bool:
     """Whether some label of the run text[start:end] may begin with a TLD: a superset of
-    _tld_end's test in C calls only (labels in other scripts always pass; the ASCII
-    labels are found, lower-cased and looked up as one set operation), so that a run
-    like `a.a.a.…` or `10.10.10.…`, which holds no link, costs no per-label Python step."""
+    _tld_end's test in C calls only (the ASCII labels are found, lower-cased and looked up
+    as one set operation; a label in another script is looked up as _tld_end does, once
+    per distinct label start), so that a run like `a.a.a.…`, `10.10.10.…` or `〇.〇.〇.…`,
+    which holds no link, costs no per-label Python step (a run of labels in another
+    script cost the label tables and a walk of every start: ~65 ms per 100 KB)."""
     tlds, _ = _tlds()
-    if _FOREIGN_HEAD_RE.search(text, start, end) is not None:
+    foreign = _foreign_head_re().findall(text, start, end)
+    if foreign and any(map(_begins_with_tld, set(foreign))):
         return True
     if not tlds.isdisjoint(map(str.lower, _TLD_HEAD_RE.findall(text, start, end))):
         return True
     return _PUNY_HEAD_RE.search(text, start, end) is not None
+
+
+def _begins_with_tld(head: str) -> bool:
+    """Whether the start of a label in another script, lower-cased, is a TLD (the test of
+    _tld_end, which lower-cases each candidate from the label's start)."""
+    tlds, _ = _tlds()
+    return any(head[:i].lower() in tlds for i in range(1, len(head) + 1))
 
 
 def _continues(text: str, i: int) -> bool:
