@@ -85,6 +85,9 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "「死ね」 (quoted hits)": "「死ね」",
     "外国人は出て行け": "外国人は出て行け",
     "link + hit": "https://a.jp/ 死ね ",
+    # valid My Numbers, alone and after links (each was asked about every link)
+    "My Number": "番号は123456789018です。\n",
+    "link + My Number": "https://a.jp/ 123456789018 ",
     # the same classes in other forms: another word and quote mark, straight quotes
     # (more places per 100 KB), links without a protocol
     "『ばか』 (quoted hits)": "『ばか』",
@@ -98,6 +101,18 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     # decided once per host
     "links, many hosts + hit": lambda n: f"https://h{n}.example.jp/ 死ね ",
     "www. links, many hosts": lambda n: f"www.h{n}.example.jp/x ばか ",
+    # a pasted list of mail addresses at as many domains (each built label tables)
+    "addresses, many domains": lambda n: f"{n}@a{n}.jp ",
+    # one host-name run of labels in another script (a mark, kana, kanji between dots): the
+    # X length's punycode of the run's domain (the idna codec read all of it, twice)
+    "run of .com labels": "\u3099x.com",
+    "run of 」.com● labels": "」.com●",
+    "run of labels, all differ": lambda n: f"\u3099x{n}.com",
+    # a run of labels in another script that no TLD begins with: no link, decided without
+    # the label tables (each label and each start cost a Python step)
+    "run of .〇 labels": ".〇",
+    "run of ｼ. labels": "ｼ.",
+    "run of .コム labels": ".コム",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",

@@ -22,7 +22,7 @@ from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
 from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
-from gateway.checker.links import _urls
+from gateway.checker.links import _urls, link_spans
 from gateway.checker.options import _alternation, _domain_in, _words
 from gateway.checker.similarity import RecentPosts, word_set
 from gateway.checker.tokenizer import PERSON, WORD, Token
@@ -89,9 +89,7 @@ def find_mynumber(draft: Draft, ctx: CheckContext, opts: dict[str, Any]) -> Iter
 
 
 def _in_link(draft: Draft, start: int, end: int) -> bool:
-    if "://" not in draft.norm and "www." not in draft.norm:
-        return False
-    return any(s <= start and end <= e for s, e, *_ in _urls(draft))
+    return link_spans(draft).contain(start, end)
 
 
 @detector("card_number")

@@ -250,7 +250,17 @@ def _simple_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None
             return None  # the protocol link is refused: decided with the tables
         return _planned((), _Final(proto - r0, 0, n, text[proto:r0], 0, None, n == 4), None)
     if r0 and text[r0 - 1] in _BAD_BEFORE:
-        return None
+        # no link starts at the run (a mail address's domain after its @), nor inside its
+        # first label unless after a - in it (then: the tables); the next start is after
+        # the first dot, where the rest of the run is a domain if it has a dot, but a
+        # link only with a protocol (_final). A list of addresses at thousands of
+        # domains built a table for each.
+        second = text.find(".", r0, r1) + 1
+        if text.find("-", r0, second) >= 0:
+            return None
+        if text.find(".", second, r1) < 0:
+            return _Plan((), None, None)  # a TLD alone is no domain
+        return _planned((), _Final(second - r0, second - r0, n, None, 0, (), False), None)
     pieces = () if r0 and text[r0 - 1] in "-_./" else ((text[r0:r1], 0, n),)
     return _planned((), _Final(0, 0, n, None, 0, pieces, False), None)
 

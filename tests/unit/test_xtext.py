@@ -419,3 +419,92 @@ def test_a_link_near_the_longest_url_is_decided_as_the_plain_computation(before:
     for k in range(4070, 4096):
         text = f"{before}city.example.jp/{'x' * k} 死ね"
         assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text), k
+
+
+# --- punycode of host names in other scripts ---
+
+
+def _plain_punycode_extra(domain: str) -> int | None:
+    """_punycode_extra as it was: the idna codec on the whole name."""
+    try:
+        puny = domain.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return None
+    return len(puny) - len(domain) if puny else None
+
+
+_DOMAIN_PIECES = st.sampled_from(
+    ["a", "x", "com", "-", "xn--", "ｘ", "Ａ", "あ", "町", "゙", "\u00ad", "\u200b", "\ufe0f",
+     ".", "。", "．", "｡", "ا", "ﷺ", "ß", " ", "\x01", "\u0301", "\u3000", "①"]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_DOMAIN_PIECES, min_size=1, max_size=40).map("".join), st.integers(0, 80))
+def test_punycode_a_label_at_a_time_equals_the_codec_on_the_whole_name(domain, repeat) -> None:
+    """The same figure as the codec, or the limit when the link is longer than it anyway."""
+    from gateway.checker.xtext_parts import _MAX_URL_LENGTH, _punycode_extra
+
+    for name in (domain, domain * repeat, "\u00ad" * repeat * 30 + domain):
+        if not name:
+            continue
+        got, want = _punycode_extra.__wrapped__(name), _plain_punycode_extra(name)
+        if got == _MAX_URL_LENGTH:
+            assert want is None or len(name) + want > _MAX_URL_LENGTH, name
+        else:
+            assert got == want, name
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["\u3099x.com", "」.com●", "在（火）.com", "\u00ad" * 8 + "a.com", lambda n: f"\u3099x{n}.com"],
+    ids=["mark x.com", "bracket .com", "kanji .com", "soft hyphens", "numbered labels"],
+)
+def test_punycode_of_a_long_host_run_reads_a_bounded_part_of_it(unit, monkeypatch) -> None:
+    """Counted, not timed: the characters the idna codec's nameprep reads for a draft of
+    one long run of labels in another script (the codec read the whole run, twice)."""
+    import encodings.idna as idna
+
+    from gateway.checker import xtext_parts
+
+    read = {"n": 0}
+    nameprep = idna.nameprep
+
+    def counting(label: str) -> str:
+        read["n"] += len(label)
+        return nameprep(label)
+
+    monkeypatch.setattr(idna, "nameprep", counting)
+    xtext_parts._punycode_extra.cache_clear()
+    if hasattr(xtext_parts, "_label_length"):
+        xtext_parts._label_length.cache_clear()
+    many = "".join(unit(n) for n in range(5_000)) if callable(unit) else unit * 8_000
+    text = many[:40_000]
+    parse(text)
+    parse("https://" + text)
+    assert read["n"] <= 4 * xtext_parts._MAX_URL_LENGTH, read["n"]
+
+
+def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: a pasted list of addresses at as many domains (a domain after
+    its @ is decided as an ordinary host, _simple_plan), with the plain computation's
+    links; an address whose first label has a - still goes to the tables."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    text = "".join(f"a{n}@h{n}.jp b{n}@x.h{n}.example.jp/p c@d{n}.jp\n" for n in range(200))
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert links == _plain_extract_urls(text) == []
+    hyphened = "".join(f"a{n}@h-{n}.x.jp " for n in range(10))
+    built["n"] = 0
+    links = [tuple(u) for u in extract_urls(hyphened)]
+    assert built["n"] == 10
+    assert links == _plain_extract_urls(hyphened)
