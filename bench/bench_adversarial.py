@@ -103,6 +103,8 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "www. links, many hosts": lambda n: f"www.h{n}.example.jp/x ばか ",
     # a pasted list of mail addresses at as many domains (each built label tables)
     "addresses, many domains": lambda n: f"{n}@a{n}.jp ",
+    # a numbered list: 1. 2. 3. …, each run of host characters another text
+    "numbered list": lambda n: f"{n}. ",
     # one host-name run of labels in another script (a mark, kana, kanji between dots): the
     # X length's punycode of the run's domain (the idna codec read all of it, twice)
     "run of .com labels": "\u3099x.com",

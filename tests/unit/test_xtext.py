@@ -508,3 +508,23 @@ def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> No
     links = [tuple(u) for u in extract_urls(hyphened)]
     assert built["n"] == 10
     assert links == _plain_extract_urls(hyphened)
+
+
+def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
+    """Counted, not timed: runs whose one dot ends them (1. 2. 3. …, each run another
+    text) hold no link and are passed over without a plan each; the links around them
+    are those of the plain computation."""
+    from gateway.checker import xtext_links
+
+    planned = {"n": 0}
+    plan = xtext_links._plan
+
+    def counting(*args):
+        planned["n"] += 1
+        return plan(*args)
+
+    monkeypatch.setattr(xtext_links, "_plan", counting)
+    text = "".join(f"{n}. 項目{n}.\n" for n in range(300))
+    assert extract_urls(text) == [] and planned["n"] == 0
+    text += "https://a.jp/x. 1.jp. www.b.jp. @c.jp. x@1.2.jp."
+    assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
