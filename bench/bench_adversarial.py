@@ -105,6 +105,7 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "addresses, many domains": lambda n: f"{n}@a{n}.jp ",
     # a numbered list: 1. 2. 3. …, each run of host characters another text
     "numbered list": lambda n: f"{n}. ",
+    "addresses and versions": lambda n: f"10.0.{n}.1 R{n}.1.1 ",
     # one host-name run of labels in another script (a mark, kana, kanji between dots): the
     # X length's punycode of the run's domain (the idna codec read all of it, twice)
     "run of .com labels": "\u3099x.com",

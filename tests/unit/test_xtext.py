@@ -511,10 +511,11 @@ def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> No
 
 
 def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
-    """Counted, not timed: runs whose one dot ends them (1. 2. 3. …, each run another
-    text) hold no link and are passed over without a plan each; the links around them
+    """Counted, not timed: runs in which no dot is followed by a letter (1. 2. 3. …,
+    10.0.0.1, R8.1.1, each run another text) hold no link and are passed over without a plan each; the links around them
     are those of the plain computation."""
     from gateway.checker import xtext_links
+    from gateway.checker.xtext_parts import _tlds
 
     planned = {"n": 0}
     plan = xtext_links._plan
@@ -524,7 +525,9 @@ def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
         return plan(*args)
 
     monkeypatch.setattr(xtext_links, "_plan", counting)
-    text = "".join(f"{n}. 項目{n}.\n" for n in range(300))
+    text = "".join(f"{n}. 項目{n}. 10.0.{n}.1 R{n}.1.1 v1.{n}-2_3\n" for n in range(300))
     assert extract_urls(text) == [] and planned["n"] == 0
+    tlds, _ = _tlds()  # what lets them pass: no TLD begins with a digit, - or _
+    assert all(t[0].isalpha() or not t[0].isascii() for t in tlds)
     text += "https://a.jp/x. 1.jp. www.b.jp. @c.jp. x@1.2.jp."
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
