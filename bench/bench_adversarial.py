@@ -116,6 +116,10 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "run of .〇 labels": ".〇",
     "run of ｼ. labels": "ｼ.",
     "run of .コム labels": ".コム",
+    # Japanese glued to a domain (詳しくはexample.jp), as many as there are: each host in
+    # another script is decided with label tables and its punycode worked out
+    "Japanese host, all differ": lambda n: f"例{n}.jp ",
+    "full-width ＠ address, all differ": lambda n: f"{n}＠a.jp ",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",

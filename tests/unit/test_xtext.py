@@ -531,3 +531,27 @@ def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
     assert all(t[0].isalpha() or not t[0].isascii() for t in tlds)
     text += "https://a.jp/x. 1.jp. www.b.jp. @c.jp. x@1.2.jp."
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
+
+
+def test_the_characters_nameprep_leaves_as_they_are() -> None:
+    """_NAMEPREP_SAME_RE's characters: nameprep keeps each, none is right-to-left (which
+    would make a label with others fail) and none combines with a character before it
+    (NFKC would change a label of them), so nameprep keeps any label of them."""
+    import encodings.idna as idna
+    import stringprep
+    import unicodedata
+
+    from gateway.checker.xtext_parts import _NAMEPREP_SAME_RE
+
+    same = [chr(c) for c in range(0x30000) if _NAMEPREP_SAME_RE.fullmatch(chr(c))]
+    assert len(same) > 21_000
+    seconds = set()  # characters that compose with one before them
+    for c in range(0x110000):
+        d = unicodedata.decomposition(chr(c)).split()
+        if len(d) == 2 and not d[0].startswith("<"):
+            seconds.add(chr(int(d[1], 16)))
+    for ch in same:
+        assert idna.nameprep(ch) == ch and not stringprep.in_table_d1(ch), ch
+        assert unicodedata.combining(ch) == 0 and ch not in seconds, ch
+    label = "".join(same[::97])
+    assert idna.nameprep(label) == label
