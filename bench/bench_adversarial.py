@@ -103,6 +103,9 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "www. links, many hosts": lambda n: f"www.h{n}.example.jp/x ばか ",
     # a pasted list of mail addresses at as many domains (each built label tables)
     "addresses, many domains": lambda n: f"{n}@a{n}.jp ",
+    # a numbered list: 1. 2. 3. …, each run of host characters another text
+    "numbered list": lambda n: f"{n}. ",
+    "addresses and versions": lambda n: f"10.0.{n}.1 R{n}.1.1 ",
     # one host-name run of labels in another script (a mark, kana, kanji between dots): the
     # X length's punycode of the run's domain (the idna codec read all of it, twice)
     "run of .com labels": "\u3099x.com",
@@ -113,6 +116,10 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "run of .〇 labels": ".〇",
     "run of ｼ. labels": "ｼ.",
     "run of .コム labels": ".コム",
+    # Japanese glued to a domain (詳しくはexample.jp), as many as there are: each host in
+    # another script is decided with label tables and its punycode worked out
+    "Japanese host, all differ": lambda n: f"例{n}.jp ",
+    "full-width ＠ address, all differ": lambda n: f"{n}＠a.jp ",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",

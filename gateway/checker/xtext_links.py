@@ -37,6 +37,9 @@ from gateway.checker.xtext_parts import (
     _valid_url,
 )
 
+# A dot and a letter, ASCII or not: every TLD begins with one (_tld_end; none begins with
+# a digit, - or _), so a run without one holds no domain
+_LETTER_AFTER_DOT_RE = re.compile(r"\.[^\x00-\x40\x5b-\x60\x7b-\x7f]")
 _Row = tuple[str, int, int]  # a Url as a plain tuple: parse reads thousands of them
 
 
@@ -55,6 +58,11 @@ def _links(text: str) -> list[_Row]:
         r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
+        if _LETTER_AFTER_DOT_RE.search(text, r0, r1) is None:
+            # no label after a dot begins with a letter (1. 2. … of a numbered list,
+            # 10.0.0.1, R8.1.1, each run another): no TLD, nothing to decide (a plan
+            # each cost ~4 µs)
+            continue
         proto = run.start(1)
         if proto < 0:
             proto = None  # none matched before the run (it may belong to an earlier run)

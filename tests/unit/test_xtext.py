@@ -508,3 +508,50 @@ def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> No
     links = [tuple(u) for u in extract_urls(hyphened)]
     assert built["n"] == 10
     assert links == _plain_extract_urls(hyphened)
+
+
+def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
+    """Counted, not timed: runs in which no dot is followed by a letter (1. 2. 3. …,
+    10.0.0.1, R8.1.1, each run another text) hold no link and are passed over without a plan each; the links around them
+    are those of the plain computation."""
+    from gateway.checker import xtext_links
+    from gateway.checker.xtext_parts import _tlds
+
+    planned = {"n": 0}
+    plan = xtext_links._plan
+
+    def counting(*args):
+        planned["n"] += 1
+        return plan(*args)
+
+    monkeypatch.setattr(xtext_links, "_plan", counting)
+    text = "".join(f"{n}. 項目{n}. 10.0.{n}.1 R{n}.1.1 v1.{n}-2_3\n" for n in range(300))
+    assert extract_urls(text) == [] and planned["n"] == 0
+    tlds, _ = _tlds()  # what lets them pass: no TLD begins with a digit, - or _
+    assert all(t[0].isalpha() or not t[0].isascii() for t in tlds)
+    text += "https://a.jp/x. 1.jp. www.b.jp. @c.jp. x@1.2.jp."
+    assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
+
+
+def test_the_characters_nameprep_leaves_as_they_are() -> None:
+    """_NAMEPREP_SAME_RE's characters: nameprep keeps each, none is right-to-left (which
+    would make a label with others fail) and none combines with a character before it
+    (NFKC would change a label of them), so nameprep keeps any label of them."""
+    import encodings.idna as idna
+    import stringprep
+    import unicodedata
+
+    from gateway.checker.xtext_parts import _NAMEPREP_SAME_RE
+
+    same = [chr(c) for c in range(0x30000) if _NAMEPREP_SAME_RE.fullmatch(chr(c))]
+    assert len(same) > 21_000
+    seconds = set()  # characters that compose with one before them
+    for c in range(0x110000):
+        d = unicodedata.decomposition(chr(c)).split()
+        if len(d) == 2 and not d[0].startswith("<"):
+            seconds.add(chr(int(d[1], 16)))
+    for ch in same:
+        assert idna.nameprep(ch) == ch and not stringprep.in_table_d1(ch), ch
+        assert unicodedata.combining(ch) == 0 and ch not in seconds, ch
+    label = "".join(same[::97])
+    assert idna.nameprep(label) == label
