@@ -354,7 +354,8 @@ def test_path_end_in_one_match_per_run_equals_asking_each_character_back(path: s
 
 
 _LABELS = ["a", "h1", "A-b", "-c", "d-", "jp", "JP", "com", "co", "xn--p1ai", "例え", "x" * 63,
-           "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo"]  # fmt: skip
+           "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo", "詳しくはexample", "例-1", 'a"b', "あ。い",
+           "例" * 70, "ｘ" * 64]  # fmt: skip
 _AROUND = ["", " ", "https://", "http://", "www.", "a", "@", "+", "-", "/", ".", "_", "(", "、"]
 _AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")"]
 
@@ -555,3 +556,28 @@ def test_the_characters_nameprep_leaves_as_they_are() -> None:
         assert unicodedata.combining(ch) == 0 and ch not in seconds, ch
     label = "".join(same[::97])
     assert idna.nameprep(label) == label
+
+
+def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: links to as many hosts of one label in another script and an
+    ASCII TLD (a Japanese word glued to a domain) are decided without label tables
+    (_foreign_plan), with the plain computation's links."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x\n" for n in range(200))
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert links == _plain_extract_urls(text) and len(links) == 400  # 0.jp of 例0.jp too
+    text = "".join(f"-例{n}.com #例{n}.jp\n" for n in range(10))  # a - or # before: the tables
+    built["n"] = 0
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 20
+    assert links == _plain_extract_urls(text)
