@@ -43,7 +43,7 @@ def _mynumbers_plainly(draft: Draft) -> list[Hit]:
         if mynumber.is_valid(detectors._digits(m.group())):
             s, e = draft.orig_span(m.start(), m.end())
             if not _in_link_by_asking_every_link(draft, s, e):
-                out.append(Hit(s, e))
+                out.append(Hit(s, e, None, detectors._three_numbers(draft.norm, m)))
     return out
 
 
