@@ -120,6 +120,7 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     # Japanese glued to a domain (詳しくはexample.jp), as many as there are: each host in
     # another script is decided with label tables and its punycode worked out
     "Japanese host, all differ": lambda n: f"例{n}.jp ",
+    "Japanese host, TLD コム, all differ": lambda n: f"例{n}.コム ",
     "full-width ＠ address, all differ": lambda n: f"{n}＠a.jp ",
     # mixed digit / separator runs
     "1-": "1-",

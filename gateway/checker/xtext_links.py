@@ -277,11 +277,12 @@ def _simple_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None
 
 
 # A host of one label in another script (or with characters other than letters, digits
-# and -) and an ASCII TLD: a Japanese word glued to a domain (詳しくはexample.jp). Group 1
-# is the label: domain characters at its ends, - also inside, no _ or dot.
+# and -) and a TLD (_simple_plan looks the last label up): a Japanese word glued to a
+# domain (詳しくはexample.jp, 例.コム). Group 1 is the label: domain characters at its
+# ends, - also inside, no _ or dot.
 _DOMAIN_CLASS = _DOMAIN_CHAR_RE.pattern
 _FOREIGN_HOST_RE = re.compile(
-    f"({_DOMAIN_CLASS}(?:(?:{_DOMAIN_CLASS}|-)*{_DOMAIN_CLASS})?)\\.[A-Za-z]{{1,63}}"
+    f"({_DOMAIN_CLASS}(?:(?:{_DOMAIN_CLASS}|-)*{_DOMAIN_CLASS})?)\\.[^.]+"
 )
 
 

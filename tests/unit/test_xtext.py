@@ -355,7 +355,7 @@ def test_path_end_in_one_match_per_run_equals_asking_each_character_back(path: s
 
 _LABELS = ["a", "h1", "A-b", "-c", "d-", "jp", "JP", "com", "co", "xn--p1ai", "例え", "x" * 63,
            "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo", "詳しくはexample", "例-1", 'a"b', "あ。い",
-           "例" * 70, "ｘ" * 64]  # fmt: skip
+           "例" * 70, "ｘ" * 64, "コム", "コムx", "みんな", "РФ", "भारतम्"]  # fmt: skip
 _AROUND = ["", " ", "https://", "http://", "www.", "a", "@", "+", "-", "/", ".", "_", "(", "、"]
 _AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")"]
 
@@ -572,10 +572,10 @@ def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
         init(self, *args)
 
     monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
-    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x\n" for n in range(200))
+    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム\n" for n in range(200))
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 0
-    assert links == _plain_extract_urls(text) and len(links) == 400  # 0.jp of 例0.jp too
+    assert links == _plain_extract_urls(text) and len(links) == 600  # 0.jp of 例0.jp too
     text = "".join(f"-例{n}.com #例{n}.jp\n" for n in range(10))  # a - or # before: the tables
     built["n"] = 0
     links = [tuple(u) for u in extract_urls(text)]
