@@ -353,12 +353,20 @@ _NFKD_MOST = 18
 _LONGEST_LABEL = 63 * _NFKD_MOST
 
 
-# Characters nameprep leaves as they are, alone and next to each other: lower-case ASCII
-# letters, digits, - and _, hiragana, katakana and ー, CJK ideographs (none is mapped or
-# prohibited, none is right-to-left, none combines with another in NFKC: tested). A
-# Japanese word glued to a domain (詳しくはexample.jp) is such a label: its nameprep
-# cost ~15 µs in Python, per distinct label.
-_NAMEPREP_SAME_RE = re.compile("[a-z0-9_\\-\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff]+")
+# Characters nameprep only lower-cases or narrows, alone and next to each other: ASCII,
+# full-width ASCII (NFKC makes it ASCII), hiragana, katakana and ー, CJK ideographs (none
+# is otherwise mapped or prohibited, none is right-to-left, none combines with another in
+# NFKC: tested). A Japanese word glued to a domain (詳しくはexample.jp), or an address
+# with a full-width ＠, is such a label: its nameprep cost ~15 µs in Python, per label.
+_NAMEPREP_SIMPLE_RE = re.compile(
+    "[\\x00-\\x7f\uff01-\uff5e\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff]+"
+)
+_WIDE_TO_ASCII = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
+def _simple_nameprep(label: str) -> str:
+    """nameprep of a _NAMEPREP_SIMPLE_RE label: full-width ASCII narrowed, lower-cased."""
+    return label.translate(_WIDE_TO_ASCII).lower()
 
 
 @lru_cache(maxsize=4096)
@@ -377,9 +385,15 @@ def _label_length(label: str) -> int | None:
         return len(bare) if 0 < len(bare) < 64 else None
     if len(bare) > _LONGEST_LABEL:
         return None
-    if _NAMEPREP_SAME_RE.fullmatch(bare) and not bare.startswith("xn--"):
-        # nameprep leaves it as it is: punycode, the ACE prefix and the codec's limit
-        n = 4 + len(bare.encode("punycode"))
+    if _NAMEPREP_SIMPLE_RE.fullmatch(bare):
+        # ToASCII after nameprep: ASCII as it is, else the ACE prefix refused, punycode
+        # and the prefix, within the codec's limit
+        prepped = _simple_nameprep(bare)
+        if prepped.isascii():
+            return len(prepped) if len(prepped) < 64 else None
+        if prepped.startswith("xn--"):
+            return None
+        n = 4 + len(prepped.encode("punycode"))
         return n if n < 64 else None
     try:
         return len(bare.encode("idna"))

@@ -436,7 +436,8 @@ def _plain_punycode_extra(domain: str) -> int | None:
 
 _DOMAIN_PIECES = st.sampled_from(
     ["a", "x", "com", "-", "xn--", "ｘ", "Ａ", "あ", "町", "゙", "\u00ad", "\u200b", "\ufe0f",
-     ".", "。", "．", "｡", "ا", "ﷺ", "ß", " ", "\x01", "\u0301", "\u3000", "①"]
+     ".", "。", "．", "｡", "ا", "ﷺ", "ß", " ", "\x01", "\u0301", "\u3000", "①", "＠", "ｘｎ－－",
+     "XN--", "ー", '"']
 )  # fmt: skip
 
 
@@ -534,28 +535,31 @@ def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
 
 
-def test_the_characters_nameprep_leaves_as_they_are() -> None:
-    """_NAMEPREP_SAME_RE's characters: nameprep keeps each, none is right-to-left (which
-    would make a label with others fail) and none combines with a character before it
-    (NFKC would change a label of them), so nameprep keeps any label of them."""
+def test_the_characters_nameprep_only_lower_cases_or_narrows() -> None:
+    """_NAMEPREP_SIMPLE_RE's characters: nameprep maps each as _simple_nameprep does, none
+    is right-to-left (which would make a label with others fail) and none combines with
+    a character before it (NFKC would change a label of them), so nameprep maps any label
+    of them as _simple_nameprep does."""
     import encodings.idna as idna
     import stringprep
     import unicodedata
 
-    from gateway.checker.xtext_parts import _NAMEPREP_SAME_RE
+    from gateway.checker.xtext_parts import _NAMEPREP_SIMPLE_RE, _simple_nameprep
 
-    same = [chr(c) for c in range(0x30000) if _NAMEPREP_SAME_RE.fullmatch(chr(c))]
-    assert len(same) > 21_000
+    simple = [chr(c) for c in range(0x30000) if _NAMEPREP_SIMPLE_RE.fullmatch(chr(c))]
+    assert len(simple) > 21_000
     seconds = set()  # characters that compose with one before them
     for c in range(0x110000):
         d = unicodedata.decomposition(chr(c)).split()
         if len(d) == 2 and not d[0].startswith("<"):
             seconds.add(chr(int(d[1], 16)))
-    for ch in same:
-        assert idna.nameprep(ch) == ch and not stringprep.in_table_d1(ch), ch
+    for ch in simple:
+        assert idna.nameprep(ch) == _simple_nameprep(ch), ch
+        assert not stringprep.in_table_d1(ch), ch
         assert unicodedata.combining(ch) == 0 and ch not in seconds, ch
-    label = "".join(same[::97])
-    assert idna.nameprep(label) == label
+    for step in (97, 89, 13):
+        label = "".join(simple[::step])
+        assert idna.nameprep(label) == _simple_nameprep(label)
 
 
 def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
