@@ -12,12 +12,10 @@ runs every rule and returns findings sorted by (line, column).
 from __future__ import annotations
 
 import os
-from bisect import bisect_right
 from functools import partial
-from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.checker import loadmemo
 from gateway.checker.cache import LoadCache, default_cache
@@ -42,33 +40,17 @@ from gateway.checker.rule_loader import load_rules
 from gateway.checker.token_index import TokenIndex
 from gateway.model import Finding, Severity
 
-
-class _Links:
-    """The draft's links, for asking whether a span lies inside one in a bisection (a
-    draft of many links and many hits made the old scan of every link per hit quadratic)."""
-
-    __slots__ = ("ends", "starts")
-
-    def __init__(self, spans: list[tuple[int, int]]) -> None:
-        spans.sort()
-        self.starts = [s for s, _ in spans]
-        self.ends = list(accumulate((e for _, e in spans), max))  # the furthest end so far
-
-    def contain(self, start: int, end: int) -> bool:
-        """Whether some link [s, e) has s <= start and end <= e."""
-        i = bisect_right(self.starts, start) - 1
-        return i >= 0 and self.ends[i] >= end
+if TYPE_CHECKING:
+    from gateway.checker.links import LinkSpans
 
 
-_start_end = itemgetter(0, 1)  # of a link of links._urls, or of a Hit
+_start_end = itemgetter(0, 1)  # of a Hit
 
 
-def _url_spans(draft: Draft) -> _Links:
-    if "://" not in draft.norm and "www." not in draft.norm:
-        return _Links([])
-    from gateway.checker.links import _urls
+def _url_spans(draft: Draft) -> LinkSpans:
+    from gateway.checker.links import link_spans
 
-    return _Links(list(map(_start_end, _urls(draft))))  # (start, end) of each, in C
+    return link_spans(draft)
 
 
 class _RuleSet:
@@ -146,11 +128,11 @@ def _run(
                 if isinstance(rule, TokenRule):
                     token_ids.add(rule.id)
             hits.setdefault(rule.id, []).append(hit)
-    urls = _url_spans(draft) if token_ids else _Links([])
+    urls = _url_spans(draft) if token_ids else None
     out: list[Finding] = []
     for rule_id, found in hits.items():
         rule = by_id[rule_id]
-        in_link = urls.contain if rule_id in token_ids and urls.starts else None
+        in_link = urls.contain if urls is not None and rule_id in token_ids and urls.starts else None
         again = partial(_every_hit, rules, rule, draft, ctx)
         out += rule_findings(rule, found, cutoffs.get(rule_id), draft, in_link, again, listing)
     out.sort(key=lambda f: (f.line, f.column, f.rule))

@@ -4,12 +4,15 @@ Event posts end with a contact: お問い合わせ：辰野町商工会 TEL 0266
 事務局（電話 0265-…）. The number of an association, a museum or an executive committee is
 published by that body for the public; it is not a resident's personal data, and warning
 on it on every event post teaches reviewers to skip the warning. A number counts as an
-organisation's when, before it on its line or the two lines above, there is a contact
+organisation's when, before it on its line or the four lines above (a facility listed
+with its fields one a line: 【診療日】 / 【所在地】 / 【お問合せ】), there is a contact
 word (問い合わせ, TEL, 電話, FAX …; or after it on its line: …へご連絡ください) and a
 word naming an organisation by its kind (…会,
-…館, …局, …センター, 実行委員会 …: a pattern of endings, not a list of names), and no
-person's name stands between that organisation and the number. Without a contact word,
-a number right beside or under the organisation's name counts too (中川警察署 / 052-…).
+…館, …局, …センター, 実行委員会, …相談ダイヤル …: a pattern of endings, not a list of names),
+and no person's name stands between that organisation and the number; or the body is
+named in brackets right after the number (【お問合せ】03-5285-8898（東京都）). Without a
+contact word, a number right beside or under the organisation's name counts too
+(中川警察署 / 052-…).
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from gateway.checker.draft import Draft
 from gateway.checker.loadmemo import compile_regex
 from gateway.checker.tokenizer import PERSON
 
-_WINDOW = 120  # characters before the number (its line and up to two lines above)
+_WINDOW = 120  # characters before the number (its line and up to four lines above)
+_LINES = 5  # its line and four above: a facility's name, then 【診療日】【所在地】… one a line
+# the body named in brackets right after the number: 03-5285-8898（東京都）
+_AFTER_REACH = 48  # the number (at most ~20 characters) and its bracket
+_BODY_AFTER = re.compile(r"[\d\-()]+\s*[(（]([^()（）\n]{1,24})[)）]")
 _SEPARATORS = re.compile(r"[\s:：、,（(）)]*")
 
 
@@ -76,7 +83,7 @@ _NUMBER_RE = re.compile(r"\d(?<![\d-]\d)\d{1,4}[-(]\d{1,4}[-)]\d{3,4}(?![\d-])")
 def _own_contact(draft: Draft, start: int, opts: ContactOptions) -> bool:
     text = draft.norm
     lo = start
-    for _ in range(3):  # its line and two above
+    for _ in range(_LINES):  # its line and those above, within _WINDOW characters
         if lo <= 0:
             break
         lo = text.rfind("\n", 0, lo - 1) + 1
@@ -88,12 +95,20 @@ def _own_contact(draft: Draft, start: int, opts: ContactOptions) -> bool:
     for m in opts.organisation.finditer(window):
         last_org = m.end()
     if last_org < 0:
-        return False
+        return _body_after(draft, start, after, opts) and opts.contact.search(window) is not None
     if not (opts.contact.search(window) or opts.contact.search(after)):
         # 〇〇会 TEL …, or 〇〇署（…）へご連絡ください; without a contact word, only a number
         # right under or beside the body's name (■情報配信 / 中川警察署 / 052-354-0110)
         return _SEPARATORS.fullmatch(window[last_org:]) is not None
     return _nobody_between(draft, lo + last_org, start)
+
+
+def _body_after(draft: Draft, start: int, after: str, opts: ContactOptions) -> bool:
+    """The number is followed on its line by a body's name in brackets, nobody's name."""
+    m = _BODY_AFTER.match(after, 0, _AFTER_REACH)  # bounded: a run of ( after it costs no more
+    if m is None or opts.organisation.search(m[1]) is None:
+        return False
+    return _nobody_between(draft, start + m.start(1), start + m.end(1))
 
 
 def _nobody_between(draft: Draft, start: int, end: int) -> bool:

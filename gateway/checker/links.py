@@ -6,9 +6,10 @@ Look-alike hosts are lookalike.py (split from detectors.py, which had grown past
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from functools import partial
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, contains, eq, itemgetter, methodcaller, not_
 from typing import Any, NamedTuple
 
@@ -62,6 +63,40 @@ def _urls(draft: Draft) -> list[tuple[int, int, str, str, str]]:
         out.append((s, e, url, *found))
     draft.__dict__["_urls"] = out
     return out
+
+
+class LinkSpans:
+    """The draft's links, for asking whether a span lies inside one in a bisection (a
+    draft of many links and many hits made the old scan of every link per hit quadratic)."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self.starts = [s for s, _ in spans]
+        self.ends = list(accumulate((e for _, e in spans), max))  # the furthest end so far
+
+    def contain(self, start: int, end: int) -> bool:
+        """Whether some link [s, e) has s <= start and end <= e."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and self.ends[i] >= end
+
+
+_start_end = itemgetter(0, 1)  # of a link of _urls
+
+
+def link_spans(draft: Draft) -> LinkSpans:
+    """The spans of the draft's links (_urls), once per draft: every rule's hits and every
+    detector's numbers are asked about them (find_mynumber asked each 12 digits by a scan
+    of the whole text and then of every link: quadratic on a draft of many numbers)."""
+    spans = draft.__dict__.get("_link_spans")
+    if spans is None:
+        if "://" not in draft.norm and "www." not in draft.norm:
+            spans = LinkSpans([])
+        else:
+            spans = LinkSpans(list(map(_start_end, _urls(draft))))  # (start, end) of each, in C
+        draft.__dict__["_link_spans"] = spans
+    return spans
 
 
 def _scheme_and_host(url: str) -> tuple[str, str]:

@@ -37,6 +37,9 @@ from gateway.checker.xtext_parts import (
     _valid_url,
 )
 
+# A dot and a letter, ASCII or not: every TLD begins with one (_tld_end; none begins with
+# a digit, - or _), so a run without one holds no domain
+_LETTER_AFTER_DOT_RE = re.compile(r"\.[^\x00-\x40\x5b-\x60\x7b-\x7f]")
 _Row = tuple[str, int, int]  # a Url as a plain tuple: parse reads thousands of them
 
 
@@ -55,6 +58,11 @@ def _links(text: str) -> list[_Row]:
         r0, r1 = run.span(2)
         if r1 <= pos:
             continue  # passed already
+        if _LETTER_AFTER_DOT_RE.search(text, r0, r1) is None:
+            # no label after a dot begins with a letter (1. 2. … of a numbered list,
+            # 10.0.0.1, R8.1.1, each run another): no TLD, nothing to decide (a plan
+            # each cost ~4 µs)
+            continue
         proto = run.start(1)
         if proto < 0:
             proto = None  # none matched before the run (it may belong to an earlier run)
@@ -240,19 +248,63 @@ def _simple_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None
     if (
         r1 - r0 > 253
         or text.startswith(("@", "+"), r1)  # the TLD would go on (_continues)
-        or _SIMPLE_HOST_RE.fullmatch(text, r0, r1) is None
         or text[text.rfind(".", r0, r1) + 1 : r1].lower() not in _tlds()[0]
     ):
         return None
+    if _SIMPLE_HOST_RE.fullmatch(text, r0, r1) is None:
+        if _FOREIGN_HOST_RE.fullmatch(text, r0, r1) is None:
+            return None
+        return _foreign_plan(text, r0, r1, proto)
     n = r1 - r0
     if proto is not None:
         if proto and text[proto - 1] in _BAD_BEFORE:
             return None  # the protocol link is refused: decided with the tables
         return _planned((), _Final(proto - r0, 0, n, text[proto:r0], 0, None, n == 4), None)
     if r0 and text[r0 - 1] in _BAD_BEFORE:
-        return None
+        # no link starts at the run (a mail address's domain after its @), nor inside its
+        # first label unless after a - in it (then: the tables); the next start is after
+        # the first dot, where the rest of the run is a domain if it has a dot, but a
+        # link only with a protocol (_final). A list of addresses at thousands of
+        # domains built a table for each.
+        second = text.find(".", r0, r1) + 1
+        if text.find("-", r0, second) >= 0:
+            return None
+        if text.find(".", second, r1) < 0:
+            return _Plan((), None, None)  # a TLD alone is no domain
+        return _planned((), _Final(second - r0, second - r0, n, None, 0, (), False), None)
     pieces = () if r0 and text[r0 - 1] in "-_./" else ((text[r0:r1], 0, n),)
     return _planned((), _Final(0, 0, n, None, 0, pieces, False), None)
+
+
+# A host of one label in another script (or with characters other than letters, digits
+# and -) and a TLD (_simple_plan looks the last label up): a Japanese word glued to a
+# domain (詳しくはexample.jp, 例.コム). Group 1 is the label: domain characters at its
+# ends, - also inside, no _ or dot.
+_DOMAIN_CLASS = _DOMAIN_CHAR_RE.pattern
+_FOREIGN_HOST_RE = re.compile(
+    f"({_DOMAIN_CLASS}(?:(?:{_DOMAIN_CLASS}|-)*{_DOMAIN_CLASS})?)\\.[^.]+"
+)
+
+
+def _foreign_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None:
+    """The _Plan of a _FOREIGN_HOST_RE host whose TLD is one (None: _decide decides it),
+    as _decide and _final make it: its only label is a subdomain and domain-name label,
+    so the domain from the run's start is the whole run (~35 µs in tables per host; a
+    draft of such links to as many hosts built a table for each)."""
+    n = r1 - r0
+    domain = text[r0:r1]
+    extra = _punycode_extra(domain)
+    if proto is not None:
+        if proto and text[proto - 1] in _BAD_BEFORE:
+            return None  # the protocol link is refused: decided with the tables
+        return _planned((), _Final(proto - r0, 0, n, text[proto:r0], extra, None, n == 4), None)
+    if r0 and text[r0 - 1] in _BAD_BEFORE:
+        return None
+    if r0 and text[r0 - 1] in "-_./":
+        pieces: tuple[_Row, ...] = ()
+    else:
+        pieces = tuple((domain[a:b], a, b) for a, b in _ascii_domains(domain))
+    return _planned((), _Final(0, 0, n, None, extra, pieces, False), None)
 
 
 def _decide(

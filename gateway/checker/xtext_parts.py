@@ -95,21 +95,37 @@ def _tld_end(text: str, start: int, end: int) -> int:
 
 
 _TLD_HEAD_RE = re.compile(r"\.([0-9A-Za-z]++)(?![@+\-])")  # an ASCII label after a dot
-_FOREIGN_HEAD_RE = re.compile(r"\.[^\x00-\x7f]")  # a label in another script
 _PUNY_HEAD_RE = re.compile(r"\.xn--", re.I)
+
+
+@lru_cache(maxsize=1)
+def _foreign_head_re() -> re.Pattern[str]:
+    """A label in another script after a dot, group 1: its first characters, as many as
+    the longest TLD has (as many as _tld_end tries)."""
+    return re.compile(f"\\.([^\\x00-\\x7f][^.]{{0,{_tlds()[1] - 1}}})")
 
 
 def _may_hold_tld(text: str, start: int, end: int) -> bool:
     """Whether some label of the run text[start:end] may begin with a TLD: a superset of
-    _tld_end's test in C calls only (labels in other scripts always pass; the ASCII
-    labels are found, lower-cased and looked up as one set operation), so that a run
-    like `a.a.a.…` or `10.10.10.…`, which holds no link, costs no per-label Python step."""
+    _tld_end's test in C calls only (the ASCII labels are found, lower-cased and looked up
+    as one set operation; a label in another script is looked up as _tld_end does, once
+    per distinct label start), so that a run like `a.a.a.…`, `10.10.10.…` or `〇.〇.〇.…`,
+    which holds no link, costs no per-label Python step (a run of labels in another
+    script cost the label tables and a walk of every start: ~65 ms per 100 KB)."""
     tlds, _ = _tlds()
-    if _FOREIGN_HEAD_RE.search(text, start, end) is not None:
+    foreign = _foreign_head_re().findall(text, start, end)
+    if foreign and any(map(_begins_with_tld, set(foreign))):
         return True
     if not tlds.isdisjoint(map(str.lower, _TLD_HEAD_RE.findall(text, start, end))):
         return True
     return _PUNY_HEAD_RE.search(text, start, end) is not None
+
+
+def _begins_with_tld(head: str) -> bool:
+    """Whether the start of a label in another script, lower-cased, is a TLD (the test of
+    _tld_end, which lower-cases each candidate from the label's start)."""
+    tlds, _ = _tlds()
+    return any(head[:i].lower() in tlds for i in range(1, len(head) + 1))
 
 
 def _continues(text: str, i: int) -> bool:
@@ -296,9 +312,90 @@ def _valid_url(url: str, protocol: str, domain: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def _punycode_extra(domain: str) -> int | None:
-    """How many characters longer the domain is in punycode; None: it has none."""
+    """How many characters longer the domain is in punycode (as the idna codec writes it);
+    None: it has none. _MAX_URL_LENGTH when the punycode grows past twitter-text's limit
+    on a link before its end: every caller then finds the link too long, as it would with
+    the exact figure, and the rest is not encoded.
+
+    A name in another script is encoded a label at a time, as the codec does it (split at
+    its four dots, a trailing dot kept), each label once (_label_length): the codec on a
+    whole run, ゙x.com゙x.com… of 100 KB, took 130 ms, twice per run."""
+    if domain.isascii():  # the codec's own fast path: a split in C
+        try:
+            return 0 if domain.encode("idna") else None
+        except (UnicodeError, ValueError):
+            return None
+    labels = _IDNA_DOTS.split(domain)
+    total = -1  # no dot before the first label
+    if not labels[-1]:
+        total += 1  # a trailing dot is kept, not a label
+        del labels[-1]
+    for label in labels:
+        n = _label_length(label)
+        if n is None:
+            return None
+        total += n + 1
+        if total > _MAX_URL_LENGTH:
+            return _MAX_URL_LENGTH
+    return total - len(domain)
+
+
+_IDNA_DOTS = re.compile("[.\u3002\uff0e\uff61]")  # encodings.idna.dots
+# What nameprep deletes before anything else (RFC 3454 table B.1, stringprep.b1_set)
+_B1_GONE = dict.fromkeys(
+    [0xAD, 0x34F, 0x1806, 0x180B, 0x180C, 0x180D, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF,
+     *range(0xFE00, 0xFE10)]
+)  # fmt: skip
+# The most characters one character's NFKD has (U+FDFA: 18, in Unicode 3.2 and now): a
+# label's nameprep (B.1 deleted, B.2 maps a character to one or more, then NFKC) has at
+# least 1/18 of its characters left, and the codec refuses more than 63
+_NFKD_MOST = 18
+_LONGEST_LABEL = 63 * _NFKD_MOST
+
+
+# Characters nameprep only lower-cases or narrows, alone and next to each other: ASCII,
+# full-width ASCII (NFKC makes it ASCII), hiragana, katakana and ー, CJK ideographs (none
+# is otherwise mapped or prohibited, none is right-to-left, none combines with another in
+# NFKC: tested). A Japanese word glued to a domain (詳しくはexample.jp), or an address
+# with a full-width ＠, is such a label: its nameprep cost ~15 µs in Python, per label.
+_NAMEPREP_SIMPLE_RE = re.compile(
+    "[\\x00-\\x7f\uff01-\uff5e\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff]+"
+)
+_WIDE_TO_ASCII = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
+def _simple_nameprep(label: str) -> str:
+    """nameprep of a _NAMEPREP_SIMPLE_RE label: full-width ASCII narrowed, lower-cased."""
+    return label.translate(_WIDE_TO_ASCII).lower()
+
+
+@lru_cache(maxsize=4096)
+def _label_length(label: str) -> int | None:
+    """The length of one label as the idna codec encodes it (encodings.idna.ToASCII),
+    None where the codec refuses it. What nameprep deletes (B.1) is deleted first in C:
+    nameprep deletes it before its other steps, character by character, so its result
+    does not change, and a label of thousands of soft hyphens costs no Python step each.
+    A label that is ASCII without them is only lower-cased by nameprep (which prohibits
+    no ASCII character: the codec does not use the STD3 rules); one too long to come out
+    of nameprep in 63 characters is refused without reading it."""
+    if label.isascii():
+        return len(label) if 0 < len(label) < 64 else None
+    bare = label.translate(_B1_GONE)
+    if bare.isascii():
+        return len(bare) if 0 < len(bare) < 64 else None
+    if len(bare) > _LONGEST_LABEL:
+        return None
+    if _NAMEPREP_SIMPLE_RE.fullmatch(bare):
+        # ToASCII after nameprep: ASCII as it is, else the ACE prefix refused, punycode
+        # and the prefix, within the codec's limit
+        prepped = _simple_nameprep(bare)
+        if prepped.isascii():
+            return len(prepped) if len(prepped) < 64 else None
+        if prepped.startswith("xn--"):
+            return None
+        n = 4 + len(prepped.encode("punycode"))
+        return n if n < 64 else None
     try:
-        puny = domain.encode("idna").decode("ascii")
+        return len(bare.encode("idna"))
     except (UnicodeError, ValueError):
         return None
-    return len(puny) - len(domain) if puny else None

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from test_checker_corpus import load_corpus
 
 from gateway.checker import CheckContext, Checker
-from gateway.checker.checker import _Links, _run
+from gateway.checker.checker import _run
 from gateway.checker.contexts import ContextSet, _inside_quotes
 from gateway.checker.draft import Draft
+from gateway.checker.links import LinkSpans
 from gateway.checker.listing import EVERYTHING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ _SPANS = st.lists(
 def test_link_containment_by_bisection_equals_asking_every_link(spans, start, length) -> None:
     end = start + length
     want = any(s <= start and end <= e for s, e in spans)
-    assert _Links(list(spans)).contain(start, end) == want
+    assert LinkSpans(list(spans)).contain(start, end) == want
 
 
 def _hostile_texts() -> list[str]:
@@ -240,18 +241,23 @@ def _may_hold_tld_label_by_label(text: str, start: int, end: int) -> bool:
 
     from gateway.checker.xtext_parts import _tlds
 
-    tlds, _ = _tlds()
-    for m in re.finditer(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|[^\x00-\x7f])", text[:end]):
+    tlds, longest = _tlds()
+    for m in re.finditer(r"\.(?:([0-9A-Za-z]++)(?![@+\-])|([^\x00-\x7f][^.]*))", text[:end]):
         if m.start() < start:
             continue
-        head = m.group(1)
-        if head is None or head.lower() in tlds:
+        head, foreign = m.group(1, 2)
+        if head is not None and head.lower() in tlds:
+            return True
+        if foreign is not None and any(  # as _tld_end tries it: every start of the label
+            foreign[:i].lower() in tlds for i in range(1, longest + 1)
+        ):
             return True
     return re.compile(r"\.xn--", re.I).search(text, start, end) is not None
 
 
 _HOST_TEXT = st.lists(
-    st.sampled_from(["a", "10", ".", "-", "@", "+", "jp", "COM", "あ", "xn--", "_", "1"]),
+    st.sampled_from(["a", "10", ".", "-", "@", "+", "jp", "COM", "あ", "xn--", "_", "1",
+                     "〇", "コ", "コム", "ム", "中国", "РФ", "рф", "\u212a", "r", "İ", "Σ", "ΕΛ"]),
     max_size=16,
 ).map("".join)
 
@@ -264,6 +270,11 @@ def test_tld_test_as_one_set_operation_equals_label_by_label(text: str, data) ->
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
     assert _may_hold_tld(text, start, end) == _may_hold_tld_label_by_label(text, start, end)
+    if not _may_hold_tld(text, 0, len(text)):  # no label of the run is a TLD's start
+        from gateway.checker.xtext_parts import _Run
+
+        table = _Run(text, 0, len(text))
+        assert table.tld[1:] == [-1] * (len(table.starts) - 1), text
 
 
 _HOSTS = st.lists(

@@ -343,7 +343,7 @@ def test_soft_examples_need_an_error_rule_with_soften(tmp_path: Path) -> None:
     ("text", "rule"),
     [
         ("窓口の担当者（ばか）にまた書類をなくされた。", "insult-words"),
-        ("除雪の苦情を言ったら係長（クズ）に追い返された", "insult-words"),
+        ("除雪の苦情を言ったら係長（クズ）に追い返された", "insult-refuse-words"),
         ("役場の課長(あほ)は電話にも出ない", "insult-words"),
         ("不法投棄した業者（しね）、二度と来るな", "public-order-violence"),
     ],

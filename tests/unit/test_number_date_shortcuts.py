@@ -42,9 +42,15 @@ def _mynumbers_plainly(draft: Draft) -> list[Hit]:
     for m in detectors._MYNUMBER_RE.finditer(draft.norm):
         if mynumber.is_valid(detectors._digits(m.group())):
             s, e = draft.orig_span(m.start(), m.end())
-            if not detectors._in_link(draft, s, e):
-                out.append(Hit(s, e))
+            if not _in_link_by_asking_every_link(draft, s, e):
+                out.append(Hit(s, e, None, detectors._three_numbers(draft.norm, m)))
     return out
+
+
+def _in_link_by_asking_every_link(draft: Draft, start: int, end: int) -> bool:
+    if "://" not in draft.norm and "www." not in draft.norm:
+        return False
+    return any(s <= start and end <= e for s, e, *_ in detectors._urls(draft))
 
 
 def _cards_plainly(draft: Draft) -> list[Hit]:
@@ -76,6 +82,29 @@ def test_long_numbers_behind_the_twelve_digit_gate_are_found_as_plainly_on_every
     texts: list[str],
 ) -> None:
     assert sum(_same_numbers(t) for t in texts) >= 3  # the rules' own match examples
+
+
+class _CountingList(list):
+    """A list that counts how often it is read from the start."""
+
+    reads = 0
+
+    def __iter__(self):
+        self.reads += 1
+        return super().__iter__()
+
+
+def test_my_numbers_among_many_links_read_the_links_once() -> None:
+    # 12 digits after a link, many times: each number was asked about every link (and
+    # the whole text searched for :// first), quadratic in a long draft
+    text = "https://a.jp/123456789018 番号は123456789018です。\n" * 200
+    draft = Draft(text)
+    links = _CountingList(detectors._urls(draft))
+    draft.__dict__["_urls"] = links
+    hits = list(detectors.find_mynumber(draft, CheckContext(), {}))
+    assert [text[h.start : h.end] for h in hits] == ["123456789018"] * 200  # not those in links
+    assert all(text[h.start - 3 : h.start] == "番号は" for h in hits)
+    assert links.reads <= 1
 
 
 _NUMBER_PIECES = st.sampled_from(

@@ -354,7 +354,8 @@ def test_path_end_in_one_match_per_run_equals_asking_each_character_back(path: s
 
 
 _LABELS = ["a", "h1", "A-b", "-c", "d-", "jp", "JP", "com", "co", "xn--p1ai", "例え", "x" * 63,
-           "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo"]  # fmt: skip
+           "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo", "詳しくはexample", "例-1", 'a"b', "あ。い",
+           "例" * 70, "ｘ" * 64, "コム", "コムx", "みんな", "РФ", "भारतम्"]  # fmt: skip
 _AROUND = ["", " ", "https://", "http://", "www.", "a", "@", "+", "-", "/", ".", "_", "(", "、"]
 _AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")"]
 
@@ -419,3 +420,168 @@ def test_a_link_near_the_longest_url_is_decided_as_the_plain_computation(before:
     for k in range(4070, 4096):
         text = f"{before}city.example.jp/{'x' * k} 死ね"
         assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text), k
+
+
+# --- punycode of host names in other scripts ---
+
+
+def _plain_punycode_extra(domain: str) -> int | None:
+    """_punycode_extra as it was: the idna codec on the whole name."""
+    try:
+        puny = domain.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return None
+    return len(puny) - len(domain) if puny else None
+
+
+_DOMAIN_PIECES = st.sampled_from(
+    ["a", "x", "com", "-", "xn--", "ｘ", "Ａ", "あ", "町", "゙", "\u00ad", "\u200b", "\ufe0f",
+     ".", "。", "．", "｡", "ا", "ﷺ", "ß", " ", "\x01", "\u0301", "\u3000", "①", "＠", "ｘｎ－－",
+     "XN--", "ー", '"']
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_DOMAIN_PIECES, min_size=1, max_size=40).map("".join), st.integers(0, 80))
+def test_punycode_a_label_at_a_time_equals_the_codec_on_the_whole_name(domain, repeat) -> None:
+    """The same figure as the codec, or the limit when the link is longer than it anyway."""
+    from gateway.checker.xtext_parts import _MAX_URL_LENGTH, _punycode_extra
+
+    for name in (domain, domain * repeat, "\u00ad" * repeat * 30 + domain):
+        if not name:
+            continue
+        got, want = _punycode_extra.__wrapped__(name), _plain_punycode_extra(name)
+        if got == _MAX_URL_LENGTH:
+            assert want is None or len(name) + want > _MAX_URL_LENGTH, name
+        else:
+            assert got == want, name
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["\u3099x.com", "」.com●", "在（火）.com", "\u00ad" * 8 + "a.com", lambda n: f"\u3099x{n}.com"],
+    ids=["mark x.com", "bracket .com", "kanji .com", "soft hyphens", "numbered labels"],
+)
+def test_punycode_of_a_long_host_run_reads_a_bounded_part_of_it(unit, monkeypatch) -> None:
+    """Counted, not timed: the characters the idna codec's nameprep reads for a draft of
+    one long run of labels in another script (the codec read the whole run, twice)."""
+    import encodings.idna as idna
+
+    from gateway.checker import xtext_parts
+
+    read = {"n": 0}
+    nameprep = idna.nameprep
+
+    def counting(label: str) -> str:
+        read["n"] += len(label)
+        return nameprep(label)
+
+    monkeypatch.setattr(idna, "nameprep", counting)
+    xtext_parts._punycode_extra.cache_clear()
+    if hasattr(xtext_parts, "_label_length"):
+        xtext_parts._label_length.cache_clear()
+    many = "".join(unit(n) for n in range(5_000)) if callable(unit) else unit * 8_000
+    text = many[:40_000]
+    parse(text)
+    parse("https://" + text)
+    assert read["n"] <= 4 * xtext_parts._MAX_URL_LENGTH, read["n"]
+
+
+def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: a pasted list of addresses at as many domains (a domain after
+    its @ is decided as an ordinary host, _simple_plan), with the plain computation's
+    links; an address whose first label has a - still goes to the tables."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    text = "".join(f"a{n}@h{n}.jp b{n}@x.h{n}.example.jp/p c@d{n}.jp\n" for n in range(200))
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert links == _plain_extract_urls(text) == []
+    hyphened = "".join(f"a{n}@h-{n}.x.jp " for n in range(10))
+    built["n"] = 0
+    links = [tuple(u) for u in extract_urls(hyphened)]
+    assert built["n"] == 10
+    assert links == _plain_extract_urls(hyphened)
+
+
+def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
+    """Counted, not timed: runs in which no dot is followed by a letter (1. 2. 3. …,
+    10.0.0.1, R8.1.1, each run another text) hold no link and are passed over without a plan each; the links around them
+    are those of the plain computation."""
+    from gateway.checker import xtext_links
+    from gateway.checker.xtext_parts import _tlds
+
+    planned = {"n": 0}
+    plan = xtext_links._plan
+
+    def counting(*args):
+        planned["n"] += 1
+        return plan(*args)
+
+    monkeypatch.setattr(xtext_links, "_plan", counting)
+    text = "".join(f"{n}. 項目{n}. 10.0.{n}.1 R{n}.1.1 v1.{n}-2_3\n" for n in range(300))
+    assert extract_urls(text) == [] and planned["n"] == 0
+    tlds, _ = _tlds()  # what lets them pass: no TLD begins with a digit, - or _
+    assert all(t[0].isalpha() or not t[0].isascii() for t in tlds)
+    text += "https://a.jp/x. 1.jp. www.b.jp. @c.jp. x@1.2.jp."
+    assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
+
+
+def test_the_characters_nameprep_only_lower_cases_or_narrows() -> None:
+    """_NAMEPREP_SIMPLE_RE's characters: nameprep maps each as _simple_nameprep does, none
+    is right-to-left (which would make a label with others fail) and none combines with
+    a character before it (NFKC would change a label of them), so nameprep maps any label
+    of them as _simple_nameprep does."""
+    import encodings.idna as idna
+    import stringprep
+    import unicodedata
+
+    from gateway.checker.xtext_parts import _NAMEPREP_SIMPLE_RE, _simple_nameprep
+
+    simple = [chr(c) for c in range(0x30000) if _NAMEPREP_SIMPLE_RE.fullmatch(chr(c))]
+    assert len(simple) > 21_000
+    seconds = set()  # characters that compose with one before them
+    for c in range(0x110000):
+        d = unicodedata.decomposition(chr(c)).split()
+        if len(d) == 2 and not d[0].startswith("<"):
+            seconds.add(chr(int(d[1], 16)))
+    for ch in simple:
+        assert idna.nameprep(ch) == _simple_nameprep(ch), ch
+        assert not stringprep.in_table_d1(ch), ch
+        assert unicodedata.combining(ch) == 0 and ch not in seconds, ch
+    for step in (97, 89, 13):
+        label = "".join(simple[::step])
+        assert idna.nameprep(label) == _simple_nameprep(label)
+
+
+def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: links to as many hosts of one label in another script and an
+    ASCII TLD (a Japanese word glued to a domain) are decided without label tables
+    (_foreign_plan), with the plain computation's links."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム\n" for n in range(200))
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert links == _plain_extract_urls(text) and len(links) == 600  # 0.jp of 例0.jp too
+    text = "".join(f"-例{n}.com #例{n}.jp\n" for n in range(10))  # a - or # before: the tables
+    built["n"] = 0
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 20
+    assert links == _plain_extract_urls(text)
