@@ -585,3 +585,97 @@ def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 20
     assert links == _plain_extract_urls(text)
+
+
+# --- a word in another script glued to a domain, decided with its punycode bounded ---
+
+_GLUED_LABELS = ["例", "例1", "例-1", "例1-", "詳しくはexample", "お知らせ2026", "町" * 7,
+                 "町" * 8, "町" * 30, "x例", "X例", "ｘ例", "xn--例", "例ａｂ", "０＠a", "ａ例",
+                 "-例", "例_1", "例ー", "例．a", "あa" * 20, "ｿ", "例\u3099", "Ä例"]  # fmt: skip
+_GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo", "xn--p1ai"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    hosts=st.lists(
+        st.tuples(
+            st.sampled_from(_AROUND),
+            st.sampled_from(_GLUED_LABELS),
+            st.sampled_from(_GLUED_TLDS),
+            st.sampled_from(_AFTER),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_glued_hosts_decided_with_bounded_punycode_equal_the_plain_computation(hosts) -> None:
+    """A Japanese word glued to a domain (_glued: its punycode bounded, not encoded): the
+    same links as the plain computation, with every protocol, character before and after,
+    and labels that are too long, refused or no such host."""
+    text = "".join(before + label + "." + tld + after for before, label, tld, after in hosts)
+    assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
+
+
+@pytest.mark.parametrize("before", ["", " ", "https://", "http://ab.", "/"])
+@pytest.mark.parametrize("label", ["例", "詳しくはexample", "町" * 7])
+def test_a_glued_link_near_the_longest_url_is_decided_exactly(before: str, label: str) -> None:
+    """Near the 4,096 characters a URL may have, the bound on the punycode is not enough:
+    the link is kept or dropped as the plain computation decides."""
+    for k in range(4000, 4096):
+        text = f"{before}{label}.jp/{'x' * k} 死ね"
+        assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text), k
+
+
+_GLUED_WIDE = [chr(c) for c in (0x3041, 0x3096, 0x30A1, 0x30FA, 0x30FC, 0x4E00, 0x9FFF,
+                                0xFF01, 0xFF0D, 0xFF0F, 0xFF5E, 0x6751, 0xFF21)]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_GLUED_WIDE, "a", "Z", "0", "-"]), min_size=1, max_size=63).map(
+        "".join
+    )
+)
+def test_the_bound_on_a_glued_labels_punycode_holds(label: str) -> None:
+    """_glued's bound (ACE prefix, ASCII letters, delimiter, 8 digits per other letter)
+    is never below the codec's length for a label of its letters, extremes included."""
+    from gateway.checker.xtext_links import _PUNYCODE_DIGITS_MOST
+
+    wide = sum(not ch.isascii() for ch in label)
+    if not wide or label.startswith("-"):
+        return
+    most = 4 + (len(label) - wide) + 1 + _PUNYCODE_DIGITS_MOST * wide
+    try:
+        length = len(label.encode("idna"))
+    except UnicodeError:  # too long: the bound must say it may be
+        assert most > 63, label
+        return
+    assert length <= most, label
+
+
+def test_glued_hosts_are_decided_without_the_codec(monkeypatch) -> None:
+    """Counted, not timed: a draft of as many Japanese words glued to domains as it holds
+    (and full-width ＠ addresses) neither builds label tables nor encodes punycode, and
+    finds the plain computation's links."""
+    from gateway.checker import xtext_links, xtext_parts
+
+    calls = {"tables": 0, "codec": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting_init(self, *args) -> None:
+        calls["tables"] += 1
+        init(self, *args)
+
+    def counting_extra(domain: str):
+        calls["codec"] += 1
+        return xtext_parts._punycode_extra.__wrapped__(domain)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting_init)
+    monkeypatch.setattr(xtext_parts, "_punycode_extra", counting_extra)
+    monkeypatch.setattr(xtext_links, "_punycode_extra", counting_extra)
+    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム {n}＠a.jp\n" for n in range(200))
+    links = [tuple(u) for u in extract_urls(text)]
+    assert calls == {"tables": 0, "codec": 0}
+    assert len(links) == 800
+    monkeypatch.undo()
+    assert links == _plain_extract_urls(text)
