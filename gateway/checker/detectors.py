@@ -229,17 +229,25 @@ def _has_person_name(draft: Draft) -> bool:
 
 
 def _person_tokens(draft: Draft, start: int, end: int) -> list[str]:
-    """Personal names (Sudachi 人名) in [start, end), as written."""
-    toks = draft.tokens_in(start, end)
-    names = []
-    for i, t in enumerate(toks):
-        if len(t.pos) > 2 and t.pos[2] == "人名":
-            nxt = toks[i + 1] if i + 1 < len(toks) else None
-            if nxt is not None and (
-                nxt.surface in _HONORIFICS
-                or (t.pos[3] == "姓" and len(nxt.pos) > 3 and nxt.pos[2:4] == ("人名", "名"))
-            ):
-                names.append(t.surface + (nxt.surface if nxt.surface not in _HONORIFICS else ""))
+    """Personal names (Sudachi 人名) in [start, end), as written: a name followed by an
+    honorific, or a family name by a given name. The names are found in the kinds
+    column, in C (a walk of every token of the window took ~60 µs per address)."""
+    cols = draft.columns
+    kinds, pos, surfaces = cols.kinds, cols.pos, cols.surfaces
+    i, stop = draft.token_range(start, end)
+    names: list[str] = []
+    last = stop - 1  # a name needs a word after it in the window
+    while i < last:
+        try:
+            i = kinds.index(WORD | PERSON, i, last)
+        except ValueError:
+            return names
+        after = surfaces[i + 1]
+        if after in _HONORIFICS:
+            names.append(surfaces[i])
+        elif pos[i][3] == "姓" and len(pos[i + 1]) > 3 and pos[i + 1][2:4] == ("人名", "名"):
+            names.append(surfaces[i] + after)
+        i += 1
     return names
 
 

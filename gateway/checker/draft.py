@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -239,15 +239,21 @@ class Draft:
 
     def tokens_in(self, start: int, end: int) -> list[Token]:
         """Tokens overlapping [start, end) of the original text."""
-        starts = self.token_starts
-        i = max(bisect_right(starts, start) - 1, 0)
-        out = []
+        first, stop = self.token_range(start, end)
         toks = self.token_view
-        while i < len(toks) and toks[i].begin < end:
-            if toks[i].end > start:
-                out.append(toks[i])
-            i += 1
-        return out
+        return [toks[i] for i in range(first, stop)]
+
+    def token_range(self, start: int, end: int) -> tuple[int, int]:
+        """The indexes of the tokens overlapping [start, end), found by bisection on the
+        columns (a walk that built each token took ~2 µs a token: a detector asking about
+        a window around each of thousands of places)."""
+        starts = self.token_starts
+        first = max(bisect_right(starts, start) - 1, 0)
+        stop = bisect_left(starts, end)
+        # only the first can end before `start` (tokens are ordered and do not overlap)
+        if first < stop and self.columns.ends[first] <= start:
+            first += 1
+        return first, max(first, stop)
 
     def has_lemma(self, words: frozenset[str]) -> bool:
         """Whether one of `words` is a normalized or dictionary form in the draft: two C

@@ -111,6 +111,48 @@ def test_names_near_addresses_are_found_as_plainly_on_every_text(texts: list[str
     assert found >= 2
 
 
+def _person_tokens_walked(draft: Draft, start: int, end: int) -> list[str]:
+    """_person_tokens as it was: a walk of the window's tokens."""
+    toks = draft.tokens_in(start, end)
+    names = []
+    for i, t in enumerate(toks):
+        if len(t.pos) > 2 and t.pos[2] == "人名":
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is not None and (
+                nxt.surface in detectors._HONORIFICS
+                or (t.pos[3] == "姓" and len(nxt.pos) > 3 and nxt.pos[2:4] == ("人名", "名"))
+            ):
+                names.append(t.surface + ("" if nxt.surface in detectors._HONORIFICS else nxt.surface))
+    return names
+
+
+def _tokens_walked(draft: Draft, start: int, end: int) -> list:
+    """Draft.tokens_in as it was: every token from the one holding `start`, kept while it
+    overlaps [start, end)."""
+    return [t for t in draft.tokens if t.end > start and t.begin < end]
+
+
+def test_names_in_a_window_are_found_as_by_walking_its_tokens(texts: list[str]) -> None:
+    """_person_tokens reads the kinds column and Draft.tokens_in bisects the columns: the
+    same names and tokens as a walk, for windows starting and ending at every offset
+    around every name of every text (a window may cut a token)."""
+    found = 0
+    extra = ["山田太郎さんと佐藤様、田中花子、鈴木 一郎氏", "高橋さん", "伊藤", "さん山田"]
+    for text in [*texts, *extra]:
+        draft = Draft(text)
+        if not detectors._has_person_name(draft):
+            continue
+        places = {t.begin for t in draft.tokens if t.pos[2:3] == ("人名",)}
+        for p in places:
+            for start in range(max(p - 3, 0), p + 3):
+                for end in range(start, min(start + 12, len(text) + 1)):
+                    want = _person_tokens_walked(draft, start, end)
+                    assert detectors._person_tokens(draft, start, end) == want, (text, start, end)
+                    assert draft.tokens_in(start, end) == _tokens_walked(draft, start, end)
+                    found += len(want)
+    assert found > 50
+
+
 # --- repeated lines ---
 
 
