@@ -77,10 +77,15 @@ def _unicode_data() -> tuple[Any, dict[str, Any]]:
     return categories.alias, confusables.confusables_data
 
 
+@lru_cache(maxsize=1 << 16)
 def script_of(ch: str) -> str:
+    """The character's script (confusable_homoglyphs' alias), remembered per character:
+    its lookup is a Python bisection, asked several times per letter of every host (a
+    draft of thousands of hosts in other scripts asked it ~120,000 times)."""
     return _unicode_data()[0](ch)
 
 
+@lru_cache(maxsize=1 << 16)
 def latin_twin(ch: str) -> str | None:
     """The Latin letter `ch` is confusable with, if any (а -> a)."""
     alias, data = _unicode_data()

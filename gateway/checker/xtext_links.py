@@ -42,6 +42,10 @@ from gateway.checker.xtext_parts import (
 # a digit, - or _), so a run without one holds no domain
 _LETTER_AFTER_DOT_RE = re.compile(r"\.[^\x00-\x40\x5b-\x60\x7b-\x7f]")
 _Row = tuple[str, int, int]  # a Url as a plain tuple: parse reads thousands of them
+# A link as a plan keeps it: offsets from its run's start, its text read from the draft
+# (runs that differ only in their digits share a plan: _links)
+_Span = tuple[int, int]
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 
 
 def _links(text: str) -> list[_Row]:
@@ -93,7 +97,11 @@ def _links(text: str) -> list[_Row]:
         # where each part ends.
         start = r0 if proto is None else proto
         plans = bare if proto is None else protocol
-        key = text[start - 1 if start else 0 : r1 + 1]
+        # Its digits are read as 0: digits are alike to every test a plan is made of (no
+        # TLD holds one, punycode and nameprep keep them as they are), and a plan keeps
+        # offsets, not text, so hosts that differ only in digits (h1.jp, h2.jp, …;
+        # 例1.a.jp, 例2.a.jp, …) share one.
+        key = text[start - 1 if start else 0 : r1 + 1].translate(_DIGITS_AS_ZERO)
         plan = plans.get(key)
         if plan is None:
             if _ordinary(text, r0, r1, proto, start, tlds):
@@ -137,12 +145,12 @@ def _links(text: str) -> list[_Row]:
             continue
         inside, final, last, fast = plan
         if inside:
-            out += [(u, s + r0, e + r0) for u, s, e in inside]
+            out += [(text[s + r0 : e + r0], s + r0, e + r0) for s, e in inside]
         if last is not None:
             pos = r0 + last
         if fast is not None:
             # _finish for the common final links, inline (thousands of links run this)
-            one, start, d1, room, u, s = fast
+            one, start, d1, room, size, s = fast
             d1 += r0
             tail = _TAIL_RE.match(text, d1)  # it always matches
             pos = tail.end()  # type: ignore[union-attr]
@@ -153,10 +161,12 @@ def _links(text: str) -> list[_Row]:
             if pos - start <= room:  # as _valid_url decides it
                 if not one:
                     out.append((text[start:pos], start, pos))
-                elif path:
-                    out.append((u + text[d1:pos], s + r0, pos))
                 else:
-                    out.append((u, s + r0, s + r0 + len(u)))
+                    s += r0
+                    if path:  # the domain, then the path after the run
+                        out.append((text[s : s + size] + text[d1:pos], s, pos))
+                    else:
+                        out.append((text[s : s + size], s, s + size))
         elif final is not None:
             pos = _finish(text, out, r0, final)
     return out
@@ -196,13 +206,13 @@ class _Plan(NamedTuple):
     (its port, path and query are read from the text after it) and where the last link
     inside it ended (None: none)."""
 
-    inside: tuple[_Row, ...]
+    inside: tuple[_Span, ...]
     final: _Final | None
     last: int | None
     # the final link as extract_urls completes it inline, when it is a protocol link
     # that is not t.co (one = False) or one ASCII domain without a protocol (one =
     # True): (one, start, d1, the longest it may be, that domain, its start)
-    fast: tuple[bool, int, int, int, str, int] | None = None
+    fast: tuple[bool, int, int, int, int, int] | None = None
 
 
 def _plan(
@@ -227,13 +237,13 @@ def _plan(
     for take in takes:
         _take(text, found, *take)
     return _planned(
-        tuple((u, s - r0, e - r0) for u, s, e in found),
+        tuple((s - r0, e - r0) for _, s, e in found),
         None if final is None else _final(text, r0, final),
         None if last == 0 else last - r0,
     )
 
 
-def _planned(inside: tuple[_Row, ...], final: _Final | None, last: int | None) -> _Plan:
+def _planned(inside: tuple[_Span, ...], final: _Final | None, last: int | None) -> _Plan:
     """A _Plan with its `fast` form of the final link when it has one."""
     fast = None
     if final is not None and not final.tco and (final.pieces is None or len(final.pieces) == 1):
@@ -242,10 +252,10 @@ def _planned(inside: tuple[_Row, ...], final: _Final | None, last: int | None) -
             -1 if final.extra is None else _MAX_URL_LENGTH - len(proto or "https://") - final.extra
         )
         if final.pieces is None:
-            fast = (False, final.start, final.d1, room, "", 0)
+            fast = (False, final.start, final.d1, room, 0, 0)
         else:
-            ((u, s, _),) = final.pieces
-            fast = (True, final.start, final.d1, room, u, s)
+            ((s, e),) = final.pieces
+            fast = (True, final.start, final.d1, room, e - s, s)
     return _Plan(inside, final, last, fast)
 
 
@@ -291,7 +301,7 @@ def _simple_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | None
         if text.find(".", second, r1) < 0:
             return _Plan((), None, None)  # a TLD alone is no domain
         return _planned((), _Final(second - r0, second - r0, n, None, 0, (), False), None)
-    pieces = () if r0 and text[r0 - 1] in "-_./" else ((text[r0:r1], 0, n),)
+    pieces = () if r0 and text[r0 - 1] in "-_./" else ((0, n),)
     return _planned((), _Final(0, 0, n, None, 0, pieces, False), None)
 
 
@@ -320,9 +330,9 @@ def _foreign_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | Non
     if r0 and text[r0 - 1] in _BAD_BEFORE:
         return None
     if r0 and text[r0 - 1] in "-_./":
-        pieces: tuple[_Row, ...] = ()
+        pieces: tuple[_Span, ...] = ()
     else:
-        pieces = tuple((domain[a:b], a, b) for a, b in _ascii_domains(domain))
+        pieces = _ascii_domains(domain)
     return _planned((), _Final(0, 0, n, None, extra, pieces, False), None)
 
 
@@ -482,7 +492,7 @@ class _Final(NamedTuple):
     extra: int | None
     # a link without a protocol: its ASCII domains (_take's `found`; none: no link);
     # None for a protocol link
-    pieces: tuple[_Row, ...] | None
+    pieces: tuple[_Span, ...] | None
     tco: bool  # a protocol link whose domain may be t.co: _take decides it
 
 
@@ -497,9 +507,7 @@ def _final(text: str, r0: int, take: tuple[Any, ...]) -> _Final:
     if protocol is None:
         pieces = ()
         if not (start > 0 and text[start - 1] in "-_./"):  # as _take decides
-            pieces = tuple(
-                (domain[a:b], d0 + a - r0, d0 + b - r0) for a, b in _ascii_domains(domain)
-            )
+            pieces = tuple((d0 + a - r0, d0 + b - r0) for a, b in _ascii_domains(domain))
     tco = protocol is not None and d1 - d0 == 4
     return _Final(start - r0, d0 - r0, d1 - r0, protocol, extra, pieces, tco)
 
@@ -522,10 +530,10 @@ def _finish(text: str, out: list[_Row], r0: int, final: _Final) -> int:
     if pieces is None:
         out.append((text[start:end], start, end))
     elif len(pieces) == 1 and slash >= 0:
-        u, s, _ = pieces[0]  # one domain and a path: the link runs to the path's end
-        out.append((u + text[d1:end], s + r0, end))
+        s, e = pieces[0]  # one domain and a path: the link runs to the path's end
+        out.append((text[s + r0 : e + r0] + text[d1:end], s + r0, end))
     elif pieces:
-        out += [(u, s + r0, e + r0) for u, s, e in pieces]
+        out += [(text[s + r0 : e + r0], s + r0, e + r0) for s, e in pieces]
         if slash >= 0:
             u, s, _ = out[-1]
             out[-1] = (u + text[d1:end], s, end)

@@ -252,7 +252,7 @@ _LINK_PIECES = [
     "https://", "http://", "HTTPS://", "httpſ://", "://", "www.", "t.co/", "T.CO/abc",
     "a", "ab_c", "-x", "jp", "com", "xn--p1ai", "ｊｐ", "例え", ".", "..", "/", "?a=1",
     ":8080", "(a)", "(", ")", "@", "+", "#", "$", "_", "-", " ", "\n", "、", "をご覧", "死ね",
-    "\u202e", "city.tatsuno.lg.jp", "a.jp", "t.co", "K",
+    "\u202e", "city.tatsuno.lg.jp", "a.jp", "t.co", "K", "1", "7", "h2", "例3",
 ]  # fmt: skip
 
 
@@ -505,11 +505,56 @@ def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> No
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 0
     assert links == _plain_extract_urls(text) == []
-    hyphened = "".join(f"a{n}@h-{n}.x.jp " for n in range(10))
+    hyphened = "".join(f"a@h-{'abcdefghij'[n]}.x.jp " for n in range(10))
     built["n"] = 0
     links = [tuple(u) for u in extract_urls(hyphened)]
     assert built["n"] == 10
     assert links == _plain_extract_urls(hyphened)
+
+
+def test_hosts_that_differ_only_in_digits_share_one_plan(monkeypatch) -> None:
+    """Counted, not timed: hosts that differ only in their digits (a pasted list: h1,
+    h2, …, in every kind of host, decided with and without tables) are decided once per
+    kind, and each link is read from its own place (the plain computation's links)."""
+    from gateway.checker import xtext_links, xtext_parts
+
+    calls = {"tables": 0, "plans": 0}
+    init, plan = xtext_parts._Run.__init__, xtext_links._plan
+
+    def counting_init(self, *args) -> None:
+        calls["tables"] += 1
+        init(self, *args)
+
+    def counting_plan(*args):
+        calls["plans"] += 1
+        return plan(*args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting_init)
+    monkeypatch.setattr(xtext_links, "_plan", counting_plan)
+    kinds = ["a_{n}.jp", "-a{n}.jp", "例{n}.a.jp", "café{n}.fr/{n}", "https://пример{n}.рф",
+             "a.例{n}.jp", "x{n}@h-{n}.x.jp", "h{n}.香港", "詳細はwww.h{n}.jp/p{n}"]  # fmt: skip
+    text = "".join(f"{k.format(n=n)} " for n in range(300) for k in kinds)
+    links = [tuple(u) for u in extract_urls(text)]
+    # one per kind and length of number (1, 10, 100: three), and the draft's first host
+    assert calls["plans"] <= 3 * len(kinds) + 1 and calls["tables"] <= 3 * len(kinds) + 1, calls
+    assert len({u for u, _, _ in links}) >= 1_800  # each host's own text
+    monkeypatch.undo()
+    assert links == _plain_extract_urls(text)
+
+
+def test_no_top_level_domain_holds_a_digit() -> None:
+    """What lets hosts that differ only in digits share a plan: a digit is never part
+    of a TLD, and no character composes with a digit before it (nameprep's NFKC)."""
+    import unicodedata
+
+    from gateway.checker.xtext_parts import _tlds
+
+    tlds, _ = _tlds()
+    assert len(tlds) > 1000 and not any(ch in "0123456789" for t in tlds for ch in t)
+    for c in range(0x110000):
+        d = unicodedata.decomposition(chr(c)).split()
+        if d and not d[0].startswith("<"):  # a canonical decomposition: its first
+            assert chr(int(d[0], 16)) not in "0123456789", hex(c)
 
 
 def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
@@ -580,7 +625,7 @@ def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 0
     assert links == _plain_extract_urls(text) and len(links) == 600  # 0.jp of 例0.jp too
-    text = "".join(f"-例{n}.com #例{n}.jp\n" for n in range(10))  # a - or # before: the tables
+    text = "".join(f"-例{c}.com #例{c}.jp\n" for c in "abcdefghij")  # a - or # before: tables
     built["n"] = 0
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 20
