@@ -23,7 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gateway.checker import CheckContext, Checker
 from gateway.checker.checker import _run
 from gateway.checker.draft import Draft
-from gateway.checker.xtext_parts import _label_length, _punycode_extra
+from gateway.checker.lookalike import _analysed_host, _may_look_alike, _problem_of
+from gateway.checker.xtext_parts import (
+    _ascii_domains_kept,
+    _inner_tld_of,
+    _label_length,
+    _punycode_extra,
+)
 
 # name -> a unit repeated to size; (prefix, unit) for a marker followed by a long run
 UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
@@ -122,6 +128,18 @@ UNITS: dict[str, str | tuple[str, str] | Callable[[int], str]] = {
     "Japanese host, all differ": lambda n: f"例{n}.jp ",
     "Japanese host, TLD コム, all differ": lambda n: f"例{n}.コム ",
     "full-width ＠ address, all differ": lambda n: f"{n}＠a.jp ",
+    # hosts that each need the label tables, punycode or a look-alike analysis, as many
+    # as there are (each was decided on its own: 75-357 ms per 100 KB); hosts that differ
+    # only in digits share a plan
+    "Japanese glued to labels, all differ": lambda n: f"例{n}.a.jp ",
+    "Latin host, all differ": lambda n: f"café{n}.fr ",
+    "Cyrillic host, all differ": lambda n: f"пример{n}.рф ",
+    "host with _, all differ": lambda n: f"a_{n}.jp ",
+    "quoted links, all differ": lambda n: f'"https://h{n}.jp"',
+    # ASCII labels before one that is not (each label scanned the rest: quadratic)
+    "labels before 例 (6 KB runs)": lambda n: "a." * 3000 + "例.com ",
+    # a name near each of thousands of lot numbers (each built every token around it)
+    "names near addresses": lambda n: f"山田{n}番地 ",
     # mixed digit / separator runs
     "1-": "1-",
     "1/": "1/",
@@ -237,11 +255,17 @@ def main() -> int:
 
 
 def _uncached(draft: Draft) -> Draft:
-    """_fresh, with the X length's per-process memos of host names emptied: the second of
-    two runs found every host of a 10 KB draft there (a draft of thousands of different
-    hosts then looked 2-3 times cheaper at 10 KB than at 100 KB, where they do not fit)."""
+    """_fresh, with the per-process memos of host names and labels emptied (X length,
+    look-alikes): the second of two runs found every host of a 10 KB draft there (a draft
+    of thousands of different hosts then looked 2-3 times cheaper at 10 KB than at
+    100 KB, where they do not fit). Memos per character are kept: a daemon has them."""
     _punycode_extra.cache_clear()
     _label_length.cache_clear()
+    _inner_tld_of.cache_clear()
+    _ascii_domains_kept.cache_clear()
+    _analysed_host.cache_clear()
+    _may_look_alike.cache_clear()
+    _problem_of.cache_clear()
     return _fresh(draft)
 
 

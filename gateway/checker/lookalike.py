@@ -113,8 +113,23 @@ class Foreign(NamedTuple):
     script: str
 
 
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+
+
 def _label_problem(label: str, host_has_latin_label: bool) -> list[Foreign]:
-    """The letters that make `label` a look-alike (empty when it is not one)."""
+    """The letters that make `label` a look-alike (empty when it is not one). Asked with
+    the label's digits read as 0 (digits are COMMON: never a look-alike letter, never
+    one that decides), so that a list of hosts that differ only in digits (café1.fr,
+    café2.fr, …) is decided once per kind."""
+    return list(_problem_of(label.translate(_DIGITS_AS_ZERO), host_has_latin_label))
+
+
+@lru_cache(maxsize=1024)
+def _problem_of(label: str, host_has_latin_label: bool) -> tuple[Foreign, ...]:
+    return tuple(_letters_problem(label, host_has_latin_label))
+
+
+def _letters_problem(label: str, host_has_latin_label: bool) -> list[Foreign]:
     letters = [ch for ch in label if script_of(ch) not in _NEUTRAL]
     scripts = {script_of(ch) for ch in letters}
     if len(scripts) > 1 and not any(scripts <= mix for mix in _ALLOWED_MIXES):
@@ -138,9 +153,24 @@ class LookAlike(NamedTuple):
     skeleton: str  # the host with every look-alike letter replaced by its Latin twin
 
 
-@lru_cache(maxsize=256)
 def analyse_host(host: str) -> LookAlike | None:
-    """Why `host` is a look-alike, or None."""
+    """Why `host` is a look-alike, or None. Most hosts are none, and that is decided with
+    their digits read as 0 (digits are COMMON: never a look-alike letter, never one that
+    decides; not in a punycode label, whose digits are its letters), so that a list of
+    thousands of hosts that differ only in digits (café1.fr, café2.fr, …) is analysed once."""
+    lowered = host.lower()
+    if "xn--" not in lowered and not _may_look_alike(lowered.translate(_DIGITS_AS_ZERO)):
+        return None
+    return _analysed_host(host)
+
+
+@lru_cache(maxsize=1024)
+def _may_look_alike(host: str) -> bool:
+    return _analysed_host.__wrapped__(host) is not None
+
+
+@lru_cache(maxsize=256)
+def _analysed_host(host: str) -> LookAlike | None:
     labels = [decode_label(x) for x in host.lower().rstrip(".").split(".")]
     labels = [unicodedata.normalize("NFKC", x) for x in labels]
     latin_labels = any(x.isascii() and any(c.isalpha() for c in x) for x in labels)

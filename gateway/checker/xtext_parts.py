@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 from importlib.resources import files
+from itertools import accumulate
 
 _SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _INVALID = "\ufffe\ufeff\uffff"
@@ -128,6 +129,22 @@ def _begins_with_tld(head: str) -> bool:
     return any(head[:i].lower() in tlds for i in range(1, len(head) + 1))
 
 
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+
+
+def _inner_tld(label: str) -> int:
+    """_tld_end of a label that a dot (or nothing) follows, from the label's start (-1:
+    none). Remembered per label with its digits read as 0 (no TLD holds a digit, and a
+    candidate's end does not depend on which digit it is): a run of thousands of labels
+    (゙x.com゙x.com…, each label another number) tried up to 24 candidates per label."""
+    return _inner_tld_of(label.translate(_DIGITS_AS_ZERO))
+
+
+@lru_cache(maxsize=4096)
+def _inner_tld_of(label: str) -> int:
+    return _tld_end(label + ".", 0, len(label))
+
+
 def _continues(text: str, i: int) -> bool:
     """twitter-text's look-ahead after a TLD: the next character may not be [0-9a-zA-Z@+-]."""
     return i < len(text) and (text[i].isascii() and (text[i].isalnum() or text[i] in "@+-"))
@@ -155,8 +172,11 @@ class _Run:
             s, e = bounds[k], self.ends[k]
             sub[k] = e > s and dc(text, s) is not None and dc(text, e - 1) is not None
             name[k] = sub[k] and text.find("_", s, e) < 0
-            if k:
+            if k == n - 1:  # the character after the run follows it
                 self.tld[k] = _tld_end(text, s, e)
+            elif k:  # a dot follows it
+                t = _inner_tld(text[s:e])
+                self.tld[k] = s + t if t >= 0 else -1
         self.sub = sub
         # reach[k]: first label >= k that is not a valid subdomain label
         self.reach = [n] * (n + 1)
@@ -264,42 +284,42 @@ def _ascii_domains_kept(domain: str) -> tuple[tuple[int, int], ...]:
 
 
 def _ascii_domains_of(domain: str) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    labels = []
-    s = 0
-    for part in domain.split("."):
-        labels.append((s, s + len(part)))
-        s += len(part) + 1
-    n = len(labels)
-    ascii_full = [bool(_ASCII_LABEL.fullmatch(domain, a, b)) for a, b in labels]
+    """_ascii_domains, worked out: for each label, the ASCII stretch that reaches its dot
+    and the last label that begins with a TLD before the next label that is not ASCII
+    throughout. Both are read from passes over the labels made once (a scan forward
+    from every label was quadratic: `a.a.a.….例.com` of 64 KB took 10 s)."""
+    parts = domain.split(".")
+    n = len(parts)
+    starts = list(accumulate([len(p) + 1 for p in parts[:-1]], initial=0))
+    ascii_full = [_ASCII_LABEL.fullmatch(p) is not None for p in parts]
     tld = [-1] * n
-    for k in range(1, n):
-        tld[k] = _tld_end(domain, *labels[k])
-    k = 0
-    pos = 0
+    for k in range(1, n):  # a dot or the domain's end follows each label
+        t = _inner_tld(parts[k])
+        tld[k] = starts[k] + t if t >= 0 else -1
+    # stop[j]: the first label from j on that is not ASCII throughout (n: none)
+    stop = [n] * (n + 1)
+    for j in range(n - 1, -1, -1):
+        stop[j] = stop[j + 1] if ascii_full[j] else j
+    # last_tld[j]: the last label up to j that begins with a TLD (-1: none)
+    last_tld = [-1] * n
+    previous = -1
+    for j in range(n):
+        if tld[j] >= 0:
+            previous = j
+        last_tld[j] = previous
+    out: list[tuple[int, int]] = []
+    k = pos = 0
     while k < n - 1:
-        a, b = labels[k]
-        a = max(a, pos)
-        first = b  # the ASCII stretch that reaches the label's dot (labels are <= 63)
-        while first > a and _ASCII_LABEL.match(domain, first - 1, first):
-            first -= 1
-        if first == b:
-            k += 1
-            continue
-        best = -1
-        j = k + 1
-        while j < n:
-            if tld[j] >= 0:
-                best = j
-            if not ascii_full[j]:
-                break
-            j += 1
-        if best < 0:
+        b = starts[k] + len(parts[k])
+        tail = _ASCII_LABEL.match(parts[k][::-1])  # the ASCII stretch that reaches the dot
+        first = max(b - (tail.end() if tail else 0), starts[k], pos)
+        best = last_tld[min(stop[k + 1], n - 1)]
+        if first >= b or best <= k:
             k += 1
             continue
         out.append((first, tld[best]))
         pos = tld[best]
-        k = best if tld[best] < labels[best][1] else best + 1
+        k = best if tld[best] < starts[best] + len(parts[best]) else best + 1
     return out
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.checker.context import CheckContext
 from gateway.checker.draft import Draft
@@ -111,3 +113,20 @@ def test_a_tie_between_two_foreign_scripts_gives_the_same_findings_in_every_proc
         for seed in range(8)
     }
     assert outputs == {"['α', 'γ']\n"}
+
+
+_HOST_PIECES = ["a", "e", "o", "1", "0", "7", "а", "е", "о", "α", "ο", "é", "例", "ー", ".", "-",
+                "xn--80ak6aa92e", "xn--e1a", "com", "jp", "рф", "Ι", "l", "ӏ"]  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_HOST_PIECES), min_size=1, max_size=10).map("".join))
+def test_hosts_decided_with_digits_read_as_zero_are_decided_as_they_are(host: str) -> None:
+    """analyse_host decides most hosts with their digits read as 0 (a list of hosts that
+    differ only in digits is analysed once): the same answer as the analysis of the host
+    as written, punycode labels (whose digits are letters) included."""
+    from gateway.checker.lookalike import _analysed_host
+
+    assert analyse_host(host) == _analysed_host.__wrapped__(host), host
+    digits_moved = host.translate(str.maketrans("0123456789", "1234567890"))
+    assert analyse_host(digits_moved) == _analysed_host.__wrapped__(digits_moved), digits_moved

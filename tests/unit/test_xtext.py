@@ -724,3 +724,91 @@ def test_glued_hosts_are_decided_without_the_codec(monkeypatch) -> None:
     assert len(links) == 800
     monkeypatch.undo()
     assert links == _plain_extract_urls(text)
+
+
+# --- the ASCII domains inside a domain (links without a protocol) ---
+
+
+def _plain_ascii_domains(domain: str) -> list[tuple[int, int]]:
+    """_ascii_domains_of as it was: a walk back over each label's letters, a scan
+    forward from every label."""
+    from gateway.checker.xtext_parts import _ASCII_LABEL, _tld_end
+
+    out: list[tuple[int, int]] = []
+    labels = []
+    s = 0
+    for part in domain.split("."):
+        labels.append((s, s + len(part)))
+        s += len(part) + 1
+    n = len(labels)
+    ascii_full = [bool(_ASCII_LABEL.fullmatch(domain, a, b)) for a, b in labels]
+    tld = [-1] * n
+    for k in range(1, n):
+        tld[k] = _tld_end(domain, *labels[k])
+    k = pos = 0
+    while k < n - 1:
+        a, b = labels[k]
+        a = max(a, pos)
+        first = b
+        while first > a and _ASCII_LABEL.match(domain, first - 1, first):
+            first -= 1
+        if first == b:
+            k += 1
+            continue
+        best = -1
+        j = k + 1
+        while j < n:
+            if tld[j] >= 0:
+                best = j
+            if not ascii_full[j]:
+                break
+            j += 1
+        if best < 0:
+            k += 1
+            continue
+        out.append((first, tld[best]))
+        pos = tld[best]
+        k = best if tld[best] < labels[best][1] else best + 1
+    return out
+
+
+_ASCII_DOMAIN_PIECES = ["a", "a1", "-", "jp", "com", "comx", "例", "例a", "xn--p1ai", "コム",
+                        "みんな", "é", "_", "ｊｐ", "jp例", "7"]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_ASCII_DOMAIN_PIECES), max_size=3).map("".join), max_size=12))
+def test_ascii_domains_read_in_passes_equal_the_walk(labels: list[str]) -> None:
+    from gateway.checker.xtext_parts import _ascii_domains_of
+
+    domain = ".".join(labels)
+    assert _ascii_domains_of(domain) == _plain_ascii_domains(domain), domain
+
+
+@pytest.mark.parametrize("unit", ["a.", "a1.", "a.例.", "例a."])
+def test_ascii_domains_of_a_long_run_take_steps_linear_in_its_labels(unit: str) -> None:
+    """Counted, not timed: the Python lines _ascii_domains_of runs for a run of labels
+    before a label that is not ASCII (`a.a.a.….例.com`: a scan from every label was
+    quadratic) grow as the run does."""
+    import sys
+
+    from gateway.checker.xtext_parts import _ascii_domains_of
+
+    code = _ascii_domains_of.__code__
+    counts = []
+    for n in (500, 2_000):
+        lines = {"n": 0}
+
+        def tracer(frame, event, arg, lines=lines):
+            if frame.f_code is not code:
+                return None
+            lines["n"] += event == "line"
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            _ascii_domains_of(unit * n + "例.com")
+        finally:
+            sys.settrace(None)
+        counts.append(lines["n"])
+    assert counts[1] <= 4.5 * counts[0], counts
