@@ -23,7 +23,9 @@ class ContextSet:
     name: str
     words: frozenset[str] = frozenset()
     pattern: re.Pattern[str] | None = None
-    scope: str = "sentence"  # "sentence", "window" (with its neighbours) or "draft"
+    # "sentence", "window" (with its neighbours), "draft", or "after": the pattern
+    # matches right where the match ends (馬鹿|にならない: an idiom, not the word alone)
+    scope: str = "sentence"
     quoted: bool = False  # also present when the match is inside 「」『』“” on its line
 
     def present(self, draft: Draft, start: int, end: int | None = None) -> bool:
@@ -31,6 +33,9 @@ class ContextSet:
             index = draft.__dict__.get("quote_index") or _quote_index(draft)
             if index.stretches and _quoted(index, start, start + 1 if end is None else end):
                 return True
+        if self.scope == "after":
+            # anchored at the match's end: as cheap as the pattern, whatever the draft
+            return bool(self.pattern and end is not None and self.pattern.match(draft.text, end))
         if not self.words and self.pattern is None:
             return False
         if self.scope == "draft":

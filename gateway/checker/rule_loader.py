@@ -255,6 +255,9 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
+SCOPES = ("sentence", "window", "draft", "after")
+
+
 def _context_sets(data: dict[str, Any], path: Path) -> dict[str, ContextSet]:
     out = {}
     for name, spec in (data.get("contexts") or {}).items():
@@ -265,9 +268,15 @@ def _context_sets(data: dict[str, Any], path: Path) -> dict[str, ContextSet]:
             if pats
             else None
         )
-        out[name] = ContextSet(
-            name, words, pattern, spec.get("scope", "sentence"), bool(spec.get("quoted"))
-        )
+        scope = str(spec.get("scope", "sentence"))
+        if scope not in SCOPES or (scope == "after" and (words or pattern is None)):
+            raise RuleLoadError(
+                path,
+                None,
+                f"contexts.{name}: scope は {'/'.join(SCOPES)} のいずれかです（after は patterns だけ）。",
+                f"contexts.{name}: scope must be one of {list(SCOPES)} (after: patterns only)",
+            )
+        out[name] = ContextSet(name, words, pattern, scope, bool(spec.get("quoted")))
     return out
 
 
