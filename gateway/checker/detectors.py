@@ -485,8 +485,10 @@ def find_opinion(draft: Draft, ctx: CheckContext, opts: OpinionOptions) -> Itera
         forms = set()
         toks = draft.tokens_in(s, e)
         for i, t in enumerate(toks):
-            if t.dictionary_form in markers and _connective(t, toks[i + 1 : i + 2]):
-                continue  # と考え、アンケートを行います; 町の考え方: no opinion stated
+            if t.dictionary_form in markers and (
+                _connective(t, toks[i + 1 : i + 2]) or _asked(t, toks[i + 1 : i + 3])
+            ):
+                continue  # と考え、アンケートを行います; 町の考え方; 疑問をただす: no opinion stated
             forms.add(t.normalized)
             forms.add(t.dictionary_form)
         if not forms.isdisjoint(topics) and not forms.isdisjoint(markers):
@@ -503,6 +505,21 @@ def _connective(token: Token, after: list[Token]) -> bool:
         and token.pos[5].startswith("連用形")
         and bool(after)
         and after[0].surface in ("、", "，", ",", "方")
+    )
+
+
+# what is done with a question: asked (ただす), answered, cleared; not a doubt stated
+_ANSWERED = frozenset({"ただす", "質す", "正す", "答える", "応える", "解消", "解く", "受け付ける"})
+
+
+def _asked(token: Token, after: list[Token]) -> bool:
+    """疑問 as the object of asking or answering (議員が町の考え方や疑問をただす, 住民の
+    疑問に答える): the assembly's or the town's work described, not the writer's doubt."""
+    return (
+        token.dictionary_form == "疑問"
+        and len(after) == 2
+        and after[0].surface in ("を", "に")
+        and after[1].dictionary_form in _ANSWERED
     )
 
 
