@@ -363,3 +363,80 @@ def test_a_word_written_as_a_reading_in_brackets_is_a_word(
 )
 def test_real_readings_in_brackets_stay_clean(checker: Checker, text: str) -> None:
     assert found(checker, text) == {}
+
+
+# --- session 12: insults as the subject of the text, idioms, contexts at the match's end ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "冬場は暖房費も馬鹿になりません。",
+        "ガソリン代もばかにならない金額です。",
+        "小さな節電もバカにできない効果があります。",
+        "相手に馬鹿にされたくないという気持ちから意地を張ってしまいました。",
+        "人を馬鹿にしたような態度は、お互いに慎みましょう。",
+        "東北ではとてもおいしいことをばかうまいと言います。",
+    ],
+)
+def test_idioms_of_baka_are_no_insult(checker: Checker, text: str) -> None:
+    assert "insult-words" not in found(checker, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["このバカには何を言っても無駄だ", "バカにつける薬はない", "職員はバカばかりで住民を馬鹿にしている"],
+)
+def test_baka_aimed_at_people_stays_an_error_beside_the_idioms(checker: Checker, text: str) -> None:
+    assert found(checker, text)["insult-words"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("dialect", "富山の方言では、だら はばか、あほ という意味で使われてきました。"),
+        ("slang", "やばい、キモい、ウザいなど、若者言葉の意味の変化を学ぶ講座です。"),
+        ("list", "差別用語の言い換え\nかたわ　体の不自由な人\nめくら判　内容を確かめずに押す判"),
+        ("harassment", "カスハラの例\n・暴言：バカ、無能、税金泥棒\n・長時間の居座り"),
+        ("gloss", "だら→あほ、ばか"),
+    ],
+)
+def test_a_word_that_is_the_subject_of_the_text_is_a_warning(
+    checker: Checker, subject: str, text: str
+) -> None:
+    got = found(checker, text)
+    flagged = {r: s for r, s in got.items() if r in ("insult-words", "discriminatory-words")}
+    assert flagged and set(flagged.values()) == {"warning"}, (subject, got)
+
+
+def test_the_same_words_said_to_people_are_an_error(checker: Checker) -> None:
+    # the class's counterpart: no dialect, list, gloss or harassment policy around them
+    assert found(checker, "あの職員はバカであほだ")["insult-words"] == "error"
+    assert found(checker, "窓口の担当はめくらか")["discriminatory-words"] == "error"
+
+
+_AFTER_RULE = (
+    "  - {id: r, clause: 3(7)ア, severity: error, kind: lexicon, message: x, words: [馬鹿],\n"
+    "     unless: [idiom], examples: {match: [馬鹿な職員], no_match: [送料も馬鹿にならない]}}\n"
+)
+
+
+def test_a_context_after_the_match_is_read_where_the_match_ends(tmp_path: Path) -> None:
+    (tmp_path / "contexts.yaml").write_text(
+        "contexts:\n  idiom:\n    scope: after\n    patterns: ['にならない']\n", encoding="utf-8"
+    )
+    c = _rules(tmp_path, _AFTER_RULE)
+    assert found(c, "送料も馬鹿にならない") == {}
+    # the idiom elsewhere in the sentence clears nothing: only what follows this match
+    assert found(c, "馬鹿な職員のせいで、送料も馬鹿にならない")["r"] == "error"
+
+
+@pytest.mark.parametrize(
+    "spec", ["scope: after\n    words: [なる]", "scope: nearby\n    patterns: ['x']"]
+)
+def test_a_context_scope_that_cannot_work_refuses_to_load(tmp_path: Path, spec: str) -> None:
+    (tmp_path / "contexts.yaml").write_text(
+        f"contexts:\n  idiom:\n    {spec}\n", encoding="utf-8"
+    )
+    with pytest.raises(RuleLoadError, match="scope"):
+        _rules(tmp_path, _AFTER_RULE)
