@@ -104,8 +104,11 @@ def _links(text: str) -> list[_Row]:
         key = text[start - 1 if start else 0 : r1 + 1].translate(_DIGITS_AS_ZERO)
         plan = plans.get(key)
         if plan is None:
-            if _ordinary(text, r0, r1, proto, start, tlds):
+            end = _ordinary_end(text, r0, r1, proto, start, tlds)
+            if end == r1:
                 plan = _ORDINARY
+            elif end > r0:
+                plan = _Cut(end - r0)
             else:
                 plan = _glued(text, r0, r1, proto, start, tlds) or _plan(
                     text, r0, r1, tables, proto
@@ -126,6 +129,15 @@ def _links(text: str) -> list[_Row]:
                 elif not (r0 and text[r0 - 1] in "-_./"):  # as _take decides
                     end = pos if path else r1
                     out.append((text[r0:end], r0, end))
+            continue
+        if type(plan) is _Cut:
+            # an ordinary host that the run goes on after (a.jp"…, a.jpをご覧…): its link
+            # ends with its TLD, and nothing after it in the run starts another
+            pos = r0 + plan.end
+            if proto is not None:
+                out.append((text[start:pos], start, pos))
+            elif not (r0 and text[r0 - 1] in "-_./"):  # as _take decides
+                out.append((text[r0:pos], r0, pos))
             continue
         if type(plan) is _Glued:
             # a word in another script glued to a domain, completed as an ordinary host's
@@ -175,22 +187,45 @@ def _links(text: str) -> list[_Row]:
 _ORDINARY: Any = object()  # a _links plan: an ordinary host's one link (_ordinary)
 
 
-def _ordinary(
+def _ordinary_end(
     text: str, r0: int, r1: int, proto: int | None, start: int, tlds: frozenset[str]
-) -> bool:
-    """Whether the run text[r0:r1] is an ordinary host (as _simple_plan decides it) that
-    is not t.co after a protocol (_take decides that one), with no refused character
-    before it or its protocol (at `start`): its one link is then the host (or the
-    protocol and host) with the port, path and query after it. It depends on the run,
-    its protocol and the characters around them only: _links's plan key."""
-    return (
-        r1 - r0 <= 253
-        and (simple := _SIMPLE_HOST_RE.fullmatch(text, r0, r1)) is not None
-        and simple.group(1).lower() in tlds
-        and not text.startswith(("@", "+"), r1)
-        and not (start and text[start - 1] in _BAD_BEFORE)
-        and (proto is None or r1 - r0 != 4 or text[r0:r1].lower() != "t.co")
-    )
+) -> int:
+    """Where the ordinary host (as _simple_plan decides it) that starts the run
+    text[r0:r1] ends, when it is not t.co after a protocol (_take decides that one) and
+    no refused character is before it or its protocol (at `start`); -1: there is none.
+    At r1, its one link is the host (or the protocol and host) with the port, path and
+    query after it. Before r1, the run goes on after its TLD with a character that
+    does not continue one (a.jp"…, a.jpをご覧…) and no dot: its one link ends with the
+    TLD (no port, path or query starts with a run character) and no other link starts
+    in the rest (it holds no label after a dot); a draft of links followed by a quote
+    mark to as many hosts built label tables for each. It depends on the run, its
+    protocol and the characters around them only: _links's plan key."""
+    if start and text[start - 1] in _BAD_BEFORE:
+        return -1
+    simple = _SIMPLE_HOST_CUT_RE.match(text, r0, r1)
+    if simple is None or simple.group(1).lower() not in tlds:
+        return -1
+    end = simple.end()
+    if (
+        end - r0 > 253
+        or (end == r1 and text.startswith(("@", "+"), r1))
+        or (end < r1 and text.find(".", end, r1) >= 0)
+        or (proto is not None and end - r0 == 4 and text[r0:end].lower() == "t.co")
+    ):
+        return -1
+    return end
+
+
+# _SIMPLE_HOST_RE, ended where the TLD cannot go on (_continues) and no label follows
+_SIMPLE_HOST_CUT_RE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{1,63})(?![A-Za-z0-9@+\-.])"
+)
+
+
+class _Cut(NamedTuple):
+    """A _links plan: an ordinary host that its run goes on after (_ordinary_end)."""
+
+    end: int  # where its domain (and link) ends, from the run's start
 
 
 def _table_of(tables: dict[tuple[str, str], _Run | bool], host: str, after: str) -> _Run | bool:

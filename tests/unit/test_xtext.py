@@ -357,7 +357,8 @@ _LABELS = ["a", "h1", "A-b", "-c", "d-", "jp", "JP", "com", "co", "xn--p1ai", "�
            "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo", "詳しくはexample", "例-1", 'a"b', "あ。い",
            "例" * 70, "ｘ" * 64, "コム", "コムx", "みんな", "РФ", "भारतम्"]  # fmt: skip
 _AROUND = ["", " ", "https://", "http://", "www.", "a", "@", "+", "-", "/", ".", "_", "(", "、"]
-_AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")"]
+_AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")", '"', '"https://a.jp',
+          "をご覧ください", "_x", "ー.jp", "é", "例.jp", "-x", "\u3099"]  # fmt: skip
 
 
 @settings(max_examples=1500, deadline=None)
@@ -812,3 +813,26 @@ def test_ascii_domains_of_a_long_run_take_steps_linear_in_its_labels(unit: str) 
             sys.settrace(None)
         counts.append(lines["n"])
     assert counts[1] <= 4.5 * counts[0], counts
+
+
+def test_hosts_that_their_run_goes_on_after_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: links to as many hosts (named by letters: no plan is shared)
+    that a quote mark or Japanese follows in the same run ("https://a.jp", a.jpをご覧
+    ください) are decided without label tables (_Cut), with the plain computation's links."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    names = [a + b + c for a in "abcdefgh" for b in "ijklmnop" for c in "qrstuvwx"]
+    text = "".join(f'"https://{w}.jp" www.{w}.example.jpをご覧ください {w}.com_x\n' for w in names)
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert len(links) == 3 * len(names)
+    monkeypatch.undo()
+    assert links == _plain_extract_urls(text)
