@@ -685,7 +685,7 @@ _GLUED_WIDE = [chr(c) for c in (0x3041, 0x3096, 0x30A1, 0x30FA, 0x30FC, 0x4E00, 
 def test_the_bound_on_a_glued_labels_punycode_holds(label: str) -> None:
     """_glued's bound (ACE prefix, ASCII letters, delimiter, 8 digits per other letter)
     is never below the codec's length for a label of its letters, extremes included."""
-    from gateway.checker.xtext_links import _PUNYCODE_DIGITS_MOST
+    from gateway.checker.xtext_quick import _PUNYCODE_DIGITS_MOST
 
     wide = sum(not ch.isascii() for ch in label)
     if not wide or label.startswith("-"):
