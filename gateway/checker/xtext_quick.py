@@ -57,21 +57,24 @@ class _Cut(NamedTuple):
 
 
 class _Glued(NamedTuple):
-    """A _links plan: a host of one label in another script and a TLD (_glued)."""
+    """A _links plan: a first label in another script, ordinary labels, a TLD (_glued)."""
 
     begin: int  # where its link starts, from the run's start (-1: it has none)
     room: int  # the longest the link surely may be (its punycode's extra at most)
 
 
 # _glued's host: a label of letters, digits and - (not at its ends), kana, ideographs and
-# full-width ASCII other than ．(an idna dot), with one of the last three; a dot; a
-# label (group 3). Group 1 ends after the label's last letter of the last three, group 2
-# is the ASCII letters and digits after it (the domain twitter-text finds without a
-# protocol). Each character is read a bounded number of times: the ASCII class never
-# crosses a letter of the other three, where the first group gives back.
+# full-width ASCII other than ．(an idna dot), with one of the last three; ordinary ASCII
+# labels after dots (group 3, each dot before one); a dot; a label (group 4). Group 1
+# ends after the first label's last letter of the last three, group 2 is the ASCII
+# letters and digits after it (where the domain twitter-text finds without a protocol
+# starts). Each character is read a bounded number of times: the ASCII class never
+# crosses a letter of the other three, where the first group gives back, and each
+# label is given back once when the last is not a label.
 _WIDE = "\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\uff01-\uff0d\uff0f-\uff5e"
 _GLUED_HOST_RE = re.compile(
-    f"(?![-xXｘＸ])([-A-Za-z0-9{_WIDE}]*[{_WIDE}])((?:[-A-Za-z0-9]*[A-Za-z0-9])?)\\.([^.]+)"
+    f"(?![-xXｘＸ])([-A-Za-z0-9{_WIDE}]*[{_WIDE}])((?:[-A-Za-z0-9]*[A-Za-z0-9])?)"
+    r"((?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)\.([^.]+)"
 )
 _PUNYCODE_DIGITS_MOST = 8  # per letter of another script below U+10000: see _glued
 
@@ -80,9 +83,12 @@ def _glued(
     text: str, r0: int, r1: int, proto: int | None, start: int, tlds: frozenset[str]
 ) -> _Glued | None:
     """The plan of a Japanese word glued to a domain (詳しくは例.jp, 例1.コム, a full-width
-    ＠ address), without its punycode (None: _plan decides it). _foreign_plan made it
-    with the idna codec's punycode (~6 µs, pure Python) and a walk of its labels, per
-    host: a draft of as many such hosts took 125 ms per 100 KB.
+    ＠ address, 詳細はwww.example.jp), without its punycode (None: _plan decides it).
+    _foreign_plan made it with the idna codec's punycode (~6 µs, pure Python) and a walk
+    of its labels, per host, and one of more labels took the label tables: a draft of as
+    many such hosts took 125-300 ms per 100 KB. Every label is a subdomain and name
+    label and the last a TLD, so the domain is the whole run; without a protocol its one
+    ASCII domain starts with the first label's ASCII end, else with the second label.
 
     Here the label's punycode is only bounded: ACE prefix, its ASCII letters, a
     delimiter, and at most 8 digits per other letter (RFC 3492: a delta is below
@@ -94,7 +100,7 @@ def _glued(
         return None
     if (m := _GLUED_HOST_RE.fullmatch(text, r0, r1)) is None:
         return None
-    tld = m.group(3)
+    tld = m.group(4)
     if tld.lower() not in tlds or (tld_length := _label_length(tld)) is None:
         return None
     if start and text[start - 1] in _BAD_BEFORE:
@@ -105,12 +111,16 @@ def _glued(
     if most > 63:
         return None  # it may be too long: decided exactly
     room = _MAX_URL_LENGTH - (8 if proto is None else r0 - proto)
-    room -= most + 1 + tld_length - (r1 - r0)
+    room -= most - len(label) + tld_length - len(tld)  # the other labels are ASCII
     if proto is not None:
         return _Glued(0, room)
-    if (r0 and text[r0 - 1] in "-_./") or not m.group(2):
-        return _Glued(-1, room)  # no ASCII domain, or none that may start there
-    return _Glued(m.end(1) - r0, room)
+    if r0 and text[r0 - 1] in "-_./":
+        return _Glued(-1, room)  # no link may start there
+    if m.group(2):
+        return _Glued(m.end(1) - r0, room)
+    if m.group(3):
+        return _Glued(m.start(3) + 1 - r0, room)  # from the second label
+    return _Glued(-1, room)  # no ASCII domain
 
 
 def _fits(text: str, start: int, r0: int, r1: int, end: int, proto: int | None) -> bool:

@@ -639,6 +639,8 @@ _GLUED_LABELS = ["例", "例1", "例-1", "例1-", "詳しくはexample", "お知
                  "町" * 8, "町" * 30, "x例", "X例", "ｘ例", "xn--例", "例ａｂ", "０＠a", "ａ例",
                  "-例", "例_1", "例ー", "例．a", "あa" * 20, "ｿ", "例\u3099", "Ä例"]  # fmt: skip
 _GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo", "xn--p1ai"]
+_GLUED_MIDDLES = ["", "", ".a", ".www.example", ".co", ".jp", ".a-b", ".x_y", ".例", ".a.a.a", ".-a",
+                  "." + "z" * 63, "." + "z" * 64, "..", ".xn--p1ai"]  # fmt: skip
 
 
 @settings(max_examples=1500, deadline=None)
@@ -647,6 +649,7 @@ _GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo
         st.tuples(
             st.sampled_from(_AROUND),
             st.sampled_from(_GLUED_LABELS),
+            st.sampled_from(_GLUED_MIDDLES),
             st.sampled_from(_GLUED_TLDS),
             st.sampled_from(_AFTER),
         ),
@@ -655,15 +658,15 @@ _GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo
     )
 )
 def test_glued_hosts_decided_with_bounded_punycode_equal_the_plain_computation(hosts) -> None:
-    """A Japanese word glued to a domain (_glued: its punycode bounded, not encoded): the
-    same links as the plain computation, with every protocol, character before and after,
-    and labels that are too long, refused or no such host."""
-    text = "".join(before + label + "." + tld + after for before, label, tld, after in hosts)
+    """A Japanese word glued to a domain of one or more labels (_glued: its punycode
+    bounded, not encoded): the same links as the plain computation, with every protocol,
+    character before and after, and labels that are too long, refused or no such host."""
+    text = "".join(b + label + mid + "." + tld + a for b, label, mid, tld, a in hosts)
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
 
 
 @pytest.mark.parametrize("before", ["", " ", "https://", "http://ab.", "/"])
-@pytest.mark.parametrize("label", ["例", "詳しくはexample", "町" * 7])
+@pytest.mark.parametrize("label", ["例", "詳しくはexample", "町" * 7, "詳細はwww.town.example"])
 def test_a_glued_link_near_the_longest_url_is_decided_exactly(before: str, label: str) -> None:
     """Near the 4,096 characters a URL may have, the bound on the punycode is not enough:
     the link is kept or dropped as the plain computation decides."""
@@ -719,10 +722,13 @@ def test_glued_hosts_are_decided_without_the_codec(monkeypatch) -> None:
     monkeypatch.setattr(xtext_parts._Run, "__init__", counting_init)
     monkeypatch.setattr(xtext_parts, "_punycode_extra", counting_extra)
     monkeypatch.setattr(xtext_links, "_punycode_extra", counting_extra)
-    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム {n}＠a.jp\n" for n in range(200))
+    text = "".join(
+        f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム {n}＠a.jp 詳細はwww.{w}.example.jp 例.{w}.jp\n"
+        for n, w in enumerate(a + b for a in "abcdefghij" for b in "klmnopqrst")
+    )
     links = [tuple(u) for u in extract_urls(text)]
     assert calls == {"tables": 0, "codec": 0}
-    assert len(links) == 800
+    assert len(links) == 600
     monkeypatch.undo()
     assert links == _plain_extract_urls(text)
 
