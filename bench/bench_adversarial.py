@@ -26,7 +26,7 @@ from gateway.checker.draft import Draft
 from gateway.checker.lookalike import _analysed_host, _may_look_alike, _problem_of
 from gateway.checker.xtext_parts import (
     _ascii_domains_kept,
-    _inner_tld_of,
+    _label_facts,
     _label_length,
     _punycode_extra,
 )
@@ -261,7 +261,7 @@ def _uncached(draft: Draft) -> Draft:
     100 KB, where they do not fit). Memos per character are kept: a daemon has them."""
     _punycode_extra.cache_clear()
     _label_length.cache_clear()
-    _inner_tld_of.cache_clear()
+    _label_facts.cache_clear()
     _ascii_domains_kept.cache_clear()
     _analysed_host.cache_clear()
     _may_look_alike.cache_clear()

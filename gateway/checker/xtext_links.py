@@ -28,7 +28,6 @@ from gateway.checker.xtext_parts import (
     _TAIL_RE,
     _TCO_RE,
     _ascii_domains,
-    _label_length,
     _may_hold_tld,
     _path_end,
     _punycode_extra,
@@ -37,6 +36,7 @@ from gateway.checker.xtext_parts import (
     _tlds,
     _valid_url,
 )
+from gateway.checker.xtext_quick import _Cut, _fits, _Glued, _glued, _ordinary_end
 
 # A dot and a letter, ASCII or not: every TLD begins with one (_tld_end; none begins with
 # a digit, - or _), so a run without one holds no domain
@@ -104,8 +104,11 @@ def _links(text: str) -> list[_Row]:
         key = text[start - 1 if start else 0 : r1 + 1].translate(_DIGITS_AS_ZERO)
         plan = plans.get(key)
         if plan is None:
-            if _ordinary(text, r0, r1, proto, start, tlds):
+            end = _ordinary_end(text, r0, r1, proto, start, tlds)
+            if end == r1:
                 plan = _ORDINARY
+            elif end > r0:
+                plan = _Cut(end - r0)
             else:
                 plan = _glued(text, r0, r1, proto, start, tlds) or _plan(
                     text, r0, r1, tables, proto
@@ -126,6 +129,15 @@ def _links(text: str) -> list[_Row]:
                 elif not (r0 and text[r0 - 1] in "-_./"):  # as _take decides
                     end = pos if path else r1
                     out.append((text[r0:end], r0, end))
+            continue
+        if type(plan) is _Cut:
+            # an ordinary host that the run goes on after (a.jp"…, a.jpをご覧…): its link
+            # ends with its TLD, and nothing after it in the run starts another
+            pos = r0 + plan.end
+            if proto is not None:
+                out.append((text[start:pos], start, pos))
+            elif not (r0 and text[r0 - 1] in "-_./"):  # as _take decides
+                out.append((text[r0:pos], r0, pos))
             continue
         if type(plan) is _Glued:
             # a word in another script glued to a domain, completed as an ordinary host's
@@ -173,24 +185,6 @@ def _links(text: str) -> list[_Row]:
 
 
 _ORDINARY: Any = object()  # a _links plan: an ordinary host's one link (_ordinary)
-
-
-def _ordinary(
-    text: str, r0: int, r1: int, proto: int | None, start: int, tlds: frozenset[str]
-) -> bool:
-    """Whether the run text[r0:r1] is an ordinary host (as _simple_plan decides it) that
-    is not t.co after a protocol (_take decides that one), with no refused character
-    before it or its protocol (at `start`): its one link is then the host (or the
-    protocol and host) with the port, path and query after it. It depends on the run,
-    its protocol and the characters around them only: _links's plan key."""
-    return (
-        r1 - r0 <= 253
-        and (simple := _SIMPLE_HOST_RE.fullmatch(text, r0, r1)) is not None
-        and simple.group(1).lower() in tlds
-        and not text.startswith(("@", "+"), r1)
-        and not (start and text[start - 1] in _BAD_BEFORE)
-        and (proto is None or r1 - r0 != 4 or text[r0:r1].lower() != "t.co")
-    )
 
 
 def _table_of(tables: dict[tuple[str, str], _Run | bool], host: str, after: str) -> _Run | bool:
@@ -334,70 +328,6 @@ def _foreign_plan(text: str, r0: int, r1: int, proto: int | None) -> _Plan | Non
     else:
         pieces = _ascii_domains(domain)
     return _planned((), _Final(0, 0, n, None, extra, pieces, False), None)
-
-
-class _Glued(NamedTuple):
-    """A _links plan: a host of one label in another script and a TLD (_glued)."""
-
-    begin: int  # where its link starts, from the run's start (-1: it has none)
-    room: int  # the longest the link surely may be (its punycode's extra at most)
-
-
-# _glued's host: a label of letters, digits and - (not at its ends), kana, ideographs and
-# full-width ASCII other than ．(an idna dot), with one of the last three; a dot; a
-# label (group 3). Group 1 ends after the label's last letter of the last three, group 2
-# is the ASCII letters and digits after it (the domain twitter-text finds without a
-# protocol). Each character is read a bounded number of times: the ASCII class never
-# crosses a letter of the other three, where the first group gives back.
-_WIDE = "\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\uff01-\uff0d\uff0f-\uff5e"
-_GLUED_HOST_RE = re.compile(
-    f"(?![-xXｘＸ])([-A-Za-z0-9{_WIDE}]*[{_WIDE}])((?:[-A-Za-z0-9]*[A-Za-z0-9])?)\\.([^.]+)"
-)
-_PUNYCODE_DIGITS_MOST = 8  # per letter of another script below U+10000: see _glued
-
-
-def _glued(
-    text: str, r0: int, r1: int, proto: int | None, start: int, tlds: frozenset[str]
-) -> _Glued | None:
-    """The plan of a Japanese word glued to a domain (詳しくは例.jp, 例1.コム, a full-width
-    ＠ address), without its punycode (None: _plan decides it). _foreign_plan made it
-    with the idna codec's punycode (~6 µs, pure Python) and a walk of its labels, per
-    host: a draft of as many such hosts took 125 ms per 100 KB.
-
-    Here the label's punycode is only bounded: ACE prefix, its ASCII letters, a
-    delimiter, and at most 8 digits per other letter (RFC 3492: a delta is below
-    0x10000 * 64 + 64 for a label of 63 below U+10000, and each digit but the last
-    divides what is left by at least 10). Under 64 the label is valid (none of these
-    letters is refused by nameprep: tests/unit/test_xtext.py), and the link is valid
-    while it is no longer than `room`; a longer one is decided exactly (_fits)."""
-    if r1 - r0 > 253 or text.startswith(("@", "+"), r1):
-        return None
-    if (m := _GLUED_HOST_RE.fullmatch(text, r0, r1)) is None:
-        return None
-    tld = m.group(3)
-    if tld.lower() not in tlds or (tld_length := _label_length(tld)) is None:
-        return None
-    if start and text[start - 1] in _BAD_BEFORE:
-        return None  # refused before it: decided with the tables
-    label = m.group(1) + m.group(2)
-    wide = len(label) - len(label.encode("ascii", "ignore"))
-    most = 4 + len(label) - wide + 1 + _PUNYCODE_DIGITS_MOST * wide
-    if most > 63:
-        return None  # it may be too long: decided exactly
-    room = _MAX_URL_LENGTH - (8 if proto is None else r0 - proto)
-    room -= most + 1 + tld_length - (r1 - r0)
-    if proto is not None:
-        return _Glued(0, room)
-    if (r0 and text[r0 - 1] in "-_./") or not m.group(2):
-        return _Glued(-1, room)  # no ASCII domain, or none that may start there
-    return _Glued(m.end(1) - r0, room)
-
-
-def _fits(text: str, start: int, r0: int, r1: int, end: int, proto: int | None) -> bool:
-    """Whether the link text[start:end] with the domain text[r0:r1] is valid, with its
-    exact punycode (_valid_url)."""
-    protocol = "https://" if proto is None else text[proto:r0]
-    return _valid_url(text[start:end], protocol, text[r0:r1])
 
 
 def _decide(

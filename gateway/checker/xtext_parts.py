@@ -134,15 +134,23 @@ _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 
 def _inner_tld(label: str) -> int:
     """_tld_end of a label that a dot (or nothing) follows, from the label's start (-1:
-    none). Remembered per label with its digits read as 0 (no TLD holds a digit, and a
-    candidate's end does not depend on which digit it is): a run of thousands of labels
-    (゙x.com゙x.com…, each label another number) tried up to 24 candidates per label."""
-    return _inner_tld_of(label.translate(_DIGITS_AS_ZERO))
+    none). Remembered per label of a label's length (63) with its digits read as 0 (no
+    TLD holds a digit, and a candidate's end does not depend on which digit it is): a
+    run of thousands of labels (゙x.com゙x.com…, each another number) tried up to 24
+    candidates per label."""
+    if len(label) > 63:  # not kept: a memo of long labels would hold drafts' text
+        return _tld_end(label + ".", 0, len(label))
+    return _label_facts(label.translate(_DIGITS_AS_ZERO))[2]
 
 
 @lru_cache(maxsize=4096)
-def _inner_tld_of(label: str) -> int:
-    return _tld_end(label + ".", 0, len(label))
+def _label_facts(label: str) -> tuple[bool, bool, int]:
+    """What _Run asks of a label that a dot follows (its digits read as 0): whether it is
+    a valid subdomain label (domain characters at its ends), a valid domain-name label
+    (and no _), and the end of the TLD it begins with (-1: none)."""
+    sub = bool(label) and _DOMAIN_CHAR_RE.match(label) is not None
+    sub = sub and _DOMAIN_CHAR_RE.match(label, len(label) - 1) is not None
+    return sub, sub and "_" not in label, _tld_end(label + ".", 0, len(label))
 
 
 def _continues(text: str, i: int) -> bool:
@@ -150,33 +158,34 @@ def _continues(text: str, i: int) -> bool:
     return i < len(text) and (text[i].isascii() and (text[i].isalnum() or text[i] in "@+-"))
 
 
+def _long_label_facts(label: str) -> tuple[bool, bool, int]:
+    """_label_facts of a label too long to be remembered (over 63 characters)."""
+    return _label_facts.__wrapped__(label)
+
+
 class _Run:
     """One host-name run split into labels, with the tables every start is decided by."""
 
     def __init__(self, text: str, start: int, end: int) -> None:
         self.text = text
-        bounds = [start]
-        i = text.find(".", start, end)
-        while i >= 0:
-            bounds.append(i + 1)
-            i = text.find(".", i + 1, end)
+        parts = text[start:end].split(".")
+        n = len(parts)
+        bounds = list(accumulate([len(p) + 1 for p in parts[:-1]], initial=start))
         self.starts = bounds
         self.ends = [b - 1 for b in bounds[1:]] + [end]
         self.ends_from: dict[int, int] = {}  # domain_end's answers
-        n = len(bounds)
-        dc = _DOMAIN_CHAR_RE.match
-        sub = [False] * n  # a valid subdomain label
-        name = [False] * n  # a valid domain-name label (no _)
-        self.tld = [-1] * n
-        for k in range(n):
-            s, e = bounds[k], self.ends[k]
-            sub[k] = e > s and dc(text, s) is not None and dc(text, e - 1) is not None
-            name[k] = sub[k] and text.find("_", s, e) < 0
-            if k == n - 1:  # the character after the run follows it
-                self.tld[k] = _tld_end(text, s, e)
-            elif k:  # a dot follows it
-                t = _inner_tld(text[s:e])
-                self.tld[k] = s + t if t >= 0 else -1
+        # each label's facts, remembered per label (_label_facts: a run of thousands of
+        # labels asked two regexes and up to 24 TLD candidates of each)
+        facts = [
+            _label_facts(p.translate(_DIGITS_AS_ZERO)) if len(p) <= 63 else _long_label_facts(p)
+            for p in parts
+        ]
+        sub = [f[0] for f in facts]  # a valid subdomain label
+        name = [f[1] for f in facts]  # a valid domain-name label (no _)
+        self.tld = [-1 if t < 0 else b + t for (_, _, t), b in zip(facts, bounds, strict=True)]
+        self.tld[0] = -1  # the first label is never a TLD
+        # the last label: the character after the run follows it, not a dot
+        self.tld[-1] = _tld_end(text, bounds[-1], end) if n > 1 else -1
         self.sub = sub
         # reach[k]: first label >= k that is not a valid subdomain label
         self.reach = [n] * (n + 1)

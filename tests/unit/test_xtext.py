@@ -357,7 +357,8 @@ _LABELS = ["a", "h1", "A-b", "-c", "d-", "jp", "JP", "com", "co", "xn--p1ai", "�
            "y" * 64, "1", "23", "ab_c", "ｊｐ", "tokyo", "詳しくはexample", "例-1", 'a"b', "あ。い",
            "例" * 70, "ｘ" * 64, "コム", "コムx", "みんな", "РФ", "भारतम्"]  # fmt: skip
 _AROUND = ["", " ", "https://", "http://", "www.", "a", "@", "+", "-", "/", ".", "_", "(", "、"]
-_AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")"]
+_AFTER = ["", " ", "/", "/x", "@", "+", ":80", "?q=1", ".", "、", "(", ")", '"', '"https://a.jp',
+          "をご覧ください", "_x", "ー.jp", "é", "例.jp", "-x", "\u3099"]  # fmt: skip
 
 
 @settings(max_examples=1500, deadline=None)
@@ -638,6 +639,8 @@ _GLUED_LABELS = ["例", "例1", "例-1", "例1-", "詳しくはexample", "お知
                  "町" * 8, "町" * 30, "x例", "X例", "ｘ例", "xn--例", "例ａｂ", "０＠a", "ａ例",
                  "-例", "例_1", "例ー", "例．a", "あa" * 20, "ｿ", "例\u3099", "Ä例"]  # fmt: skip
 _GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo", "xn--p1ai"]
+_GLUED_MIDDLES = ["", "", ".a", ".www.example", ".co", ".jp", ".a-b", ".x_y", ".例", ".a.a.a", ".-a",
+                  "." + "z" * 63, "." + "z" * 64, "..", ".xn--p1ai"]  # fmt: skip
 
 
 @settings(max_examples=1500, deadline=None)
@@ -646,6 +649,7 @@ _GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo
         st.tuples(
             st.sampled_from(_AROUND),
             st.sampled_from(_GLUED_LABELS),
+            st.sampled_from(_GLUED_MIDDLES),
             st.sampled_from(_GLUED_TLDS),
             st.sampled_from(_AFTER),
         ),
@@ -654,15 +658,15 @@ _GLUED_TLDS = ["jp", "JP", "com", "コム", "みんな", "ｊｐ", "jpx", "tokyo
     )
 )
 def test_glued_hosts_decided_with_bounded_punycode_equal_the_plain_computation(hosts) -> None:
-    """A Japanese word glued to a domain (_glued: its punycode bounded, not encoded): the
-    same links as the plain computation, with every protocol, character before and after,
-    and labels that are too long, refused or no such host."""
-    text = "".join(before + label + "." + tld + after for before, label, tld, after in hosts)
+    """A Japanese word glued to a domain of one or more labels (_glued: its punycode
+    bounded, not encoded): the same links as the plain computation, with every protocol,
+    character before and after, and labels that are too long, refused or no such host."""
+    text = "".join(b + label + mid + "." + tld + a for b, label, mid, tld, a in hosts)
     assert [tuple(u) for u in extract_urls(text)] == _plain_extract_urls(text)
 
 
 @pytest.mark.parametrize("before", ["", " ", "https://", "http://ab.", "/"])
-@pytest.mark.parametrize("label", ["例", "詳しくはexample", "町" * 7])
+@pytest.mark.parametrize("label", ["例", "詳しくはexample", "町" * 7, "詳細はwww.town.example"])
 def test_a_glued_link_near_the_longest_url_is_decided_exactly(before: str, label: str) -> None:
     """Near the 4,096 characters a URL may have, the bound on the punycode is not enough:
     the link is kept or dropped as the plain computation decides."""
@@ -684,7 +688,7 @@ _GLUED_WIDE = [chr(c) for c in (0x3041, 0x3096, 0x30A1, 0x30FA, 0x30FC, 0x4E00, 
 def test_the_bound_on_a_glued_labels_punycode_holds(label: str) -> None:
     """_glued's bound (ACE prefix, ASCII letters, delimiter, 8 digits per other letter)
     is never below the codec's length for a label of its letters, extremes included."""
-    from gateway.checker.xtext_links import _PUNYCODE_DIGITS_MOST
+    from gateway.checker.xtext_quick import _PUNYCODE_DIGITS_MOST
 
     wide = sum(not ch.isascii() for ch in label)
     if not wide or label.startswith("-"):
@@ -718,10 +722,13 @@ def test_glued_hosts_are_decided_without_the_codec(monkeypatch) -> None:
     monkeypatch.setattr(xtext_parts._Run, "__init__", counting_init)
     monkeypatch.setattr(xtext_parts, "_punycode_extra", counting_extra)
     monkeypatch.setattr(xtext_links, "_punycode_extra", counting_extra)
-    text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム {n}＠a.jp\n" for n in range(200))
+    text = "".join(
+        f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム {n}＠a.jp 詳細はwww.{w}.example.jp 例.{w}.jp\n"
+        for n, w in enumerate(a + b for a in "abcdefghij" for b in "klmnopqrst")
+    )
     links = [tuple(u) for u in extract_urls(text)]
     assert calls == {"tables": 0, "codec": 0}
-    assert len(links) == 800
+    assert len(links) == 600
     monkeypatch.undo()
     assert links == _plain_extract_urls(text)
 
@@ -812,3 +819,26 @@ def test_ascii_domains_of_a_long_run_take_steps_linear_in_its_labels(unit: str) 
             sys.settrace(None)
         counts.append(lines["n"])
     assert counts[1] <= 4.5 * counts[0], counts
+
+
+def test_hosts_that_their_run_goes_on_after_build_no_label_tables(monkeypatch) -> None:
+    """Counted, not timed: links to as many hosts (named by letters: no plan is shared)
+    that a quote mark or Japanese follows in the same run ("https://a.jp", a.jpをご覧
+    ください) are decided without label tables (_Cut), with the plain computation's links."""
+    from gateway.checker import xtext_parts
+
+    built = {"n": 0}
+    init = xtext_parts._Run.__init__
+
+    def counting(self, *args) -> None:
+        built["n"] += 1
+        init(self, *args)
+
+    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    names = [a + b + c for a in "abcdefgh" for b in "ijklmnop" for c in "qrstuvwx"]
+    text = "".join(f'"https://{w}.jp" www.{w}.example.jpをご覧ください {w}.com_x\n' for w in names)
+    links = [tuple(u) for u in extract_urls(text)]
+    assert built["n"] == 0
+    assert len(links) == 3 * len(names)
+    monkeypatch.undo()
+    assert links == _plain_extract_urls(text)
