@@ -184,7 +184,7 @@ def _links(text: str) -> list[_Row]:
     return out
 
 
-_ORDINARY: Any = object()  # a _links plan: an ordinary host's one link (_ordinary)
+_ORDINARY: Any = object()  # a _links plan: an ordinary host's one link (_ordinary_end)
 
 
 def _table_of(tables: dict[tuple[str, str], _Run | bool], host: str, after: str) -> _Run | bool:
@@ -205,7 +205,7 @@ class _Plan(NamedTuple):
     last: int | None
     # the final link as extract_urls completes it inline, when it is a protocol link
     # that is not t.co (one = False) or one ASCII domain without a protocol (one =
-    # True): (one, start, d1, the longest it may be, that domain, its start)
+    # True): (one, start, d1, the longest it may be, that domain's length, its start)
     fast: tuple[bool, int, int, int, int, int] | None = None
 
 

@@ -7,10 +7,11 @@ puts them together), which had grown past 600 lines.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from importlib.resources import files
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import and_, not_
 
 _SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _INVALID = "\ufffe\ufeff\uffff"
@@ -187,15 +188,11 @@ class _Run:
         # the last label: the character after the run follows it, not a dot
         self.tld[-1] = _tld_end(text, bounds[-1], end) if n > 1 else -1
         self.sub = sub
-        # reach[k]: first label >= k that is not a valid subdomain label
-        self.reach = [n] * (n + 1)
-        for k in range(n - 1, -1, -1):
-            self.reach[k] = self.reach[k + 1] if sub[k] else k
-        # last_good[k]: the last label <= k that can be the domain name before a TLD
-        self.last_good = [-1] * n
-        for k in range(n):
-            good = name[k] and k + 1 < n and self.tld[k + 1] >= 0
-            self.last_good[k] = k if good else (self.last_good[k - 1] if k else -1)
+        # the labels that are not valid subdomain labels, and those that can be the
+        # domain name before a TLD, in order (listed in C, looked up by bisection:
+        # reach, last_good; a table per label cost a Python step each)
+        self._bad = list(compress(range(n), map(not_, sub)))
+        self._good = list(compress(range(n - 1), map(and_, name, [t >= 0 for t in self.tld[1:]])))
         # the end of the domain that starts the run and how much longer it is in punycode
         # (None: it has none): every link after a protocol starts its domain there
         head = self.domain_end(start)
@@ -203,6 +200,16 @@ class _Run:
 
     def label_of(self, i: int) -> int:
         return bisect_right(self.starts, i) - 1
+
+    def reach(self, k: int) -> int:
+        """The first label from k on that is not a valid subdomain label (n: none)."""
+        i = bisect_left(self._bad, k)
+        return self._bad[i] if i < len(self._bad) else len(self.starts)
+
+    def last_good(self, k: int) -> int:
+        """The last label up to k that can be the domain name before a TLD (-1: none)."""
+        i = bisect_right(self._good, k)
+        return self._good[i - 1] if i else -1
 
     def domain_end(self, u: int) -> int:
         """End of the longest domain (subdomains, name, TLD) starting at u, or -1;
@@ -218,8 +225,8 @@ class _Run:
         first_sub = e > u and _DOMAIN_CHAR_RE.match(text, u) is not None and self.sub[k]
         first_name = first_sub and text.find("_", u, e) < 0
         if first_sub and k + 1 < len(self.starts):
-            top = min(self.reach[k + 1] - 1, len(self.starts) - 2)
-            if top >= k + 1 and (j := self.last_good[top]) >= k + 1:
+            top = min(self.reach(k + 1) - 1, len(self.starts) - 2)
+            if top >= k + 1 and (j := self.last_good(top)) >= k + 1:
                 return self.tld[j + 1]
         if first_name and k + 1 < len(self.starts) and self.tld[k + 1] >= 0:
             return self.tld[k + 1]
