@@ -488,20 +488,32 @@ def test_punycode_of_a_long_host_run_reads_a_bounded_part_of_it(unit, monkeypatc
     assert read["n"] <= 4 * xtext_parts._MAX_URL_LENGTH, read["n"]
 
 
+def _count_calls(monkeypatch, owner, name: str) -> dict[str, int]:
+    """A counter of the calls of owner.name from now on, in the test's monkeypatch."""
+    calls = {"n": 0}
+    fn = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return fn(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
+def _count_tables(monkeypatch) -> dict[str, int]:
+    """A counter of the label tables (_Run) built from now on."""
+    from gateway.checker import xtext_parts
+
+    return _count_calls(monkeypatch, xtext_parts._Run, "__init__")
+
+
 def test_mail_addresses_at_many_domains_build_no_label_tables(monkeypatch) -> None:
     """Counted, not timed: a pasted list of addresses at as many domains (a domain after
     its @ is decided as an ordinary host, _simple_plan), with the plain computation's
     links; an address whose first label has a - still goes to the tables."""
-    from gateway.checker import xtext_parts
 
-    built = {"n": 0}
-    init = xtext_parts._Run.__init__
-
-    def counting(self, *args) -> None:
-        built["n"] += 1
-        init(self, *args)
-
-    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    built = _count_tables(monkeypatch)
     text = "".join(f"a{n}@h{n}.jp b{n}@x.h{n}.example.jp/p c@d{n}.jp\n" for n in range(200))
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 0
@@ -517,27 +529,16 @@ def test_hosts_that_differ_only_in_digits_share_one_plan(monkeypatch) -> None:
     """Counted, not timed: hosts that differ only in their digits (a pasted list: h1,
     h2, …, in every kind of host, decided with and without tables) are decided once per
     kind, and each link is read from its own place (the plain computation's links)."""
-    from gateway.checker import xtext_links, xtext_parts
+    from gateway.checker import xtext_links
 
-    calls = {"tables": 0, "plans": 0}
-    init, plan = xtext_parts._Run.__init__, xtext_links._plan
-
-    def counting_init(self, *args) -> None:
-        calls["tables"] += 1
-        init(self, *args)
-
-    def counting_plan(*args):
-        calls["plans"] += 1
-        return plan(*args)
-
-    monkeypatch.setattr(xtext_parts._Run, "__init__", counting_init)
-    monkeypatch.setattr(xtext_links, "_plan", counting_plan)
+    built = _count_tables(monkeypatch)
+    planned = _count_calls(monkeypatch, xtext_links, "_plan")
     kinds = ["a_{n}.jp", "-a{n}.jp", "例{n}.a.jp", "café{n}.fr/{n}", "https://пример{n}.рф",
              "a.例{n}.jp", "x{n}@h-{n}.x.jp", "h{n}.香港", "詳細はwww.h{n}.jp/p{n}"]  # fmt: skip
     text = "".join(f"{k.format(n=n)} " for n in range(300) for k in kinds)
     links = [tuple(u) for u in extract_urls(text)]
     # one per kind and length of number (1, 10, 100: three), and the draft's first host
-    assert calls["plans"] <= 3 * len(kinds) + 1 and calls["tables"] <= 3 * len(kinds) + 1, calls
+    assert planned["n"] <= 3 * len(kinds) + 1 and built["n"] <= 3 * len(kinds) + 1
     assert len({u for u, _, _ in links}) >= 1_800  # each host's own text
     monkeypatch.undo()
     assert links == _plain_extract_urls(text)
@@ -565,14 +566,7 @@ def test_a_numbered_list_plans_no_run(monkeypatch) -> None:
     from gateway.checker import xtext_links
     from gateway.checker.xtext_parts import _tlds
 
-    planned = {"n": 0}
-    plan = xtext_links._plan
-
-    def counting(*args):
-        planned["n"] += 1
-        return plan(*args)
-
-    monkeypatch.setattr(xtext_links, "_plan", counting)
+    planned = _count_calls(monkeypatch, xtext_links, "_plan")
     text = "".join(f"{n}. 項目{n}. 10.0.{n}.1 R{n}.1.1 v1.{n}-2_3\n" for n in range(300))
     assert extract_urls(text) == [] and planned["n"] == 0
     tlds, _ = _tlds()  # what lets them pass: no TLD begins with a digit, - or _
@@ -612,16 +606,8 @@ def test_hosts_in_another_script_build_no_label_tables(monkeypatch) -> None:
     """Counted, not timed: links to as many hosts of one label in another script and an
     ASCII TLD (a Japanese word glued to a domain) are decided without label tables
     (_foreign_plan), with the plain computation's links."""
-    from gateway.checker import xtext_parts
 
-    built = {"n": 0}
-    init = xtext_parts._Run.__init__
-
-    def counting(self, *args) -> None:
-        built["n"] += 1
-        init(self, *args)
-
-    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    built = _count_tables(monkeypatch)
     text = "".join(f"詳しくは例{n}.jp https://町{n}.jp/x 例{n}.コム\n" for n in range(200))
     links = [tuple(u) for u in extract_urls(text)]
     assert built["n"] == 0
@@ -708,18 +694,13 @@ def test_glued_hosts_are_decided_without_the_codec(monkeypatch) -> None:
     finds the plain computation's links."""
     from gateway.checker import xtext_links, xtext_parts
 
-    calls = {"tables": 0, "codec": 0}
-    init = xtext_parts._Run.__init__
-
-    def counting_init(self, *args) -> None:
-        calls["tables"] += 1
-        init(self, *args)
+    built = _count_tables(monkeypatch)
+    encoded = {"n": 0}
 
     def counting_extra(domain: str):
-        calls["codec"] += 1
+        encoded["n"] += 1
         return xtext_parts._punycode_extra.__wrapped__(domain)
 
-    monkeypatch.setattr(xtext_parts._Run, "__init__", counting_init)
     monkeypatch.setattr(xtext_parts, "_punycode_extra", counting_extra)
     monkeypatch.setattr(xtext_links, "_punycode_extra", counting_extra)
     text = "".join(
@@ -727,7 +708,7 @@ def test_glued_hosts_are_decided_without_the_codec(monkeypatch) -> None:
         for n, w in enumerate(a + b for a in "abcdefghij" for b in "klmnopqrst")
     )
     links = [tuple(u) for u in extract_urls(text)]
-    assert calls == {"tables": 0, "codec": 0}
+    assert built["n"] == 0 and encoded["n"] == 0
     assert len(links) == 600
     monkeypatch.undo()
     assert links == _plain_extract_urls(text)
@@ -825,16 +806,8 @@ def test_hosts_that_their_run_goes_on_after_build_no_label_tables(monkeypatch) -
     """Counted, not timed: links to as many hosts (named by letters: no plan is shared)
     that a quote mark or Japanese follows in the same run ("https://a.jp", a.jpをご覧
     ください) are decided without label tables (_Cut), with the plain computation's links."""
-    from gateway.checker import xtext_parts
 
-    built = {"n": 0}
-    init = xtext_parts._Run.__init__
-
-    def counting(self, *args) -> None:
-        built["n"] += 1
-        init(self, *args)
-
-    monkeypatch.setattr(xtext_parts._Run, "__init__", counting)
+    built = _count_tables(monkeypatch)
     names = [a + b + c for a in "abcdefgh" for b in "ijklmnop" for c in "qrstuvwx"]
     text = "".join(f'"https://{w}.jp" www.{w}.example.jpをご覧ください {w}.com_x\n' for w in names)
     links = [tuple(u) for u in extract_urls(text)]
