@@ -413,6 +413,9 @@ def test_the_same_words_said_to_people_are_an_error(checker: Checker) -> None:
     # the class's counterpart: no dialect, list, gloss or harassment policy around them
     assert found(checker, "あの職員はバカであほだ")["insult-words"] == "error"
     assert found(checker, "窓口の担当はめくらか")["discriminatory-words"] == "error"
+    # Sudachi splits はかたわだ as かた|わだ; the folded text still holds the slur
+    assert found(checker, "窓口の担当はかたわだ")["discriminatory-words"] == "error"
+    assert "discriminatory-words" not in found(checker, "仕事のかたわら、見守り活動をしています")
 
 
 _AFTER_RULE = (
