@@ -85,7 +85,7 @@ def _glued(
     """The plan of a Japanese word glued to a domain (詳しくは例.jp, 例1.コム, a full-width
     ＠ address, 詳細はwww.example.jp), without its punycode (None: _plan decides it).
     _foreign_plan made it with the idna codec's punycode (~6 µs, pure Python) and a walk
-    of its labels, per host, and one of more labels took the label tables: a draft of as
+    of its labels, per host, and one of several labels took the label tables: a draft of as
     many such hosts took 125-300 ms per 100 KB. Every label is a subdomain and name
     label and the last a TLD, so the domain is the whole run; without a protocol its one
     ASCII domain starts with the first label's ASCII end, else with the second label.
