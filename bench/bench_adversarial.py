@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gateway.checker import CheckContext, Checker
 from gateway.checker.checker import _run
 from gateway.checker.draft import Draft
-from gateway.checker.lookalike import _analysed_host, _may_look_alike, _problem_of
+from gateway.checker.lookalike import _analysed_host, _may_look_alike
 from gateway.checker.xtext_parts import (
     _ascii_domains_kept,
     _label_facts,
@@ -265,7 +265,6 @@ def _uncached(draft: Draft) -> Draft:
     _ascii_domains_kept.cache_clear()
     _analysed_host.cache_clear()
     _may_look_alike.cache_clear()
-    _problem_of.cache_clear()
     return _fresh(draft)
 
 

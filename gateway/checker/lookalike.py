@@ -28,6 +28,7 @@ from gateway.checker.engine import Hit, detector
 from gateway.checker.lazyre import deferred
 from gateway.checker.links import _urls
 from gateway.checker.options import _domain_in
+from gateway.checker.xtext_parts import _DIGITS_AS_ZERO
 
 # Host-like runs of letters that can pass for Latin (Latin, Greek, Cyrillic, Armenian,
 # Cherokee, Latin extensions), digits and hyphens, with at least one dot. Japanese text
@@ -113,23 +114,8 @@ class Foreign(NamedTuple):
     script: str
 
 
-_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
-
-
 def _label_problem(label: str, host_has_latin_label: bool) -> list[Foreign]:
-    """The letters that make `label` a look-alike (empty when it is not one). Asked with
-    the label's digits read as 0 (digits are COMMON: never a look-alike letter, never
-    one that decides), so that a list of hosts that differ only in digits (café1.fr,
-    café2.fr, …) is decided once per kind."""
-    return list(_problem_of(label.translate(_DIGITS_AS_ZERO), host_has_latin_label))
-
-
-@lru_cache(maxsize=1024)
-def _problem_of(label: str, host_has_latin_label: bool) -> tuple[Foreign, ...]:
-    return tuple(_letters_problem(label, host_has_latin_label))
-
-
-def _letters_problem(label: str, host_has_latin_label: bool) -> list[Foreign]:
+    """The letters that make `label` a look-alike (empty when it is not one)."""
     letters = [ch for ch in label if script_of(ch) not in _NEUTRAL]
     scripts = {script_of(ch) for ch in letters}
     if len(scripts) > 1 and not any(scripts <= mix for mix in _ALLOWED_MIXES):

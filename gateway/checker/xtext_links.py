@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from gateway.checker.xtext_parts import (
     _BAD_BEFORE,
+    _DIGITS_AS_ZERO,
     _DOMAIN_CHAR_RE,
     _LINKED_RUN_RE,
     _MAX_TCO_SLUG,
@@ -45,7 +46,6 @@ _Row = tuple[str, int, int]  # a Url as a plain tuple: parse reads thousands of 
 # A link as a plan keeps it: offsets from its run's start, its text read from the draft
 # (runs that differ only in their digits share a plan: _links)
 _Span = tuple[int, int]
-_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 
 
 def _links(text: str) -> list[_Row]:
@@ -142,11 +142,7 @@ def _links(text: str) -> list[_Row]:
         if type(plan) is _Glued:
             # a word in another script glued to a domain, completed as an ordinary host's
             # link: from its protocol, or from the ASCII domain at its end (-1: none)
-            tail = _TAIL_RE.match(text, r1)  # it always matches
-            pos = tail.end()  # type: ignore[union-attr]
-            path = tail.start(1) >= 0  # type: ignore[union-attr]
-            if path and text.startswith("(", tail.end(2)):  # type: ignore[union-attr]
-                pos = _tail_end(text, r1)[0]  # brackets in the path
+            pos, path = _tail_end(text, r1)
             begin, room = plan
             if begin >= 0 and (pos - start <= room or _fits(text, start, r0, r1, pos, proto)):
                 if proto is not None:

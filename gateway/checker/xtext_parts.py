@@ -139,9 +139,15 @@ def _inner_tld(label: str) -> int:
     TLD holds a digit, and a candidate's end does not depend on which digit it is): a
     run of thousands of labels (゙x.com゙x.com…, each another number) tried up to 24
     candidates per label."""
-    if len(label) > 63:  # not kept: a memo of long labels would hold drafts' text
-        return _tld_end(label + ".", 0, len(label))
-    return _label_facts(label.translate(_DIGITS_AS_ZERO))[2]
+    return _facts(label)[2]
+
+
+def _facts(label: str) -> tuple[bool, bool, int]:
+    """_label_facts, remembered for a label of a label's length (63) with its digits read
+    as 0; a longer one is not kept (a memo of long labels would hold drafts' text)."""
+    if len(label) > 63:
+        return _label_facts.__wrapped__(label)
+    return _label_facts(label.translate(_DIGITS_AS_ZERO))
 
 
 @lru_cache(maxsize=4096)
@@ -159,11 +165,6 @@ def _continues(text: str, i: int) -> bool:
     return i < len(text) and (text[i].isascii() and (text[i].isalnum() or text[i] in "@+-"))
 
 
-def _long_label_facts(label: str) -> tuple[bool, bool, int]:
-    """_label_facts of a label too long to be remembered (over 63 characters)."""
-    return _label_facts.__wrapped__(label)
-
-
 class _Run:
     """One host-name run split into labels, with the tables every start is decided by."""
 
@@ -177,10 +178,7 @@ class _Run:
         self.ends_from: dict[int, int] = {}  # domain_end's answers
         # each label's facts, remembered per label (_label_facts: a run of thousands of
         # labels asked two regexes and up to 24 TLD candidates of each)
-        facts = [
-            _label_facts(p.translate(_DIGITS_AS_ZERO)) if len(p) <= 63 else _long_label_facts(p)
-            for p in parts
-        ]
+        facts = [_facts(p) for p in parts]
         sub = [f[0] for f in facts]  # a valid subdomain label
         name = [f[1] for f in facts]  # a valid domain-name label (no _)
         self.tld = [-1 if t < 0 else b + t for (_, _, t), b in zip(facts, bounds, strict=True)]
